@@ -1,0 +1,97 @@
+//! A node's settings, validated before the node starts.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::types::NodeId;
+
+/// Settings of one node. Build it with [`Config::new`] and adjust the public
+/// fields; [`crate::RawNode::new`] validates it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Config {
+    /// This node's id; never 0.
+    pub id: NodeId,
+    /// The voters of the initial configuration, used when the restored state
+    /// holds no snapshot (a snapshot's configuration wins).
+    pub voters: BTreeSet<NodeId>,
+    /// Ticks a follower waits without hearing from a leader before it starts
+    /// an election. The actual timeout is drawn uniformly from
+    /// `[election_ticks, 2 * election_ticks)` after every reset (Raft §5.2).
+    pub election_ticks: u64,
+    /// Ticks between a leader's heartbeats; must be below `election_ticks`.
+    pub heartbeat_ticks: u64,
+    /// Campaign in two phases, asking first whether an election could be won,
+    /// so a node that was partitioned away does not disrupt the cluster with
+    /// a raised term when it returns (Raft thesis §9.6).
+    pub pre_vote: bool,
+    /// A leader that has not heard from a majority within an election timeout
+    /// steps down; followers that heard from a leader within the timeout
+    /// ignore vote requests (leader stickiness, Raft thesis §6.2, §9.6).
+    pub check_quorum: bool,
+    /// At most this many append messages in flight to one follower in the
+    /// replicate state (the pipelining window).
+    pub max_inflight_msgs: u64,
+    /// At most this many bytes of entries in one append message; one entry is
+    /// always sent, however large.
+    pub max_size_per_msg_bytes: u64,
+    /// A leader refuses proposals while this many entries are uncommitted.
+    pub max_uncommitted_entries: u64,
+    /// At most this many bytes of committed entries in one `Ready` (at least
+    /// one entry is always handed out).
+    pub max_committed_bytes_per_ready: u64,
+    /// Seeds the node's election-timeout jitter. Nodes of one cluster should
+    /// get different seeds; the id is mixed in as well.
+    pub seed: u64,
+}
+
+impl Config {
+    /// A configuration with etcd-like defaults: election after 10 ticks,
+    /// heartbeat every tick, PreVote and CheckQuorum on.
+    pub fn new(id: NodeId, voters: impl IntoIterator<Item = NodeId>) -> Config {
+        Config {
+            id,
+            voters: voters.into_iter().collect(),
+            election_ticks: 10,
+            heartbeat_ticks: 1,
+            pre_vote: true,
+            check_quorum: true,
+            max_inflight_msgs: 256,
+            max_size_per_msg_bytes: 1024 * 1024,
+            max_uncommitted_entries: 1 << 16,
+            max_committed_bytes_per_ready: 16 * 1024 * 1024,
+            seed: 0,
+        }
+    }
+
+    /// Checks every setting; the error names the first one that is wrong.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |why: String| Err(Error::InvalidConfig(why));
+        if self.id == NodeId(0) {
+            return bad("node id must not be 0 (0 means \"nobody\")".into());
+        }
+        if self.voters.is_empty() {
+            return bad("the voter set is empty; a cluster needs at least one voter".into());
+        }
+        if self.voters.contains(&NodeId(0)) {
+            return bad("the voter set names node 0, which is reserved".into());
+        }
+        if self.heartbeat_ticks == 0 {
+            return bad("heartbeat_ticks must be at least 1".into());
+        }
+        if self.heartbeat_ticks >= self.election_ticks {
+            return bad(format!(
+                "heartbeat_ticks ({}) must be below election_ticks ({})",
+                self.heartbeat_ticks, self.election_ticks
+            ));
+        }
+        if self.max_inflight_msgs == 0 {
+            return bad("max_inflight_msgs must be at least 1".into());
+        }
+        if self.max_uncommitted_entries == 0 {
+            return bad("max_uncommitted_entries must be at least 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,281 @@
+//! Elections (Raft §5.2, §5.4.1), PreVote (thesis §9.6), CheckQuorum and the
+//! follower-side lease that makes leaders sticky (thesis §6.2, §9.6), and the
+//! term rules every message passes through first (§5.1).
+
+use crate::message::{Message, MessageBody};
+use crate::progress::Progress;
+use crate::quorum::{self, VoteResult};
+use crate::raw_node::RawNode;
+use crate::types::{EntryId, EntryKind, NodeId, Role, Term};
+
+impl RawNode {
+    /// Whether this node may become leader: only voters may (thesis §4.2.1).
+    pub(crate) fn is_promotable(&self) -> bool {
+        self.conf.voters.contains(&self.config.id)
+    }
+
+    /// Restarts the election timer with a fresh random timeout (§5.2).
+    pub(crate) fn reset_timers(&mut self) {
+        self.election_elapsed_ticks = 0;
+        self.heartbeat_elapsed_ticks = 0;
+        let base = self.config.election_ticks;
+        self.randomized_election_ticks = self.rng.in_range(base, base);
+    }
+
+    pub(crate) fn tick_election(&mut self) {
+        self.election_elapsed_ticks += 1;
+        if self.election_elapsed_ticks >= self.randomized_election_ticks {
+            self.election_elapsed_ticks = 0;
+            self.start_election();
+        }
+    }
+
+    pub(crate) fn tick_leader(&mut self) {
+        self.heartbeat_elapsed_ticks += 1;
+        self.election_elapsed_ticks += 1;
+        if self.election_elapsed_ticks >= self.config.election_ticks {
+            self.election_elapsed_ticks = 0;
+            if self.config.check_quorum {
+                self.check_quorum();
+            }
+            if self.role != Role::Leader {
+                return;
+            }
+        }
+        if self.heartbeat_elapsed_ticks >= self.config.heartbeat_ticks {
+            self.heartbeat_elapsed_ticks = 0;
+            self.broadcast_heartbeat();
+        }
+    }
+
+    /// CheckQuorum (thesis §6.2): a leader that has not heard from a
+    /// majority during the last election timeout steps down, so that a
+    /// partitioned leader stops serving (and stops holding its lease).
+    fn check_quorum(&mut self) {
+        let me = self.config.id;
+        let active = self
+            .conf
+            .voters
+            .iter()
+            .filter(|id| **id == me || self.progress.get(id).is_some_and(|p| p.recent_active))
+            .count();
+        for (id, pr) in self.progress.iter_mut() {
+            pr.recent_active = *id == me;
+        }
+        if active < quorum::majority(self.conf.voters.len()) {
+            self.become_follower(self.term, None);
+        }
+    }
+
+    /// The election timeout fired, or the host asked to campaign.
+    pub(crate) fn start_election(&mut self) {
+        if self.role == Role::Leader || !self.is_promotable() {
+            return;
+        }
+        if self.config.pre_vote {
+            self.become_pre_candidate();
+        } else {
+            self.become_candidate();
+        }
+    }
+
+    /// Asks every voter whether it would grant a vote in the next term,
+    /// without raising our own term (thesis §9.6).
+    fn become_pre_candidate(&mut self) {
+        self.role = Role::PreCandidate;
+        self.leader = None;
+        self.progress.clear();
+        self.votes.clear();
+        self.votes.insert(self.config.id, true);
+        let last_log = self.log.last_id();
+        let next_term = self.term.next();
+        for voter in self.other_voters() {
+            self.send_with_term(voter, next_term, MessageBody::PreVoteRequest { last_log });
+        }
+        self.tally_votes();
+    }
+
+    /// §5.2: increment the term, vote for ourself, request votes.
+    fn become_candidate(&mut self) {
+        self.step_to_term(self.term.next());
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.vote = Some(self.config.id);
+        self.votes.insert(self.config.id, true);
+        let last_log = self.log.last_id();
+        for voter in self.other_voters() {
+            self.send(voter, MessageBody::VoteRequest { last_log });
+        }
+        self.tally_votes();
+    }
+
+    /// Turns follower of `leader` (if known) in `term`.
+    pub(crate) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
+        self.step_to_term(term);
+        self.role = Role::Follower;
+        self.leader = leader;
+    }
+
+    /// §5.2: a candidate that wins a majority becomes leader; it appends a
+    /// no-op so that entries of earlier terms commit through it (§5.4.2, §8).
+    fn become_leader(&mut self) {
+        assert_eq!(
+            self.role,
+            Role::Candidate,
+            "only a candidate becomes leader"
+        );
+        self.reset_timers();
+        self.votes.clear();
+        self.role = Role::Leader;
+        self.leader = Some(self.config.id);
+        let next = self.log.last_index().next();
+        let capacity = self.config.max_inflight_msgs;
+        self.progress = self
+            .conf
+            .members()
+            .map(|id| (id, Progress::new(next, capacity)))
+            .collect();
+        let me = self.config.id;
+        let persisted = self.log.persisted();
+        if let Some(own) = self.progress.get_mut(&me) {
+            own.update_matched(persisted);
+            own.recent_active = true;
+        }
+        self.log.append_new(self.term, EntryKind::Noop, Vec::new());
+        self.broadcast_append();
+    }
+
+    /// Moves to `term` (clearing the vote if it rises) and resets the
+    /// per-term state. Invariant: the term never decreases.
+    fn step_to_term(&mut self, term: Term) {
+        assert!(term >= self.term, "term would decrease");
+        if term > self.term {
+            self.term = term;
+            self.vote = None;
+        }
+        self.reset_timers();
+        self.votes.clear();
+        self.progress.clear();
+        self.replication_pending = false;
+    }
+
+    fn other_voters(&self) -> Vec<NodeId> {
+        let me = self.config.id;
+        self.conf
+            .voters
+            .iter()
+            .copied()
+            .filter(|id| *id != me)
+            .collect()
+    }
+
+    /// Whether a leader was heard from within the election timeout, with
+    /// CheckQuorum on: such a node ignores vote requests (the lease of
+    /// thesis §6.2 / §9.6, etcd's `inLease`), so a node that cannot hear the
+    /// leader cannot depose it.
+    fn in_lease(&self) -> bool {
+        self.config.check_quorum
+            && self.leader.is_some()
+            && self.election_elapsed_ticks < self.config.election_ticks
+    }
+
+    /// The term rules every message passes first (§5.1). Returns whether the
+    /// message should be processed further.
+    pub(crate) fn observe_term(&mut self, message: &Message) -> bool {
+        let is_vote_request = matches!(
+            message.body,
+            MessageBody::PreVoteRequest { .. } | MessageBody::VoteRequest { .. }
+        );
+        if message.term > self.term {
+            if is_vote_request && self.in_lease() {
+                return false;
+            }
+            match message.body {
+                // A PreVote request's term is the sender's next term; and a
+                // granted PreVote answer echoes it. Neither raises ours.
+                MessageBody::PreVoteRequest { .. } => {}
+                MessageBody::PreVoteResponse { granted: true } => {}
+                MessageBody::AppendEntries { .. } | MessageBody::Heartbeat { .. } => {
+                    self.become_follower(message.term, Some(message.from));
+                }
+                _ => self.become_follower(message.term, None),
+            }
+            return true;
+        }
+        if message.term < self.term {
+            self.answer_stale(message);
+            return false;
+        }
+        true
+    }
+
+    /// A message from an earlier term is ignored (§5.1), with two answers
+    /// that keep the cluster live: a stale leader is told the newer term (so
+    /// it steps down even when our vote requests are ignored under its
+    /// lease), and a stale PreVote is refused outright.
+    fn answer_stale(&mut self, message: &Message) {
+        let stale_leader = matches!(
+            message.body,
+            MessageBody::AppendEntries { .. } | MessageBody::Heartbeat { .. }
+        );
+        if stale_leader && (self.config.check_quorum || self.config.pre_vote) {
+            let body = MessageBody::AppendResponse {
+                index: self.log.last_index(),
+                reject: None,
+            };
+            self.send(message.from, body);
+        } else if matches!(message.body, MessageBody::PreVoteRequest { .. }) {
+            self.send(
+                message.from,
+                MessageBody::PreVoteResponse { granted: false },
+            );
+        }
+    }
+
+    /// RequestVote receiver (§5.2, §5.4.1), and its PreVote twin: grant if
+    /// we have not voted for someone else this term and the candidate's log
+    /// is at least as up-to-date as ours.
+    pub(crate) fn on_vote_request(
+        &mut self,
+        from: NodeId,
+        term: Term,
+        last_log: EntryId,
+        pre_vote: bool,
+    ) {
+        let free = self.vote == Some(from)
+            || (self.vote.is_none() && self.leader.is_none())
+            || (pre_vote && term > self.term);
+        let granted = free && self.log.is_up_to_date(last_log);
+        if !pre_vote {
+            if granted {
+                // Granting a vote resets the timer (§5.2), so that we do not
+                // start a rival election right away.
+                self.election_elapsed_ticks = 0;
+                self.vote = Some(from);
+            }
+            self.send(from, MessageBody::VoteResponse { granted });
+        } else if granted {
+            self.send_with_term(from, term, MessageBody::PreVoteResponse { granted });
+        } else {
+            self.send(from, MessageBody::PreVoteResponse { granted });
+        }
+    }
+
+    /// Counts a vote for the (pre-)election we run in role `expected`.
+    pub(crate) fn on_vote_response(&mut self, from: NodeId, granted: bool, expected: Role) {
+        if self.role != expected {
+            return;
+        }
+        self.votes.insert(from, granted);
+        self.tally_votes();
+    }
+
+    fn tally_votes(&mut self) {
+        match quorum::vote_result(&self.conf.voters, &self.votes) {
+            VoteResult::Won if self.role == Role::PreCandidate => self.become_candidate(),
+            VoteResult::Won => self.become_leader(),
+            VoteResult::Lost => self.become_follower(self.term, None),
+            VoteResult::Pending => {}
+        }
+    }
+}

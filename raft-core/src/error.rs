@@ -1,0 +1,73 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+use crate::types::{LogIndex, NodeId};
+
+/// Everything that can go wrong in an operation of raft-core. Input that the
+/// Raft paper says to ignore (a stale term, a duplicated response) is ignored,
+/// not reported; these are the cases a caller should hear about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The configuration is not usable; the text says which setting and why.
+    InvalidConfig(String),
+    /// The state read back from storage is inconsistent; the text says how.
+    CorruptRestore(String),
+    /// A message was addressed to another node.
+    WrongRecipient {
+        /// The node the message was for.
+        to: NodeId,
+        /// This node.
+        me: NodeId,
+    },
+    /// A message was sent by this node to itself, or by node 0.
+    InvalidSender(NodeId),
+    /// A response came from a node this leader does not replicate to.
+    UnknownPeer(NodeId),
+    /// A message is malformed (entries not contiguous, an index beyond what
+    /// was sent, ...); the text says how. It was ignored.
+    MalformedMessage(String),
+    /// An append would overwrite an entry this node knows to be committed.
+    /// Under correct Raft this cannot happen; the message was ignored.
+    ConflictsWithCommitted {
+        /// The committed index the append conflicts at.
+        index: LogIndex,
+    },
+    /// Only the leader accepts proposals; `leader` is the node believed to be
+    /// leader, if any, for the client to retry there.
+    NotLeader {
+        /// The leader this node knows of.
+        leader: Option<NodeId>,
+    },
+    /// The leader holds `limit` uncommitted entries already: the proposal is
+    /// refused until some commit (back-pressure instead of an unbounded log).
+    TooManyUncommitted {
+        /// The configured bound, `Config::max_uncommitted_entries`.
+        limit: u64,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidConfig(why) => write!(f, "invalid config: {why}"),
+            Error::CorruptRestore(why) => write!(f, "corrupt restored state: {why}"),
+            Error::WrongRecipient { to, me } => {
+                write!(f, "message for {to} delivered to {me}")
+            }
+            Error::InvalidSender(from) => write!(f, "message from invalid sender {from}"),
+            Error::UnknownPeer(from) => write!(f, "response from unknown peer {from}"),
+            Error::MalformedMessage(why) => write!(f, "malformed message: {why}"),
+            Error::ConflictsWithCommitted { index } => {
+                write!(f, "append conflicts with committed entry at {index}")
+            }
+            Error::NotLeader { leader: Some(id) } => write!(f, "not leader (try {id})"),
+            Error::NotLeader { leader: None } => write!(f, "not leader (no leader known)"),
+            Error::TooManyUncommitted { limit } => {
+                write!(f, "proposal dropped: {limit} entries already uncommitted")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

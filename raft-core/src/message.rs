@@ -1,0 +1,114 @@
+//! Messages between nodes (Raft Figure 2's RPCs, as one-way messages).
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{Entry, EntryId, LogIndex, NodeId, Term};
+
+/// A message from one node to another. Every message carries the sender's
+/// term, so that any node learns of newer terms from any message (Raft §5.1).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Message {
+    /// The sender.
+    pub from: NodeId,
+    /// The recipient.
+    pub to: NodeId,
+    /// The sender's term; for a PreVote request, the term the sender would
+    /// campaign in (its own term plus one), and for a granted PreVote
+    /// response, that same term (Raft thesis §9.6).
+    pub term: Term,
+    /// What the message says.
+    pub body: MessageBody,
+}
+
+/// Why a follower rejected an append, and where the leader should look next
+/// (the "fast back-up" of Raft §5.3, as etcd and the 6.824 labs do it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RejectHint {
+    /// The largest index of the follower's log, no greater than the rejected
+    /// `prev_log_index`, whose term is at most the rejected `prev_log_term`;
+    /// with its term. The leader resumes below the first entry it holds with
+    /// a larger term, skipping one whole term per round trip.
+    pub probe: EntryId,
+}
+
+/// The kinds of messages. Variants for snapshots, leader transfer and
+/// ReadIndex are added with those features.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MessageBody {
+    /// "Would you vote for me?" — sent without raising the sender's term
+    /// (Raft thesis §9.6).
+    PreVoteRequest {
+        /// The sender's last log entry, for the up-to-date check (§5.4.1).
+        last_log: EntryId,
+    },
+    /// The answer to a PreVote request.
+    PreVoteResponse {
+        /// Whether the vote would be granted.
+        granted: bool,
+    },
+    /// RequestVote (Raft §5.2).
+    VoteRequest {
+        /// The candidate's last log entry, for the up-to-date check (§5.4.1).
+        last_log: EntryId,
+    },
+    /// The answer to a vote request.
+    VoteResponse {
+        /// Whether the vote was granted.
+        granted: bool,
+    },
+    /// AppendEntries (Raft §5.3): entries following `prev`, and the leader's
+    /// commit index.
+    AppendEntries {
+        /// The entry just before `entries`.
+        prev: EntryId,
+        /// Consecutive entries starting at `prev.index + 1`; may be empty (a probe).
+        entries: Vec<Entry>,
+        /// The leader's commit index.
+        commit: LogIndex,
+    },
+    /// The answer to AppendEntries.
+    AppendResponse {
+        /// On success, the index of the last entry the follower now holds
+        /// that matches the leader's log (`prev.index + entries.len()`); on
+        /// rejection, the `prev.index` that did not match.
+        index: LogIndex,
+        /// `None` on success; on rejection, where to resume.
+        reject: Option<RejectHint>,
+    },
+    /// The leader's heartbeat. It carries the commit index only up to what
+    /// the follower is known to hold, and the term of the entry there, so a
+    /// follower commits only a prefix it has verified (Log Matching, §5.3).
+    Heartbeat {
+        /// `min(follower's match index, leader's commit index)`.
+        commit: EntryId,
+    },
+    /// The answer to a heartbeat: "I am alive and follow you".
+    HeartbeatResponse,
+}
+
+impl MessageBody {
+    /// A short name for the kind, as used in traces and scenario files.
+    #[must_use]
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            MessageBody::PreVoteRequest { .. } => "prevote",
+            MessageBody::PreVoteResponse { .. } => "prevote-resp",
+            MessageBody::VoteRequest { .. } => "vote",
+            MessageBody::VoteResponse { .. } => "vote-resp",
+            MessageBody::AppendEntries { .. } => "append",
+            MessageBody::AppendResponse { .. } => "append-resp",
+            MessageBody::Heartbeat { .. } => "heartbeat",
+            MessageBody::HeartbeatResponse => "heartbeat-resp",
+        }
+    }
+
+    /// Whether this is a leader's replication message, which the leader may
+    /// send before its own copy of the log is durable (Raft thesis §10.2.1).
+    #[must_use]
+    pub fn is_leader_replication(&self) -> bool {
+        matches!(
+            self,
+            MessageBody::AppendEntries { .. } | MessageBody::Heartbeat { .. }
+        )
+    }
+}

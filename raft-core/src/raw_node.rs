@@ -1,0 +1,474 @@
+//! The node: its state, its public inputs (`tick`, `step`, `propose`,
+//! `campaign`) and its output (`ready` / `advance`). Election rules live in
+//! `election.rs`, replication rules in `replication.rs`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::log::RaftLog;
+use crate::message::{Message, MessageBody};
+use crate::progress::Progress;
+use crate::ready::{PeerStatus, Ready, Restored, Status};
+use crate::rng::JitterRng;
+use crate::types::{ConfState, EntryKind, HardState, LogIndex, NodeId, Role, SoftState, Term};
+
+/// A Raft node without I/O, in the style of etcd's RawNode: the host feeds it
+/// time ([`tick`](Self::tick)), messages ([`step`](Self::step)) and proposals
+/// ([`propose`](Self::propose)), and carries out what [`ready`](Self::ready)
+/// hands back, in the order [`Ready`] documents.
+///
+/// The whole node is a plain value: cloning it forks the node (the model
+/// checker relies on this), and its `Hash` covers everything that decides its
+/// future behaviour.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RawNode {
+    pub(crate) config: Config,
+    /// The configuration in force.
+    pub(crate) conf: ConfState,
+    /// Invariant: never decreases.
+    pub(crate) term: Term,
+    /// Invariant: at most one vote per term (reset only when `term` rises).
+    pub(crate) vote: Option<NodeId>,
+    pub(crate) role: Role,
+    pub(crate) leader: Option<NodeId>,
+    pub(crate) log: RaftLog,
+    /// Ticks since the last reset of the election timer (for a leader: since
+    /// the last CheckQuorum round).
+    pub(crate) election_elapsed_ticks: u64,
+    /// Ticks since the leader's last heartbeat.
+    pub(crate) heartbeat_elapsed_ticks: u64,
+    /// This term's election timeout, in `[election_ticks, 2 * election_ticks)`.
+    pub(crate) randomized_election_ticks: u64,
+    pub(crate) rng: JitterRng,
+    /// Votes received in the current (pre-)election.
+    pub(crate) votes: BTreeMap<NodeId, bool>,
+    /// The leader's view of every member, itself included. Empty unless leader.
+    pub(crate) progress: BTreeMap<NodeId, Progress>,
+    /// Proposals were appended and not yet offered to followers.
+    pub(crate) replication_pending: bool,
+    /// Outbound messages that may leave before the next write completes.
+    pub(crate) messages: Vec<Message>,
+    /// Outbound messages that wait for the next write to be durable.
+    pub(crate) messages_after_persist: Vec<Message>,
+    /// What the last `Ready` reported, to report only changes.
+    pub(crate) reported_soft: SoftState,
+    pub(crate) reported_hard: HardState,
+    /// The number of the outstanding `Ready`, if one is.
+    pub(crate) outstanding_ready: Option<u64>,
+    pub(crate) ready_count: u64,
+    /// What the outstanding `Ready` handed out: its last entry.
+    pub(crate) outstanding_last_entry: Option<crate::types::EntryId>,
+    pub(crate) outstanding_applies: bool,
+}
+
+impl RawNode {
+    /// Starts a node from its configuration and what the host read back from
+    /// storage (braft's boot: restore term, vote, snapshot and log, then
+    /// become a follower). Commit is re-learned from the leader, or taken
+    /// from the restored hard state.
+    pub fn new(config: Config, restored: Restored) -> Result<RawNode, Error> {
+        config.validate()?;
+        let Restored {
+            hard_state,
+            snapshot,
+            entries,
+            applied,
+        } = restored;
+        if hard_state.vote == Some(NodeId(0)) {
+            return Err(Error::CorruptRestore("vote for node 0".into()));
+        }
+        let (snapshot_last, conf) = match snapshot {
+            Some(meta) => (meta.last, meta.conf),
+            None => (
+                Default::default(),
+                ConfState::with_voters(config.voters.iter().copied()),
+            ),
+        };
+        let log = RaftLog::restore(snapshot_last, entries, hard_state.commit, applied)?;
+        if log.last_id().term > hard_state.term {
+            return Err(Error::CorruptRestore(format!(
+                "the log holds term {} but the hard state's term is {}",
+                log.last_id().term,
+                hard_state.term
+            )));
+        }
+        let rng = JitterRng::new(config.seed, config.id.0);
+        let reported_soft = SoftState {
+            role: Role::Follower,
+            leader: None,
+        };
+        let mut node = RawNode {
+            conf,
+            term: hard_state.term,
+            vote: hard_state.vote,
+            role: Role::Follower,
+            leader: None,
+            log,
+            election_elapsed_ticks: 0,
+            heartbeat_elapsed_ticks: 0,
+            randomized_election_ticks: config.election_ticks,
+            rng,
+            votes: BTreeMap::new(),
+            progress: BTreeMap::new(),
+            replication_pending: false,
+            messages: Vec::new(),
+            messages_after_persist: Vec::new(),
+            reported_soft,
+            reported_hard: hard_state,
+            outstanding_ready: None,
+            ready_count: 0,
+            outstanding_last_entry: None,
+            outstanding_applies: false,
+            config,
+        };
+        node.reset_timers();
+        node.reported_hard = node.hard_state();
+        Ok(node)
+    }
+
+    // ---- inputs -------------------------------------------------------
+
+    /// Advances the node's clock by one tick: followers and candidates count
+    /// toward an election timeout, leaders toward a heartbeat and a
+    /// CheckQuorum round.
+    pub fn tick(&mut self) {
+        match self.role {
+            Role::Leader => self.tick_leader(),
+            _ => self.tick_election(),
+        }
+    }
+
+    /// Starts an election now, as if the election timeout fired (with PreVote
+    /// on, the pre-election first). Does nothing on a leader or on a node
+    /// that is not a voter.
+    pub fn campaign(&mut self) {
+        self.start_election();
+    }
+
+    /// Proposes `data` for the log. Returns the index the entry will have if
+    /// it commits. Only the leader accepts proposals.
+    pub fn propose(&mut self, data: Vec<u8>) -> Result<LogIndex, Error> {
+        if self.role != Role::Leader {
+            return Err(Error::NotLeader {
+                leader: self.leader,
+            });
+        }
+        let uncommitted = self.log.last_index().0 - self.log.committed().0;
+        if uncommitted >= self.config.max_uncommitted_entries {
+            return Err(Error::TooManyUncommitted {
+                limit: self.config.max_uncommitted_entries,
+            });
+        }
+        let index = self.log.append_new(self.term, EntryKind::Normal, data);
+        self.replication_pending = true;
+        Ok(index)
+    }
+
+    /// Handles a message from another node. Messages of stale terms,
+    /// duplicates and reordered answers are ignored as the paper says; an
+    /// `Err` reports input that should never arrive (misaddressed, malformed,
+    /// from a stranger) and was ignored.
+    pub fn step(&mut self, message: Message) -> Result<(), Error> {
+        if message.to != self.config.id {
+            return Err(Error::WrongRecipient {
+                to: message.to,
+                me: self.config.id,
+            });
+        }
+        if message.from == self.config.id || message.from == NodeId(0) {
+            return Err(Error::InvalidSender(message.from));
+        }
+        if !self.observe_term(&message) {
+            return Ok(());
+        }
+        let from = message.from;
+        match message.body {
+            MessageBody::PreVoteRequest { last_log } => {
+                self.on_vote_request(from, message.term, last_log, true);
+                Ok(())
+            }
+            MessageBody::VoteRequest { last_log } => {
+                self.on_vote_request(from, message.term, last_log, false);
+                Ok(())
+            }
+            MessageBody::PreVoteResponse { granted } => {
+                // A grant counts only for the pre-election running now, whose
+                // term it echoes; a late grant from an earlier round does not.
+                if !granted || message.term == self.term.next() {
+                    self.on_vote_response(from, granted, Role::PreCandidate);
+                }
+                Ok(())
+            }
+            MessageBody::VoteResponse { granted } => {
+                self.on_vote_response(from, granted, Role::Candidate);
+                Ok(())
+            }
+            MessageBody::AppendEntries {
+                prev,
+                entries,
+                commit,
+            } => self.on_append(from, prev, &entries, commit),
+            MessageBody::Heartbeat { commit } => self.on_heartbeat(from, commit),
+            MessageBody::AppendResponse { index, reject } => {
+                self.on_append_response(from, index, reject)
+            }
+            MessageBody::HeartbeatResponse => self.on_heartbeat_response(from),
+        }
+    }
+
+    // ---- output -------------------------------------------------------
+
+    /// Whether [`ready`](Self::ready) has anything to hand out. False while a
+    /// `Ready` is outstanding.
+    #[must_use]
+    pub fn has_ready(&self) -> bool {
+        if self.outstanding_ready.is_some() {
+            return false;
+        }
+        self.soft_state() != self.reported_soft
+            || self.hard_state() != self.reported_hard
+            || self.log.has_unstable()
+            || self.log.has_to_apply()
+            || self.replication_pending
+            || !self.messages.is_empty()
+            || !self.messages_after_persist.is_empty()
+    }
+
+    /// Hands out the work to do: what to persist, send and apply (see
+    /// [`Ready`] for the order). Call [`advance`](Self::advance) when done.
+    ///
+    /// # Panics
+    ///
+    /// If the previous `Ready` was not advanced yet: one is outstanding at a time.
+    pub fn ready(&mut self) -> Ready {
+        assert!(
+            self.outstanding_ready.is_none(),
+            "ready() called before the previous Ready was advanced"
+        );
+        if self.replication_pending {
+            self.replication_pending = false;
+            self.send_new_entries();
+        }
+        let soft = self.soft_state();
+        let hard = self.hard_state();
+        let term_or_vote_changed =
+            hard.term != self.reported_hard.term || hard.vote != self.reported_hard.vote;
+        let soft_state = (soft != self.reported_soft).then(|| soft.clone());
+        let hard_state = (hard != self.reported_hard).then(|| hard.clone());
+        self.reported_soft = soft;
+        self.reported_hard = hard;
+        let entries = self.log.take_unstable();
+        let committed_entries = self
+            .log
+            .take_to_apply(self.config.max_committed_bytes_per_ready);
+        self.ready_count += 1;
+        self.outstanding_ready = Some(self.ready_count);
+        self.outstanding_last_entry = entries.last().map(|e| e.id());
+        self.outstanding_applies = !committed_entries.is_empty();
+        Ready {
+            must_sync: term_or_vote_changed || !entries.is_empty(),
+            soft_state,
+            hard_state,
+            entries,
+            committed_entries,
+            messages: std::mem::take(&mut self.messages),
+            messages_after_persist: std::mem::take(&mut self.messages_after_persist),
+            number: self.ready_count,
+        }
+    }
+
+    /// Acknowledges that everything `ready` asked for is done: its writes
+    /// are durable and its committed entries applied. A leader counts its own
+    /// copy of the new entries from now on.
+    ///
+    /// # Panics
+    ///
+    /// If `ready` is not the outstanding `Ready` of this node.
+    // Taking the Ready by value ends its life here: it cannot be advanced twice.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn advance(&mut self, ready: Ready) {
+        assert_eq!(
+            self.outstanding_ready,
+            Some(ready.number),
+            "advance() given a Ready that is not this node's outstanding one"
+        );
+        self.outstanding_ready = None;
+        if let Some(last) = self.outstanding_last_entry.take() {
+            self.log.persisted_to(last);
+        }
+        if std::mem::take(&mut self.outstanding_applies) {
+            self.log.applied_to_handed_out();
+        }
+        if self.role == Role::Leader {
+            self.leader_persisted();
+        }
+    }
+
+    // ---- observation --------------------------------------------------
+
+    /// This node's id.
+    #[must_use]
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    /// The current term.
+    #[must_use]
+    pub fn term(&self) -> Term {
+        self.term
+    }
+
+    /// The vote cast in the current term.
+    #[must_use]
+    pub fn vote(&self) -> Option<NodeId> {
+        self.vote
+    }
+
+    /// The current role.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The leader this node follows, if known.
+    #[must_use]
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    /// The log, read-only.
+    #[must_use]
+    pub fn log(&self) -> &RaftLog {
+        &self.log
+    }
+
+    /// The configuration in force.
+    #[must_use]
+    pub fn conf(&self) -> &ConfState {
+        &self.conf
+    }
+
+    /// The settings this node runs with.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The hard state as it is now (persisted or not).
+    #[must_use]
+    pub fn hard_state(&self) -> HardState {
+        HardState {
+            term: self.term,
+            vote: self.vote,
+            commit: self.log.committed(),
+        }
+    }
+
+    /// The soft state as it is now.
+    #[must_use]
+    pub fn soft_state(&self) -> SoftState {
+        SoftState {
+            role: self.role,
+            leader: self.leader,
+        }
+    }
+
+    /// A picture of the node for observability.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        let progress = self
+            .progress
+            .iter()
+            .map(|(id, pr)| {
+                let peer = PeerStatus {
+                    matched: pr.matched,
+                    next: pr.next,
+                    state: pr.state,
+                    inflight: pr.inflights.count(),
+                    recent_active: pr.recent_active,
+                };
+                (*id, peer)
+            })
+            .collect();
+        Status {
+            id: self.config.id,
+            role: self.role,
+            term: self.term,
+            vote: self.vote,
+            leader: self.leader,
+            commit: self.log.committed(),
+            applied: self.log.applied(),
+            persisted: self.log.persisted(),
+            last_index: self.log.last_index(),
+            progress,
+        }
+    }
+
+    /// Asserts every internal invariant; a failure is a bug in raft-core.
+    /// Cheap enough for tests and the simulator to call after every step.
+    ///
+    /// # Panics
+    ///
+    /// If an invariant is broken.
+    pub fn assert_invariants(&self) {
+        self.log.check();
+        assert!(
+            self.log.last_id().term <= self.term,
+            "log holds a term beyond the node's term"
+        );
+        match self.role {
+            Role::Leader => {
+                assert_eq!(self.leader, Some(self.config.id), "leader not self");
+                assert_eq!(
+                    self.vote,
+                    Some(self.config.id),
+                    "leader did not vote for itself"
+                );
+                for (id, pr) in &self.progress {
+                    assert!(pr.matched < pr.next, "progress of {id}: match >= next");
+                    assert!(
+                        pr.matched <= self.log.last_index(),
+                        "progress of {id}: match beyond the log"
+                    );
+                }
+            }
+            Role::Candidate => {
+                assert_eq!(
+                    self.vote,
+                    Some(self.config.id),
+                    "candidate did not vote for itself"
+                );
+                assert!(self.progress.is_empty(), "candidate with progress");
+            }
+            Role::Follower | Role::PreCandidate => {
+                assert!(self.progress.is_empty(), "non-leader with progress");
+            }
+        }
+    }
+
+    // ---- shared helpers -----------------------------------------------
+
+    /// Queues a message stamped with the current term.
+    pub(crate) fn send(&mut self, to: NodeId, body: MessageBody) {
+        self.send_with_term(to, self.term, body);
+    }
+
+    /// Queues a message: a leader's replication may leave at once, anything
+    /// else waits for the next write to be durable (see [`Ready`]).
+    pub(crate) fn send_with_term(&mut self, to: NodeId, term: Term, body: MessageBody) {
+        let message = Message {
+            from: self.config.id,
+            to,
+            term,
+            body,
+        };
+        if self.role == Role::Leader && message.body.is_leader_replication() {
+            self.messages.push(message);
+        } else {
+            self.messages_after_persist.push(message);
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! Log replication (Raft §5.3) and commitment (§5.4.2): the leader's appends
+//! with probe/replicate flow control and fast back-up, the follower's
+//! consistency check, heartbeats, and the commit rule.
+
+use crate::error::Error;
+use crate::message::{MessageBody, RejectHint};
+use crate::progress::ProgressState;
+use crate::quorum;
+use crate::raw_node::RawNode;
+use crate::types::{Entry, EntryId, LogIndex, NodeId, Role, Term};
+
+/// Whether to send an append that carries no entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IfEmpty {
+    /// Send it anyway (to probe, or to carry a new commit index).
+    Send,
+    /// Skip it.
+    Skip,
+}
+
+impl RawNode {
+    fn peers(&self) -> Vec<NodeId> {
+        let me = self.config.id;
+        self.progress
+            .keys()
+            .copied()
+            .filter(|id| *id != me)
+            .collect()
+    }
+
+    /// Sends `to` the entries from its `next` index, if flow control allows.
+    /// Returns whether a message was sent.
+    fn send_append(&mut self, to: NodeId, if_empty: IfEmpty) -> bool {
+        let Some(pr) = self.progress.get(&to) else {
+            return false;
+        };
+        if pr.is_paused() {
+            return false;
+        }
+        let prev_index = pr.next.prev();
+        let Some(prev_term) = self.log.term(prev_index) else {
+            // The entries were compacted away: a snapshot is needed, which a
+            // later feature adds. Until then, nothing can be sent.
+            return false;
+        };
+        let entries = self
+            .log
+            .slice_from(pr.next, self.config.max_size_per_msg_bytes);
+        if entries.is_empty() && pr.state == ProgressState::Replicate && if_empty == IfEmpty::Skip {
+            return false;
+        }
+        let last = prev_index.plus(entries.len() as u64);
+        let entry_count = entries.len();
+        let body = MessageBody::AppendEntries {
+            prev: EntryId {
+                index: prev_index,
+                term: prev_term,
+            },
+            entries,
+            commit: self.log.committed(),
+        };
+        self.send(to, body);
+        if let Some(pr) = self.progress.get_mut(&to) {
+            pr.sent_append(last, entry_count);
+        }
+        true
+    }
+
+    /// Sends every follower what it is missing (and the commit index).
+    pub(crate) fn broadcast_append(&mut self) {
+        for peer in self.peers() {
+            self.send_append(peer, IfEmpty::Send);
+        }
+    }
+
+    /// Offers newly proposed entries to every follower that can take them,
+    /// filling each one's window; entries proposed since the last `ready`
+    /// travel together (batching).
+    pub(crate) fn send_new_entries(&mut self) {
+        if self.role != Role::Leader {
+            return;
+        }
+        for peer in self.peers() {
+            self.fill_window(peer);
+        }
+    }
+
+    /// Sends appends to `peer` until its window is full or it has everything.
+    /// Bounded: each send either pauses a probe or advances `next`.
+    fn fill_window(&mut self, peer: NodeId) {
+        while self.send_append(peer, IfEmpty::Skip) {
+            if self.progress.get(&peer).map(|p| p.state) != Some(ProgressState::Replicate) {
+                break;
+            }
+        }
+    }
+
+    /// The leader's heartbeat (§5.2): commit only up to what the follower is
+    /// known to hold, tagged with that entry's term, so a follower never
+    /// commits an entry it has not verified.
+    pub(crate) fn broadcast_heartbeat(&mut self) {
+        for peer in self.peers() {
+            let matched = self.progress.get(&peer).map_or(LogIndex(0), |p| p.matched);
+            let index = matched.min(self.log.committed());
+            let commit = match self.log.term(index) {
+                Some(term) => EntryId { index, term },
+                None => EntryId::default(),
+            };
+            self.send(peer, MessageBody::Heartbeat { commit });
+        }
+    }
+
+    /// The leader's own write completed: count its copy (§5.3 with the
+    /// parallel append of thesis §10.2.1) and commit what a majority holds.
+    pub(crate) fn leader_persisted(&mut self) {
+        let me = self.config.id;
+        let persisted = self.log.persisted();
+        if let Some(own) = self.progress.get_mut(&me) {
+            own.update_matched(persisted);
+        }
+        if self.maybe_commit() {
+            self.broadcast_append();
+        }
+    }
+
+    /// §5.3/§5.4.2: the leader commits the largest index a majority holds,
+    /// but only if that entry is of its own term; earlier entries commit
+    /// with it (Figure 8 shows why counting older entries is unsafe).
+    fn maybe_commit(&mut self) -> bool {
+        let index = quorum::committed_index(&self.conf.voters, |id| {
+            self.progress.get(&id).map_or(LogIndex(0), |p| p.matched)
+        });
+        if index <= self.log.committed() || self.log.term(index) != Some(self.term) {
+            return false;
+        }
+        self.log.commit_to(index)
+    }
+
+    /// AppendEntries receiver (§5.3).
+    pub(crate) fn on_append(
+        &mut self,
+        from: NodeId,
+        prev: EntryId,
+        entries: &[Entry],
+        commit: LogIndex,
+    ) -> Result<(), Error> {
+        if self.role == Role::Leader {
+            return Err(Error::MalformedMessage(format!(
+                "append from {from} in {}, a term this node leads",
+                self.term
+            )));
+        }
+        validate_entries(prev, entries, self.term)?;
+        self.follow(from);
+        if prev.index < self.log.committed() {
+            // Everything up to our commit index matches any leader's log
+            // (Leader Completeness): tell the leader to resume from there.
+            let index = self.log.committed();
+            self.send(
+                from,
+                MessageBody::AppendResponse {
+                    index,
+                    reject: None,
+                },
+            );
+            return Ok(());
+        }
+        if !self.log.contains(prev) {
+            // The consistency check failed: point the leader at the last
+            // entry that could match, skipping a whole term per round trip.
+            let probe = self
+                .log
+                .probe_below(prev.index.min(self.log.last_index()), prev.term);
+            let reject = Some(RejectHint { probe });
+            self.send(
+                from,
+                MessageBody::AppendResponse {
+                    index: prev.index,
+                    reject,
+                },
+            );
+            return Ok(());
+        }
+        let appended = self.log.append_after(prev, entries)?;
+        if let Some(replaced_from) = appended.replaced_from {
+            self.retract_acks_from(replaced_from);
+        }
+        let last_new = appended.last_new;
+        // §5.3 receiver step 5: commit up to the leader's commit, but only
+        // within what this append verified.
+        self.log.commit_to(commit.min(last_new));
+        self.send(
+            from,
+            MessageBody::AppendResponse {
+                index: last_new,
+                reject: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Entries from `replaced_from` on were replaced: acknowledgements not
+    /// yet handed out that claim them would be false by the time they are
+    /// sent (an acknowledgement promises the entry is durable), so drop them.
+    fn retract_acks_from(&mut self, replaced_from: LogIndex) {
+        self.messages_after_persist.retain(|m| {
+            !matches!(
+                m.body,
+                MessageBody::AppendResponse { index, reject: None } if index >= replaced_from
+            )
+        });
+    }
+
+    /// Heartbeat receiver: the leader is alive; commit what it says if we
+    /// hold that very entry.
+    pub(crate) fn on_heartbeat(&mut self, from: NodeId, commit: EntryId) -> Result<(), Error> {
+        if self.role == Role::Leader {
+            return Err(Error::MalformedMessage(format!(
+                "heartbeat from {from} in {}, a term this node leads",
+                self.term
+            )));
+        }
+        self.follow(from);
+        if self.log.contains(commit) {
+            self.log.commit_to(commit.index);
+        }
+        self.send(from, MessageBody::HeartbeatResponse);
+        Ok(())
+    }
+
+    /// A message from the leader of our term arrived: follow it, and restart
+    /// the election timer without drawing a new timeout (§5.2).
+    fn follow(&mut self, leader: NodeId) {
+        if self.role == Role::Follower {
+            self.election_elapsed_ticks = 0;
+            self.leader = Some(leader);
+        } else {
+            self.become_follower(self.term, Some(leader));
+        }
+    }
+
+    /// The leader hears back about an append.
+    pub(crate) fn on_append_response(
+        &mut self,
+        from: NodeId,
+        index: LogIndex,
+        reject: Option<RejectHint>,
+    ) -> Result<(), Error> {
+        if self.role != Role::Leader {
+            return Ok(());
+        }
+        if index > self.log.last_index() && reject.is_none() {
+            return Err(Error::MalformedMessage(format!(
+                "{from} acknowledges {index}, beyond the leader's last index"
+            )));
+        }
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return Err(Error::UnknownPeer(from));
+        };
+        pr.recent_active = true;
+        match reject {
+            Some(hint) => {
+                let resume_after = self
+                    .log
+                    .probe_below(hint.probe.index, hint.probe.term)
+                    .index;
+                let pr = self.progress.get_mut(&from).expect("checked above");
+                if pr.rejected(index, resume_after) {
+                    self.send_append(from, IfEmpty::Send);
+                }
+            }
+            None => {
+                let news = pr.update_matched(index);
+                // An answer that only confirms the match still ends a probe.
+                let probe_confirmed = pr.state == ProgressState::Probe && pr.matched == index;
+                if !news && !probe_confirmed {
+                    return Ok(());
+                }
+                if pr.state == ProgressState::Probe {
+                    pr.become_replicate();
+                }
+                if self.maybe_commit() {
+                    self.broadcast_append();
+                }
+                self.fill_window(from);
+            }
+        }
+        Ok(())
+    }
+
+    /// The leader hears back about a heartbeat: the follower is alive, so an
+    /// outstanding probe or a full window gets another chance.
+    pub(crate) fn on_heartbeat_response(&mut self, from: NodeId) -> Result<(), Error> {
+        if self.role != Role::Leader {
+            return Ok(());
+        }
+        let last_index = self.log.last_index();
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return Err(Error::UnknownPeer(from));
+        };
+        pr.recent_active = true;
+        pr.probe_sent = false;
+        if pr.state == ProgressState::Replicate && pr.inflights.is_full() {
+            pr.inflights.free_first();
+        }
+        if pr.matched < last_index {
+            self.send_append(from, IfEmpty::Send);
+        }
+        Ok(())
+    }
+}
+
+/// Rejects an append whose entries cannot have come from a correct leader
+/// of `term`: not contiguous after `prev`, or with terms out of order.
+fn validate_entries(prev: EntryId, entries: &[Entry], term: Term) -> Result<(), Error> {
+    let mut expected = prev.index.next();
+    let mut last_term = prev.term;
+    if prev.term > term {
+        return Err(Error::MalformedMessage(format!(
+            "prev entry of term {} in an append of term {term}",
+            prev.term
+        )));
+    }
+    for entry in entries {
+        if entry.index != expected {
+            return Err(Error::MalformedMessage(format!(
+                "entry {} where {expected} was expected",
+                entry.index
+            )));
+        }
+        if entry.term < last_term || entry.term > term {
+            return Err(Error::MalformedMessage(format!(
+                "entry {} has term {}, outside [{last_term}, {term}]",
+                entry.index, entry.term
+            )));
+        }
+        last_term = entry.term;
+        expected = expected.next();
+    }
+    Ok(())
+}
