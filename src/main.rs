@@ -1,28 +1,128 @@
-//! The raftsim command line.
-use clap::Parser;
+//! The raftsim command line: argument parsing and output only; everything
+//! else lives in the `sim` crate.
+
+mod run_cmd;
+mod swarm_cmd;
+
+use clap::{Args, Parser, Subcommand};
+use sim::run::RunOptions;
+use sim::units::parse_duration_ns;
 
 /// raftsim: deterministic simulation and model checking for Raft.
+///
+/// With `--seed N`, runs one simulated cluster under the faults seed N
+/// picks, checks the Raft invariants after every event, and prints what
+/// happened. The same seed always replays the same run.
 #[derive(Debug, Parser)]
-#[command(name = "raftsim", version, about)]
+#[command(
+    name = "raftsim",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
-    /// Run one simulation with this seed (arrives with the simulator).
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run many seeds in parallel with a progress bar; list the failures.
+    Swarm(swarm_cmd::SwarmArgs),
+}
+
+/// The settings of one run (shared by a single run and a swarm).
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// The seed of the run to play: it picks the faults, schedule and noise.
     #[arg(long)]
     seed: Option<u64>,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    json: bool,
+    /// Write every event to FILE as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<std::path::PathBuf>,
+    /// Number of voting nodes (1 to 9).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=9))]
+    nodes: u64,
+    /// Number of client sessions.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=64))]
+    clients: u64,
+    /// Length of the fault phase, with a unit (e.g. 20s, 1m).
+    #[arg(long, default_value = "20s", value_parser = parse_duration_ns)]
+    duration: u64,
+    /// Length of the healed phase that must show progress.
+    #[arg(long, default_value = "10s", value_parser = parse_duration_ns)]
+    heal: u64,
+    /// raft-core's PreVote (true/false).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pre_vote: bool,
+    /// raft-core's CheckQuorum (true/false).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    check_quorum: bool,
+    /// Skip the invariant checkers (to measure their cost).
+    #[arg(long)]
+    no_checkers: bool,
+}
+
+impl RunArgs {
+    /// The run options for `seed`.
+    fn options(&self, seed: u64) -> RunOptions {
+        let mut options = RunOptions::new(seed);
+        options.spec.nodes = self.nodes as usize;
+        options.spec.clients = self.clients as usize;
+        options.spec.pre_vote = self.pre_vote;
+        options.spec.check_quorum = self.check_quorum;
+        options.fault_ns = self.duration;
+        options.heal_ns = self.heal;
+        options.checkers = !self.no_checkers;
+        options
+    }
+
+    /// The flags that differ from the defaults, to repeat in a replay command.
+    fn replay_flags(&self) -> String {
+        let mut flags = String::new();
+        if self.nodes != 3 {
+            flags += &format!(" --nodes {}", self.nodes);
+        }
+        if self.clients != 2 {
+            flags += &format!(" --clients {}", self.clients);
+        }
+        if self.duration != 20_000_000_000 {
+            flags += &format!(" --duration {}ns", self.duration);
+        }
+        if self.heal != 10_000_000_000 {
+            flags += &format!(" --heal {}ns", self.heal);
+        }
+        if !self.pre_vote {
+            flags += " --pre-vote false";
+        }
+        if !self.check_quorum {
+            flags += " --check-quorum false";
+        }
+        flags
+    }
 }
 
 fn main() {
+    // A panic inside a run is caught and reported as a violation; the
+    // default hook would only scribble over the progress bar.
+    std::panic::set_hook(Box::new(|_| {}));
     let cli = Cli::parse();
-    match cli.seed {
-        Some(seed) => {
-            eprintln!(
-                "raftsim: the simulator is not built yet (raft-core {}); seed {seed} cannot run",
-                sim::RAFT_CORE
-            );
-            std::process::exit(2);
-        }
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help().expect("stdout is writable");
-        }
-    }
+    let code = match cli.command {
+        Some(Command::Swarm(args)) => swarm_cmd::swarm(&args),
+        None => match cli.run.seed {
+            Some(seed) => run_cmd::run_one(&cli.run, seed),
+            None => {
+                use clap::CommandFactory;
+                Cli::command().print_help().expect("stdout is writable");
+                println!();
+                2
+            }
+        },
+    };
+    std::process::exit(code);
 }

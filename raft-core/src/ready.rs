@@ -44,7 +44,7 @@ pub struct Restored {
 ///    to RPCs only after updating stable storage").
 /// 4. Apply `committed_entries` in order, then call `advance`. They are all
 ///    persisted on this node already.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Ready {
     /// The role and leader, if they changed since the last `Ready`. Never
     /// persisted.

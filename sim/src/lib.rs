@@ -1,11 +1,25 @@
 //! The deterministic simulator: virtual clock, faulty network, crash-able
 //! disks, hosts running raft-core, clients and invariant checkers.
 //!
-//! This crate is a placeholder until the simulator issue lands; it exists so
-//! that the workspace has its final shape and the dependency direction
-//! `raftsim` → `sim` → `raft-core` is fixed from the start.
+//! A [`world::World`] is one plain value that changes only through its
+//! actions; drivers (the random swarm run, scenario files, the explorer)
+//! choose the actions. One seed gives one run, bit for bit.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+pub mod checker;
+pub mod client;
+pub mod disk;
+pub mod history;
+pub mod host;
+pub mod kv;
+pub mod net;
+pub mod run;
+pub mod streams;
+pub mod swarm;
+pub mod trace;
+pub mod units;
+pub mod world;
 
 /// The raft-core version this simulator drives.
 pub const RAFT_CORE: &str = raft_core::VERSION;

@@ -171,7 +171,7 @@ impl Network {
 
     /// Delivers the oldest in-flight message matching `pick`, if any.
     pub fn deliver_first(&mut self, pick: impl Fn(&Message) -> bool) -> Option<Message> {
-        let pos = self.in_flight.iter().position(|m| pick(m))?;
+        let pos = self.in_flight.iter().position(pick)?;
         let message = self.in_flight.remove(pos);
         self.deliver(message.clone());
         Some(message)

@@ -1,0 +1,38 @@
+//! Election safety (Raft Figure 3): at most one leader per term, over the
+//! whole run — a leader may crash before a rival wins the same term, so the
+//! ledger keeps every term's leader, not only the current ones.
+
+use std::collections::BTreeMap;
+
+use raft_core::{Role, Term};
+
+use super::{Invariant, NodeView, Violation};
+
+/// The ledger of leaders by term.
+#[derive(Clone, Debug, Default)]
+pub struct ElectionSafety {
+    leader_of_term: BTreeMap<Term, usize>,
+}
+
+impl ElectionSafety {
+    /// Records `view` if it leads; fails if its term had another leader.
+    pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
+        if view.role != Role::Leader {
+            return Ok(());
+        }
+        let first = *self.leader_of_term.entry(view.term).or_insert(view.index);
+        if first != view.index {
+            return Err(Violation::new(
+                Invariant::ElectionSafety,
+                vec![first, view.index],
+                format!(
+                    "n{} and n{} were both leader in term {}",
+                    first + 1,
+                    view.index + 1,
+                    view.term.0
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

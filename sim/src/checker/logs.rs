@@ -1,0 +1,205 @@
+//! The log invariants of Raft Figure 3, checked incrementally:
+//!
+//! - *Log Matching*: each node's log is mirrored as (term, chain digest) per
+//!   index, where the chain digest covers the entry and every entry before
+//!   it. Two logs agree on a prefix iff their chain digests agree at its end,
+//!   so one ledger entry per (index, term) ever seen checks the property.
+//! - *Leader Append-Only*: a leader's log keeps, within its term, the entry
+//!   at the end of its log as last seen.
+//! - *Leader Completeness*: a leader of term t holds every entry committed by
+//!   a leader of a term before t.
+//! - *Commit agreement* (State Machine Safety at the log): every node's
+//!   committed prefix is a prefix of the one committed prefix of the run.
+
+use std::collections::BTreeMap;
+
+use raft_core::{EntryId, LogIndex, Role, Term};
+
+use super::{Invariant, NodeView, Violation};
+use crate::host::entry_digest;
+
+/// (term, chain digest) of one mirrored entry.
+type Link = (Term, u64);
+
+fn chain(prev: u64, entry_digest: u64) -> u64 {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&prev.to_le_bytes());
+    bytes[8..].copy_from_slice(&entry_digest.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+/// The ledgers of the log invariants.
+#[derive(Clone, Debug)]
+pub struct LogChecker {
+    /// Each node's log as last seen, index i at position i - 1.
+    mirrors: Vec<Vec<Link>>,
+    /// Every (index, term) seen in any log, with its chain digest and the
+    /// first node seen holding it.
+    seen: BTreeMap<EntryId, (u64, usize)>,
+    /// The run's committed prefix, index i at position i - 1.
+    committed: Vec<Link>,
+    /// For each term, the highest index a node of that term knew committed
+    /// (so everything up to it was committed by a leader of that term or
+    /// earlier).
+    committed_by_term: BTreeMap<Term, LogIndex>,
+    /// Per node, while it leads: (term, last index, its chain digest).
+    leader_marks: Vec<Option<(Term, LogIndex, u64)>>,
+}
+
+impl LogChecker {
+    /// Ledgers for `node_count` nodes.
+    #[must_use]
+    pub fn new(node_count: usize) -> LogChecker {
+        LogChecker {
+            mirrors: vec![Vec::new(); node_count],
+            seen: BTreeMap::new(),
+            committed: Vec::new(),
+            committed_by_term: BTreeMap::new(),
+            leader_marks: vec![None; node_count],
+        }
+    }
+
+    /// The highest index known committed anywhere.
+    #[must_use]
+    pub fn committed_index(&self) -> LogIndex {
+        LogIndex(self.committed.len() as u64)
+    }
+
+    /// Whether node `index`'s log, as last seen, holds `entry`.
+    #[must_use]
+    pub fn holds(&self, node: usize, entry: EntryId) -> bool {
+        let at = entry.index.0 as usize;
+        at > 0
+            && self.mirrors[node]
+                .get(at - 1)
+                .is_some_and(|l| l.0 == entry.term)
+    }
+
+    /// Looks at a live node.
+    pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
+        self.sync_mirror(view)?;
+        self.check_leader(view)?;
+        self.check_commit(view)
+    }
+
+    /// Brings the mirror up to date: drops what the node replaced, adds
+    /// what it appended, and checks each new entry against the ledger.
+    fn sync_mirror(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
+        let node = view.index;
+        let mirror = &mut self.mirrors[node];
+        let last = view.log.len();
+        let mut keep = mirror.len().min(last);
+        while keep > 0 && mirror[keep - 1].0 != view.log[keep - 1].term {
+            keep -= 1;
+        }
+        mirror.truncate(keep);
+        for entry in &view.log[keep..] {
+            let prev = mirror.last().map_or(0, |l| l.1);
+            let link = (entry.term, chain(prev, entry_digest(entry)));
+            mirror.push(link);
+            let (first_chain, first_node) = *self.seen.entry(entry.id()).or_insert((link.1, node));
+            if first_chain != link.1 {
+                return Err(Violation::new(
+                    Invariant::LogMatching,
+                    vec![first_node, node],
+                    format!(
+                        "n{} and n{} both hold an entry at index {} term {} but their logs differ up to it",
+                        first_node + 1,
+                        node + 1,
+                        entry.index.0,
+                        entry.term.0
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_leader(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
+        let node = view.index;
+        if view.role != Role::Leader {
+            self.leader_marks[node] = None;
+            return Ok(());
+        }
+        let mirror = &self.mirrors[node];
+        if let Some((term, index, digest)) = self.leader_marks[node] {
+            let at = index.0 as usize;
+            let kept = at == 0 || mirror.get(at - 1).is_some_and(|l| l.1 == digest);
+            if term == view.term && !kept {
+                return Err(Violation::new(
+                    Invariant::LeaderAppendOnly,
+                    vec![node],
+                    format!(
+                        "leader n{} of term {} lost or changed its entry at index {}",
+                        node + 1,
+                        term.0,
+                        index.0
+                    ),
+                ));
+            }
+        }
+        let last = mirror.len();
+        let digest = mirror.last().map_or(0, |l| l.1);
+        self.leader_marks[node] = Some((view.term, LogIndex(last as u64), digest));
+        // Completeness: everything committed by leaders of earlier terms.
+        let required = self
+            .committed_by_term
+            .range(..view.term)
+            .map(|(_, index)| *index)
+            .max()
+            .unwrap_or(LogIndex(0));
+        let at = required.0 as usize;
+        if at > 0 && mirror.get(at - 1).map(|l| l.1) != Some(self.committed[at - 1].1) {
+            return Err(Violation::new(
+                Invariant::LeaderCompleteness,
+                vec![node],
+                format!(
+                    "leader n{} of term {} lacks committed entry {} (its log ends at {})",
+                    node + 1,
+                    view.term.0,
+                    at,
+                    last
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_commit(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
+        let node = view.index;
+        let commit = view.commit.0 as usize;
+        if commit == 0 {
+            return Ok(());
+        }
+        let mirror = &self.mirrors[node];
+        let Some(own) = mirror.get(commit - 1) else {
+            return Err(Violation::new(
+                Invariant::StateMachineSafety,
+                vec![node],
+                format!("n{} commits index {commit} beyond its log", node + 1),
+            ));
+        };
+        let known = self.committed.len();
+        let agree_at = commit.min(known);
+        if agree_at > 0 && mirror[agree_at - 1].1 != self.committed[agree_at - 1].1 {
+            return Err(Violation::new(
+                Invariant::StateMachineSafety,
+                vec![node],
+                format!(
+                    "n{} committed a different entry at or before index {agree_at} than the rest of the cluster",
+                    node + 1
+                ),
+            ));
+        }
+        if commit > known {
+            self.committed.extend_from_slice(&mirror[known..commit]);
+        }
+        let _ = own;
+        let best = self
+            .committed_by_term
+            .entry(view.term)
+            .or_insert(LogIndex(0));
+        *best = (*best).max(view.commit);
+        Ok(())
+    }
+}

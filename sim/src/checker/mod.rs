@@ -1,0 +1,223 @@
+//! Invariant checkers, run after every event on the nodes it touched. Each
+//! keeps its own ledger of the run's history, so every check is incremental
+//! and a property "over the whole run" (one leader per term, ever) is checked
+//! as such, not only against the present.
+
+mod applied;
+mod durability;
+mod election;
+mod logs;
+mod monotonic;
+
+use std::fmt;
+
+use raft_core::{Entry, EntryId, LogIndex, NodeId, Role, Term};
+use serde::{Deserialize, Serialize};
+
+use crate::host::{AppliedEntry, Host, HostState};
+
+pub use applied::StateMachineSafety;
+pub use durability::Durability;
+pub use election::ElectionSafety;
+pub use logs::LogChecker;
+pub use monotonic::Monotonicity;
+
+/// The invariants raftsim checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Invariant {
+    /// At most one leader per term (Raft Figure 3).
+    ElectionSafety,
+    /// A leader never overwrites or deletes entries of its log (Figure 3).
+    LeaderAppendOnly,
+    /// Two logs with an entry of the same index and term are identical up to
+    /// it (Figure 3).
+    LogMatching,
+    /// A leader holds every entry committed in earlier terms (Figure 3).
+    LeaderCompleteness,
+    /// No two nodes commit or apply different entries at one index (Figure 3).
+    StateMachineSafety,
+    /// An entry a client saw acknowledged is never lost.
+    Durability,
+    /// Term, commit and applied index only grow, across restarts for the
+    /// term; a leader's match indexes only grow within its term.
+    Monotonicity,
+    /// A node could not boot from its own disk.
+    Recovery,
+    /// raft-core panicked: an internal invariant broke.
+    Panic,
+    /// The cluster made no progress after every fault healed.
+    Liveness,
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Invariant::ElectionSafety => "election-safety",
+            Invariant::LeaderAppendOnly => "leader-append-only",
+            Invariant::LogMatching => "log-matching",
+            Invariant::LeaderCompleteness => "leader-completeness",
+            Invariant::StateMachineSafety => "state-machine-safety",
+            Invariant::Durability => "durability",
+            Invariant::Monotonicity => "monotonicity",
+            Invariant::Recovery => "recovery",
+            Invariant::Panic => "panic",
+            Invariant::Liveness => "liveness",
+        };
+        f.write_str(name)
+    }
+}
+
+/// A broken invariant: which, on which nodes (0-based indexes), and how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The invariant.
+    pub invariant: Invariant,
+    /// The nodes involved (0-based indexes).
+    pub nodes: Vec<usize>,
+    /// What was seen.
+    pub message: String,
+}
+
+impl Violation {
+    pub(crate) fn new(invariant: Invariant, nodes: Vec<usize>, message: String) -> Violation {
+        Violation {
+            invariant,
+            nodes,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nodes: Vec<String> = self.nodes.iter().map(|n| format!("n{}", n + 1)).collect();
+        write!(
+            f,
+            "{} [{}]: {}",
+            self.invariant,
+            nodes.join(","),
+            self.message
+        )
+    }
+}
+
+/// What the checkers see of one node: a read-only picture, independent of
+/// how the node is implemented.
+#[derive(Clone, Debug)]
+pub struct NodeView<'a> {
+    /// 0-based node index.
+    pub index: usize,
+    /// How many times the node booted (a change means it restarted).
+    pub boots: u64,
+    /// Whether the process has memory (up or paused).
+    pub alive: bool,
+    /// Role (meaningless unless alive).
+    pub role: Role,
+    /// Current term.
+    pub term: Term,
+    /// Commit index.
+    pub commit: LogIndex,
+    /// Applied index.
+    pub applied: LogIndex,
+    /// The log from index 1 on.
+    pub log: &'a [Entry],
+    /// The term last made durable (before a crash, the floor for the next boot).
+    pub synced_term: Term,
+    /// Entries applied since the last look, in order.
+    pub newly_applied: &'a [AppliedEntry],
+    /// The leader's match index per member, when leader.
+    pub matched: Vec<(NodeId, LogIndex)>,
+}
+
+impl<'a> NodeView<'a> {
+    /// The view of a simulated host.
+    #[must_use]
+    pub fn of_host(host: &'a Host) -> NodeView<'a> {
+        let alive = host.state != HostState::Down;
+        let Some(raw) = host.raw().filter(|_| alive) else {
+            return NodeView {
+                index: host.index,
+                boots: host.boots,
+                alive: false,
+                role: Role::Follower,
+                term: Term(0),
+                commit: LogIndex(0),
+                applied: LogIndex(0),
+                log: &[],
+                synced_term: host.synced_hard_state.term,
+                newly_applied: &host.applied_since_check,
+                matched: Vec::new(),
+            };
+        };
+        assert_eq!(raw.log().first_index(), LogIndex(1), "no compaction yet");
+        NodeView {
+            index: host.index,
+            boots: host.boots,
+            alive,
+            role: raw.role(),
+            term: raw.term(),
+            commit: raw.log().committed(),
+            applied: raw.log().applied(),
+            log: raw.log().entries(),
+            synced_term: host.synced_hard_state.term,
+            newly_applied: &host.applied_since_check,
+            matched: raw.matched_indexes().collect(),
+        }
+    }
+}
+
+/// Every checker, run together.
+#[derive(Clone, Debug)]
+pub struct Checkers {
+    election: ElectionSafety,
+    logs: LogChecker,
+    applied: StateMachineSafety,
+    monotonic: Monotonicity,
+    durability: Durability,
+}
+
+impl Checkers {
+    /// Checkers for a cluster of `node_count` nodes.
+    #[must_use]
+    pub fn new(node_count: usize) -> Checkers {
+        Checkers {
+            election: ElectionSafety::default(),
+            logs: LogChecker::new(node_count),
+            applied: StateMachineSafety::new(node_count),
+            monotonic: Monotonicity::new(node_count),
+            durability: Durability::new(node_count),
+        }
+    }
+
+    /// Looks at one node after an event that touched it.
+    pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
+        let restarted = self.monotonic.observe(view)?;
+        self.durability.set_alive(view.index, view.alive);
+        if !view.alive {
+            return Ok(());
+        }
+        self.election.observe(view)?;
+        self.logs.observe(view)?;
+        self.applied.observe(view)?;
+        if restarted {
+            self.durability.check(&self.logs)?;
+        }
+        Ok(())
+    }
+
+    /// Records entries that clients saw acknowledged.
+    pub fn acknowledged(&mut self, entries: &[EntryId]) {
+        self.durability.acknowledged(entries);
+    }
+
+    /// The end-of-run durability check over every node.
+    pub fn final_check(&self) -> Result<(), Violation> {
+        self.durability.check(&self.logs)
+    }
+
+    /// The highest index known committed.
+    #[must_use]
+    pub fn committed_index(&self) -> LogIndex {
+        self.logs.committed_index()
+    }
+}

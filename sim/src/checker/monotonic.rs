@@ -1,0 +1,111 @@
+//! Per-node monotonicity: the term never decreases, across restarts too
+//! (against what was durable at the crash); commit and applied indexes never
+//! decrease within one boot; a leader's match indexes never decrease within
+//! its term.
+
+use raft_core::{LogIndex, NodeId, Role, Term};
+
+use super::{Invariant, NodeView, Violation};
+
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    boots: u64,
+    alive: bool,
+    term: Term,
+    synced_term: Term,
+    commit: LogIndex,
+    applied: LogIndex,
+    leader_term: Option<Term>,
+    matched: Vec<(NodeId, LogIndex)>,
+}
+
+/// The ledger of what each node showed last.
+#[derive(Clone, Debug)]
+pub struct Monotonicity {
+    seen: Vec<Seen>,
+}
+
+fn violation(node: usize, what: String) -> Violation {
+    Violation::new(Invariant::Monotonicity, vec![node], what)
+}
+
+impl Monotonicity {
+    /// A ledger for `node_count` nodes.
+    #[must_use]
+    pub fn new(node_count: usize) -> Monotonicity {
+        Monotonicity {
+            seen: vec![Seen::default(); node_count],
+        }
+    }
+
+    /// Checks the node against what it showed last. Returns whether it has
+    /// restarted since.
+    pub fn observe(&mut self, view: &NodeView<'_>) -> Result<bool, Violation> {
+        let node = view.index;
+        let seen = &mut self.seen[node];
+        let restarted = view.boots != seen.boots;
+        if !view.alive {
+            seen.alive = false;
+            seen.synced_term = seen.synced_term.max(view.synced_term);
+            return Ok(false);
+        }
+        if restarted {
+            let floor = seen.synced_term.max(view.synced_term);
+            if view.term < floor {
+                return Err(violation(
+                    node,
+                    format!(
+                        "n{} restarted in term {} though term {} was durable",
+                        node + 1,
+                        view.term.0,
+                        floor.0
+                    ),
+                ));
+            }
+            seen.commit = LogIndex(0);
+            seen.applied = LogIndex(0);
+            seen.leader_term = None;
+        } else if seen.alive {
+            for (name, before, now) in [
+                ("term", seen.term.0, view.term.0),
+                ("commit index", seen.commit.0, view.commit.0),
+                ("applied index", seen.applied.0, view.applied.0),
+            ] {
+                if now < before {
+                    return Err(violation(
+                        node,
+                        format!("n{}'s {name} went from {before} back to {now}", node + 1),
+                    ));
+                }
+            }
+        }
+        if view.role == Role::Leader {
+            if seen.leader_term == Some(view.term) {
+                for ((peer, before), (_, now)) in seen.matched.iter().zip(&view.matched) {
+                    if now < before {
+                        return Err(violation(
+                            node,
+                            format!(
+                                "leader n{}'s match index for {peer} went from {} back to {}",
+                                node + 1,
+                                before.0,
+                                now.0
+                            ),
+                        ));
+                    }
+                }
+            }
+            seen.leader_term = Some(view.term);
+            seen.matched.clone_from(&view.matched);
+        } else {
+            seen.leader_term = None;
+        }
+        seen.boots = view.boots;
+        seen.alive = true;
+        seen.term = view.term;
+        seen.synced_term = seen.synced_term.max(view.synced_term);
+        seen.commit = view.commit;
+        seen.applied = view.applied;
+        Ok(restarted)
+    }
+}

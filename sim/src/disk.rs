@@ -1,0 +1,197 @@
+//! A simulated disk: files of bytes behind a page cache. Writes land in the
+//! cache and are volatile until an fsync completes; a crash loses what was
+//! not synced, or with torn writes keeps a random prefix of it. Records carry
+//! a length and a CRC32 so recovery can find a torn tail and drop it.
+
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+
+/// One file: its bytes as the page cache sees them, and how many of them are
+/// durable. Invariant: `durable_len <= bytes.len()`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct File {
+    bytes: Vec<u8>,
+    durable_len: usize,
+}
+
+/// Bytes of framing in front of each record: length (u32) and CRC32 (u32).
+const RECORD_HEADER_BYTES: usize = 8;
+
+impl File {
+    /// Appends one framed record to the page cache (not durable yet).
+    pub fn append_record(&mut self, payload: &[u8]) {
+        let len = u32::try_from(payload.len()).expect("record under 4 GiB");
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes
+            .extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        self.bytes.extend_from_slice(payload);
+    }
+
+    /// The length an fsync issued now would make durable.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the file holds no bytes.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// An fsync issued when the file was `len` bytes long completed.
+    pub fn synced_to(&mut self, len: usize) {
+        assert!(len <= self.bytes.len(), "sync beyond the end of the file");
+        self.durable_len = self.durable_len.max(len);
+    }
+
+    /// Bytes written and not yet durable.
+    #[must_use]
+    pub fn unsynced_len(&self) -> usize {
+        self.bytes.len() - self.durable_len
+    }
+
+    /// Power loss: unsynced bytes are lost, or with `torn` a random prefix of
+    /// them survives (a partial sector write). What survives is on disk now.
+    pub fn crash(&mut self, torn: bool, rng: &mut impl Rng) {
+        let unsynced = self.unsynced_len();
+        let kept = if torn && unsynced > 0 {
+            rng.random_range(0..=unsynced)
+        } else {
+            0
+        };
+        self.bytes.truncate(self.durable_len + kept);
+        self.durable_len = self.bytes.len();
+    }
+
+    /// Reads back every intact record, in order, and cuts the file after the
+    /// last one: a torn or corrupt tail is dropped (it was never synced, so
+    /// nothing acknowledged lived there).
+    pub fn recover_records(&mut self) -> Vec<Vec<u8>> {
+        let mut records = Vec::new();
+        let mut at = 0;
+        while let Some((payload, next)) = read_record(&self.bytes, at) {
+            records.push(payload.to_vec());
+            at = next;
+        }
+        self.bytes.truncate(at);
+        self.durable_len = self.durable_len.min(at);
+        records
+    }
+}
+
+/// The record starting at `at`, and where the next one starts, if intact.
+fn read_record(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let header = bytes.get(at..at + RECORD_HEADER_BYTES)?;
+    let len = u32::from_le_bytes(header[0..4].try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(header[4..8].try_into().ok()?);
+    let start = at + RECORD_HEADER_BYTES;
+    let payload = bytes.get(start..start + len)?;
+    (crc32fast::hash(payload) == crc).then_some((payload, start + len))
+}
+
+/// A node's disk: braft's three stores. `meta` holds hard states (the last
+/// intact record wins), `log` holds entries (an entry at index i replaces
+/// every entry from i on), `snapshot` is reserved for snapshots.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Disk {
+    /// Term, vote and commit records.
+    pub meta: File,
+    /// Log entry records.
+    pub log: File,
+    /// Snapshot records (unused until raft-core takes snapshots).
+    pub snapshot: File,
+}
+
+/// Where an fsync issued now would make each file durable up to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SyncPoint {
+    meta_len: usize,
+    log_len: usize,
+}
+
+impl Disk {
+    /// The point an fsync issued now covers.
+    #[must_use]
+    pub fn sync_point(&self) -> SyncPoint {
+        SyncPoint {
+            meta_len: self.meta.len(),
+            log_len: self.log.len(),
+        }
+    }
+
+    /// The fsync issued at `point` completed.
+    pub fn synced(&mut self, point: SyncPoint) {
+        self.meta.synced_to(point.meta_len);
+        self.log.synced_to(point.log_len);
+    }
+
+    /// Power loss on every file.
+    pub fn crash(&mut self, torn: bool, rng: &mut impl Rng) {
+        self.meta.crash(torn, rng);
+        self.log.crash(torn, rng);
+        self.snapshot.crash(torn, rng);
+    }
+
+    /// Bytes written and not yet durable, over all files.
+    #[must_use]
+    pub fn unsynced_len(&self) -> usize {
+        self.meta.unsynced_len() + self.log.unsynced_len() + self.snapshot.unsynced_len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn unsynced_writes_are_lost_on_crash_and_synced_ones_kept() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut file = File::default();
+        file.append_record(b"one");
+        file.synced_to(file.len());
+        file.append_record(b"two");
+        file.crash(false, &mut rng);
+        assert_eq!(file.recover_records(), vec![b"one".to_vec()]);
+    }
+
+    #[test]
+    fn a_torn_tail_is_detected_and_dropped() {
+        let mut dropped_some = false;
+        for seed in 0..50 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut file = File::default();
+            file.append_record(b"durable");
+            file.synced_to(file.len());
+            file.append_record(b"second record");
+            file.append_record(b"third record");
+            file.crash(true, &mut rng);
+            let records = file.recover_records();
+            assert_eq!(records[0], b"durable".to_vec());
+            for (got, want) in records
+                .iter()
+                .skip(1)
+                .zip([&b"second record"[..], b"third record"])
+            {
+                assert_eq!(got.as_slice(), want, "a surviving record is intact");
+            }
+            dropped_some |= records.len() < 3;
+            // Recovery cut the file at the last intact record.
+            let again = file.recover_records();
+            assert_eq!(again, records);
+        }
+        assert!(dropped_some, "torn writes lose something on some seed");
+    }
+
+    #[test]
+    fn a_corrupt_byte_ends_recovery_there() {
+        let mut file = File::default();
+        file.append_record(b"good");
+        file.append_record(b"bad!");
+        let last = file.bytes.len() - 1;
+        file.bytes[last] ^= 0xFF;
+        assert_eq!(file.recover_records(), vec![b"good".to_vec()]);
+    }
+}

@@ -1,0 +1,101 @@
+//! What clients saw: every operation as invoke → ok / fail / unknown, with
+//! virtual timestamps, for the durability and linearizability checkers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::kv::{ClientId, Op, Output};
+use raft_core::EntryId;
+
+/// How an operation ended.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Still waiting for an answer.
+    Pending,
+    /// Done, with this output; `entry` is the log entry that carried it when
+    /// the answer came from applying it.
+    Ok {
+        /// The output.
+        output: Output,
+        /// The entry, when known.
+        entry: Option<EntryId>,
+    },
+    /// Definitely not applied: every attempt was refused before appending.
+    Fail,
+    /// The client gave up without an answer: it may or may not be applied.
+    Unknown,
+}
+
+/// One client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Operation {
+    /// The session.
+    pub client: ClientId,
+    /// Its sequence number in the session.
+    pub seq: u64,
+    /// What it asked.
+    pub op: Op,
+    /// When the client first sent it.
+    pub invoke_ns: u64,
+    /// When it ended (`None` while pending).
+    pub complete_ns: Option<u64>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// The history of a run, in invocation order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct History {
+    /// Every operation.
+    pub ops: Vec<Operation>,
+}
+
+/// Counts of operations by outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    /// Answered.
+    pub ok: u64,
+    /// Refused for sure.
+    pub failed: u64,
+    /// Timed out: indeterminate.
+    pub unknown: u64,
+    /// Not finished when the run ended.
+    pub pending: u64,
+}
+
+impl History {
+    /// Records an invocation; returns its position.
+    pub fn invoke(&mut self, client: ClientId, seq: u64, op: Op, now_ns: u64) -> usize {
+        self.ops.push(Operation {
+            client,
+            seq,
+            op,
+            invoke_ns: now_ns,
+            complete_ns: None,
+            outcome: Outcome::Pending,
+        });
+        self.ops.len() - 1
+    }
+
+    /// Records how operation `at` ended.
+    pub fn complete(&mut self, at: usize, outcome: Outcome, now_ns: u64) {
+        let op = &mut self.ops[at];
+        assert_eq!(op.outcome, Outcome::Pending, "an operation ends once");
+        op.outcome = outcome;
+        op.complete_ns = Some(now_ns);
+    }
+
+    /// Counts by outcome.
+    #[must_use]
+    pub fn counts(&self) -> OutcomeCounts {
+        let mut counts = OutcomeCounts::default();
+        for op in &self.ops {
+            match op.outcome {
+                Outcome::Pending => counts.pending += 1,
+                Outcome::Ok { .. } => counts.ok += 1,
+                Outcome::Fail => counts.failed += 1,
+                Outcome::Unknown => counts.unknown += 1,
+            }
+        }
+        counts
+    }
+}

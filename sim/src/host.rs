@@ -1,0 +1,438 @@
+//! A server: raft-core's Ready loop run asynchronously against the simulated
+//! disk and network, exactly as a real event loop would — send the leader's
+//! appends at once, write, wait for the fsync, then send acknowledgements,
+//! apply, advance — plus the key-value state machine and client sessions.
+//!
+//! The host performs no I/O itself: it reacts to events (a message, a tick,
+//! an fsync completed) and leaves its effects in an [`Outbox`], which the
+//! world carries out.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use raft_core::{
+    Config, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role,
+    Term,
+};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::disk::{Disk, SyncPoint};
+use crate::kv::{Applied, ClientId, Command, Kv};
+use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+
+/// What a host asks the world to do.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// Packets to send.
+    pub packets: Vec<Packet>,
+    /// An fsync to start (its completion comes back as `on_synced`).
+    pub sync: Option<u64>,
+}
+
+/// Whether the host's process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HostState {
+    /// Running.
+    Up,
+    /// Stopped without losing memory (a GC pause, a stopped VM).
+    Paused,
+    /// Crashed: only the disk remains.
+    Down,
+}
+
+/// An applied entry, as the checkers see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AppliedEntry {
+    /// Where it was in the log.
+    pub id: EntryId,
+    /// A digest of its content.
+    pub digest: u64,
+}
+
+/// The most packets a paused host buffers (its socket buffer); more are lost.
+pub const PAUSED_INBOX_MAX: usize = 4096;
+
+/// One simulated server.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Host {
+    /// 0-based index; the raft id is index + 1.
+    pub index: usize,
+    config: Config,
+    /// The node, while the process has memory.
+    raw: Option<RawNode>,
+    /// The disk, which survives crashes.
+    pub disk: Disk,
+    kv: Kv,
+    /// Running, paused or down.
+    pub state: HostState,
+    /// The Ready whose writes wait for an fsync, and the fsync's coverage.
+    pending: Option<(Ready, SyncPoint, u64)>,
+    /// An fsync completed while paused: finish the Ready on resume.
+    synced_while_paused: Option<u64>,
+    next_sync_token: u64,
+    /// Client requests this node proposed, by log index: (client, seq, term).
+    waiting: BTreeMap<LogIndex, (ClientId, u64, Term)>,
+    /// Packets that arrived while paused, in order. Bounded by `PAUSED_INBOX_MAX`.
+    inbox: VecDeque<Packet>,
+    /// Virtual nanoseconds between ticks (drift included).
+    pub tick_interval_ns: u64,
+    /// The hard state last made durable by an fsync.
+    pub synced_hard_state: HardState,
+    /// Entries applied since the checkers last looked, drained by them.
+    pub applied_since_check: Vec<AppliedEntry>,
+    /// Times the process booted.
+    pub boots: u64,
+    /// Errors `step` returned (input a correct peer never sends).
+    pub step_errors: u64,
+    /// Why the last boot failed, if it did.
+    pub boot_error: Option<String>,
+}
+
+/// A stable digest of an entry's content, for the checkers.
+#[must_use]
+pub fn entry_digest(entry: &Entry) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&entry.term.0.to_le_bytes());
+    hasher.update(&entry.index.0.to_le_bytes());
+    hasher.update(&[entry.kind as u8]);
+    hasher.update(&entry.data);
+    hasher.digest()
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).expect("encodes")
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .ok()
+        .map(|(value, _)| value)
+}
+
+impl Host {
+    /// A host with an empty disk, not yet booted.
+    #[must_use]
+    pub fn new(index: usize, config: Config, tick_interval_ns: u64) -> Host {
+        Host {
+            index,
+            config,
+            raw: None,
+            disk: Disk::default(),
+            kv: Kv::default(),
+            state: HostState::Down,
+            pending: None,
+            synced_while_paused: None,
+            next_sync_token: 0,
+            waiting: BTreeMap::new(),
+            inbox: VecDeque::new(),
+            tick_interval_ns,
+            synced_hard_state: HardState::default(),
+            applied_since_check: Vec::new(),
+            boots: 0,
+            step_errors: 0,
+            boot_error: None,
+        }
+    }
+
+    /// The raft node, if the process is alive (up or paused).
+    #[must_use]
+    pub fn raw(&self) -> Option<&RawNode> {
+        self.raw.as_ref()
+    }
+
+    /// The raft id.
+    #[must_use]
+    pub fn id(&self) -> NodeId {
+        NodeId(self.index as u64 + 1)
+    }
+
+    /// Boots from the disk (braft's start-up: read meta, then the log; the
+    /// state machine is rebuilt by re-applying committed entries). Returns
+    /// false if the disk could not be read back into a node.
+    pub fn boot(&mut self) -> bool {
+        self.boots += 1;
+        let hard_state = self
+            .disk
+            .meta
+            .recover_records()
+            .last()
+            .and_then(|bytes| decode::<HardState>(bytes))
+            .unwrap_or_default();
+        let mut entries: Vec<Entry> = Vec::new();
+        for record in self.disk.log.recover_records() {
+            let Some(entry) = decode::<Entry>(&record) else {
+                break;
+            };
+            // An entry at index i replaces every entry from i on.
+            let keep = entry.index.0.saturating_sub(1) as usize;
+            if keep > entries.len() {
+                break; // a gap: the rest of the file cannot be trusted
+            }
+            entries.truncate(keep);
+            entries.push(entry);
+        }
+        let last_index = entries.last().map_or(LogIndex(0), |e| e.index);
+        // The commit index is only a hint (never needed for safety); meta and
+        // log are synced together, so it can only run ahead of the log when
+        // neither write was acknowledged.
+        let hard_state = HardState {
+            commit: hard_state.commit.min(last_index),
+            ..hard_state
+        };
+        self.synced_hard_state = hard_state.clone();
+        let restored = Restored {
+            hard_state,
+            snapshot: None,
+            entries,
+            applied: LogIndex(0),
+        };
+        match RawNode::new(self.config.clone(), restored) {
+            Ok(raw) => {
+                self.raw = Some(raw);
+                self.kv = Kv::default();
+                self.state = HostState::Up;
+                self.boot_error = None;
+                true
+            }
+            Err(err) => {
+                self.boot_error = Some(err.to_string());
+                self.state = HostState::Down;
+                false
+            }
+        }
+    }
+
+    /// Power loss: memory is gone, unsynced writes are lost or torn.
+    pub fn crash(&mut self, torn: bool, rng: &mut impl Rng) {
+        self.raw = None;
+        self.kv = Kv::default();
+        self.pending = None;
+        self.synced_while_paused = None;
+        self.waiting.clear();
+        self.inbox.clear();
+        self.state = HostState::Down;
+        self.disk.crash(torn, rng);
+    }
+
+    /// Stops the process without losing memory.
+    pub fn pause(&mut self) {
+        if self.state == HostState::Up {
+            self.state = HostState::Paused;
+        }
+    }
+
+    /// Resumes a paused process: buffered packets and a completed fsync are
+    /// handled now, in order.
+    pub fn resume(&mut self, out: &mut Outbox) {
+        if self.state != HostState::Paused {
+            return;
+        }
+        self.state = HostState::Up;
+        if let Some(token) = self.synced_while_paused.take() {
+            self.on_synced(token, out);
+        }
+        while let Some(packet) = self.inbox.pop_front() {
+            self.on_packet(packet, out);
+        }
+        self.pump(out);
+    }
+
+    /// One tick of the node's clock.
+    pub fn on_tick(&mut self, out: &mut Outbox) {
+        if self.state != HostState::Up {
+            return;
+        }
+        if let Some(raw) = self.raw.as_mut() {
+            raw.tick();
+        }
+        self.pump(out);
+    }
+
+    /// A packet arrived. Returns false if it was lost (host down, or a full
+    /// buffer while paused).
+    pub fn on_packet(&mut self, packet: Packet, out: &mut Outbox) -> bool {
+        match self.state {
+            HostState::Down => return false,
+            HostState::Paused => {
+                if self.inbox.len() >= PAUSED_INBOX_MAX {
+                    return false;
+                }
+                self.inbox.push_back(packet);
+                return true;
+            }
+            HostState::Up => {}
+        }
+        match packet.payload {
+            Payload::Raft(message) => {
+                let raw = self.raw.as_mut().expect("an up host has a node");
+                if raw.step(message).is_err() {
+                    self.step_errors += 1;
+                }
+            }
+            Payload::Request(command) => self.on_request(&command, out),
+            Payload::Reply { .. } => {}
+        }
+        self.pump(out);
+        true
+    }
+
+    /// A client request: the leader proposes it (or answers a retry from the
+    /// session table); anyone else redirects.
+    fn on_request(&mut self, command: &Command, out: &mut Outbox) {
+        let raw = self.raw.as_mut().expect("an up host has a node");
+        let reply = |outcome| Packet {
+            from: Endpoint::Node(self.index),
+            to: Endpoint::Client(command.client),
+            payload: Payload::Reply {
+                client: command.client,
+                seq: command.seq,
+                outcome,
+            },
+        };
+        if raw.role() != Role::Leader {
+            let leader = raw.leader().map(|id| id.0 as usize - 1);
+            out.packets.push(reply(ReplyOutcome::NotLeader { leader }));
+            return;
+        }
+        if let Some(output) = self.kv.cached(command.client, command.seq) {
+            let outcome = ReplyOutcome::Done {
+                output: output.clone(),
+                entry: None,
+            };
+            out.packets.push(reply(outcome));
+            return;
+        }
+        match raw.propose(command.encode()) {
+            Ok(index) => {
+                let term = raw.term();
+                self.waiting
+                    .insert(index, (command.client, command.seq, term));
+            }
+            Err(_) => out.packets.push(reply(ReplyOutcome::Refused)),
+        }
+    }
+
+    /// The fsync `token` completed.
+    pub fn on_synced(&mut self, token: u64, out: &mut Outbox) {
+        let Some((_, point, pending_token)) = &self.pending else {
+            return;
+        };
+        if *pending_token != token {
+            return;
+        }
+        let point = *point;
+        if self.state == HostState::Paused {
+            // The disk finished; the process will notice when it resumes.
+            self.disk.synced(point);
+            self.synced_while_paused = Some(token);
+            return;
+        }
+        self.disk.synced(point);
+        let (ready, _, _) = self.pending.take().expect("checked above");
+        if let Some(hard_state) = &ready.hard_state {
+            self.synced_hard_state = hard_state.clone();
+        }
+        self.finish(ready, out);
+        self.pump(out);
+    }
+
+    /// Runs the Ready loop until it waits for the disk or has nothing to do.
+    /// Bounded: each round hands out new work or stops.
+    pub fn pump(&mut self, out: &mut Outbox) {
+        for _ in 0..1000 {
+            if self.state != HostState::Up || self.pending.is_some() {
+                return;
+            }
+            let Some(raw) = self.raw.as_mut() else { return };
+            if !raw.has_ready() {
+                return;
+            }
+            let mut ready = raw.ready();
+            self.send_raft(std::mem::take(&mut ready.messages), out);
+            if let Some(hard_state) = &ready.hard_state {
+                self.disk.meta.append_record(&encode(hard_state));
+            }
+            for entry in &ready.entries {
+                self.disk.log.append_record(&encode(entry));
+            }
+            if ready.must_sync {
+                let token = self.next_sync_token;
+                self.next_sync_token += 1;
+                self.pending = Some((ready, self.disk.sync_point(), token));
+                out.sync = Some(token);
+                return;
+            }
+            self.finish(ready, out);
+        }
+        panic!(
+            "host {} Ready loop did not settle in 1000 rounds",
+            self.index
+        );
+    }
+
+    /// The Ready's writes are durable: send what waited for them, apply,
+    /// advance.
+    fn finish(&mut self, mut ready: Ready, out: &mut Outbox) {
+        self.send_raft(std::mem::take(&mut ready.messages_after_persist), out);
+        if let Some(soft) = &ready.soft_state {
+            if soft.role != Role::Leader {
+                // Proposals in flight may never commit under us: their
+                // clients time out and retry elsewhere.
+                self.waiting.clear();
+            }
+        }
+        for entry in &ready.committed_entries {
+            self.apply(entry, out);
+        }
+        self.raw.as_mut().expect("node alive").advance(ready);
+    }
+
+    fn apply(&mut self, entry: &Entry, out: &mut Outbox) {
+        self.applied_since_check.push(AppliedEntry {
+            id: entry.id(),
+            digest: entry_digest(entry),
+        });
+        let waiter = self.waiting.remove(&entry.index);
+        if entry.kind != EntryKind::Normal {
+            return;
+        }
+        let Some(command) = Command::decode(&entry.data) else {
+            return;
+        };
+        let outcome = match self.kv.apply(&command) {
+            Applied::Fresh(output) | Applied::Duplicate(output) => output,
+            Applied::Stale => return,
+        };
+        let Some((client, seq, term)) = waiter else {
+            return;
+        };
+        if client != command.client || seq != command.seq || term != entry.term {
+            return; // another entry took that index; the client will retry
+        }
+        out.packets.push(Packet {
+            from: Endpoint::Node(self.index),
+            to: Endpoint::Client(client),
+            payload: Payload::Reply {
+                client,
+                seq,
+                outcome: ReplyOutcome::Done {
+                    output: outcome,
+                    entry: Some(entry.id()),
+                },
+            },
+        });
+    }
+
+    fn send_raft(&self, messages: Vec<raft_core::Message>, out: &mut Outbox) {
+        for message in messages {
+            let Some(to) = (message.to.0 as usize).checked_sub(1) else {
+                continue; // node 0 is nobody
+            };
+            out.packets.push(Packet {
+                from: Endpoint::Node(self.index),
+                to: Endpoint::Node(to),
+                payload: Payload::Raft(message),
+            });
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The replicated state machine: a key-value store with list values (put,
+//! get, append) and client sessions, so that a retried request is answered
+//! from the session table and never applied twice (Raft thesis §6.3).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A client session's id.
+pub type ClientId = u32;
+
+/// One operation on the store. Values are unique per (client, seq), which
+/// makes histories checkable.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Op {
+    /// Replace the key's list with one value.
+    Put {
+        /// Which key.
+        key: u8,
+        /// The value.
+        value: u64,
+    },
+    /// Read the key's list.
+    Get {
+        /// Which key.
+        key: u8,
+    },
+    /// Append a value to the key's list.
+    Append {
+        /// Which key.
+        key: u8,
+        /// The value.
+        value: u64,
+    },
+}
+
+/// What an operation returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Output {
+    /// A write took effect.
+    Written,
+    /// A read saw this list.
+    Read(Vec<u64>),
+}
+
+/// What a log entry carries: an operation of one client session.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Command {
+    /// The client session.
+    pub client: ClientId,
+    /// The session's sequence number, one per operation (retries reuse it).
+    pub seq: u64,
+    /// The operation.
+    pub op: Op,
+}
+
+impl Command {
+    /// The command as entry data.
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .expect("commands always encode")
+    }
+
+    /// The command in entry data, if it is one.
+    #[must_use]
+    pub fn decode(data: &[u8]) -> Option<Command> {
+        bincode::serde::decode_from_slice(data, bincode::config::standard())
+            .ok()
+            .map(|(command, _)| command)
+    }
+}
+
+/// A session: the last operation applied and its output.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct Session {
+    last_seq: u64,
+    last_output: Output,
+}
+
+/// The store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Kv {
+    data: BTreeMap<u8, Vec<u64>>,
+    sessions: BTreeMap<ClientId, Session>,
+    /// Commands applied (not counting duplicates answered from a session).
+    pub applied_commands: u64,
+}
+
+/// What applying a command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Applied now, with this output.
+    Fresh(Output),
+    /// Already applied: the session's cached output.
+    Duplicate(Output),
+    /// An older sequence number than the session's last: the client has
+    /// moved on, nothing to answer.
+    Stale,
+}
+
+impl Kv {
+    /// The session's cached answer if `seq` was already applied.
+    #[must_use]
+    pub fn cached(&self, client: ClientId, seq: u64) -> Option<&Output> {
+        self.sessions
+            .get(&client)
+            .filter(|s| s.last_seq == seq)
+            .map(|s| &s.last_output)
+    }
+
+    /// Applies a committed command, at most once per (client, seq).
+    pub fn apply(&mut self, command: &Command) -> Applied {
+        if let Some(session) = self.sessions.get(&command.client) {
+            if command.seq == session.last_seq {
+                return Applied::Duplicate(session.last_output.clone());
+            }
+            if command.seq < session.last_seq {
+                return Applied::Stale;
+            }
+        }
+        let output = match &command.op {
+            Op::Put { key, value } => {
+                self.data.insert(*key, vec![*value]);
+                Output::Written
+            }
+            Op::Append { key, value } => {
+                self.data.entry(*key).or_default().push(*value);
+                Output::Written
+            }
+            Op::Get { key } => Output::Read(self.data.get(key).cloned().unwrap_or_default()),
+        };
+        self.applied_commands += 1;
+        self.sessions.insert(
+            command.client,
+            Session {
+                last_seq: command.seq,
+                last_output: output.clone(),
+            },
+        );
+        Applied::Fresh(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(client: ClientId, seq: u64, op: Op) -> Command {
+        Command { client, seq, op }
+    }
+
+    #[test]
+    fn a_retried_command_is_answered_from_the_session_not_applied_twice() {
+        let mut kv = Kv::default();
+        let append = cmd(1, 1, Op::Append { key: 0, value: 7 });
+        assert_eq!(kv.apply(&append), Applied::Fresh(Output::Written));
+        assert_eq!(kv.apply(&append), Applied::Duplicate(Output::Written));
+        let read = kv.apply(&cmd(2, 1, Op::Get { key: 0 }));
+        assert_eq!(read, Applied::Fresh(Output::Read(vec![7])), "appended once");
+        assert_eq!(kv.apply(&cmd(1, 0, Op::Get { key: 0 })), Applied::Stale);
+    }
+
+    #[test]
+    fn put_replaces_and_append_extends() {
+        let mut kv = Kv::default();
+        kv.apply(&cmd(1, 1, Op::Append { key: 3, value: 1 }));
+        kv.apply(&cmd(1, 2, Op::Put { key: 3, value: 2 }));
+        kv.apply(&cmd(1, 3, Op::Append { key: 3, value: 4 }));
+        let read = kv.apply(&cmd(1, 4, Op::Get { key: 3 }));
+        assert_eq!(read, Applied::Fresh(Output::Read(vec![2, 4])));
+    }
+
+    #[test]
+    fn commands_round_trip_and_garbage_is_not_a_command() {
+        let c = cmd(9, 4, Op::Put { key: 1, value: 99 });
+        assert_eq!(Command::decode(&c.encode()), Some(c));
+        assert_eq!(Command::decode(&[0xFF, 0xFF, 0xFF]), None);
+    }
+}

@@ -1,0 +1,357 @@
+//! The random driver: one swarm run of one seed. The seed picks the fault
+//! mix and the schedule; the world runs its earliest event (or the next
+//! scheduled fault) until the end; the checkers look after every step; the
+//! last part of the run is healed and must make progress.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use raft_core::Role;
+use serde::Serialize;
+
+use crate::checker::{Checkers, Invariant, NodeView, Violation};
+use crate::history::{Outcome, OutcomeCounts};
+use crate::host::HostState;
+use crate::net::NetStats;
+use crate::swarm::{FaultMix, Schedule};
+use crate::trace::{Trace, TraceEvent, What};
+use crate::world::{Action, ClusterSpec, World, WorldStats};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The seed: it decides everything else.
+    pub seed: u64,
+    /// The cluster.
+    pub spec: ClusterSpec,
+    /// Length of the fault phase.
+    pub fault_ns: u64,
+    /// Length of the healed phase that must show progress.
+    pub heal_ns: u64,
+    /// Run the invariant checkers (off only to measure their cost).
+    pub checkers: bool,
+    /// A bound on events, so no run can hang.
+    pub max_events: u64,
+    /// Use this fault mix instead of the seed's.
+    pub mix: Option<FaultMix>,
+    /// Use this schedule instead of the one the mix and seed make.
+    pub schedule: Option<Schedule>,
+}
+
+impl RunOptions {
+    /// The default run for `seed`: 3 nodes, 20 s of faults, 10 s healed.
+    #[must_use]
+    pub fn new(seed: u64) -> RunOptions {
+        RunOptions {
+            seed,
+            spec: ClusterSpec::default(),
+            fault_ns: 20_000_000_000,
+            heal_ns: 10_000_000_000,
+            checkers: true,
+            max_events: 50_000_000,
+            mix: None,
+            schedule: None,
+        }
+    }
+
+    /// The fault mix this run uses.
+    #[must_use]
+    pub fn fault_mix(&self) -> FaultMix {
+        self.mix
+            .clone()
+            .unwrap_or_else(|| FaultMix::from_seed(self.seed))
+    }
+
+    /// The schedule this run uses.
+    #[must_use]
+    pub fn fault_schedule(&self) -> Schedule {
+        self.schedule.clone().unwrap_or_else(|| {
+            Schedule::generate(
+                &self.fault_mix(),
+                self.seed,
+                self.spec.nodes,
+                self.fault_ns,
+                self.fault_ns + self.heal_ns / 2,
+            )
+        })
+    }
+}
+
+/// A failed run: the broken invariant, when, and what led there.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    /// What broke.
+    pub violation: Violation,
+    /// Virtual time of the event after which it was seen.
+    pub time_ns: u64,
+    /// The last events before it.
+    #[serde(skip)]
+    pub tail: Vec<TraceEvent>,
+}
+
+/// The outcome of one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    /// The seed.
+    pub seed: u64,
+    /// The fault mix used.
+    pub mix: FaultMix,
+    /// Steps in the fault schedule.
+    pub schedule_steps: usize,
+    /// The failure, if any.
+    pub failure: Option<Failure>,
+    /// Virtual time reached.
+    pub sim_time_ns: u64,
+    /// Events applied.
+    pub events: u64,
+    /// Network counters.
+    pub net: NetStats,
+    /// Fault counters.
+    pub world: WorldStats,
+    /// The highest index committed.
+    pub committed: u64,
+    /// Client operations by outcome.
+    pub ops: OutcomeCounts,
+    /// The trace hash: the same seed and build give the same hash.
+    pub trace_hash: u64,
+}
+
+impl RunReport {
+    /// Whether no invariant broke.
+    #[must_use]
+    pub fn ok(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// Everything a run mutates, kept outside the panic boundary so that a
+/// panic inside raft-core still yields a report.
+struct RunState {
+    world: World,
+    checkers: Checkers,
+    trace: Trace,
+    failure: Option<Failure>,
+}
+
+/// Runs one seed. `sink`, if given, receives every trace event.
+pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) -> RunReport {
+    let mix = options.fault_mix();
+    let schedule = options.fault_schedule();
+    let mut state = RunState {
+        world: World::new(options.spec.clone(), options.seed),
+        checkers: Checkers::new(options.spec.nodes),
+        trace: Trace::default(),
+        failure: None,
+    };
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        drive(options, &schedule, &mut state, &mut sink);
+    }));
+    if let Err(payload) = outcome {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        let violation = Violation::new(Invariant::Panic, state.world.touched.clone(), message);
+        state.failure = Some(Failure {
+            violation,
+            time_ns: state.world.now_ns,
+            tail: state.trace.tail(),
+        });
+    }
+    let digest = state
+        .world
+        .hosts
+        .iter()
+        .filter_map(|h| h.raw())
+        .fold(0u64, |acc, raw| {
+            acc.rotate_left(7) ^ raw.log().committed().0 ^ (raw.term().0 << 32)
+        });
+    state.trace.finish(digest);
+    let world = &state.world;
+    RunReport {
+        seed: options.seed,
+        mix,
+        schedule_steps: schedule.steps.len(),
+        failure: state.failure,
+        sim_time_ns: world.now_ns,
+        events: world.stats.events,
+        net: world.net.stats.clone(),
+        world: world.stats.clone(),
+        committed: state.checkers.committed_index().0,
+        ops: world.history.counts(),
+        trace_hash: state.trace.hash(),
+    }
+}
+
+fn drive(
+    options: &RunOptions,
+    schedule: &Schedule,
+    state: &mut RunState,
+    sink: &mut Option<&mut dyn FnMut(&TraceEvent)>,
+) {
+    let end_ns = options.fault_ns + options.heal_ns;
+    let mut faults = schedule.steps.iter().peekable();
+    loop {
+        if state.world.stats.events >= options.max_events {
+            let message = format!("event bound of {} hit", options.max_events);
+            fail(
+                state,
+                Violation::new(Invariant::Liveness, Vec::new(), message),
+            );
+            return;
+        }
+        let next_event = state.world.next_event();
+        let fault_first = match (faults.peek(), next_event) {
+            (Some(f), Some((t, _))) => f.at_ns <= t,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let event = if fault_first {
+            let fault = faults.next().expect("peeked");
+            if fault.at_ns > end_ns {
+                break;
+            }
+            state.world.advance_clock_to(fault.at_ns);
+            let event = TraceEvent {
+                time_ns: fault.at_ns,
+                what: What::Fault {
+                    action: format!("{:?}", fault.fault),
+                },
+            };
+            for action in fault.fault.actions() {
+                state.world.apply(action);
+                if check(options, state).is_err() {
+                    break;
+                }
+            }
+            event
+        } else {
+            let Some((time_ns, next)) = next_event else {
+                break;
+            };
+            if time_ns > end_ns {
+                break;
+            }
+            let event = TraceEvent::of_event(&state.world, time_ns, next);
+            state.world.step();
+            let _ = check(options, state);
+            event
+        };
+        if let Some(sink) = sink.as_mut() {
+            sink(&event);
+        }
+        state.trace.record(event);
+        if state.failure.is_some() {
+            return;
+        }
+    }
+    state.world.advance_clock_to(end_ns);
+    if let Err(violation) = final_checks(options, state) {
+        fail(state, violation);
+    }
+}
+
+fn fail(state: &mut RunState, violation: Violation) {
+    state.failure = Some(Failure {
+        violation,
+        time_ns: state.world.now_ns,
+        tail: state.trace.tail(),
+    });
+}
+
+/// Runs the checkers on the nodes the last action touched.
+fn check(options: &RunOptions, state: &mut RunState) -> Result<(), ()> {
+    let RunState {
+        world, checkers, ..
+    } = state;
+    let mut result = Ok(());
+    for i in 0..world.touched.len() {
+        let node = world.touched[i];
+        if let Some(why) = &world.hosts[node].boot_error {
+            let message = format!("n{} cannot boot from its disk: {why}", node + 1);
+            result = Err(Violation::new(Invariant::Recovery, vec![node], message));
+            break;
+        }
+        if options.checkers {
+            let view = NodeView::of_host(&world.hosts[node]);
+            if let Err(violation) = checkers.observe(&view) {
+                result = Err(violation);
+                break;
+            }
+        }
+        world.hosts[node].applied_since_check.clear();
+    }
+    if !world.acknowledged.is_empty() {
+        checkers.acknowledged(&std::mem::take(&mut world.acknowledged));
+    }
+    result.map_err(|violation| fail(state, violation))
+}
+
+/// The end of the run: durability over every node, then liveness — after
+/// the heal there must be a leader that a majority follows, and every client
+/// operation must have finished, those started after the heal successfully.
+fn final_checks(options: &RunOptions, state: &RunState) -> Result<(), Violation> {
+    if options.checkers {
+        state.checkers.final_check()?;
+    }
+    let world = &state.world;
+    let majority = world.node_count() / 2 + 1;
+    let followed = world.hosts.iter().filter_map(|h| h.raw()).any(|leader| {
+        leader.role() == Role::Leader
+            && world
+                .hosts
+                .iter()
+                .filter(|h| h.state == HostState::Up)
+                .filter_map(|h| h.raw())
+                .filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
+                .count()
+                >= majority
+    });
+    if !followed {
+        return Err(Violation::new(
+            Invariant::Liveness,
+            Vec::new(),
+            "no leader followed by a majority after every fault healed".into(),
+        ));
+    }
+    let stuck: Vec<_> = world
+        .history
+        .ops
+        .iter()
+        .filter(|op| match op.outcome {
+            Outcome::Pending => true,
+            Outcome::Ok { .. } => false,
+            Outcome::Fail | Outcome::Unknown => op.invoke_ns >= options.fault_ns,
+        })
+        .collect();
+    if let Some(op) = stuck.first() {
+        return Err(Violation::new(
+            Invariant::Liveness,
+            Vec::new(),
+            format!(
+                "{} client operation(s) did not complete after the heal, e.g. client {} seq {} ({:?})",
+                stuck.len(),
+                op.client,
+                op.seq,
+                op.outcome
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies a world action outside a schedule (used by other drivers).
+pub fn apply_and_check(
+    world: &mut World,
+    checkers: &mut Checkers,
+    action: Action,
+) -> Result<(), Violation> {
+    world.apply(action);
+    for i in 0..world.touched.len() {
+        let node = world.touched[i];
+        let view = NodeView::of_host(&world.hosts[node]);
+        checkers.observe(&view)?;
+        world.hosts[node].applied_since_check.clear();
+    }
+    Ok(())
+}

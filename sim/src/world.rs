@@ -1,0 +1,555 @@
+//! The World: clock, network, hosts and clients as one plain value that
+//! changes only through [`World::apply`]. The random driver applies the
+//! earliest pending event; a scenario names actions; the explorer enumerates
+//! them. One engine, three drivers (DESIGN.md).
+
+use std::collections::BTreeMap;
+
+use raft_core::{Config, NodeId};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Client, InFlightOp, Reply, WakeReason, Workload};
+use crate::history::{History, Outcome};
+use crate::host::{Host, HostState, Outbox};
+use crate::kv::ClientId;
+use crate::net::{Endpoint, Net, NetNoise, Packet, Payload, ReplyOutcome};
+use crate::streams::{self, Concern};
+
+/// The shape of a cluster and its timing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterSpec {
+    /// Voters, ids 1..=nodes.
+    pub nodes: usize,
+    /// Client sessions.
+    pub clients: usize,
+    /// raft-core's PreVote.
+    pub pre_vote: bool,
+    /// raft-core's CheckQuorum.
+    pub check_quorum: bool,
+    /// Virtual nanoseconds per tick (before drift).
+    pub tick_ns: u64,
+    /// Election timeout, in ticks (randomized up to twice this).
+    pub election_ticks: u64,
+    /// Heartbeat interval, in ticks.
+    pub heartbeat_ticks: u64,
+    /// Disk fsync latency range.
+    pub fsync_min_ns: u64,
+    /// Disk fsync latency range, upper end.
+    pub fsync_max_ns: u64,
+    /// What clients do.
+    pub workload: Workload,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> ClusterSpec {
+        ClusterSpec {
+            nodes: 3,
+            clients: 2,
+            pre_vote: true,
+            check_quorum: true,
+            tick_ns: 10_000_000,
+            election_ticks: 15,
+            heartbeat_ticks: 5,
+            fsync_min_ns: 100_000,
+            fsync_max_ns: 2_000_000,
+            workload: Workload::default(),
+        }
+    }
+}
+
+/// Something scheduled to happen at a virtual time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Event {
+    /// Packet `id` arrives.
+    Deliver(u64),
+    /// Node `node`'s clock ticks (only if `epoch` is its current tick epoch).
+    Tick {
+        /// Node index.
+        node: usize,
+        /// The host's tick epoch when scheduled.
+        epoch: u64,
+    },
+    /// Node `node`'s fsync `token` completes.
+    Synced {
+        /// Node index.
+        node: usize,
+        /// Which fsync.
+        token: u64,
+    },
+    /// Client `client` wakes (think time over, or a timeout).
+    ClientWake {
+        /// Client index.
+        client: usize,
+        /// Only the current token counts.
+        token: u64,
+    },
+}
+
+/// Everything that can change the world: scheduled events, faults and
+/// operations. Every driver speaks this vocabulary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// Run a scheduled event now (and remove it from the schedule).
+    Event(Event),
+    /// Lose in-flight packet `id`.
+    Drop(u64),
+    /// Power loss on a node.
+    Crash(usize),
+    /// Boot a crashed node from its disk.
+    Restart(usize),
+    /// Stop a node's process without losing memory.
+    Pause(usize),
+    /// Resume a paused node.
+    Resume(usize),
+    /// Block the directed links (from, to).
+    Block(Vec<(usize, usize)>),
+    /// Remove every partition.
+    Heal,
+    /// Network noise from now on.
+    SetNoise(NetNoise),
+    /// Torn writes on crash from now on.
+    SetTorn(bool),
+    /// A node's clock runs `factor` times real time.
+    Skew {
+        /// Node index.
+        node: usize,
+        /// Clock speed factor.
+        factor: f64,
+    },
+    /// Stop or start clients issuing new operations.
+    SetWorkload(bool),
+}
+
+/// Counters for the run summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldStats {
+    /// Actions applied.
+    pub events: u64,
+    /// Crashes.
+    pub crashes: u64,
+    /// Restarts.
+    pub restarts: u64,
+    /// Pauses.
+    pub pauses: u64,
+    /// Partitions started.
+    pub partitions: u64,
+}
+
+/// The simulated world.
+#[derive(Clone, Debug)]
+pub struct World {
+    /// The cluster's shape.
+    pub spec: ClusterSpec,
+    /// Virtual time now.
+    pub now_ns: u64,
+    next_seq: u64,
+    /// Pending events by (time, sequence): the order the random driver runs them.
+    queue: BTreeMap<(u64, u64), Event>,
+    /// Where each in-flight packet's delivery sits in `queue`.
+    delivery_keys: BTreeMap<u64, (u64, u64)>,
+    /// The network.
+    pub net: Net,
+    /// The servers.
+    pub hosts: Vec<Host>,
+    tick_epochs: Vec<u64>,
+    /// The clients.
+    pub clients: Vec<Client>,
+    /// What clients saw.
+    pub history: History,
+    /// Entries clients saw acknowledged, not yet taken by the checkers.
+    pub acknowledged: Vec<raft_core::EntryId>,
+    /// Whether clients start new operations.
+    pub workload_on: bool,
+    /// Torn writes on crash.
+    pub torn_writes: bool,
+    rng_net: ChaCha8Rng,
+    rng_disk: ChaCha8Rng,
+    rng_clients: ChaCha8Rng,
+    /// Counters.
+    pub stats: WorldStats,
+    /// Nodes the last action touched (what the checkers look at).
+    pub touched: Vec<usize>,
+}
+
+impl World {
+    /// A world of booted nodes and idle clients, seeded by `seed`.
+    #[must_use]
+    pub fn new(spec: ClusterSpec, seed: u64) -> World {
+        let voters: Vec<NodeId> = (1..=spec.nodes as u64).map(NodeId).collect();
+        let hosts = (0..spec.nodes)
+            .map(|index| {
+                let mut config = Config::new(NodeId(index as u64 + 1), voters.iter().copied());
+                config.pre_vote = spec.pre_vote;
+                config.check_quorum = spec.check_quorum;
+                config.election_ticks = spec.election_ticks;
+                config.heartbeat_ticks = spec.heartbeat_ticks;
+                config.seed = streams::seed_for(seed, Concern::Node(index as u64));
+                Host::new(index, config, spec.tick_ns)
+            })
+            .collect();
+        let clients = (0..spec.clients)
+            .map(|c| Client::new(c as ClientId, c % spec.nodes.max(1)))
+            .collect();
+        let mut world = World {
+            now_ns: 0,
+            next_seq: 0,
+            queue: BTreeMap::new(),
+            delivery_keys: BTreeMap::new(),
+            net: Net::new(spec.nodes),
+            hosts,
+            tick_epochs: vec![0; spec.nodes],
+            clients,
+            history: History::default(),
+            acknowledged: Vec::new(),
+            workload_on: true,
+            torn_writes: false,
+            rng_net: streams::stream(seed, Concern::Network),
+            rng_disk: streams::stream(seed, Concern::Disk),
+            rng_clients: streams::stream(seed, Concern::Clients),
+            stats: WorldStats::default(),
+            touched: Vec::new(),
+            spec,
+        };
+        for node in 0..world.hosts.len() {
+            world.boot(node);
+        }
+        for client in 0..world.clients.len() {
+            let think = Client::think_time_ns(&world.spec.workload, &mut world.rng_clients);
+            world.wake_client_after(client, think, WakeReason::NextOp);
+        }
+        world
+    }
+
+    /// The time of the next scheduled event, if any.
+    #[must_use]
+    pub fn next_event_time(&self) -> Option<u64> {
+        self.queue.keys().next().map(|(time, _)| *time)
+    }
+
+    /// The earliest scheduled event (the random driver's next action).
+    #[must_use]
+    pub fn next_event(&self) -> Option<(u64, Event)> {
+        self.queue.iter().next().map(|((time, _), e)| (*time, *e))
+    }
+
+    /// Every scheduled event, in order.
+    pub fn scheduled(&self) -> impl Iterator<Item = (u64, Event)> + '_ {
+        self.queue.iter().map(|((time, _), e)| (*time, *e))
+    }
+
+    /// Moves the clock forward to `time_ns` (never back).
+    pub fn advance_clock_to(&mut self, time_ns: u64) {
+        self.now_ns = self.now_ns.max(time_ns);
+    }
+
+    /// Runs the earliest event, moving the clock to its time. Returns false
+    /// if nothing is scheduled.
+    pub fn step(&mut self) -> bool {
+        let Some(((time, seq), event)) = self.queue.pop_first() else {
+            return false;
+        };
+        if let Event::Deliver(id) = event {
+            self.delivery_keys.remove(&id);
+        }
+        debug_assert!(time >= self.now_ns, "events run in time order");
+        let _ = seq;
+        self.now_ns = self.now_ns.max(time);
+        self.touched.clear();
+        self.stats.events += 1;
+        self.run_event(event);
+        true
+    }
+
+    /// Applies one action now.
+    pub fn apply(&mut self, action: Action) {
+        self.touched.clear();
+        self.stats.events += 1;
+        match action {
+            Action::Event(event) => {
+                if self.unschedule(event) {
+                    self.run_event(event);
+                }
+            }
+            Action::Drop(id) => {
+                if let Some(key) = self.delivery_keys.remove(&id) {
+                    self.queue.remove(&key);
+                }
+                self.net.lose(id);
+            }
+            Action::Crash(node) => self.crash(node),
+            Action::Restart(node) => {
+                if self.hosts[node].state == HostState::Down {
+                    self.stats.restarts += 1;
+                    self.boot(node);
+                }
+            }
+            Action::Pause(node) => {
+                if self.hosts[node].state == HostState::Up {
+                    self.stats.pauses += 1;
+                    self.hosts[node].pause();
+                }
+            }
+            Action::Resume(node) => {
+                let mut out = Outbox::default();
+                self.hosts[node].resume(&mut out);
+                self.carry_out(node, out);
+            }
+            Action::Block(links) => {
+                if !links.is_empty() {
+                    self.stats.partitions += 1;
+                }
+                for (from, to) in links {
+                    self.net.block(from, to);
+                }
+            }
+            Action::Heal => self.net.heal(),
+            Action::SetNoise(noise) => self.net.noise = noise,
+            Action::SetTorn(torn) => self.torn_writes = torn,
+            Action::Skew { node, factor } => {
+                let interval = (self.spec.tick_ns as f64 / factor.max(0.01)) as u64;
+                self.hosts[node].tick_interval_ns = interval.max(1);
+            }
+            Action::SetWorkload(on) => {
+                self.workload_on = on;
+                if on {
+                    for client in 0..self.clients.len() {
+                        if self.clients[client].in_flight.is_none() {
+                            self.wake_client_after(client, 0, WakeReason::NextOp);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn unschedule(&mut self, event: Event) -> bool {
+        let key = self
+            .queue
+            .iter()
+            .find(|(_, e)| **e == event)
+            .map(|(key, _)| *key);
+        match key {
+            Some(key) => {
+                self.queue.remove(&key);
+                if let Event::Deliver(id) = event {
+                    self.delivery_keys.remove(&id);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn schedule(&mut self, at_ns: u64, event: Event) -> (u64, u64) {
+        let key = (at_ns, self.next_seq);
+        self.next_seq += 1;
+        self.queue.insert(key, event);
+        key
+    }
+
+    fn run_event(&mut self, event: Event) {
+        match event {
+            Event::Deliver(id) => self.deliver(id),
+            Event::Tick { node, epoch } => {
+                if epoch != self.tick_epochs[node] {
+                    return;
+                }
+                let mut out = Outbox::default();
+                self.hosts[node].on_tick(&mut out);
+                self.carry_out(node, out);
+                let at = self.now_ns + self.hosts[node].tick_interval_ns;
+                self.schedule(at, Event::Tick { node, epoch });
+            }
+            Event::Synced { node, token } => {
+                let mut out = Outbox::default();
+                self.hosts[node].on_synced(token, &mut out);
+                self.carry_out(node, out);
+            }
+            Event::ClientWake { client, token } => {
+                if self.clients[client].wake_token == token {
+                    self.client_wake(client);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, id: u64) {
+        let Some(packet) = self.net.arrive(id) else {
+            return;
+        };
+        match packet.to {
+            Endpoint::Node(node) => {
+                let mut out = Outbox::default();
+                self.hosts[node].on_packet(packet, &mut out);
+                self.carry_out(node, out);
+            }
+            Endpoint::Client(client) => self.client_reply(client as usize, packet),
+        }
+    }
+
+    /// Sends the host's packets and schedules its fsync.
+    fn carry_out(&mut self, node: usize, out: Outbox) {
+        if !self.touched.contains(&node) {
+            self.touched.push(node);
+        }
+        for packet in out.packets {
+            self.send(packet);
+        }
+        if let Some(token) = out.sync {
+            let (low, high) = (self.spec.fsync_min_ns, self.spec.fsync_max_ns);
+            let latency = if high > low {
+                self.rng_disk.random_range(low..=high)
+            } else {
+                low
+            };
+            self.schedule(self.now_ns + latency, Event::Synced { node, token });
+        }
+    }
+
+    fn send(&mut self, packet: Packet) {
+        for (id, delay) in self.net.send(packet, &mut self.rng_net) {
+            let key = self.schedule(self.now_ns + delay, Event::Deliver(id));
+            self.delivery_keys.insert(id, key);
+        }
+    }
+
+    fn boot(&mut self, node: usize) {
+        self.hosts[node].boot();
+        self.tick_epochs[node] += 1;
+        let epoch = self.tick_epochs[node];
+        let at = self.now_ns + self.hosts[node].tick_interval_ns;
+        self.schedule(at, Event::Tick { node, epoch });
+        if !self.touched.contains(&node) {
+            self.touched.push(node);
+        }
+    }
+
+    fn crash(&mut self, node: usize) {
+        if self.hosts[node].state == HostState::Down {
+            return;
+        }
+        self.stats.crashes += 1;
+        let torn = self.torn_writes;
+        self.hosts[node].crash(torn, &mut self.rng_disk);
+        self.tick_epochs[node] += 1;
+        if !self.touched.contains(&node) {
+            self.touched.push(node);
+        }
+    }
+
+    // ---- clients ------------------------------------------------------
+
+    fn wake_client_after(&mut self, client: usize, delay_ns: u64, reason: WakeReason) {
+        let c = &mut self.clients[client];
+        c.wake_token += 1;
+        c.wake_reason = reason;
+        let token = c.wake_token;
+        self.schedule(self.now_ns + delay_ns, Event::ClientWake { client, token });
+    }
+
+    fn client_wake(&mut self, client: usize) {
+        match self.clients[client].wake_reason {
+            WakeReason::NextOp => {
+                if !self.workload_on || self.clients[client].in_flight.is_some() {
+                    return;
+                }
+                let command =
+                    self.clients[client].next_command(&self.spec.workload, &mut self.rng_clients);
+                let history_at = self.history.invoke(
+                    command.client,
+                    command.seq,
+                    command.op.clone(),
+                    self.now_ns,
+                );
+                self.clients[client].in_flight = Some(InFlightOp {
+                    command,
+                    attempts: 0,
+                    history_at,
+                    maybe_applied: false,
+                });
+            }
+            WakeReason::Timeout => {
+                // No answer: the attempt may have been applied; ask another node.
+                let node_count = self.hosts.len();
+                let c = &mut self.clients[client];
+                c.leader_guess = (c.leader_guess + 1) % node_count;
+                if let Some(op) = c.in_flight.as_mut() {
+                    op.maybe_applied = true;
+                }
+            }
+            WakeReason::Retry => {}
+        }
+        self.client_attempt(client);
+    }
+
+    /// Sends the in-flight command again, or gives up after the bound.
+    fn client_attempt(&mut self, client: usize) {
+        let max_attempts = self.spec.workload.max_attempts;
+        let c = &mut self.clients[client];
+        let Some(op) = c.in_flight.as_mut() else {
+            return;
+        };
+        if op.attempts >= max_attempts {
+            let outcome = if op.maybe_applied {
+                Outcome::Unknown
+            } else {
+                Outcome::Fail
+            };
+            let at = op.history_at;
+            c.in_flight = None;
+            self.history.complete(at, outcome, self.now_ns);
+            let think = Client::think_time_ns(&self.spec.workload, &mut self.rng_clients);
+            self.wake_client_after(client, think, WakeReason::NextOp);
+            return;
+        }
+        op.attempts += 1;
+        let packet = Packet {
+            from: Endpoint::Client(c.id),
+            to: Endpoint::Node(c.leader_guess),
+            payload: Payload::Request(op.command.clone()),
+        };
+        self.send(packet);
+        let timeout = self.spec.workload.request_timeout_ns;
+        self.wake_client_after(client, timeout, WakeReason::Timeout);
+    }
+
+    fn client_reply(&mut self, client: usize, packet: Packet) {
+        let Payload::Reply { seq, outcome, .. } = packet.payload else {
+            return;
+        };
+        let node_count = self.hosts.len();
+        match self.clients[client].on_reply(seq, &outcome, node_count) {
+            Reply::Stale => {}
+            Reply::Done => {
+                let op = self.clients[client]
+                    .in_flight
+                    .take()
+                    .expect("checked by on_reply");
+                if let (ReplyOutcome::Done { output, entry }, Endpoint::Node(node)) =
+                    (outcome, packet.from)
+                {
+                    self.clients[client].leader_guess = node;
+                    self.acknowledged.extend(entry);
+                    self.history.complete(
+                        op.history_at,
+                        Outcome::Ok { output, entry },
+                        self.now_ns,
+                    );
+                }
+                let think = Client::think_time_ns(&self.spec.workload, &mut self.rng_clients);
+                self.wake_client_after(client, think, WakeReason::NextOp);
+            }
+            Reply::Retry { backoff_ns } => {
+                self.wake_client_after(client, backoff_ns, WakeReason::Retry);
+            }
+        }
+    }
+
+    /// The number of nodes.
+    #[must_use]
+    pub fn node_count(&self) -> usize {
+        self.hosts.len()
+    }
+}
