@@ -219,11 +219,9 @@ impl RawNode {
             MessageBody::AppendEntries { .. } | MessageBody::Heartbeat { .. }
         );
         if stale_leader && (self.config.check_quorum || self.config.pre_vote) {
-            let body = MessageBody::AppendResponse {
-                index: self.log.last_index(),
-                reject: None,
-            };
-            self.send(message.from, body);
+            // Not an AppendResponse: by the time it arrives the sender may
+            // lead the newer term, and must not count it as a match.
+            self.send(message.from, MessageBody::StaleTerm);
         } else if matches!(message.body, MessageBody::PreVoteRequest { .. }) {
             self.send(
                 message.from,

@@ -84,6 +84,11 @@ pub enum MessageBody {
     },
     /// The answer to a heartbeat: "I am alive and follow you".
     HeartbeatResponse,
+    /// "Your term is stale": the answer to an append or heartbeat from an
+    /// earlier term, carrying only the newer term (in `Message::term`), so
+    /// that a deposed leader steps down even when the newer node's vote
+    /// requests are ignored under its lease. It acknowledges nothing.
+    StaleTerm,
 }
 
 impl MessageBody {
@@ -99,6 +104,7 @@ impl MessageBody {
             MessageBody::AppendResponse { .. } => "append-resp",
             MessageBody::Heartbeat { .. } => "heartbeat",
             MessageBody::HeartbeatResponse => "heartbeat-resp",
+            MessageBody::StaleTerm => "stale-term",
         }
     }
 

@@ -81,6 +81,11 @@ impl RawNode {
             return Err(Error::CorruptRestore("vote for node 0".into()));
         }
         let (snapshot_last, conf) = match snapshot {
+            Some(meta) if meta.conf.voters.is_empty() => {
+                return Err(Error::CorruptRestore(
+                    "the snapshot's configuration has no voters".into(),
+                ));
+            }
             Some(meta) => (meta.last, meta.conf),
             None => (
                 Default::default(),
@@ -169,8 +174,11 @@ impl RawNode {
 
     /// Handles a message from another node. Messages of stale terms,
     /// duplicates and reordered answers are ignored as the paper says; an
-    /// `Err` reports input that should never arrive (misaddressed, malformed,
-    /// from a stranger) and was ignored.
+    /// `Err` reports input that should never arrive. A misaddressed or
+    /// malformed message is rejected before it changes anything; one that
+    /// only turns out wrong later (a response from a stranger, an append
+    /// that conflicts with committed entries) may already have raised the
+    /// term or reset the election timer, as any message of its term would.
     pub fn step(&mut self, message: Message) -> Result<(), Error> {
         if message.to != self.config.id {
             return Err(Error::WrongRecipient {
@@ -180,6 +188,11 @@ impl RawNode {
         }
         if message.from == self.config.id || message.from == NodeId(0) {
             return Err(Error::InvalidSender(message.from));
+        }
+        if let MessageBody::AppendEntries { prev, entries, .. } = &message.body {
+            // Check the shape before anything changes, so that a malformed
+            // message leaves no trace (not even a raised term).
+            crate::replication::validate_entries(*prev, entries, message.term)?;
         }
         if !self.observe_term(&message) {
             return Ok(());
@@ -195,8 +208,10 @@ impl RawNode {
                 Ok(())
             }
             MessageBody::PreVoteResponse { granted } => {
-                // A grant counts only for the pre-election running now, whose
-                // term it echoes; a late grant from an earlier round does not.
+                // A grant counts only if it echoes the term this node would
+                // campaign in now; a grant from a round with another term
+                // does not (one from an earlier round at the same term still
+                // does: harmless, PreVote only guards liveness).
                 if !granted || message.term == self.term.next() {
                     self.on_vote_response(from, granted, Role::PreCandidate);
                 }
@@ -216,6 +231,8 @@ impl RawNode {
                 self.on_append_response(from, index, reject)
             }
             MessageBody::HeartbeatResponse => self.on_heartbeat_response(from),
+            // Its whole content is its term, handled above.
+            MessageBody::StaleTerm => Ok(()),
         }
     }
 

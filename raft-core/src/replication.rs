@@ -150,7 +150,6 @@ impl RawNode {
                 self.term
             )));
         }
-        validate_entries(prev, entries, self.term)?;
         self.follow(from);
         if prev.index < self.log.committed() {
             // Everything up to our commit index matches any leader's log
@@ -270,6 +269,7 @@ impl RawNode {
                 }
             }
             None => {
+                let was_paused = pr.is_paused();
                 let news = pr.update_matched(index);
                 // An answer that only confirms the match still ends a probe.
                 let probe_confirmed = pr.state == ProgressState::Probe && pr.matched == index;
@@ -281,6 +281,10 @@ impl RawNode {
                 }
                 if self.maybe_commit() {
                     self.broadcast_append();
+                } else if was_paused {
+                    // It may have missed a commit index while paused (etcd's
+                    // `oldPaused`): tell it now rather than at the next heartbeat.
+                    self.send_append(from, IfEmpty::Send);
                 }
                 self.fill_window(from);
             }
@@ -312,7 +316,7 @@ impl RawNode {
 
 /// Rejects an append whose entries cannot have come from a correct leader
 /// of `term`: not contiguous after `prev`, or with terms out of order.
-fn validate_entries(prev: EntryId, entries: &[Entry], term: Term) -> Result<(), Error> {
+pub(crate) fn validate_entries(prev: EntryId, entries: &[Entry], term: Term) -> Result<(), Error> {
     let mut expected = prev.index.next();
     let mut last_term = prev.term;
     if prev.term > term {

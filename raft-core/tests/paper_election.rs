@@ -438,8 +438,8 @@ fn stale_leader_append_is_answered_with_the_newer_term() {
                 assert_eq!(all[0].to, id(1), "{name}/{kind}");
                 assert_eq!(all[0].term, Term(3), "{name}/{kind}");
                 assert!(
-                    matches!(all[0].body, MessageBody::AppendResponse { .. }),
-                    "{name}/{kind}: {all:?}"
+                    matches!(all[0].body, MessageBody::StaleTerm),
+                    "{name}/{kind}: an answer that acknowledges nothing: {all:?}"
                 );
             } else {
                 assert!(out.is_empty(), "{name}/{kind}: {out:?}");
@@ -497,7 +497,7 @@ fn stale_leader_steps_down_when_answered_with_the_newer_term() {
         assert!(
             net.in_flight.iter().any(|m| m.to == id(1)
                 && m.term == new
-                && matches!(m.body, MessageBody::AppendResponse { .. })),
+                && matches!(m.body, MessageBody::StaleTerm)),
             "{name}: the stale leader is told the new term: {:?}",
             net.in_flight
         );

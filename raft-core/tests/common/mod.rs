@@ -179,7 +179,9 @@ impl Network {
 
     /// Removes (loses) every in-flight message matching `pick`; returns them.
     pub fn drop_where(&mut self, pick: impl Fn(&Message) -> bool) -> Vec<Message> {
-        let (lost, kept) = std::mem::take(&mut self.in_flight).into_iter().partition(|m| pick(m));
+        let (lost, kept) = std::mem::take(&mut self.in_flight)
+            .into_iter()
+            .partition(|m| pick(m));
         self.in_flight = kept;
         lost
     }
@@ -229,12 +231,19 @@ impl Network {
     pub fn elect(&mut self, n: u64) {
         self.node_mut(n).campaign();
         self.stabilize();
-        assert_eq!(self.node(n).role(), Role::Leader, "node {n} should have won");
+        assert_eq!(
+            self.node(n).role(),
+            Role::Leader,
+            "node {n} should have won"
+        );
     }
 
     /// Proposes on node `n` (which must be leader) and stabilizes.
     pub fn propose(&mut self, n: u64, data: &[u8]) -> raft_core::LogIndex {
-        let index = self.node_mut(n).propose(data.to_vec()).expect("leader accepts");
+        let index = self
+            .node_mut(n)
+            .propose(data.to_vec())
+            .expect("leader accepts");
         self.stabilize();
         index
     }
