@@ -57,12 +57,12 @@ pub struct RunArgs {
     /// Length of the healed phase that must show progress.
     #[arg(long, default_value = "10s", value_parser = parse_duration_ns)]
     heal: u64,
-    /// raft-core's PreVote (true/false).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    pre_vote: bool,
-    /// raft-core's CheckQuorum (true/false).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    check_quorum: bool,
+    /// Pin raft-core's PreVote (true/false); by default the seed chooses.
+    #[arg(long)]
+    pre_vote: Option<bool>,
+    /// Pin raft-core's CheckQuorum (true/false); by default the seed chooses.
+    #[arg(long)]
+    check_quorum: Option<bool>,
     /// Skip the invariant checkers (to measure their cost).
     #[arg(long)]
     no_checkers: bool,
@@ -74,8 +74,8 @@ impl RunArgs {
         let mut options = RunOptions::new(seed);
         options.spec.nodes = self.nodes as usize;
         options.spec.clients = self.clients as usize;
-        options.spec.pre_vote = self.pre_vote;
-        options.spec.check_quorum = self.check_quorum;
+        options.pre_vote = self.pre_vote;
+        options.check_quorum = self.check_quorum;
         options.fault_ns = self.duration;
         options.heal_ns = self.heal;
         options.checkers = !self.no_checkers;
@@ -97,11 +97,11 @@ impl RunArgs {
         if self.heal != 10_000_000_000 {
             flags += &format!(" --heal {}ns", self.heal);
         }
-        if !self.pre_vote {
-            flags += " --pre-vote false";
+        if let Some(on) = self.pre_vote {
+            flags += &format!(" --pre-vote {on}");
         }
-        if !self.check_quorum {
-            flags += " --check-quorum false";
+        if let Some(on) = self.check_quorum {
+            flags += &format!(" --check-quorum {on}");
         }
         flags
     }

@@ -23,8 +23,9 @@ pub struct Workload {
     pub appends: bool,
     /// How long to wait for an answer before retrying elsewhere.
     pub request_timeout_ns: u64,
-    /// Attempts per operation before giving up (outcome unknown or fail).
-    pub max_attempts: u32,
+    /// How long a client keeps retrying one operation before giving up
+    /// (its outcome is then unknown, or fail if nothing was ever proposed).
+    pub give_up_after_ns: u64,
 }
 
 impl Default for Workload {
@@ -36,7 +37,7 @@ impl Default for Workload {
             gets: true,
             appends: true,
             request_timeout_ns: 500_000_000,
-            max_attempts: 20,
+            give_up_after_ns: 5_000_000_000,
         }
     }
 }
@@ -50,6 +51,8 @@ pub struct InFlightOp {
     pub attempts: u32,
     /// Position in the history.
     pub history_at: usize,
+    /// When it was first sent.
+    pub invoke_ns: u64,
     /// Whether some attempt may have been appended to a log (no answer, or
     /// proposed): giving up is then "unknown", not "fail".
     pub maybe_applied: bool,

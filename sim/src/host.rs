@@ -134,6 +134,12 @@ impl Host {
         }
     }
 
+    /// Whether a write waits for its fsync (the riskiest moment to crash).
+    #[must_use]
+    pub fn is_mid_write(&self) -> bool {
+        self.pending.is_some()
+    }
+
     /// The raft node, if the process is alive (up or paused).
     #[must_use]
     pub fn raw(&self) -> Option<&RawNode> {
@@ -175,6 +181,20 @@ impl Host {
         // The commit index is only a hint (never needed for safety); meta and
         // log are synced together, so it can only run ahead of the log when
         // neither write was acknowledged.
+        // Meta and log are separate files: a torn crash can keep a log
+        // record whose hard state was lost. Neither was synced, so nothing
+        // was acknowledged from them; the node did see that term, so it
+        // resumes there, with no vote (a vote is only sent once synced).
+        let last_term = entries.last().map_or(Term(0), |e| e.term);
+        let hard_state = if last_term > hard_state.term {
+            HardState {
+                term: last_term,
+                vote: None,
+                commit: hard_state.commit,
+            }
+        } else {
+            hard_state
+        };
         let hard_state = HardState {
             commit: hard_state.commit.min(last_index),
             ..hard_state

@@ -12,7 +12,7 @@ use crate::checker::{Checkers, Invariant, NodeView, Violation};
 use crate::history::{Outcome, OutcomeCounts};
 use crate::host::HostState;
 use crate::net::NetStats;
-use crate::swarm::{FaultMix, Schedule};
+use crate::swarm::{Fault, FaultMix, Resolver, Schedule, Who};
 use crate::trace::{Trace, TraceEvent, What};
 use crate::world::{Action, ClusterSpec, World, WorldStats};
 
@@ -35,6 +35,14 @@ pub struct RunOptions {
     pub mix: Option<FaultMix>,
     /// Use this schedule instead of the one the mix and seed make.
     pub schedule: Option<Schedule>,
+    /// Pin PreVote instead of letting the seed choose.
+    pub pre_vote: Option<bool>,
+    /// Pin CheckQuorum instead of letting the seed choose.
+    pub check_quorum: Option<bool>,
+    /// Let the seed choose raft-core's timing and flow-control settings,
+    /// the client rate and disk latency (swarm testing); off, `spec` is used
+    /// as given.
+    pub seed_picks_settings: bool,
 }
 
 impl RunOptions {
@@ -47,10 +55,34 @@ impl RunOptions {
             fault_ns: 20_000_000_000,
             heal_ns: 10_000_000_000,
             checkers: true,
-            max_events: 50_000_000,
+            max_events: 5_000_000,
             mix: None,
             schedule: None,
+            pre_vote: None,
+            check_quorum: None,
+            seed_picks_settings: true,
         }
+    }
+
+    /// The cluster this run builds: `spec`, with the settings the seed picks.
+    #[must_use]
+    pub fn cluster_spec(&self) -> ClusterSpec {
+        let mut spec = self.spec.clone();
+        if self.seed_picks_settings {
+            let mix = self.fault_mix();
+            spec.pre_vote = mix.raft.pre_vote;
+            spec.check_quorum = mix.raft.check_quorum;
+            spec.election_ticks = mix.raft.election_ticks;
+            spec.heartbeat_ticks = mix.raft.heartbeat_ticks;
+            spec.max_inflight_msgs = mix.raft.max_inflight_msgs;
+            spec.max_size_per_msg_bytes = mix.raft.max_size_per_msg_bytes;
+            spec.workload.rate_per_s = mix.client_rate_per_s;
+            spec.fsync_min_ns = mix.fsync_min_ns;
+            spec.fsync_max_ns = mix.fsync_max_ns;
+        }
+        spec.pre_vote = self.pre_vote.unwrap_or(spec.pre_vote);
+        spec.check_quorum = self.check_quorum.unwrap_or(spec.check_quorum);
+        spec
     }
 
     /// The fault mix this run uses.
@@ -137,7 +169,7 @@ pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) 
     let mix = options.fault_mix();
     let schedule = options.fault_schedule();
     let mut state = RunState {
-        world: World::new(options.spec.clone(), options.seed),
+        world: World::new(options.cluster_spec(), options.seed),
         checkers: Checkers::new(options.spec.nodes),
         trace: Trace::default(),
         failure: None,
@@ -191,14 +223,24 @@ fn drive(
 ) {
     let end_ns = options.fault_ns + options.heal_ns;
     let mut faults = schedule.steps.iter().peekable();
+    let mut resolver = Resolver::default();
+    let mut armed: Vec<u32> = Vec::new();
     loop {
-        if state.world.stats.events >= options.max_events {
-            let message = format!("event bound of {} hit", options.max_events);
+        if let Some(message) = over_budget(options, &state.world) {
             fail(
                 state,
                 Violation::new(Invariant::Liveness, Vec::new(), message),
             );
             return;
+        }
+        if let Some(name) = armed.first().copied() {
+            if let Some(event) = fire_mid_write_crash(state, &mut resolver, name) {
+                armed.remove(0);
+                record(state, sink, event);
+                if check(options, state).is_err() {
+                    return;
+                }
+            }
         }
         let next_event = state.world.next_event();
         let fault_first = match (faults.peek(), next_event) {
@@ -218,7 +260,14 @@ fn drive(
                     action: format!("{:?}", fault.fault),
                 },
             };
-            for action in fault.fault.actions() {
+            match fault.fault {
+                Fault::CrashMidWrite(name) => armed.push(name),
+                // The crash's time is over (or everything heals): disarm.
+                Fault::Restart(Who::Named(name)) => armed.retain(|a| *a != name),
+                _ if fault.at_ns >= options.fault_ns => armed.clear(),
+                _ => {}
+            }
+            for action in resolver.actions(&fault.fault, &state.world) {
                 state.world.apply(action);
                 if check(options, state).is_err() {
                     break;
@@ -237,10 +286,7 @@ fn drive(
             let _ = check(options, state);
             event
         };
-        if let Some(sink) = sink.as_mut() {
-            sink(&event);
-        }
-        state.trace.record(event);
+        record(state, sink, event);
         if state.failure.is_some() {
             return;
         }
@@ -249,6 +295,52 @@ fn drive(
     if let Err(violation) = final_checks(options, state) {
         fail(state, violation);
     }
+}
+
+fn record(state: &mut RunState, sink: &mut Option<&mut dyn FnMut(&TraceEvent)>, event: TraceEvent) {
+    if let Some(sink) = sink.as_mut() {
+        sink(&event);
+    }
+    state.trace.record(event);
+}
+
+/// Events beyond the run's bounds: an absolute cap, and a pace no healthy
+/// cluster reaches (a message storm: 100,000 events per simulated second).
+fn over_budget(options: &RunOptions, world: &World) -> Option<String> {
+    let events = world.stats.events;
+    if events >= options.max_events {
+        return Some(format!("event bound of {} hit", options.max_events));
+    }
+    let pace_bound = 100_000 + world.now_ns / 10_000;
+    (events > pace_bound).then(|| {
+        format!(
+            "message storm: {events} events in {:.3} simulated seconds",
+            world.now_ns as f64 / 1e9
+        )
+    })
+}
+
+/// Fires an armed mid-write crash if the last event left a node with a
+/// write waiting for its fsync.
+fn fire_mid_write_crash(
+    state: &mut RunState,
+    resolver: &mut Resolver,
+    name: u32,
+) -> Option<TraceEvent> {
+    let world = &mut state.world;
+    let node = world
+        .touched
+        .iter()
+        .copied()
+        .find(|n| world.hosts[*n].state == HostState::Up && world.hosts[*n].is_mid_write())?;
+    resolver.name(name, node);
+    world.apply(Action::Crash(node));
+    Some(TraceEvent {
+        time_ns: world.now_ns,
+        what: What::Fault {
+            action: format!("Crash(Node({node})) mid-write"),
+        },
+    })
 }
 
 fn fail(state: &mut RunState, violation: Violation) {

@@ -6,15 +6,17 @@
 //! its own random stream, so that it can be printed, exported as a scenario
 //! and shrunk, while the noise streams stay fixed.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
+use crate::host::HostState;
 use crate::net::NetNoise;
 use crate::streams::{self, Concern};
-use crate::world::Action;
+use crate::world::{Action, World};
+use raft_core::Role;
 
 /// The kinds of partition the nemesis knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -50,6 +52,49 @@ pub struct FaultMix {
     pub fault_gap_ns: u64,
     /// Mean length of a fault.
     pub fault_length_ns: u64,
+    /// Chance a crash, pause or cut is aimed at the leader of the moment.
+    pub leader_bias: f64,
+    /// Chance a crash waits for a node caught mid-write.
+    pub mid_write_bias: f64,
+    /// raft-core settings the seed picks (unless the user pinned them).
+    pub raft: RaftKnobs,
+    /// Client operations per second per client.
+    pub client_rate_per_s: f64,
+    /// Disk fsync latency range.
+    pub fsync_min_ns: u64,
+    /// Disk fsync latency range, upper end.
+    pub fsync_max_ns: u64,
+}
+
+/// raft-core settings varied by the swarm: bugs often hide behind one
+/// setting (one entry per message, a window of one, PreVote off).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftKnobs {
+    /// PreVote.
+    pub pre_vote: bool,
+    /// CheckQuorum.
+    pub check_quorum: bool,
+    /// Election timeout in ticks.
+    pub election_ticks: u64,
+    /// Heartbeat interval in ticks.
+    pub heartbeat_ticks: u64,
+    /// Appends in flight per follower.
+    pub max_inflight_msgs: u64,
+    /// Bytes per append (0: one entry per message).
+    pub max_size_per_msg_bytes: u64,
+}
+
+impl Default for RaftKnobs {
+    fn default() -> RaftKnobs {
+        RaftKnobs {
+            pre_vote: true,
+            check_quorum: true,
+            election_ticks: 15,
+            heartbeat_ticks: 5,
+            max_inflight_msgs: 256,
+            max_size_per_msg_bytes: 1024 * 1024,
+        }
+    }
 }
 
 impl FaultMix {
@@ -77,10 +122,20 @@ impl FaultMix {
             PartitionKind::Flapping,
         ];
         let partitions = all.into_iter().filter(|_| rng.random_bool(0.4)).collect();
+        let election_ticks = rng.random_range(5..30);
+        let raft = RaftKnobs {
+            pre_vote: rng.random_bool(0.7),
+            check_quorum: rng.random_bool(0.7),
+            election_ticks,
+            heartbeat_ticks: rng.random_range(1..=(election_ticks / 3).max(1)),
+            max_inflight_msgs: [1, 2, 8, 256][rng.random_range(0..4)],
+            max_size_per_msg_bytes: [0, 300, 4096, 1 << 20][rng.random_range(0..4)],
+        };
+        let fsync_min_ns = rng.random_range(50_000..1_000_000);
         FaultMix {
             noise,
             partitions,
-            crashes: rng.random_bool(0.5),
+            crashes: rng.random_bool(0.6),
             pauses: rng.random_bool(0.3),
             torn_writes: rng.random_bool(0.5),
             clock_drift: if rng.random_bool(0.3) {
@@ -88,8 +143,14 @@ impl FaultMix {
             } else {
                 0.0
             },
-            fault_gap_ns: rng.random_range(200_000_000..3_000_000_000),
-            fault_length_ns: rng.random_range(200_000_000..4_000_000_000),
+            fault_gap_ns: rng.random_range(100_000_000..2_000_000_000),
+            fault_length_ns: rng.random_range(50_000_000..3_000_000_000),
+            leader_bias: rng.random_range(0.3..0.9),
+            mid_write_bias: rng.random_range(0.0..0.8),
+            raft,
+            client_rate_per_s: [5.0, 20.0, 100.0, 400.0][rng.random_range(0..4)],
+            fsync_min_ns,
+            fsync_max_ns: fsync_min_ns + rng.random_range(0..20_000_000),
         }
     }
 
@@ -105,6 +166,12 @@ impl FaultMix {
             clock_drift: 0.0,
             fault_gap_ns: u64::MAX / 4,
             fault_length_ns: 0,
+            leader_bias: 0.0,
+            mid_write_bias: 0.0,
+            raft: RaftKnobs::default(),
+            client_rate_per_s: 20.0,
+            fsync_min_ns: 100_000,
+            fsync_max_ns: 2_000_000,
         }
     }
 }
@@ -140,26 +207,67 @@ impl fmt::Display for FaultMix {
             on(self.torn_writes),
             self.clock_drift * 100.0
         )?;
+        writeln!(
+            f,
+            "  fault gap ~{} ms, fault length ~{} ms, aimed at the leader {:.0}%, crashes mid-write {:.0}%",
+            self.fault_gap_ns / 1_000_000,
+            self.fault_length_ns / 1_000_000,
+            self.leader_bias * 100.0,
+            self.mid_write_bias * 100.0
+        )?;
+        let r = &self.raft;
+        writeln!(
+            f,
+            "  raft: pre_vote {}, check_quorum {}, election {} ticks, heartbeat {} ticks, inflight {}, {} bytes per append",
+            on(r.pre_vote),
+            on(r.check_quorum),
+            r.election_ticks,
+            r.heartbeat_ticks,
+            r.max_inflight_msgs,
+            r.max_size_per_msg_bytes
+        )?;
         write!(
             f,
-            "  fault gap ~{} ms, fault length ~{} ms",
-            self.fault_gap_ns / 1_000_000,
-            self.fault_length_ns / 1_000_000
+            "  clients: {} ops/s each; fsync {}..{} us",
+            self.client_rate_per_s,
+            self.fsync_min_ns / 1000,
+            self.fsync_max_ns / 1000
         )
     }
 }
 
-/// One timed step of a fault schedule (node indexes are 0-based).
+/// Which node a fault hits: a fixed one, whoever leads when the fault
+/// strikes (most bugs hide behind a leader's failure), or the node an earlier
+/// fault hit (remembered under a name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Who {
+    /// Node index.
+    Node(usize),
+    /// The leader when the fault strikes (or, with none, the first live node).
+    Leader,
+    /// The node an earlier fault named.
+    Named(u32),
+}
+
+/// One timed step of a fault schedule (node indexes are 0-based). Faults
+/// that pick a node also name it, so a later step can undo them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Fault {
     /// Power loss.
-    Crash(usize),
+    Crash(Who, u32),
+    /// Power loss of the first node seen with a write waiting for its fsync
+    /// (right after it sent what it may send before the write is durable).
+    CrashMidWrite(u32),
     /// Boot from disk.
-    Restart(usize),
+    Restart(Who),
     /// Stop the process.
-    Pause(usize),
+    Pause(Who, u32),
     /// Continue it.
-    Resume(usize),
+    Resume(Who),
+    /// Cut every link to and from a node.
+    Isolate(Who, u32),
+    /// The node can hear but not send (`true`), or send but not hear.
+    OneWay(Who, u32, bool),
     /// Only nodes in the same group can talk.
     Partition(Vec<Vec<usize>>),
     /// Messages from the first set to the second are lost.
@@ -176,15 +284,69 @@ pub enum Fault {
     Workload(bool),
 }
 
-impl Fault {
-    /// The world action(s) this step is.
-    #[must_use]
-    pub fn actions(&self) -> Vec<Action> {
-        match self {
-            Fault::Crash(n) => vec![Action::Crash(*n)],
-            Fault::Restart(n) => vec![Action::Restart(*n)],
-            Fault::Pause(n) => vec![Action::Pause(*n)],
-            Fault::Resume(n) => vec![Action::Resume(*n)],
+/// Resolves [`Who`] when a fault strikes and remembers named nodes.
+#[derive(Clone, Debug, Default)]
+pub struct Resolver {
+    names: BTreeMap<u32, usize>,
+}
+
+impl Resolver {
+    /// The node `who` means now in `world`.
+    pub fn resolve(&self, who: Who, world: &World) -> usize {
+        match who {
+            Who::Node(n) => n,
+            Who::Named(name) => self.names.get(&name).copied().unwrap_or(0),
+            Who::Leader => {
+                let alive = |h: &&crate::host::Host| h.state == HostState::Up;
+                world
+                    .hosts
+                    .iter()
+                    .filter(alive)
+                    .filter_map(|h| h.raw().filter(|r| r.role() == Role::Leader))
+                    .max_by_key(|r| r.term())
+                    .map(|r| r.id().0 as usize - 1)
+                    .or_else(|| world.hosts.iter().find(alive).map(|h| h.index))
+                    .unwrap_or(0)
+            }
+        }
+    }
+
+    /// Remembers that `name` means `node`.
+    pub fn name(&mut self, name: u32, node: usize) {
+        self.names.insert(name, node);
+    }
+
+    fn pick(&mut self, who: Who, name: u32, world: &World) -> usize {
+        let node = self.resolve(who, world);
+        self.names.insert(name, node);
+        node
+    }
+
+    /// The world action(s) `fault` is, now.
+    pub fn actions(&mut self, fault: &Fault, world: &World) -> Vec<Action> {
+        let nodes = world.node_count();
+        let others = |n: usize| (0..nodes).filter(move |o| *o != n);
+        match fault {
+            Fault::Crash(who, name) => vec![Action::Crash(self.pick(*who, *name, world))],
+            // Armed by the driver, which fires it at the right moment.
+            Fault::CrashMidWrite(_) => Vec::new(),
+            Fault::Restart(who) => vec![Action::Restart(self.resolve(*who, world))],
+            Fault::Pause(who, name) => vec![Action::Pause(self.pick(*who, *name, world))],
+            Fault::Resume(who) => vec![Action::Resume(self.resolve(*who, world))],
+            Fault::Isolate(who, name) => {
+                let n = self.pick(*who, *name, world);
+                let links = others(n).flat_map(|o| [(n, o), (o, n)]).collect();
+                vec![Action::Block(links)]
+            }
+            Fault::OneWay(who, name, hears_only) => {
+                let n = self.pick(*who, *name, world);
+                let links = if *hears_only {
+                    others(n).map(|o| (n, o)).collect()
+                } else {
+                    others(n).map(|o| (o, n)).collect()
+                };
+                vec![Action::Block(links)]
+            }
             Fault::Partition(groups) => {
                 let mut links = Vec::new();
                 for (i, a) in groups.iter().enumerate() {
@@ -236,7 +398,7 @@ pub struct Schedule {
 /// An impairment in force: which nodes it takes out of the majority, until when.
 struct Active {
     until_ns: u64,
-    nodes: BTreeSet<usize>,
+    nodes: usize,
     network: bool,
 }
 
@@ -278,34 +440,43 @@ impl Schedule {
         }
         let mut active: Vec<Active> = Vec::new();
         let mut t = 0u64;
+        let mut next_name = 0u32;
         while !kinds.is_empty() && tolerance > 0 {
             t += gap(&mut rng, mix.fault_gap_ns);
             if t >= fault_end_ns {
                 break;
             }
             active.retain(|a| a.until_ns > t);
-            let impaired: BTreeSet<usize> = active.iter().flat_map(|a| a.nodes.clone()).collect();
-            let room = tolerance.saturating_sub(impaired.len());
+            // Counted, not by identity: a fault aimed at "the leader" is
+            // resolved only when it strikes.
+            let impaired: usize = active.iter().map(|a| a.nodes).sum();
+            let room = tolerance.saturating_sub(impaired);
             if room == 0 {
                 continue;
             }
             let length = gap(&mut rng, mix.fault_length_ns).max(1_000_000);
             let end = (t + length).min(fault_end_ns);
-            let healthy: Vec<usize> = (0..nodes).filter(|n| !impaired.contains(n)).collect();
+            let who = if rng.random_bool(mix.leader_bias) {
+                Who::Leader
+            } else {
+                Who::Node(rng.random_range(0..nodes))
+            };
+            let name = next_name;
+            next_name += 1;
             match kinds[rng.random_range(0..kinds.len())] {
                 kind @ (0 | 1) => {
-                    let crash = kind == 0;
-                    let node = healthy[rng.random_range(0..healthy.len())];
-                    let (down, up) = if crash {
-                        (Fault::Crash(node), Fault::Restart(node))
+                    let (down, up) = if kind == 0 && rng.random_bool(mix.mid_write_bias) {
+                        (Fault::CrashMidWrite(name), Fault::Restart(Who::Named(name)))
+                    } else if kind == 0 {
+                        (Fault::Crash(who, name), Fault::Restart(Who::Named(name)))
                     } else {
-                        (Fault::Pause(node), Fault::Resume(node))
+                        (Fault::Pause(who, name), Fault::Resume(Who::Named(name)))
                     };
                     steps.push(at(t, down));
                     steps.push(at(end, up));
                     active.push(Active {
                         until_ns: end,
-                        nodes: [node].into(),
+                        nodes: 1,
                         network: false,
                     });
                 }
@@ -314,7 +485,15 @@ impl Schedule {
                         continue; // one partition at a time: `heal` ends them all
                     }
                     let kind = mix.partitions[rng.random_range(0..mix.partitions.len())];
-                    let (faults, hurt) = partition(kind, nodes, &healthy, room, t, end, &mut rng);
+                    let shape = Shape {
+                        nodes,
+                        room,
+                        who,
+                        name,
+                        start_ns: t,
+                        end_ns: end,
+                    };
+                    let (faults, hurt) = partition(kind, &shape, &mut rng);
                     steps.extend(faults);
                     active.push(Active {
                         until_ns: end,
@@ -332,8 +511,8 @@ impl Schedule {
         steps.push(at(fault_end_ns, Fault::Heal));
         steps.push(at(fault_end_ns, Fault::Noise(clean)));
         for n in 0..nodes {
-            steps.push(at(fault_end_ns, Fault::Restart(n)));
-            steps.push(at(fault_end_ns, Fault::Resume(n)));
+            steps.push(at(fault_end_ns, Fault::Restart(Who::Node(n))));
+            steps.push(at(fault_end_ns, Fault::Resume(Who::Node(n))));
         }
         steps.push(at(quiet_ns, Fault::Workload(false)));
         steps.sort_by_key(|s| s.at_ns);
@@ -348,35 +527,38 @@ fn gap(rng: &mut impl Rng, mean_ns: u64) -> u64 {
     rng.random_range(low..high)
 }
 
-/// The steps of one partition of `kind`, and the nodes it impairs.
-fn partition(
-    kind: PartitionKind,
+/// Where and when a partition strikes.
+struct Shape {
     nodes: usize,
-    healthy: &[usize],
+    /// How many more nodes may be impaired.
     room: usize,
+    who: Who,
+    name: u32,
     start_ns: u64,
     end_ns: u64,
-    rng: &mut impl Rng,
-) -> (Vec<TimedFault>, BTreeSet<usize>) {
+}
+
+/// The steps of one partition of `kind`, and how many nodes it impairs.
+fn partition(kind: PartitionKind, shape: &Shape, rng: &mut impl Rng) -> (Vec<TimedFault>, usize) {
     let at = |at_ns, fault| TimedFault { at_ns, fault };
-    let pick = |rng: &mut dyn FnMut(usize) -> usize, count: usize| -> Vec<usize> {
-        let mut pool = healthy.to_vec();
-        let mut out = Vec::new();
-        for _ in 0..count.min(pool.len()) {
-            out.push(pool.remove(rng(pool.len())));
-        }
-        out.sort_unstable();
-        out
-    };
-    let mut draw = |len: usize| rng.random_range(0..len);
-    let rest = |minority: &[usize]| -> Vec<usize> {
-        (0..nodes).filter(|n| !minority.contains(n)).collect()
-    };
+    let Shape {
+        nodes,
+        room,
+        who,
+        name,
+        start_ns,
+        end_ns,
+    } = *shape;
+    let heal = at(end_ns, Fault::Heal);
     match kind {
         PartitionKind::Symmetric | PartitionKind::Flapping => {
-            let size = 1 + draw(room);
-            let minority = pick(&mut draw, size);
-            let groups = vec![minority.clone(), rest(&minority)];
+            let size = 1 + rng.random_range(0..room);
+            let mut pool: Vec<usize> = (0..nodes).collect();
+            let mut minority: Vec<usize> = (0..size)
+                .map(|_| pool.remove(rng.random_range(0..pool.len())))
+                .collect();
+            minority.sort_unstable();
+            let groups = vec![minority, pool];
             let mut steps = Vec::new();
             if kind == PartitionKind::Flapping {
                 // On and off every ~1/8 of the window.
@@ -396,49 +578,31 @@ fn partition(
             } else {
                 steps.push(at(start_ns, Fault::Partition(groups)));
             }
-            steps.push(at(end_ns, Fault::Heal));
-            (steps, minority.into_iter().collect())
+            steps.push(heal);
+            (steps, size)
         }
-        PartitionKind::Isolate => {
-            let node = pick(&mut draw, 1);
-            let groups = vec![node.clone(), rest(&node)];
-            let steps = vec![
-                at(start_ns, Fault::Partition(groups)),
-                at(end_ns, Fault::Heal),
-            ];
-            (steps, node.into_iter().collect())
-        }
+        PartitionKind::Isolate => (vec![at(start_ns, Fault::Isolate(who, name)), heal], 1),
         PartitionKind::OneWay => {
-            let node = pick(&mut draw, 1);
-            let others = rest(&node);
-            let cut = if draw(2) == 0 {
-                Fault::Cut(node.clone(), others)
-            } else {
-                Fault::Cut(others, node.clone())
-            };
-            let steps = vec![at(start_ns, cut), at(end_ns, Fault::Heal)];
-            (steps, node.into_iter().collect())
+            let fault = Fault::OneWay(who, name, rng.random_bool(0.5));
+            (vec![at(start_ns, fault), heal], 1)
         }
         PartitionKind::Bridge => {
             // Halves A and B cannot talk; the bridge talks to both.
-            let bridge = healthy[draw(healthy.len())];
+            let bridge = rng.random_range(0..nodes);
             let mut others: Vec<usize> = (0..nodes).filter(|n| *n != bridge).collect();
             for i in (1..others.len()).rev() {
-                let j = draw(i + 1);
-                others.swap(i, j);
+                others.swap(i, rng.random_range(0..=i));
             }
-            let half = others.len() / 2;
-            let (a, b) = others.split_at(half);
+            let (a, b) = others.split_at(others.len() / 2);
             let (mut a, mut b) = (a.to_vec(), b.to_vec());
             a.sort_unstable();
             b.sort_unstable();
+            let hurt = a.len().min(b.len()).min(room);
             let steps = vec![
                 at(start_ns, Fault::Cut(a.clone(), b.clone())),
-                at(start_ns, Fault::Cut(b.clone(), a.clone())),
-                at(end_ns, Fault::Heal),
+                at(start_ns, Fault::Cut(b, a)),
+                heal,
             ];
-            let smaller = if a.len() <= b.len() { a } else { b };
-            let hurt: BTreeSet<usize> = smaller.into_iter().take(room).collect();
             (steps, hurt)
         }
     }
@@ -465,14 +629,14 @@ mod tests {
             let mut mix = FaultMix::from_seed(seed);
             mix.crashes = true;
             let schedule = Schedule::generate(&mix, seed, 5, 20_000_000_000, 25_000_000_000);
-            let mut down = BTreeSet::new();
+            let mut down = std::collections::BTreeSet::new();
             for step in &schedule.steps {
                 match step.fault {
-                    Fault::Crash(n) | Fault::Pause(n) => {
-                        down.insert(n);
+                    Fault::Crash(_, name) | Fault::Pause(_, name) | Fault::CrashMidWrite(name) => {
+                        down.insert(name);
                     }
-                    Fault::Restart(n) | Fault::Resume(n) => {
-                        down.remove(&n);
+                    Fault::Restart(Who::Named(name)) | Fault::Resume(Who::Named(name)) => {
+                        down.remove(&name);
                     }
                     _ => {}
                 }

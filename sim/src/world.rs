@@ -34,6 +34,10 @@ pub struct ClusterSpec {
     pub election_ticks: u64,
     /// Heartbeat interval, in ticks.
     pub heartbeat_ticks: u64,
+    /// raft-core's inflight window per follower.
+    pub max_inflight_msgs: u64,
+    /// raft-core's byte cap per append.
+    pub max_size_per_msg_bytes: u64,
     /// Disk fsync latency range.
     pub fsync_min_ns: u64,
     /// Disk fsync latency range, upper end.
@@ -52,6 +56,8 @@ impl Default for ClusterSpec {
             tick_ns: 10_000_000,
             election_ticks: 15,
             heartbeat_ticks: 5,
+            max_inflight_msgs: 256,
+            max_size_per_msg_bytes: 1024 * 1024,
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,
             workload: Workload::default(),
@@ -185,6 +191,8 @@ impl World {
                 config.check_quorum = spec.check_quorum;
                 config.election_ticks = spec.election_ticks;
                 config.heartbeat_ticks = spec.heartbeat_ticks;
+                config.max_inflight_msgs = spec.max_inflight_msgs;
+                config.max_size_per_msg_bytes = spec.max_size_per_msg_bytes;
                 config.seed = streams::seed_for(seed, Concern::Node(index as u64));
                 Host::new(index, config, spec.tick_ns)
             })
@@ -467,6 +475,7 @@ impl World {
                     command,
                     attempts: 0,
                     history_at,
+                    invoke_ns: self.now_ns,
                     maybe_applied: false,
                 });
             }
@@ -486,12 +495,13 @@ impl World {
 
     /// Sends the in-flight command again, or gives up after the bound.
     fn client_attempt(&mut self, client: usize) {
-        let max_attempts = self.spec.workload.max_attempts;
+        let deadline_ns = self.spec.workload.give_up_after_ns;
+        let now_ns = self.now_ns;
         let c = &mut self.clients[client];
         let Some(op) = c.in_flight.as_mut() else {
             return;
         };
-        if op.attempts >= max_attempts {
+        if now_ns >= op.invoke_ns.saturating_add(deadline_ns) {
             let outcome = if op.maybe_applied {
                 Outcome::Unknown
             } else {
