@@ -78,6 +78,8 @@ pub struct Host {
     pub tick_interval_ns: u64,
     /// The hard state last made durable by an fsync.
     pub synced_hard_state: HardState,
+    /// The term of each entry the disk holds durably (index i at i - 1).
+    pub synced_log_terms: Vec<Term>,
     /// Entries applied since the checkers last looked, drained by them.
     pub applied_since_check: Vec<AppliedEntry>,
     /// Times the process booted.
@@ -127,6 +129,7 @@ impl Host {
             inbox: VecDeque::new(),
             tick_interval_ns,
             synced_hard_state: HardState::default(),
+            synced_log_terms: Vec::new(),
             applied_since_check: Vec::new(),
             boots: 0,
             step_errors: 0,
@@ -200,6 +203,7 @@ impl Host {
             ..hard_state
         };
         self.synced_hard_state = hard_state.clone();
+        self.synced_log_terms = entries.iter().map(|e| e.term).collect();
         let restored = Restored {
             hard_state,
             snapshot: None,
@@ -351,6 +355,12 @@ impl Host {
         let (ready, _, _) = self.pending.take().expect("checked above");
         if let Some(hard_state) = &ready.hard_state {
             self.synced_hard_state = hard_state.clone();
+        }
+        if let Some(first) = ready.entries.first() {
+            // An entry at index i replaces every entry from i on.
+            self.synced_log_terms.truncate(first.index.0 as usize - 1);
+            self.synced_log_terms
+                .extend(ready.entries.iter().map(|e| e.term));
         }
         self.finish(ready, out);
         self.pump(out);

@@ -9,7 +9,7 @@ use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use crate::kv::{ClientId, Command, Output};
-use raft_core::{EntryId, Message};
+use raft_core::{EntryId, Message, MessageBody};
 
 /// Who sends or receives: a node (0-based index; raft id is index + 1) or a
 /// client session.
@@ -124,6 +124,8 @@ pub struct NetStats {
     pub dropped_overflow: u64,
     /// Extra copies made.
     pub duplicated: u64,
+    /// Log entries carried by appends sent (a measure of replication work).
+    pub entries_sent: u64,
 }
 
 /// The most messages in flight on one directed node-to-node link; beyond
@@ -214,6 +216,13 @@ impl Net {
     /// on its way (none if lost, two if duplicated).
     pub fn send(&mut self, packet: Packet, rng: &mut impl Rng) -> Vec<(u64, u64)> {
         self.stats.sent += 1;
+        if let Payload::Raft(Message {
+            body: MessageBody::AppendEntries { entries, .. },
+            ..
+        }) = &packet.payload
+        {
+            self.stats.entries_sent += entries.len() as u64;
+        }
         if !self.can_reach(packet.from, packet.to) {
             self.stats.dropped_partition += 1;
             return Vec::new();

@@ -311,6 +311,14 @@ fn over_budget(options: &RunOptions, world: &World) -> Option<String> {
     if events >= options.max_events {
         return Some(format!("event bound of {} hit", options.max_events));
     }
+    let entries = world.net.stats.entries_sent;
+    let entries_bound = 1_000_000 + world.now_ns / 10_000;
+    if entries > entries_bound {
+        return Some(format!(
+            "replication storm: {entries} entries sent in {:.3} simulated seconds",
+            world.now_ns as f64 / 1e9
+        ));
+    }
     let pace_bound = 100_000 + world.now_ns / 10_000;
     (events > pace_bound).then(|| {
         format!(
@@ -356,8 +364,14 @@ fn check(options: &RunOptions, state: &mut RunState) -> Result<(), ()> {
     let RunState {
         world, checkers, ..
     } = state;
-    let mut result = Ok(());
+    let mut result = match world.wire_violations.drain(..).next() {
+        Some(violation) if options.checkers => Err(violation),
+        _ => Ok(()),
+    };
     for i in 0..world.touched.len() {
+        if result.is_err() {
+            break;
+        }
         let node = world.touched[i];
         if let Some(why) = &world.hosts[node].boot_error {
             let message = format!("n{} cannot boot from its disk: {why}", node + 1);

@@ -177,6 +177,9 @@ pub struct World {
     pub stats: WorldStats,
     /// Nodes the last action touched (what the checkers look at).
     pub touched: Vec<usize>,
+    /// Messages that left a node before what they promise was durable,
+    /// seen on the wire (taken by the checkers).
+    pub wire_violations: Vec<crate::checker::Violation>,
 }
 
 impl World {
@@ -218,6 +221,7 @@ impl World {
             rng_clients: streams::stream(seed, Concern::Clients),
             stats: WorldStats::default(),
             touched: Vec::new(),
+            wire_violations: Vec::new(),
             spec,
         };
         for node in 0..world.hosts.len() {
@@ -403,6 +407,11 @@ impl World {
             self.touched.push(node);
         }
         for packet in out.packets {
+            if let Payload::Raft(message) = &packet.payload {
+                if let Some(violation) = crate::checker::check_send(&self.hosts[node], message) {
+                    self.wire_violations.push(violation);
+                }
+            }
             self.send(packet);
         }
         if let Some(token) = out.sync {

@@ -44,6 +44,10 @@ pub struct LogChecker {
     committed_by_term: BTreeMap<Term, LogIndex>,
     /// Per node, while it leads: (term, last index, its chain digest).
     leader_marks: Vec<Option<(Term, LogIndex, u64)>>,
+    /// Per node, the boot its mirror was last synced in.
+    mirror_boots: Vec<u64>,
+    /// Per node, while it leads: (term, commit index last seen).
+    leader_commits: Vec<Option<(Term, LogIndex)>>,
 }
 
 impl LogChecker {
@@ -56,6 +60,8 @@ impl LogChecker {
             committed: Vec::new(),
             committed_by_term: BTreeMap::new(),
             leader_marks: vec![None; node_count],
+            mirror_boots: vec![0; node_count],
+            leader_commits: vec![None; node_count],
         }
     }
 
@@ -92,6 +98,22 @@ impl LogChecker {
         while keep > 0 && mirror[keep - 1].0 != view.log[keep - 1].term {
             keep -= 1;
         }
+        // Raft never removes a committed entry from a log (only a crash may
+        // take entries this node had not yet written).
+        let same_boot = self.mirror_boots[node] == view.boots;
+        self.mirror_boots[node] = view.boots;
+        let committed_held = mirror.len().min(self.committed.len());
+        if same_boot && keep < committed_held && mirror[keep].1 == self.committed[keep].1 {
+            return Err(Violation::new(
+                Invariant::StateMachineSafety,
+                vec![node],
+                format!(
+                    "n{} removed committed entry {} from its log",
+                    node + 1,
+                    keep + 1
+                ),
+            ));
+        }
         mirror.truncate(keep);
         for entry in &view.log[keep..] {
             let prev = mirror.last().map_or(0, |l| l.1);
@@ -119,8 +141,30 @@ impl LogChecker {
         let node = view.index;
         if view.role != Role::Leader {
             self.leader_marks[node] = None;
+            self.leader_commits[node] = None;
             return Ok(());
         }
+        // §5.4.2: a leader commits by counting replicas only an entry of its
+        // own term; older entries commit with it (Figure 8).
+        if let Some((term, before)) = self.leader_commits[node] {
+            let at = view.commit.0 as usize;
+            let entry_term = view.log.get(at.wrapping_sub(1)).map(|e| e.term);
+            if term == view.term && view.commit > before && entry_term != Some(view.term) {
+                return Err(Violation::new(
+                    Invariant::CurrentTermCommit,
+                    vec![node],
+                    format!(
+                        "leader n{} of term {} moved its commit index from {} to {}, an entry of term {}",
+                        node + 1,
+                        view.term.0,
+                        before.0,
+                        at,
+                        entry_term.map_or(0, |t| t.0)
+                    ),
+                ));
+            }
+        }
+        self.leader_commits[node] = Some((view.term, view.commit));
         let mirror = &self.mirrors[node];
         if let Some((term, index, digest)) = self.leader_marks[node] {
             let at = index.0 as usize;

@@ -8,6 +8,7 @@ mod durability;
 mod election;
 mod logs;
 mod monotonic;
+mod wire;
 
 use std::fmt;
 
@@ -21,6 +22,7 @@ pub use durability::Durability;
 pub use election::ElectionSafety;
 pub use logs::LogChecker;
 pub use monotonic::Monotonicity;
+pub use wire::check_send;
 
 /// The invariants raftsim checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,10 +36,15 @@ pub enum Invariant {
     LogMatching,
     /// A leader holds every entry committed in earlier terms (Figure 3).
     LeaderCompleteness,
+    /// A leader moves its commit index only to an entry of its own term
+    /// (§5.4.2: older entries are never committed by counting replicas).
+    CurrentTermCommit,
     /// No two nodes commit or apply different entries at one index (Figure 3).
     StateMachineSafety,
     /// An entry a client saw acknowledged is never lost.
     Durability,
+    /// A message promises only what its sender has made durable.
+    PersistBeforeSend,
     /// Term, commit and applied index only grow, across restarts for the
     /// term; a leader's match indexes only grow within its term.
     Monotonicity,
@@ -56,8 +63,10 @@ impl fmt::Display for Invariant {
             Invariant::LeaderAppendOnly => "leader-append-only",
             Invariant::LogMatching => "log-matching",
             Invariant::LeaderCompleteness => "leader-completeness",
+            Invariant::CurrentTermCommit => "current-term-commit",
             Invariant::StateMachineSafety => "state-machine-safety",
             Invariant::Durability => "durability",
+            Invariant::PersistBeforeSend => "persist-before-send",
             Invariant::Monotonicity => "monotonicity",
             Invariant::Recovery => "recovery",
             Invariant::Panic => "panic",

@@ -1,0 +1,59 @@
+//! Persist before send (Raft Figure 2: "respond to RPCs only after updating
+//! stable storage"), checked on the wire: when a message leaves a node, what
+//! it promises must already be on that node's disk — its term, the vote it
+//! grants or asks for, the entries it acknowledges. A node that answers
+//! first and writes later is caught the moment it sends, without waiting
+//! for the crash that would turn the lie into a lost vote or entry.
+
+use raft_core::{Message, MessageBody, NodeId};
+
+use super::{Invariant, Violation};
+use crate::host::Host;
+
+/// Checks a message `host` is about to send against its durable state.
+#[must_use]
+pub fn check_send(host: &Host, message: &Message) -> Option<Violation> {
+    let synced = &host.synced_hard_state;
+    let term = message.term;
+    let node = host.index;
+    let promise = match &message.body {
+        // These speak of a future term, and promise nothing durable.
+        MessageBody::PreVoteRequest { .. } | MessageBody::PreVoteResponse { granted: true } => {
+            return None;
+        }
+        MessageBody::VoteResponse { granted: true } => {
+            let durable =
+                synced.term > term || (synced.term == term && synced.vote == Some(message.to));
+            (!durable).then(|| format!("granted its vote in term {} to {}", term.0, message.to))
+        }
+        MessageBody::VoteRequest { .. } => {
+            let me = Some(NodeId(node as u64 + 1));
+            let durable = synced.term > term || (synced.term == term && synced.vote == me);
+            (!durable).then(|| format!("asked for votes in term {} before its own vote", term.0))
+        }
+        MessageBody::AppendResponse {
+            index,
+            reject: None,
+        } => {
+            let held = host.synced_log_terms.len() as u64;
+            (index.0 > held)
+                .then(|| format!("acknowledged index {} with {held} entries on disk", index.0))
+        }
+        _ => None,
+    };
+    let promise = promise.or_else(|| {
+        (synced.term < term).then(|| {
+            format!(
+                "sent a {} of term {} with term {} on disk",
+                message.body.kind_name(),
+                term.0,
+                synced.term.0
+            )
+        })
+    })?;
+    Some(Violation::new(
+        Invariant::PersistBeforeSend,
+        vec![node],
+        format!("n{} {promise} (not yet durable)", node + 1),
+    ))
+}
