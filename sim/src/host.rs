@@ -52,6 +52,16 @@ pub struct AppliedEntry {
 /// The most packets a paused host buffers (its socket buffer); more are lost.
 pub const PAUSED_INBOX_MAX: usize = 4096;
 
+/// Rules a host can be told to break, for tests only: they show that the
+/// checkers catch a server that cuts corners (never set outside tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HostBugs {
+    /// Answer without waiting for the fsync (writes stay in the page cache).
+    pub skip_fsync: bool,
+    /// Forget the vote when booting from disk.
+    pub forget_vote_on_boot: bool,
+}
+
 /// One simulated server.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Host {
@@ -88,6 +98,8 @@ pub struct Host {
     pub step_errors: u64,
     /// Why the last boot failed, if it did.
     pub boot_error: Option<String>,
+    /// Test-only rule breaking.
+    pub bugs: HostBugs,
 }
 
 /// A stable digest of an entry's content, for the checkers.
@@ -134,6 +146,7 @@ impl Host {
             boots: 0,
             step_errors: 0,
             boot_error: None,
+            bugs: HostBugs::default(),
         }
     }
 
@@ -201,6 +214,14 @@ impl Host {
         let hard_state = HardState {
             commit: hard_state.commit.min(last_index),
             ..hard_state
+        };
+        let hard_state = if self.bugs.forget_vote_on_boot {
+            HardState {
+                vote: None,
+                ..hard_state
+            }
+        } else {
+            hard_state
         };
         self.synced_hard_state = hard_state.clone();
         self.synced_log_terms = entries.iter().map(|e| e.term).collect();
@@ -385,7 +406,7 @@ impl Host {
             for entry in &ready.entries {
                 self.disk.log.append_record(&encode(entry));
             }
-            if ready.must_sync {
+            if ready.must_sync && !self.bugs.skip_fsync {
                 let token = self.next_sync_token;
                 self.next_sync_token += 1;
                 self.pending = Some((ready, self.disk.sync_point(), token));

@@ -44,6 +44,8 @@ pub struct ClusterSpec {
     pub fsync_max_ns: u64,
     /// What clients do.
     pub workload: Workload,
+    /// Test-only: rules every host breaks (see [`crate::host::HostBugs`]).
+    pub host_bugs: crate::host::HostBugs,
 }
 
 impl Default for ClusterSpec {
@@ -61,6 +63,7 @@ impl Default for ClusterSpec {
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,
             workload: Workload::default(),
+            host_bugs: crate::host::HostBugs::default(),
         }
     }
 }
@@ -180,6 +183,7 @@ pub struct World {
     /// Messages that left a node before what they promise was durable,
     /// seen on the wire (taken by the checkers).
     pub wire_violations: Vec<crate::checker::Violation>,
+    votes: crate::checker::VoteLedger,
 }
 
 impl World {
@@ -197,7 +201,9 @@ impl World {
                 config.max_inflight_msgs = spec.max_inflight_msgs;
                 config.max_size_per_msg_bytes = spec.max_size_per_msg_bytes;
                 config.seed = streams::seed_for(seed, Concern::Node(index as u64));
-                Host::new(index, config, spec.tick_ns)
+                let mut host = Host::new(index, config, spec.tick_ns);
+                host.bugs = spec.host_bugs;
+                host
             })
             .collect();
         let clients = (0..spec.clients)
@@ -222,6 +228,7 @@ impl World {
             stats: WorldStats::default(),
             touched: Vec::new(),
             wire_violations: Vec::new(),
+            votes: crate::checker::VoteLedger::default(),
             spec,
         };
         for node in 0..world.hosts.len() {
@@ -408,9 +415,9 @@ impl World {
         }
         for packet in out.packets {
             if let Payload::Raft(message) = &packet.payload {
-                if let Some(violation) = crate::checker::check_send(&self.hosts[node], message) {
-                    self.wire_violations.push(violation);
-                }
+                let violation = crate::checker::check_send(&self.hosts[node], message)
+                    .or_else(|| self.votes.observe(node, message));
+                self.wire_violations.extend(violation);
             }
             self.send(packet);
         }

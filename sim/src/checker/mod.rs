@@ -22,7 +22,7 @@ pub use durability::Durability;
 pub use election::ElectionSafety;
 pub use logs::LogChecker;
 pub use monotonic::Monotonicity;
-pub use wire::check_send;
+pub use wire::{VoteLedger, check_send};
 
 /// The invariants raftsim checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -45,6 +45,8 @@ pub enum Invariant {
     Durability,
     /// A message promises only what its sender has made durable.
     PersistBeforeSend,
+    /// A node grants at most one vote per term, across restarts (Figure 2).
+    OneVotePerTerm,
     /// Term, commit and applied index only grow, across restarts for the
     /// term; a leader's match indexes only grow within its term.
     Monotonicity,
@@ -67,6 +69,7 @@ impl fmt::Display for Invariant {
             Invariant::StateMachineSafety => "state-machine-safety",
             Invariant::Durability => "durability",
             Invariant::PersistBeforeSend => "persist-before-send",
+            Invariant::OneVotePerTerm => "one-vote-per-term",
             Invariant::Monotonicity => "monotonicity",
             Invariant::Recovery => "recovery",
             Invariant::Panic => "panic",
@@ -124,6 +127,8 @@ pub struct NodeView<'a> {
     pub role: Role,
     /// Current term.
     pub term: Term,
+    /// The vote cast in `term`.
+    pub vote: Option<NodeId>,
     /// Commit index.
     pub commit: LogIndex,
     /// Applied index.
@@ -132,6 +137,8 @@ pub struct NodeView<'a> {
     pub log: &'a [Entry],
     /// The term last made durable (before a crash, the floor for the next boot).
     pub synced_term: Term,
+    /// The vote last made durable, with `synced_term`.
+    pub synced_vote: Option<NodeId>,
     /// Entries applied since the last look, in order.
     pub newly_applied: &'a [AppliedEntry],
     /// The leader's match index per member, when leader.
@@ -150,10 +157,12 @@ impl<'a> NodeView<'a> {
                 alive: false,
                 role: Role::Follower,
                 term: Term(0),
+                vote: None,
                 commit: LogIndex(0),
                 applied: LogIndex(0),
                 log: &[],
                 synced_term: host.synced_hard_state.term,
+                synced_vote: host.synced_hard_state.vote,
                 newly_applied: &host.applied_since_check,
                 matched: Vec::new(),
             };
@@ -165,10 +174,12 @@ impl<'a> NodeView<'a> {
             alive,
             role: raw.role(),
             term: raw.term(),
+            vote: raw.vote(),
             commit: raw.log().committed(),
             applied: raw.log().applied(),
             log: raw.log().entries(),
             synced_term: host.synced_hard_state.term,
+            synced_vote: host.synced_hard_state.vote,
             newly_applied: &host.applied_since_check,
             matched: raw.matched_indexes().collect(),
         }

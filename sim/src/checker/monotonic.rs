@@ -1,5 +1,6 @@
 //! Per-node monotonicity: the term never decreases, across restarts too
-//! (against what was durable at the crash); commit and applied indexes never
+//! (against what was durable at the crash, and a durable vote comes back with
+//! its term: recovery loses nothing that was synced); commit and applied indexes never
 //! decrease within one boot; a leader's match indexes never decrease within
 //! its term.
 
@@ -13,10 +14,23 @@ struct Seen {
     alive: bool,
     term: Term,
     synced_term: Term,
+    synced_vote: Option<NodeId>,
     commit: LogIndex,
     applied: LogIndex,
     leader_term: Option<Term>,
     matched: Vec<(NodeId, LogIndex)>,
+}
+
+impl Seen {
+    /// Keeps the latest durable (term, vote) as the floor for the next boot.
+    fn remember_synced(&mut self, view: &NodeView<'_>) {
+        if view.synced_term > self.synced_term {
+            self.synced_term = view.synced_term;
+            self.synced_vote = view.synced_vote;
+        } else if view.synced_term == self.synced_term && view.synced_vote.is_some() {
+            self.synced_vote = view.synced_vote;
+        }
+    }
 }
 
 /// The ledger of what each node showed last.
@@ -46,11 +60,12 @@ impl Monotonicity {
         let restarted = view.boots != seen.boots;
         if !view.alive {
             seen.alive = false;
-            seen.synced_term = seen.synced_term.max(view.synced_term);
+            seen.remember_synced(view);
             return Ok(false);
         }
         if restarted {
-            let floor = seen.synced_term.max(view.synced_term);
+            // What was durable before the crash is the floor for this boot.
+            let floor = seen.synced_term;
             if view.term < floor {
                 return Err(violation(
                     node,
@@ -59,6 +74,17 @@ impl Monotonicity {
                         node + 1,
                         view.term.0,
                         floor.0
+                    ),
+                ));
+            }
+            if view.term == floor && seen.synced_vote.is_some() && view.vote != seen.synced_vote {
+                return Err(violation(
+                    node,
+                    format!(
+                        "n{} restarted in term {} without its durable vote for {}",
+                        node + 1,
+                        floor.0,
+                        seen.synced_vote.map_or(0, |v| v.0)
                     ),
                 ));
             }
@@ -103,7 +129,7 @@ impl Monotonicity {
         seen.boots = view.boots;
         seen.alive = true;
         seen.term = view.term;
-        seen.synced_term = seen.synced_term.max(view.synced_term);
+        seen.remember_synced(view);
         seen.commit = view.commit;
         seen.applied = view.applied;
         Ok(restarted)

@@ -5,7 +5,9 @@
 //! first and writes later is caught the moment it sends, without waiting
 //! for the crash that would turn the lie into a lost vote or entry.
 
-use raft_core::{Message, MessageBody, NodeId};
+use std::collections::BTreeMap;
+
+use raft_core::{Message, MessageBody, NodeId, Term};
 
 use super::{Invariant, Violation};
 use crate::host::Host;
@@ -56,4 +58,36 @@ pub fn check_send(host: &Host, message: &Message) -> Option<Violation> {
         vec![node],
         format!("n{} {promise} (not yet durable)", node + 1),
     ))
+}
+
+/// Votes seen granted on the wire, over the whole run: a node votes at most
+/// once per term (Raft Figure 2, votedFor), across crashes and restarts.
+#[derive(Clone, Debug, Default)]
+pub struct VoteLedger {
+    granted: BTreeMap<(usize, Term), NodeId>,
+}
+
+impl VoteLedger {
+    /// Records a message node `from` sends; fails on a second vote in a term.
+    pub fn observe(&mut self, from: usize, message: &Message) -> Option<Violation> {
+        if !matches!(message.body, MessageBody::VoteResponse { granted: true }) {
+            return None;
+        }
+        let first = *self
+            .granted
+            .entry((from, message.term))
+            .or_insert(message.to);
+        (first != message.to).then(|| {
+            Violation::new(
+                Invariant::OneVotePerTerm,
+                vec![from],
+                format!(
+                    "n{} voted for {first} and then for {} in term {}",
+                    from + 1,
+                    message.to,
+                    message.term.0
+                ),
+            )
+        })
+    }
 }

@@ -1,0 +1,93 @@
+//! A host's disk as the properties keep it, and the documented rules for a
+//! state a node can restart from.
+
+use raft_core::{
+    Entry, EntryId, HardState, LogIndex, NodeId, RawNode, Ready, Restored, SnapshotMeta,
+};
+
+/// What the host has written: the hard state and the log after the snapshot.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Disk {
+    pub(crate) hard_state: HardState,
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl Disk {
+    /// What the host would hand back after a crash now.
+    pub(crate) fn restored(&self, snapshot: Option<&SnapshotMeta>) -> Restored {
+        Restored {
+            hard_state: self.hard_state.clone(),
+            snapshot: snapshot.cloned(),
+            entries: self.entries.clone(),
+            applied: LogIndex(0),
+        }
+    }
+
+    /// The disk is a state the node can restart from, and every entry the
+    /// node counts as persisted is on it, as the node holds it (a leader
+    /// counts its own copy toward commitment: Raft thesis §10.2.1).
+    pub(crate) fn check_against(
+        &self,
+        node: &RawNode,
+        snapshot: Option<&SnapshotMeta>,
+        after: &str,
+    ) {
+        let restored = self.restored(snapshot);
+        assert!(
+            restored_is_valid(&restored),
+            "after {after}: the disk holds a state the node cannot restart from: {restored:?}"
+        );
+        let log = node.log();
+        let disk_first = self.entries.first().map_or(LogIndex(0), |e| e.index);
+        let mut index = log.first_index();
+        while index <= log.persisted() {
+            let on_disk = index
+                .0
+                .checked_sub(disk_first.0)
+                .and_then(|offset| self.entries.get(offset as usize));
+            assert_eq!(
+                on_disk,
+                log.entry(index),
+                "after {after}: entry {index} counted as persisted is not on disk as in memory"
+            );
+            index = index.next();
+        }
+    }
+
+    /// Writes what `ready` asks to persist.
+    pub(crate) fn persist(&mut self, ready: &Ready) {
+        if let Some(hs) = &ready.hard_state {
+            self.hard_state = hs.clone();
+        }
+        if let Some(first) = ready.entries.first() {
+            self.entries.retain(|e| e.index < first.index);
+            self.entries.extend_from_slice(&ready.entries);
+        }
+    }
+}
+
+/// The documented rules for a restored state (`Restored`, `RaftLog`,
+/// `RawNode::new`).
+pub(crate) fn restored_is_valid(r: &Restored) -> bool {
+    if r.hard_state.vote == Some(NodeId(0)) {
+        return false;
+    }
+    if r.snapshot
+        .as_ref()
+        .is_some_and(|s| s.conf.voters.is_empty())
+    {
+        return false;
+    }
+    let base = r.snapshot.as_ref().map_or(EntryId::default(), |s| s.last);
+    let mut last = base;
+    for e in &r.entries {
+        if e.index != last.index.next() || e.term < last.term {
+            return false;
+        }
+        last = e.id();
+    }
+    let commit = r.hard_state.commit;
+    commit <= last.index
+        && r.applied.max(base.index) <= commit.max(base.index)
+        && last.term <= r.hard_state.term
+}
