@@ -1,0 +1,83 @@
+//! The simulator's speed, on one core, for the default 3-node swarm run:
+//! events per wall second, simulated seconds per wall second, seeds per
+//! minute, and the share of the time spent in the checkers (the same seeds
+//! run again with the checkers off).
+//!
+//! `cargo bench -p sim --bench swarm_throughput` (add a seed count to change
+//! the default of 200). Benchmarks are outside the determinism rules: they
+//! read the wall clock, never the simulated runs.
+
+use std::time::Instant;
+
+use sim::run::{RunOptions, run};
+
+struct Totals {
+    wall_s: f64,
+    events: u64,
+    sim_ns: u64,
+    seeds: u64,
+}
+
+fn measure(seeds: u64, checkers: bool) -> Totals {
+    let started = Instant::now();
+    let mut totals = Totals {
+        wall_s: 0.0,
+        events: 0,
+        sim_ns: 0,
+        seeds,
+    };
+    for seed in 0..seeds {
+        let mut options = RunOptions::new(seed);
+        options.checkers = checkers;
+        let report = run(&options, None);
+        assert!(
+            report.ok() || !checkers,
+            "seed {seed} failed: {:?}",
+            report.failure
+        );
+        totals.events += report.events;
+        totals.sim_ns += report.sim_time_ns;
+    }
+    totals.wall_s = started.elapsed().as_secs_f64();
+    totals
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let seeds: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(200);
+    let rounds = 5;
+    let mut on = Vec::new();
+    let mut off = Vec::new();
+    let mut last = None;
+    for _ in 0..rounds {
+        let with = measure(seeds, true);
+        let without = measure(seeds, false);
+        on.push(with.wall_s);
+        off.push(without.wall_s);
+        last = Some(with);
+    }
+    let totals = last.expect("at least one round");
+    let wall_on = median(on);
+    let wall_off = median(off);
+    println!(
+        "swarm_throughput: {} seeds x {rounds} rounds, one core, checkers on (median wall {wall_on:.3} s)",
+        totals.seeds
+    );
+    println!(
+        "  {:.0} events/s, {:.0} simulated s per wall s, {:.0} seeds/min",
+        totals.events as f64 / wall_on,
+        totals.sim_ns as f64 / 1e9 / wall_on,
+        totals.seeds as f64 / wall_on * 60.0
+    );
+    println!(
+        "  checkers: {:.1}% of the run (checkers off: median wall {wall_off:.3} s)",
+        (wall_on - wall_off) / wall_on * 100.0
+    );
+}
