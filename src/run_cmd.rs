@@ -32,6 +32,14 @@ pub fn run_one(args: &RunArgs, seed: u64) -> i32 {
             format_ns(options.heal_ns)
         );
         println!("fault mix (from the seed):\n{}", options.fault_mix());
+        for (name, pinned) in [
+            ("pre_vote", args.pre_vote),
+            ("check_quorum", args.check_quorum),
+        ] {
+            if let Some(on) = pinned {
+                println!("  pinned by flag: {name} {}", if on { "on" } else { "off" });
+            }
+        }
     }
     let started = Instant::now();
     let mut write_error = None;
