@@ -63,7 +63,7 @@ pub struct HostBugs {
 }
 
 /// One simulated server.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct Host {
     /// 0-based index; the raft id is index + 1.
     pub index: usize,

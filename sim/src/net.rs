@@ -4,6 +4,7 @@
 //! both when a message is sent and when it arrives.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -317,6 +318,24 @@ impl Net {
     /// Every packet in flight, by id (ids grow in send order).
     pub fn in_flight(&self) -> impl Iterator<Item = (u64, &Packet)> {
         self.in_flight.iter().map(|(id, p)| (*id, p))
+    }
+
+    /// Feeds everything that decides the network's future into `state`
+    /// (counters left out).
+    pub fn hash_state(&self, state: &mut impl Hasher) {
+        let noise = &self.noise;
+        for probability in [
+            noise.drop_probability,
+            noise.duplicate_probability,
+            noise.tail_probability,
+        ] {
+            probability.to_bits().hash(state);
+        }
+        noise.delay_min_ns.hash(state);
+        noise.delay_max_ns.hash(state);
+        self.blocked.hash(state);
+        self.in_flight.hash(state);
+        self.next_packet_id.hash(state);
     }
 
     /// How many packets are in flight.
