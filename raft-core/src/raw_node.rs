@@ -153,6 +153,16 @@ impl RawNode {
         self.start_election();
     }
 
+    /// The leader's heartbeat timer fires now: every follower gets a
+    /// heartbeat. Does nothing on a node that does not lead. (Scenario files
+    /// and the model checker fire timers directly instead of ticking.)
+    pub fn heartbeat_timeout(&mut self) {
+        if self.role == Role::Leader {
+            self.heartbeat_elapsed_ticks = 0;
+            self.broadcast_heartbeat();
+        }
+    }
+
     /// Proposes `data` for the log. Returns the index the entry will have if
     /// it commits. Only the leader accepts proposals.
     pub fn propose(&mut self, data: Vec<u8>) -> Result<LogIndex, Error> {

@@ -1424,3 +1424,59 @@ fn vote_from_unknown_node_does_not_count() {
     assert_eq!(n.role(), Role::PreCandidate);
     assert_eq!(n.term(), Term(0));
 }
+
+/// Thesis §9.6 with Figure 2's one vote per term: a PreVote request for a
+/// term in which this node has already voted for someone else is refused
+/// (only a request for a later term may be granted without a free vote).
+#[test]
+fn pre_vote_for_a_term_already_voted_in_is_refused() {
+    let mut n = node(2, 3, with_pre_vote);
+    // Vote for node 1 in term 1.
+    step_ok(&mut n, msg(1, 2, 1, vote_req(0, 0)));
+    assert_eq!(n.vote(), Some(id(1)));
+    drain(&mut n);
+    // Node 3, still in term 0, asks whether it could win term 1.
+    step_ok(&mut n, msg(3, 2, 1, pre_vote_req(0, 0)));
+    let out = drain(&mut n);
+    let answers: Vec<_> = out.all().into_iter().filter(|m| m.to == id(3)).collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(
+        answers[0].body,
+        pre_vote_resp(false),
+        "the vote of term 1 is taken"
+    );
+    // A request for term 2 may be granted: that term's vote is free.
+    step_ok(&mut n, msg(3, 2, 2, pre_vote_req(0, 0)));
+    let out = drain(&mut n);
+    assert!(
+        out.all()
+            .iter()
+            .any(|m| m.to == id(3) && m.body == pre_vote_resp(true)),
+        "{out:?}"
+    );
+}
+
+/// §5.2: a leader sends a heartbeat every `heartbeat_ticks`, also on the tick
+/// where a CheckQuorum round ends (and it stays leader).
+#[test]
+fn leader_heartbeats_on_every_heartbeat_tick_through_check_quorum_rounds() {
+    let mut net = Network::with_config(3, |c| {
+        c.check_quorum = true;
+        c.heartbeat_ticks = 1;
+    });
+    net.elect(1);
+    for tick in 1..=3 * ET {
+        net.in_flight.clear();
+        net.tick(1, 1);
+        net.process_ready(1);
+        let heartbeats = net
+            .in_flight
+            .iter()
+            .filter(|m| m.body.kind_name() == "heartbeat")
+            .count();
+        assert_eq!(heartbeats, 2, "tick {tick}: one heartbeat per follower");
+        // Followers answer, so the leader keeps its quorum.
+        net.stabilize();
+        assert_eq!(net.node(1).role(), Role::Leader, "tick {tick}");
+    }
+}
