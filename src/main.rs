@@ -2,6 +2,7 @@
 //! else lives in the `sim` crate.
 
 mod run_cmd;
+mod scenario_cmd;
 mod swarm_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Run many seeds in parallel with a progress bar; list the failures.
     Swarm(swarm_cmd::SwarmArgs),
+    /// Run scenario files (see scenarios/README.md).
+    Scenario(scenario_cmd::ScenarioArgs),
 }
 
 /// The settings of one run (shared by a single run and a swarm).
@@ -114,6 +117,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Swarm(args)) => swarm_cmd::swarm(&args),
+        Some(Command::Scenario(args)) => scenario_cmd::scenario(&args),
         None => match cli.run.seed {
             Some(seed) => run_cmd::run_one(&cli.run, seed),
             None => {

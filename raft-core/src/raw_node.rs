@@ -307,6 +307,20 @@ impl RawNode {
         }
     }
 
+    /// Hands out the messages that may leave at once — the leader's appends
+    /// and heartbeats, including those for proposals made since the last
+    /// `Ready` — without waiting for the outstanding `Ready` to be advanced.
+    /// A host whose disk is busy calls this after each input so that
+    /// replication continues while the leader writes (thesis §10.2.1).
+    /// Messages that must wait for a write stay queued for the next `Ready`.
+    pub fn take_messages(&mut self) -> Vec<Message> {
+        if self.replication_pending && self.role == Role::Leader {
+            self.replication_pending = false;
+            self.send_new_entries();
+        }
+        std::mem::take(&mut self.messages)
+    }
+
     /// Acknowledges that everything `ready` asked for is done: its writes
     /// are durable and its committed entries applied. A leader counts its own
     /// copy of the new entries from now on.

@@ -83,6 +83,11 @@ pub struct Client {
     pub wake_token: u64,
     /// What the next wake-up is for.
     pub wake_reason: WakeReason,
+    /// A scripted session runs these operations in order, then stops;
+    /// `None` for a workload session that draws random operations.
+    pub script: Option<std::collections::VecDeque<Op>>,
+    /// A session pinned to one node never tries another.
+    pub pinned: Option<usize>,
 }
 
 impl Client {
@@ -96,6 +101,8 @@ impl Client {
             leader_guess: first_guess,
             wake_token: 0,
             wake_reason: WakeReason::NextOp,
+            script: None,
+            pinned: None,
         }
     }
 
@@ -106,6 +113,18 @@ impl Client {
         }
         let mean_ns = 1e9 / workload.rate_per_s;
         rng.random_range(0.0..2.0 * mean_ns) as u64
+    }
+
+    /// The next operation of a scripted session, if any is left.
+    pub fn next_scripted(&mut self) -> Option<Command> {
+        let op = self.script.as_mut()?.pop_front()?;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Some(Command {
+            client: self.id,
+            seq,
+            op,
+        })
     }
 
     /// Picks the next operation; values are unique per (client, seq).
@@ -147,6 +166,9 @@ impl Client {
         }
         match outcome {
             ReplyOutcome::Done { .. } => Reply::Done,
+            ReplyOutcome::NotLeader { .. } if self.pinned.is_some() => Reply::Retry {
+                backoff_ns: 10_000_000,
+            },
             ReplyOutcome::NotLeader { leader } => {
                 match leader {
                     Some(l) if *l != self.leader_guess => self.leader_guess = *l,

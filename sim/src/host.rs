@@ -100,6 +100,13 @@ pub struct Host {
     pub boot_error: Option<String>,
     /// Test-only rule breaking.
     pub bugs: HostBugs,
+    /// Entries proposed straight to this node so far.
+    direct_proposals: u64,
+    /// What the acknowledgements of the outstanding `Ready` claim.
+    ack_claims: Vec<(LogIndex, Option<Term>)>,
+    /// Acknowledgements sent for entries not on disk as acknowledged
+    /// (taken by the checkers).
+    pub false_acks: Vec<String>,
 }
 
 /// A stable digest of an entry's content, for the checkers.
@@ -147,6 +154,9 @@ impl Host {
             step_errors: 0,
             boot_error: None,
             bugs: HostBugs::default(),
+            direct_proposals: 0,
+            ack_claims: Vec::new(),
+            false_acks: Vec::new(),
         }
     }
 
@@ -160,6 +170,12 @@ impl Host {
     #[must_use]
     pub fn raw(&self) -> Option<&RawNode> {
         self.raw.as_ref()
+    }
+
+    /// The state machine.
+    #[must_use]
+    pub fn kv(&self) -> &Kv {
+        &self.kv
     }
 
     /// The raft id.
@@ -293,6 +309,42 @@ impl Host {
         self.pump(out);
     }
 
+    /// The election timer fires now (a scenario's `campaign`).
+    pub fn campaign(&mut self, out: &mut Outbox) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+            raw.campaign();
+            self.pump(out);
+        }
+    }
+
+    /// The leader's heartbeat timer fires now (a scenario's `heartbeat`).
+    pub fn heartbeat_timeout(&mut self, out: &mut Outbox) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+            raw.heartbeat_timeout();
+            self.pump(out);
+        }
+    }
+
+    /// Proposes one entry straight to the node, as if from a local client
+    /// (a scenario's manual `propose N on NODE`). Returns the refusal, if any.
+    pub fn propose_direct(&mut self, out: &mut Outbox) -> Result<LogIndex, raft_core::Error> {
+        let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) else {
+            return Err(raft_core::Error::NotLeader { leader: None });
+        };
+        self.direct_proposals += 1;
+        let command = Command {
+            client: ClientId::MAX,
+            seq: self.direct_proposals,
+            op: crate::kv::Op::Append {
+                key: 0,
+                value: self.direct_proposals,
+            },
+        };
+        let result = raw.propose(command.encode());
+        self.pump(out);
+        result
+    }
+
     /// A packet arrived. Returns false if it was lost (host down, or a full
     /// buffer while paused).
     pub fn on_packet(&mut self, packet: Packet, out: &mut Outbox) -> bool {
@@ -391,7 +443,15 @@ impl Host {
     /// Bounded: each round hands out new work or stops.
     pub fn pump(&mut self, out: &mut Outbox) {
         for _ in 0..1000 {
-            if self.state != HostState::Up || self.pending.is_some() {
+            if self.state != HostState::Up {
+                return;
+            }
+            if self.pending.is_some() {
+                // The disk is busy; the leader's replication need not wait.
+                if let Some(raw) = self.raw.as_mut() {
+                    let messages = raw.take_messages();
+                    self.send_raft(messages, out);
+                }
                 return;
             }
             let Some(raw) = self.raw.as_mut() else { return };
@@ -399,6 +459,20 @@ impl Host {
                 return;
             }
             let mut ready = raw.ready();
+            // What each acknowledgement claims, as the node's log stood when
+            // it was made: checked against the disk when it is sent.
+            let claims: Vec<(LogIndex, Option<Term>)> = ready
+                .messages_after_persist
+                .iter()
+                .filter_map(|m| match m.body {
+                    raft_core::MessageBody::AppendResponse {
+                        index,
+                        reject: None,
+                    } => Some((index, raw.log().term(index))),
+                    _ => None,
+                })
+                .collect();
+            self.ack_claims = claims;
             self.send_raft(std::mem::take(&mut ready.messages), out);
             if let Some(hard_state) = &ready.hard_state {
                 self.disk.meta.append_record(&encode(hard_state));
@@ -424,6 +498,23 @@ impl Host {
     /// The Ready's writes are durable: send what waited for them, apply,
     /// advance.
     fn finish(&mut self, mut ready: Ready, out: &mut Outbox) {
+        for (index, term) in std::mem::take(&mut self.ack_claims) {
+            let at = index.0 as usize;
+            let on_disk = at
+                .checked_sub(1)
+                .map(|i| self.synced_log_terms.get(i).copied());
+            if let Some(on_disk) = on_disk {
+                if on_disk != term {
+                    self.false_acks.push(format!(
+                        "n{} acknowledged index {} (term {:?} in memory) with term {:?} there on disk",
+                        self.index + 1,
+                        index.0,
+                        term.map(|t| t.0),
+                        on_disk.map(|t| t.0)
+                    ));
+                }
+            }
+        }
         self.send_raft(std::mem::take(&mut ready.messages_after_persist), out);
         if let Some(soft) = &ready.soft_state {
             if soft.role != Role::Leader {

@@ -15,6 +15,7 @@ pub mod host;
 pub mod kv;
 pub mod net;
 pub mod run;
+pub mod scenario;
 pub mod streams;
 pub mod swarm;
 pub mod trace;

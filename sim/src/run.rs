@@ -8,7 +8,7 @@ use std::panic::{self, AssertUnwindSafe};
 use raft_core::Role;
 use serde::Serialize;
 
-use crate::checker::{Checkers, Invariant, NodeView, Violation};
+use crate::checker::{Checkers, Invariant, Violation};
 use crate::history::{Outcome, OutcomeCounts};
 use crate::host::HostState;
 use crate::net::NetStats;
@@ -248,7 +248,7 @@ fn drive(
             (Some(_), None) => true,
             (None, _) => false,
         };
-        let event = if fault_first {
+        if fault_first {
             let fault = faults.next().expect("peeked");
             if fault.at_ns > end_ns {
                 break;
@@ -260,6 +260,8 @@ fn drive(
                     action: format!("{:?}", fault.fault),
                 },
             };
+            // Recorded before it runs, so a failure's tail ends with it.
+            record(state, sink, event);
             match fault.fault {
                 Fault::CrashMidWrite(name) => armed.push(name),
                 // The crash's time is over (or everything heals): disarm.
@@ -273,7 +275,6 @@ fn drive(
                     break;
                 }
             }
-            event
         } else {
             let Some((time_ns, next)) = next_event else {
                 break;
@@ -282,11 +283,10 @@ fn drive(
                 break;
             }
             let event = TraceEvent::of_event(&state.world, time_ns, next);
+            record(state, sink, event);
             state.world.step();
             let _ = check(options, state);
-            event
-        };
-        record(state, sink, event);
+        }
         if state.failure.is_some() {
             return;
         }
@@ -364,33 +364,9 @@ fn check(options: &RunOptions, state: &mut RunState) -> Result<(), ()> {
     let RunState {
         world, checkers, ..
     } = state;
-    let mut result = match world.wire_violations.drain(..).next() {
-        Some(violation) if options.checkers => Err(violation),
-        _ => Ok(()),
-    };
-    for i in 0..world.touched.len() {
-        if result.is_err() {
-            break;
-        }
-        let node = world.touched[i];
-        if let Some(why) = &world.hosts[node].boot_error {
-            let message = format!("n{} cannot boot from its disk: {why}", node + 1);
-            result = Err(Violation::new(Invariant::Recovery, vec![node], message));
-            break;
-        }
-        if options.checkers {
-            let view = NodeView::of_host(&world.hosts[node]);
-            if let Err(violation) = checkers.observe(&view) {
-                result = Err(violation);
-                break;
-            }
-        }
-        world.hosts[node].applied_since_check.clear();
-    }
-    if !world.acknowledged.is_empty() {
-        checkers.acknowledged(&std::mem::take(&mut world.acknowledged));
-    }
-    result.map_err(|violation| fail(state, violation))
+    checkers
+        .after_step(world, options.checkers)
+        .map_err(|violation| fail(state, violation))
 }
 
 /// The end of the run: durability over every node, then liveness — after
@@ -442,22 +418,6 @@ fn final_checks(options: &RunOptions, state: &RunState) -> Result<(), Violation>
                 op.outcome
             ),
         ));
-    }
-    Ok(())
-}
-
-/// Applies a world action outside a schedule (used by other drivers).
-pub fn apply_and_check(
-    world: &mut World,
-    checkers: &mut Checkers,
-    action: Action,
-) -> Result<(), Violation> {
-    world.apply(action);
-    for i in 0..world.touched.len() {
-        let node = world.touched[i];
-        let view = NodeView::of_host(&world.hosts[node]);
-        checkers.observe(&view)?;
-        world.hosts[node].applied_since_check.clear();
     }
     Ok(())
 }

@@ -130,6 +130,28 @@ pub enum Action {
     },
     /// Stop or start clients issuing new operations.
     SetWorkload(bool),
+    /// A node's election timer fires now.
+    Campaign(usize),
+    /// A leader's heartbeat timer fires now.
+    HeartbeatTimeout(usize),
+    /// One tick of a node's clock, now (outside the tick schedule).
+    TickNow(usize),
+    /// Entries proposed straight to a node, bypassing clients.
+    Propose {
+        /// Node index.
+        node: usize,
+        /// How many entries.
+        count: u64,
+    },
+    /// A node's disk: fsync latency range and torn writes.
+    SetDisk {
+        /// Node index.
+        node: usize,
+        /// fsync latency range, if changed.
+        fsync_ns: Option<(u64, u64)>,
+        /// Torn writes on crash, if changed.
+        torn: Option<bool>,
+    },
 }
 
 /// Counters for the run summary.
@@ -172,8 +194,10 @@ pub struct World {
     pub acknowledged: Vec<raft_core::EntryId>,
     /// Whether clients start new operations.
     pub workload_on: bool,
-    /// Torn writes on crash.
-    pub torn_writes: bool,
+    /// Per node: torn writes on crash.
+    pub torn: Vec<bool>,
+    /// Per node: fsync latency range.
+    pub fsync_ns: Vec<(u64, u64)>,
     rng_net: ChaCha8Rng,
     rng_disk: ChaCha8Rng,
     rng_clients: ChaCha8Rng,
@@ -185,6 +209,8 @@ pub struct World {
     /// seen on the wire (taken by the checkers).
     pub wire_violations: Vec<crate::checker::Violation>,
     votes: crate::checker::VoteLedger,
+    /// Why the last `Action::Propose` was refused, if it was.
+    pub refusal: Option<String>,
 }
 
 impl World {
@@ -222,7 +248,8 @@ impl World {
             history: History::default(),
             acknowledged: Vec::new(),
             workload_on: true,
-            torn_writes: false,
+            torn: vec![false; spec.nodes],
+            fsync_ns: vec![(spec.fsync_min_ns, spec.fsync_max_ns); spec.nodes],
             rng_net: streams::stream(seed, Concern::Network),
             rng_disk: streams::stream(seed, Concern::Disk),
             rng_clients: streams::stream(seed, Concern::Clients),
@@ -230,6 +257,7 @@ impl World {
             touched: Vec::new(),
             wire_violations: Vec::new(),
             votes: crate::checker::VoteLedger::default(),
+            refusal: None,
             spec,
         };
         for node in 0..world.hosts.len() {
@@ -326,7 +354,36 @@ impl World {
             }
             Action::Heal => self.net.heal(),
             Action::SetNoise(noise) => self.net.noise = noise,
-            Action::SetTorn(torn) => self.torn_writes = torn,
+            Action::SetTorn(torn) => self.torn.iter_mut().for_each(|t| *t = torn),
+            Action::SetDisk {
+                node,
+                fsync_ns,
+                torn,
+            } => {
+                if let Some(range) = fsync_ns {
+                    self.fsync_ns[node] = range;
+                }
+                if let Some(torn) = torn {
+                    self.torn[node] = torn;
+                }
+            }
+            Action::Campaign(node) => self.with_node(node, |host, out| host.campaign(out)),
+            Action::HeartbeatTimeout(node) => {
+                self.with_node(node, |host, out| host.heartbeat_timeout(out));
+            }
+            Action::TickNow(node) => self.with_node(node, Host::on_tick),
+            Action::Propose { node, count } => {
+                let mut refused = None;
+                self.with_node(node, |host, out| {
+                    for _ in 0..count {
+                        if let Err(err) = host.propose_direct(out) {
+                            refused = Some(format!("n{} refused the proposal: {err}", node + 1));
+                            break;
+                        }
+                    }
+                });
+                self.refusal = refused;
+            }
             Action::Skew { node, factor } => {
                 let interval = (self.spec.tick_ns as f64 / factor.max(0.01)) as u64;
                 self.hosts[node].tick_interval_ns = interval.max(1);
@@ -342,6 +399,13 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Runs `work` on a host and carries out what it asks.
+    fn with_node(&mut self, node: usize, work: impl FnOnce(&mut Host, &mut Outbox)) {
+        let mut out = Outbox::default();
+        work(&mut self.hosts[node], &mut out);
+        self.carry_out(node, out);
     }
 
     fn unschedule(&mut self, event: Event) -> bool {
@@ -414,6 +478,13 @@ impl World {
         if !self.touched.contains(&node) {
             self.touched.push(node);
         }
+        for false_ack in self.hosts[node].false_acks.drain(..) {
+            self.wire_violations.push(crate::checker::Violation::new(
+                crate::checker::Invariant::PersistBeforeSend,
+                vec![node],
+                false_ack,
+            ));
+        }
         for packet in out.packets {
             if let Payload::Raft(message) = &packet.payload {
                 let violation = crate::checker::check_send(&self.hosts[node], message)
@@ -423,7 +494,7 @@ impl World {
             self.send(packet);
         }
         if let Some(token) = out.sync {
-            let (low, high) = (self.spec.fsync_min_ns, self.spec.fsync_max_ns);
+            let (low, high) = self.fsync_ns[node];
             let latency = if high > low {
                 self.rng_disk.random_range(low..=high)
             } else {
@@ -456,7 +527,7 @@ impl World {
             return;
         }
         self.stats.crashes += 1;
-        let torn = self.torn_writes;
+        let torn = self.torn[node];
         self.hosts[node].crash(torn, &mut self.rng_disk);
         self.tick_epochs[node] += 1;
         if !self.touched.contains(&node) {
@@ -477,11 +548,19 @@ impl World {
     fn client_wake(&mut self, client: usize) {
         match self.clients[client].wake_reason {
             WakeReason::NextOp => {
-                if !self.workload_on || self.clients[client].in_flight.is_some() {
+                if self.clients[client].in_flight.is_some() {
                     return;
                 }
-                let command =
-                    self.clients[client].next_command(&self.spec.workload, &mut self.rng_clients);
+                let command = if self.clients[client].script.is_some() {
+                    match self.clients[client].next_scripted() {
+                        Some(command) => command,
+                        None => return, // the script is done
+                    }
+                } else if self.workload_on {
+                    self.clients[client].next_command(&self.spec.workload, &mut self.rng_clients)
+                } else {
+                    return;
+                };
                 let history_at = self.history.invoke(
                     command.client,
                     command.seq,
@@ -500,7 +579,9 @@ impl World {
                 // No answer: the attempt may have been applied; ask another node.
                 let node_count = self.hosts.len();
                 let c = &mut self.clients[client];
-                c.leader_guess = (c.leader_guess + 1) % node_count;
+                if c.pinned.is_none() {
+                    c.leader_guess = (c.leader_guess + 1) % node_count;
+                }
                 if let Some(op) = c.in_flight.as_mut() {
                     op.maybe_applied = true;
                 }
@@ -591,11 +672,52 @@ impl World {
         self.clients.hash(&mut state);
         self.history.hash(&mut state);
         self.workload_on.hash(&mut state);
-        self.torn_writes.hash(&mut state);
+        self.torn.hash(&mut state);
+        self.fsync_ns.hash(&mut state);
         for rng in [&self.rng_net, &self.rng_disk, &self.rng_clients] {
             rng.get_word_pos().hash(&mut state);
         }
         state.finish()
+    }
+
+    /// Starts a scripted client session that runs `ops` in order (sent to
+    /// the node it believes leads, or only to `pinned`), then stops.
+    /// Returns its client index.
+    pub fn add_scripted_client(&mut self, ops: Vec<crate::kv::Op>, pinned: Option<usize>) -> usize {
+        let index = self.clients.len();
+        let mut client = Client::new(
+            index as ClientId,
+            pinned.unwrap_or(index % self.hosts.len()),
+        );
+        client.script = Some(ops.into());
+        client.pinned = pinned;
+        self.clients.push(client);
+        self.wake_client_after(index, 0, WakeReason::NextOp);
+        index
+    }
+
+    /// Adds workload sessions until there are `count` of them, drawing
+    /// random operations per `self.spec.workload`.
+    pub fn set_workload_clients(&mut self, count: usize) {
+        let existing = self.clients.iter().filter(|c| c.script.is_none()).count();
+        for _ in existing..count {
+            let index = self.clients.len();
+            self.clients
+                .push(Client::new(index as ClientId, index % self.hosts.len()));
+            let think = Client::think_time_ns(&self.spec.workload, &mut self.rng_clients);
+            self.wake_client_after(index, think, WakeReason::NextOp);
+        }
+    }
+
+    /// Whether every scripted client has finished its script.
+    #[must_use]
+    pub fn scripts_done(&self) -> bool {
+        self.clients.iter().all(|c| {
+            c.in_flight.is_none()
+                && c.script
+                    .as_ref()
+                    .is_none_or(std::collections::VecDeque::is_empty)
+        })
     }
 
     /// The number of nodes.

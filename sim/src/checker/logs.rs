@@ -18,8 +18,8 @@ use raft_core::{EntryId, LogIndex, Role, Term};
 use super::{Invariant, NodeView, Violation};
 use crate::host::entry_digest;
 
-/// (term, chain digest) of one mirrored entry.
-type Link = (Term, u64);
+/// (term, chain digest, entry digest) of one mirrored entry.
+type Link = (Term, u64, u64);
 
 fn chain(prev: u64, entry_digest: u64) -> u64 {
     let mut bytes = [0u8; 16];
@@ -98,6 +98,12 @@ impl LogChecker {
         while keep > 0 && mirror[keep - 1].0 != view.log[keep - 1].term {
             keep -= 1;
         }
+        // Same terms: the content of the last kept entry must match too, or
+        // it was rewritten in place (never legitimate; checked at the end
+        // of the kept prefix, where a rewrite would land).
+        while keep > 0 && mirror[keep - 1].2 != entry_digest(&view.log[keep - 1]) {
+            keep -= 1;
+        }
         // Raft never removes a committed entry from a log (only a crash may
         // take entries this node had not yet written).
         let same_boot = self.mirror_boots[node] == view.boots;
@@ -117,7 +123,8 @@ impl LogChecker {
         mirror.truncate(keep);
         for entry in &view.log[keep..] {
             let prev = mirror.last().map_or(0, |l| l.1);
-            let link = (entry.term, chain(prev, entry_digest(entry)));
+            let digest = entry_digest(entry);
+            let link = (entry.term, chain(prev, digest), digest);
             mirror.push(link);
             let (first_chain, first_node) = *self.seen.entry(entry.id()).or_insert((link.1, node));
             if first_chain != link.1 {

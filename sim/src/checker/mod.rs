@@ -16,6 +16,7 @@ use raft_core::{Entry, EntryId, LogIndex, NodeId, Role, Term};
 use serde::{Deserialize, Serialize};
 
 use crate::host::{AppliedEntry, Host, HostState};
+use crate::world::World;
 
 pub use applied::StateMachineSafety;
 pub use durability::Durability;
@@ -223,6 +224,36 @@ impl Checkers {
             self.durability.check(&self.logs)?;
         }
         Ok(())
+    }
+
+    /// Checks what the world's last action or event touched: messages seen
+    /// on the wire, nodes that could not boot, and every touched node (all
+    /// checks skipped but boot failures when `enabled` is false). Takes the
+    /// world's pending observations (applied entries, acknowledgements).
+    pub fn after_step(&mut self, world: &mut World, enabled: bool) -> Result<(), Violation> {
+        let mut result = match world.wire_violations.drain(..).next() {
+            Some(violation) if enabled => Err(violation),
+            _ => Ok(()),
+        };
+        for i in 0..world.touched.len() {
+            if result.is_err() {
+                break;
+            }
+            let node = world.touched[i];
+            if let Some(why) = &world.hosts[node].boot_error {
+                let message = format!("n{} cannot boot from its disk: {why}", node + 1);
+                result = Err(Violation::new(Invariant::Recovery, vec![node], message));
+                break;
+            }
+            if enabled {
+                result = self.observe(&NodeView::of_host(&world.hosts[node]));
+            }
+            world.hosts[node].applied_since_check.clear();
+        }
+        if !world.acknowledged.is_empty() {
+            self.acknowledged(&std::mem::take(&mut world.acknowledged));
+        }
+        result
     }
 
     /// Records entries that clients saw acknowledged.

@@ -37,6 +37,8 @@ pub fn check_send(host: &Host, message: &Message) -> Option<Violation> {
             index,
             reject: None,
         } => {
+            // The count here; that the entry on disk is the one acknowledged
+            // is checked by the host against the `Ready` the ack came from.
             let held = host.synced_log_terms.len() as u64;
             (index.0 > held)
                 .then(|| format!("acknowledged index {} with {held} entries on disk", index.0))

@@ -1,0 +1,302 @@
+//! The scenario language's syntax tree (`../shared/SCENARIOS.md`, twin:
+//! `scenarios/README.md`): one [`Step`] per line, each with where it came
+//! from so that every later error can name `file:line:col`.
+
+use serde::{Deserialize, Serialize};
+
+/// A parsed scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// The file name, for messages.
+    pub file: String,
+    /// The steps, in file order; the first is always `cluster`.
+    pub steps: Vec<Step>,
+}
+
+/// Where something is in the file (1-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column (in characters), from 1.
+    pub col: usize,
+}
+
+/// One line of the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Where the step starts (its first token, `at` included).
+    pub span: Span,
+    /// The line's text without its comment, for messages.
+    pub text: String,
+    /// When it runs.
+    pub timing: Timing,
+    /// What it does.
+    pub kind: StepKind,
+}
+
+/// When a step runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Timing {
+    /// When the previous step has finished.
+    Next,
+    /// `at 2s`: at this virtual time.
+    At(u64),
+    /// `at +500ms`: this long after the previous step finished.
+    After(u64),
+}
+
+/// A comparison in an expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compare {
+    /// `>=`
+    AtLeast,
+    /// `<=`
+    AtMost,
+    /// `==`
+    Equal,
+}
+
+/// An element inside braces: a node id or a name bound earlier with `as`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Atom {
+    /// A 1-based node id.
+    Id(u64),
+    /// A name bound with `as NAME`.
+    Name(String),
+}
+
+/// A node set expression (SCENARIOS.md, "Node sets").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SetExpr {
+    /// `3` or `{1,2}` or `{1,old}`.
+    Nodes(Vec<Atom>),
+    /// A bare name bound earlier: `old`.
+    Name(String),
+    /// `all`
+    All,
+    /// `leader`
+    Leader,
+    /// `followers`
+    Followers,
+    /// `rest`: every node not named earlier on the same line.
+    Rest,
+    /// `majority`
+    Majority,
+    /// `minority`
+    Minority,
+    /// `A + B`
+    Union(Box<SetExpr>, Box<SetExpr>),
+    /// `A - B`
+    Difference(Box<SetExpr>, Box<SetExpr>),
+}
+
+/// A set expression, optionally named for later lines (`... as old`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSet {
+    /// Where the expression starts.
+    pub span: Span,
+    /// The expression.
+    pub expr: SetExpr,
+    /// `as NAME`, if given.
+    pub bind: Option<String>,
+}
+
+/// Options of `cluster`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterOptions {
+    /// `pre_vote=on/off`
+    pub pre_vote: Option<bool>,
+    /// `check_quorum=on/off`
+    pub check_quorum: Option<bool>,
+    /// `election=150ms..300ms` (nanoseconds)
+    pub election_ns: Option<(u64, u64)>,
+    /// `heartbeat=50ms`
+    pub heartbeat_ns: Option<u64>,
+    /// `tick=10ms`
+    pub tick_ns: Option<u64>,
+    /// `learners=K`
+    pub learners: Option<u64>,
+    /// `snapshot_every=E`
+    pub snapshot_every: Option<u64>,
+    /// `seed=S`
+    pub seed: Option<u64>,
+}
+
+/// The operations `clients ... ops=` can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpKind {
+    /// `put`
+    Put,
+    /// `get`
+    Get,
+    /// `append`
+    Append,
+}
+
+/// A condition of `expect` (SCENARIOS.md, "Expectations").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Condition {
+    /// `leader`: one leader that a majority follows.
+    Leader,
+    /// `leader in SET`
+    LeaderIn(NodeSet),
+    /// `leader != NODE`
+    LeaderNot(NodeSet),
+    /// `no leader`
+    NoLeader,
+    /// `committed OP N [on SET]`
+    Committed(Compare, u64, Option<NodeSet>),
+    /// `applied OP N [on SET]`
+    Applied(Compare, u64, Option<NodeSet>),
+    /// `converged`
+    Converged,
+    /// `term OP N`
+    Term(Compare, u64),
+    /// `linearizable`
+    Linearizable,
+    /// `members == SET`
+    Members(NodeSet),
+}
+
+/// Which in-flight messages `deliver` and `drop` pick.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessagePick {
+    /// Sender set.
+    pub from: NodeSet,
+    /// Recipient set.
+    pub to: NodeSet,
+    /// A message type name (`append`, `vote`, ... as in scenarios/README.md).
+    pub kind: Option<String>,
+    /// Every matching message, not only the oldest.
+    pub all: bool,
+}
+
+/// What a step does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// `cluster N [opt=val ...]`
+    Cluster {
+        /// Voters.
+        nodes: u64,
+        /// Options.
+        options: ClusterOptions,
+    },
+    /// `net [drop=P%] [dup=P%] [delay=MIN..MAX]`
+    Net {
+        /// Loss probability in [0, 1].
+        drop: Option<f64>,
+        /// Duplication probability in [0, 1].
+        dup: Option<f64>,
+        /// Delay range in nanoseconds.
+        delay_ns: Option<(u64, u64)>,
+    },
+    /// `disk [nodes] [latency=D] [torn=on/off]`
+    Disk {
+        /// Which nodes (all if absent).
+        nodes: Option<NodeSet>,
+        /// fsync latency.
+        latency_ns: Option<u64>,
+        /// Torn writes on crash.
+        torn: Option<bool>,
+    },
+    /// `clients N [rate=R/s] [keys=K] [ops=put,get,append]`
+    Clients {
+        /// Sessions.
+        count: u64,
+        /// Operations per second per client.
+        rate_per_s: Option<f64>,
+        /// Distinct keys.
+        keys: Option<u64>,
+        /// Operation mix.
+        ops: Option<Vec<OpKind>>,
+    },
+    /// `crash NODES`
+    Crash(NodeSet),
+    /// `restart NODES`
+    Restart(NodeSet),
+    /// `pause NODES`
+    Pause(NodeSet),
+    /// `resume NODES`
+    Resume(NodeSet),
+    /// `partition SET | SET [| SET ...]`
+    Partition(Vec<NodeSet>),
+    /// `isolate NODES`
+    Isolate(NodeSet),
+    /// `cut SET -> SET`
+    Cut(NodeSet, NodeSet),
+    /// `heal`
+    Heal,
+    /// `skew NODE FACTOR`
+    Skew(NodeSet, f64),
+    /// `run D`
+    Run(u64),
+    /// `propose N [on NODE]`
+    Propose(u64, Option<NodeSet>),
+    /// `put K V`
+    Put(String, String),
+    /// `get K`
+    Get(String),
+    /// `append K V`
+    Append(String, String),
+    /// `compact NODES`
+    Compact(NodeSet),
+    /// `add NODE [learner]`
+    Add(NodeSet, bool),
+    /// `remove NODE`
+    Remove(NodeSet),
+    /// `promote NODE`
+    Promote(NodeSet),
+    /// `transfer-leader NODE`
+    TransferLeader(NodeSet),
+    /// `expect COND [within D]`
+    Expect(Condition, Option<u64>),
+    /// `manual`
+    Manual,
+    /// `auto`
+    Auto,
+    /// `campaign NODE`
+    Campaign(NodeSet),
+    /// `heartbeat NODE`
+    Heartbeat(NodeSet),
+    /// `tick NODE [N]`
+    Tick(NodeSet, u64),
+    /// `deliver A -> B [TYPE] [all]`
+    Deliver(MessagePick),
+    /// `drop A -> B [TYPE] [all]`
+    Drop(MessagePick),
+    /// `persist NODE`
+    Persist(NodeSet),
+    /// `stabilize`
+    Stabilize,
+}
+
+/// A parse error: where, the offending token, and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseError {
+    /// The file.
+    pub file: String,
+    /// Where.
+    pub span: Span,
+    /// The token found (empty at the end of a line).
+    pub token: String,
+    /// What was expected, or what is wrong.
+    pub expected: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let found = if self.token.is_empty() {
+            "end of line".to_string()
+        } else {
+            format!("`{}`", self.token)
+        };
+        write!(
+            f,
+            "{}:{}:{}: found {found}, expected {}",
+            self.file, self.span.line, self.span.col, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}

@@ -1,0 +1,907 @@
+//! The scenario interpreter: lowers every step to the World's actions and
+//! runs the clock between them. In `auto` mode the world runs its events in
+//! time order; in `manual` mode nothing happens unless a step says so. The
+//! checkers look after every action and event, as in a swarm run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use raft_core::Role;
+
+use super::ast::{
+    Atom, ClusterOptions, Compare, Condition, MessagePick, NodeSet, OpKind, Scenario, SetExpr,
+    Span, Step, StepKind, Timing,
+};
+use crate::checker::{Checkers, Violation};
+use crate::host::HostState;
+use crate::kv::Op;
+use crate::net::{Endpoint, Payload};
+use crate::trace::{Trace, TraceEvent, What};
+use crate::units::format_ns;
+use crate::world::{Action, ClusterSpec, Event, World};
+
+/// How a scenario ended.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Virtual time at the end.
+    pub sim_time_ns: u64,
+    /// Events and actions applied.
+    pub events: u64,
+    /// The trace hash.
+    pub trace_hash: u64,
+    /// Why it failed, if it did.
+    pub failure: Option<Failure>,
+}
+
+/// A failed expectation or a broken invariant.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The step's line and column.
+    pub span: Span,
+    /// The step's text.
+    pub line: String,
+    /// What went wrong.
+    pub message: String,
+    /// The broken invariant, if that is what failed.
+    pub violation: Option<Violation>,
+    /// The cluster at the time, one line per node.
+    pub state: Vec<String>,
+    /// The last events.
+    pub tail: Vec<TraceEvent>,
+}
+
+/// A scenario that cannot run as written (exit status 2): a verb raft-core
+/// does not support yet, a time in the past, a set that names nobody.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// `file:line:col`.
+    pub location: String,
+    /// The step's text.
+    pub line: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} (in `{}`)",
+            self.location, self.message, self.line
+        )
+    }
+}
+
+/// Why a step stopped the run.
+enum Stop {
+    /// An expectation failed or an invariant broke: exit 1.
+    Failed(String, Option<Violation>),
+    /// The scenario cannot run as written: exit 2.
+    Invalid(String),
+}
+
+/// A bound on events per scenario, so that no scenario can hang.
+const MAX_EVENTS: u64 = 20_000_000;
+/// A bound on `stabilize`'s rounds.
+const MAX_STABILIZE_ACTIONS: u64 = 1_000_000;
+
+struct Interp<'a> {
+    world: World,
+    checkers: Checkers,
+    trace: Trace,
+    names: BTreeMap<String, BTreeSet<usize>>,
+    keys: BTreeMap<String, u8>,
+    values: BTreeMap<String, u64>,
+    manual: bool,
+    sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
+}
+
+/// Runs a parsed scenario. `sink`, if given, receives every trace event.
+pub fn run_scenario(
+    scenario: &Scenario,
+    sink: Option<&mut dyn FnMut(&TraceEvent)>,
+) -> Result<Outcome, ScenarioError> {
+    let error = |step: &Step, message: String| ScenarioError {
+        location: format!("{}:{}:{}", scenario.file, step.span.line, step.span.col),
+        line: step.text.clone(),
+        message,
+    };
+    let Some((first, rest)) = scenario.steps.split_first() else {
+        return Err(ScenarioError {
+            location: format!("{}:1:1", scenario.file),
+            line: String::new(),
+            message: "the scenario has no steps".into(),
+        });
+    };
+    let StepKind::Cluster { nodes, options } = &first.kind else {
+        return Err(error(first, "the first step must be `cluster`".into()));
+    };
+    let (spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
+    let mut interp = Interp {
+        world: World::new(spec, seed),
+        checkers: Checkers::new(*nodes as usize),
+        trace: Trace::default(),
+        names: BTreeMap::new(),
+        keys: BTreeMap::new(),
+        values: BTreeMap::new(),
+        manual: false,
+        sink,
+    };
+    let mut finished_ns = 0;
+    for step in rest {
+        match interp.step(step, finished_ns) {
+            Ok(()) => finished_ns = interp.world.now_ns,
+            Err(Stop::Invalid(message)) => return Err(error(step, message)),
+            Err(Stop::Failed(message, violation)) => {
+                return Ok(interp.outcome(Some((step, message, violation))));
+            }
+        }
+    }
+    if let Err(violation) = interp.checkers.final_check() {
+        let last = scenario.steps.last().expect("has a cluster step");
+        return Ok(interp.outcome(Some((last, violation.to_string(), Some(violation)))));
+    }
+    Ok(interp.outcome(None))
+}
+
+/// The cluster a `cluster` line describes, and the noise seed.
+fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u64), String> {
+    if nodes == 0 || nodes > 64 {
+        return Err(format!("a cluster has 1 to 64 nodes, not {nodes}"));
+    }
+    if options.learners.unwrap_or(0) > 0 {
+        return Err(
+            "learners need membership changes, which raft-core does not implement yet".into(),
+        );
+    }
+    if options.snapshot_every.is_some() {
+        return Err(
+            "snapshot_every needs snapshots, which raft-core does not implement yet".into(),
+        );
+    }
+    let tick_ns = options.tick_ns.unwrap_or(10_000_000).max(1);
+    let (election_min_ns, _) = options.election_ns.unwrap_or((150_000_000, 300_000_000));
+    let heartbeat_ns = options.heartbeat_ns.unwrap_or(50_000_000);
+    let election_ticks = (election_min_ns / tick_ns).max(2);
+    let heartbeat_ticks = (heartbeat_ns / tick_ns).clamp(1, election_ticks - 1);
+    let spec = ClusterSpec {
+        nodes: nodes as usize,
+        clients: 0,
+        pre_vote: options.pre_vote.unwrap_or(true),
+        check_quorum: options.check_quorum.unwrap_or(true),
+        tick_ns,
+        election_ticks,
+        heartbeat_ticks,
+        ..ClusterSpec::default()
+    };
+    Ok((spec, options.seed.unwrap_or(0)))
+}
+
+impl Interp<'_> {
+    fn outcome(&self, failure: Option<(&Step, String, Option<Violation>)>) -> Outcome {
+        let failure = failure.map(|(step, message, violation)| Failure {
+            span: step.span,
+            line: step.text.clone(),
+            message,
+            violation,
+            state: self.describe_cluster(),
+            tail: self.trace.tail(),
+        });
+        Outcome {
+            sim_time_ns: self.world.now_ns,
+            events: self.world.stats.events,
+            trace_hash: self.trace.hash(),
+            failure,
+        }
+    }
+
+    /// One line per node: role, term, commit, applied, last index.
+    fn describe_cluster(&self) -> Vec<String> {
+        self.world
+            .hosts
+            .iter()
+            .map(|host| match (host.state, host.raw()) {
+                (HostState::Down, _) | (_, None) => format!("n{}: down", host.index + 1),
+                (state, Some(raw)) => format!(
+                    "n{}: {:?} term {} commit {} applied {} last {}{}",
+                    host.index + 1,
+                    raw.role(),
+                    raw.term().0,
+                    raw.log().committed().0,
+                    raw.log().applied().0,
+                    raw.log().last_index().0,
+                    if state == HostState::Paused {
+                        " (paused)"
+                    } else {
+                        ""
+                    }
+                ),
+            })
+            .collect()
+    }
+
+    // ---- running the world --------------------------------------------
+
+    fn record(&mut self, event: TraceEvent) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink(&event);
+        }
+        self.trace.record(event);
+    }
+
+    fn check(&mut self) -> Result<(), Stop> {
+        if self.world.stats.events > MAX_EVENTS {
+            return Err(Stop::Failed(
+                format!("event bound of {MAX_EVENTS} hit"),
+                None,
+            ));
+        }
+        self.checkers
+            .after_step(&mut self.world, true)
+            .map_err(|v| Stop::Failed(format!("invariant broken: {v}"), Some(v)))
+    }
+
+    /// Runs the earliest scheduled event.
+    fn step_event(&mut self) -> Result<bool, Stop> {
+        let Some((time_ns, event)) = self.world.next_event() else {
+            return Ok(false);
+        };
+        let traced = TraceEvent::of_event(&self.world, time_ns, event);
+        self.world.step();
+        self.record(traced);
+        self.check()?;
+        Ok(true)
+    }
+
+    /// Applies an action now.
+    fn act(&mut self, action: Action) -> Result<(), Stop> {
+        let time_ns = self.world.now_ns;
+        let traced = match &action {
+            Action::Event(event) => TraceEvent::of_event(&self.world, time_ns, *event),
+            _ => TraceEvent {
+                time_ns,
+                what: What::Fault {
+                    action: format!("{action:?}"),
+                },
+            },
+        };
+        self.world.apply(action);
+        self.record(traced);
+        self.check()
+    }
+
+    /// Moves the clock to `time_ns`, running every event before it (auto
+    /// mode) or none (manual mode).
+    fn advance_to(&mut self, time_ns: u64) -> Result<(), Stop> {
+        if !self.manual {
+            while self.world.next_event_time().is_some_and(|t| t <= time_ns) {
+                self.step_event()?;
+            }
+        }
+        self.world.advance_clock_to(time_ns);
+        Ok(())
+    }
+
+    // ---- steps ----------------------------------------------------------
+
+    fn step(&mut self, step: &Step, finished_ns: u64) -> Result<(), Stop> {
+        let now = self.world.now_ns;
+        let start = match step.timing {
+            Timing::Next => now,
+            Timing::At(t) if t < now => {
+                return Err(Stop::Invalid(format!(
+                    "`at {}` is in the past: the clock is at {} (time only moves forward)",
+                    format_ns(t),
+                    format_ns(now)
+                )));
+            }
+            Timing::At(t) => t,
+            Timing::After(d) => finished_ns.saturating_add(d).max(now),
+        };
+        self.advance_to(start)?;
+        let mut line_sets = Vec::new();
+        self.execute(&step.kind, &mut line_sets)
+    }
+
+    fn execute(&mut self, kind: &StepKind, line: &mut Vec<usize>) -> Result<(), Stop> {
+        match kind {
+            StepKind::Cluster { .. } => {
+                Err(Stop::Invalid("a scenario has one `cluster` line".into()))
+            }
+            StepKind::Net {
+                drop,
+                dup,
+                delay_ns,
+            } => {
+                let mut noise = self.world.net.noise.clone();
+                if let Some(p) = drop {
+                    noise.drop_probability = *p;
+                }
+                if let Some(p) = dup {
+                    noise.duplicate_probability = *p;
+                }
+                if let Some((low, high)) = delay_ns {
+                    noise.delay_min_ns = *low;
+                    noise.delay_max_ns = *high;
+                }
+                self.act(Action::SetNoise(noise))
+            }
+            StepKind::Disk {
+                nodes,
+                latency_ns,
+                torn,
+            } => {
+                let targets = match nodes {
+                    Some(set) => self.resolve(set, line)?,
+                    None => (0..self.world.node_count()).collect(),
+                };
+                for node in targets {
+                    let fsync_ns = latency_ns.map(|l| (l, l));
+                    self.act(Action::SetDisk {
+                        node,
+                        fsync_ns,
+                        torn: *torn,
+                    })?;
+                }
+                Ok(())
+            }
+            StepKind::Clients {
+                count,
+                rate_per_s,
+                keys,
+                ops,
+            } => {
+                let workload = &mut self.world.spec.workload;
+                if let Some(rate) = rate_per_s {
+                    workload.rate_per_s = *rate;
+                }
+                if let Some(keys) = keys {
+                    workload.keys = u8::try_from(*keys).unwrap_or(u8::MAX).max(1);
+                }
+                if let Some(ops) = ops {
+                    workload.puts = ops.contains(&OpKind::Put);
+                    workload.gets = ops.contains(&OpKind::Get);
+                    workload.appends = ops.contains(&OpKind::Append);
+                }
+                self.world.set_workload_clients(*count as usize);
+                Ok(())
+            }
+            StepKind::Crash(set) => self.each(set, line, Action::Crash),
+            StepKind::Restart(set) => self.each(set, line, Action::Restart),
+            StepKind::Pause(set) => self.each(set, line, Action::Pause),
+            StepKind::Resume(set) => self.each(set, line, Action::Resume),
+            StepKind::Partition(sets) => self.partition(sets, line),
+            StepKind::Isolate(set) => {
+                let nodes = self.resolve(set, line)?;
+                let all = self.world.node_count();
+                let links = nodes
+                    .iter()
+                    .flat_map(|n| {
+                        (0..all)
+                            .filter(move |o| o != n)
+                            .flat_map(move |o| [(*n, o), (o, *n)])
+                    })
+                    .collect();
+                self.act(Action::Block(links))
+            }
+            StepKind::Cut(from, to) => {
+                let from = self.resolve(from, line)?;
+                let to = self.resolve(to, line)?;
+                let links = from
+                    .iter()
+                    .flat_map(|f| to.iter().map(move |t| (*f, *t)))
+                    .collect();
+                self.act(Action::Block(links))
+            }
+            StepKind::Heal => self.act(Action::Heal),
+            StepKind::Skew(set, factor) => {
+                let factor = *factor;
+                self.each(set, line, |node| Action::Skew { node, factor })
+            }
+            StepKind::Run(duration) => self.advance_to(self.world.now_ns.saturating_add(*duration)),
+            StepKind::Propose(count, on) => self.propose(*count, on.as_ref(), line),
+            StepKind::Put(key, value) => {
+                let op = Op::Put {
+                    key: self.key(key),
+                    value: self.value(value),
+                };
+                self.client_op(op)
+            }
+            StepKind::Get(key) => {
+                let op = Op::Get { key: self.key(key) };
+                self.client_op(op)
+            }
+            StepKind::Append(key, value) => {
+                let op = Op::Append {
+                    key: self.key(key),
+                    value: self.value(value),
+                };
+                self.client_op(op)
+            }
+            StepKind::Compact(_) => unsupported("compact", "snapshots"),
+            StepKind::Add(..) => unsupported("add", "membership changes"),
+            StepKind::Remove(_) => unsupported("remove", "membership changes"),
+            StepKind::Promote(_) => unsupported("promote", "membership changes"),
+            StepKind::TransferLeader(_) => unsupported("transfer-leader", "leader transfer"),
+            StepKind::Expect(condition, within) => self.expect(condition, *within, line),
+            StepKind::Manual => {
+                self.manual = true;
+                Ok(())
+            }
+            StepKind::Auto => {
+                self.manual = false;
+                Ok(())
+            }
+            StepKind::Campaign(set) => self.each(set, line, Action::Campaign),
+            StepKind::Heartbeat(set) => self.each(set, line, Action::HeartbeatTimeout),
+            StepKind::Tick(set, count) => {
+                for node in self.resolve(set, line)? {
+                    for _ in 0..*count {
+                        self.act(Action::TickNow(node))?;
+                    }
+                }
+                Ok(())
+            }
+            StepKind::Deliver(pick) => self.pick_messages(pick, line, true),
+            StepKind::Drop(pick) => self.pick_messages(pick, line, false),
+            StepKind::Persist(set) => {
+                for node in self.resolve(set, line)? {
+                    let pending = self
+                        .world
+                        .scheduled()
+                        .find(|(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node));
+                    if let Some((_, event)) = pending {
+                        self.act(Action::Event(event))?;
+                    }
+                }
+                Ok(())
+            }
+            StepKind::Stabilize => self.stabilize(),
+        }
+    }
+
+    /// Applies `action` to every node of `set`.
+    fn each(
+        &mut self,
+        set: &NodeSet,
+        line: &mut Vec<usize>,
+        action: impl Fn(usize) -> Action,
+    ) -> Result<(), Stop> {
+        for node in self.resolve(set, line)? {
+            self.act(action(node))?;
+        }
+        Ok(())
+    }
+
+    fn partition(&mut self, sets: &[NodeSet], line: &mut Vec<usize>) -> Result<(), Stop> {
+        let mut groups: Vec<BTreeSet<usize>> = Vec::new();
+        for set in sets {
+            groups.push(self.resolve(set, line)?);
+        }
+        // Nodes named by no group join the last one.
+        let named: BTreeSet<usize> = groups.iter().flatten().copied().collect();
+        if let Some(last) = groups.last_mut() {
+            last.extend((0..self.world.node_count()).filter(|n| !named.contains(n)));
+        }
+        let mut links = Vec::new();
+        for (i, a) in groups.iter().enumerate() {
+            for (j, b) in groups.iter().enumerate() {
+                if i != j {
+                    links.extend(a.iter().flat_map(|f| b.iter().map(move |t| (*f, *t))));
+                }
+            }
+        }
+        self.act(Action::Block(links))
+    }
+
+    fn propose(
+        &mut self,
+        count: u64,
+        on: Option<&NodeSet>,
+        line: &mut Vec<usize>,
+    ) -> Result<(), Stop> {
+        let target = match on {
+            Some(set) => Some(self.one_node(set, line)?),
+            None => None,
+        };
+        if self.manual {
+            let node = match target {
+                Some(node) => node,
+                None => self.leader_node().ok_or_else(|| {
+                    Stop::Failed(
+                        "`propose` in manual mode needs a leader or `on NODE`".into(),
+                        None,
+                    )
+                })?,
+            };
+            self.act(Action::Propose { node, count })?;
+            return match self.world.refusal.take() {
+                Some(why) => Err(Stop::Failed(why, None)),
+                None => Ok(()),
+            };
+        }
+        let key = self.key("propose");
+        let ops = (0..count)
+            .map(|_| Op::Append {
+                key,
+                value: self.next_value(),
+            })
+            .collect();
+        self.world.add_scripted_client(ops, target);
+        Ok(())
+    }
+
+    fn client_op(&mut self, op: Op) -> Result<(), Stop> {
+        if self.manual {
+            let node = self.leader_node().ok_or_else(|| {
+                Stop::Failed(
+                    "a client operation in manual mode needs a leader".into(),
+                    None,
+                )
+            })?;
+            self.act(Action::Propose { node, count: 1 })?;
+            return match self.world.refusal.take() {
+                Some(why) => Err(Stop::Failed(why, None)),
+                None => Ok(()),
+            };
+        }
+        self.world.add_scripted_client(vec![op], None);
+        Ok(())
+    }
+
+    fn pick_messages(
+        &mut self,
+        pick: &MessagePick,
+        line: &mut Vec<usize>,
+        deliver: bool,
+    ) -> Result<(), Stop> {
+        let from = self.resolve(&pick.from, line)?;
+        let to = self.resolve(&pick.to, line)?;
+        let matching: Vec<u64> = self
+            .world
+            .net
+            .in_flight()
+            .filter(|(_, p)| {
+                let (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) =
+                    (p.from, p.to, &p.payload)
+                else {
+                    return false;
+                };
+                from.contains(&f)
+                    && to.contains(&t)
+                    && pick.kind.as_deref().is_none_or(|k| k == m.body.kind_name())
+            })
+            .map(|(id, _)| id)
+            .collect();
+        if matching.is_empty() {
+            let kind = pick.kind.as_deref().unwrap_or("message");
+            return Err(Stop::Failed(
+                format!(
+                    "no {kind} from {} to {} is in flight",
+                    names(&from),
+                    names(&to)
+                ),
+                None,
+            ));
+        }
+        let chosen = if pick.all {
+            matching
+        } else {
+            matching[..1].to_vec()
+        };
+        for id in chosen {
+            let action = if deliver {
+                Action::Event(Event::Deliver(id))
+            } else {
+                Action::Drop(id)
+            };
+            self.act(action)?;
+        }
+        Ok(())
+    }
+
+    /// Delivers, persists and applies until nothing is in flight (ticks and
+    /// clients do not run).
+    fn stabilize(&mut self) -> Result<(), Stop> {
+        for _ in 0..MAX_STABILIZE_ACTIONS {
+            let next = self
+                .world
+                .scheduled()
+                .find(|(_, e)| matches!(e, Event::Deliver(_) | Event::Synced { .. }));
+            match next {
+                Some((_, event)) => self.act(Action::Event(event))?,
+                None => return Ok(()),
+            }
+        }
+        Err(Stop::Failed(
+            format!("stabilize did not settle in {MAX_STABILIZE_ACTIONS} actions"),
+            None,
+        ))
+    }
+
+    fn expect(
+        &mut self,
+        condition: &Condition,
+        within: Option<u64>,
+        line: &mut Vec<usize>,
+    ) -> Result<(), Stop> {
+        let deadline = within.map(|d| self.world.now_ns.saturating_add(d));
+        loop {
+            line.clear();
+            if self.holds(condition, line)? {
+                return Ok(());
+            }
+            let can_wait = !self.manual
+                && deadline.is_some_and(|d| self.world.next_event_time().is_some_and(|t| t <= d));
+            if !can_wait {
+                if let (Some(d), false) = (deadline, self.manual) {
+                    self.advance_to(d)?;
+                    line.clear();
+                    if self.holds(condition, line)? {
+                        return Ok(());
+                    }
+                }
+                let when = within
+                    .map(|d| format!(" within {}", format_ns(d)))
+                    .unwrap_or_default();
+                return Err(Stop::Failed(format!("expectation not met{when}"), None));
+            }
+            self.step_event()?;
+        }
+    }
+
+    // ---- conditions -----------------------------------------------------
+
+    fn holds(&mut self, condition: &Condition, line: &mut Vec<usize>) -> Result<bool, Stop> {
+        Ok(match condition {
+            Condition::Leader => self.leader_node().is_some(),
+            Condition::NoLeader => self.leader_node().is_none(),
+            Condition::LeaderIn(set) => {
+                let set = self.resolve(set, line)?;
+                self.leader_node().is_some_and(|l| set.contains(&l))
+            }
+            Condition::LeaderNot(set) => {
+                let set = self.resolve(set, line)?;
+                self.leader_node().is_some_and(|l| !set.contains(&l))
+            }
+            Condition::Committed(op, n, on) => {
+                self.indexes_hold(*op, *n, on.as_ref(), line, false)?
+            }
+            Condition::Applied(op, n, on) => self.indexes_hold(*op, *n, on.as_ref(), line, true)?,
+            Condition::Term(op, n) => {
+                let term = self
+                    .world
+                    .hosts
+                    .iter()
+                    .filter_map(|h| h.raw())
+                    .map(|r| r.term().0)
+                    .max();
+                term.is_some_and(|t| compare(*op, t, *n))
+            }
+            Condition::Converged => self.converged(),
+            Condition::Linearizable => {
+                return Err(Stop::Invalid(
+                    "`expect linearizable` needs the linearizability checker, which is not built yet".into(),
+                ));
+            }
+            Condition::Members(set) => {
+                let set = self.resolve(set, line)?;
+                let leader = self.leader_node();
+                leader.is_some_and(|l| {
+                    let voters: BTreeSet<usize> = self.world.hosts[l]
+                        .raw()
+                        .map(|r| r.conf().voters.iter().map(|id| id.0 as usize - 1).collect())
+                        .unwrap_or_default();
+                    voters == set
+                })
+            }
+        })
+    }
+
+    /// The leader a majority of the cluster follows, if any (SCENARIOS.md:
+    /// "one leader that a majority follows").
+    fn leader_node(&self) -> Option<usize> {
+        let majority = self.world.node_count() / 2 + 1;
+        let up = || {
+            self.world
+                .hosts
+                .iter()
+                .filter(|h| h.state == HostState::Up)
+                .filter_map(|h| h.raw())
+        };
+        up().filter(|r| r.role() == Role::Leader)
+            .filter(|leader| {
+                up().filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
+                    .count()
+                    >= majority
+            })
+            .max_by_key(|r| r.term())
+            .map(|r| r.id().0 as usize - 1)
+    }
+
+    fn indexes_hold(
+        &mut self,
+        op: Compare,
+        n: u64,
+        on: Option<&NodeSet>,
+        line: &mut Vec<usize>,
+        applied: bool,
+    ) -> Result<bool, Stop> {
+        let nodes: Vec<usize> = match on {
+            Some(set) => self.resolve(set, line)?.into_iter().collect(),
+            None => match self.leader_node() {
+                Some(l) => vec![l],
+                None => return Ok(false),
+            },
+        };
+        Ok(nodes.iter().all(|node| {
+            let host = &self.world.hosts[*node];
+            host.raw()
+                .filter(|_| host.state != HostState::Down)
+                .is_some_and(|raw| {
+                    let index = if applied {
+                        raw.log().applied()
+                    } else {
+                        raw.log().committed()
+                    };
+                    compare(op, index.0, n)
+                })
+        }))
+    }
+
+    /// All running nodes hold the same committed log, applied all of it,
+    /// and hold the same state machine.
+    fn converged(&self) -> bool {
+        let running: Vec<_> = self
+            .world
+            .hosts
+            .iter()
+            .filter(|h| h.state != HostState::Down)
+            .filter_map(|h| h.raw().map(|raw| (h, raw)))
+            .collect();
+        let Some((first_host, first)) = running.first() else {
+            return false;
+        };
+        let commit = first.log().committed();
+        let last = |raw: &raft_core::RawNode| {
+            raw.log()
+                .entry(commit)
+                .map(|e| (e.term, e.kind, e.data.clone()))
+        };
+        running.iter().all(|(host, raw)| {
+            raw.log().committed() == commit
+                && raw.log().applied() == commit
+                && last(raw) == last(first)
+                && host.kv() == first_host.kv()
+        })
+    }
+
+    // ---- names and sets ------------------------------------------------
+
+    fn key(&mut self, name: &str) -> u8 {
+        let next = self.keys.len();
+        *self
+            .keys
+            .entry(name.to_string())
+            .or_insert(u8::try_from(next).unwrap_or(u8::MAX))
+    }
+
+    fn value(&mut self, name: &str) -> u64 {
+        let next = self.values.len() as u64 + 1;
+        *self.values.entry(name.to_string()).or_insert(next)
+    }
+
+    fn next_value(&mut self) -> u64 {
+        let next = self.values.len() as u64 + 1;
+        self.values.insert(format!("#{next}"), next);
+        next
+    }
+
+    fn one_node(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<usize, Stop> {
+        let nodes = self.resolve(set, line)?;
+        match nodes.len() {
+            1 => Ok(*nodes.first().expect("one")),
+            n => Err(Stop::Invalid(format!(
+                "this step takes one node; the set has {n}"
+            ))),
+        }
+    }
+
+    /// Resolves a set when its step runs, binds `as NAME`, and remembers
+    /// its nodes for `rest` later on the same line.
+    fn resolve(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<BTreeSet<usize>, Stop> {
+        let nodes = self.eval(&set.expr, line)?;
+        line.extend(nodes.iter().copied());
+        if let Some(name) = &set.bind {
+            self.names.insert(name.clone(), nodes.clone());
+        }
+        Ok(nodes)
+    }
+
+    fn eval(&self, expr: &SetExpr, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
+        let count = self.world.node_count();
+        let all = || (0..count).collect::<BTreeSet<usize>>();
+        Ok(match expr {
+            SetExpr::Nodes(atoms) => {
+                let mut out = BTreeSet::new();
+                for atom in atoms {
+                    match atom {
+                        Atom::Id(id) => {
+                            out.insert(*id as usize - 1);
+                        }
+                        Atom::Name(name) => out.extend(self.named(name)?),
+                    }
+                }
+                out
+            }
+            SetExpr::Name(name) => self.named(name)?,
+            SetExpr::All => all(),
+            SetExpr::Leader => {
+                let leader = self.leader_node().ok_or_else(|| {
+                    Stop::Failed("`leader` names no node: there is no leader".into(), None)
+                })?;
+                [leader].into()
+            }
+            SetExpr::Followers => {
+                let leader = self.leader_node();
+                all().into_iter().filter(|n| Some(*n) != leader).collect()
+            }
+            SetExpr::Rest => all().into_iter().filter(|n| !line.contains(n)).collect(),
+            SetExpr::Majority => {
+                let leader = self.leader_node();
+                let mut out: BTreeSet<usize> = leader.into_iter().collect();
+                out.extend(
+                    (0..count)
+                        .filter(|n| Some(*n) != leader)
+                        .take(count / 2 + 1 - out.len()),
+                );
+                out
+            }
+            SetExpr::Minority => {
+                let leader = self.leader_node();
+                (0..count)
+                    .filter(|n| Some(*n) != leader)
+                    .take((count - 1) / 2)
+                    .collect()
+            }
+            SetExpr::Union(a, b) => {
+                let mut out = self.eval(a, line)?;
+                out.extend(self.eval(b, line)?);
+                out
+            }
+            SetExpr::Difference(a, b) => {
+                let minus = self.eval(b, line)?;
+                self.eval(a, line)?
+                    .into_iter()
+                    .filter(|n| !minus.contains(n))
+                    .collect()
+            }
+        })
+    }
+
+    fn named(&self, name: &str) -> Result<BTreeSet<usize>, Stop> {
+        self.names.get(name).cloned().ok_or_else(|| {
+            Stop::Invalid(format!(
+                "`{name}` names no set (bind it first with `as {name}`)"
+            ))
+        })
+    }
+}
+
+fn unsupported(verb: &str, feature: &str) -> Result<(), Stop> {
+    Err(Stop::Invalid(format!(
+        "`{verb}` needs {feature}, which raft-core does not implement yet"
+    )))
+}
+
+fn compare(op: Compare, value: u64, n: u64) -> bool {
+    match op {
+        Compare::AtLeast => value >= n,
+        Compare::AtMost => value <= n,
+        Compare::Equal => value == n,
+    }
+}
+
+fn names(nodes: &BTreeSet<usize>) -> String {
+    let list: Vec<String> = nodes.iter().map(|n| (n + 1).to_string()).collect();
+    format!("{{{}}}", list.join(","))
+}

@@ -1,0 +1,16 @@
+//! Scenario files: the parser, and the interpreter that lowers every step to
+//! the World's actions (`auto` mode: clock-driven; `manual`: exact
+//! interleavings).
+
+pub mod ast;
+pub mod interp;
+mod lex;
+pub mod parse;
+mod sets;
+#[cfg(test)]
+mod tests;
+mod values;
+
+pub use ast::{ParseError, Scenario};
+pub use interp::{Failure, Outcome, ScenarioError, run_scenario};
+pub use parse::parse;

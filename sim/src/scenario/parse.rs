@@ -1,0 +1,566 @@
+//! The scenario parser: lines, timing, steps and conditions
+//! (`../shared/SCENARIOS.md`, the contract; twin: `scenarios/README.md`).
+//!
+//! Each line is tokenized ([`super::lex`]) and read by recursive descent:
+//!
+//! ```text
+//! line   := ['at' TIME] STEP          TIME := DURATION | '+' DURATION
+//! STEP   := VERB ARGS                 (one of [`STEPS`])
+//! ```
+//!
+//! The first line with a step is `cluster`, and only it; node sets are read
+//! by [`super::sets`], option values by [`super::values`]. What can be
+//! checked without running is checked here: ids in range, names bound before
+//! use, absolute `at` times not going backwards. Everything else (a `leader`
+//! that does not exist, a relative time) is the interpreter's to check.
+
+use super::ast::{
+    ClusterOptions, Compare, Condition, MessagePick, NodeSet, ParseError, Scenario, Span, Step,
+    StepKind, Timing,
+};
+use super::lex::{Cursor, Kind, lex};
+use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
+use super::values::{
+    any_duration, count, decimal, duration, duration_of, next_option, on_off, ops, option_ahead,
+    percent, positive_duration, range, rate, unhandled, whole, whole_opt,
+};
+
+/// The verbs that start a step, in the order of SCENARIOS.md.
+pub const STEPS: &[&str] = &[
+    "cluster",
+    "net",
+    "disk",
+    "clients",
+    "crash",
+    "restart",
+    "pause",
+    "resume",
+    "partition",
+    "isolate",
+    "cut",
+    "heal",
+    "skew",
+    "run",
+    "propose",
+    "put",
+    "get",
+    "append",
+    "compact",
+    "add",
+    "remove",
+    "promote",
+    "transfer-leader",
+    "expect",
+    "manual",
+    "auto",
+    "campaign",
+    "heartbeat",
+    "tick",
+    "deliver",
+    "drop",
+    "persist",
+    "stabilize",
+];
+
+/// The message types `deliver` and `drop` can pick: the names of
+/// `raft_core::MessageBody::kind_name`.
+pub const MESSAGE_TYPES: &[&str] = &[
+    "prevote",
+    "prevote-resp",
+    "vote",
+    "vote-resp",
+    "append",
+    "append-resp",
+    "heartbeat",
+    "heartbeat-resp",
+    "stale-term",
+];
+
+/// The words that join a step's parts around node sets: reserved, with the
+/// set keywords, so that no name reads as one of them.
+const JOINING_WORDS: &[&str] = &["as", "at", "in", "on", "within", "learner"];
+
+/// `cluster`'s options, each with how it is written.
+const CLUSTER_OPTIONS: &[(&str, &str)] = &[
+    ("pre_vote", "pre_vote=on/off"),
+    ("check_quorum", "check_quorum=on/off"),
+    ("election", "election=MIN..MAX"),
+    ("heartbeat", "heartbeat=D"),
+    ("tick", "tick=D"),
+    ("learners", "learners=K"),
+    ("snapshot_every", "snapshot_every=E"),
+    ("seed", "seed=S"),
+];
+
+/// `net`'s options.
+const NET_OPTIONS: &[(&str, &str)] = &[
+    ("drop", "drop=P%"),
+    ("dup", "dup=P%"),
+    ("delay", "delay=MIN..MAX"),
+];
+
+/// `disk`'s options.
+const DISK_OPTIONS: &[(&str, &str)] = &[("latency", "latency=D"), ("torn", "torn=on/off")];
+
+/// `clients`' options.
+const CLIENTS_OPTIONS: &[(&str, &str)] = &[
+    ("rate", "rate=R/s"),
+    ("keys", "keys=K"),
+    ("ops", "ops=put,get,append"),
+];
+
+/// Whether `word` is a keyword no name may be: a set keyword (`all`,
+/// `leader`, ...) or a word that joins a step's parts around sets (`as`,
+/// `on`, `in`, `within`, `learner`, `at`). Other words of the language
+/// (verbs, conditions, message types, options) never stand where a name
+/// could be confused with them, and make fine names (`as cut`).
+pub(super) fn is_keyword(word: &str) -> bool {
+    SET_KEYWORDS.contains(&word) || JOINING_WORDS.contains(&word)
+}
+
+const FIRST: &str = "`cluster N [opt=val ...]` as the first step (missing cluster line)";
+const A_CONDITION: &str = "a condition (one of: leader, leader in SET, leader != NODE, \
+     no leader, committed OP N, applied OP N, converged, term OP N, linearizable, \
+     members == SET)";
+const END_AFTER_SET: &str = "end of line, or `+`/`-` and another set, or `as NAME`";
+
+/// What the parser knows once the `cluster` line is read.
+#[derive(Debug)]
+struct State {
+    /// The nodes and the names bound so far.
+    scope: Scope,
+    /// The latest absolute `at` time: nanoseconds, as written, and its line.
+    last_at: Option<(u64, String, usize)>,
+}
+
+/// Parses a scenario file's text; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
+    let mut state: Option<State> = None;
+    let mut steps = Vec::new();
+    let mut lines = 0;
+    for (index, raw) in text.lines().enumerate() {
+        lines = index + 1;
+        let code = raw.find('#').map_or(raw, |hash| &raw[..hash]);
+        let tokens = lex(file, lines, code)?;
+        if tokens.is_empty() {
+            continue;
+        }
+        let mut cur = Cursor::new(file, lines, tokens);
+        let span = cur.here();
+        let (timing, kind) = match &mut state {
+            None => {
+                let (kind, first) = cluster_line(&mut cur)?;
+                state = Some(first);
+                (Timing::Next, kind)
+            }
+            Some(state) => step(&mut cur, state)?,
+        };
+        steps.push(Step {
+            span,
+            text: code.trim().to_string(),
+            timing,
+            kind,
+        });
+    }
+    if state.is_none() {
+        return Err(ParseError {
+            file: file.to_string(),
+            span: Span {
+                line: lines + 1,
+                col: 1,
+            },
+            token: String::new(),
+            expected: FIRST.to_string(),
+        });
+    }
+    Ok(Scenario {
+        file: file.to_string(),
+        steps,
+    })
+}
+
+/// `cluster N [opt=val ...]`, the first step.
+fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
+    if !cur.eat_word("cluster") {
+        return Err(cur.error_here(FIRST));
+    }
+    let nodes = count(cur, "the number of voters (a whole number, at least 1)", 1)?;
+    let mut options = ClusterOptions::default();
+    let mut seen = Vec::new();
+    while let Some(opt) = next_option(cur, "cluster", CLUSTER_OPTIONS, &mut seen)? {
+        match opt.key {
+            "pre_vote" => options.pre_vote = Some(on_off(cur, &opt)?),
+            "check_quorum" => options.check_quorum = Some(on_off(cur, &opt)?),
+            "election" => options.election_ns = Some(range(cur, &opt, true)?),
+            "heartbeat" => options.heartbeat_ns = Some(positive_duration(cur, &opt)?),
+            "tick" => options.tick_ns = Some(positive_duration(cur, &opt)?),
+            "learners" => {
+                let learners = whole_opt(cur, &opt, 0)?;
+                if nodes.checked_add(learners).is_none() {
+                    return Err(cur.error_at_col(
+                        opt.col,
+                        &opt.value,
+                        "a number of learners that, added to the voters, fits in 64 bits",
+                    ));
+                }
+                options.learners = Some(learners);
+            }
+            "snapshot_every" => options.snapshot_every = Some(whole_opt(cur, &opt, 1)?),
+            "seed" => options.seed = Some(whole_opt(cur, &opt, 0)?),
+            _ => return Err(unhandled(cur, &opt)),
+        }
+    }
+    let scope = Scope {
+        voters: nodes,
+        learners: options.learners.unwrap_or(0),
+        names: Default::default(),
+    };
+    let state = State {
+        scope,
+        last_at: None,
+    };
+    Ok((StepKind::Cluster { nodes, options }, state))
+}
+
+/// Any line after the first: `['at' TIME] STEP`.
+fn step(cur: &mut Cursor<'_>, state: &mut State) -> Result<(Timing, StepKind), ParseError> {
+    let timing = if cur.eat_word("at") {
+        timing(cur, state)?
+    } else {
+        Timing::Next
+    };
+    let verb = match cur.peek() {
+        Some(t) if t.kind == Kind::Word && STEPS.contains(&t.text) => t,
+        _ => {
+            return Err(cur.error_here(format!("a step (one of: {})", STEPS.join(", "))));
+        }
+    };
+    cur.next();
+    let scope = &mut state.scope;
+    let kind = match verb.text {
+        "cluster" => {
+            return Err(cur.error_at(
+                verb,
+                "a step other than `cluster` (only the first line sets up the cluster)",
+            ));
+        }
+        "net" => net(cur)?,
+        "disk" => disk(cur, scope)?,
+        "clients" => clients(cur)?,
+        "crash" => StepKind::Crash(last_set(cur, scope, Arity::Many)?),
+        "restart" => StepKind::Restart(last_set(cur, scope, Arity::Many)?),
+        "pause" => StepKind::Pause(last_set(cur, scope, Arity::Many)?),
+        "resume" => StepKind::Resume(last_set(cur, scope, Arity::Many)?),
+        "partition" => partition(cur, scope)?,
+        "isolate" => StepKind::Isolate(last_set(cur, scope, Arity::Many)?),
+        "cut" => {
+            let from = node_set(cur, scope, Arity::Many)?;
+            arrow(cur, "cut 1 -> {2,3}")?;
+            StepKind::Cut(from, last_set(cur, scope, Arity::Many)?)
+        }
+        "heal" => StepKind::Heal,
+        "skew" => {
+            let node = node_set(cur, scope, Arity::One)?;
+            let expected = "a clock factor greater than zero (e.g. `1.5` or `0.8`)";
+            let token = cur.word(expected)?;
+            let factor = decimal(token.text)
+                .filter(|&f| f > 0.0)
+                .ok_or_else(|| cur.error_at(token, expected))?;
+            StepKind::Skew(node, factor)
+        }
+        "run" => StepKind::Run(duration(cur)?),
+        "propose" => {
+            let n = count(cur, "a number of entries (at least 1)", 1)?;
+            let on = if cur.eat_word("on") {
+                Some(last_set(cur, scope, Arity::One)?)
+            } else {
+                None
+            };
+            StepKind::Propose(n, on)
+        }
+        "put" => StepKind::Put(key(cur)?, value(cur)?),
+        "get" => StepKind::Get(key(cur)?),
+        "append" => StepKind::Append(key(cur)?, value(cur)?),
+        "compact" => StepKind::Compact(last_set(cur, scope, Arity::Many)?),
+        "add" => {
+            let node = node_set(cur, scope, Arity::One)?;
+            let learner = cur.eat_word("learner");
+            if !learner && node.bind.is_none() {
+                cur.end("`learner`, end of line, `+`/`-` and another set, or `as NAME`")?;
+            }
+            StepKind::Add(node, learner)
+        }
+        "remove" => StepKind::Remove(last_set(cur, scope, Arity::One)?),
+        "promote" => StepKind::Promote(last_set(cur, scope, Arity::One)?),
+        "transfer-leader" => StepKind::TransferLeader(last_set(cur, scope, Arity::One)?),
+        "expect" => {
+            let condition = condition(cur, scope)?;
+            let within = if cur.eat_word("within") {
+                Some(duration(cur)?)
+            } else {
+                cur.end("`within D` or end of line")?;
+                None
+            };
+            StepKind::Expect(condition, within)
+        }
+        "manual" => StepKind::Manual,
+        "auto" => StepKind::Auto,
+        "campaign" => StepKind::Campaign(last_set(cur, scope, Arity::One)?),
+        "heartbeat" => StepKind::Heartbeat(last_set(cur, scope, Arity::One)?),
+        "tick" => {
+            let node = node_set(cur, scope, Arity::One)?;
+            let n = if cur.at_end() {
+                1
+            } else if node.bind.is_none() && whole(cur.peek().map_or("", |t| t.text)).is_none() {
+                return Err(
+                    cur.error_here(format!("a number of ticks (at least 1), {END_AFTER_SET}"))
+                );
+            } else {
+                count(cur, "a number of ticks (at least 1)", 1)?
+            };
+            StepKind::Tick(node, n)
+        }
+        "deliver" => StepKind::Deliver(pick(cur, scope, "deliver")?),
+        "drop" => StepKind::Drop(pick(cur, scope, "drop")?),
+        "persist" => StepKind::Persist(last_set(cur, scope, Arity::One)?),
+        "stabilize" => StepKind::Stabilize,
+        _ => return Err(cur.error_at(verb, "a step this parser knows")),
+    };
+    cur.end("end of line")?;
+    Ok((timing, kind))
+}
+
+/// `2s` or `+500ms`, after `at`.
+fn timing(cur: &mut Cursor<'_>, state: &mut State) -> Result<Timing, ParseError> {
+    if cur.eat_punct("+") {
+        return match cur.peek() {
+            Some(t) if t.glued && t.kind == Kind::Word => {
+                cur.next();
+                Ok(Timing::After(duration_of(cur, t)?))
+            }
+            _ => Err(cur.error_here("a duration right after `+` (e.g. `at +500ms STEP`)")),
+        };
+    }
+    let token = cur.word("a time: `at 2s STEP` or `at +500ms STEP`")?;
+    let ns = duration_of(cur, token)?;
+    if let Some((earlier, text, line)) = &state.last_at {
+        if ns < *earlier {
+            return Err(cur.error_at(
+                token,
+                format!("a time no earlier than `at {text}` on line {line} (time going backwards)"),
+            ));
+        }
+    }
+    state.last_at = Some((ns, token.text.to_string(), cur.line()));
+    Ok(Timing::At(ns))
+}
+
+/// A set that ends the step: after it, only the end of the line.
+fn last_set(cur: &mut Cursor<'_>, scope: &mut Scope, arity: Arity) -> Result<NodeSet, ParseError> {
+    let set = node_set(cur, scope, arity)?;
+    if cur.at_end() || set.bind.is_some() {
+        return Ok(set);
+    }
+    let several = arity == Arity::Many && cur.peek().is_some_and(|t| whole(t.text).is_some());
+    Err(cur.error_here(if several {
+        format!("{END_AFTER_SET} (several nodes go in braces: `{{1,2}}`)")
+    } else {
+        END_AFTER_SET.to_string()
+    }))
+}
+
+/// The `->` between two sets.
+fn arrow(cur: &mut Cursor<'_>, example: &str) -> Result<(), ParseError> {
+    if cur.eat_punct("->") {
+        Ok(())
+    } else {
+        Err(cur.error_here(format!(
+            "`->` and the receiving set (e.g. `{example}`), or `+`/`-` and another set, or `as NAME`"
+        )))
+    }
+}
+
+/// `partition SET | SET [| SET ...]`.
+fn partition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError> {
+    let mut sets = vec![node_set(cur, scope, Arity::Many)?];
+    while cur.eat_punct("|") {
+        sets.push(node_set(cur, scope, Arity::Many)?);
+    }
+    if sets.len() < 2 {
+        return Err(cur.error_here(
+            "`|` and another set (e.g. `partition {1,2} | rest`), `+`/`-` and another set, or `as NAME`",
+        ));
+    }
+    if !cur.at_end() {
+        return Err(cur.error_here(format!("`|` and another set, {END_AFTER_SET}")));
+    }
+    Ok(StepKind::Partition(sets))
+}
+
+/// `net [drop=P%] [dup=P%] [delay=MIN..MAX]`.
+fn net(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
+    let (mut drop, mut dup, mut delay_ns) = (None, None, None);
+    let mut seen = Vec::new();
+    while let Some(opt) = next_option(cur, "net", NET_OPTIONS, &mut seen)? {
+        match opt.key {
+            "drop" => drop = Some(percent(cur, &opt)?),
+            "dup" => dup = Some(percent(cur, &opt)?),
+            "delay" => delay_ns = Some(range(cur, &opt, false)?),
+            _ => return Err(unhandled(cur, &opt)),
+        }
+    }
+    Ok(StepKind::Net {
+        drop,
+        dup,
+        delay_ns,
+    })
+}
+
+/// `disk [nodes] [latency=D] [torn=on/off]`.
+fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError> {
+    let nodes = if cur.at_end() || option_ahead(cur) {
+        None
+    } else {
+        Some(node_set(cur, scope, Arity::Many)?)
+    };
+    let (mut latency_ns, mut torn) = (None, None);
+    let mut seen = Vec::new();
+    while let Some(opt) = next_option(cur, "disk", DISK_OPTIONS, &mut seen)? {
+        match opt.key {
+            "latency" => latency_ns = Some(any_duration(cur, &opt)?),
+            "torn" => torn = Some(on_off(cur, &opt)?),
+            _ => return Err(unhandled(cur, &opt)),
+        }
+    }
+    Ok(StepKind::Disk {
+        nodes,
+        latency_ns,
+        torn,
+    })
+}
+
+/// `clients N [rate=R/s] [keys=K] [ops=put,get,append]`.
+fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
+    let count = count(cur, "a number of client sessions (a whole number)", 0)?;
+    let (mut rate_per_s, mut keys, mut kinds) = (None, None, None);
+    let mut seen = Vec::new();
+    while let Some(opt) = next_option(cur, "clients", CLIENTS_OPTIONS, &mut seen)? {
+        match opt.key {
+            "rate" => rate_per_s = Some(rate(cur, &opt)?),
+            "keys" => keys = Some(whole_opt(cur, &opt, 1)?),
+            "ops" => kinds = Some(ops(cur, &opt)?),
+            _ => return Err(unhandled(cur, &opt)),
+        }
+    }
+    Ok(StepKind::Clients {
+        count,
+        rate_per_s,
+        keys,
+        ops: kinds,
+    })
+}
+
+/// A key of `put`, `get` or `append`.
+fn key(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
+    Ok(cur
+        .word("a key (a word such as `x` or `user-1`)")?
+        .text
+        .to_string())
+}
+
+/// A value of `put` or `append`.
+fn value(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
+    Ok(cur
+        .word("a value (a word such as `1` or `blue`)")?
+        .text
+        .to_string())
+}
+
+/// `A -> B [TYPE] [all]` of `deliver` and `drop`.
+fn pick(cur: &mut Cursor<'_>, scope: &mut Scope, verb: &str) -> Result<MessagePick, ParseError> {
+    let from = node_set(cur, scope, Arity::Many)?;
+    arrow(cur, &format!("{verb} 1 -> 2"))?;
+    let to = node_set(cur, scope, Arity::Many)?;
+    let mut kind = None;
+    if let Some(token) = cur
+        .peek()
+        .filter(|t| t.kind == Kind::Word && t.text != "all")
+    {
+        if !MESSAGE_TYPES.contains(&token.text) {
+            return Err(cur.error_at(
+                token,
+                format!(
+                    "a message type (one of: {}) or `all`",
+                    MESSAGE_TYPES.join(", ")
+                ),
+            ));
+        }
+        cur.next();
+        kind = Some(token.text.to_string());
+    }
+    let all = cur.eat_word("all");
+    if kind.is_none() && !all && to.bind.is_none() {
+        cur.end(&format!("a message type, `all`, {END_AFTER_SET}"))?;
+    }
+    Ok(MessagePick {
+        from,
+        to,
+        kind,
+        all,
+    })
+}
+
+/// `>=`, `<=` or `==`.
+fn compare(cur: &mut Cursor<'_>) -> Result<Compare, ParseError> {
+    let op = match cur.peek() {
+        Some(t) if t.is_punct(">=") => Compare::AtLeast,
+        Some(t) if t.is_punct("<=") => Compare::AtMost,
+        Some(t) if t.is_punct("==") => Compare::Equal,
+        _ => return Err(cur.error_here("a comparison (one of: >=, <=, ==)")),
+    };
+    cur.next();
+    Ok(op)
+}
+
+/// The condition of `expect`.
+fn condition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<Condition, ParseError> {
+    let token = cur.word(A_CONDITION)?;
+    Ok(match token.text {
+        "leader" if cur.eat_word("in") => Condition::LeaderIn(node_set(cur, scope, Arity::Many)?),
+        "leader" if cur.eat_punct("!=") => Condition::LeaderNot(node_set(cur, scope, Arity::One)?),
+        "leader" => Condition::Leader,
+        "no" => {
+            if !cur.eat_word("leader") {
+                return Err(cur.error_here("`leader` (as in `expect no leader`)"));
+            }
+            Condition::NoLeader
+        }
+        "committed" | "applied" => {
+            let op = compare(cur)?;
+            let n = count(cur, "a log index (a whole number)", 0)?;
+            let on = if cur.eat_word("on") {
+                Some(node_set(cur, scope, Arity::Many)?)
+            } else {
+                None
+            };
+            if token.text == "committed" {
+                Condition::Committed(op, n, on)
+            } else {
+                Condition::Applied(op, n, on)
+            }
+        }
+        "converged" => Condition::Converged,
+        "term" => {
+            let op = compare(cur)?;
+            Condition::Term(op, count(cur, "a term (a whole number)", 0)?)
+        }
+        "linearizable" => Condition::Linearizable,
+        "members" => {
+            if !cur.eat_punct("==") {
+                return Err(cur.error_here("`==` and a set (e.g. `members == {1,2,3}`)"));
+            }
+            Condition::Members(node_set(cur, scope, Arity::Many)?)
+        }
+        _ => return Err(cur.error_at(token, A_CONDITION)),
+    })
+}

@@ -1,0 +1,287 @@
+//! Parser tests that need the crate's insides: the message types against
+//! raft-core, the keyword list, and fuzzing (no input may panic). The test
+//! per verb and per error message is `sim/tests/scenario_parse.rs`.
+
+use proptest::prelude::*;
+use raft_core::{EntryId, LogIndex, MessageBody};
+
+use super::parse::{MESSAGE_TYPES, STEPS, is_keyword, parse};
+use super::sets::SET_KEYWORDS;
+
+#[test]
+fn message_types_are_raft_cores_kind_names() {
+    let bodies = [
+        MessageBody::PreVoteRequest {
+            last_log: EntryId::default(),
+        },
+        MessageBody::PreVoteResponse { granted: true },
+        MessageBody::VoteRequest {
+            last_log: EntryId::default(),
+        },
+        MessageBody::VoteResponse { granted: true },
+        MessageBody::AppendEntries {
+            prev: EntryId::default(),
+            entries: Vec::new(),
+            commit: LogIndex(0),
+        },
+        MessageBody::AppendResponse {
+            index: LogIndex(0),
+            reject: None,
+        },
+        MessageBody::Heartbeat {
+            commit: EntryId::default(),
+        },
+        MessageBody::HeartbeatResponse,
+        MessageBody::StaleTerm,
+    ];
+    // A new variant breaks this match: add it to `bodies` and MESSAGE_TYPES.
+    for body in &bodies {
+        match body {
+            MessageBody::PreVoteRequest { .. }
+            | MessageBody::PreVoteResponse { .. }
+            | MessageBody::VoteRequest { .. }
+            | MessageBody::VoteResponse { .. }
+            | MessageBody::AppendEntries { .. }
+            | MessageBody::AppendResponse { .. }
+            | MessageBody::Heartbeat { .. }
+            | MessageBody::HeartbeatResponse
+            | MessageBody::StaleTerm => {}
+        }
+    }
+    let names: Vec<&str> = bodies.iter().map(MessageBody::kind_name).collect();
+    assert_eq!(names, MESSAGE_TYPES);
+}
+
+#[test]
+fn set_keywords_and_joining_words_are_keywords_and_other_words_are_not() {
+    for word in SET_KEYWORDS
+        .iter()
+        .chain(&["as", "at", "on", "in", "within", "learner"])
+    {
+        assert!(is_keyword(word), "{word}");
+    }
+    for word in STEPS
+        .iter()
+        .chain(MESSAGE_TYPES)
+        .chain(&["old", "x", "n1", "_", "no"])
+    {
+        assert!(!is_keyword(word), "{word}");
+    }
+}
+
+/// Tokens of the language, some of them wrong, to build lines from.
+const TOKENS: &[&str] = &[
+    "cluster",
+    "net",
+    "disk",
+    "clients",
+    "crash",
+    "restart",
+    "pause",
+    "resume",
+    "partition",
+    "isolate",
+    "cut",
+    "heal",
+    "skew",
+    "run",
+    "propose",
+    "put",
+    "get",
+    "append",
+    "compact",
+    "add",
+    "remove",
+    "promote",
+    "transfer-leader",
+    "expect",
+    "manual",
+    "auto",
+    "campaign",
+    "heartbeat",
+    "tick",
+    "deliver",
+    "drop",
+    "persist",
+    "stabilize",
+    "explode",
+    "at",
+    "as",
+    "on",
+    "in",
+    "no",
+    "within",
+    "learner",
+    "all",
+    "leader",
+    "followers",
+    "rest",
+    "majority",
+    "minority",
+    "old",
+    "x",
+    "committed",
+    "applied",
+    "converged",
+    "term",
+    "linearizable",
+    "members",
+    "vote-resp",
+    "stale-term",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "9",
+    "18446744073709551616",
+    "1.5",
+    "0.8",
+    "2s",
+    "+500ms",
+    "150ms..300ms",
+    "1x",
+    "5%",
+    "150%",
+    "50/s",
+    "{",
+    "}",
+    "{1,2}",
+    "{1,old}",
+    ",",
+    "|",
+    "+",
+    "-",
+    "->",
+    "=",
+    ">=",
+    "<=",
+    "==",
+    "!=",
+    ">",
+    "!",
+    "pre_vote=on",
+    "election=300ms..1ms",
+    "learners=2",
+    "drop=5%",
+    "delay=1ms..",
+    "ops=put,get,put",
+    "rate=0/s",
+    "latency=5ms",
+    "torn=on",
+    "#",
+    "\t",
+    "\u{e9}",
+    "@",
+    "",
+];
+
+fn lines_of_tokens() -> impl Strategy<Value = String> {
+    let first = prop_oneof![
+        prop::sample::select(STEPS).prop_map(str::to_string),
+        prop::sample::select(STEPS).prop_map(|verb| format!("at 1s {verb}")),
+        prop::sample::select(TOKENS).prop_map(str::to_string),
+    ];
+    let line = (
+        first,
+        prop::collection::vec(prop::sample::select(TOKENS), 0..8),
+    );
+    (any::<bool>(), prop::collection::vec(line, 0..8)).prop_map(|(glue, lines)| {
+        let sep = if glue { "" } else { " " };
+        lines
+            .iter()
+            .map(|(first, rest)| format!("{first} {}", rest.join(sep)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// Valid lines, to cut and mutate.
+const EXAMPLES: &[&str] = &[
+    "cluster 3 pre_vote=on check_quorum=off election=150ms..300ms heartbeat=50ms tick=10ms learners=2 snapshot_every=100 seed=7",
+    "net drop=5% dup=0.5% delay=1ms..20ms",
+    "disk {1,old} latency=5ms torn=on",
+    "clients 2 rate=50/s keys=10 ops=put,get,append",
+    "at 2s partition leader as new | rest - old | {1,2}",
+    "at +500ms cut minority -> all - minority",
+    "skew 2 1.5",
+    "propose 3 on old",
+    "put k1 v-1",
+    "add 4 learner",
+    "transfer-leader 3",
+    "expect leader in all - old within 3s",
+    "expect committed >= 20 on {1,old} within 5s",
+    "expect members == {1,2,3}",
+    "expect leader != old",
+    "tick 2 5",
+    "deliver 1 -> 2 append-resp all",
+];
+/// Parses `text` and checks what every result must satisfy.
+fn check(text: &str) {
+    match parse("fuzz.scn", text) {
+        Ok(scenario) => {
+            assert!(matches!(
+                scenario.steps.first().map(|s| &s.kind),
+                Some(super::ast::StepKind::Cluster { .. })
+            ));
+            for step in &scenario.steps {
+                assert!(!step.text.is_empty() && !step.text.contains('#'));
+            }
+        }
+        Err(error) => {
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(error.span.line >= 1 && error.span.col >= 1, "{error}");
+            assert!(error.span.line <= lines.len() + 1, "{error}");
+            if let Some(line) = lines.get(error.span.line - 1) {
+                assert!(error.span.col <= line.chars().count() + 1, "{error}");
+                if !error.token.is_empty() {
+                    let at: String = line.chars().skip(error.span.col - 1).collect();
+                    assert!(at.starts_with(&error.token), "{error} in {line:?}");
+                }
+            }
+            assert!(!error.expected.is_empty());
+            let _ = error.to_string();
+        }
+    }
+}
+
+#[test]
+fn every_prefix_and_every_deletion_of_valid_lines_is_handled() {
+    let setup = "cluster 3 learners=1\nisolate 1 as old\n";
+    for line in EXAMPLES {
+        check(&format!("{setup}{line}"));
+        let chars: Vec<char> = line.chars().collect();
+        for i in 0..chars.len() {
+            let prefix: String = chars[..i].iter().collect();
+            check(&format!("{setup}{prefix}"));
+            check(&prefix);
+            let deleted: String = chars[..i].iter().chain(&chars[i + 1..]).collect();
+            check(&format!("{setup}{deleted}"));
+            for insert in [" ", "-", "{", ",", "0", "x", "#", "="] {
+                let inserted = format!(
+                    "{}{insert}{}",
+                    &prefix,
+                    chars[i..].iter().collect::<String>()
+                );
+                check(&format!("{setup}{inserted}"));
+            }
+        }
+    }
+    assert!(parse("f", &format!("{setup}{}", EXAMPLES[1..].join("\n"))).is_ok());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "(?s).{0,200}") {
+        check(&text);
+        check(&format!("cluster 3\n{text}"));
+    }
+
+    #[test]
+    fn lines_of_the_languages_tokens_never_panic(body in lines_of_tokens()) {
+        check(&body);
+        check(&format!("cluster 3 learners=1\nisolate 1 as old\n{body}"));
+    }
+}

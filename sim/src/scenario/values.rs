@@ -1,0 +1,254 @@
+//! Literals and `key=value` options: counts, durations (`150ms`, through
+//! [`crate::units::parse_duration_ns`]), ranges (`150ms..300ms`),
+//! percentages (`5%`, stored as a probability), rates (`50/s`), `on`/`off`
+//! and operation lists (`put,get,append`).
+//!
+//! An option is written as one piece, `key=value` with no spaces; each key
+//! at most once per line. Errors point at the key (unknown or repeated
+//! option) or into the value (the part that is wrong).
+
+use super::ast::{OpKind, ParseError};
+use super::lex::{Cursor, Kind, Token};
+use crate::units::parse_duration_ns;
+
+/// One `key=value` option.
+#[derive(Clone, Debug)]
+pub(super) struct Opt<'a> {
+    /// The key, one of the verb's options.
+    pub key: &'a str,
+    /// The value as written.
+    pub value: String,
+    /// The value's column.
+    pub col: usize,
+}
+
+/// A whole number written with digits only.
+pub(super) fn whole(text: &str) -> Option<u64> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// A decimal number: digits with at most one `.` (no signs, exponents,
+/// `inf` or `NaN`).
+pub(super) fn decimal(text: &str) -> Option<f64> {
+    let digits = text.bytes().filter(u8::is_ascii_digit).count();
+    let dots = text.bytes().filter(|&b| b == b'.').count();
+    if digits > 0 && digits + dots == text.len() && dots <= 1 {
+        text.parse::<f64>().ok().filter(|x| x.is_finite())
+    } else {
+        None
+    }
+}
+
+/// Takes a whole number of at least `min`; otherwise an error saying that
+/// `expected` was.
+pub(super) fn count(cur: &mut Cursor<'_>, expected: &str, min: u64) -> Result<u64, ParseError> {
+    let token = cur.word(expected)?;
+    whole(token.text)
+        .filter(|&n| n >= min)
+        .ok_or_else(|| cur.error_at(token, expected))
+}
+
+/// Takes a duration.
+pub(super) fn duration(cur: &mut Cursor<'_>) -> Result<u64, ParseError> {
+    let token = cur.word("a duration such as `2s` or `150ms` (units: ns us ms s m)")?;
+    duration_of(cur, token)
+}
+
+/// The duration `token` holds.
+pub(super) fn duration_of(cur: &Cursor<'_>, token: Token<'_>) -> Result<u64, ParseError> {
+    duration_at(cur, token.text, token.col)
+}
+
+fn duration_at(cur: &Cursor<'_>, text: &str, col: usize) -> Result<u64, ParseError> {
+    parse_duration_ns(text).map_err(|why| cur.error_at_col(col, text, format!("a duration: {why}")))
+}
+
+/// Parses the next `key=value` option of `verb` (`options` pairs each key
+/// with an example); `None` at the end of the line. `seen` collects the keys
+/// of the line, so that none is given twice.
+pub(super) fn next_option<'a>(
+    cur: &mut Cursor<'a>,
+    verb: &str,
+    options: &[(&str, &str)],
+    seen: &mut Vec<&'a str>,
+) -> Result<Option<Opt<'a>>, ParseError> {
+    if cur.at_end() {
+        return Ok(None);
+    }
+    let list: Vec<&str> = options.iter().map(|&(_, example)| example).collect();
+    let expected = format!(
+        "an option of `{verb}` (one of: {}) or end of line",
+        list.join(", ")
+    );
+    let key = cur.word(&expected)?;
+    let Some(&(_, example)) = options.iter().find(|&&(name, _)| name == key.text) else {
+        return Err(cur.error_at(key, expected));
+    };
+    if seen.contains(&key.text) {
+        return Err(cur.error_at(
+            key,
+            format!(
+                "each option once (`{}` is already set on this line)",
+                key.text
+            ),
+        ));
+    }
+    seen.push(key.text);
+    if !cur.peek().is_some_and(|t| t.is_punct("=") && t.glued) {
+        return Err(cur.error_here(format!(
+            "`=` right after `{}`, then the value, without spaces (`{example}`)",
+            key.text
+        )));
+    }
+    cur.next();
+    let value = match cur.peek() {
+        Some(t) if t.glued => cur.glued_run(),
+        _ => None,
+    };
+    let Some((value, col)) = value else {
+        return Err(cur.error_here(format!(
+            "a value right after `{}=`, without spaces (`{example}`)",
+            key.text
+        )));
+    };
+    Ok(Some(Opt {
+        key: key.text,
+        value,
+        col,
+    }))
+}
+
+/// The error for an option a verb lists but does not handle (a bug of this
+/// parser, reported rather than panicking).
+pub(super) fn unhandled(cur: &Cursor<'_>, opt: &Opt<'_>) -> ParseError {
+    cur.error_at_col(
+        opt.col,
+        &opt.value,
+        format!("a value this parser can read for `{}`", opt.key),
+    )
+}
+
+/// Whether the next tokens start an option (`word=`).
+pub(super) fn option_ahead(cur: &Cursor<'_>) -> bool {
+    cur.peek().is_some_and(|t| t.kind == Kind::Word)
+        && cur.peek_at(1).is_some_and(|t| t.is_punct("=") && t.glued)
+}
+
+/// `on` or `off`.
+pub(super) fn on_off(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<bool, ParseError> {
+    match opt.value.as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(cur.error_at_col(opt.col, &opt.value, "`on` or `off`")),
+    }
+}
+
+/// A duration greater than zero.
+pub(super) fn positive_duration(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<u64, ParseError> {
+    match duration_at(cur, &opt.value, opt.col)? {
+        0 => Err(cur.error_at_col(opt.col, &opt.value, "a duration greater than zero")),
+        ns => Ok(ns),
+    }
+}
+
+/// A duration.
+pub(super) fn any_duration(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<u64, ParseError> {
+    duration_at(cur, &opt.value, opt.col)
+}
+
+/// `MIN..MAX`, two durations with MIN at most MAX; with `positive`, MIN
+/// greater than zero.
+pub(super) fn range(
+    cur: &Cursor<'_>,
+    opt: &Opt<'_>,
+    positive: bool,
+) -> Result<(u64, u64), ParseError> {
+    let Some((low, high)) = opt.value.split_once("..") else {
+        return Err(cur.error_at_col(
+            opt.col,
+            &opt.value,
+            "a range of durations, `MIN..MAX` (e.g. `150ms..300ms`)",
+        ));
+    };
+    let min = duration_at(cur, low, opt.col)?;
+    let max = duration_at(cur, high, opt.col + low.chars().count() + 2)?;
+    if positive && min == 0 {
+        return Err(cur.error_at_col(opt.col, low, "a minimum greater than zero"));
+    }
+    if min > max {
+        return Err(cur.error_at_col(opt.col, &opt.value, "a range whose MIN is at most its MAX"));
+    }
+    Ok((min, max))
+}
+
+/// `P%` with P from 0 to 100, as a probability.
+pub(super) fn percent(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<f64, ParseError> {
+    opt.value
+        .strip_suffix('%')
+        .and_then(decimal)
+        .filter(|p| (0.0..=100.0).contains(p))
+        .map(|p| p / 100.0)
+        .ok_or_else(|| {
+            cur.error_at_col(
+                opt.col,
+                &opt.value,
+                "a percentage from 0% to 100% (e.g. `5%`; bad percentage)",
+            )
+        })
+}
+
+/// `R/s` with R greater than zero.
+pub(super) fn rate(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<f64, ParseError> {
+    opt.value
+        .strip_suffix("/s")
+        .and_then(decimal)
+        .filter(|&r| r > 0.0)
+        .ok_or_else(|| {
+            cur.error_at_col(
+                opt.col,
+                &opt.value,
+                "a rate per second greater than zero (e.g. `50/s`)",
+            )
+        })
+}
+
+/// A whole number of at least `min`.
+pub(super) fn whole_opt(cur: &Cursor<'_>, opt: &Opt<'_>, min: u64) -> Result<u64, ParseError> {
+    whole(&opt.value).filter(|&n| n >= min).ok_or_else(|| {
+        cur.error_at_col(
+            opt.col,
+            &opt.value,
+            format!("a whole number, at least {min}"),
+        )
+    })
+}
+
+/// `put,get,append`: one or more of the operations, each once.
+pub(super) fn ops(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<Vec<OpKind>, ParseError> {
+    let mut kinds = Vec::new();
+    let mut col = opt.col;
+    for part in opt.value.split(',') {
+        let kind = match part {
+            "put" => OpKind::Put,
+            "get" => OpKind::Get,
+            "append" => OpKind::Append,
+            _ => {
+                return Err(cur.error_at_col(
+                    col,
+                    part,
+                    "an operation: `put`, `get` or `append`, separated by `,` (e.g. `ops=put,get`)",
+                ));
+            }
+        };
+        if kinds.contains(&kind) {
+            return Err(cur.error_at_col(col, part, "each operation once"));
+        }
+        kinds.push(kind);
+        col += part.chars().count() + 1;
+    }
+    Ok(kinds)
+}

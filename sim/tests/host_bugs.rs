@@ -1,0 +1,154 @@
+//! End to end: hosts told to break a durability rule (`HostBugs`, test
+//! only) are caught by the swarm, and the same seeds pass with correct hosts.
+
+use std::collections::BTreeMap;
+
+use sim::checker::Invariant;
+use sim::host::HostBugs;
+use sim::run::{RunOptions, RunReport, run};
+
+fn options(seed: u64, bugs: HostBugs) -> RunOptions {
+    let mut options = RunOptions::new(seed);
+    options.spec.host_bugs = bugs;
+    options
+}
+
+/// Runs `seeds` on two threads (one run per thread at a time, as the swarm
+/// does), in seed order.
+fn swarm(seeds: std::ops::Range<u64>, bugs: HostBugs) -> Vec<RunReport> {
+    let mut reports: Vec<RunReport> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2u64)
+            .map(|parity| {
+                let seeds = seeds.clone();
+                scope.spawn(move || {
+                    seeds
+                        .filter(|seed| seed % 2 == parity)
+                        .map(|seed| run(&options(seed, bugs), None))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("runs catch their own panics"))
+            .collect()
+    });
+    reports.sort_by_key(|r| r.seed);
+    reports
+}
+
+/// Failures by invariant.
+fn kinds(reports: &[RunReport]) -> BTreeMap<Invariant, Vec<u64>> {
+    let mut kinds: BTreeMap<Invariant, Vec<u64>> = BTreeMap::new();
+    for report in reports {
+        if let Some(failure) = &report.failure {
+            kinds
+                .entry(failure.violation.invariant)
+                .or_default()
+                .push(report.seed);
+        }
+    }
+    kinds
+}
+
+/// Invariants that say the cluster lost or promised data it should not
+/// have (not "it got stuck" or "it crashed").
+fn is_safety(invariant: Invariant) -> bool {
+    !matches!(
+        invariant,
+        Invariant::Liveness | Invariant::Panic | Invariant::Recovery
+    )
+}
+
+#[test]
+fn hosts_that_skip_the_fsync_are_caught() {
+    let bugs = HostBugs {
+        skip_fsync: true,
+        forget_vote_on_boot: false,
+    };
+    let reports = swarm(0..50, bugs);
+    let kinds = kinds(&reports);
+    let failed: usize = kinds.values().map(Vec::len).sum();
+    eprintln!("skip_fsync: {failed} of 50 seeds failed; by invariant: {kinds:?}");
+    assert!(failed >= 40, "only {failed} of 50 seeds caught skip_fsync");
+    // A vote or an ack sent before its write is durable is caught on the
+    // wire, the moment it is sent.
+    assert!(
+        kinds.contains_key(&Invariant::PersistBeforeSend),
+        "persist-before-send never fired: {kinds:?}"
+    );
+    for (invariant, seeds) in &kinds {
+        assert!(
+            is_safety(*invariant),
+            "skip_fsync showed up as {invariant} (seeds {seeds:?}), not as a safety violation"
+        );
+    }
+    // Caught early, not by the end-of-run checks.
+    for report in &reports {
+        if let Some(failure) = &report.failure {
+            assert!(
+                failure.time_ns < 20_000_000_000,
+                "seed {}: caught only at {} ns",
+                report.seed,
+                failure.time_ns
+            );
+        }
+    }
+}
+
+#[test]
+fn hosts_that_forget_their_vote_on_boot_are_caught() {
+    let bugs = HostBugs {
+        skip_fsync: false,
+        forget_vote_on_boot: true,
+    };
+    let reports = swarm(0..200, bugs);
+    let kinds = kinds(&reports);
+    let failed: usize = kinds.values().map(Vec::len).sum();
+    eprintln!("forget_vote_on_boot: {failed} of 200 seeds failed; by invariant: {kinds:?}");
+    assert!(
+        failed >= 10,
+        "only {failed} of 200 seeds caught forget_vote_on_boot"
+    );
+    // Forgetting a durable vote is a monotonicity break at the restart, or
+    // a second vote in one term on the wire.
+    assert!(
+        kinds
+            .keys()
+            .any(|k| matches!(k, Invariant::Monotonicity | Invariant::OneVotePerTerm)),
+        "neither monotonicity nor one-vote-per-term fired: {kinds:?}"
+    );
+    for (invariant, seeds) in &kinds {
+        assert!(
+            is_safety(*invariant),
+            "forget_vote_on_boot showed up as {invariant} (seeds {seeds:?})"
+        );
+    }
+    // Only runs with crashes can forget anything.
+    for report in &reports {
+        if report.failure.is_some() {
+            assert!(
+                report.world.restarts > 0 || report.world.crashes > 0,
+                "seed {} failed without a crash",
+                report.seed
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_seeds_pass_with_correct_hosts() {
+    let reports = swarm(0..200, HostBugs::default());
+    let failures: Vec<String> = reports
+        .iter()
+        .filter_map(|r| {
+            r.failure
+                .as_ref()
+                .map(|f| format!("seed {}: {}", r.seed, f.violation))
+        })
+        .collect();
+    assert!(failures.is_empty(), "failures: {failures:#?}");
+    // The seeds exercise crashes, so the bug runs above had a chance.
+    let crashed = reports.iter().filter(|r| r.world.crashes > 0).count();
+    assert!(crashed >= 50, "only {crashed} of 200 seeds crashed a node");
+}

@@ -1,0 +1,371 @@
+//! The command line, end to end: exit codes, the trace hash, JSON output,
+//! trace files, the swarm and its partitions, and usage errors.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn raftsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_raftsim"))
+        .args(args)
+        .output()
+        .expect("raftsim runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit status {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The hash the human-readable report prints.
+fn printed_hash(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("trace hash"))
+        .unwrap_or_else(|| panic!("no trace hash in:\n{text}"));
+    let hash = line.split_whitespace().last().expect("a hash").to_string();
+    assert!(is_hash(&hash), "`{hash}` is not a 64-bit hex hash");
+    hash
+}
+
+fn is_hash(text: &str) -> bool {
+    text.len() == 16 && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The one JSON object a `--json` run prints.
+fn json_object(output: &Output) -> Value {
+    let text = stdout(output);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one JSON line, got:\n{text}");
+    let value: Value = serde_json::from_str(lines[0]).expect("valid JSON");
+    assert!(value.is_object(), "not an object: {value}");
+    value
+}
+
+/// One JSON object per line.
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect()
+}
+
+fn seeds_of(lines: &[Value]) -> Vec<u64> {
+    let mut seeds: Vec<u64> = lines
+        .iter()
+        .map(|v| v["seed"].as_u64().expect("a seed"))
+        .collect();
+    seeds.sort_unstable();
+    seeds
+}
+
+/// A file in the temp directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("raftsim-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        TempFile(path)
+    }
+
+    fn arg(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+// ---- one run -------------------------------------------------------------
+
+#[test]
+fn a_seed_runs_clean_and_replays_the_same_hash() {
+    let first = raftsim(&["--seed", "42"]);
+    assert_exit(&first, 0);
+    let text = stdout(&first);
+    assert!(text.contains("seed 42"), "{text}");
+    assert!(text.contains("result: ok"), "{text}");
+    let hash = printed_hash(&text);
+    let second = raftsim(&["--seed", "42"]);
+    assert_exit(&second, 0);
+    assert_eq!(printed_hash(&stdout(&second)), hash);
+    // Another seed is another run.
+    let other = raftsim(&["--seed", "43"]);
+    assert_exit(&other, 0);
+    assert_ne!(printed_hash(&stdout(&other)), hash);
+}
+
+#[test]
+fn json_prints_one_object_that_matches_the_report() {
+    let output = raftsim(&["--seed", "42", "--json"]);
+    assert_exit(&output, 0);
+    let value = json_object(&output);
+    assert_eq!(value["seed"].as_u64(), Some(42));
+    assert_eq!(value["ok"].as_bool(), Some(true));
+    assert!(
+        value.get("violation").is_some_and(Value::is_null),
+        "{value}"
+    );
+    // 20 s of faults and 10 s healed, by default.
+    assert_eq!(value["sim_time_ns"].as_u64(), Some(30_000_000_000));
+    let events = value["events"].as_u64().expect("events");
+    assert!(events > 1000, "{value}");
+    let hash = value["trace_hash"].as_str().expect("trace_hash");
+    assert!(is_hash(hash), "{value}");
+    // The same run as the human-readable one.
+    let human = raftsim(&["--seed", "42"]);
+    assert_eq!(printed_hash(&stdout(&human)), hash);
+    assert!(
+        stdout(&human).contains(&format!("events         {events}")),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[test]
+fn a_trace_file_holds_every_event_as_json_lines() {
+    let file = TempFile::new("trace.jsonl");
+    let output = raftsim(&["--seed", "42", "--json", "--trace", file.arg()]);
+    assert_exit(&output, 0);
+    let report = json_object(&output);
+    let text = std::fs::read_to_string(&file.0).expect("the trace file was written");
+    let lines = json_lines(&text);
+    assert!(!lines.is_empty(), "empty trace");
+    let mut last = 0;
+    for line in &lines {
+        let time = line["time_ns"].as_u64().unwrap_or_else(|| panic!("{line}"));
+        assert!(line["kind"].is_string(), "{line}");
+        assert!(time >= last, "time went back at {line}");
+        last = time;
+    }
+    assert!(last <= report["sim_time_ns"].as_u64().expect("sim_time_ns"));
+    // One line per event the world ran, plus one per mid-write crash the
+    // schedule armed (a step that fires later as an event of its own).
+    let armed = lines
+        .iter()
+        .filter(|l| {
+            l["kind"] == "fault"
+                && l["action"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("CrashMidWrite("))
+        })
+        .count() as u64;
+    assert_eq!(
+        lines.len() as u64 - armed,
+        report["events"].as_u64().expect("events")
+    );
+    // Tracing does not change the run.
+    let plain = json_object(&raftsim(&["--seed", "42", "--json"]));
+    assert_eq!(plain["trace_hash"], report["trace_hash"]);
+}
+
+#[test]
+fn a_violation_exits_1_and_prints_a_replay_that_replays_it() {
+    // No healed phase: seed 2's clients cannot finish, a liveness failure.
+    let flags = ["--seed", "2", "--duration", "2s", "--heal", "0ns"];
+    let output = raftsim(&[&flags[..], &["--json"][..]].concat());
+    assert_exit(&output, 1);
+    let value = json_object(&output);
+    assert_eq!(value["ok"].as_bool(), Some(false));
+    let violation = &value["violation"];
+    assert_eq!(violation["invariant"], "liveness", "{value}");
+    assert!(violation["message"].is_string());
+    assert!(violation["time_ns"].is_u64());
+
+    let human = raftsim(&flags);
+    assert_exit(&human, 1);
+    let text = stdout(&human);
+    assert!(text.contains("result: VIOLATION of liveness"), "{text}");
+    assert_eq!(printed_hash(&text), value["trace_hash"].as_str().unwrap());
+    // The printed replay command names every flag that differs from the
+    // defaults: running it gives the same run.
+    let replay = text
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: cargo run --release -- "))
+        .unwrap_or_else(|| panic!("no replay line in:\n{text}"));
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    let again = raftsim(&[&args[..], &["--json"][..]].concat());
+    assert_exit(&again, 1);
+    assert_eq!(json_object(&again)["trace_hash"], value["trace_hash"]);
+}
+
+// ---- swarm ---------------------------------------------------------------
+
+#[test]
+fn the_ci_swarm_of_200_seeds_passes() {
+    let output = raftsim(&["swarm", "--seeds", "0..200", "--jobs", "2"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("seeds 0..200, 200 runs, 0 failed"), "{text}");
+}
+
+#[test]
+fn swarm_json_prints_one_line_per_seed() {
+    let output = raftsim(&["swarm", "--seeds", "10..16", "--json", "--jobs", "2"]);
+    assert_exit(&output, 0);
+    let lines = json_lines(&stdout(&output));
+    assert_eq!(lines.len(), 6, "{}", stdout(&output));
+    assert_eq!(seeds_of(&lines), (10..16).collect::<Vec<_>>());
+    for line in &lines {
+        assert_eq!(line["ok"].as_bool(), Some(true), "{line}");
+        assert!(line["violation"].is_null());
+    }
+    // A swarm run is the same run as a single one.
+    let single = json_object(&raftsim(&["--seed", "13", "--json"]));
+    let in_swarm = lines
+        .iter()
+        .find(|l| l["seed"].as_u64() == Some(13))
+        .expect("seed 13");
+    assert_eq!(in_swarm["trace_hash"], single["trace_hash"]);
+    assert_eq!(in_swarm["events"], single["events"]);
+}
+
+#[test]
+fn swarm_partitions_split_the_seed_range_exactly() {
+    let slice = |k: &str| {
+        let output = raftsim(&[
+            "swarm",
+            "--seeds",
+            "0..8",
+            "--partition",
+            k,
+            "--json",
+            "--jobs",
+            "2",
+            "--duration",
+            "2s",
+            "--heal",
+            "2s",
+        ]);
+        assert_exit(&output, 0);
+        seeds_of(&json_lines(&stdout(&output)))
+    };
+    assert_eq!(slice("2/4"), vec![2, 3]);
+    let mut all = Vec::new();
+    for k in ["1/4", "2/4", "3/4", "4/4"] {
+        all.extend(slice(k));
+    }
+    all.sort_unstable();
+    assert_eq!(all, (0..8).collect::<Vec<_>>());
+    assert_eq!(slice("1/1"), (0..8).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_swarm_with_failures_exits_1_and_lists_them() {
+    let output = raftsim(&[
+        "swarm",
+        "--seeds",
+        "0..4",
+        "--jobs",
+        "2",
+        "--duration",
+        "2s",
+        "--heal",
+        "0ns",
+    ]);
+    assert_exit(&output, 1);
+    let text = stdout(&output);
+    assert!(text.contains("4 runs"), "{text}");
+    assert!(text.contains("liveness"), "{text}");
+    assert!(
+        text.contains("replay one: cargo run --release -- --seed "),
+        "{text}"
+    );
+    let json = raftsim(&[
+        "swarm",
+        "--seeds",
+        "0..4",
+        "--jobs",
+        "2",
+        "--duration",
+        "2s",
+        "--heal",
+        "0ns",
+        "--json",
+    ]);
+    assert_exit(&json, 1);
+    let lines = json_lines(&stdout(&json));
+    assert_eq!(seeds_of(&lines), vec![0, 1, 2, 3]);
+    let failed: BTreeSet<u64> = lines
+        .iter()
+        .filter(|l| l["ok"] == false)
+        .map(|l| l["seed"].as_u64().unwrap())
+        .collect();
+    assert!(failed.contains(&2), "{lines:?}");
+    let expected = format!("{} failed", failed.len());
+    assert!(text.contains(&expected), "{text}");
+}
+
+// ---- usage errors ----------------------------------------------------------
+
+#[track_caller]
+fn assert_usage_error(args: &[&str], says: &str) {
+    let output = raftsim(args);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains(says),
+        "raftsim {args:?}: stderr does not say `{says}`:\n{err}"
+    );
+    assert!(
+        !stdout(&output).contains("result:"),
+        "raftsim {args:?} ran anyway"
+    );
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_message() {
+    assert_usage_error(&["--seed", "notanumber"], "notanumber");
+    assert_usage_error(&["--seed", "1", "--duration", "10"], "no unit");
+    assert_usage_error(&["--seed", "1", "--heal", "10h"], "unknown unit");
+    assert_usage_error(&["swarm", "--seeds", "5..5"], "is empty");
+    assert_usage_error(&["swarm", "--seeds", "9"], "not a range");
+    assert_usage_error(
+        &["swarm", "--seeds", "0..8", "--partition", "5/4"],
+        "1 <= K <= N",
+    );
+    assert_usage_error(&["swarm", "--seeds", "0..8", "--partition", "0/4"], "K");
+    assert_usage_error(&["--seed", "1", "--bogus"], "--bogus");
+    assert_usage_error(&["--bogus"], "--bogus");
+    assert_usage_error(&["--seed", "1", "--nodes", "10"], "not in 1..=9");
+    assert_usage_error(&["swarm", "--seeds", "0..2", "--seed", "3"], "--seed");
+    assert_usage_error(
+        &[
+            "--seed",
+            "1",
+            "--trace",
+            "/nonexistent-dir/raftsim/trace.jsonl",
+        ],
+        "cannot write trace file",
+    );
+}
+
+#[test]
+fn no_arguments_prints_help_and_exits_2() {
+    let output = raftsim(&[]);
+    assert_exit(&output, 2);
+    let text = stdout(&output);
+    assert!(text.contains("--seed"), "{text}");
+    assert!(text.contains("swarm"), "{text}");
+}
