@@ -362,8 +362,13 @@ impl Interp<'_> {
                     workload.gets = ops.contains(&OpKind::Get);
                     workload.appends = ops.contains(&OpKind::Append);
                 }
+                // `clients 0` stops new operations (those in flight finish);
+                // a count adds sessions up to it and (re)starts them.
+                if *count == 0 {
+                    return self.act(Action::SetWorkload(false));
+                }
                 self.world.set_workload_clients(*count as usize);
-                Ok(())
+                self.act(Action::SetWorkload(true))
             }
             StepKind::Crash(set) => self.each(set, line, Action::Crash),
             StepKind::Restart(set) => self.each(set, line, Action::Restart),
