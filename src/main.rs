@@ -69,6 +69,9 @@ pub struct RunArgs {
     /// Skip the invariant checkers (to measure their cost).
     #[arg(long)]
     no_checkers: bool,
+    /// Also write the run as a scenario file that replays the same faults.
+    #[arg(long, value_name = "FILE")]
+    emit_scenario: Option<std::path::PathBuf>,
 }
 
 impl RunArgs {

@@ -66,6 +66,17 @@ pub fn run_one(args: &RunArgs, seed: u64) -> i32 {
         eprintln!("raftsim: writing the trace failed: {err}");
         return 2;
     }
+    if let Some(path) = &args.emit_scenario {
+        let story = format!(
+            "Exported from `raftsim --seed {seed}{}`: the same cluster, noise seed\nand faults, each at its virtual time and on the node it hit.",
+            args.replay_flags()
+        );
+        let text = sim::export::scenario_text(&options, &options.fault_schedule(), &report, &story);
+        if let Err(err) = std::fs::write(path, text) {
+            eprintln!("raftsim: cannot write {}: {err}", path.display());
+            return 2;
+        }
+    }
     if args.json {
         println!("{}", json_line(&report));
     } else {

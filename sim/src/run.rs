@@ -145,6 +145,11 @@ pub struct RunReport {
     pub ops: OutcomeCounts,
     /// The trace hash: the same seed and build give the same hash.
     pub trace_hash: u64,
+    /// The node each named fault hit (faults aimed at "the leader" or at a
+    /// node caught mid-write are resolved only when they strike).
+    pub resolved: std::collections::BTreeMap<u32, usize>,
+    /// When each mid-write crash struck.
+    pub fired_at_ns: std::collections::BTreeMap<u32, u64>,
 }
 
 impl RunReport {
@@ -162,6 +167,7 @@ struct RunState {
     checkers: Checkers,
     trace: Trace,
     failure: Option<Failure>,
+    resolver: Resolver,
 }
 
 /// Runs one seed. `sink`, if given, receives every trace event.
@@ -173,6 +179,7 @@ pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) 
         checkers: Checkers::new(options.spec.nodes),
         trace: Trace::default(),
         failure: None,
+        resolver: Resolver::default(),
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         drive(options, &schedule, &mut state, &mut sink);
@@ -212,6 +219,8 @@ pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) 
         committed: state.checkers.committed_index().0,
         ops: world.history.counts(),
         trace_hash: state.trace.hash(),
+        resolved: state.resolver.names().clone(),
+        fired_at_ns: state.resolver.fired_at_ns().clone(),
     }
 }
 
@@ -221,9 +230,20 @@ fn drive(
     state: &mut RunState,
     sink: &mut Option<&mut dyn FnMut(&TraceEvent)>,
 ) {
+    let mut resolver = std::mem::take(&mut state.resolver);
+    drive_with(options, schedule, state, sink, &mut resolver);
+    state.resolver = resolver;
+}
+
+fn drive_with(
+    options: &RunOptions,
+    schedule: &Schedule,
+    state: &mut RunState,
+    sink: &mut Option<&mut dyn FnMut(&TraceEvent)>,
+    resolver: &mut Resolver,
+) {
     let end_ns = options.fault_ns + options.heal_ns;
     let mut faults = schedule.steps.iter().peekable();
-    let mut resolver = Resolver::default();
     let mut armed: Vec<u32> = Vec::new();
     loop {
         if let Some(message) = over_budget(options, &state.world) {
@@ -234,7 +254,7 @@ fn drive(
             return;
         }
         if let Some(name) = armed.first().copied() {
-            if let Some(event) = fire_mid_write_crash(state, &mut resolver, name) {
+            if let Some(event) = fire_mid_write_crash(state, resolver, name) {
                 armed.remove(0);
                 record(state, sink, event);
                 if check(options, state).is_err() {
@@ -341,7 +361,7 @@ fn fire_mid_write_crash(
         .iter()
         .copied()
         .find(|n| world.hosts[*n].state == HostState::Up && world.hosts[*n].is_mid_write())?;
-    resolver.name(name, node);
+    resolver.fired(name, node, world.now_ns);
     world.apply(Action::Crash(node));
     Some(TraceEvent {
         time_ns: world.now_ns,

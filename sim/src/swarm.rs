@@ -104,15 +104,15 @@ impl FaultMix {
         let mut rng = streams::stream(seed, Concern::FaultMix);
         let mut noise = NetNoise::default();
         if rng.random_bool(0.5) {
-            noise.drop_probability = rng.random_range(0.0..0.30);
+            noise.drop_probability = percent_tenths(rng.random_range(0..300));
         }
         if rng.random_bool(0.5) {
-            noise.duplicate_probability = rng.random_range(0.0..0.20);
+            noise.duplicate_probability = percent_tenths(rng.random_range(0..200));
         }
         noise.delay_min_ns = rng.random_range(100_000..2_000_000);
         noise.delay_max_ns = noise.delay_min_ns + rng.random_range(0..20_000_000);
         if rng.random_bool(0.5) {
-            noise.tail_probability = rng.random_range(0.0..0.05);
+            noise.tail_probability = percent_tenths(rng.random_range(0..50));
         }
         let all = [
             PartitionKind::Symmetric,
@@ -288,6 +288,8 @@ pub enum Fault {
 #[derive(Clone, Debug, Default)]
 pub struct Resolver {
     names: BTreeMap<u32, usize>,
+    /// When each mid-write crash struck.
+    fired_at_ns: BTreeMap<u32, u64>,
 }
 
 impl Resolver {
@@ -311,9 +313,23 @@ impl Resolver {
         }
     }
 
-    /// Remembers that `name` means `node`.
-    pub fn name(&mut self, name: u32, node: usize) {
+    /// Every name resolved so far, and the node it meant.
+    #[must_use]
+    pub fn names(&self) -> &BTreeMap<u32, usize> {
+        &self.names
+    }
+
+    /// Remembers that `name` means `node`, which a mid-write crash hit at
+    /// `time_ns`.
+    pub fn fired(&mut self, name: u32, node: usize, time_ns: u64) {
         self.names.insert(name, node);
+        self.fired_at_ns.insert(name, time_ns);
+    }
+
+    /// When each mid-write crash struck.
+    #[must_use]
+    pub fn fired_at_ns(&self) -> &BTreeMap<u32, u64> {
+        &self.fired_at_ns
     }
 
     fn pick(&mut self, who: Who, name: u32, world: &World) -> usize {
@@ -518,6 +534,12 @@ impl Schedule {
         steps.sort_by_key(|s| s.at_ns);
         Schedule { steps }
     }
+}
+
+/// A probability of `tenths` tenths of a percent, computed exactly as a
+/// scenario file's `P%` is parsed, so an exported run replays bit for bit.
+fn percent_tenths(tenths: u32) -> f64 {
+    (f64::from(tenths) / 10.0) / 100.0
 }
 
 /// A random gap around `mean_ns` (uniform in [mean/5, 2*mean)).

@@ -121,6 +121,8 @@ fn cluster_with_every_option_and_the_step_fields() {
                         learners: Some(2),
                         snapshot_every: Some(100),
                         seed: Some(7),
+                        inflight: None,
+                        max_append_bytes: None,
                     },
                 },
             }],
@@ -143,6 +145,7 @@ fn net() {
             drop: Some(0.05),
             dup: Some(0.005),
             delay_ns: Some((MS, 20 * MS)),
+            tail: None,
         }
     );
     assert_eq!(
@@ -150,7 +153,8 @@ fn net() {
         StepKind::Net {
             drop: Some(1.0),
             dup: None,
-            delay_ns: None
+            delay_ns: None,
+            tail: None,
         }
     );
     assert_eq!(
@@ -158,7 +162,8 @@ fn net() {
         StepKind::Net {
             drop: None,
             dup: None,
-            delay_ns: None
+            delay_ns: None,
+            tail: None,
         }
     );
 }
@@ -170,6 +175,7 @@ fn disk() {
         StepKind::Disk {
             nodes: Some(set(6, ids(&[1, 2]))),
             latency_ns: Some(5 * MS),
+            latency_max_ns: None,
             torn: Some(true),
         }
     );
@@ -178,6 +184,7 @@ fn disk() {
         StepKind::Disk {
             nodes: None,
             latency_ns: None,
+            latency_max_ns: None,
             torn: Some(false),
         }
     );
@@ -186,6 +193,7 @@ fn disk() {
         StepKind::Disk {
             nodes: Some(set(6, SetExpr::Leader)),
             latency_ns: None,
+            latency_max_ns: None,
             torn: None,
         }
     );

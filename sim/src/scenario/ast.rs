@@ -85,6 +85,9 @@ pub enum SetExpr {
     Majority,
     /// `minority`
     Minority,
+    /// `writing`: the first node seen with a write waiting for its fsync,
+    /// from when the step runs (the step waits for one; an extension).
+    Writing,
     /// `A + B`
     Union(Box<SetExpr>, Box<SetExpr>),
     /// `A - B`
@@ -121,6 +124,10 @@ pub struct ClusterOptions {
     pub snapshot_every: Option<u64>,
     /// `seed=S`
     pub seed: Option<u64>,
+    /// `inflight=N`: appends in flight per follower (an extension).
+    pub inflight: Option<u64>,
+    /// `max_append=BYTES`: bytes per append, 0 for one entry (an extension).
+    pub max_append_bytes: Option<u64>,
 }
 
 /// The operations `clients ... ops=` can name.
@@ -190,13 +197,17 @@ pub enum StepKind {
         dup: Option<f64>,
         /// Delay range in nanoseconds.
         delay_ns: Option<(u64, u64)>,
+        /// Chance of a long-tail delay, in [0, 1] (`tail=P%`, an extension).
+        tail: Option<f64>,
     },
     /// `disk [nodes] [latency=D] [torn=on/off]`
     Disk {
         /// Which nodes (all if absent).
         nodes: Option<NodeSet>,
-        /// fsync latency.
+        /// fsync latency (the low end with `latency=MIN..MAX`).
         latency_ns: Option<u64>,
+        /// The high end of `latency=MIN..MAX` (an extension).
+        latency_max_ns: Option<u64>,
         /// Torn writes on crash.
         torn: Option<bool>,
     },

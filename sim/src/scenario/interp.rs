@@ -12,7 +12,7 @@ use super::ast::{
     Span, Step, StepKind, Timing,
 };
 use crate::checker::{Checkers, Violation};
-use crate::host::HostState;
+use crate::host::{HostBugs, HostState};
 use crate::kv::Op;
 use crate::net::{Endpoint, Payload};
 use crate::trace::{Trace, TraceEvent, What};
@@ -100,6 +100,16 @@ pub fn run_scenario(
     scenario: &Scenario,
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
 ) -> Result<Outcome, ScenarioError> {
+    run_scenario_with_bugs(scenario, sink, HostBugs::default())
+}
+
+/// Runs a parsed scenario on hosts told to break `bugs` (tests only: to
+/// show that a failure found by a seed replays from its exported scenario).
+pub fn run_scenario_with_bugs(
+    scenario: &Scenario,
+    sink: Option<&mut dyn FnMut(&TraceEvent)>,
+    bugs: HostBugs,
+) -> Result<Outcome, ScenarioError> {
     let error = |step: &Step, message: String| ScenarioError {
         location: format!("{}:{}:{}", scenario.file, step.span.line, step.span.col),
         line: step.text.clone(),
@@ -115,7 +125,8 @@ pub fn run_scenario(
     let StepKind::Cluster { nodes, options } = &first.kind else {
         return Err(error(first, "the first step must be `cluster`".into()));
     };
-    let (spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
+    let (mut spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
+    spec.host_bugs = bugs;
     let mut interp = Interp {
         world: World::new(spec, seed),
         checkers: Checkers::new(*nodes as usize),
@@ -172,6 +183,13 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
         election_ticks,
         heartbeat_ticks,
         ..ClusterSpec::default()
+    };
+    let spec = ClusterSpec {
+        max_inflight_msgs: options.inflight.unwrap_or(spec.max_inflight_msgs),
+        max_size_per_msg_bytes: options
+            .max_append_bytes
+            .unwrap_or(spec.max_size_per_msg_bytes),
+        ..spec
     };
     Ok((spec, options.seed.unwrap_or(0)))
 }
@@ -273,7 +291,9 @@ impl Interp<'_> {
     /// mode) or none (manual mode).
     fn advance_to(&mut self, time_ns: u64) -> Result<(), Stop> {
         if !self.manual {
-            while self.world.next_event_time().is_some_and(|t| t <= time_ns) {
+            // Strictly before: a step at time t runs before the events of t,
+            // as a swarm run applies its faults (so exported runs replay).
+            while self.world.next_event_time().is_some_and(|t| t < time_ns) {
                 self.step_event()?;
             }
         }
@@ -311,6 +331,7 @@ impl Interp<'_> {
                 drop,
                 dup,
                 delay_ns,
+                tail,
             } => {
                 let mut noise = self.world.net.noise.clone();
                 if let Some(p) = drop {
@@ -318,6 +339,9 @@ impl Interp<'_> {
                 }
                 if let Some(p) = dup {
                     noise.duplicate_probability = *p;
+                }
+                if let Some(p) = tail {
+                    noise.tail_probability = *p;
                 }
                 if let Some((low, high)) = delay_ns {
                     noise.delay_min_ns = *low;
@@ -328,6 +352,7 @@ impl Interp<'_> {
             StepKind::Disk {
                 nodes,
                 latency_ns,
+                latency_max_ns,
                 torn,
             } => {
                 let targets = match nodes {
@@ -335,7 +360,7 @@ impl Interp<'_> {
                     None => (0..self.world.node_count()).collect(),
                 };
                 for node in targets {
-                    let fsync_ns = latency_ns.map(|l| (l, l));
+                    let fsync_ns = latency_ns.map(|l| (l, latency_max_ns.unwrap_or(l)));
                     self.act(Action::SetDisk {
                         node,
                         fsync_ns,
@@ -368,6 +393,9 @@ impl Interp<'_> {
                     return self.act(Action::SetWorkload(false));
                 }
                 self.world.set_workload_clients(*count as usize);
+                if self.world.workload_on {
+                    return Ok(());
+                }
                 self.act(Action::SetWorkload(true))
             }
             StepKind::Crash(set) => self.each(set, line, Action::Crash),
@@ -814,12 +842,39 @@ impl Interp<'_> {
     /// Resolves a set when its step runs, binds `as NAME`, and remembers
     /// its nodes for `rest` later on the same line.
     fn resolve(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<BTreeSet<usize>, Stop> {
-        let nodes = self.eval(&set.expr, line)?;
+        let nodes = if set.expr == SetExpr::Writing {
+            [self.wait_for_writer()?].into()
+        } else {
+            self.eval(&set.expr, line)?
+        };
         line.extend(nodes.iter().copied());
         if let Some(name) = &set.bind {
             self.names.insert(name.clone(), nodes.clone());
         }
         Ok(nodes)
+    }
+
+    /// Runs the world until an event leaves a running node with a write
+    /// waiting for its fsync, and names that node (bounded: 10 virtual s).
+    fn wait_for_writer(&mut self) -> Result<usize, Stop> {
+        let deadline = self.world.now_ns.saturating_add(10_000_000_000);
+        loop {
+            let writer = self.world.touched.iter().copied().find(|n| {
+                let host = &self.world.hosts[*n];
+                host.state == HostState::Up && host.is_mid_write()
+            });
+            if let Some(node) = writer {
+                return Ok(node);
+            }
+            let waiting =
+                !self.manual && self.world.next_event_time().is_some_and(|t| t <= deadline);
+            if !waiting || !self.step_event()? {
+                return Err(Stop::Failed(
+                    "`writing` found no node in the middle of a write".into(),
+                    None,
+                ));
+            }
+        }
     }
 
     fn eval(&self, expr: &SetExpr, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
@@ -867,6 +922,11 @@ impl Interp<'_> {
                     .filter(|n| Some(*n) != leader)
                     .take((count - 1) / 2)
                     .collect()
+            }
+            SetExpr::Writing => {
+                return Err(Stop::Invalid(
+                    "`writing` stands alone, as a whole set".into(),
+                ));
             }
             SetExpr::Union(a, b) => {
                 let mut out = self.eval(a, line)?;

@@ -12,5 +12,5 @@ mod tests;
 mod values;
 
 pub use ast::{ParseError, Scenario};
-pub use interp::{Failure, Outcome, ScenarioError, run_scenario};
+pub use interp::{Failure, Outcome, ScenarioError, run_scenario, run_scenario_with_bugs};
 pub use parse::parse;

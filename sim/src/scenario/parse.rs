@@ -90,6 +90,8 @@ const CLUSTER_OPTIONS: &[(&str, &str)] = &[
     ("learners", "learners=K"),
     ("snapshot_every", "snapshot_every=E"),
     ("seed", "seed=S"),
+    ("inflight", "inflight=N"),
+    ("max_append", "max_append=BYTES"),
 ];
 
 /// `net`'s options.
@@ -97,10 +99,14 @@ const NET_OPTIONS: &[(&str, &str)] = &[
     ("drop", "drop=P%"),
     ("dup", "dup=P%"),
     ("delay", "delay=MIN..MAX"),
+    ("tail", "tail=P%"),
 ];
 
 /// `disk`'s options.
-const DISK_OPTIONS: &[(&str, &str)] = &[("latency", "latency=D"), ("torn", "torn=on/off")];
+const DISK_OPTIONS: &[(&str, &str)] = &[
+    ("latency", "latency=D or latency=MIN..MAX"),
+    ("torn", "torn=on/off"),
+];
 
 /// `clients`' options.
 const CLIENTS_OPTIONS: &[(&str, &str)] = &[
@@ -207,6 +213,8 @@ fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
             }
             "snapshot_every" => options.snapshot_every = Some(whole_opt(cur, &opt, 1)?),
             "seed" => options.seed = Some(whole_opt(cur, &opt, 0)?),
+            "inflight" => options.inflight = Some(whole_opt(cur, &opt, 1)?),
+            "max_append" => options.max_append_bytes = Some(whole_opt(cur, &opt, 0)?),
             _ => return Err(unhandled(cur, &opt)),
         }
     }
@@ -399,13 +407,14 @@ fn partition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseE
 
 /// `net [drop=P%] [dup=P%] [delay=MIN..MAX]`.
 fn net(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
-    let (mut drop, mut dup, mut delay_ns) = (None, None, None);
+    let (mut drop, mut dup, mut delay_ns, mut tail) = (None, None, None, None);
     let mut seen = Vec::new();
     while let Some(opt) = next_option(cur, "net", NET_OPTIONS, &mut seen)? {
         match opt.key {
             "drop" => drop = Some(percent(cur, &opt)?),
             "dup" => dup = Some(percent(cur, &opt)?),
             "delay" => delay_ns = Some(range(cur, &opt, false)?),
+            "tail" => tail = Some(percent(cur, &opt)?),
             _ => return Err(unhandled(cur, &opt)),
         }
     }
@@ -413,6 +422,7 @@ fn net(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
         drop,
         dup,
         delay_ns,
+        tail,
     })
 }
 
@@ -423,10 +433,15 @@ fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError>
     } else {
         Some(node_set(cur, scope, Arity::Many)?)
     };
-    let (mut latency_ns, mut torn) = (None, None);
+    let (mut latency_ns, mut latency_max_ns, mut torn) = (None, None, None);
     let mut seen = Vec::new();
     while let Some(opt) = next_option(cur, "disk", DISK_OPTIONS, &mut seen)? {
         match opt.key {
+            "latency" if opt.value.contains("..") => {
+                let (low, high) = range(cur, &opt, false)?;
+                latency_ns = Some(low);
+                latency_max_ns = Some(high);
+            }
             "latency" => latency_ns = Some(any_duration(cur, &opt)?),
             "torn" => torn = Some(on_off(cur, &opt)?),
             _ => return Err(unhandled(cur, &opt)),
@@ -435,6 +450,7 @@ fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError>
     Ok(StepKind::Disk {
         nodes,
         latency_ns,
+        latency_max_ns,
         torn,
     })
 }

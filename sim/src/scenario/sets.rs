@@ -21,8 +21,15 @@ use super::lex::{Cursor, Kind, Token};
 use super::parse::is_keyword;
 
 /// The keywords that stand for node sets.
-pub(super) const SET_KEYWORDS: [&str; 6] =
-    ["all", "leader", "followers", "rest", "majority", "minority"];
+pub(super) const SET_KEYWORDS: [&str; 7] = [
+    "all",
+    "leader",
+    "followers",
+    "rest",
+    "majority",
+    "minority",
+    "writing",
+];
 
 const A_SET: &str = "a node set (a node id, `{1,2}`, all, leader, followers, rest, \
      majority, minority, or a name bound earlier with `as NAME`)";
@@ -106,6 +113,7 @@ fn term(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetExpr, Pa
         "rest" => SetExpr::Rest,
         "majority" => SetExpr::Majority,
         "minority" => SetExpr::Minority,
+        "writing" => SetExpr::Writing,
         text if text.bytes().all(|b| b.is_ascii_digit()) => {
             SetExpr::Nodes(vec![Atom::Id(node_id(cur, scope, token)?)])
         }

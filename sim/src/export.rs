@@ -1,0 +1,140 @@
+//! Exports a swarm run as a scenario file that replays the same faults: the
+//! cluster and settings the seed picked, the noise seed, and every fault at
+//! its virtual time, aimed at the node it actually hit. `raftsim scenario`
+//! on the file re-runs the same world with the same random streams.
+
+use std::fmt::Write;
+
+use crate::run::{RunOptions, RunReport};
+use crate::swarm::{Fault, Schedule, Who};
+
+/// The scenario text for `options` with `schedule` (the run's own schedule
+/// or a shrunk one); `report` supplies the nodes that faults aimed at "the
+/// leader" hit. `story` becomes the header comment.
+#[must_use]
+pub fn scenario_text(
+    options: &RunOptions,
+    schedule: &Schedule,
+    report: &RunReport,
+    story: &str,
+) -> String {
+    let spec = options.cluster_spec();
+    let tick = spec.tick_ns;
+    let on = |b: bool| if b { "on" } else { "off" };
+    let mut out = String::new();
+    for line in story.lines() {
+        let _ = writeln!(out, "# {line}");
+    }
+    let _ = writeln!(
+        out,
+        "cluster {} pre_vote={} check_quorum={} tick={tick}ns election={}ns..{}ns heartbeat={}ns inflight={} max_append={} seed={}",
+        spec.nodes,
+        on(spec.pre_vote),
+        on(spec.check_quorum),
+        spec.election_ticks * tick,
+        2 * spec.election_ticks * tick,
+        spec.heartbeat_ticks * tick,
+        spec.max_inflight_msgs,
+        spec.max_size_per_msg_bytes,
+        options.seed
+    );
+    let _ = writeln!(
+        out,
+        "disk latency={}ns..{}ns",
+        spec.fsync_min_ns, spec.fsync_max_ns
+    );
+    let workload = &spec.workload;
+    let _ = writeln!(
+        out,
+        "clients {} rate={}/s keys={} ops=put,get,append",
+        spec.clients, workload.rate_per_s, workload.keys
+    );
+    let mut lines: Vec<(u64, String)> = Vec::new();
+    for step in &schedule.steps {
+        let at_ns = match step.fault {
+            // A mid-write crash struck after the event at its firing time:
+            // a step runs before the events of its own time, so one ns later.
+            Fault::CrashMidWrite(name) => match report.fired_at_ns.get(&name) {
+                Some(fired) => fired + 1,
+                None => continue,
+            },
+            _ => step.at_ns,
+        };
+        if let Some(line) = fault_line(&step.fault, report) {
+            lines.push((at_ns, line));
+        }
+    }
+    // Stable: steps of one time keep their schedule order.
+    lines.sort_by_key(|(at_ns, _)| *at_ns);
+    for (at_ns, line) in lines {
+        let _ = writeln!(out, "at {at_ns}ns {line}");
+    }
+    let end_ns = options.fault_ns + options.heal_ns;
+    let _ = writeln!(out, "at {end_ns}ns expect leader");
+    out
+}
+
+fn who(target: Who, report: &RunReport) -> Option<String> {
+    match target {
+        Who::Node(n) => Some((n + 1).to_string()),
+        Who::Named(name) => report
+            .resolved
+            .contains_key(&name)
+            .then(|| format!("f{name}")),
+        Who::Leader => None,
+    }
+}
+
+/// The node a named fault hit, as a scenario set, bound to its name.
+fn hit(name: u32, report: &RunReport) -> Option<String> {
+    report
+        .resolved
+        .get(&name)
+        .map(|node| format!("{} as f{name}", node + 1))
+}
+
+fn nodes(list: &[usize]) -> String {
+    let ids: Vec<String> = list.iter().map(|n| (n + 1).to_string()).collect();
+    format!("{{{}}}", ids.join(","))
+}
+
+/// One fault as a scenario step (without its time); `None` if it never
+/// struck (its target was never resolved) or changes nothing.
+fn fault_line(fault: &Fault, report: &RunReport) -> Option<String> {
+    // In tenths of a percent, computed as the parser computes `P%`.
+    let percent = |p: f64| format!("{}%", (p * 1000.0).round() / 10.0);
+    Some(match fault {
+        Fault::Crash(_, name) => format!("crash {}", hit(*name, report)?),
+        Fault::CrashMidWrite(name) => format!("crash {}", hit(*name, report)?),
+        Fault::Restart(target) => format!("restart {}", who(*target, report)?),
+        Fault::Pause(_, name) => format!("pause {}", hit(*name, report)?),
+        Fault::Resume(target) => format!("resume {}", who(*target, report)?),
+        Fault::Isolate(_, name) => format!("isolate {}", hit(*name, report)?),
+        Fault::OneWay(_, name, hears_only) => {
+            let node = hit(*name, report)?;
+            if *hears_only {
+                format!("cut {node} -> all - f{name}")
+            } else {
+                format!("cut all - {{{}}} -> {node}", report.resolved[name] + 1)
+            }
+        }
+        Fault::Partition(groups) => {
+            let sets: Vec<String> = groups.iter().map(|g| nodes(g)).collect();
+            format!("partition {}", sets.join(" | "))
+        }
+        Fault::Cut(from, to) => format!("cut {} -> {}", nodes(from), nodes(to)),
+        Fault::Heal => "heal".to_string(),
+        Fault::Skew(n, factor) => format!("skew {} {factor}", n + 1),
+        Fault::Noise(noise) => format!(
+            "net drop={} dup={} delay={}ns..{}ns tail={}",
+            percent(noise.drop_probability),
+            percent(noise.duplicate_probability),
+            noise.delay_min_ns,
+            noise.delay_max_ns,
+            percent(noise.tail_probability)
+        ),
+        Fault::Torn(on) => format!("disk torn={}", if *on { "on" } else { "off" }),
+        Fault::Workload(true) => "clients 1".to_string(),
+        Fault::Workload(false) => "clients 0".to_string(),
+    })
+}
