@@ -1613,3 +1613,227 @@ fn apply_exactly_once(committed_bytes_per_ready: Option<u64>) {
         "batches of several committed entries only without the cap"
     );
 }
+
+// ---- acknowledgements withdrawn by a newer leader -----------------------------
+
+fn ack(from: u64, to: u64, term: u64, index: u64) -> Message {
+    msg(
+        from,
+        to,
+        term,
+        MessageBody::AppendResponse {
+            index: LogIndex(index),
+            reject: None,
+        },
+    )
+}
+
+/// Figure 2 ("Persistent state ... updated on stable storage before
+/// responding to RPCs") with §5.3, AppendEntries receiver step 3 ("If an
+/// existing entry conflicts with a new one ... delete the existing entry and
+/// all that follow it"): an acknowledgement promises that the follower holds
+/// the acknowledged entries durably. A follower that has queued (not yet
+/// handed out in a Ready) an old leader's acknowledgement of index i, and
+/// then lets a newer leader replace entries from an index <= i, must not
+/// send that acknowledgement: the old leader would count an entry the
+/// follower no longer has. Acknowledgements below the replaced suffix, and
+/// rejections, stay true and are still sent.
+#[test]
+fn follower_withdraws_unsent_acks_for_entries_a_newer_leader_replaced() {
+    let mut net = Network::new(3);
+    boot(&mut net, 2, 1, 1, &[1]);
+    net.process_all();
+    assert!(!net.node(2).has_ready());
+    // Old leader S1 (term 1), all stepped into S2 with no ready() between.
+    let steps = [
+        append_msg(1, 2, 1, eid(1, 1), vec![], 1),
+        append_msg(1, 2, 1, eid(1, 1), vec![ent(2, 1)], 1),
+        append_msg(1, 2, 1, eid(2, 1), vec![ent(3, 1)], 1),
+        append_msg(1, 2, 1, eid(5, 1), vec![ent(6, 1)], 1),
+        // New leader S3 (term 2) replaces index 2 on.
+        append_msg(3, 2, 2, eid(1, 1), vec![ent(2, 2)], 1),
+    ];
+    for m in steps {
+        net.node_mut(2).step(m).expect("well-formed append");
+    }
+    assert_eq!(net.node(2).log().entries(), &[ent(1, 1), ent(2, 2)][..]);
+    let ready = net.node_mut(2).ready();
+    assert_eq!(ready.entries, vec![ent(2, 2)]);
+    let rejection = msg(
+        2,
+        1,
+        1,
+        MessageBody::AppendResponse {
+            index: LogIndex(5),
+            reject: Some(RejectHint { probe: eid(3, 1) }),
+        },
+    );
+    assert_eq!(
+        ready.messages_after_persist,
+        vec![ack(2, 1, 1, 1), rejection, ack(2, 3, 2, 2)],
+        "the old acks of 2 and 3 are withdrawn; the ack of 1 and the rejection stay"
+    );
+    finish_ready(&mut net, 2, ready);
+}
+
+// ---- flow control: which acknowledgements end a probe or move the window -------
+
+/// Sets up a 3-node cluster whose leader S1 probes S2 with its match index
+/// at 2 (the entry `a`): two pipelined appends were sent, the first was lost,
+/// S2 rejected the second, and the probe that followed was lost too. Nothing
+/// is in flight to S2 and S1 has no Ready.
+fn leader_probing_node_2_matched_at_2() -> Network {
+    let mut net = Network::new(3);
+    net.elect(1);
+    net.propose(1, b"a");
+    assert_eq!(matched(&net, 1, 2), LogIndex(2));
+    for data in [b"b", b"c"] {
+        net.node_mut(1).propose(data.to_vec()).unwrap();
+        net.process_ready(1);
+    }
+    let to2 = appends_in_flight(&net, 1, 2);
+    assert_eq!(to2.len(), 2, "pipelined");
+    net.drop_where(|m| *m == to2[0]);
+    round_trip(&mut net, 1, 2); // S2 rejects index 3
+    let pr = net.node(1).status().progress[&id(2)].clone();
+    assert_eq!(pr.state, ProgressState::Probe);
+    assert_eq!(pr.matched, LogIndex(2));
+    net.process_ready(1);
+    let probe = net.drop_where(|m| m.to == id(2));
+    assert_eq!(probe.len(), 1, "one probe, lost");
+    net.process_ready(1);
+    assert!(!net.node(1).has_ready());
+    net
+}
+
+/// Raft §5.3 ("If successful: update nextIndex and matchIndex for
+/// follower") with etcd's probe/replicate flow control: in the probe state,
+/// any successful AppendResponse — even one acknowledging exactly the
+/// current match index, such as a duplicate of an earlier answer — shows
+/// where the logs match, so the leader leaves the probe state and streams
+/// the rest from match + 1.
+#[test]
+fn probe_ends_when_an_ack_confirms_the_match_index() {
+    let mut net = leader_probing_node_2_matched_at_2();
+    let term = net.node(1).term().0;
+    net.deliver(ack(2, 1, term, 2));
+    let pr = net.node(1).status().progress[&id(2)].clone();
+    assert_eq!(pr.state, ProgressState::Replicate, "{pr:?}");
+    assert_eq!(pr.matched, LogIndex(2));
+    net.process_ready(1);
+    let sent = appends_in_flight(&net, 1, 2);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(carried(&sent[0]), &net.node(1).log().entries()[2..4]);
+    settle(&mut net, 1);
+    assert_logs_identical(&net, 1, 2);
+    assert_eq!(commit_of(&net, 2), LogIndex(4));
+}
+
+/// Raft Figure 2 (matchIndex "increases monotonically") and etcd's probe
+/// state (§5.3's decrement-and-retry): an acknowledgement below the match
+/// index is stale — it answers an append older than the outstanding probe —
+/// so it neither ends the probe nor unpauses it, and the leader sends
+/// nothing.
+#[test]
+fn stale_ack_below_the_match_leaves_a_probe_untouched() {
+    let mut net = leader_probing_node_2_matched_at_2();
+    let term = net.node(1).term().0;
+    let before = net.node(1).status();
+    net.deliver(ack(2, 1, term, 1));
+    assert_eq!(net.node(1).status(), before);
+    assert_eq!(
+        net.node(1).status().progress[&id(2)].state,
+        ProgressState::Probe
+    );
+    assert!(!net.node(1).has_ready(), "nothing to send");
+    assert!(net.nodes[&id(1)].step_errors.is_empty());
+}
+
+/// Raft Figure 2 (matchIndex "increases monotonically") with etcd's
+/// replicate state and batching: a duplicate acknowledgement of the current
+/// match index in the replicate state is no news. It changes neither the
+/// follower's progress nor its window, and in particular does not make the
+/// leader send the entries proposed since its last Ready ahead of the batch
+/// (which would split that batch in two).
+#[test]
+fn duplicate_ack_of_the_match_index_in_replicate_state_changes_nothing() {
+    let mut net = Network::new(3);
+    net.elect(1);
+    net.propose(1, b"a");
+    let term = net.node(1).term().0;
+    assert_eq!(matched(&net, 1, 2), LogIndex(2));
+    assert_eq!(
+        net.node(1).status().progress[&id(2)].state,
+        ProgressState::Replicate
+    );
+    net.node_mut(1).propose(b"b".to_vec()).unwrap();
+    let before = net.node(1).status();
+    assert_eq!(before.progress[&id(2)].next, LogIndex(3));
+    assert_eq!(before.progress[&id(2)].inflight, 0);
+    net.deliver(ack(2, 1, term, 2));
+    assert_eq!(net.node(1).status(), before, "no news, no send");
+    // Both entries proposed since the last Ready go out together with the
+    // next one, in one append to each follower.
+    net.node_mut(1).propose(b"c".to_vec()).unwrap();
+    net.process_ready(1);
+    let sent = appends_in_flight(&net, 1, 2);
+    assert_eq!(sent.len(), 1, "one batch: {sent:?}");
+    assert_eq!(carried(&sent[0]), &net.node(1).log().entries()[2..4]);
+    settle(&mut net, 1);
+    assert_logs_identical(&net, 1, 2);
+}
+
+// ---- flow control: heartbeat responses ---------------------------------------
+
+/// Raft §5.2/§5.3: heartbeats are AppendEntries "that carry no log entries";
+/// their answer tells the leader only that the follower is alive. From a
+/// follower that already holds the leader's whole log, it must not make the
+/// leader send an append: there is nothing to send.
+#[test]
+fn heartbeat_response_from_a_caught_up_follower_sends_no_append() {
+    let mut net = Network::new(3);
+    net.elect(1);
+    net.propose(1, b"a");
+    settle(&mut net, 1);
+    assert_eq!(matched(&net, 1, 2), net.node(1).log().last_index());
+    net.node_mut(1).heartbeat_timeout();
+    net.process_ready(1);
+    net.drop_where(|m| m.to == id(3));
+    round_trip(&mut net, 1, 2);
+    net.process_ready(1);
+    assert!(
+        appends_in_flight(&net, 1, 2).is_empty(),
+        "{:?}",
+        net.in_flight
+    );
+    assert!(net.nodes[&id(1)].step_errors.is_empty());
+}
+
+/// etcd's flow-control rule for heartbeats (Raft §5.3 pipelining): a
+/// heartbeat response frees one inflight slot only if the window is full
+/// (the appends that filled it may have been lost). With room left in the
+/// window, the appends in flight are still awaited: the count is unchanged.
+#[test]
+fn heartbeat_response_frees_a_slot_only_from_a_full_window() {
+    let mut net = Network::with_config(3, |c| {
+        c.max_inflight_msgs = 3;
+        c.max_size_per_msg_bytes = 1;
+    });
+    net.elect(1);
+    net.node_mut(1).propose(b"a".to_vec()).unwrap();
+    net.process_ready(1);
+    assert_eq!(appends_in_flight(&net, 1, 2).len(), 1);
+    assert_eq!(net.node(1).status().progress[&id(2)].inflight, 1);
+    net.node_mut(1).heartbeat_timeout();
+    net.process_ready(1);
+    net.deliver_first(|m| m.to == id(2) && matches!(m.body, MessageBody::Heartbeat { .. }))
+        .expect("heartbeat to node 2");
+    net.process_ready(2);
+    deliver_from_to(&mut net, 2, 1);
+    let pr = net.node(1).status().progress[&id(2)].clone();
+    assert_eq!(pr.state, ProgressState::Replicate);
+    assert_eq!(pr.inflight, 1, "the window was not full: nothing freed");
+    settle(&mut net, 1);
+    assert_logs_identical(&net, 1, 2);
+    assert_eq!(commit_of(&net, 2), LogIndex(2));
+}
