@@ -3,6 +3,7 @@
 
 mod run_cmd;
 mod scenario_cmd;
+mod shrink_cmd;
 mod swarm_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Swarm(swarm_cmd::SwarmArgs),
     /// Run scenario files (see scenarios/README.md).
     Scenario(scenario_cmd::ScenarioArgs),
+    /// Reduce a failing seed to a minimal scenario file.
+    Shrink(shrink_cmd::ShrinkArgs),
 }
 
 /// The settings of one run (shared by a single run and a swarm).
@@ -121,6 +124,7 @@ fn main() {
     let code = match cli.command {
         Some(Command::Swarm(args)) => swarm_cmd::swarm(&args),
         Some(Command::Scenario(args)) => scenario_cmd::scenario(&args),
+        Some(Command::Shrink(args)) => shrink_cmd::shrink_seed(&args),
         None => match cli.run.seed {
             Some(seed) => run_cmd::run_one(&cli.run, seed),
             None => {

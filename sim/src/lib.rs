@@ -17,6 +17,7 @@ pub mod kv;
 pub mod net;
 pub mod run;
 pub mod scenario;
+pub mod shrink;
 pub mod streams;
 pub mod swarm;
 pub mod trace;
