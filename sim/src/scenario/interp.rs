@@ -515,6 +515,9 @@ impl Interp<'_> {
         if let Some(last) = groups.last_mut() {
             last.extend((0..self.world.node_count()).filter(|n| !named.contains(n)));
         }
+        // Only nodes in the same set can talk: a partition replaces the
+        // links an earlier partition, isolation or cut blocked.
+        self.act(Action::Heal)?;
         let mut links = Vec::new();
         for (i, a) in groups.iter().enumerate() {
             for (j, b) in groups.iter().enumerate() {
@@ -788,7 +791,7 @@ impl Interp<'_> {
             .world
             .hosts
             .iter()
-            .filter(|h| h.state != HostState::Down)
+            .filter(|h| h.state == HostState::Up)
             .filter_map(|h| h.raw().map(|raw| (h, raw)))
             .collect();
         let Some((first_host, first)) = running.first() else {
