@@ -337,8 +337,8 @@ fn the_guide_names_every_file_verb_and_message_type_and_its_examples_parse() {
 #[test]
 fn manual_clock_crash_and_repartition_behave() {
     let run = |text: &str| {
-        let scenario = sim::scenario::parse("t.scn", text).expect("parses");
-        sim::scenario::run_scenario(&scenario, None).expect("runs")
+        let scenario = parse("t.scn", text).expect("parses");
+        run_scenario(&scenario, None).expect("runs")
     };
     let outcome = run("cluster 3\nmanual\nrun 1s\nauto\nexpect leader within 2s\n");
     assert!(
