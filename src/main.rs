@@ -51,9 +51,10 @@ pub struct RunArgs {
     /// Write every event to FILE as JSON lines.
     #[arg(long, value_name = "FILE")]
     trace: Option<std::path::PathBuf>,
-    /// Number of voting nodes (1 to 9).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=9))]
-    nodes: u64,
+    /// Pin the number of voting nodes (1 to 9); by default the seed
+    /// chooses 3, 4 or 5.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=9))]
+    nodes: Option<u64>,
     /// Number of client sessions.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=64))]
     clients: u64,
@@ -81,7 +82,7 @@ impl RunArgs {
     /// The run options for `seed`.
     fn options(&self, seed: u64) -> RunOptions {
         let mut options = RunOptions::new(seed);
-        options.spec.nodes = self.nodes as usize;
+        options.nodes = self.nodes.map(|n| n as usize);
         options.spec.clients = self.clients as usize;
         options.pre_vote = self.pre_vote;
         options.check_quorum = self.check_quorum;
@@ -94,8 +95,8 @@ impl RunArgs {
     /// The flags that differ from the defaults, to repeat in a replay command.
     fn replay_flags(&self) -> String {
         let mut flags = String::new();
-        if self.nodes != 3 {
-            flags += &format!(" --nodes {}", self.nodes);
+        if let Some(nodes) = self.nodes {
+            flags += &format!(" --nodes {nodes}");
         }
         if self.clients != 2 {
             flags += &format!(" --clients {}", self.clients);

@@ -26,7 +26,7 @@ pub fn run_one(args: &RunArgs, seed: u64) -> i32 {
     if !args.json {
         println!(
             "raftsim: seed {seed}, {} nodes, {} clients, {} of faults then {} healed",
-            options.spec.nodes,
+            options.cluster_spec().nodes,
             options.spec.clients,
             format_ns(options.fault_ns),
             format_ns(options.heal_ns)

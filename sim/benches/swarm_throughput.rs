@@ -28,6 +28,7 @@ fn measure(seeds: u64, checkers: bool) -> Totals {
     };
     for seed in 0..seeds {
         let mut options = RunOptions::new(seed);
+        options.nodes = Some(3); // the default 3-node configuration
         options.checkers = checkers;
         let report = run(&options, None);
         assert!(

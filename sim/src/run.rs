@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub mix: Option<FaultMix>,
     /// Use this schedule instead of the one the mix and seed make.
     pub schedule: Option<Schedule>,
+    /// Pin the cluster size instead of letting the seed choose.
+    pub nodes: Option<usize>,
     /// Pin PreVote instead of letting the seed choose.
     pub pre_vote: Option<bool>,
     /// Pin CheckQuorum instead of letting the seed choose.
@@ -58,6 +60,7 @@ impl RunOptions {
             max_events: 5_000_000,
             mix: None,
             schedule: None,
+            nodes: None,
             pre_vote: None,
             check_quorum: None,
             seed_picks_settings: true,
@@ -79,7 +82,9 @@ impl RunOptions {
             spec.workload.rate_per_s = mix.client_rate_per_s;
             spec.fsync_min_ns = mix.fsync_min_ns;
             spec.fsync_max_ns = mix.fsync_max_ns;
+            spec.nodes = mix.nodes;
         }
+        spec.nodes = self.nodes.unwrap_or(spec.nodes);
         spec.pre_vote = self.pre_vote.unwrap_or(spec.pre_vote);
         spec.check_quorum = self.check_quorum.unwrap_or(spec.check_quorum);
         spec
@@ -100,7 +105,7 @@ impl RunOptions {
             Schedule::generate(
                 &self.fault_mix(),
                 self.seed,
-                self.spec.nodes,
+                self.cluster_spec().nodes,
                 self.fault_ns,
                 self.fault_ns + self.heal_ns / 2,
             )
@@ -176,7 +181,7 @@ pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) 
     let schedule = options.fault_schedule();
     let mut state = RunState {
         world: World::new(options.cluster_spec(), options.seed),
-        checkers: Checkers::new(options.spec.nodes),
+        checkers: Checkers::new(options.cluster_spec().nodes),
         trace: Trace::default(),
         failure: None,
         resolver: Resolver::default(),

@@ -64,6 +64,9 @@ pub struct FaultMix {
     pub fsync_min_ns: u64,
     /// Disk fsync latency range, upper end.
     pub fsync_max_ns: u64,
+    /// Cluster size (3, 4 or 5 voters: an even size catches quorum
+    /// arithmetic that odd sizes forgive).
+    pub nodes: usize,
 }
 
 /// raft-core settings varied by the swarm: bugs often hide behind one
@@ -151,6 +154,7 @@ impl FaultMix {
             client_rate_per_s: [5.0, 20.0, 100.0, 400.0][rng.random_range(0..4)],
             fsync_min_ns,
             fsync_max_ns: fsync_min_ns + rng.random_range(0..20_000_000),
+            nodes: [3, 3, 4, 5, 5][rng.random_range(0..5)],
         }
     }
 
@@ -172,6 +176,7 @@ impl FaultMix {
             client_rate_per_s: 20.0,
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,
+            nodes: 3,
         }
     }
 }
@@ -228,7 +233,8 @@ impl fmt::Display for FaultMix {
         )?;
         write!(
             f,
-            "  clients: {} ops/s each; fsync {}..{} us",
+            "  nodes: {}; clients: {} ops/s each; fsync {}..{} us",
+            self.nodes,
             self.client_rate_per_s,
             self.fsync_min_ns / 1000,
             self.fsync_max_ns / 1000

@@ -71,6 +71,13 @@ impl LogChecker {
         LogIndex(self.committed.len() as u64)
     }
 
+    /// The term of the committed entry at `index`, if that far is known.
+    #[must_use]
+    pub fn committed_term(&self, index: LogIndex) -> Option<Term> {
+        let at = usize::try_from(index.0).ok()?.checked_sub(1)?;
+        self.committed.get(at).map(|link| link.0)
+    }
+
     /// Whether node `index`'s log, as last seen, holds `entry`.
     #[must_use]
     pub fn holds(&self, node: usize, entry: EntryId) -> bool {

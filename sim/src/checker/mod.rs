@@ -46,6 +46,8 @@ pub enum Invariant {
     Durability,
     /// A message promises only what its sender has made durable.
     PersistBeforeSend,
+    /// An entry commits only once a majority holds it on disk.
+    DurableCommit,
     /// A node grants at most one vote per term, across restarts (Figure 2).
     OneVotePerTerm,
     /// Term, commit and applied index only grow, across restarts for the
@@ -70,6 +72,7 @@ impl fmt::Display for Invariant {
             Invariant::StateMachineSafety => "state-machine-safety",
             Invariant::Durability => "durability",
             Invariant::PersistBeforeSend => "persist-before-send",
+            Invariant::DurableCommit => "durable-commit",
             Invariant::OneVotePerTerm => "one-vote-per-term",
             Invariant::Monotonicity => "monotonicity",
             Invariant::Recovery => "recovery",
@@ -190,6 +193,8 @@ impl<'a> NodeView<'a> {
 /// Every checker, run together.
 #[derive(Clone, Debug)]
 pub struct Checkers {
+    /// The highest committed index already checked to be durable on a majority.
+    durable_commit_checked: LogIndex,
     election: ElectionSafety,
     logs: LogChecker,
     applied: StateMachineSafety,
@@ -202,6 +207,7 @@ impl Checkers {
     #[must_use]
     pub fn new(node_count: usize) -> Checkers {
         Checkers {
+            durable_commit_checked: LogIndex(0),
             election: ElectionSafety::default(),
             logs: LogChecker::new(node_count),
             applied: StateMachineSafety::new(node_count),
@@ -253,7 +259,41 @@ impl Checkers {
         if !world.acknowledged.is_empty() {
             self.acknowledged(&std::mem::take(&mut world.acknowledged));
         }
+        if enabled && result.is_ok() {
+            result = self.check_commit_durable(world);
+        }
         result
+    }
+
+    /// An entry is committed only once a majority holds it durably (Raft
+    /// §5.3 with Figure 2's stable storage): when the run's committed prefix
+    /// grows, its new last entry must be on the disks of a majority.
+    fn check_commit_durable(&mut self, world: &World) -> Result<(), Violation> {
+        let committed = self.logs.committed_index();
+        if committed <= self.durable_commit_checked {
+            return Ok(());
+        }
+        self.durable_commit_checked = committed;
+        let term = self.logs.committed_term(committed);
+        let at = committed.0 as usize - 1;
+        let holders = world
+            .hosts
+            .iter()
+            .filter(|h| h.synced_log_terms.get(at).copied() == term)
+            .count();
+        let majority = world.node_count() / 2 + 1;
+        if holders >= majority {
+            return Ok(());
+        }
+        Err(Violation::new(
+            Invariant::DurableCommit,
+            Vec::new(),
+            format!(
+                "index {} committed while only {holders} of {} disks hold it (a majority is {majority})",
+                committed.0,
+                world.node_count()
+            ),
+        ))
     }
 
     /// Records entries that clients saw acknowledged.
