@@ -34,8 +34,9 @@ pub struct LogChecker {
     /// Each node's log as last seen, index i at position i - 1.
     mirrors: Vec<Vec<Link>>,
     /// Every (index, term) seen in any log, with its chain digest and the
-    /// first node seen holding it.
-    seen: BTreeMap<EntryId, (u64, usize)>,
+    /// first node seen holding it: at position index - 1, the few terms
+    /// seen at that index (indexes are dense, so a vector beats a map).
+    seen: Vec<Vec<(Term, u64, usize)>>,
     /// The run's committed prefix, index i at position i - 1.
     committed: Vec<Link>,
     /// For each term, the highest index a node of that term knew committed
@@ -48,6 +49,8 @@ pub struct LogChecker {
     mirror_boots: Vec<u64>,
     /// Per node, while it leads: (term, commit index last seen).
     leader_commits: Vec<Option<(Term, LogIndex)>>,
+    /// Per node, the (term, commit) last recorded in `committed_by_term`.
+    last_commit_seen: Vec<(Term, LogIndex)>,
 }
 
 impl LogChecker {
@@ -56,12 +59,13 @@ impl LogChecker {
     pub fn new(node_count: usize) -> LogChecker {
         LogChecker {
             mirrors: vec![Vec::new(); node_count],
-            seen: BTreeMap::new(),
+            seen: Vec::new(),
             committed: Vec::new(),
             committed_by_term: BTreeMap::new(),
             leader_marks: vec![None; node_count],
             mirror_boots: vec![0; node_count],
             leader_commits: vec![None; node_count],
+            last_commit_seen: vec![(Term(0), LogIndex(0)); node_count],
         }
     }
 
@@ -133,7 +137,18 @@ impl LogChecker {
             let digest = entry_digest(entry);
             let link = (entry.term, chain(prev, digest), digest);
             mirror.push(link);
-            let (first_chain, first_node) = *self.seen.entry(entry.id()).or_insert((link.1, node));
+            let at = entry.index.0 as usize - 1;
+            if self.seen.len() <= at {
+                self.seen.resize_with(at + 1, Vec::new);
+            }
+            let terms = &mut self.seen[at];
+            let (first_chain, first_node) = match terms.iter().find(|(t, _, _)| *t == entry.term) {
+                Some((_, chain, first)) => (*chain, *first),
+                None => {
+                    terms.push((entry.term, link.1, node));
+                    (link.1, node)
+                }
+            };
             if first_chain != link.1 {
                 return Err(Violation::new(
                     Invariant::LogMatching,
@@ -253,6 +268,10 @@ impl LogChecker {
             self.committed.extend_from_slice(&mirror[known..commit]);
         }
         let _ = own;
+        if self.last_commit_seen[node] == (view.term, view.commit) {
+            return Ok(());
+        }
+        self.last_commit_seen[node] = (view.term, view.commit);
         let best = self
             .committed_by_term
             .entry(view.term)
