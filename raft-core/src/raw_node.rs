@@ -454,6 +454,32 @@ impl RawNode {
         }
     }
 
+    /// Feeds the node's protocol state into `state`: everything that decides
+    /// its future behaviour except its clock — the tick counters, the drawn
+    /// election timeout and the jitter generator are left out, and so is the
+    /// count of `Ready`s handed out. A model checker that fires timers as
+    /// actions (instead of ticking) fingerprints nodes with this, so that
+    /// states differing only in elapsed ticks are one state.
+    pub fn hash_protocol_state<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        self.conf.hash(state);
+        self.term.hash(state);
+        self.vote.hash(state);
+        self.role.hash(state);
+        self.leader.hash(state);
+        self.log.hash(state);
+        self.votes.hash(state);
+        self.progress.hash(state);
+        self.replication_pending.hash(state);
+        self.messages.hash(state);
+        self.messages_after_persist.hash(state);
+        self.reported_soft.hash(state);
+        self.reported_hard.hash(state);
+        self.outstanding_ready.is_some().hash(state);
+        self.outstanding_last_entry.hash(state);
+        self.outstanding_applies.hash(state);
+    }
+
     /// Asserts every internal invariant; a failure is a bug in raft-core.
     /// Cheap enough for tests and the simulator to call after every step.
     ///

@@ -1480,3 +1480,22 @@ fn leader_heartbeats_on_every_heartbeat_tick_through_check_quorum_rounds() {
         assert_eq!(net.node(1).role(), Role::Leader, "tick {tick}");
     }
 }
+
+/// The protocol fingerprint leaves the clock out: ticking a follower (which
+/// moves only its timer) keeps it, while a vote changes it.
+#[test]
+fn protocol_state_hash_ignores_the_clock_but_not_the_protocol() {
+    use std::hash::{DefaultHasher, Hasher};
+    let digest = |n: &RawNode| {
+        let mut h = DefaultHasher::new();
+        n.hash_protocol_state(&mut h);
+        h.finish()
+    };
+    let mut n = node(2, 3, plain);
+    let before = digest(&n);
+    n.tick();
+    n.tick();
+    assert_eq!(digest(&n), before, "ticks are not protocol state");
+    step_ok(&mut n, msg(1, 2, 1, vote_req(0, 0)));
+    assert_ne!(digest(&n), before, "a vote is");
+}
