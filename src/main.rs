@@ -1,6 +1,7 @@
 //! The raftsim command line: argument parsing and output only; everything
 //! else lives in the `sim` crate.
 
+mod check_cmd;
 mod run_cmd;
 mod scenario_cmd;
 mod shrink_cmd;
@@ -37,6 +38,8 @@ enum Command {
     Scenario(scenario_cmd::ScenarioArgs),
     /// Reduce a failing seed to a minimal scenario file.
     Shrink(shrink_cmd::ShrinkArgs),
+    /// Model-check raft-core exhaustively within bounds (first cut).
+    Check(check_cmd::CheckArgs),
 }
 
 /// The settings of one run (shared by a single run and a swarm).
@@ -126,6 +129,7 @@ fn main() {
         Some(Command::Swarm(args)) => swarm_cmd::swarm(&args),
         Some(Command::Scenario(args)) => scenario_cmd::scenario(&args),
         Some(Command::Shrink(args)) => shrink_cmd::shrink_seed(&args),
+        Some(Command::Check(args)) => check_cmd::check_command(&args),
         None => match cli.run.seed {
             Some(seed) => run_cmd::run_one(&cli.run, seed),
             None => {

@@ -172,6 +172,31 @@ impl Host {
         self.raw.as_ref()
     }
 
+    /// Feeds the host's state into `state` for the model checker: the node's
+    /// protocol state (no clock), the disk, the state machine, the write in
+    /// progress and the client bookkeeping; counters are left out.
+    pub fn hash_protocol_state<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        self.state.hash(state);
+        if let Some(raw) = &self.raw {
+            raw.hash_protocol_state(state);
+        }
+        self.disk.hash(state);
+        self.kv.hash(state);
+        if let Some((ready, point, _)) = &self.pending {
+            ready.hard_state.hash(state);
+            ready.entries.hash(state);
+            ready.committed_entries.hash(state);
+            ready.messages_after_persist.hash(state);
+            point.hash(state);
+        }
+        self.synced_while_paused.is_some().hash(state);
+        self.waiting.hash(state);
+        self.synced_hard_state.hash(state);
+        self.synced_log_terms.hash(state);
+        self.direct_proposals.hash(state);
+    }
+
     /// The state machine.
     #[must_use]
     pub fn kv(&self) -> &Kv {

@@ -10,6 +10,7 @@
 pub mod checker;
 pub mod client;
 pub mod disk;
+pub mod explore;
 pub mod export;
 pub mod history;
 pub mod host;
