@@ -5,12 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use raft_core::Role;
-
 use super::ast::{
-    Atom, ClusterOptions, Compare, Condition, MessagePick, NodeSet, OpKind, Scenario, SetExpr,
-    Span, Step, StepKind, Timing,
+    ClusterOptions, Condition, MessagePick, NodeSet, OpKind, Scenario, Span, Step, StepKind, Timing,
 };
+use super::resolve::names;
 use crate::checker::{Checkers, Violation};
 use crate::host::{HostBugs, HostState};
 use crate::kv::Op;
@@ -72,7 +70,7 @@ impl std::fmt::Display for ScenarioError {
 }
 
 /// Why a step stopped the run.
-enum Stop {
+pub(super) enum Stop {
     /// An expectation failed or an invariant broke: exit 1.
     Failed(String, Option<Violation>),
     /// The scenario cannot run as written: exit 2.
@@ -84,15 +82,15 @@ const MAX_EVENTS: u64 = 20_000_000;
 /// A bound on `stabilize`'s rounds.
 const MAX_STABILIZE_ACTIONS: u64 = 1_000_000;
 
-struct Interp<'a> {
-    world: World,
-    checkers: Checkers,
-    trace: Trace,
-    names: BTreeMap<String, BTreeSet<usize>>,
-    keys: BTreeMap<String, u8>,
-    values: BTreeMap<String, u64>,
-    manual: bool,
-    sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
+pub(super) struct Interp<'a> {
+    pub(super) world: World,
+    pub(super) checkers: Checkers,
+    pub(super) trace: Trace,
+    pub(super) names: BTreeMap<String, BTreeSet<usize>>,
+    pub(super) keys: BTreeMap<String, u8>,
+    pub(super) values: BTreeMap<String, u64>,
+    pub(super) manual: bool,
+    pub(super) sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
 }
 
 /// Runs a parsed scenario. `sink`, if given, receives every trace event.
@@ -259,7 +257,7 @@ impl Interp<'_> {
     }
 
     /// Runs the earliest scheduled event.
-    fn step_event(&mut self) -> Result<bool, Stop> {
+    pub(super) fn step_event(&mut self) -> Result<bool, Stop> {
         let Some((time_ns, event)) = self.world.next_event() else {
             return Ok(false);
         };
@@ -684,292 +682,10 @@ impl Interp<'_> {
             self.step_event()?;
         }
     }
-
-    // ---- conditions -----------------------------------------------------
-
-    fn holds(&mut self, condition: &Condition, line: &mut Vec<usize>) -> Result<bool, Stop> {
-        Ok(match condition {
-            Condition::Leader => self.leader_node().is_some(),
-            Condition::NoLeader => self.leader_node().is_none(),
-            Condition::LeaderIn(set) => {
-                let set = self.resolve(set, line)?;
-                self.leader_node().is_some_and(|l| set.contains(&l))
-            }
-            Condition::LeaderNot(set) => {
-                let set = self.resolve(set, line)?;
-                self.leader_node().is_some_and(|l| !set.contains(&l))
-            }
-            Condition::Committed(op, n, on) => {
-                self.indexes_hold(*op, *n, on.as_ref(), line, false)?
-            }
-            Condition::Applied(op, n, on) => self.indexes_hold(*op, *n, on.as_ref(), line, true)?,
-            Condition::Term(op, n) => {
-                let term = self
-                    .world
-                    .hosts
-                    .iter()
-                    .filter_map(|h| h.raw())
-                    .map(|r| r.term().0)
-                    .max();
-                term.is_some_and(|t| compare(*op, t, *n))
-            }
-            Condition::Converged => self.converged(),
-            Condition::Linearizable => {
-                return Err(Stop::Invalid(
-                    "`expect linearizable` needs the linearizability checker, which is not built yet".into(),
-                ));
-            }
-            Condition::Members(set) => {
-                let set = self.resolve(set, line)?;
-                let leader = self.leader_node();
-                leader.is_some_and(|l| {
-                    let voters: BTreeSet<usize> = self.world.hosts[l]
-                        .raw()
-                        .map(|r| r.conf().voters.iter().map(|id| id.0 as usize - 1).collect())
-                        .unwrap_or_default();
-                    voters == set
-                })
-            }
-        })
-    }
-
-    /// The leader a majority of the cluster follows, if any (SCENARIOS.md:
-    /// "one leader that a majority follows").
-    fn leader_node(&self) -> Option<usize> {
-        let majority = self.world.node_count() / 2 + 1;
-        let up = || {
-            self.world
-                .hosts
-                .iter()
-                .filter(|h| h.state == HostState::Up)
-                .filter_map(|h| h.raw())
-        };
-        up().filter(|r| r.role() == Role::Leader)
-            .filter(|leader| {
-                up().filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
-                    .count()
-                    >= majority
-            })
-            .max_by_key(|r| r.term())
-            .map(|r| r.id().0 as usize - 1)
-    }
-
-    fn indexes_hold(
-        &mut self,
-        op: Compare,
-        n: u64,
-        on: Option<&NodeSet>,
-        line: &mut Vec<usize>,
-        applied: bool,
-    ) -> Result<bool, Stop> {
-        let nodes: Vec<usize> = match on {
-            Some(set) => self.resolve(set, line)?.into_iter().collect(),
-            None => match self.leader_node() {
-                Some(l) => vec![l],
-                None => return Ok(false),
-            },
-        };
-        Ok(nodes.iter().all(|node| {
-            let host = &self.world.hosts[*node];
-            host.raw()
-                .filter(|_| host.state != HostState::Down)
-                .is_some_and(|raw| {
-                    let index = if applied {
-                        raw.log().applied()
-                    } else {
-                        raw.log().committed()
-                    };
-                    compare(op, index.0, n)
-                })
-        }))
-    }
-
-    /// All running nodes hold the same committed log, applied all of it,
-    /// and hold the same state machine.
-    fn converged(&self) -> bool {
-        let running: Vec<_> = self
-            .world
-            .hosts
-            .iter()
-            .filter(|h| h.state == HostState::Up)
-            .filter_map(|h| h.raw().map(|raw| (h, raw)))
-            .collect();
-        let Some((first_host, first)) = running.first() else {
-            return false;
-        };
-        let commit = first.log().committed();
-        let last = |raw: &raft_core::RawNode| {
-            raw.log()
-                .entry(commit)
-                .map(|e| (e.term, e.kind, e.data.clone()))
-        };
-        running.iter().all(|(host, raw)| {
-            raw.log().committed() == commit
-                && raw.log().applied() == commit
-                && last(raw) == last(first)
-                && host.kv() == first_host.kv()
-        })
-    }
-
-    // ---- names and sets ------------------------------------------------
-
-    fn key(&mut self, name: &str) -> u8 {
-        let next = self.keys.len();
-        *self
-            .keys
-            .entry(name.to_string())
-            .or_insert(u8::try_from(next).unwrap_or(u8::MAX))
-    }
-
-    fn value(&mut self, name: &str) -> u64 {
-        let next = self.values.len() as u64 + 1;
-        *self.values.entry(name.to_string()).or_insert(next)
-    }
-
-    fn next_value(&mut self) -> u64 {
-        let next = self.values.len() as u64 + 1;
-        self.values.insert(format!("#{next}"), next);
-        next
-    }
-
-    fn one_node(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<usize, Stop> {
-        let nodes = self.resolve(set, line)?;
-        match nodes.len() {
-            1 => Ok(*nodes.first().expect("one")),
-            n => Err(Stop::Invalid(format!(
-                "this step takes one node; the set has {n}"
-            ))),
-        }
-    }
-
-    /// Resolves a set when its step runs, binds `as NAME`, and remembers
-    /// its nodes for `rest` later on the same line.
-    fn resolve(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<BTreeSet<usize>, Stop> {
-        let nodes = if set.expr == SetExpr::Writing {
-            [self.wait_for_writer()?].into()
-        } else {
-            self.eval(&set.expr, line)?
-        };
-        line.extend(nodes.iter().copied());
-        if let Some(name) = &set.bind {
-            self.names.insert(name.clone(), nodes.clone());
-        }
-        Ok(nodes)
-    }
-
-    /// Runs the world until an event leaves a running node with a write
-    /// waiting for its fsync, and names that node (bounded: 10 virtual s).
-    fn wait_for_writer(&mut self) -> Result<usize, Stop> {
-        let deadline = self.world.now_ns.saturating_add(10_000_000_000);
-        loop {
-            let writer = self.world.touched.iter().copied().find(|n| {
-                let host = &self.world.hosts[*n];
-                host.state == HostState::Up && host.is_mid_write()
-            });
-            if let Some(node) = writer {
-                return Ok(node);
-            }
-            let waiting =
-                !self.manual && self.world.next_event_time().is_some_and(|t| t <= deadline);
-            if !waiting || !self.step_event()? {
-                return Err(Stop::Failed(
-                    "`writing` found no node in the middle of a write".into(),
-                    None,
-                ));
-            }
-        }
-    }
-
-    fn eval(&self, expr: &SetExpr, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
-        let count = self.world.node_count();
-        let all = || (0..count).collect::<BTreeSet<usize>>();
-        Ok(match expr {
-            SetExpr::Nodes(atoms) => {
-                let mut out = BTreeSet::new();
-                for atom in atoms {
-                    match atom {
-                        Atom::Id(id) => {
-                            out.insert(*id as usize - 1);
-                        }
-                        Atom::Name(name) => out.extend(self.named(name)?),
-                    }
-                }
-                out
-            }
-            SetExpr::Name(name) => self.named(name)?,
-            SetExpr::All => all(),
-            SetExpr::Leader => {
-                let leader = self.leader_node().ok_or_else(|| {
-                    Stop::Failed("`leader` names no node: there is no leader".into(), None)
-                })?;
-                [leader].into()
-            }
-            SetExpr::Followers => {
-                let leader = self.leader_node();
-                all().into_iter().filter(|n| Some(*n) != leader).collect()
-            }
-            SetExpr::Rest => all().into_iter().filter(|n| !line.contains(n)).collect(),
-            SetExpr::Majority => {
-                let leader = self.leader_node();
-                let mut out: BTreeSet<usize> = leader.into_iter().collect();
-                out.extend(
-                    (0..count)
-                        .filter(|n| Some(*n) != leader)
-                        .take(count / 2 + 1 - out.len()),
-                );
-                out
-            }
-            SetExpr::Minority => {
-                let leader = self.leader_node();
-                (0..count)
-                    .filter(|n| Some(*n) != leader)
-                    .take((count - 1) / 2)
-                    .collect()
-            }
-            SetExpr::Writing => {
-                return Err(Stop::Invalid(
-                    "`writing` stands alone, as a whole set".into(),
-                ));
-            }
-            SetExpr::Union(a, b) => {
-                let mut out = self.eval(a, line)?;
-                out.extend(self.eval(b, line)?);
-                out
-            }
-            SetExpr::Difference(a, b) => {
-                let minus = self.eval(b, line)?;
-                self.eval(a, line)?
-                    .into_iter()
-                    .filter(|n| !minus.contains(n))
-                    .collect()
-            }
-        })
-    }
-
-    fn named(&self, name: &str) -> Result<BTreeSet<usize>, Stop> {
-        self.names.get(name).cloned().ok_or_else(|| {
-            Stop::Invalid(format!(
-                "`{name}` names no set (bind it first with `as {name}`)"
-            ))
-        })
-    }
 }
 
 fn unsupported(verb: &str, feature: &str) -> Result<(), Stop> {
     Err(Stop::Invalid(format!(
         "`{verb}` needs {feature}, which raft-core does not implement yet"
     )))
-}
-
-fn compare(op: Compare, value: u64, n: u64) -> bool {
-    match op {
-        Compare::AtLeast => value >= n,
-        Compare::AtMost => value <= n,
-        Compare::Equal => value == n,
-    }
-}
-
-fn names(nodes: &BTreeSet<usize>) -> String {
-    let list: Vec<String> = nodes.iter().map(|n| (n + 1).to_string()).collect();
-    format!("{{{}}}", list.join(","))
 }

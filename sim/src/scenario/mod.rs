@@ -3,9 +3,11 @@
 //! interleavings).
 
 pub mod ast;
+mod conditions;
 pub mod interp;
 mod lex;
 pub mod parse;
+mod resolve;
 mod sets;
 #[cfg(test)]
 mod tests;

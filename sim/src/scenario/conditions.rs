@@ -1,0 +1,147 @@
+//! Evaluating expectations: whether a condition holds of the world (a leader,
+//! terms, indexes, convergence), for `expect` and the waits.
+
+use super::ast::{Compare, Condition, NodeSet};
+use super::interp::{Interp, Stop};
+use crate::host::HostState;
+use raft_core::Role;
+use std::collections::BTreeSet;
+
+impl Interp<'_> {
+    pub(super) fn holds(
+        &mut self,
+        condition: &Condition,
+        line: &mut Vec<usize>,
+    ) -> Result<bool, Stop> {
+        Ok(match condition {
+            Condition::Leader => self.leader_node().is_some(),
+            Condition::NoLeader => self.leader_node().is_none(),
+            Condition::LeaderIn(set) => {
+                let set = self.resolve(set, line)?;
+                self.leader_node().is_some_and(|l| set.contains(&l))
+            }
+            Condition::LeaderNot(set) => {
+                let set = self.resolve(set, line)?;
+                self.leader_node().is_some_and(|l| !set.contains(&l))
+            }
+            Condition::Committed(op, n, on) => {
+                self.indexes_hold(*op, *n, on.as_ref(), line, false)?
+            }
+            Condition::Applied(op, n, on) => self.indexes_hold(*op, *n, on.as_ref(), line, true)?,
+            Condition::Term(op, n) => {
+                let term = self
+                    .world
+                    .hosts
+                    .iter()
+                    .filter_map(|h| h.raw())
+                    .map(|r| r.term().0)
+                    .max();
+                term.is_some_and(|t| compare(*op, t, *n))
+            }
+            Condition::Converged => self.converged(),
+            Condition::Linearizable => {
+                return Err(Stop::Invalid(
+                    "`expect linearizable` needs the linearizability checker, which is not built yet".into(),
+                ));
+            }
+            Condition::Members(set) => {
+                let set = self.resolve(set, line)?;
+                let leader = self.leader_node();
+                leader.is_some_and(|l| {
+                    let voters: BTreeSet<usize> = self.world.hosts[l]
+                        .raw()
+                        .map(|r| r.conf().voters.iter().map(|id| id.0 as usize - 1).collect())
+                        .unwrap_or_default();
+                    voters == set
+                })
+            }
+        })
+    }
+
+    /// The leader a majority of the cluster follows, if any (SCENARIOS.md:
+    /// "one leader that a majority follows").
+    pub(super) fn leader_node(&self) -> Option<usize> {
+        let majority = self.world.node_count() / 2 + 1;
+        let up = || {
+            self.world
+                .hosts
+                .iter()
+                .filter(|h| h.state == HostState::Up)
+                .filter_map(|h| h.raw())
+        };
+        up().filter(|r| r.role() == Role::Leader)
+            .filter(|leader| {
+                up().filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
+                    .count()
+                    >= majority
+            })
+            .max_by_key(|r| r.term())
+            .map(|r| r.id().0 as usize - 1)
+    }
+
+    pub(super) fn indexes_hold(
+        &mut self,
+        op: Compare,
+        n: u64,
+        on: Option<&NodeSet>,
+        line: &mut Vec<usize>,
+        applied: bool,
+    ) -> Result<bool, Stop> {
+        let nodes: Vec<usize> = match on {
+            Some(set) => self.resolve(set, line)?.into_iter().collect(),
+            None => match self.leader_node() {
+                Some(l) => vec![l],
+                None => return Ok(false),
+            },
+        };
+        Ok(nodes.iter().all(|node| {
+            let host = &self.world.hosts[*node];
+            host.raw()
+                .filter(|_| host.state != HostState::Down)
+                .is_some_and(|raw| {
+                    let index = if applied {
+                        raw.log().applied()
+                    } else {
+                        raw.log().committed()
+                    };
+                    compare(op, index.0, n)
+                })
+        }))
+    }
+
+    /// All running nodes hold the same committed log, applied all of it,
+    /// and hold the same state machine.
+    pub(super) fn converged(&self) -> bool {
+        let running: Vec<_> = self
+            .world
+            .hosts
+            .iter()
+            .filter(|h| h.state == HostState::Up)
+            .filter_map(|h| h.raw().map(|raw| (h, raw)))
+            .collect();
+        let Some((first_host, first)) = running.first() else {
+            return false;
+        };
+        let commit = first.log().committed();
+        let last = |raw: &raft_core::RawNode| {
+            raw.log()
+                .entry(commit)
+                .map(|e| (e.term, e.kind, e.data.clone()))
+        };
+        running.iter().all(|(host, raw)| {
+            raw.log().committed() == commit
+                && raw.log().applied() == commit
+                && last(raw) == last(first)
+                && host.kv() == first_host.kv()
+        })
+    }
+}
+
+/// Whether `value` stands in relation `op` to `n`.
+pub(super) fn compare(op: Compare, value: u64, n: u64) -> bool {
+    match op {
+        Compare::AtLeast => value >= n,
+        Compare::AtMost => value <= n,
+        Compare::Equal => value == n,
+    }
+}

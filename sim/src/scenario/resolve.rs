@@ -1,0 +1,160 @@
+//! Resolving names: keys and values named in a scenario, and node sets (set
+//! expressions, bound names, the single node a step needs).
+
+use super::ast::{Atom, NodeSet, SetExpr};
+use super::interp::{Interp, Stop};
+use crate::host::HostState;
+use std::collections::BTreeSet;
+
+impl Interp<'_> {
+    pub(super) fn key(&mut self, name: &str) -> u8 {
+        let next = self.keys.len();
+        *self
+            .keys
+            .entry(name.to_string())
+            .or_insert(u8::try_from(next).unwrap_or(u8::MAX))
+    }
+
+    pub(super) fn value(&mut self, name: &str) -> u64 {
+        let next = self.values.len() as u64 + 1;
+        *self.values.entry(name.to_string()).or_insert(next)
+    }
+
+    pub(super) fn next_value(&mut self) -> u64 {
+        let next = self.values.len() as u64 + 1;
+        self.values.insert(format!("#{next}"), next);
+        next
+    }
+
+    pub(super) fn one_node(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<usize, Stop> {
+        let nodes = self.resolve(set, line)?;
+        match nodes.len() {
+            1 => Ok(*nodes.first().expect("one")),
+            n => Err(Stop::Invalid(format!(
+                "this step takes one node; the set has {n}"
+            ))),
+        }
+    }
+
+    /// Resolves a set when its step runs, binds `as NAME`, and remembers
+    /// its nodes for `rest` later on the same line.
+    pub(super) fn resolve(
+        &mut self,
+        set: &NodeSet,
+        line: &mut Vec<usize>,
+    ) -> Result<BTreeSet<usize>, Stop> {
+        let nodes = if set.expr == SetExpr::Writing {
+            [self.wait_for_writer()?].into()
+        } else {
+            self.eval(&set.expr, line)?
+        };
+        line.extend(nodes.iter().copied());
+        if let Some(name) = &set.bind {
+            self.names.insert(name.clone(), nodes.clone());
+        }
+        Ok(nodes)
+    }
+
+    /// Runs the world until an event leaves a running node with a write
+    /// waiting for its fsync, and names that node (bounded: 10 virtual s).
+    pub(super) fn wait_for_writer(&mut self) -> Result<usize, Stop> {
+        let deadline = self.world.now_ns.saturating_add(10_000_000_000);
+        loop {
+            let writer = self.world.touched.iter().copied().find(|n| {
+                let host = &self.world.hosts[*n];
+                host.state == HostState::Up && host.is_mid_write()
+            });
+            if let Some(node) = writer {
+                return Ok(node);
+            }
+            let waiting =
+                !self.manual && self.world.next_event_time().is_some_and(|t| t <= deadline);
+            if !waiting || !self.step_event()? {
+                return Err(Stop::Failed(
+                    "`writing` found no node in the middle of a write".into(),
+                    None,
+                ));
+            }
+        }
+    }
+
+    pub(super) fn eval(&self, expr: &SetExpr, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
+        let count = self.world.node_count();
+        let all = || (0..count).collect::<BTreeSet<usize>>();
+        Ok(match expr {
+            SetExpr::Nodes(atoms) => {
+                let mut out = BTreeSet::new();
+                for atom in atoms {
+                    match atom {
+                        Atom::Id(id) => {
+                            out.insert(*id as usize - 1);
+                        }
+                        Atom::Name(name) => out.extend(self.named(name)?),
+                    }
+                }
+                out
+            }
+            SetExpr::Name(name) => self.named(name)?,
+            SetExpr::All => all(),
+            SetExpr::Leader => {
+                let leader = self.leader_node().ok_or_else(|| {
+                    Stop::Failed("`leader` names no node: there is no leader".into(), None)
+                })?;
+                [leader].into()
+            }
+            SetExpr::Followers => {
+                let leader = self.leader_node();
+                all().into_iter().filter(|n| Some(*n) != leader).collect()
+            }
+            SetExpr::Rest => all().into_iter().filter(|n| !line.contains(n)).collect(),
+            SetExpr::Majority => {
+                let leader = self.leader_node();
+                let mut out: BTreeSet<usize> = leader.into_iter().collect();
+                out.extend(
+                    (0..count)
+                        .filter(|n| Some(*n) != leader)
+                        .take(count / 2 + 1 - out.len()),
+                );
+                out
+            }
+            SetExpr::Minority => {
+                let leader = self.leader_node();
+                (0..count)
+                    .filter(|n| Some(*n) != leader)
+                    .take((count - 1) / 2)
+                    .collect()
+            }
+            SetExpr::Writing => {
+                return Err(Stop::Invalid(
+                    "`writing` stands alone, as a whole set".into(),
+                ));
+            }
+            SetExpr::Union(a, b) => {
+                let mut out = self.eval(a, line)?;
+                out.extend(self.eval(b, line)?);
+                out
+            }
+            SetExpr::Difference(a, b) => {
+                let minus = self.eval(b, line)?;
+                self.eval(a, line)?
+                    .into_iter()
+                    .filter(|n| !minus.contains(n))
+                    .collect()
+            }
+        })
+    }
+
+    pub(super) fn named(&self, name: &str) -> Result<BTreeSet<usize>, Stop> {
+        self.names.get(name).cloned().ok_or_else(|| {
+            Stop::Invalid(format!(
+                "`{name}` names no set (bind it first with `as {name}`)"
+            ))
+        })
+    }
+}
+
+/// A node set as the scenario language writes it: `{1,3}`.
+pub(super) fn names(nodes: &BTreeSet<usize>) -> String {
+    let list: Vec<String> = nodes.iter().map(|n| (n + 1).to_string()).collect();
+    format!("{{{}}}", list.join(","))
+}
