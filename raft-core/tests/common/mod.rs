@@ -5,7 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use raft_core::{Config, Entry, EntryKind, HardState, Message, NodeId, RawNode, Restored, Role};
+use raft_core::{
+    Config, Entry, EntryId, EntryKind, HardState, LogIndex, Message, MessageBody, NodeId, RawNode,
+    Restored, Role, Term,
+};
 
 /// What a node's disk holds: the hard state and the log, as the host wrote them.
 #[derive(Clone, Debug, Default)]
@@ -50,6 +53,24 @@ pub struct Network {
 
 pub fn id(n: u64) -> NodeId {
     NodeId(n)
+}
+
+/// A message from node `from` to node `to` in `term`.
+pub fn msg(from: u64, to: u64, term: u64, body: MessageBody) -> Message {
+    Message {
+        from: id(from),
+        to: id(to),
+        term: Term(term),
+        body,
+    }
+}
+
+/// The entry id (index, term).
+pub fn eid(index: u64, term: u64) -> EntryId {
+    EntryId {
+        index: LogIndex(index),
+        term: Term(term),
+    }
 }
 
 /// A config for node `me` of a cluster of `size` voters, with PreVote and
@@ -239,7 +260,7 @@ impl Network {
     }
 
     /// Proposes on node `n` (which must be leader) and stabilizes.
-    pub fn propose(&mut self, n: u64, data: &[u8]) -> raft_core::LogIndex {
+    pub fn propose(&mut self, n: u64, data: &[u8]) -> LogIndex {
         let index = self
             .node_mut(n)
             .propose(data.to_vec())
@@ -256,7 +277,7 @@ impl Network {
             hard_state: node.disk.hard_state.clone(),
             snapshot: None,
             entries: node.disk.entries.clone(),
-            applied: raft_core::LogIndex(0),
+            applied: LogIndex(0),
         };
         node.raw = RawNode::new(node.config.clone(), restored).expect("disk is consistent");
         node.applied.clear();

@@ -11,22 +11,6 @@ pub(crate) const ET: u64 = 10;
 
 // ---- helpers ----------------------------------------------------------
 
-pub(crate) fn msg(from: u64, to: u64, term: u64, body: MessageBody) -> Message {
-    Message {
-        from: id(from),
-        to: id(to),
-        term: Term(term),
-        body,
-    }
-}
-
-pub(crate) fn eid(index: u64, term: u64) -> EntryId {
-    EntryId {
-        index: LogIndex(index),
-        term: Term(term),
-    }
-}
-
 pub(crate) fn vote_req(index: u64, term: u64) -> MessageBody {
     MessageBody::VoteRequest {
         last_log: eid(index, term),

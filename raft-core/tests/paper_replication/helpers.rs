@@ -25,13 +25,6 @@ pub(crate) fn entries_of(terms: &[u64]) -> Vec<Entry> {
         .collect()
 }
 
-pub(crate) fn eid(index: u64, term: u64) -> EntryId {
-    EntryId {
-        index: LogIndex(index),
-        term: Term(term),
-    }
-}
-
 /// Writes a disk for node `n` (term, no vote, commit, the log `terms`) and
 /// boots the node from it.
 pub(crate) fn boot(net: &mut Network, n: u64, term: u64, commit: u64, terms: &[u64]) {
@@ -45,15 +38,6 @@ pub(crate) fn boot(net: &mut Network, n: u64, term: u64, commit: u64, terms: &[u
         entries: entries_of(terms),
     };
     net.restart(n);
-}
-
-pub(crate) fn msg(from: u64, to: u64, term: u64, body: MessageBody) -> Message {
-    Message {
-        from: id(from),
-        to: id(to),
-        term: Term(term),
-        body,
-    }
 }
 
 pub(crate) fn append_msg(
