@@ -51,7 +51,7 @@ impl RawNode {
     /// CheckQuorum (thesis §6.2): a leader that has not heard from a
     /// majority during the last election timeout steps down, so that a
     /// partitioned leader stops serving (and stops holding its lease).
-    fn check_quorum(&mut self) {
+    pub(crate) fn check_quorum(&mut self) {
         let me = self.config.id;
         let active = self
             .conf
@@ -173,7 +173,7 @@ impl RawNode {
     /// CheckQuorum on: such a node ignores vote requests (the lease of
     /// thesis §6.2 / §9.6, etcd's `inLease`), so a node that cannot hear the
     /// leader cannot depose it.
-    fn in_lease(&self) -> bool {
+    pub(crate) fn lease_holds(&self) -> bool {
         self.config.check_quorum
             && self.leader.is_some()
             && self.election_elapsed_ticks < self.config.election_ticks
@@ -187,7 +187,7 @@ impl RawNode {
             MessageBody::PreVoteRequest { .. } | MessageBody::VoteRequest { .. }
         );
         if message.term > self.term {
-            if is_vote_request && self.in_lease() {
+            if is_vote_request && self.lease_holds() {
                 return false;
             }
             match message.body {

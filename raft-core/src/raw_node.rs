@@ -163,6 +163,35 @@ impl RawNode {
         }
     }
 
+    /// The CheckQuorum timer fires now: the node has gone a whole election
+    /// timeout (`election_ticks`, before jitter) without the news that
+    /// resets it. A leader runs its CheckQuorum round and steps down unless
+    /// a majority was active (thesis §6.2); a follower's lease on its leader
+    /// ends, so it grants votes again (§9.6), but it campaigns only when its
+    /// randomized timeout fires ([`campaign`](Self::campaign)). Does nothing
+    /// unless `Config::check_quorum` is on. (Scenario files and the model
+    /// checker fire timers directly instead of ticking.)
+    pub fn check_quorum_timeout(&mut self) {
+        if !self.config.check_quorum {
+            return;
+        }
+        if self.role == Role::Leader {
+            self.election_elapsed_ticks = 0;
+            self.check_quorum();
+        } else {
+            self.election_elapsed_ticks =
+                self.election_elapsed_ticks.max(self.config.election_ticks);
+        }
+    }
+
+    /// Whether the node holds a lease on a leader it heard from within the
+    /// election timeout: with CheckQuorum on, it then ignores vote requests
+    /// of higher terms (thesis §6.2, etcd's `inLease`).
+    #[must_use]
+    pub fn in_lease(&self) -> bool {
+        self.lease_holds()
+    }
+
     /// Proposes `data` for the log. Returns the index the entry will have if
     /// it commits. Only the leader accepts proposals.
     pub fn propose(&mut self, data: Vec<u8>) -> Result<LogIndex, Error> {
@@ -456,8 +485,9 @@ impl RawNode {
 
     /// Feeds the node's protocol state into `state`: everything that decides
     /// its future behaviour except its clock — the tick counters, the drawn
-    /// election timeout and the jitter generator are left out, and so is the
-    /// count of `Ready`s handed out. A model checker that fires timers as
+    /// election timeout and the jitter generator are left out (only whether
+    /// the follower lease holds is kept, as a flag), and so is the count of
+    /// `Ready`s handed out. A model checker that fires timers as
     /// actions (instead of ticking) fingerprints nodes with this, so that
     /// states differing only in elapsed ticks are one state.
     pub fn hash_protocol_state<H: std::hash::Hasher>(&self, state: &mut H) {
@@ -478,6 +508,9 @@ impl RawNode {
         self.outstanding_ready.is_some().hash(state);
         self.outstanding_last_entry.hash(state);
         self.outstanding_applies.hash(state);
+        // The one thing the clock decides that behaviour depends on besides
+        // firing timers: whether the follower lease still holds.
+        self.lease_holds().hash(state);
     }
 
     /// Asserts every internal invariant; a failure is a bug in raft-core.

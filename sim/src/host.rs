@@ -350,6 +350,15 @@ impl Host {
         }
     }
 
+    /// The CheckQuorum timer fires now (a scenario's `check-quorum`): a
+    /// leader checks that a majority is active, a follower's lease ends.
+    pub fn check_quorum_timeout(&mut self, out: &mut Outbox) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+            raw.check_quorum_timeout();
+            self.pump(out);
+        }
+    }
+
     /// Proposes one entry straight to the node, as if from a local client
     /// (a scenario's manual `propose N on NODE`). Returns the refusal, if any.
     pub fn propose_direct(&mut self, out: &mut Outbox) -> Result<LogIndex, raft_core::Error> {

@@ -294,6 +294,18 @@ impl Net {
         }
     }
 
+    /// Puts a second copy of in-flight packet `id` on the wire (a manual or
+    /// explored duplication); returns the copy's (id, one-way delay), or
+    /// `None` if `id` is not in flight or its link is full.
+    pub fn duplicate(&mut self, id: u64, rng: &mut impl Rng) -> Option<(u64, u64)> {
+        let copy = self.in_flight.get(&id)?.clone();
+        let mut out = Vec::with_capacity(1);
+        self.enqueue(copy, rng, &mut out);
+        let sent = out.pop()?;
+        self.stats.duplicated += 1;
+        Some(sent)
+    }
+
     /// Loses packet `id` (a manual or explored drop).
     pub fn lose(&mut self, id: u64) -> Option<Packet> {
         let packet = self.remove(id)?;

@@ -105,6 +105,8 @@ pub enum Action {
     Event(Event),
     /// Lose in-flight packet `id`.
     Drop(u64),
+    /// Put a second copy of in-flight packet `id` on the wire.
+    Duplicate(u64),
     /// Power loss on a node.
     Crash(usize),
     /// Boot a crashed node from its disk.
@@ -134,6 +136,9 @@ pub enum Action {
     Campaign(usize),
     /// A leader's heartbeat timer fires now.
     HeartbeatTimeout(usize),
+    /// A node's CheckQuorum timer fires now (a leader checks its quorum, a
+    /// follower's lease ends).
+    CheckQuorum(usize),
     /// One tick of a node's clock, now (outside the tick schedule).
     TickNow(usize),
     /// Entries proposed straight to a node, bypassing clients.
@@ -152,6 +157,14 @@ pub enum Action {
         /// Torn writes on crash, if changed.
         torn: Option<bool>,
     },
+}
+
+impl Action {
+    /// Deliver in-flight packet `id` now.
+    #[must_use]
+    pub fn deliver(id: u64) -> Action {
+        Action::Event(Event::Deliver(id))
+    }
 }
 
 /// Counters for the run summary.
@@ -326,6 +339,12 @@ impl World {
                 }
                 self.net.lose(id);
             }
+            Action::Duplicate(id) => {
+                if let Some((copy, delay)) = self.net.duplicate(id, &mut self.rng_net) {
+                    let key = self.schedule(self.now_ns + delay, Event::Deliver(copy));
+                    self.delivery_keys.insert(copy, key);
+                }
+            }
             Action::Crash(node) => self.crash(node),
             Action::Restart(node) => {
                 if self.hosts[node].state == HostState::Down {
@@ -370,6 +389,9 @@ impl World {
             Action::Campaign(node) => self.with_node(node, |host, out| host.campaign(out)),
             Action::HeartbeatTimeout(node) => {
                 self.with_node(node, |host, out| host.heartbeat_timeout(out));
+            }
+            Action::CheckQuorum(node) => {
+                self.with_node(node, |host, out| host.check_quorum_timeout(out));
             }
             Action::TickNow(node) => self.with_node(node, Host::on_tick),
             Action::Propose { node, count } => {

@@ -368,3 +368,55 @@ fn manual_clock_crash_and_repartition_behave() {
         outcome.failure.map(|f| f.message)
     );
 }
+
+#[test]
+fn nth_and_duplicate_pick_exact_messages() {
+    // n1 campaigns and persists: one vote request to each peer is in flight.
+    let elect = "cluster 3 pre_vote=off check_quorum=off\nmanual\ncampaign 1\npersist 1\n";
+    // A duplicated vote request makes two in flight to n2: nth=2 is the copy.
+    let outcome = outcome(&format!(
+        "{elect}duplicate 1 -> 2 vote\ndeliver 1 -> 2 vote nth=2\ndeliver 1 -> 2 vote\n\
+         deliver 1 -> 2 vote\n"
+    ));
+    let failure = outcome.failure.as_ref().expect("only two copies existed");
+    assert_eq!(failure.span.line, 8, "{}", describe("t.scn", &outcome));
+    assert_eq!(failure.message, "no vote from {1} to {2} is in flight");
+    let outcome = self::outcome(&format!("{elect}deliver 1 -> 2 vote nth=2\n"));
+    let failure = outcome.failure.as_ref().expect("one vote request to n2");
+    assert_eq!(
+        failure.message,
+        "nth=2: only 1 votes from {1} to {2} are in flight"
+    );
+    // Dropping the request to n3 and delivering n2's twice still elects n1
+    // (a duplicate answer counts once).
+    let outcome = self::outcome(&format!(
+        "{elect}drop 1 -> 3 vote\nduplicate 1 -> 2 vote\ndeliver 1 -> 2 vote all\npersist 2\n\
+         duplicate 2 -> 1 vote-resp\ndeliver 2 -> 1 vote-resp all\nstabilize\nexpect leader in {{1}}\n"
+    ));
+    assert!(outcome.failure.is_none(), "{}", describe("t.scn", &outcome));
+}
+
+#[test]
+fn check_quorum_steps_down_a_leader_without_a_majority_and_ends_a_lease() {
+    let elect = "cluster 3 pre_vote=off check_quorum=on\nmanual\ncampaign 1\nstabilize\n\
+                 heartbeat 1\nstabilize\nexpect leader in {1}\n";
+    // Heard from everyone since election: the leader stays.
+    let outcome = outcome(&format!("{elect}check-quorum 1\nexpect leader in {{1}}\n"));
+    assert!(outcome.failure.is_none(), "{}", describe("t.scn", &outcome));
+    // A second round with no answers in between: it steps down.
+    let outcome = self::outcome(&format!(
+        "{elect}check-quorum 1\ncheck-quorum 1\nexpect no leader\n"
+    ));
+    assert!(outcome.failure.is_none(), "{}", describe("t.scn", &outcome));
+    // n2 campaigns: n3 still holds its lease on n1 and ignores the vote
+    // request until its own CheckQuorum timer fires.
+    let campaign = "isolate 1\ncampaign 2\npersist 2\n";
+    let outcome = self::outcome(&format!(
+        "{elect}{campaign}deliver 2 -> 3 vote\nstabilize\nexpect leader in {{1}}\n"
+    ));
+    assert!(outcome.failure.is_none(), "{}", describe("t.scn", &outcome));
+    let outcome = self::outcome(&format!(
+        "{elect}{campaign}check-quorum 3\ndeliver 2 -> 3 vote\nstabilize\nexpect leader in {{2}}\n"
+    ));
+    assert!(outcome.failure.is_none(), "{}", describe("t.scn", &outcome));
+}

@@ -4,7 +4,7 @@
 
 use sim::scenario::ast::{
     Atom, ClusterOptions, Compare, Condition, MessagePick, NodeSet, OpKind, Scenario, SetExpr,
-    Span, Step, StepKind, Timing,
+    Span, Step, StepKind, Timing, Which,
 };
 use sim::scenario::parse;
 use sim::scenario::parse::{MESSAGE_TYPES, STEPS};
@@ -481,7 +481,7 @@ fn deliver() {
             from: set(9, ids(&[1])),
             to: set(14, ids(&[2])),
             kind: Some("append".into()),
-            all: true,
+            which: Which::All,
         })
     );
     assert_eq!(
@@ -490,7 +490,7 @@ fn deliver() {
             from: set(9, SetExpr::Leader),
             to: set(19, SetExpr::All),
             kind: None,
-            all: false,
+            which: Which::Oldest,
         })
     );
     assert_eq!(
@@ -499,7 +499,7 @@ fn deliver() {
             from: set(9, ids(&[1])),
             to: set(14, SetExpr::All),
             kind: None,
-            all: true,
+            which: Which::All,
         })
     );
 }
@@ -512,8 +512,60 @@ fn drop() {
             from: set(6, ids(&[1])),
             to: set(11, ids(&[2, 3])),
             kind: Some("vote-resp".into()),
-            all: false,
+            which: Which::Oldest,
         })
+    );
+}
+
+#[test]
+fn nth_picks_the_kth_oldest() {
+    assert_eq!(
+        kind("deliver 1 -> 2 append nth=3"),
+        StepKind::Deliver(MessagePick {
+            from: set(9, ids(&[1])),
+            to: set(14, ids(&[2])),
+            kind: Some("append".into()),
+            which: Which::Nth(3),
+        })
+    );
+    assert_eq!(
+        kind("drop 2 -> 1 nth=2"),
+        StepKind::Drop(MessagePick {
+            from: set(6, ids(&[2])),
+            to: set(11, ids(&[1])),
+            kind: None,
+            which: Which::Nth(2),
+        })
+    );
+}
+
+#[test]
+fn duplicate() {
+    assert_eq!(
+        kind("duplicate 1 -> 3 vote-resp"),
+        StepKind::Duplicate(MessagePick {
+            from: set(11, ids(&[1])),
+            to: set(16, ids(&[3])),
+            kind: Some("vote-resp".into()),
+            which: Which::Oldest,
+        })
+    );
+    assert_eq!(
+        kind("duplicate 1 -> 3 append nth=2"),
+        StepKind::Duplicate(MessagePick {
+            from: set(11, ids(&[1])),
+            to: set(16, ids(&[3])),
+            kind: Some("append".into()),
+            which: Which::Nth(2),
+        })
+    );
+}
+
+#[test]
+fn check_quorum() {
+    assert_eq!(
+        kind("check-quorum 2"),
+        StepKind::CheckQuorum(set(14, ids(&[2])))
     );
 }
 
@@ -524,7 +576,7 @@ fn every_message_type_is_accepted() {
             panic!("{name}")
         };
         assert_eq!(pick.kind.as_deref(), Some(*name));
-        assert!(pick.all);
+        assert_eq!(pick.which, Which::All);
     }
 }
 
@@ -568,9 +620,11 @@ fn every_verb_has_an_example_that_parses() {
         "auto",
         "campaign 1",
         "heartbeat 1",
+        "check-quorum 1",
         "tick 1",
         "deliver 1 -> 2",
         "drop 1 -> 2",
+        "duplicate 1 -> 2",
         "persist 1",
         "stabilize",
     ];
@@ -696,6 +750,22 @@ fn error_bad_token() {
     assert!(expected.contains("`#` starts a comment"), "{expected}");
     fails("cluster 3\nput k \u{e9}t\u{e9}", "2:7", "\u{e9}");
     fails("cluster 3\ncrash {1;2}", "2:9", ";");
+}
+
+#[test]
+fn error_bad_nth() {
+    let expected = fails("cluster 3\ndeliver 1 -> 2 append nth=0", "2:27", "0");
+    assert!(expected.contains("at least 1"), "{expected}");
+    fails("cluster 3\ndeliver 1 -> 2 nth=x", "2:20", "x");
+    let expected = fails("cluster 3\ndrop 1 -> 2 append first=1", "2:20", "first");
+    assert!(expected.contains("nth=K"), "{expected}");
+    let expected = fails(
+        "cluster 3\nduplicate 1 -> 2 append all nth=2",
+        "2:29",
+        "nth",
+    );
+    assert!(expected.contains("end of line"), "{expected}");
+    fails("cluster 3\ncheck-quorum", "2:13", "");
 }
 
 #[test]

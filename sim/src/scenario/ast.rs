@@ -166,7 +166,7 @@ pub enum Condition {
     Members(NodeSet),
 }
 
-/// Which in-flight messages `deliver` and `drop` pick.
+/// Which in-flight messages `deliver`, `drop` and `duplicate` pick.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MessagePick {
     /// Sender set.
@@ -175,8 +175,19 @@ pub struct MessagePick {
     pub to: NodeSet,
     /// A message type name (`append`, `vote`, ... as in scenarios/README.md).
     pub kind: Option<String>,
-    /// Every matching message, not only the oldest.
-    pub all: bool,
+    /// Which of the matching messages, in the order they were sent.
+    pub which: Which,
+}
+
+/// Which of the matching in-flight messages a pick takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Which {
+    /// The oldest (first sent).
+    Oldest,
+    /// The K-th oldest, 1-based (`nth=K`; `nth=1` is the oldest).
+    Nth(u64),
+    /// Every one (`all`).
+    All,
 }
 
 /// What a step does.
@@ -272,10 +283,14 @@ pub enum StepKind {
     Heartbeat(NodeSet),
     /// `tick NODE [N]`
     Tick(NodeSet, u64),
-    /// `deliver A -> B [TYPE] [all]`
+    /// `deliver A -> B [TYPE] [all | nth=K]`
     Deliver(MessagePick),
-    /// `drop A -> B [TYPE] [all]`
+    /// `drop A -> B [TYPE] [all | nth=K]`
     Drop(MessagePick),
+    /// `duplicate A -> B [TYPE] [all | nth=K]`
+    Duplicate(MessagePick),
+    /// `check-quorum NODE`
+    CheckQuorum(NodeSet),
     /// `persist NODE`
     Persist(NodeSet),
     /// `stabilize`

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ast::{
-    ClusterOptions, Condition, MessagePick, NodeSet, OpKind, Scenario, Span, Step, StepKind, Timing,
+    ClusterOptions, Condition, MessagePick, NodeSet, OpKind, Scenario, Span, Step, StepKind,
+    Timing, Which,
 };
 use super::resolve::names;
 use crate::checker::{Checkers, Violation};
@@ -472,8 +473,10 @@ impl Interp<'_> {
                 }
                 Ok(())
             }
-            StepKind::Deliver(pick) => self.pick_messages(pick, line, true),
-            StepKind::Drop(pick) => self.pick_messages(pick, line, false),
+            StepKind::CheckQuorum(set) => self.each(set, line, Action::CheckQuorum),
+            StepKind::Deliver(pick) => self.pick_messages(pick, line, Action::deliver),
+            StepKind::Drop(pick) => self.pick_messages(pick, line, Action::Drop),
+            StepKind::Duplicate(pick) => self.pick_messages(pick, line, Action::Duplicate),
             StepKind::Persist(set) => {
                 for node in self.resolve(set, line)? {
                     let pending = self
@@ -586,7 +589,7 @@ impl Interp<'_> {
         &mut self,
         pick: &MessagePick,
         line: &mut Vec<usize>,
-        deliver: bool,
+        action: impl Fn(u64) -> Action,
     ) -> Result<(), Stop> {
         let from = self.resolve(&pick.from, line)?;
         let to = self.resolve(&pick.to, line)?;
@@ -617,18 +620,28 @@ impl Interp<'_> {
                 None,
             ));
         }
-        let chosen = if pick.all {
-            matching
-        } else {
-            matching[..1].to_vec()
+        let chosen = match pick.which {
+            Which::All => matching,
+            Which::Oldest => matching[..1].to_vec(),
+            Which::Nth(nth) => {
+                let at = usize::try_from(nth).map_or(usize::MAX, |n| n - 1);
+                let Some(id) = matching.get(at) else {
+                    let kind = pick.kind.as_deref().unwrap_or("message");
+                    return Err(Stop::Failed(
+                        format!(
+                            "nth={nth}: only {} {kind}s from {} to {} are in flight",
+                            matching.len(),
+                            names(&from),
+                            names(&to)
+                        ),
+                        None,
+                    ));
+                };
+                vec![*id]
+            }
         };
         for id in chosen {
-            let action = if deliver {
-                Action::Event(Event::Deliver(id))
-            } else {
-                Action::Drop(id)
-            };
-            self.act(action)?;
+            self.act(action(id))?;
         }
         Ok(())
     }

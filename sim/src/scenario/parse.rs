@@ -16,7 +16,7 @@
 
 use super::ast::{
     ClusterOptions, Compare, Condition, MessagePick, NodeSet, ParseError, Scenario, Span, Step,
-    StepKind, Timing,
+    StepKind, Timing, Which,
 };
 use super::lex::{Cursor, Kind, lex};
 use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
@@ -55,9 +55,11 @@ pub const STEPS: &[&str] = &[
     "auto",
     "campaign",
     "heartbeat",
+    "check-quorum",
     "tick",
     "deliver",
     "drop",
+    "duplicate",
     "persist",
     "stabilize",
 ];
@@ -101,6 +103,9 @@ const NET_OPTIONS: &[(&str, &str)] = &[
     ("delay", "delay=MIN..MAX"),
     ("tail", "tail=P%"),
 ];
+
+/// The option of `deliver`, `drop` and `duplicate`.
+const PICK_OPTIONS: &[(&str, &str)] = &[("nth", "nth=K")];
 
 /// `disk`'s options.
 const DISK_OPTIONS: &[(&str, &str)] = &[
@@ -330,6 +335,8 @@ fn step(cur: &mut Cursor<'_>, state: &mut State) -> Result<(Timing, StepKind), P
         }
         "deliver" => StepKind::Deliver(pick(cur, scope, "deliver")?),
         "drop" => StepKind::Drop(pick(cur, scope, "drop")?),
+        "duplicate" => StepKind::Duplicate(pick(cur, scope, "duplicate")?),
+        "check-quorum" => StepKind::CheckQuorum(last_set(cur, scope, Arity::One)?),
         "persist" => StepKind::Persist(last_set(cur, scope, Arity::One)?),
         "stabilize" => StepKind::Stabilize,
         _ => return Err(cur.error_at(verb, "a step this parser knows")),
@@ -492,7 +499,7 @@ fn value(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
         .to_string())
 }
 
-/// `A -> B [TYPE] [all]` of `deliver` and `drop`.
+/// `A -> B [TYPE] [all | nth=K]` of `deliver`, `drop` and `duplicate`.
 fn pick(cur: &mut Cursor<'_>, scope: &mut Scope, verb: &str) -> Result<MessagePick, ParseError> {
     let from = node_set(cur, scope, Arity::Many)?;
     arrow(cur, &format!("{verb} 1 -> 2"))?;
@@ -500,13 +507,13 @@ fn pick(cur: &mut Cursor<'_>, scope: &mut Scope, verb: &str) -> Result<MessagePi
     let mut kind = None;
     if let Some(token) = cur
         .peek()
-        .filter(|t| t.kind == Kind::Word && t.text != "all")
+        .filter(|t| t.kind == Kind::Word && t.text != "all" && !option_ahead(cur))
     {
         if !MESSAGE_TYPES.contains(&token.text) {
             return Err(cur.error_at(
                 token,
                 format!(
-                    "a message type (one of: {}) or `all`",
+                    "a message type (one of: {}), `all` or `nth=K`",
                     MESSAGE_TYPES.join(", ")
                 ),
             ));
@@ -514,15 +521,26 @@ fn pick(cur: &mut Cursor<'_>, scope: &mut Scope, verb: &str) -> Result<MessagePi
         cur.next();
         kind = Some(token.text.to_string());
     }
-    let all = cur.eat_word("all");
-    if kind.is_none() && !all && to.bind.is_none() {
-        cur.end(&format!("a message type, `all`, {END_AFTER_SET}"))?;
+    let which = if cur.eat_word("all") {
+        Which::All
+    } else if option_ahead(cur) {
+        let mut seen = Vec::new();
+        match next_option(cur, verb, PICK_OPTIONS, &mut seen)? {
+            Some(opt) if opt.key == "nth" => Which::Nth(whole_opt(cur, &opt, 1)?),
+            Some(opt) => return Err(unhandled(cur, &opt)),
+            None => Which::Oldest,
+        }
+    } else {
+        Which::Oldest
+    };
+    if kind.is_none() && which == Which::Oldest && to.bind.is_none() {
+        cur.end(&format!("a message type, `all`, `nth=K`, {END_AFTER_SET}"))?;
     }
     Ok(MessagePick {
         from,
         to,
         kind,
-        all,
+        which,
     })
 }
 
