@@ -1,112 +1,221 @@
-//! `raftsim check`: the model checker (breadth-first, bounded).
+//! `raftsim check`: the model checker's command line — bounds and search
+//! options in, a progress line while it runs, a report and (on a
+//! violation) the shortest path as a story and a scenario file out.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use sim::explore::{Bounds, check, scenario_text};
+use sim::explore::{Bounds, Options, Progress, Report, Search, check, scenario_text};
+
+/// How to search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SearchMode {
+    /// Breadth-first: the first counterexample is a shortest one.
+    Bfs,
+    /// Depth-first within --max-depth: little memory, any counterexample.
+    Dfs,
+    /// Seeded random walks (--walks, --seed): for bounds too large to exhaust.
+    Walk,
+}
 
 /// Arguments of `raftsim check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Voters.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=5))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=7))]
     nodes: u64,
-    /// No election past this term.
-    #[arg(long, default_value_t = 2)]
+    /// No election timer fires on a node already at this term.
+    #[arg(long, default_value_t = Bounds::default().max_term)]
     max_term: u64,
-    /// No proposal past this log length.
-    #[arg(long, default_value_t = 2)]
+    /// No proposal on a leader whose log is already this long.
+    #[arg(long, default_value_t = Bounds::default().max_log)]
     max_log: u64,
-    /// States with more messages in flight are not expanded.
-    #[arg(long, default_value_t = 4)]
+    /// States with more messages in flight are checked but not expanded.
+    #[arg(long, default_value_t = Bounds::default().max_msgs)]
     max_msgs: usize,
-    /// Messages lost, at most.
-    #[arg(long, default_value_t = 0)]
+    /// Messages lost, at most, along a path.
+    #[arg(long, default_value_t = Bounds::default().max_drops)]
     max_drops: u32,
-    /// Crashes, at most.
-    #[arg(long, default_value_t = 0)]
+    /// Messages duplicated, at most, along a path.
+    #[arg(long, default_value_t = Bounds::default().max_dups)]
+    max_dups: u32,
+    /// Crashes, at most, along a path.
+    #[arg(long, default_value_t = Bounds::default().max_crashes)]
     max_crashes: u32,
-    /// Client proposals, at most.
-    #[arg(long, default_value_t = 1)]
+    /// Client proposals, at most, along a path.
+    #[arg(long, default_value_t = Bounds::default().max_proposals)]
     max_proposals: u32,
     /// Actions from the initial state, at most.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = Bounds::default().max_depth,
+          value_parser = clap::value_parser!(u32).range(0..=65535))]
     max_depth: u32,
     /// raft-core's PreVote (true/false).
-    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(long, default_value_t = Bounds::default().pre_vote, action = clap::ArgAction::Set)]
     pre_vote: bool,
-    /// raft-core's CheckQuorum (true/false; its timer is not an action yet).
-    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    /// raft-core's CheckQuorum (true/false); its timer becomes an action.
+    #[arg(long, default_value_t = Bounds::default().check_quorum, action = clap::ArgAction::Set)]
     check_quorum: bool,
-    /// Where to write the shortest counterexample as a scenario.
+    /// How to search.
+    #[arg(long, value_enum, default_value_t = SearchMode::Bfs)]
+    search: SearchMode,
+    /// Random walks to take (with --search walk).
+    #[arg(long, default_value_t = 10_000)]
+    walks: u64,
+    /// The seed of the random walks (with --search walk).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Worker threads for breadth-first search (default: every core); the
+    /// counts and the counterexample are the same for any number.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
+    /// Keep 128-bit fingerprints (for runs past ~10^8 states).
+    #[arg(long)]
+    fp128: bool,
+    /// Where to write the counterexample as a scenario (default:
+    /// counterexample.scn, only if a violation is found).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
-/// Runs the search; returns the exit status (0 no violation, 1 violation).
+impl CheckArgs {
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            nodes: self.nodes as usize,
+            max_term: self.max_term,
+            max_log: self.max_log,
+            max_msgs: self.max_msgs,
+            max_drops: self.max_drops,
+            max_dups: self.max_dups,
+            max_crashes: self.max_crashes,
+            max_proposals: self.max_proposals,
+            max_depth: self.max_depth,
+            pre_vote: self.pre_vote,
+            check_quorum: self.check_quorum,
+            ..Bounds::default()
+        }
+    }
+
+    fn options(&self) -> Options {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Options {
+            search: match self.search {
+                SearchMode::Bfs => Search::BreadthFirst,
+                SearchMode::Dfs => Search::DepthFirst,
+                SearchMode::Walk => Search::RandomWalk {
+                    walks: self.walks,
+                    seed: self.seed,
+                },
+            },
+            jobs: self.jobs.map_or(cores, |jobs| jobs as usize),
+            fingerprint_128: self.fp128,
+        }
+    }
+}
+
+/// The process's resident memory in bytes, where the system tells it.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn progress_line(progress: &Progress, seconds: f64) -> String {
+    let rate = progress.distinct as f64 / seconds.max(1e-9);
+    let memory = resident_bytes().map_or_else(
+        || format!("visited set {}", megabytes(progress.visited_bytes)),
+        |rss| format!("{} resident", megabytes(rss)),
+    );
+    format!(
+        "{} states, {} distinct, depth {}, queue {}, {rate:.0} distinct/s, {memory}",
+        progress.generated, progress.distinct, progress.depth, progress.queue
+    )
+}
+
+/// Runs the search; returns the exit status (0 no violation, 1 violation
+/// or hidden nondeterminism).
 pub fn check_command(args: &CheckArgs) -> i32 {
-    let bounds = Bounds {
-        nodes: args.nodes as usize,
-        max_term: args.max_term,
-        max_log: args.max_log,
-        max_msgs: args.max_msgs,
-        max_drops: args.max_drops,
-        max_crashes: args.max_crashes,
-        max_proposals: args.max_proposals,
-        max_depth: args.max_depth,
-        pre_vote: args.pre_vote,
-        check_quorum: args.check_quorum,
-        ..Bounds::default()
-    };
+    let bounds = args.bounds();
+    let options = args.options();
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
     );
     let started = Instant::now();
-    let report = check(&bounds, |states, depth| {
-        let rate = states as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!(
-            "{states} distinct states, depth {depth}, {rate:.0} states/s"
-        ));
+    let report = check(&bounds, &options, |progress| {
+        bar.set_message(progress_line(progress, started.elapsed().as_secs_f64()));
         bar.tick();
     });
     bar.finish_and_clear();
-    let wall = started.elapsed().as_secs_f64();
-    println!(
-        "raftsim check: {} distinct states ({} generated), depth {}, {wall:.2}s, {:.0} distinct states/s",
-        report.distinct_states,
-        report.generated_states,
-        report.depth,
-        report.distinct_states as f64 / wall.max(1e-9)
-    );
-    let s = &report.sometimes;
-    let mark = |b: bool| if b { "reached" } else { "NOT reached" };
-    println!(
-        "sometimes: leader elected {}, entry committed {}, leader changed {}, log truncated {}",
-        mark(s.leader_elected),
-        mark(s.entry_committed),
-        mark(s.leader_changed),
-        mark(s.log_truncated)
-    );
-    let Some(found) = report.counterexample else {
+    print_report(&report, &options, started.elapsed().as_secs_f64());
+    if let Some(why) = &report.nondeterminism {
+        println!("result: HIDDEN NONDETERMINISM: {why}");
+        return 1;
+    }
+    let Some(found) = &report.counterexample else {
         println!("result: no violation within the bounds");
         return 0;
     };
+    let shortest = if report.shortest { "shortest " } else { "" };
     println!("result: VIOLATION {}", found.violation);
-    println!("shortest path ({} actions):", found.steps.len());
-    for (n, step) in found.steps.iter().enumerate() {
-        println!("  {:>3}. {}", n + 1, step.scenario_line());
+    println!("{shortest}path ({} actions):", found.steps.len());
+    for (n, line) in found.story.iter().enumerate() {
+        println!("  {:>3}. {line}", n + 1);
     }
-    let text = scenario_text(&bounds, &found);
     let path = args
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("counterexample.scn"));
-    match std::fs::write(&path, text) {
+    match std::fs::write(&path, scenario_text(&bounds, found)) {
         Ok(()) => println!("replay: cargo run --release -- scenario {}", path.display()),
         Err(err) => eprintln!("raftsim check: cannot write {}: {err}", path.display()),
     }
     1
+}
+
+fn print_report(report: &Report, options: &Options, seconds: f64) {
+    let mode = match options.search {
+        Search::BreadthFirst => format!("breadth-first, {} thread(s)", options.jobs),
+        Search::DepthFirst => "depth-first".to_string(),
+        Search::RandomWalk { walks, seed } => format!("{walks} random walks, seed {seed}"),
+    };
+    println!(
+        "raftsim check ({mode}): {} distinct states ({} generated), depth {}, {seconds:.2}s, \
+         {:.0} distinct states/s",
+        report.distinct_states,
+        report.generated_states,
+        report.depth,
+        report.distinct_states as f64 / seconds.max(1e-9)
+    );
+    let per_state = report.visited_bytes as f64 / report.distinct_states.max(1) as f64;
+    let resident = resident_bytes().map_or_else(String::new, |rss| {
+        format!(", {} resident at the end", megabytes(rss))
+    });
+    println!(
+        "memory: visited set and trail {} ({per_state:.1} bytes per distinct state){resident}",
+        megabytes(report.visited_bytes)
+    );
+    if report.cut_by_depth > 0 {
+        println!(
+            "bounds: {} states at the depth bound were not expanded (raise --max-depth to go on)",
+            report.cut_by_depth
+        );
+    } else if report.counterexample.is_none() {
+        println!("bounds: exhausted (no state within the other bounds was cut by the depth bound)");
+    }
+    let reached: Vec<String> = report
+        .sometimes
+        .list()
+        .iter()
+        .map(|(name, depth)| match depth {
+            Some(depth) => format!("{name} (depth {depth})"),
+            None => format!("{name}: NOT REACHED"),
+        })
+        .collect();
+    println!("sometimes: {}", reached.join(", "));
 }

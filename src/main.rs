@@ -38,7 +38,7 @@ enum Command {
     Scenario(scenario_cmd::ScenarioArgs),
     /// Reduce a failing seed to a minimal scenario file.
     Shrink(shrink_cmd::ShrinkArgs),
-    /// Model-check raft-core exhaustively within bounds (first cut).
+    /// Model-check raft-core exhaustively within bounds.
     Check(check_cmd::CheckArgs),
 }
 

@@ -45,6 +45,22 @@ impl File {
         self.durable_len = self.durable_len.max(len);
     }
 
+    /// How many bytes are durable.
+    #[must_use]
+    pub fn durable_len(&self) -> usize {
+        self.durable_len
+    }
+
+    /// Every intact record from the start, with the offset where it ends.
+    pub fn records(&self) -> impl Iterator<Item = (&[u8], usize)> + '_ {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let (payload, next) = read_record(&self.bytes, at)?;
+            at = next;
+            Some((payload, next))
+        })
+    }
+
     /// Bytes written and not yet durable.
     #[must_use]
     pub fn unsynced_len(&self) -> usize {

@@ -181,20 +181,60 @@ impl Host {
         if let Some(raw) = &self.raw {
             raw.hash_protocol_state(state);
         }
-        self.disk.hash(state);
+        self.hash_disk(state);
         self.kv.hash(state);
-        if let Some((ready, point, _)) = &self.pending {
+        if let Some((ready, _, _)) = &self.pending {
+            // The sync point is the end of the files when the write was
+            // issued (no write starts while one is pending), so the
+            // unsynced records `hash_disk` feeds are exactly what it covers.
             ready.hard_state.hash(state);
             ready.entries.hash(state);
             ready.committed_entries.hash(state);
             ready.messages_after_persist.hash(state);
-            point.hash(state);
         }
         self.synced_while_paused.is_some().hash(state);
         self.waiting.hash(state);
         self.synced_hard_state.hash(state);
         self.synced_log_terms.hash(state);
         self.direct_proposals.hash(state);
+    }
+
+    /// Feeds the disk's content as recovery will read it, not its history:
+    /// the last durable hard state (earlier meta records are dead), the
+    /// durable log after replaying its truncations (an entry at index i
+    /// replaces every entry from i on), and the records not yet durable, in
+    /// order. Two disks that boot alike and keep the same pending writes
+    /// hash alike (the model checker's canonical environment).
+    fn hash_disk<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        let meta = &self.disk.meta;
+        let durable_meta = meta
+            .records()
+            .take_while(|(_, end)| *end <= meta.durable_len())
+            .last()
+            .map(|(payload, _)| payload);
+        durable_meta.hash(state);
+        let log = &self.disk.log;
+        let mut effective: Vec<&[u8]> = Vec::new();
+        for (payload, end) in log.records() {
+            if end > log.durable_len() {
+                break;
+            }
+            let Some(entry) = decode::<Entry>(payload) else {
+                break;
+            };
+            effective.truncate(entry.index.0.saturating_sub(1) as usize);
+            effective.push(payload);
+        }
+        effective.hash(state);
+        for file in [meta, log] {
+            let unsynced: Vec<&[u8]> = file
+                .records()
+                .filter(|(_, end)| *end > file.durable_len())
+                .map(|(payload, _)| payload)
+                .collect();
+            unsynced.hash(state);
+        }
     }
 
     /// The state machine.

@@ -190,11 +190,7 @@ pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) 
         drive(options, &schedule, &mut state, &mut sink);
     }));
     if let Err(payload) = outcome {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
-            .unwrap_or_else(|| "unknown panic".into());
+        let message = panic_message(payload.as_ref());
         let violation = Violation::new(Invariant::Panic, state.world.touched.clone(), message);
         state.failure = Some(Failure {
             violation,
@@ -445,4 +441,13 @@ fn final_checks(options: &RunOptions, state: &RunState) -> Result<(), Violation>
         ));
     }
     Ok(())
+}
+
+/// The message a panic carried.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
 }

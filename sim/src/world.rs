@@ -705,6 +705,13 @@ impl World {
         state.finish()
     }
 
+    /// The votes seen granted on the wire so far (a history the model
+    /// checker keeps in its fingerprints; see `Checkers::hash_history`).
+    #[must_use]
+    pub fn vote_ledger(&self) -> &crate::checker::VoteLedger {
+        &self.votes
+    }
+
     /// Starts a scripted client session that runs `ops` in order (sent to
     /// the node it believes leads, or only to `pinned`), then stops.
     /// Returns its client index.

@@ -3,7 +3,7 @@
 //! and teeth (a rule-breaking host is caught with a shortest path that
 //! replays as a scenario).
 
-use sim::explore::{Bounds, check, scenario_text};
+use sim::explore::{Bounds, Options, check, scenario_text};
 use sim::host::HostBugs;
 use sim::scenario::{parse, run_scenario_with_bugs};
 
@@ -16,7 +16,7 @@ fn small_bounds_hold_and_reach_every_sometimes_property() {
         max_msgs: 4,
         ..Bounds::default()
     };
-    let report = check(&bounds, |_, _| {});
+    let report = check(&bounds, &Options::default(), |_| {});
     assert!(
         report.counterexample.is_none(),
         "{:?}",
@@ -26,13 +26,12 @@ fn small_bounds_hold_and_reach_every_sometimes_property() {
         "distinct {} generated {} depth {} sometimes {:?}",
         report.distinct_states, report.generated_states, report.depth, report.sometimes
     );
-    assert!(report.sometimes.leader_elected);
-    assert!(report.sometimes.entry_committed);
-    assert!(report.sometimes.leader_changed);
+    assert!(report.sometimes.leader_elected.is_some());
+    assert!(report.sometimes.entry_committed.is_some());
     // Pinned, as stateright pins its examples' counts: a change in raft-core,
     // the hosts or the search that changes the state space shows here.
-    assert_eq!(report.distinct_states, 22_985);
-    assert_eq!(report.generated_states, 49_537);
+    assert_eq!(report.distinct_states, 26_051);
+    assert_eq!(report.generated_states, 54_997);
     assert_eq!(report.depth, 10);
 }
 
@@ -45,7 +44,7 @@ fn finds(bugs: HostBugs, crashes: u32) -> (String, String) {
         host_bugs: bugs,
         ..Bounds::default()
     };
-    let report = check(&bounds, |_, _| {});
+    let report = check(&bounds, &Options::default(), |_| {});
     let found = report.counterexample.expect("the broken host is caught");
     let text = scenario_text(&bounds, &found);
     let scenario = parse("found.scn", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));

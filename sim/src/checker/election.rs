@@ -15,6 +15,18 @@ pub struct ElectionSafety {
 }
 
 impl ElectionSafety {
+    /// How many terms have had a leader.
+    #[must_use]
+    pub fn terms(&self) -> usize {
+        self.leader_of_term.len()
+    }
+
+    /// Feeds the ledger of leaders by term into `state`.
+    pub fn hash_history<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        self.leader_of_term.hash(state);
+    }
+
     /// Records `view` if it leads; fails if its term had another leader.
     pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
         if view.role != Role::Leader {

@@ -75,6 +75,12 @@ impl LogChecker {
         LogIndex(self.committed.len() as u64)
     }
 
+    /// Feeds the run's committed prefix into `state`.
+    pub fn hash_committed<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        self.committed.hash(state);
+    }
+
     /// The term of the committed entry at `index`, if that far is known.
     #[must_use]
     pub fn committed_term(&self, index: LogIndex) -> Option<Term> {

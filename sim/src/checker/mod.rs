@@ -195,6 +195,9 @@ impl<'a> NodeView<'a> {
 pub struct Checkers {
     /// The highest committed index already checked to be durable on a majority.
     durable_commit_checked: LogIndex,
+    /// The highest committed index counted as acknowledged by
+    /// `acknowledge_committed`.
+    acknowledged_committed: LogIndex,
     election: ElectionSafety,
     logs: LogChecker,
     applied: StateMachineSafety,
@@ -208,6 +211,7 @@ impl Checkers {
     pub fn new(node_count: usize) -> Checkers {
         Checkers {
             durable_commit_checked: LogIndex(0),
+            acknowledged_committed: LogIndex(0),
             election: ElectionSafety::default(),
             logs: LogChecker::new(node_count),
             applied: StateMachineSafety::new(node_count),
@@ -296,9 +300,46 @@ impl Checkers {
         ))
     }
 
+    /// Feeds the run's history as far as future verdicts depend on more
+    /// than the present: the leader of every term so far and the run's
+    /// committed prefix. The model checker adds this to a state's
+    /// fingerprint (a history variable, as TLA+ specifications of Raft
+    /// keep `elections`), so that two paths merge only if the checkers
+    /// would judge their futures alike on these ledgers. The log ledger of
+    /// every (index, term) ever seen is left out: it would split states by
+    /// entries long since overwritten.
+    pub fn hash_history<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.election.hash_history(state);
+        self.logs.hash_committed(state);
+    }
+
     /// Records entries that clients saw acknowledged.
     pub fn acknowledged(&mut self, entries: &[EntryId]) {
         self.durability.acknowledged(entries);
+    }
+
+    /// Counts every entry committed so far as acknowledged to a client (a
+    /// leader answers once it applies an entry, and it may apply as soon as
+    /// the entry commits). The model checker has no clients; this gives
+    /// its durability check every committed entry to guard.
+    pub fn acknowledge_committed(&mut self) {
+        let committed = self.logs.committed_index();
+        let mut index = self.acknowledged_committed;
+        let mut fresh = Vec::new();
+        while index < committed {
+            index = index.next();
+            if let Some(term) = self.logs.committed_term(index) {
+                fresh.push(EntryId { index, term });
+            }
+        }
+        self.acknowledged_committed = committed;
+        self.durability.acknowledged(&fresh);
+    }
+
+    /// How many terms have had a leader so far.
+    #[must_use]
+    pub fn terms_with_a_leader(&self) -> usize {
+        self.election.terms()
     }
 
     /// The end-of-run durability check over every node.

@@ -70,6 +70,12 @@ pub struct VoteLedger {
 }
 
 impl VoteLedger {
+    /// Feeds the votes granted so far into `state`.
+    pub fn hash_history<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        self.granted.hash(state);
+    }
+
     /// Records a message node `from` sends; fails on a second vote in a term.
     pub fn observe(&mut self, from: usize, message: &Message) -> Option<Violation> {
         if !matches!(message.body, MessageBody::VoteResponse { granted: true }) {

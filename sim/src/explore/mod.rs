@@ -1,0 +1,101 @@
+//! `raftsim check`: the model checker. It explores the real raft-core code,
+//! hosts, disks and checkers — the simulator's own `World` — exhaustively
+//! within bounds, and rebuilds the first violation it finds as a manual
+//! scenario that `raftsim scenario` replays.
+//!
+//! - **Abstract time.** No tick runs; timers are actions ("node 2's
+//!   election timeout fires", "leader 1's heartbeat fires", "node 3's
+//!   CheckQuorum timer fires"), so states do not multiply by tick counts.
+//! - **Actions**: deliver any in-flight message (each distinct content
+//!   once, in any order), drop or duplicate one (bounded), timers, crash
+//!   and restart (bounded), client proposals (bounded), a node's pending
+//!   write completing ([`step::Step`]).
+//! - **Fingerprints** ([`state`]): hosts without their clocks and with the
+//!   disk as recovery reads it, in-flight messages as a multiset, budget
+//!   spent, and the history the checkers judge by; 64 bits kept in the
+//!   visited set, or 128 with [`Options::fingerprint_128`].
+//! - **Search**: breadth-first (a shortest counterexample), on one thread or
+//!   several with the same counts ([`bfs`]); depth-first with a depth bound
+//!   ([`dfs`]); seeded random walks ([`walk`]).
+//! - **Memory**: the visited set holds fingerprints only ([`visited`]), the
+//!   trail a parent ordinal and an action index per state ([`trail`]); full
+//!   states live only in the frontier.
+
+mod bfs;
+mod bounds;
+mod dfs;
+mod report;
+mod state;
+mod step;
+mod story;
+mod trail;
+mod visited;
+mod walk;
+
+pub use bounds::Bounds;
+pub use report::{Counterexample, Progress, Report, Sometimes, scenario_text};
+pub use step::{Pick, Step};
+pub use story::describe_message;
+
+use state::Model;
+
+/// How the state space is searched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// Breadth-first: the first counterexample is a shortest one.
+    BreadthFirst,
+    /// Depth-first with the depth bound: little memory, any counterexample.
+    DepthFirst,
+    /// Seeded random walks of up to the depth bound.
+    RandomWalk {
+        /// How many walks.
+        walks: u64,
+        /// The seed of the walks' choices.
+        seed: u64,
+    },
+}
+
+/// How to search, as opposed to what ([`Bounds`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The search mode.
+    pub search: Search,
+    /// Worker threads for breadth-first search (1: single-threaded).
+    pub jobs: usize,
+    /// Keep 128-bit fingerprints in the visited set instead of 64-bit: for
+    /// runs past about 10^8 states, where 64-bit collisions (each one a
+    /// state wrongly taken as visited) become likely.
+    pub fingerprint_128: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            search: Search::BreadthFirst,
+            jobs: 1,
+            fingerprint_128: false,
+        }
+    }
+}
+
+/// Searches the state space within `bounds` as `options` say; `progress`
+/// is told how far the search got now and then.
+pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progress)) -> Report {
+    let model = Model {
+        bounds: bounds.clone(),
+    };
+    let jobs = options.jobs.max(1);
+    let progress: &mut dyn FnMut(&Progress) = &mut progress;
+    match (options.search, options.fingerprint_128) {
+        (Search::BreadthFirst, false) => bfs::search::<u64>(&model, jobs, progress),
+        (Search::BreadthFirst, true) => bfs::search::<u128>(&model, jobs, progress),
+        (Search::DepthFirst, false) => dfs::search::<u64>(&model, progress),
+        (Search::DepthFirst, true) => dfs::search::<u128>(&model, progress),
+        (Search::RandomWalk { walks, seed }, false) => {
+            walk::search::<u64>(&model, walks, seed, progress)
+        }
+        (Search::RandomWalk { walks, seed }, true) => {
+            walk::search::<u128>(&model, walks, seed, progress)
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! What a search reports: counts, the sometimes-properties, the memory it
+//! held, and a counterexample rebuilt by replay, as a scenario and a story.
+
+use raft_core::Role;
+
+use super::bounds::Bounds;
+use super::state::{Model, State};
+use super::step::Step;
+use super::story;
+use crate::checker::Violation;
+use crate::host::HostState;
+
+/// "Sometimes" properties: each must hold in some state, so that a bound
+/// too small to reach anything shows instead of passing silently
+/// (stateright's `sometimes`, TLC's coverage). Each is the depth where it
+/// was first seen, if it was.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sometimes {
+    /// A leader was elected.
+    pub leader_elected: Option<u32>,
+    /// An entry committed.
+    pub entry_committed: Option<u32>,
+    /// Leaders of two terms were seen along one path.
+    pub leader_changed: Option<u32>,
+    /// A running node's log got shorter (entries replaced).
+    pub log_truncated: Option<u32>,
+}
+
+/// A bit per sometimes-property, as one transition shows them.
+pub(crate) type SometimesBits = u8;
+
+impl Sometimes {
+    /// Each property with its name.
+    #[must_use]
+    pub fn list(&self) -> [(&'static str, Option<u32>); 4] {
+        [
+            ("a leader is elected", self.leader_elected),
+            ("an entry commits", self.entry_committed),
+            ("the leader changes", self.leader_changed),
+            ("a log is truncated", self.log_truncated),
+        ]
+    }
+
+    /// Whether every property was reached.
+    #[must_use]
+    pub fn all_reached(&self) -> bool {
+        self.list().iter().all(|(_, depth)| depth.is_some())
+    }
+
+    /// Records the properties in `bits`, first seen at `depth`.
+    pub(crate) fn note(&mut self, bits: SometimesBits, depth: u32) {
+        let fields = [
+            &mut self.leader_elected,
+            &mut self.entry_committed,
+            &mut self.leader_changed,
+            &mut self.log_truncated,
+        ];
+        for (bit, field) in fields.into_iter().enumerate() {
+            if bits & (1 << bit) != 0 {
+                *field = Some(field.map_or(depth, |d| d.min(depth)));
+            }
+        }
+    }
+
+    /// What `seen` needs to know of a state before an action: per host,
+    /// whether it runs, its boot count and its last log index.
+    pub(crate) fn before(state: &State) -> Vec<(bool, u64, u64)> {
+        state
+            .world
+            .hosts
+            .iter()
+            .map(|host| {
+                let last = host.raw().map_or(0, |raw| raw.log().last_index().0);
+                (host.state == HostState::Up, host.boots, last)
+            })
+            .collect()
+    }
+
+    /// The properties a transition to `child` shows, from `before` (what
+    /// [`Sometimes::before`] took of the state it left).
+    pub(crate) fn seen(before: &[(bool, u64, u64)], child: &State) -> SometimesBits {
+        let mut bits = 0;
+        for (host, &(was_up, boots, last)) in child.world.hosts.iter().zip(before) {
+            let Some(raw) = host.raw().filter(|_| host.state == HostState::Up) else {
+                continue;
+            };
+            if raw.role() == Role::Leader {
+                bits |= 1;
+            }
+            if raw.log().committed().0 > 0 {
+                bits |= 2;
+            }
+            if was_up && boots == host.boots && raw.log().last_index().0 < last {
+                bits |= 8;
+            }
+        }
+        if child.checkers.terms_with_a_leader() > 1 {
+            bits |= 4;
+        }
+        bits
+    }
+}
+
+/// A path to a violation.
+#[derive(Clone, Debug)]
+pub struct Counterexample {
+    /// What broke.
+    pub violation: Violation,
+    /// The actions from the initial state.
+    pub steps: Vec<Step>,
+    /// The actions as a story: the message moved, what changed.
+    pub story: Vec<String>,
+}
+
+/// How far a search got and what it held, now and then during the search.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// States generated (with duplicates).
+    pub generated: u64,
+    /// Distinct states.
+    pub distinct: u64,
+    /// The depth being explored.
+    pub depth: u32,
+    /// States waiting to be expanded.
+    pub queue: u64,
+    /// Bytes held by the visited set and the trail.
+    pub visited_bytes: u64,
+}
+
+/// What a search found.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Distinct states visited.
+    pub distinct_states: u64,
+    /// States generated (with duplicates).
+    pub generated_states: u64,
+    /// The deepest level reached.
+    pub depth: u32,
+    /// States that were not expanded because they sit at the depth bound
+    /// (zero: the search exhausted the bounded state space).
+    pub cut_by_depth: u64,
+    /// The sometimes-properties.
+    pub sometimes: Sometimes,
+    /// The first violation found, if any (a shortest one, in breadth-first
+    /// order).
+    pub counterexample: Option<Counterexample>,
+    /// Whether a counterexample is a shortest one (breadth-first search).
+    pub shortest: bool,
+    /// A replay of the found path that did not end as the search saw it:
+    /// hidden nondeterminism in the code under test or the simulator.
+    pub nondeterminism: Option<String>,
+    /// Bytes held by the visited set and the trail at the end.
+    pub visited_bytes: u64,
+}
+
+impl Report {
+    pub(crate) fn empty(shortest: bool) -> Report {
+        Report {
+            distinct_states: 0,
+            generated_states: 0,
+            depth: 0,
+            cut_by_depth: 0,
+            sometimes: Sometimes::default(),
+            counterexample: None,
+            shortest,
+            nondeterminism: None,
+            visited_bytes: 0,
+        }
+    }
+
+    /// Replays `path` (action indexes) from the initial state and records
+    /// the counterexample, or the divergence if the replay does not end in
+    /// `found` (hidden nondeterminism, reported, never papered over).
+    pub(crate) fn found(&mut self, model: &Model, path: &[u16], found: Violation) {
+        match rebuild(model, path, &found) {
+            Ok(counterexample) => self.counterexample = Some(counterexample),
+            Err(why) => {
+                self.nondeterminism = Some(why);
+                self.counterexample = Some(Counterexample {
+                    violation: found,
+                    steps: Vec::new(),
+                    story: Vec::new(),
+                });
+            }
+        }
+    }
+}
+
+fn rebuild(model: &Model, path: &[u16], found: &Violation) -> Result<Counterexample, String> {
+    let mut state = model.initial();
+    let mut steps = Vec::with_capacity(path.len());
+    let mut story = Vec::with_capacity(path.len());
+    for (n, index) in path.iter().enumerate() {
+        let enabled = model.enabled(&state);
+        let Some(step) = enabled.get(usize::from(*index)).copied() else {
+            return Err(format!(
+                "replaying the path, action {} has only {} enabled actions, not {}",
+                n + 1,
+                enabled.len(),
+                index + 1
+            ));
+        };
+        let before = state.clone();
+        let result = model.apply(&mut state, step);
+        steps.push(step);
+        story.push(story::line(&before, &step, &state));
+        match (result, n + 1 == path.len()) {
+            (Ok(()), false) => {}
+            (Err(violation), true) if violation.invariant == found.invariant => {
+                return Ok(Counterexample {
+                    violation,
+                    steps,
+                    story,
+                });
+            }
+            (Err(violation), _) => {
+                return Err(format!(
+                    "replaying the path broke {} at action {} ({}), where the search saw {}",
+                    violation.invariant,
+                    n + 1,
+                    step.scenario_line(),
+                    found.invariant
+                ));
+            }
+            (Ok(()), true) => {
+                return Err(format!(
+                    "replaying the path did not break {} again",
+                    found.invariant
+                ));
+            }
+        }
+    }
+    Err("the path to a violation is empty".to_string())
+}
+
+/// A counterexample as a manual-mode scenario that `raftsim scenario`
+/// replays to the same violation.
+#[must_use]
+pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String {
+    let on = |b: bool| if b { "on" } else { "off" };
+    let mut text = format!(
+        "# Found by `raftsim check`: a path of {} actions to a violation of\n# {}: {}\n",
+        counterexample.steps.len(),
+        counterexample.violation.invariant,
+        counterexample.violation.message,
+    );
+    text.push_str(&format!(
+        "# Bounds: --nodes {} --max-term {} --max-log {} --max-msgs {} --max-drops {} \
+         --max-dups {} --max-crashes {} --max-proposals {} --max-depth {}\n",
+        bounds.nodes,
+        bounds.max_term,
+        bounds.max_log,
+        bounds.max_msgs,
+        bounds.max_drops,
+        bounds.max_dups,
+        bounds.max_crashes,
+        bounds.max_proposals,
+        bounds.max_depth
+    ));
+    text.push_str(&format!(
+        "cluster {} pre_vote={} check_quorum={}\nmanual\n",
+        bounds.nodes,
+        on(bounds.pre_vote),
+        on(bounds.check_quorum)
+    ));
+    for step in &counterexample.steps {
+        text.push_str(&step.scenario_line());
+        text.push('\n');
+    }
+    text
+}

@@ -1,0 +1,318 @@
+//! A state of the search and the model around it: the initial state, the
+//! enabled actions, their effect, and the fingerprint.
+//!
+//! A state is the real simulator `World` (raft-core nodes, hosts, disks,
+//! network) with the checkers' ledgers along the path that reached it and
+//! the budget spent. Time is abstract: no tick ever runs, timers fire only
+//! as actions, so the tick counters stay where a reset put them and are
+//! left out of the fingerprint (raft-core keeps only whether the follower
+//! lease holds, as a flag).
+
+use std::hash::{Hash, Hasher};
+use std::panic::{self, AssertUnwindSafe};
+
+use raft_core::Role;
+use xxhash_rust::xxh3::Xxh3;
+
+use super::bounds::Bounds;
+use super::step::{Pick, Step, pending_sync};
+use crate::checker::{Checkers, Invariant, Violation};
+use crate::host::{Host, HostState};
+use crate::net::{Endpoint, Packet, Payload};
+use crate::run::panic_message;
+use crate::world::{ClusterSpec, World};
+
+/// A 128-bit fingerprint; the visited set keeps 64 or all 128 bits.
+pub type Fingerprint = u128;
+
+/// Budget spent along a path: part of the state, since a state with budget
+/// left can do more than the same cluster without.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Spent {
+    pub(crate) drops: u32,
+    pub(crate) dups: u32,
+    pub(crate) crashes: u32,
+    pub(crate) proposals: u32,
+}
+
+/// One state of the search.
+#[derive(Clone, Debug)]
+pub(crate) struct State {
+    /// The simulated cluster.
+    pub(crate) world: World,
+    /// The checkers' ledgers along the path that reached this state.
+    pub(crate) checkers: Checkers,
+    /// Budget spent.
+    pub(crate) spent: Spent,
+    /// Per host, the hash of its protocol state, refreshed only for the
+    /// hosts an action touched (incremental fingerprints).
+    host_hashes: Vec<u128>,
+    /// Every in-flight packet as (id, content hash), by id.
+    packets: Vec<(u64, u128)>,
+}
+
+/// The 128-bit hash of `value` through its `Hash` implementation.
+fn hash128(value: &impl Hash) -> u128 {
+    let mut hasher = Xxh3::new();
+    value.hash(&mut hasher);
+    hasher.digest128()
+}
+
+fn host_hash(host: &Host) -> u128 {
+    let mut hasher = Xxh3::new();
+    host.hash_protocol_state(&mut hasher);
+    hasher.digest128()
+}
+
+/// The in-flight Raft message of `packet`, as (from, to, kind).
+fn raft_link(packet: &Packet) -> Option<(usize, usize, &'static str)> {
+    match (packet.from, packet.to, &packet.payload) {
+        (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) => {
+            Some((f, t, m.body.kind_name()))
+        }
+        _ => None,
+    }
+}
+
+/// The explorer's model: the bounds, and everything they decide.
+#[derive(Clone, Debug)]
+pub(crate) struct Model {
+    pub(crate) bounds: Bounds,
+}
+
+impl Model {
+    /// The cluster every path starts from: nodes booted, nothing in flight,
+    /// no clients (proposals are actions).
+    pub(crate) fn initial(&self) -> State {
+        let bounds = &self.bounds;
+        let spec = ClusterSpec {
+            nodes: bounds.nodes,
+            clients: 0,
+            pre_vote: bounds.pre_vote,
+            check_quorum: bounds.check_quorum,
+            host_bugs: bounds.host_bugs,
+            ..ClusterSpec::default()
+        };
+        let world = World::new(spec, 0);
+        let host_hashes = world.hosts.iter().map(host_hash).collect();
+        let mut state = State {
+            world,
+            checkers: Checkers::new(bounds.nodes),
+            spent: Spent::default(),
+            host_hashes,
+            packets: Vec::new(),
+        };
+        refresh_packets(&mut state);
+        state
+    }
+
+    /// Whether `state`'s successors are explored: a state with more
+    /// messages in flight than the bound is checked but not expanded.
+    pub(crate) fn expandable(&self, state: &State) -> bool {
+        state.packets.len() <= self.bounds.max_msgs
+    }
+
+    /// Every action enabled in `state`, in a fixed order: the messages in
+    /// flight (each distinct content once, its oldest copy), then each
+    /// node's actions.
+    pub(crate) fn enabled(&self, state: &State) -> Vec<Step> {
+        let bounds = &self.bounds;
+        let world = &state.world;
+        let mut steps = Vec::new();
+        let mut seen: Vec<u128> = Vec::with_capacity(state.packets.len());
+        let mut per_link: Vec<((usize, usize, &'static str), u32)> = Vec::new();
+        for (id, content) in &state.packets {
+            let Some(link) = world.net.packet(*id).and_then(raft_link) else {
+                continue;
+            };
+            let nth = match per_link.iter_mut().find(|(l, _)| *l == link) {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    per_link.push((link, 1));
+                    1
+                }
+            };
+            if seen.contains(content) {
+                continue; // delivering either copy leads to the same state
+            }
+            seen.push(*content);
+            let pick = Pick {
+                from: link.0,
+                to: link.1,
+                kind: link.2,
+                nth,
+            };
+            steps.push(Step::Deliver(pick));
+            if state.spent.drops < bounds.max_drops {
+                steps.push(Step::Drop(pick));
+            }
+            if state.spent.dups < bounds.max_dups {
+                steps.push(Step::Duplicate(pick));
+            }
+        }
+        for (node, host) in world.hosts.iter().enumerate() {
+            self.node_steps(state, node, host, &mut steps);
+        }
+        steps
+    }
+
+    fn node_steps(&self, state: &State, node: usize, host: &Host, steps: &mut Vec<Step>) {
+        let bounds = &self.bounds;
+        if pending_sync(&state.world, node).is_some() {
+            steps.push(Step::Persist(node));
+        }
+        let raw = match (host.state, host.raw()) {
+            (HostState::Up, Some(raw)) => raw,
+            (HostState::Down, _) => {
+                steps.push(Step::Restart(node));
+                return;
+            }
+            _ => return,
+        };
+        let leader = raw.role() == Role::Leader;
+        if !leader && raw.term().0 < bounds.max_term {
+            steps.push(Step::Campaign(node));
+        }
+        if leader {
+            steps.push(Step::Heartbeat(node));
+        }
+        if bounds.check_quorum && (leader || raw.in_lease()) {
+            steps.push(Step::CheckQuorum(node));
+        }
+        if leader
+            && state.spent.proposals < bounds.max_proposals
+            && raw.log().last_index().0 < bounds.max_log
+        {
+            steps.push(Step::Propose(node));
+        }
+        if state.spent.crashes < bounds.max_crashes {
+            steps.push(Step::Crash(node));
+        }
+    }
+
+    /// Applies `step` (which must be enabled in `state`); the checkers look
+    /// at once. Every committed entry counts as acknowledged to a client,
+    /// so durability is checked against it.
+    pub(crate) fn apply(&self, state: &mut State, step: Step) -> Result<(), Violation> {
+        let action = step
+            .action(&state.world)
+            .expect("the step is enabled in this state");
+        match step {
+            Step::Drop(_) => state.spent.drops += 1,
+            Step::Duplicate(_) => state.spent.dups += 1,
+            Step::Crash(_) => state.spent.crashes += 1,
+            Step::Propose(_) => state.spent.proposals += 1,
+            _ => {}
+        }
+        // A panic is raft-core (or a host) breaking its own invariant: a
+        // finding like any other, on the node the step touched.
+        let applied = panic::catch_unwind(AssertUnwindSafe(|| state.world.apply(action)));
+        if let Err(payload) = applied {
+            let nodes = step.node().into_iter().collect();
+            return Err(Violation::new(
+                Invariant::Panic,
+                nodes,
+                panic_message(payload.as_ref()),
+            ));
+        }
+        state.world.refusal = None;
+        let result = state.checkers.after_step(&mut state.world, true);
+        state.checkers.acknowledge_committed();
+        for &node in &state.world.touched {
+            state.host_hashes[node] = host_hash(&state.world.hosts[node]);
+        }
+        refresh_packets(state);
+        result
+    }
+
+    /// The fingerprint of `state`: each host's protocol state (no clock,
+    /// the disk as recovery reads it), the in-flight messages as a multiset
+    /// (ids and delivery times left out), the budget spent, and the
+    /// history the checkers' verdicts depend on.
+    pub(crate) fn fingerprint(&self, state: &State) -> Fingerprint {
+        let mut hasher = Xxh3::new();
+        for host in &state.host_hashes {
+            hasher.write_u128(*host);
+        }
+        // A sum of element hashes is the same in any order: a multiset hash.
+        let messages = state
+            .packets
+            .iter()
+            .fold(0u128, |sum, (_, content)| sum.wrapping_add(*content));
+        hasher.write_u128(messages);
+        hasher.write_usize(state.packets.len());
+        state.spent.hash(&mut hasher);
+        state.checkers.hash_history(&mut hasher);
+        state.world.vote_ledger().hash_history(&mut hasher);
+        hasher.digest128()
+    }
+}
+
+/// Brings `state.packets` up to date with the network, hashing only the
+/// packets that are new.
+fn refresh_packets(state: &mut State) {
+    let old = std::mem::take(&mut state.packets);
+    let mut old = old.into_iter().peekable();
+    let mut packets = Vec::with_capacity(state.world.net.in_flight_count());
+    for (id, packet) in state.world.net.in_flight() {
+        while old.next_if(|(old_id, _)| *old_id < id).is_some() {}
+        let content = match old.next_if(|(old_id, _)| *old_id == id) {
+            Some((_, content)) => content,
+            None => hash128(packet),
+        };
+        packets.push((id, content));
+    }
+    state.packets = packets;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    /// The incremental fingerprint (hosts rehashed only when touched,
+    /// packets only when new) equals one computed from scratch, along
+    /// random paths with every kind of action.
+    #[test]
+    fn incremental_fingerprints_match_a_full_recompute() {
+        let model = Model {
+            bounds: Bounds {
+                max_term: 3,
+                max_log: 3,
+                max_drops: 2,
+                max_dups: 2,
+                max_crashes: 2,
+                max_proposals: 2,
+                check_quorum: true,
+                pre_vote: true,
+                ..Bounds::default()
+            },
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut kinds = Vec::new();
+        for _ in 0..60 {
+            let mut state = model.initial();
+            for _ in 0..80 {
+                let steps = model.enabled(&state);
+                if steps.is_empty() {
+                    break;
+                }
+                let step = steps[rng.random_range(0..steps.len())];
+                let kind = std::mem::discriminant(&step);
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+                let _ = model.apply(&mut state, step);
+                let mut fresh = state.clone();
+                fresh.host_hashes = fresh.world.hosts.iter().map(host_hash).collect();
+                fresh.packets.clear();
+                refresh_packets(&mut fresh);
+                assert_eq!(model.fingerprint(&fresh), model.fingerprint(&state));
+            }
+        }
+        assert_eq!(kinds.len(), 10, "every kind of step ran");
+    }
+}

@@ -1,0 +1,139 @@
+//! The explorer's actions, each named as a manual-mode scenario line names
+//! it, so that a path is a scenario.
+
+use crate::net::{Endpoint, Payload};
+use crate::world::{Action, Event, World};
+
+/// An in-flight Raft message: the `nth` oldest (1-based, by send order) of
+/// the messages of `kind` from node `from` to node `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pick {
+    /// Sender (0-based node index).
+    pub from: usize,
+    /// Recipient (0-based node index).
+    pub to: usize,
+    /// The message type, as scenario files name it.
+    pub kind: &'static str,
+    /// Which one, counting from 1 in send order.
+    pub nth: u32,
+}
+
+/// One action of the search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    /// Deliver an in-flight message.
+    Deliver(Pick),
+    /// Lose it.
+    Drop(Pick),
+    /// Put a second copy of it in flight.
+    Duplicate(Pick),
+    /// A node's election timer fires.
+    Campaign(usize),
+    /// A leader's heartbeat timer fires.
+    Heartbeat(usize),
+    /// A node's CheckQuorum timer fires (a leader checks its quorum, a
+    /// follower's lease ends).
+    CheckQuorum(usize),
+    /// A node's pending write and fsync complete.
+    Persist(usize),
+    /// Power loss.
+    Crash(usize),
+    /// Boot from disk.
+    Restart(usize),
+    /// One client entry proposed straight to a leader.
+    Propose(usize),
+}
+
+impl Step {
+    /// The step as a manual-mode scenario line (nodes 1-based).
+    #[must_use]
+    pub fn scenario_line(&self) -> String {
+        let pick = |verb: &str, p: &Pick| {
+            let nth = if p.nth > 1 {
+                format!(" nth={}", p.nth)
+            } else {
+                String::new()
+            };
+            format!("{verb} {} -> {} {}{nth}", p.from + 1, p.to + 1, p.kind)
+        };
+        match self {
+            Step::Deliver(p) => pick("deliver", p),
+            Step::Drop(p) => pick("drop", p),
+            Step::Duplicate(p) => pick("duplicate", p),
+            Step::Campaign(n) => format!("campaign {}", n + 1),
+            Step::Heartbeat(n) => format!("heartbeat {}", n + 1),
+            Step::CheckQuorum(n) => format!("check-quorum {}", n + 1),
+            Step::Persist(n) => format!("persist {}", n + 1),
+            Step::Crash(n) => format!("crash {}", n + 1),
+            Step::Restart(n) => format!("restart {}", n + 1),
+            Step::Propose(n) => format!("propose 1 on {}", n + 1),
+        }
+    }
+
+    /// The message a message step picks, if it is one.
+    #[must_use]
+    pub fn pick(&self) -> Option<&Pick> {
+        match self {
+            Step::Deliver(p) | Step::Drop(p) | Step::Duplicate(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The one node whose state the step changes: the recipient of a
+    /// delivery, the node of a timer, write, crash, restart or proposal;
+    /// none for a drop or duplication (they change only the network).
+    #[must_use]
+    pub fn node(&self) -> Option<usize> {
+        match *self {
+            Step::Deliver(p) => Some(p.to),
+            Step::Drop(_) | Step::Duplicate(_) => None,
+            Step::Campaign(n)
+            | Step::Heartbeat(n)
+            | Step::CheckQuorum(n)
+            | Step::Persist(n)
+            | Step::Crash(n)
+            | Step::Restart(n)
+            | Step::Propose(n) => Some(n),
+        }
+    }
+
+    /// The world action this step is in `world`, if it is enabled there.
+    #[must_use]
+    pub fn action(&self, world: &World) -> Option<Action> {
+        Some(match *self {
+            Step::Deliver(p) => Action::deliver(packet_id(world, &p)?),
+            Step::Drop(p) => Action::Drop(packet_id(world, &p)?),
+            Step::Duplicate(p) => Action::Duplicate(packet_id(world, &p)?),
+            Step::Campaign(n) => Action::Campaign(n),
+            Step::Heartbeat(n) => Action::HeartbeatTimeout(n),
+            Step::CheckQuorum(n) => Action::CheckQuorum(n),
+            Step::Persist(n) => Action::Event(pending_sync(world, n)?),
+            Step::Crash(n) => Action::Crash(n),
+            Step::Restart(n) => Action::Restart(n),
+            Step::Propose(n) => Action::Propose { node: n, count: 1 },
+        })
+    }
+}
+
+/// The id of the message `pick` names, as a scenario's `nth=` finds it.
+fn packet_id(world: &World, pick: &Pick) -> Option<u64> {
+    world
+        .net
+        .in_flight()
+        .filter(|(_, p)| match (p.from, p.to, &p.payload) {
+            (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) => {
+                f == pick.from && t == pick.to && m.body.kind_name() == pick.kind
+            }
+            _ => false,
+        })
+        .nth(pick.nth as usize - 1)
+        .map(|(id, _)| id)
+}
+
+/// Node `node`'s pending fsync completion, if one is scheduled.
+pub(crate) fn pending_sync(world: &World, node: usize) -> Option<Event> {
+    world
+        .scheduled()
+        .find(|(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node))
+        .map(|(_, e)| e)
+}

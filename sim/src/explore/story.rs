@@ -1,0 +1,155 @@
+//! A counterexample as a story a person can follow: each action with the
+//! message it moves (who sent what to whom) and what it changed on the
+//! node it touched (role, term, commit, log length).
+
+use raft_core::{EntryId, Message, MessageBody, Role};
+
+use super::state::State;
+use super::step::Step;
+use crate::host::HostState;
+use crate::net::Payload;
+use crate::world::{Action, Event};
+
+fn entry(id: EntryId) -> String {
+    format!("{}@t{}", id.index.0, id.term.0)
+}
+
+/// One message, in words.
+#[must_use]
+pub fn describe_message(message: &Message) -> String {
+    let term = message.term.0;
+    match &message.body {
+        MessageBody::PreVoteRequest { last_log } => {
+            format!(
+                "pre-vote request for term {term}, last entry {}",
+                entry(*last_log)
+            )
+        }
+        MessageBody::PreVoteResponse { granted } => {
+            format!("pre-vote {} (term {term})", granted_or_refused(*granted))
+        }
+        MessageBody::VoteRequest { last_log } => {
+            format!("vote request, term {term}, last entry {}", entry(*last_log))
+        }
+        MessageBody::VoteResponse { granted } => {
+            format!("vote {} (term {term})", granted_or_refused(*granted))
+        }
+        MessageBody::AppendEntries {
+            prev,
+            entries,
+            commit,
+        } => {
+            let list: Vec<String> = entries.iter().map(|e| entry(e.id())).collect();
+            format!(
+                "append, term {term}, after {}: [{}], commit {}",
+                entry(*prev),
+                list.join(", "),
+                commit.0
+            )
+        }
+        MessageBody::AppendResponse {
+            index,
+            reject: None,
+        } => format!("append accepted up to {} (term {term})", index.0),
+        MessageBody::AppendResponse {
+            index,
+            reject: Some(hint),
+        } => format!(
+            "append rejected at {} (term {term}), retry below {}",
+            index.0,
+            entry(hint.probe)
+        ),
+        MessageBody::Heartbeat { commit } => {
+            format!("heartbeat, term {term}, commit {}", entry(*commit))
+        }
+        MessageBody::HeartbeatResponse => format!("heartbeat answer (term {term})"),
+        MessageBody::StaleTerm => format!("\"your term is stale\": term {term}"),
+    }
+}
+
+fn granted_or_refused(granted: bool) -> &'static str {
+    if granted { "granted" } else { "refused" }
+}
+
+/// What the checkers would call a node's visible state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Glance {
+    up: bool,
+    role: Role,
+    term: u64,
+    commit: u64,
+    last: u64,
+}
+
+fn glance(state: &State, node: usize) -> Glance {
+    let host = &state.world.hosts[node];
+    match host.raw().filter(|_| host.state != HostState::Down) {
+        Some(raw) => Glance {
+            up: true,
+            role: raw.role(),
+            term: raw.term().0,
+            commit: raw.log().committed().0,
+            last: raw.log().last_index().0,
+        },
+        None => Glance {
+            up: false,
+            role: Role::Follower,
+            term: 0,
+            commit: 0,
+            last: 0,
+        },
+    }
+}
+
+/// The message `step` moves in `before`, in words, if it moves one.
+pub(crate) fn moved(before: &State, step: &Step) -> Option<String> {
+    let (Action::Event(Event::Deliver(id)) | Action::Drop(id) | Action::Duplicate(id)) =
+        step.action(&before.world)?
+    else {
+        return None;
+    };
+    match &before.world.net.packet(id)?.payload {
+        Payload::Raft(message) => Some(describe_message(message)),
+        _ => None,
+    }
+}
+
+/// The line of the story for `step`, taken in `before` and leading to `after`.
+pub(crate) fn line(before: &State, step: &Step, after: &State) -> String {
+    let mut text = step.scenario_line();
+    if let Some(message) = moved(before, step) {
+        text.push_str(&format!("  [{message}]"));
+    }
+    let mut changes = Vec::new();
+    for node in 0..after.world.hosts.len() {
+        let (was, now) = (glance(before, node), glance(after, node));
+        if was == now {
+            continue;
+        }
+        let name = format!("n{}", node + 1);
+        if was.up != now.up {
+            changes.push(format!(
+                "{name} {}",
+                if now.up { "boots" } else { "is down" }
+            ));
+            if !now.up {
+                continue;
+            }
+        }
+        if was.role != now.role || was.term != now.term {
+            changes.push(format!("{name} is {:?} in term {}", now.role, now.term).to_lowercase());
+        }
+        if was.commit != now.commit {
+            changes.push(format!("{name} commits up to {}", now.commit));
+        }
+        if was.last != now.last {
+            let verb = if now.last < was.last { "cut" } else { "grew" };
+            changes.push(format!("{name}'s log {verb} to {} entries", now.last));
+        }
+    }
+    if !changes.is_empty() {
+        text.push_str(" -> ");
+        text.push_str(&changes.join("; "));
+    }
+    text
+}
