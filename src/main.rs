@@ -8,6 +8,10 @@ mod shrink_cmd;
 mod swarm_cmd;
 
 use clap::{Args, Parser, Subcommand};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use sim::run::RunOptions;
 use sim::units::parse_duration_ns;
 

@@ -305,7 +305,7 @@ impl Resolver {
             Who::Node(n) => n,
             Who::Named(name) => self.names.get(&name).copied().unwrap_or(0),
             Who::Leader => {
-                let alive = |h: &&crate::host::Host| h.state == HostState::Up;
+                let alive = |h: &&std::sync::Arc<crate::host::Host>| h.state == HostState::Up;
                 world
                     .hosts
                     .iter()

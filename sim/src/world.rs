@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use raft_core::{Config, NodeId};
 use rand::RngExt;
@@ -196,8 +197,11 @@ pub struct World {
     delivery_keys: BTreeMap<u64, (u64, u64)>,
     /// The network.
     pub net: Net,
-    /// The servers.
-    pub hosts: Vec<Host>,
+    /// The servers, shared copy-on-write between clones of the world (the
+    /// model checker forks worlds by the million; an action changes one
+    /// host, so a fork copies only that one). Change one through
+    /// [`World::host_mut`].
+    pub hosts: Vec<Arc<Host>>,
     tick_epochs: Vec<u64>,
     /// The clients.
     pub clients: Vec<Client>,
@@ -243,7 +247,7 @@ impl World {
                 config.seed = streams::seed_for(seed, Concern::Node(index as u64));
                 let mut host = Host::new(index, config, spec.tick_ns);
                 host.bugs = spec.host_bugs;
-                host
+                Arc::new(host)
             })
             .collect();
         let clients = (0..spec.clients)
@@ -355,12 +359,12 @@ impl World {
             Action::Pause(node) => {
                 if self.hosts[node].state == HostState::Up {
                     self.stats.pauses += 1;
-                    self.hosts[node].pause();
+                    self.host_mut(node).pause();
                 }
             }
             Action::Resume(node) => {
                 let mut out = Outbox::default();
-                self.hosts[node].resume(&mut out);
+                self.host_mut(node).resume(&mut out);
                 self.carry_out(node, out);
             }
             Action::Block(links) => {
@@ -408,7 +412,7 @@ impl World {
             }
             Action::Skew { node, factor } => {
                 let interval = (self.spec.tick_ns as f64 / factor.max(0.01)) as u64;
-                self.hosts[node].tick_interval_ns = interval.max(1);
+                self.host_mut(node).tick_interval_ns = interval.max(1);
             }
             Action::SetWorkload(on) => {
                 self.workload_on = on;
@@ -423,10 +427,15 @@ impl World {
         }
     }
 
+    /// Host `node`, to change: copied first if a clone of the world shares it.
+    pub fn host_mut(&mut self, node: usize) -> &mut Host {
+        Arc::make_mut(&mut self.hosts[node])
+    }
+
     /// Runs `work` on a host and carries out what it asks.
     fn with_node(&mut self, node: usize, work: impl FnOnce(&mut Host, &mut Outbox)) {
         let mut out = Outbox::default();
-        work(&mut self.hosts[node], &mut out);
+        work(self.host_mut(node), &mut out);
         self.carry_out(node, out);
     }
 
@@ -463,14 +472,14 @@ impl World {
                     return;
                 }
                 let mut out = Outbox::default();
-                self.hosts[node].on_tick(&mut out);
+                self.host_mut(node).on_tick(&mut out);
                 self.carry_out(node, out);
                 let at = self.now_ns + self.hosts[node].tick_interval_ns;
                 self.schedule(at, Event::Tick { node, epoch });
             }
             Event::Synced { node, token } => {
                 let mut out = Outbox::default();
-                self.hosts[node].on_synced(token, &mut out);
+                self.host_mut(node).on_synced(token, &mut out);
                 self.carry_out(node, out);
             }
             Event::ClientWake { client, token } => {
@@ -488,7 +497,7 @@ impl World {
         match packet.to {
             Endpoint::Node(node) => {
                 let mut out = Outbox::default();
-                self.hosts[node].on_packet(packet, &mut out);
+                self.host_mut(node).on_packet(packet, &mut out);
                 self.carry_out(node, out);
             }
             Endpoint::Client(client) => self.client_reply(client as usize, packet),
@@ -500,7 +509,12 @@ impl World {
         if !self.touched.contains(&node) {
             self.touched.push(node);
         }
-        for false_ack in self.hosts[node].false_acks.drain(..) {
+        let false_acks = if self.hosts[node].false_acks.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.host_mut(node).false_acks)
+        };
+        for false_ack in false_acks {
             self.wire_violations.push(crate::checker::Violation::new(
                 crate::checker::Invariant::PersistBeforeSend,
                 vec![node],
@@ -534,7 +548,7 @@ impl World {
     }
 
     fn boot(&mut self, node: usize) {
-        self.hosts[node].boot();
+        self.host_mut(node).boot();
         self.tick_epochs[node] += 1;
         let epoch = self.tick_epochs[node];
         let at = self.now_ns + self.hosts[node].tick_interval_ns;
@@ -553,7 +567,7 @@ impl World {
         self.queue
             .retain(|_, e| !matches!(e, Event::Synced { node: n, .. } if *n == node));
         let torn = self.torn[node];
-        self.hosts[node].crash(torn, &mut self.rng_disk);
+        Arc::make_mut(&mut self.hosts[node]).crash(torn, &mut self.rng_disk);
         self.tick_epochs[node] += 1;
         if !self.touched.contains(&node) {
             self.touched.push(node);

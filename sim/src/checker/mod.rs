@@ -258,7 +258,9 @@ impl Checkers {
             if enabled {
                 result = self.observe(&NodeView::of_host(&world.hosts[node]));
             }
-            world.hosts[node].applied_since_check.clear();
+            if !world.hosts[node].applied_since_check.is_empty() {
+                world.host_mut(node).applied_since_check.clear();
+            }
         }
         if !world.acknowledged.is_empty() {
             self.acknowledged(&std::mem::take(&mut world.acknowledged));

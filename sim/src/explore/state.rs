@@ -94,7 +94,7 @@ impl Model {
             ..ClusterSpec::default()
         };
         let world = World::new(spec, 0);
-        let host_hashes = world.hosts.iter().map(host_hash).collect();
+        let host_hashes = world.hosts.iter().map(|h| host_hash(h)).collect();
         let mut state = State {
             world,
             checkers: Checkers::new(bounds.nodes),
@@ -307,7 +307,7 @@ mod tests {
                 }
                 let _ = model.apply(&mut state, step);
                 let mut fresh = state.clone();
-                fresh.host_hashes = fresh.world.hosts.iter().map(host_hash).collect();
+                fresh.host_hashes = fresh.world.hosts.iter().map(|h| host_hash(h)).collect();
                 fresh.packets.clear();
                 refresh_packets(&mut fresh);
                 assert_eq!(model.fingerprint(&fresh), model.fingerprint(&state));
