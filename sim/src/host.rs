@@ -76,7 +76,8 @@ pub struct Host {
     /// Running, paused or down.
     pub state: HostState,
     /// The Ready whose writes wait for an fsync, and the fsync's coverage.
-    pending: Option<(Ready, SyncPoint, u64)>,
+    /// (Boxed: a host without a write in progress stays small to copy.)
+    pending: Option<Box<(Ready, SyncPoint, u64)>>,
     /// An fsync completed while paused: finish the Ready on resume.
     synced_while_paused: Option<u64>,
     next_sync_token: u64,
@@ -183,7 +184,7 @@ impl Host {
         }
         self.hash_disk(state);
         self.kv.hash(state);
-        if let Some((ready, _, _)) = &self.pending {
+        if let Some((ready, _, _)) = self.pending.as_deref() {
             // The sync point is the end of the files when the write was
             // issued (no write starts while one is pending), so the
             // unsynced records `hash_disk` feeds are exactly what it covers.
@@ -485,7 +486,7 @@ impl Host {
 
     /// The fsync `token` completed.
     pub fn on_synced(&mut self, token: u64, out: &mut Outbox) {
-        let Some((_, point, pending_token)) = &self.pending else {
+        let Some((_, point, pending_token)) = self.pending.as_deref() else {
             return;
         };
         if *pending_token != token {
@@ -499,7 +500,7 @@ impl Host {
             return;
         }
         self.disk.synced(point);
-        let (ready, _, _) = self.pending.take().expect("checked above");
+        let (ready, _, _) = *self.pending.take().expect("checked above");
         if let Some(hard_state) = &ready.hard_state {
             self.synced_hard_state = hard_state.clone();
         }
@@ -557,7 +558,7 @@ impl Host {
             if ready.must_sync && !self.bugs.skip_fsync {
                 let token = self.next_sync_token;
                 self.next_sync_token += 1;
-                self.pending = Some((ready, self.disk.sync_point(), token));
+                self.pending = Some(Box::new((ready, self.disk.sync_point(), token)));
                 out.sync = Some(token);
                 return;
             }

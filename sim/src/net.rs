@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -141,7 +142,9 @@ pub struct Net {
     node_count: usize,
     /// `blocked[from]` has bit `to` set if node `from` cannot reach node `to`.
     blocked: Vec<u64>,
-    in_flight: BTreeMap<u64, Packet>,
+    /// Packets by id, shared between clones of the network (a duplicate
+    /// shares its original's too).
+    in_flight: BTreeMap<u64, Arc<Packet>>,
     in_flight_per_link: Vec<u32>,
     next_packet_id: u64,
     /// Counters.
@@ -241,15 +244,16 @@ impl Net {
             1
         };
         let mut out = Vec::with_capacity(copies);
+        let packet = Arc::new(packet);
         if copies == 2 {
-            self.enqueue(packet.clone(), rng, &mut out);
+            self.enqueue(Arc::clone(&packet), rng, &mut out);
         }
         self.enqueue(packet, rng, &mut out);
         out
     }
 
     /// Puts one copy on the wire unless its link is full.
-    fn enqueue(&mut self, packet: Packet, rng: &mut impl Rng, out: &mut Vec<(u64, u64)>) {
+    fn enqueue(&mut self, packet: Arc<Packet>, rng: &mut impl Rng, out: &mut Vec<(u64, u64)>) {
         if let Some(slot) = self.link_slot(&packet) {
             if self.in_flight_per_link[slot] >= MAX_IN_FLIGHT_PER_LINK {
                 self.stats.dropped_overflow += 1;
@@ -298,7 +302,7 @@ impl Net {
     /// explored duplication); returns the copy's (id, one-way delay), or
     /// `None` if `id` is not in flight or its link is full.
     pub fn duplicate(&mut self, id: u64, rng: &mut impl Rng) -> Option<(u64, u64)> {
-        let copy = self.in_flight.get(&id)?.clone();
+        let copy = Arc::clone(self.in_flight.get(&id)?);
         let mut out = Vec::with_capacity(1);
         self.enqueue(copy, rng, &mut out);
         let sent = out.pop()?;
@@ -318,18 +322,18 @@ impl Net {
         if let Some(slot) = self.link_slot(&packet) {
             self.in_flight_per_link[slot] -= 1;
         }
-        Some(packet)
+        Some(Arc::unwrap_or_clone(packet))
     }
 
     /// The packet `id`, if in flight.
     #[must_use]
     pub fn packet(&self, id: u64) -> Option<&Packet> {
-        self.in_flight.get(&id)
+        self.in_flight.get(&id).map(|p| &**p)
     }
 
     /// Every packet in flight, by id (ids grow in send order).
     pub fn in_flight(&self) -> impl Iterator<Item = (u64, &Packet)> {
-        self.in_flight.iter().map(|(id, p)| (*id, p))
+        self.in_flight.iter().map(|(id, p)| (*id, &**p))
     }
 
     /// Feeds everything that decides the network's future into `state`

@@ -2,6 +2,9 @@
 //! seed (DESIGN.md, determinism rule 1): removing one fault does not
 //! reshuffle the noise of the others, which is what lets a failing run shrink.
 
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -39,6 +42,35 @@ impl Concern {
 #[must_use]
 pub fn stream(seed: u64, concern: Concern) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(mix(seed, concern.tag()))
+}
+
+/// A stream shared copy-on-write between clones of a world: a clone costs
+/// a reference count, and the generator's 300 bytes are copied only when a
+/// clone first draws from it. (The model checker forks worlds by the
+/// million and, with fixed latencies, never draws.) `&mut SharedRng` is a
+/// `rand::Rng` through `DerefMut`.
+#[derive(Clone, Debug)]
+pub struct SharedRng(Arc<ChaCha8Rng>);
+
+impl SharedRng {
+    /// The stream for `concern` in the run seeded by `seed`.
+    #[must_use]
+    pub fn new(seed: u64, concern: Concern) -> SharedRng {
+        SharedRng(Arc::new(stream(seed, concern)))
+    }
+}
+
+impl Deref for SharedRng {
+    type Target = ChaCha8Rng;
+    fn deref(&self) -> &ChaCha8Rng {
+        &self.0
+    }
+}
+
+impl DerefMut for SharedRng {
+    fn deref_mut(&mut self) -> &mut ChaCha8Rng {
+        Arc::make_mut(&mut self.0)
+    }
 }
 
 /// A 64-bit seed for `concern` (for code that keeps its own generator, such

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use raft_core::{Config, NodeId};
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, InFlightOp, Reply, WakeReason, Workload};
@@ -17,7 +16,7 @@ use crate::history::{History, Outcome};
 use crate::host::{Host, HostState, Outbox};
 use crate::kv::ClientId;
 use crate::net::{Endpoint, Net, NetNoise, Packet, Payload, ReplyOutcome};
-use crate::streams::{self, Concern};
+use crate::streams::{self, Concern, SharedRng};
 
 /// The shape of a cluster and its timing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -215,9 +214,9 @@ pub struct World {
     pub torn: Vec<bool>,
     /// Per node: fsync latency range.
     pub fsync_ns: Vec<(u64, u64)>,
-    rng_net: ChaCha8Rng,
-    rng_disk: ChaCha8Rng,
-    rng_clients: ChaCha8Rng,
+    rng_net: SharedRng,
+    rng_disk: SharedRng,
+    rng_clients: SharedRng,
     /// Counters.
     pub stats: WorldStats,
     /// Nodes the last action touched (what the checkers look at).
@@ -267,9 +266,9 @@ impl World {
             workload_on: true,
             torn: vec![false; spec.nodes],
             fsync_ns: vec![(spec.fsync_min_ns, spec.fsync_max_ns); spec.nodes],
-            rng_net: streams::stream(seed, Concern::Network),
-            rng_disk: streams::stream(seed, Concern::Disk),
-            rng_clients: streams::stream(seed, Concern::Clients),
+            rng_net: SharedRng::new(seed, Concern::Network),
+            rng_disk: SharedRng::new(seed, Concern::Disk),
+            rng_clients: SharedRng::new(seed, Concern::Clients),
             stats: WorldStats::default(),
             touched: Vec::new(),
             wire_violations: Vec::new(),

@@ -18,9 +18,9 @@ use super::bounds::Bounds;
 use super::step::{Pick, Step, pending_sync};
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::host::{Host, HostState};
-use crate::net::{Endpoint, Packet, Payload};
+use crate::net::{Endpoint, NetNoise, Packet, Payload};
 use crate::run::panic_message;
-use crate::world::{ClusterSpec, World};
+use crate::world::{Action, ClusterSpec, World};
 
 /// A 128-bit fingerprint; the visited set keeps 64 or all 128 bits.
 pub type Fingerprint = u128;
@@ -85,15 +85,24 @@ impl Model {
     /// no clients (proposals are actions).
     pub(crate) fn initial(&self) -> State {
         let bounds = &self.bounds;
+        // Fixed latencies: time is abstract here, and a world that never
+        // draws from its random streams never copies them.
+        let defaults = ClusterSpec::default();
         let spec = ClusterSpec {
             nodes: bounds.nodes,
             clients: 0,
             pre_vote: bounds.pre_vote,
             check_quorum: bounds.check_quorum,
             host_bugs: bounds.host_bugs,
-            ..ClusterSpec::default()
+            fsync_max_ns: defaults.fsync_min_ns,
+            ..defaults
         };
-        let world = World::new(spec, 0);
+        let mut world = World::new(spec, 0);
+        let latency = NetNoise::default().delay_min_ns;
+        world.apply(Action::SetNoise(NetNoise {
+            delay_max_ns: latency,
+            ..NetNoise::default()
+        }));
         let host_hashes = world.hosts.iter().map(|h| host_hash(h)).collect();
         let mut state = State {
             world,
