@@ -73,6 +73,10 @@ pub struct CheckArgs {
     /// Keep 128-bit fingerprints (for runs past ~10^8 states).
     #[arg(long)]
     fp128: bool,
+    /// Partial-order reduction by sleep sets (true/false; breadth-first
+    /// only): fewer transitions explored, the same states reached.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    por: bool,
     /// Where to write the counterexample as a scenario (default:
     /// counterexample.scn, only if a violation is found).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -110,6 +114,8 @@ impl CheckArgs {
             },
             jobs: self.jobs.map_or(cores, |jobs| jobs as usize),
             fingerprint_128: self.fp128,
+            partial_order: self.por,
+            record_fingerprints: false,
         }
     }
 }
@@ -192,6 +198,12 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
         report.depth,
         report.distinct_states as f64 / seconds.max(1e-9)
     );
+    if report.reexpanded_states > 0 {
+        println!(
+            "partial-order reduction: {} states met again with fewer actions asleep, expanded again",
+            report.reexpanded_states
+        );
+    }
     let per_state = report.visited_bytes as f64 / report.distinct_states.max(1) as f64;
     let resident = resident_bytes().map_or_else(String::new, |rss| {
         format!(", {} resident at the end", megabytes(rss))

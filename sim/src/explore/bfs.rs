@@ -1,4 +1,5 @@
-//! Breadth-first search, level by level, on one thread or several.
+//! Breadth-first search, level by level, on one thread or several, with
+//! sleep sets when partial-order reduction is on ([`super::por`]).
 //!
 //! Single-threaded BFS meets states in order of depth, so the first
 //! violation it meets is at the least depth: a shortest counterexample.
@@ -13,6 +14,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::por::{self, Sleep};
 use super::report::{Progress, Report, Sometimes, SometimesBits};
 use super::state::{Fingerprint, Model, State};
 use super::trail::Trail;
@@ -22,10 +24,16 @@ use crate::checker::Violation;
 /// States expanded between two merges (per worker thread).
 const BATCH_PER_JOB: usize = 512;
 
-/// A state waiting to be expanded, with its ordinal in the trail.
+/// A state waiting to be expanded.
 struct Node {
     state: State,
+    /// Its ordinal in the trail (its path).
     ordinal: u32,
+    /// The actions not to take from it (partial-order reduction).
+    sleep: Sleep,
+    /// Explore only these of its enabled actions (a state met again with
+    /// less asleep), or all that are awake.
+    only: Option<u64>,
 }
 
 /// A successor of a state.
@@ -34,6 +42,9 @@ struct Child {
     fingerprint: Fingerprint,
     action: u16,
     bits: SometimesBits,
+    sleep: Sleep,
+    /// `sleep` as a mask over the child's enabled actions.
+    sleep_mask: u64,
 }
 
 /// Everything one state's expansion produced, in action order; it stops at
@@ -43,24 +54,58 @@ struct Expansion {
     violation: Option<(u16, Violation)>,
 }
 
-fn expand(model: &Model, parent: &State) -> Expansion {
-    let steps = model.enabled(parent);
+fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
+    let parent = &node.state;
+    let steps = model.enabled_keyed(parent);
     let before = Sometimes::before(parent);
     let mut children = Vec::with_capacity(steps.len());
-    for (index, step) in steps.into_iter().enumerate() {
+    // Actions already taken from here that may sleep in later siblings.
+    let mut taken: Sleep = Vec::new();
+    for (index, (step, key)) in steps.iter().enumerate() {
         let action = u16::try_from(index).expect("fewer than 65536 enabled actions");
+        let allowed = node
+            .only
+            .is_none_or(|mask| index < 64 && mask & (1 << index) != 0);
+        // Past the 64th action nothing sleeps: the visited set's masks could
+        // not record it, and a state met again must know what it skipped.
+        let asleep = index < 64 && node.sleep.iter().any(|(k, _)| k == key);
+        if !allowed || asleep {
+            continue;
+        }
         let mut state = parent.clone();
-        if let Err(violation) = model.apply(&mut state, step) {
+        if let Err(violation) = model.apply(&mut state, *step) {
             return Expansion {
                 children,
                 violation: Some((action, violation)),
             };
         }
+        let (sleep, sleep_mask) = if reduce {
+            let sleep: Sleep = node
+                .sleep
+                .iter()
+                .chain(&taken)
+                .filter(|(_, asleep)| por::independent(asleep, step))
+                .copied()
+                .collect();
+            let mask = if sleep.is_empty() {
+                0
+            } else {
+                por::mask_of(&sleep, &model.enabled_keyed(&state))
+            };
+            if state.message_count() <= parent.message_count() {
+                taken.push((*key, *step));
+            }
+            (sleep, mask)
+        } else {
+            (Vec::new(), 0)
+        };
         children.push(Child {
             bits: Sometimes::seen(&before, &state),
             fingerprint: model.fingerprint(&state),
             state,
             action,
+            sleep,
+            sleep_mask,
         });
     }
     Expansion {
@@ -70,9 +115,9 @@ fn expand(model: &Model, parent: &State) -> Expansion {
 }
 
 /// Expands every state of `batch`, on `jobs` threads; results in order.
-fn expand_batch(model: &Model, batch: &[Node], jobs: usize) -> Vec<Expansion> {
+fn expand_batch(model: &Model, batch: &[Node], jobs: usize, reduce: bool) -> Vec<Expansion> {
     if jobs <= 1 || batch.len() < 2 {
-        return batch.iter().map(|n| expand(model, &n.state)).collect();
+        return batch.iter().map(|n| expand(model, n, reduce)).collect();
     }
     // More parts than threads, handed out as threads come free, so that a
     // slow part does not hold the others up.
@@ -89,7 +134,7 @@ fn expand_batch(model: &Model, batch: &[Node], jobs: usize) -> Vec<Expansion> {
                         let Some(nodes) = parts.get(part) else {
                             return mine;
                         };
-                        let expansions = nodes.iter().map(|n| expand(model, &n.state)).collect();
+                        let expansions = nodes.iter().map(|n| expand(model, n, reduce)).collect();
                         mine.push((part, expansions));
                     }
                 })
@@ -104,31 +149,138 @@ fn expand_batch(model: &Model, batch: &[Node], jobs: usize) -> Vec<Expansion> {
     done.into_iter().flat_map(|(_, e)| e).collect()
 }
 
+/// What the visited set keeps with each fingerprint: nothing, or (with
+/// partial-order reduction) the mask of its enabled actions still asleep.
+pub(crate) trait SleepMask: Copy + Default {
+    /// The mask.
+    fn mask(self) -> u64;
+    /// A value holding `mask`.
+    fn of(mask: u64) -> Self;
+}
+
+impl SleepMask for () {
+    fn mask(self) -> u64 {
+        0
+    }
+    fn of(_: u64) {}
+}
+
+impl SleepMask for u64 {
+    fn mask(self) -> u64 {
+        self
+    }
+    fn of(mask: u64) -> u64 {
+        mask
+    }
+}
+
+/// The search's running totals and tables.
+struct Search<K: Key, V: SleepMask> {
+    report: Report,
+    visited: Visited<K, V>,
+    trail: Trail,
+    fingerprints: Option<Vec<u128>>,
+    /// With partial-order reduction: where each state first met in the
+    /// level being built sits in it (plus one), so that meeting it again
+    /// in the same level narrows its sleep set instead of queueing it twice.
+    in_next: Visited<u128, u32>,
+}
+
+impl<K: Key, V: SleepMask> Search<K, V> {
+    fn memory(&self) -> u64 {
+        (self.visited.bytes() + self.trail.bytes()) as u64
+    }
+
+    /// Takes `child` of `parent` into the next level if it is new, or if
+    /// it was met before with actions asleep that are awake now.
+    fn merge(&mut self, parent: u32, child: Child, depth: u32, next: &mut VecDeque<Node>) {
+        self.report.generated_states += 1;
+        self.report.sometimes.note(child.bits, depth);
+        let awake_again = match self.visited.get(child.fingerprint) {
+            None => {
+                self.visited
+                    .insert_with(child.fingerprint, V::of(child.sleep_mask), |_| true);
+                self.report.distinct_states += 1;
+                if let Some(all) = &mut self.fingerprints {
+                    all.push(child.fingerprint);
+                }
+                None
+            }
+            Some(stored) => {
+                let missing = stored.mask() & !child.sleep_mask;
+                if missing == 0 {
+                    return;
+                }
+                let still = V::of(stored.mask() & child.sleep_mask);
+                self.visited
+                    .insert_with(child.fingerprint, still, |_| false);
+                if let Some(at) = self.in_next.get(child.fingerprint) {
+                    // Not expanded yet: it will simply sleep on less.
+                    let queued = &mut next[at as usize - 1];
+                    if queued.only.is_none() {
+                        queued
+                            .sleep
+                            .retain(|(key, _)| child.sleep.iter().any(|(k, _)| k == key));
+                        return;
+                    }
+                }
+                self.report.reexpanded_states += 1;
+                Some(missing)
+            }
+        };
+        let ordinal = self
+            .trail
+            .push(parent, child.action)
+            .expect("fewer than 2^32 states in the trail");
+        if V::of(1).mask() == 1 && awake_again.is_none() {
+            let at = u32::try_from(next.len() + 1).expect("fewer than 2^32 states a level");
+            self.in_next.insert_with(child.fingerprint, at, |_| true);
+        }
+        next.push_back(Node {
+            state: child.state,
+            ordinal,
+            sleep: child.sleep,
+            only: awake_again,
+        });
+    }
+}
+
 /// Breadth-first search of `model` on `jobs` threads, keeping `K`-bit
-/// fingerprints.
-pub(crate) fn search<K: Key>(
+/// fingerprints, with sleep sets if `V` keeps masks.
+pub(crate) fn search<K: Key, V: SleepMask>(
     model: &Model,
     jobs: usize,
+    record_fingerprints: bool,
     progress: &mut dyn FnMut(&Progress),
 ) -> Report {
-    let mut report = Report::empty(true);
-    let mut visited: Visited<K> = Visited::new();
-    let mut trail = Trail::new();
+    let reduce = V::of(1).mask() == 1;
+    let mut search: Search<K, V> = Search {
+        report: Report::empty(true),
+        visited: Visited::new(),
+        trail: Trail::new(),
+        fingerprints: record_fingerprints.then(Vec::new),
+        in_next: Visited::new(),
+    };
     let start = model.initial();
-    visited.insert(model.fingerprint(&start));
-    report.distinct_states = 1;
-    report.generated_states = 1;
+    let root = model.fingerprint(&start);
+    search.visited.insert(root);
+    if let Some(all) = &mut search.fingerprints {
+        all.push(root);
+    }
+    search.report.distinct_states = 1;
+    search.report.generated_states = 1;
     let mut level = VecDeque::from([Node {
         state: start,
         ordinal: 0,
+        sleep: Vec::new(),
+        only: None,
     }]);
     let mut depth = 0;
-    let max_depth = model.bounds.max_depth;
     let batch_size = BATCH_PER_JOB * jobs.max(1);
     while !level.is_empty() {
-        report.depth = depth;
-        if depth >= max_depth {
-            report.cut_by_depth =
+        search.report.depth = depth;
+        if depth >= model.bounds.max_depth {
+            search.report.cut_by_depth =
                 level.iter().filter(|n| model.expandable(&n.state)).count() as u64;
             break;
         }
@@ -139,43 +291,40 @@ pub(crate) fn search<K: Key>(
                 .drain(..take)
                 .filter(|n| model.expandable(&n.state))
                 .collect();
-            let expansions = expand_batch(model, &batch, jobs);
+            let expansions = expand_batch(model, &batch, jobs, reduce);
             for (parent, expansion) in batch.iter().zip(expansions) {
                 for child in expansion.children {
-                    report.generated_states += 1;
-                    report.sometimes.note(child.bits, depth + 1);
-                    if visited.insert(child.fingerprint) {
-                        let ordinal = trail
-                            .push(parent.ordinal, child.action)
-                            .expect("fewer than 2^32 distinct states");
-                        report.distinct_states += 1;
-                        next.push_back(Node {
-                            state: child.state,
-                            ordinal,
-                        });
-                    }
+                    search.merge(parent.ordinal, child, depth + 1, &mut next);
                 }
                 if let Some((action, violation)) = expansion.violation {
-                    report.generated_states += 1;
-                    report.depth = depth + 1;
-                    let mut path = trail.path_to(parent.ordinal);
+                    search.report.generated_states += 1;
+                    search.report.depth = depth + 1;
+                    let mut path = search.trail.path_to(parent.ordinal);
                     path.push(action);
-                    report.visited_bytes = (visited.bytes() + trail.bytes()) as u64;
-                    report.found(model, &path, violation);
-                    return report;
+                    search.report.visited_bytes = search.memory();
+                    search.report.found(model, &path, violation);
+                    return search.finish();
                 }
             }
             progress(&Progress {
-                generated: report.generated_states,
-                distinct: report.distinct_states,
+                generated: search.report.generated_states,
+                distinct: search.report.distinct_states,
                 depth: depth + 1,
                 queue: (level.len() + next.len()) as u64,
-                visited_bytes: (visited.bytes() + trail.bytes()) as u64,
+                visited_bytes: search.memory(),
             });
         }
         level = next;
         depth += 1;
+        search.in_next = Visited::new();
     }
-    report.visited_bytes = (visited.bytes() + trail.bytes()) as u64;
-    report
+    search.report.visited_bytes = search.memory();
+    search.finish()
+}
+
+impl<K: Key, V: SleepMask> Search<K, V> {
+    fn finish(mut self) -> Report {
+        self.report.fingerprints = self.fingerprints.take().unwrap_or_default();
+        self.report
+    }
 }

@@ -24,6 +24,7 @@
 mod bfs;
 mod bounds;
 mod dfs;
+mod por;
 mod report;
 mod state;
 mod step;
@@ -66,6 +67,12 @@ pub struct Options {
     /// runs past about 10^8 states, where 64-bit collisions (each one a
     /// state wrongly taken as visited) become likely.
     pub fingerprint_128: bool,
+    /// Partial-order reduction by sleep sets (breadth-first search only):
+    /// fewer transitions, the same states ([`por`]).
+    pub partial_order: bool,
+    /// Keep every distinct state's fingerprint in the report (for tests
+    /// that compare two searches; costs 16 bytes a state).
+    pub record_fingerprints: bool,
 }
 
 impl Default for Options {
@@ -74,6 +81,8 @@ impl Default for Options {
             search: Search::BreadthFirst,
             jobs: 1,
             fingerprint_128: false,
+            partial_order: true,
+            record_fingerprints: false,
         }
     }
 }
@@ -86,15 +95,30 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
     };
     let jobs = options.jobs.max(1);
     let progress: &mut dyn FnMut(&Progress) = &mut progress;
-    match (options.search, options.fingerprint_128) {
-        (Search::BreadthFirst, false) => bfs::search::<u64>(&model, jobs, progress),
-        (Search::BreadthFirst, true) => bfs::search::<u128>(&model, jobs, progress),
-        (Search::DepthFirst, false) => dfs::search::<u64>(&model, progress),
-        (Search::DepthFirst, true) => dfs::search::<u128>(&model, progress),
-        (Search::RandomWalk { walks, seed }, false) => {
+    let record = options.record_fingerprints;
+    match (
+        options.search,
+        options.fingerprint_128,
+        options.partial_order,
+    ) {
+        (Search::BreadthFirst, false, false) => {
+            bfs::search::<u64, ()>(&model, jobs, record, progress)
+        }
+        (Search::BreadthFirst, false, true) => {
+            bfs::search::<u64, u64>(&model, jobs, record, progress)
+        }
+        (Search::BreadthFirst, true, false) => {
+            bfs::search::<u128, ()>(&model, jobs, record, progress)
+        }
+        (Search::BreadthFirst, true, true) => {
+            bfs::search::<u128, u64>(&model, jobs, record, progress)
+        }
+        (Search::DepthFirst, false, _) => dfs::search::<u64>(&model, progress),
+        (Search::DepthFirst, true, _) => dfs::search::<u128>(&model, progress),
+        (Search::RandomWalk { walks, seed }, false, _) => {
             walk::search::<u64>(&model, walks, seed, progress)
         }
-        (Search::RandomWalk { walks, seed }, true) => {
+        (Search::RandomWalk { walks, seed }, true, _) => {
             walk::search::<u128>(&model, walks, seed, progress)
         }
     }

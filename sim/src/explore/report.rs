@@ -151,6 +151,13 @@ pub struct Report {
     pub nondeterminism: Option<String>,
     /// Bytes held by the visited set and the trail at the end.
     pub visited_bytes: u64,
+    /// States expanded again because they were met with fewer actions
+    /// asleep than at their first visit (partial-order reduction).
+    pub reexpanded_states: u64,
+    /// Every distinct state's fingerprint, in the order met, when
+    /// `Options::record_fingerprints` asked for them (tests compare
+    /// searches with them).
+    pub fingerprints: Vec<u128>,
 }
 
 impl Report {
@@ -165,6 +172,8 @@ impl Report {
             shortest,
             nondeterminism: None,
             visited_bytes: 0,
+            reexpanded_states: 0,
+            fingerprints: Vec::new(),
         }
     }
 

@@ -80,6 +80,13 @@ pub(crate) struct Model {
     pub(crate) bounds: Bounds,
 }
 
+impl State {
+    /// How many messages are in flight.
+    pub(crate) fn message_count(&self) -> usize {
+        self.packets.len()
+    }
+}
+
 impl Model {
     /// The cluster every path starts from: nodes booted, nothing in flight,
     /// no clients (proposals are actions).
@@ -125,6 +132,16 @@ impl Model {
     /// flight (each distinct content once, its oldest copy), then each
     /// node's actions.
     pub(crate) fn enabled(&self, state: &State) -> Vec<Step> {
+        self.enabled_keyed(state)
+            .into_iter()
+            .map(|(step, _)| step)
+            .collect()
+    }
+
+    /// The enabled actions, each with a key that names it in every state
+    /// where it is enabled: a message action by the message's content, a
+    /// node's action by the node (what sleep sets remember, see `por`).
+    pub(crate) fn enabled_keyed(&self, state: &State) -> Vec<(Step, u128)> {
         let bounds = &self.bounds;
         let world = &state.world;
         let mut steps = Vec::new();
@@ -154,17 +171,23 @@ impl Model {
                 kind: link.2,
                 nth,
             };
-            steps.push(Step::Deliver(pick));
+            steps.push((Step::Deliver(pick), content ^ 1));
             if state.spent.drops < bounds.max_drops {
-                steps.push(Step::Drop(pick));
+                steps.push((Step::Drop(pick), content ^ 2));
             }
             if state.spent.dups < bounds.max_dups {
-                steps.push(Step::Duplicate(pick));
+                steps.push((Step::Duplicate(pick), content ^ 3));
             }
         }
+        let mut node_steps = Vec::new();
         for (node, host) in world.hosts.iter().enumerate() {
-            self.node_steps(state, node, host, &mut steps);
+            self.node_steps(state, node, host, &mut node_steps);
         }
+        steps.extend(
+            node_steps
+                .into_iter()
+                .map(|step| (step, node_step_key(&step))),
+        );
         steps
     }
 
@@ -258,6 +281,23 @@ impl Model {
         state.world.vote_ledger().hash_history(&mut hasher);
         hasher.digest128()
     }
+}
+
+/// The key of a node's action: its variant and node, far from any content
+/// hash's likely values.
+fn node_step_key(step: &Step) -> u128 {
+    let variant = match step {
+        Step::Deliver(_) | Step::Drop(_) | Step::Duplicate(_) => 0,
+        Step::Campaign(_) => 1,
+        Step::Heartbeat(_) => 2,
+        Step::CheckQuorum(_) => 3,
+        Step::Persist(_) => 4,
+        Step::Crash(_) => 5,
+        Step::Restart(_) => 6,
+        Step::Propose(_) => 7,
+    };
+    let node = step.node().unwrap_or(0) as u128;
+    (0xA5A5 << 112) | (variant << 32) | node
 }
 
 /// Brings `state.packets` up to date with the network, hashing only the

@@ -1,0 +1,181 @@
+//! Partial-order reduction by sleep sets (Godefroid, "Partial-Order
+//! Methods for the Verification of Concurrent Systems", ch. 5): when two
+//! actions commute, exploring both orders reaches the same state twice;
+//! after exploring `a` from a state, its later siblings that commute with
+//! `a` carry it in their *sleep set* and do not take it again. Sleep sets
+//! prune transitions, never states: every state within the bounds is still
+//! reached (tested differentially on small bounds in this module).
+//!
+//! **Independence** (conservative): two actions commute if each changes one
+//! node, they are different nodes, and they do not draw on the same budget
+//! (two crashes, two proposals). A delivery changes only its recipient (and
+//! adds that node's answers to the network, a multiset, so in either
+//! order); timers, writes, crashes and restarts change only their node.
+//! Drops and duplications are taken as dependent on everything.
+//!
+//! **The message bound.** A state with more than `max_msgs` in flight is
+//! not expanded, which breaks commutation: `a` then `b` may pass through an
+//! over-full state where `b` then `a` does not. So an action goes to sleep
+//! only if it adds no message to the network (its delta in flight is at
+//! most zero): then the path that covers it never holds more messages than
+//! the one it stands for.
+//!
+//! **State caching.** A state met again with a sleep set that lacks some
+//! action its first visit slept on is explored again for just those actions
+//! (Godefroid's stateful algorithm, fig. 5.2); the visited set keeps, per
+//! state, the mask of its enabled actions that are still asleep.
+
+use super::step::Step;
+
+/// The one node a step changes, if it changes one node only.
+fn local_node(step: &Step) -> Option<usize> {
+    match step {
+        Step::Drop(_) | Step::Duplicate(_) => None,
+        _ => step.node(),
+    }
+}
+
+/// Whether `a` and `b` commute from every state where both are enabled.
+pub(crate) fn independent(a: &Step, b: &Step) -> bool {
+    let (Some(x), Some(y)) = (local_node(a), local_node(b)) else {
+        return false;
+    };
+    let same_budget = matches!(
+        (a, b),
+        (Step::Crash(_), Step::Crash(_)) | (Step::Propose(_), Step::Propose(_))
+    );
+    x != y && !same_budget
+}
+
+/// A sleep set: the actions (by key) not to take again from a state.
+pub(crate) type Sleep = Vec<(u128, Step)>;
+
+/// The mask, over `enabled` (keyed as `Model::enabled_keyed` keys them), of
+/// the actions in `sleep`. Actions past the 64th are never masked (they
+/// are explored: sound, only less reduced).
+pub(crate) fn mask_of(sleep: &Sleep, enabled: &[(Step, u128)]) -> u64 {
+    enabled
+        .iter()
+        .take(64)
+        .enumerate()
+        .filter(|(_, (_, key))| sleep.iter().any(|(k, _)| k == key))
+        .fold(0, |mask, (bit, _)| mask | 1 << bit)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::explore::{Bounds, Options, Pick, check};
+    use crate::host::HostBugs;
+
+    fn pick(from: usize, to: usize) -> Pick {
+        Pick {
+            from,
+            to,
+            kind: "vote",
+            nth: 1,
+        }
+    }
+
+    #[test]
+    fn independence_is_per_node_and_per_budget() {
+        assert!(independent(
+            &Step::Deliver(pick(0, 1)),
+            &Step::Deliver(pick(0, 2))
+        ));
+        assert!(!independent(
+            &Step::Deliver(pick(0, 1)),
+            &Step::Deliver(pick(2, 1))
+        ));
+        assert!(independent(&Step::Persist(0), &Step::Campaign(1)));
+        assert!(!independent(&Step::Persist(1), &Step::Campaign(1)));
+        assert!(
+            !independent(&Step::Crash(0), &Step::Crash(1)),
+            "one crash budget"
+        );
+        assert!(
+            !independent(&Step::Propose(0), &Step::Propose(1)),
+            "one proposal budget"
+        );
+        assert!(independent(&Step::Crash(0), &Step::Propose(1)));
+        assert!(!independent(&Step::Drop(pick(0, 1)), &Step::Campaign(2)));
+        assert!(!independent(
+            &Step::Duplicate(pick(0, 1)),
+            &Step::Persist(2)
+        ));
+    }
+
+    /// The reachable states and the violations found, with and without
+    /// the reduction.
+    fn both_ways(bounds: &Bounds) -> [(BTreeSet<u128>, Option<String>, u64); 2] {
+        [false, true].map(|por| {
+            let options = Options {
+                partial_order: por,
+                record_fingerprints: true,
+                ..Options::default()
+            };
+            let report = check(bounds, &options, |_| {});
+            let violation = report
+                .counterexample
+                .map(|c| format!("{} after {} actions", c.violation.invariant, c.steps.len()));
+            let states: BTreeSet<u128> = report.fingerprints.into_iter().collect();
+            (states, violation, report.generated_states)
+        })
+    }
+
+    #[test]
+    fn the_reduction_reaches_every_state_and_finds_the_same_violations() {
+        let small = Bounds {
+            max_term: 2,
+            max_log: 2,
+            max_depth: 9,
+            max_msgs: 4,
+            ..Bounds::default()
+        };
+        let cases = [
+            small.clone(),
+            Bounds {
+                max_crashes: 1,
+                max_drops: 1,
+                max_depth: 8,
+                ..small.clone()
+            },
+            Bounds {
+                pre_vote: true,
+                check_quorum: true,
+                max_dups: 1,
+                max_depth: 9,
+                ..small.clone()
+            },
+            Bounds {
+                max_msgs: 2,
+                max_depth: 11,
+                ..small.clone()
+            },
+            Bounds {
+                host_bugs: HostBugs {
+                    skip_fsync: true,
+                    ..HostBugs::default()
+                },
+                ..small.clone()
+            },
+        ];
+        let mut reduced_some = false;
+        for bounds in cases {
+            let [
+                (full, found, full_generated),
+                (reduced, found_reduced, reduced_generated),
+            ] = both_ways(&bounds);
+            assert_eq!(found, found_reduced, "{bounds:?}");
+            if found.is_none() {
+                assert_eq!(full.len(), reduced.len(), "{bounds:?}");
+                assert!(full == reduced, "the same states: {bounds:?}");
+                assert!(reduced_generated <= full_generated, "{bounds:?}");
+                reduced_some |= reduced_generated < full_generated;
+            }
+        }
+        assert!(reduced_some, "the reduction pruned transitions somewhere");
+    }
+}
