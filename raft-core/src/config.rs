@@ -44,6 +44,36 @@ pub struct Config {
     /// Seeds the node's election-timeout jitter. Nodes of one cluster should
     /// get different seeds; the id is mixed in as well.
     pub seed: u64,
+    /// Test-only: rules of Raft to break (all off by default, never set in
+    /// production). They let the simulator and the model checker show that
+    /// they catch a Raft that cuts a known corner.
+    #[doc(hidden)]
+    #[serde(default)]
+    pub rule_breaks: RuleBreaks,
+}
+
+/// Rules of Raft a node can be told to break, for tests only: each is a bug
+/// real implementations have shipped, and each must be caught by the
+/// checkers (see `sim/tests/explore_teeth.rs`).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RuleBreaks {
+    /// A leader commits an entry of an earlier term by counting replicas
+    /// (§5.4.2 forbids it; Figure 8 shows the lost entry).
+    pub commit_previous_term: bool,
+    /// Votes are granted without the log up-to-date check (§5.4.1).
+    pub vote_without_log_check: bool,
+    /// The vote is cleared whenever the node (re)enters a role within the
+    /// same term, so it can vote twice in one term (Figure 2, votedFor).
+    pub reset_vote_in_same_term: bool,
+    /// A follower commits up to the leader's commit index within its whole
+    /// log, not only within the entries this append verified (§5.3,
+    /// receiver step 5).
+    pub commit_unverified: bool,
+    /// A follower drops every entry after an append's last entry even when
+    /// they all match, so a stale, reordered append erases entries it has
+    /// acknowledged (§5.3, receiver step 3: only a conflict truncates).
+    pub truncate_on_match: bool,
 }
 
 impl Config {
@@ -62,6 +92,7 @@ impl Config {
             max_uncommitted_entries: 1 << 16,
             max_committed_bytes_per_ready: 16 * 1024 * 1024,
             seed: 0,
+            rule_breaks: RuleBreaks::default(),
         }
     }
 

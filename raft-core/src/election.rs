@@ -152,6 +152,8 @@ impl RawNode {
         if term > self.term {
             self.term = term;
             self.vote = None;
+        } else if self.config.rule_breaks.reset_vote_in_same_term {
+            self.vote = None;
         }
         self.reset_timers();
         self.votes.clear();
@@ -243,7 +245,9 @@ impl RawNode {
         let free = self.vote == Some(from)
             || (self.vote.is_none() && self.leader.is_none())
             || (pre_vote && term > self.term);
-        let granted = free && self.log.is_up_to_date(last_log);
+        let log_ok =
+            self.config.rule_breaks.vote_without_log_check || self.log.is_up_to_date(last_log);
+        let granted = free && log_ok;
         if !pre_vote {
             if granted {
                 // Granting a vote resets the timer (§5.2), so that we do not

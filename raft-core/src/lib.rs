@@ -58,6 +58,8 @@ mod rng;
 mod types;
 
 pub use config::Config;
+#[doc(hidden)]
+pub use config::RuleBreaks;
 pub use error::Error;
 pub use log::RaftLog;
 pub use message::{Message, MessageBody, RejectHint};

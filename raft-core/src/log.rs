@@ -283,6 +283,12 @@ impl RaftLog {
         })
     }
 
+    /// Drops the entries after `index` (they were never committed); only
+    /// test-only rule breaking calls it.
+    pub(crate) fn truncate_after(&mut self, index: LogIndex) {
+        self.truncate_from(index.next());
+    }
+
     /// Drops entries from `at` on (they were never committed).
     fn truncate_from(&mut self, at: LogIndex) {
         assert!(at > self.committed, "truncating committed entries");

@@ -130,7 +130,9 @@ impl RawNode {
         let index = quorum::committed_index(&self.conf.voters, |id| {
             self.progress.get(&id).map_or(LogIndex(0), |p| p.matched)
         });
-        if index <= self.log.committed() || self.log.term(index) != Some(self.term) {
+        let own_term = self.log.term(index) == Some(self.term);
+        let breaks = self.config.rule_breaks.commit_previous_term;
+        if index <= self.log.committed() || !(own_term || breaks) {
             return false;
         }
         self.log.commit_to(index)
@@ -185,9 +187,22 @@ impl RawNode {
             self.retract_acks_from(replaced_from);
         }
         let last_new = appended.last_new;
+        let breaks = self.config.rule_breaks;
+        if breaks.truncate_on_match && last_new < self.log.last_index() {
+            let from = last_new.next();
+            if from > self.log.committed() {
+                self.log.truncate_after(last_new);
+                self.retract_acks_from(from);
+            }
+        }
         // §5.3 receiver step 5: commit up to the leader's commit, but only
         // within what this append verified.
-        self.log.commit_to(commit.min(last_new));
+        let verified = if breaks.commit_unverified {
+            self.log.last_index()
+        } else {
+            last_new
+        };
+        self.log.commit_to(commit.min(verified));
         self.send(
             from,
             MessageBody::AppendResponse {

@@ -60,6 +60,8 @@ pub struct HostBugs {
     pub skip_fsync: bool,
     /// Forget the vote when booting from disk.
     pub forget_vote_on_boot: bool,
+    /// Rules raft-core itself breaks (see `raft_core::RuleBreaks`).
+    pub raft: raft_core::RuleBreaks,
 }
 
 /// One simulated server.

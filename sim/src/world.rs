@@ -244,6 +244,7 @@ impl World {
                 config.max_inflight_msgs = spec.max_inflight_msgs;
                 config.max_size_per_msg_bytes = spec.max_size_per_msg_bytes;
                 config.seed = streams::seed_for(seed, Concern::Node(index as u64));
+                config.rule_breaks = spec.host_bugs.raft;
                 let mut host = Host::new(index, config, spec.tick_ns);
                 host.bugs = spec.host_bugs;
                 Arc::new(host)

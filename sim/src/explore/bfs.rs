@@ -10,13 +10,24 @@
 //! trail pushes — cheap). The merge sees children in exactly the order the
 //! single-threaded search generates them, so it keeps the same states,
 //! records the same parents and stops at the same first violation.
+//!
+//! The frontier holds no full states: a waiting state is its parent (shared
+//! by every sibling) and the action that leads to it, and is rebuilt when
+//! its turn comes (the code is deterministic, so the rebuilt state is the
+//! state that was fingerprinted; a rebuild that fails to apply is hidden
+//! nondeterminism and is reported). Memory then goes to one level of
+//! parents, not to the next, larger, level; states at the depth bound are
+//! never queued at all. The price is applying each distinct state's action
+//! twice.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::por::{self, Sleep};
 use super::report::{Progress, Report, Sometimes, SometimesBits};
 use super::state::{Fingerprint, Model, State};
+use super::step::Step;
 use super::trail::Trail;
 use super::visited::{Key, Visited};
 use crate::checker::Violation;
@@ -24,9 +35,12 @@ use crate::checker::Violation;
 /// States expanded between two merges (per worker thread).
 const BATCH_PER_JOB: usize = 512;
 
-/// A state waiting to be expanded.
+/// A state waiting to be expanded: rebuilt from its parent by one action.
 struct Node {
-    state: State,
+    /// The state it is reached from (the initial state for the root).
+    parent: Arc<State>,
+    /// The action from `parent`; `None` for the initial state itself.
+    step: Option<Step>,
     /// Its ordinal in the trail (its path).
     ordinal: u32,
     /// The actions not to take from it (partial-order reduction).
@@ -36,11 +50,13 @@ struct Node {
     only: Option<u64>,
 }
 
-/// A successor of a state.
+/// A successor of a state, as the merge needs it (the state itself is not
+/// kept: it is rebuilt if it is queued).
 struct Child {
-    state: State,
     fingerprint: Fingerprint,
     action: u16,
+    step: Step,
+    expandable: bool,
     bits: SometimesBits,
     sleep: Sleep,
     /// `sleep` as a mask over the child's enabled actions.
@@ -50,14 +66,45 @@ struct Child {
 /// Everything one state's expansion produced, in action order; it stops at
 /// the first action that breaks an invariant.
 struct Expansion {
+    /// The expanded state, shared by the children that are queued.
+    state: Arc<State>,
     children: Vec<Child>,
     violation: Option<(u16, Violation)>,
+    /// The rebuilt state did not come out as it was generated.
+    diverged: Option<String>,
+}
+
+/// Rebuilds `node`'s state from its parent.
+fn rebuild(model: &Model, node: &Node) -> Result<Arc<State>, String> {
+    let Some(step) = node.step else {
+        return Ok(Arc::clone(&node.parent));
+    };
+    let mut state = (*node.parent).clone();
+    match model.apply(&mut state, step) {
+        Ok(()) => Ok(Arc::new(state)),
+        Err(violation) => Err(format!(
+            "rebuilding a queued state, `{}` broke {} though it did not when the state was \
+             first generated",
+            step.scenario_line(),
+            violation.invariant
+        )),
+    }
 }
 
 fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
-    let parent = &node.state;
-    let steps = model.enabled_keyed(parent);
-    let before = Sometimes::before(parent);
+    let parent = match rebuild(model, node) {
+        Ok(state) => state,
+        Err(why) => {
+            return Expansion {
+                state: Arc::clone(&node.parent),
+                children: Vec::new(),
+                violation: None,
+                diverged: Some(why),
+            };
+        }
+    };
+    let steps = model.enabled_keyed(&parent);
+    let before = Sometimes::before(&parent);
     let mut children = Vec::with_capacity(steps.len());
     // Actions already taken from here that may sleep in later siblings.
     let mut taken: Sleep = Vec::new();
@@ -72,11 +119,13 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
         if !allowed || asleep {
             continue;
         }
-        let mut state = parent.clone();
+        let mut state = (*parent).clone();
         if let Err(violation) = model.apply(&mut state, *step) {
             return Expansion {
+                state: parent,
                 children,
                 violation: Some((action, violation)),
+                diverged: None,
             };
         }
         let (sleep, sleep_mask) = if reduce {
@@ -102,15 +151,18 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
         children.push(Child {
             bits: Sometimes::seen(&before, &state),
             fingerprint: model.fingerprint(&state),
-            state,
+            expandable: model.expandable(&state),
             action,
+            step: *step,
             sleep,
             sleep_mask,
         });
     }
     Expansion {
+        state: parent,
         children,
         violation: None,
+        diverged: None,
     }
 }
 
@@ -184,6 +236,8 @@ struct Search<K: Key, V: SleepMask> {
     /// level being built sits in it (plus one), so that meeting it again
     /// in the same level narrows its sleep set instead of queueing it twice.
     in_next: Visited<u128, u32>,
+    /// States at this depth are checked, never expanded.
+    max_depth: u32,
 }
 
 impl<K: Key, V: SleepMask> Search<K, V> {
@@ -192,8 +246,15 @@ impl<K: Key, V: SleepMask> Search<K, V> {
     }
 
     /// Takes `child` of `parent` into the next level if it is new, or if
-    /// it was met before with actions asleep that are awake now.
-    fn merge(&mut self, parent: u32, child: Child, depth: u32, next: &mut VecDeque<Node>) {
+    /// it was met before with actions asleep that are awake now. Children at
+    /// the depth bound are counted, never queued.
+    fn merge(
+        &mut self,
+        parent: (&Arc<State>, u32),
+        child: Child,
+        depth: u32,
+        next: &mut VecDeque<Node>,
+    ) {
         self.report.generated_states += 1;
         self.report.sometimes.note(child.bits, depth);
         let awake_again = match self.visited.get(child.fingerprint) {
@@ -228,16 +289,24 @@ impl<K: Key, V: SleepMask> Search<K, V> {
                 Some(missing)
             }
         };
+        if !child.expandable {
+            return;
+        }
+        if depth >= self.max_depth {
+            self.report.cut_by_depth += u64::from(awake_again.is_none());
+            return;
+        }
         let ordinal = self
             .trail
-            .push(parent, child.action)
+            .push(parent.1, child.action)
             .expect("fewer than 2^32 states in the trail");
         if V::of(1).mask() == 1 && awake_again.is_none() {
             let at = u32::try_from(next.len() + 1).expect("fewer than 2^32 states a level");
             self.in_next.insert_with(child.fingerprint, at, |_| true);
         }
         next.push_back(Node {
-            state: child.state,
+            parent: Arc::clone(parent.0),
+            step: Some(child.step),
             ordinal,
             sleep: child.sleep,
             only: awake_again,
@@ -260,6 +329,7 @@ pub(crate) fn search<K: Key, V: SleepMask>(
         trail: Trail::new(),
         fingerprints: record_fingerprints.then(Vec::new),
         in_next: Visited::new(),
+        max_depth: model.bounds.max_depth,
     };
     let start = model.initial();
     let root = model.fingerprint(&start);
@@ -269,37 +339,48 @@ pub(crate) fn search<K: Key, V: SleepMask>(
     }
     search.report.distinct_states = 1;
     search.report.generated_states = 1;
-    let mut level = VecDeque::from([Node {
-        state: start,
-        ordinal: 0,
-        sleep: Vec::new(),
-        only: None,
-    }]);
+    let mut level = VecDeque::new();
+    if !model.expandable(&start) {
+        // Nothing to expand.
+    } else if model.bounds.max_depth == 0 {
+        search.report.cut_by_depth = 1;
+    } else {
+        level.push_back(Node {
+            parent: Arc::new(start),
+            step: None,
+            ordinal: 0,
+            sleep: Vec::new(),
+            only: None,
+        });
+    }
     let mut depth = 0;
     let batch_size = BATCH_PER_JOB * jobs.max(1);
     while !level.is_empty() {
         search.report.depth = depth;
-        if depth >= model.bounds.max_depth {
-            search.report.cut_by_depth =
-                level.iter().filter(|n| model.expandable(&n.state)).count() as u64;
-            break;
-        }
         let mut next = VecDeque::new();
         while !level.is_empty() {
             let take = batch_size.min(level.len());
-            let batch: Vec<Node> = level
-                .drain(..take)
-                .filter(|n| model.expandable(&n.state))
-                .collect();
+            let batch: Vec<Node> = level.drain(..take).collect();
             let expansions = expand_batch(model, &batch, jobs, reduce);
-            for (parent, expansion) in batch.iter().zip(expansions) {
+            for (node, expansion) in batch.iter().zip(expansions) {
+                if let Some(why) = expansion.diverged {
+                    search.report.nondeterminism = Some(why);
+                    search.report.visited_bytes = search.memory();
+                    return search.finish();
+                }
                 for child in expansion.children {
-                    search.merge(parent.ordinal, child, depth + 1, &mut next);
+                    search.report.depth = depth + 1;
+                    search.merge(
+                        (&expansion.state, node.ordinal),
+                        child,
+                        depth + 1,
+                        &mut next,
+                    );
                 }
                 if let Some((action, violation)) = expansion.violation {
                     search.report.generated_states += 1;
                     search.report.depth = depth + 1;
-                    let mut path = search.trail.path_to(parent.ordinal);
+                    let mut path = search.trail.path_to(node.ordinal);
                     path.push(action);
                     search.report.visited_bytes = search.memory();
                     search.report.found(model, &path, violation);

@@ -1,7 +1,7 @@
 //! What a search reports: counts, the sometimes-properties, the memory it
 //! held, and a counterexample rebuilt by replay, as a scenario and a story.
 
-use raft_core::Role;
+use raft_core::{EntryId, Role};
 
 use super::bounds::Bounds;
 use super::state::{Model, State};
@@ -22,7 +22,8 @@ pub struct Sometimes {
     pub entry_committed: Option<u32>,
     /// Leaders of two terms were seen along one path.
     pub leader_changed: Option<u32>,
-    /// A running node's log got shorter (entries replaced).
+    /// A running node lost an entry of its log (replaced by a later
+    /// leader's, Raft §5.3).
     pub log_truncated: Option<u32>,
 }
 
@@ -63,22 +64,26 @@ impl Sometimes {
     }
 
     /// What `seen` needs to know of a state before an action: per host,
-    /// whether it runs, its boot count and its last log index.
-    pub(crate) fn before(state: &State) -> Vec<(bool, u64, u64)> {
+    /// whether it runs, its boot count and its last log entry.
+    pub(crate) fn before(state: &State) -> Vec<(bool, u64, EntryId)> {
         state
             .world
             .hosts
             .iter()
             .map(|host| {
-                let last = host.raw().map_or(0, |raw| raw.log().last_index().0);
+                let last = host
+                    .raw()
+                    .map_or(EntryId::default(), |raw| raw.log().last_id());
                 (host.state == HostState::Up, host.boots, last)
             })
             .collect()
     }
 
     /// The properties a transition to `child` shows, from `before` (what
-    /// [`Sometimes::before`] took of the state it left).
-    pub(crate) fn seen(before: &[(bool, u64, u64)], child: &State) -> SometimesBits {
+    /// [`Sometimes::before`] took of the state it left). A log is truncated
+    /// when a running node loses an entry it held (replaced by a leader's
+    /// entry of a later term, §5.3): then its old last entry is gone too.
+    pub(crate) fn seen(before: &[(bool, u64, EntryId)], child: &State) -> SometimesBits {
         let mut bits = 0;
         for (host, &(was_up, boots, last)) in child.world.hosts.iter().zip(before) {
             let Some(raw) = host.raw().filter(|_| host.state == HostState::Up) else {
@@ -90,7 +95,7 @@ impl Sometimes {
             if raw.log().committed().0 > 0 {
                 bits |= 2;
             }
-            if was_up && boots == host.boots && raw.log().last_index().0 < last {
+            if was_up && boots == host.boots && last.index.0 > 0 && !raw.log().contains(last) {
                 bits |= 8;
             }
         }
