@@ -64,7 +64,7 @@ fn is_safety(invariant: Invariant) -> bool {
 fn hosts_that_skip_the_fsync_are_caught() {
     let bugs = HostBugs {
         skip_fsync: true,
-        forget_vote_on_boot: false,
+        ..HostBugs::default()
     };
     let reports = swarm(0..50, bugs);
     let kinds = kinds(&reports);
@@ -99,8 +99,8 @@ fn hosts_that_skip_the_fsync_are_caught() {
 #[test]
 fn hosts_that_forget_their_vote_on_boot_are_caught() {
     let bugs = HostBugs {
-        skip_fsync: false,
         forget_vote_on_boot: true,
+        ..HostBugs::default()
     };
     let reports = swarm(0..200, bugs);
     let kinds = kinds(&reports);
