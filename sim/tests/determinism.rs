@@ -222,7 +222,7 @@ fn skip_fsync_run() -> RunOptions {
     let mut options = short(3);
     options.spec.host_bugs = HostBugs {
         skip_fsync: true,
-        forget_vote_on_boot: false,
+        ..HostBugs::default()
     };
     options
 }
