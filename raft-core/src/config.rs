@@ -54,7 +54,7 @@ pub struct Config {
 
 /// Rules of Raft a node can be told to break, for tests only: each is a bug
 /// real implementations have shipped, and each must be caught by the
-/// checkers (see `sim/tests/explore_teeth.rs`).
+/// checkers (see `sim/tests/explore_teeth.rs` and `sim/tests/host_bugs.rs`).
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RuleBreaks {
@@ -66,10 +66,6 @@ pub struct RuleBreaks {
     /// The vote is cleared whenever the node (re)enters a role within the
     /// same term, so it can vote twice in one term (Figure 2, votedFor).
     pub reset_vote_in_same_term: bool,
-    /// A follower commits up to the leader's commit index within its whole
-    /// log, not only within the entries this append verified (§5.3,
-    /// receiver step 5).
-    pub commit_unverified: bool,
     /// A follower drops every entry after an append's last entry even when
     /// they all match, so a stale, reordered append erases entries it has
     /// acknowledged (§5.3, receiver step 3: only a conflict truncates).

@@ -197,12 +197,7 @@ impl RawNode {
         }
         // §5.3 receiver step 5: commit up to the leader's commit, but only
         // within what this append verified.
-        let verified = if breaks.commit_unverified {
-            self.log.last_index()
-        } else {
-            last_new
-        };
-        self.log.commit_to(commit.min(verified));
+        self.log.commit_to(commit.min(last_new));
         self.send(
             from,
             MessageBody::AppendResponse {

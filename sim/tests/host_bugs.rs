@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use raft_core::RuleBreaks;
 use sim::checker::Invariant;
 use sim::host::HostBugs;
 use sim::run::{RunOptions, RunReport, run};
@@ -151,4 +152,52 @@ fn the_same_seeds_pass_with_correct_hosts() {
     // The seeds exercise crashes, so the bug runs above had a chance.
     let crashed = reports.iter().filter(|r| r.world.crashes > 0).count();
     assert!(crashed >= 50, "only {crashed} of 200 seeds crashed a node");
+}
+
+/// raft-core told to break a rule of Raft: the swarm catches each with a
+/// safety violation on some of the first 200 seeds (the same seeds pass
+/// with the rules kept, above).
+#[test]
+fn raft_rule_breaks_are_caught_by_the_swarm() {
+    let cases = [
+        (
+            "commit by counting an earlier term's replicas",
+            RuleBreaks {
+                commit_previous_term: true,
+                ..RuleBreaks::default()
+            },
+        ),
+        (
+            "a vote without the log check",
+            RuleBreaks {
+                vote_without_log_check: true,
+                ..RuleBreaks::default()
+            },
+        ),
+        (
+            "a vote reset within a term",
+            RuleBreaks {
+                reset_vote_in_same_term: true,
+                ..RuleBreaks::default()
+            },
+        ),
+        (
+            "a truncation on a matching append",
+            RuleBreaks {
+                truncate_on_match: true,
+                ..RuleBreaks::default()
+            },
+        ),
+    ];
+    for (name, raft) in cases {
+        let bugs = HostBugs {
+            raft,
+            ..HostBugs::default()
+        };
+        let kinds = kinds(&swarm(0..200, bugs));
+        assert!(
+            kinds.keys().any(|invariant| is_safety(*invariant)),
+            "{name} escaped 200 seeds: {kinds:?}"
+        );
+    }
 }
