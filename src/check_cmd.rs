@@ -77,6 +77,11 @@ pub struct CheckArgs {
     /// only): fewer transitions explored, the same states reached.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     por: bool,
+    /// Break a rule of Raft on purpose, to see a counterexample (repeatable;
+    /// one of skip-fsync, forget-vote-on-boot, commit-previous-term,
+    /// vote-without-log-check, reset-vote-in-same-term, truncate-on-match).
+    #[arg(long = "break", value_name = "RULE", value_parser = crate::rule_break)]
+    breaks: Vec<String>,
     /// Where to write the counterexample as a scenario (default:
     /// counterexample.scn, only if a violation is found).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -97,7 +102,7 @@ impl CheckArgs {
             max_depth: self.max_depth,
             pre_vote: self.pre_vote,
             check_quorum: self.check_quorum,
-            ..Bounds::default()
+            host_bugs: crate::host_bugs(&self.breaks),
         }
     }
 
@@ -177,8 +182,16 @@ pub fn check_command(args: &CheckArgs) -> i32 {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("counterexample.scn"));
+    let flags: String = args
+        .breaks
+        .iter()
+        .map(|b| format!(" --break {b}"))
+        .collect();
     match std::fs::write(&path, scenario_text(&bounds, found)) {
-        Ok(()) => println!("replay: cargo run --release -- scenario {}", path.display()),
+        Ok(()) => println!(
+            "replay: cargo run --release -- scenario{flags} {}",
+            path.display()
+        ),
         Err(err) => eprintln!("raftsim check: cannot write {}: {err}", path.display()),
     }
     1

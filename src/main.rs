@@ -124,6 +124,28 @@ impl RunArgs {
     }
 }
 
+/// Parses a `--break` rule name (see `sim::host::HostBugs::NAMES`).
+fn rule_break(name: &str) -> Result<String, String> {
+    let mut bugs = sim::host::HostBugs::default();
+    if bugs.set(name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "no rule named `{name}`; one of: {}",
+            sim::host::HostBugs::NAMES.join(", ")
+        ))
+    }
+}
+
+/// The rules named by `--break` flags, all broken.
+fn host_bugs(names: &[String]) -> sim::host::HostBugs {
+    let mut bugs = sim::host::HostBugs::default();
+    for name in names {
+        bugs.set(name);
+    }
+    bugs
+}
+
 fn main() {
     // A panic inside a run is caught and reported as a violation; the
     // default hook would only scribble over the progress bar.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use sim::scenario::{parse, run_scenario};
+use sim::scenario::{parse, run_scenario_with_bugs};
 use sim::trace::TraceEvent;
 use sim::units::format_ns;
 
@@ -20,6 +20,10 @@ pub struct ScenarioArgs {
     /// Write every event to FILE as JSON lines (one file: the last scenario's).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Break a rule of Raft on purpose, as `raftsim check --break` did when
+    /// it wrote the file (repeatable).
+    #[arg(long = "break", value_name = "RULE", value_parser = crate::rule_break)]
+    breaks: Vec<String>,
 }
 
 /// Expands directories and `*` patterns (in the last path component) into
@@ -78,7 +82,7 @@ pub fn scenario(args: &ScenarioArgs) -> i32 {
     };
     let mut status = 0;
     for path in &files {
-        status = status.max(run_file(path, args.trace.as_deref()));
+        status = status.max(run_file(path, args.trace.as_deref(), &args.breaks));
     }
     if files.len() > 1 {
         println!("{} scenario files run", files.len());
@@ -86,7 +90,7 @@ pub fn scenario(args: &ScenarioArgs) -> i32 {
     status
 }
 
-fn run_file(path: &Path, trace: Option<&Path>) -> i32 {
+fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> i32 {
     let name = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -120,9 +124,10 @@ fn run_file(path: &Path, trace: Option<&Path>) -> i32 {
     };
     let started = Instant::now();
     let tracing = trace.is_some();
-    let result = run_scenario(
+    let result = run_scenario_with_bugs(
         &scenario,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
+        crate::host_bugs(breaks),
     );
     let wall = started.elapsed().as_secs_f64();
     if let Some(mut out) = out {

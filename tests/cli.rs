@@ -317,6 +317,74 @@ fn a_swarm_with_failures_exits_1_and_lists_them() {
     assert!(text.contains(&expected), "{text}");
 }
 
+// ---- the model checker -----------------------------------------------------
+
+#[test]
+fn check_with_small_bounds_passes_and_reports_what_it_reached() {
+    let output = raftsim(&[
+        "check",
+        "--max-depth",
+        "9",
+        "--max-drops",
+        "0",
+        "--max-crashes",
+        "0",
+        "--jobs",
+        "1",
+    ]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    for says in [
+        "distinct states",
+        "bytes per distinct state",
+        "sometimes: a leader is elected (depth 5)",
+        "a log is truncated: NOT REACHED",
+        "result: no violation within the bounds",
+    ] {
+        assert!(text.contains(says), "`{says}` missing:\n{text}");
+    }
+}
+
+#[test]
+fn check_finds_a_broken_rule_and_writes_a_scenario_that_replays_it() {
+    let dir = std::env::temp_dir().join(format!("raftsim-cli-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("cx.scn");
+    let file_arg = file.to_str().expect("UTF-8 path");
+    let rule = ["--break", "vote-without-log-check"];
+    let mut args = vec!["check", "--max-proposals", "0", "--max-drops", "0"];
+    args.extend(["--max-crashes", "0", "--max-depth", "14", "-o", file_arg]);
+    args.extend(rule);
+    let output = raftsim(&args);
+    assert_exit(&output, 1);
+    let text = stdout(&output);
+    assert!(
+        text.contains("result: VIOLATION leader-completeness"),
+        "{text}"
+    );
+    assert!(text.contains("shortest path (14 actions)"), "{text}");
+    assert!(
+        text.contains("[vote granted (term 2)]"),
+        "the story names messages:\n{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "scenario --break vote-without-log-check {file_arg}"
+        )),
+        "{text}"
+    );
+    let replay = raftsim(&["scenario", rule[0], rule[1], file_arg]);
+    assert_exit(&replay, 1);
+    assert!(
+        stdout(&replay).contains("leader-completeness"),
+        "{}",
+        stdout(&replay)
+    );
+    let fixed = raftsim(&["scenario", file_arg]);
+    assert_exit(&fixed, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---- usage errors ----------------------------------------------------------
 
 #[track_caller]
@@ -350,6 +418,15 @@ fn bad_usage_exits_2_with_a_message() {
     assert_usage_error(&["--bogus"], "--bogus");
     assert_usage_error(&["--seed", "1", "--nodes", "10"], "not in 1..=9");
     assert_usage_error(&["swarm", "--seeds", "0..2", "--seed", "3"], "--seed");
+    assert_usage_error(&["check", "--nodes", "0"], "not in 1..=7");
+    assert_usage_error(&["check", "--search", "sideways"], "sideways");
+    assert_usage_error(&["check", "--jobs", "0"], "not in 1..=256");
+    assert_usage_error(&["check", "--max-depth", "70000"], "not in 0..=65535");
+    assert_usage_error(
+        &["check", "--break", "everything"],
+        "no rule named `everything`",
+    );
+    assert_usage_error(&["scenario", "--break", "x", "a.scn"], "no rule named `x`");
     assert_usage_error(
         &[
             "--seed",

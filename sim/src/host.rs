@@ -64,6 +64,49 @@ pub struct HostBugs {
     pub raft: raft_core::RuleBreaks,
 }
 
+impl HostBugs {
+    /// Every rule that can be broken, by its command-line name
+    /// (`--break NAME`).
+    pub const NAMES: &[&str] = &[
+        "skip-fsync",
+        "forget-vote-on-boot",
+        "commit-previous-term",
+        "vote-without-log-check",
+        "reset-vote-in-same-term",
+        "truncate-on-match",
+    ];
+
+    /// Turns on the rule named `name` (one of [`HostBugs::NAMES`]); false
+    /// if there is no such rule.
+    pub fn set(&mut self, name: &str) -> bool {
+        let flag = match name {
+            "skip-fsync" => &mut self.skip_fsync,
+            "forget-vote-on-boot" => &mut self.forget_vote_on_boot,
+            "commit-previous-term" => &mut self.raft.commit_previous_term,
+            "vote-without-log-check" => &mut self.raft.vote_without_log_check,
+            "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
+            "truncate-on-match" => &mut self.raft.truncate_on_match,
+            _ => return false,
+        };
+        *flag = true;
+        true
+    }
+
+    /// The names of the rules broken, in [`HostBugs::NAMES`] order.
+    #[must_use]
+    pub fn names(&self) -> Vec<&'static str> {
+        HostBugs::NAMES
+            .iter()
+            .copied()
+            .filter(|name| {
+                let mut with = *self;
+                with.set(name);
+                with == *self
+            })
+            .collect()
+    }
+}
+
 /// One simulated server.
 #[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct Host {
@@ -653,5 +696,22 @@ impl Host {
                 payload: Payload::Raft(message),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_break_has_a_name_that_round_trips() {
+        for name in HostBugs::NAMES {
+            let mut bugs = HostBugs::default();
+            assert!(bugs.set(name), "{name}");
+            assert_ne!(bugs, HostBugs::default(), "{name} turns something on");
+            assert_eq!(bugs.names(), vec![*name]);
+        }
+        assert!(!HostBugs::default().set("no-such-rule"));
+        assert!(HostBugs::default().names().is_empty());
     }
 }

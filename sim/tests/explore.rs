@@ -1,34 +1,264 @@
-//! The model checker, first cut: exhaustive within bounds, with pinned state
-//! counts (a change in the state space is noticed), sometimes-properties,
-//! and teeth (a rule-breaking host is caught with a shortest path that
-//! replays as a scenario).
+//! The model checker: pinned state counts for small bounds (so that a change
+//! in raft-core, the hosts or the search that changes the state space is
+//! noticed, as stateright pins its examples'), sometimes-properties, and
+//! every search mode agreeing where it must: parallel with sequential,
+//! depth-first with breadth-first, 128-bit with 64-bit fingerprints.
 
-use sim::explore::{Bounds, Options, check};
+use sim::explore::{Bounds, Options, Report, Search, check, scenario_text};
+use sim::host::HostBugs;
+use sim::scenario::{parse, run_scenario_with_bugs};
+
+fn run(bounds: &Bounds, options: &Options) -> Report {
+    let report = check(bounds, options, |_| {});
+    assert!(
+        report.nondeterminism.is_none(),
+        "{:?}",
+        report.nondeterminism
+    );
+    report
+}
+
+fn bfs(bounds: &Bounds) -> Report {
+    run(bounds, &Options::default())
+}
+
+/// (name, bounds, distinct states, generated states, states cut by depth)
+fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
+    vec![
+        (
+            "3 nodes, 2 terms, a proposal, 10 deep",
+            Bounds {
+                max_msgs: 4,
+                max_proposals: 1,
+                ..Bounds::small(3, 2, 10)
+            },
+            26_051,
+            42_407,
+            11_964,
+        ),
+        (
+            "a crash and a lost message",
+            Bounds {
+                max_crashes: 1,
+                max_drops: 1,
+                ..Bounds::small(3, 2, 8)
+            },
+            16_496,
+            40_484,
+            10_393,
+        ),
+        (
+            "PreVote, CheckQuorum and a duplicate",
+            Bounds {
+                pre_vote: true,
+                check_quorum: true,
+                max_dups: 1,
+                ..Bounds::small(3, 2, 9)
+            },
+            70_645,
+            114_112,
+            27_797,
+        ),
+        (
+            "5 nodes, 1 term",
+            Bounds::small(5, 1, 7),
+            4_237,
+            5_317,
+            1_180,
+        ),
+        (
+            "1 node, 3 terms",
+            Bounds {
+                max_proposals: 2,
+                ..Bounds::small(1, 3, 12)
+            },
+            8,
+            15,
+            0,
+        ),
+    ]
+}
 
 #[test]
-fn small_bounds_hold_and_reach_every_sometimes_property() {
+fn pinned_state_counts() {
+    for (name, bounds, distinct, generated, cut) in pinned() {
+        let report = bfs(&bounds);
+        println!(
+            "{name}: {} distinct, {} generated, {} cut, depth {}",
+            report.distinct_states, report.generated_states, report.cut_by_depth, report.depth
+        );
+        assert!(
+            report.counterexample.is_none(),
+            "{name}: {:?}",
+            report.counterexample
+        );
+        assert_eq!(
+            (
+                report.distinct_states,
+                report.generated_states,
+                report.cut_by_depth
+            ),
+            (distinct, generated, cut),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_sometimes_property_is_reached_within_small_bounds() {
     let bounds = Bounds {
-        max_term: 2,
-        max_log: 2,
-        max_depth: 10,
-        max_msgs: 4,
-        ..Bounds::default()
+        max_proposals: 1,
+        ..Bounds::small(3, 2, 12)
     };
-    let report = check(&bounds, &Options::default(), |_| {});
-    assert!(
-        report.counterexample.is_none(),
-        "{:?}",
-        report.counterexample
+    let report = bfs(&bounds);
+    assert!(report.counterexample.is_none());
+    let reached = report.sometimes.list();
+    assert!(report.sometimes.all_reached(), "{reached:?}");
+    // Depths at which each is first seen: an election takes five actions
+    // (campaign, persist, vote, persist, answer), a commit four more.
+    assert_eq!(report.sometimes.leader_elected, Some(5));
+    assert_eq!(report.sometimes.entry_committed, Some(9));
+    assert_eq!(report.sometimes.leader_changed, Some(10));
+    assert_eq!(report.sometimes.log_truncated, Some(12));
+}
+
+#[test]
+fn a_bound_too_small_to_reach_anything_says_so() {
+    let report = bfs(&Bounds::small(3, 2, 4));
+    assert_eq!(report.sometimes.list().map(|(_, depth)| depth), [None; 4]);
+    assert!(!report.sometimes.all_reached());
+    assert!(report.cut_by_depth > 0, "the depth bound cut the search");
+    let report = bfs(&Bounds::small(3, 2, 0));
+    assert_eq!(
+        (report.distinct_states, report.cut_by_depth, report.depth),
+        (1, 1, 0),
+        "depth 0 is the initial state alone"
     );
-    println!(
-        "distinct {} generated {} depth {} sometimes {:?}",
-        report.distinct_states, report.generated_states, report.depth, report.sometimes
+}
+
+#[test]
+fn the_parallel_search_finds_the_same_states_in_the_same_order() {
+    for (name, bounds, _, _, _) in pinned().into_iter().take(3) {
+        let options = |jobs| Options {
+            jobs,
+            record_fingerprints: true,
+            ..Options::default()
+        };
+        let one = run(&bounds, &options(1));
+        let three = run(&bounds, &options(3));
+        assert_eq!(one.distinct_states, three.distinct_states, "{name}");
+        assert_eq!(one.generated_states, three.generated_states, "{name}");
+        assert_eq!(one.cut_by_depth, three.cut_by_depth, "{name}");
+        assert!(one.fingerprints == three.fingerprints, "{name}: same order");
+    }
+    // And the same shortest counterexample.
+    let buggy = Bounds {
+        host_bugs: HostBugs {
+            skip_fsync: true,
+            ..HostBugs::default()
+        },
+        ..Bounds::small(3, 2, 10)
+    };
+    let paths = [1, 2, 4].map(|jobs| {
+        let options = Options {
+            jobs,
+            ..Options::default()
+        };
+        run(&buggy, &options).counterexample.expect("caught").steps
+    });
+    assert_eq!(paths[0], paths[1]);
+    assert_eq!(paths[0], paths[2]);
+}
+
+#[test]
+fn depth_first_reaches_every_state_breadth_first_does() {
+    for (name, bounds, distinct, _, _) in pinned().into_iter().skip(1).take(2) {
+        let options = Options {
+            search: Search::DepthFirst,
+            ..Options::default()
+        };
+        let report = run(&bounds, &options);
+        assert!(!report.shortest);
+        assert_eq!(report.distinct_states, distinct, "{name}");
+    }
+}
+
+#[test]
+fn every_mode_finds_a_shallow_bug_and_its_scenario_replays() {
+    let bounds = Bounds {
+        max_crashes: 1,
+        host_bugs: HostBugs {
+            forget_vote_on_boot: true,
+            ..HostBugs::default()
+        },
+        ..Bounds::small(3, 2, 10)
+    };
+    let modes = [
+        Search::BreadthFirst,
+        Search::DepthFirst,
+        Search::RandomWalk {
+            walks: 20_000,
+            seed: 1,
+        },
+    ];
+    for search in modes {
+        let options = Options {
+            search,
+            ..Options::default()
+        };
+        let report = run(&bounds, &options);
+        let found = report
+            .counterexample
+            .unwrap_or_else(|| panic!("{search:?} misses the bug"));
+        let text = scenario_text(&bounds, &found);
+        let scenario = parse("found.scn", &text).expect("the scenario parses");
+        let outcome = run_scenario_with_bugs(&scenario, None, bounds.host_bugs).expect("runs");
+        let replayed = outcome.failure.and_then(|f| f.violation).expect("fails");
+        assert_eq!(
+            replayed.invariant, found.violation.invariant,
+            "{search:?}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn random_walks_are_the_same_for_the_same_seed() {
+    let bounds = Bounds {
+        max_drops: 1,
+        max_crashes: 1,
+        max_proposals: 1,
+        ..Bounds::small(3, 3, 30)
+    };
+    let walk = |seed| {
+        let options = Options {
+            search: Search::RandomWalk { walks: 300, seed },
+            record_fingerprints: false,
+            ..Options::default()
+        };
+        let report = run(&bounds, &options);
+        assert!(report.counterexample.is_none());
+        (
+            report.distinct_states,
+            report.generated_states,
+            report.sometimes,
+        )
+    };
+    assert_eq!(walk(7), walk(7));
+    assert_ne!(walk(7).0, walk(8).0, "another seed walks other paths");
+}
+
+#[test]
+fn wide_fingerprints_count_the_same_states_on_small_bounds() {
+    let (_, bounds, distinct, generated, _) = pinned().remove(0);
+    let options = Options {
+        fingerprint_128: true,
+        ..Options::default()
+    };
+    let report = run(&bounds, &options);
+    assert_eq!(
+        (report.distinct_states, report.generated_states),
+        (distinct, generated)
     );
-    assert!(report.sometimes.leader_elected.is_some());
-    assert!(report.sometimes.entry_committed.is_some());
-    // Pinned, as stateright pins its examples' counts: a change in raft-core,
-    // the hosts or the search that changes the state space shows here.
-    assert_eq!(report.distinct_states, 26_051);
-    assert_eq!(report.generated_states, 42_407);
-    assert_eq!(report.depth, 10);
+    let narrow = bfs(&bounds).visited_bytes;
+    assert!(report.visited_bytes > narrow, "16-byte keys take more room");
 }

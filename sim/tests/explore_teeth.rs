@@ -74,14 +74,7 @@ fn raft(breaks: RuleBreaks, mut bounds: Bounds) -> Bounds {
 /// Two terms, two entries (the no-ops), no proposals: enough for the
 /// election and commit bugs.
 fn two_terms(max_depth: u32) -> Bounds {
-    Bounds {
-        max_term: 2,
-        max_log: 2,
-        max_msgs: 5,
-        max_proposals: 0,
-        max_depth,
-        ..Bounds::default()
-    }
+    Bounds::small(3, 2, max_depth)
 }
 
 #[test]

@@ -34,18 +34,43 @@ pub struct Bounds {
 }
 
 impl Default for Bounds {
-    /// The bounds of a bare `raftsim check`.
+    /// The bounds of a bare `raftsim check`: three nodes, two terms, a
+    /// client entry, a lost message and a crash, thirteen actions deep —
+    /// every sometimes-property is reached (a log is truncated at depth
+    /// 12), in 2.7 million states, about 20 seconds on two cores.
     fn default() -> Bounds {
         Bounds {
             nodes: 3,
             max_term: 2,
             max_log: 2,
-            max_msgs: 4,
+            max_msgs: 5,
+            max_drops: 1,
+            max_dups: 0,
+            max_crashes: 1,
+            max_proposals: 1,
+            max_depth: 13,
+            pre_vote: false,
+            check_quorum: false,
+            host_bugs: HostBugs::default(),
+        }
+    }
+}
+
+impl Bounds {
+    /// Small bounds for tests and examples: `nodes` nodes, `max_term`
+    /// terms, a log of two, no faults, no proposals, `max_depth` actions.
+    #[must_use]
+    pub fn small(nodes: usize, max_term: u64, max_depth: u32) -> Bounds {
+        Bounds {
+            nodes,
+            max_term,
+            max_log: 2,
+            max_msgs: 5,
             max_drops: 0,
             max_dups: 0,
             max_crashes: 0,
-            max_proposals: 1,
-            max_depth: 10,
+            max_proposals: 0,
+            max_depth,
             pre_vote: false,
             check_quorum: false,
             host_bugs: HostBugs::default(),

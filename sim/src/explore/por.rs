@@ -128,11 +128,9 @@ mod tests {
     #[test]
     fn the_reduction_reaches_every_state_and_finds_the_same_violations() {
         let small = Bounds {
-            max_term: 2,
-            max_log: 2,
-            max_depth: 9,
             max_msgs: 4,
-            ..Bounds::default()
+            max_proposals: 1,
+            ..Bounds::small(3, 2, 9)
         };
         let cases = [
             small.clone(),

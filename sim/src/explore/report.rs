@@ -271,6 +271,17 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
         bounds.max_proposals,
         bounds.max_depth
     ));
+    let broken = bounds.host_bugs.names();
+    if !broken.is_empty() {
+        let flags: Vec<String> = broken
+            .iter()
+            .map(|name| format!("--break {name}"))
+            .collect();
+        text.push_str(&format!(
+            "# Rules broken on purpose: replay with `raftsim scenario {} FILE`\n",
+            flags.join(" ")
+        ));
+    }
     text.push_str(&format!(
         "cluster {} pre_vote={} check_quorum={}\nmanual\n",
         bounds.nodes,
@@ -282,4 +293,35 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::Invariant;
+
+    fn model() -> Model {
+        Model {
+            bounds: Bounds::small(3, 2, 10),
+        }
+    }
+
+    fn violation() -> Violation {
+        Violation::new(Invariant::ElectionSafety, vec![0], "made up".into())
+    }
+
+    #[test]
+    fn a_path_that_does_not_replay_is_reported_as_nondeterminism() {
+        let mut report = Report::empty(true);
+        report.found(&model(), &[0, 999], violation());
+        let why = report.nondeterminism.expect("the path cannot replay");
+        assert!(why.contains("action 2 has only"), "{why}");
+        let mut report = Report::empty(true);
+        report.found(&model(), &[0], violation());
+        let why = report.nondeterminism.expect("campaigning breaks nothing");
+        assert!(why.contains("did not break election-safety again"), "{why}");
+        let mut report = Report::empty(true);
+        report.found(&model(), &[], violation());
+        assert!(report.nondeterminism.is_some(), "an empty path");
+    }
 }

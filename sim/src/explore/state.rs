@@ -329,7 +329,6 @@ mod tests {
     fn incremental_fingerprints_match_a_full_recompute() {
         let model = Model {
             bounds: Bounds {
-                max_term: 3,
                 max_log: 3,
                 max_drops: 2,
                 max_dups: 2,
@@ -337,7 +336,7 @@ mod tests {
                 max_proposals: 2,
                 check_quorum: true,
                 pre_vote: true,
-                ..Bounds::default()
+                ..Bounds::small(3, 3, 80)
             },
         };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
