@@ -64,7 +64,7 @@ pub use error::Error;
 pub use log::RaftLog;
 pub use message::{Message, MessageBody, RejectHint};
 pub use progress::ProgressState;
-pub use raw_node::RawNode;
+pub use raw_node::{ProtocolState, RawNode};
 pub use ready::{PeerStatus, Ready, Restored, Status};
 pub use types::{
     ConfState, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Role, SnapshotMeta,

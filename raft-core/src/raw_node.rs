@@ -15,6 +15,30 @@ use crate::ready::{PeerStatus, Ready, Restored, Status};
 use crate::rng::JitterRng;
 use crate::types::{ConfState, EntryKind, HardState, LogIndex, NodeId, Role, SoftState, Term};
 
+/// A node's protocol state without its clock: see
+/// [`RawNode::protocol_state`]. Hash and serialize it; its fields are the
+/// node's own.
+#[derive(Debug, Hash, Serialize)]
+pub struct ProtocolState<'a> {
+    conf: &'a ConfState,
+    term: Term,
+    vote: Option<NodeId>,
+    role: Role,
+    leader: Option<NodeId>,
+    log: &'a RaftLog,
+    votes: &'a BTreeMap<NodeId, bool>,
+    progress: &'a BTreeMap<NodeId, Progress>,
+    replication_pending: bool,
+    messages: &'a [Message],
+    messages_after_persist: &'a [Message],
+    reported_soft: &'a SoftState,
+    reported_hard: &'a HardState,
+    outstanding_ready: bool,
+    outstanding_last_entry: Option<crate::types::EntryId>,
+    outstanding_applies: bool,
+    lease: bool,
+}
+
 /// A Raft node without I/O, in the style of etcd's RawNode: the host feeds it
 /// time ([`tick`](Self::tick)), messages ([`step`](Self::step)) and proposals
 /// ([`propose`](Self::propose)), and carries out what [`ready`](Self::ready)
@@ -492,25 +516,36 @@ impl RawNode {
     /// states differing only in elapsed ticks are one state.
     pub fn hash_protocol_state<H: std::hash::Hasher>(&self, state: &mut H) {
         use std::hash::Hash;
-        self.conf.hash(state);
-        self.term.hash(state);
-        self.vote.hash(state);
-        self.role.hash(state);
-        self.leader.hash(state);
-        self.log.hash(state);
-        self.votes.hash(state);
-        self.progress.hash(state);
-        self.replication_pending.hash(state);
-        self.messages.hash(state);
-        self.messages_after_persist.hash(state);
-        self.reported_soft.hash(state);
-        self.reported_hard.hash(state);
-        self.outstanding_ready.is_some().hash(state);
-        self.outstanding_last_entry.hash(state);
-        self.outstanding_applies.hash(state);
-        // The one thing the clock decides that behaviour depends on besides
-        // firing timers: whether the follower lease still holds.
-        self.lease_holds().hash(state);
+        self.protocol_state().hash(state);
+    }
+
+    /// The node's protocol state as a value: what
+    /// [`hash_protocol_state`](Self::hash_protocol_state) hashes, for a
+    /// model checker that needs to feed it elsewhere too (through `serde`,
+    /// to relabel node ids for symmetry reduction).
+    #[must_use]
+    pub fn protocol_state(&self) -> ProtocolState<'_> {
+        ProtocolState {
+            conf: &self.conf,
+            term: self.term,
+            vote: self.vote,
+            role: self.role,
+            leader: self.leader,
+            log: &self.log,
+            votes: &self.votes,
+            progress: &self.progress,
+            replication_pending: self.replication_pending,
+            messages: &self.messages,
+            messages_after_persist: &self.messages_after_persist,
+            reported_soft: &self.reported_soft,
+            reported_hard: &self.reported_hard,
+            outstanding_ready: self.outstanding_ready.is_some(),
+            outstanding_last_entry: self.outstanding_last_entry,
+            outstanding_applies: self.outstanding_applies,
+            // The one thing the clock decides that behaviour depends on
+            // besides firing timers: whether the follower lease still holds.
+            lease: self.lease_holds(),
+        }
     }
 
     /// Asserts every internal invariant; a failure is a bug in raft-core.

@@ -155,6 +155,47 @@ pub struct Host {
     pub false_acks: Vec<String>,
 }
 
+/// A host's protocol state as the model checker sees it (see
+/// [`Host::protocol_state`]).
+#[derive(Debug, Hash, Serialize)]
+pub struct HostProtocolState<'a> {
+    state: HostState,
+    raw: Option<raft_core::ProtocolState<'a>>,
+    disk: CanonicalDisk<'a>,
+    kv: &'a Kv,
+    pending: Option<PendingWrite<'a>>,
+    synced_while_paused: bool,
+    waiting: &'a BTreeMap<LogIndex, (ClientId, u64, Term)>,
+    synced_hard_state: &'a HardState,
+    synced_log_terms: &'a [Term],
+    direct_proposals: u64,
+}
+
+/// The write a host waits on: what it will make durable and send.
+#[derive(Debug, Hash, Serialize)]
+struct PendingWrite<'a> {
+    hard_state: Option<&'a HardState>,
+    entries: &'a [Entry],
+    committed_entries: &'a [Entry],
+    messages_after_persist: &'a [raft_core::Message],
+}
+
+/// A disk as recovery will read it.
+#[derive(Debug, Hash, Serialize)]
+struct CanonicalDisk<'a> {
+    durable_meta: Option<MetaRecord>,
+    durable_log: Vec<&'a [u8]>,
+    unsynced_meta: Vec<MetaRecord>,
+    unsynced_log: Vec<&'a [u8]>,
+}
+
+/// A meta record, decoded (so that the node ids in it can be relabeled).
+#[derive(Debug, Hash, Serialize)]
+enum MetaRecord {
+    HardState(HardState),
+    Unreadable(Vec<u8>),
+}
+
 /// A stable digest of an entry's content, for the checkers.
 #[must_use]
 pub fn entry_digest(entry: &Entry) -> u64 {
@@ -219,49 +260,59 @@ impl Host {
     }
 
     /// Feeds the host's state into `state` for the model checker: the node's
-    /// protocol state (no clock), the disk, the state machine, the write in
-    /// progress and the client bookkeeping; counters are left out.
+    /// protocol state (no clock), the disk as recovery reads it, the state
+    /// machine, the write in progress and the client bookkeeping; counters
+    /// are left out. See [`Host::protocol_state`].
     pub fn hash_protocol_state<H: std::hash::Hasher>(&self, state: &mut H) {
         use std::hash::Hash;
-        self.state.hash(state);
-        if let Some(raw) = &self.raw {
-            raw.hash_protocol_state(state);
-        }
-        self.hash_disk(state);
-        self.kv.hash(state);
-        if let Some((ready, _, _)) = self.pending.as_deref() {
-            // The sync point is the end of the files when the write was
-            // issued (no write starts while one is pending), so the
-            // unsynced records `hash_disk` feeds are exactly what it covers.
-            ready.hard_state.hash(state);
-            ready.entries.hash(state);
-            ready.committed_entries.hash(state);
-            ready.messages_after_persist.hash(state);
-        }
-        self.synced_while_paused.is_some().hash(state);
-        self.waiting.hash(state);
-        self.synced_hard_state.hash(state);
-        self.synced_log_terms.hash(state);
-        self.direct_proposals.hash(state);
+        self.protocol_state().hash(state);
     }
 
-    /// Feeds the disk's content as recovery will read it, not its history:
-    /// the last durable hard state (earlier meta records are dead), the
-    /// durable log after replaying its truncations (an entry at index i
-    /// replaces every entry from i on), and the records not yet durable, in
-    /// order. Two disks that boot alike and keep the same pending writes
-    /// hash alike (the model checker's canonical environment).
-    fn hash_disk<H: std::hash::Hasher>(&self, state: &mut H) {
-        use std::hash::Hash;
+    /// What [`Host::hash_protocol_state`] hashes, as a value (a model
+    /// checker also serializes it, to relabel node ids for symmetry).
+    #[must_use]
+    pub fn protocol_state(&self) -> HostProtocolState<'_> {
+        HostProtocolState {
+            state: self.state,
+            raw: self.raw.as_ref().map(RawNode::protocol_state),
+            disk: self.canonical_disk(),
+            kv: &self.kv,
+            // The sync point is the end of the files when the write was
+            // issued (no write starts while one is pending), so the
+            // unsynced records of the disk are exactly what it covers.
+            pending: self.pending.as_deref().map(|(ready, _, _)| PendingWrite {
+                hard_state: ready.hard_state.as_ref(),
+                entries: &ready.entries,
+                committed_entries: &ready.committed_entries,
+                messages_after_persist: &ready.messages_after_persist,
+            }),
+            synced_while_paused: self.synced_while_paused.is_some(),
+            waiting: &self.waiting,
+            synced_hard_state: &self.synced_hard_state,
+            synced_log_terms: &self.synced_log_terms,
+            direct_proposals: self.direct_proposals,
+        }
+    }
+
+    /// The disk's content as recovery will read it, not its history: the
+    /// last durable hard state (earlier meta records are dead), the durable
+    /// log after replaying its truncations (an entry at index i replaces
+    /// every entry from i on), and the records not yet durable, in order.
+    /// Two disks that boot alike and keep the same pending writes are alike
+    /// here (the model checker's canonical environment).
+    fn canonical_disk(&self) -> CanonicalDisk<'_> {
         let meta = &self.disk.meta;
+        let hard_state = |payload: &[u8]| match decode::<HardState>(payload) {
+            Some(hard_state) => MetaRecord::HardState(hard_state),
+            None => MetaRecord::Unreadable(payload.to_vec()),
+        };
         let durable_meta = meta
             .records()
             .take_while(|(_, end)| *end <= meta.durable_len())
             .last()
-            .map(|(payload, _)| payload);
-        durable_meta.hash(state);
+            .map(|(payload, _)| hard_state(payload));
         let log = &self.disk.log;
-        let mut effective: Vec<&[u8]> = Vec::new();
+        let mut durable_log: Vec<&[u8]> = Vec::new();
         for (payload, end) in log.records() {
             if end > log.durable_len() {
                 break;
@@ -269,17 +320,22 @@ impl Host {
             let Some(entry) = decode::<Entry>(payload) else {
                 break;
             };
-            effective.truncate(entry.index.0.saturating_sub(1) as usize);
-            effective.push(payload);
+            durable_log.truncate(entry.index.0.saturating_sub(1) as usize);
+            durable_log.push(payload);
         }
-        effective.hash(state);
-        for file in [meta, log] {
-            let unsynced: Vec<&[u8]> = file
+        CanonicalDisk {
+            durable_meta,
+            durable_log,
+            unsynced_meta: meta
                 .records()
-                .filter(|(_, end)| *end > file.durable_len())
+                .filter(|(_, end)| *end > meta.durable_len())
+                .map(|(payload, _)| hard_state(payload))
+                .collect(),
+            unsynced_log: log
+                .records()
+                .filter(|(_, end)| *end > log.durable_len())
                 .map(|(payload, _)| payload)
-                .collect();
-            unsynced.hash(state);
+                .collect(),
         }
     }
 
