@@ -77,6 +77,11 @@ pub struct CheckArgs {
     /// only): fewer transitions explored, the same states reached.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     por: bool,
+    /// Symmetry reduction over node renamings (states that differ only by
+    /// which node is which are one). Sound only for code that never breaks
+    /// ties by node id; turns partial-order reduction off.
+    #[arg(long)]
+    symmetry: bool,
     /// Break a rule of Raft on purpose, to see a counterexample (repeatable;
     /// one of skip-fsync, forget-vote-on-boot, commit-previous-term,
     /// vote-without-log-check, reset-vote-in-same-term, truncate-on-match).
@@ -120,6 +125,7 @@ impl CheckArgs {
             jobs: self.jobs.map_or(cores, |jobs| jobs as usize),
             fingerprint_128: self.fp128,
             partial_order: self.por,
+            symmetry: self.symmetry,
             record_fingerprints: false,
         }
     }
@@ -198,8 +204,9 @@ pub fn check_command(args: &CheckArgs) -> i32 {
 }
 
 fn print_report(report: &Report, options: &Options, seconds: f64) {
+    let symmetry = if options.symmetry { ", symmetry" } else { "" };
     let mode = match options.search {
-        Search::BreadthFirst => format!("breadth-first, {} thread(s)", options.jobs),
+        Search::BreadthFirst => format!("breadth-first, {} thread(s){symmetry}", options.jobs),
         Search::DepthFirst => "depth-first".to_string(),
         Search::RandomWalk { walks, seed } => format!("{walks} random walks, seed {seed}"),
     };

@@ -27,6 +27,19 @@ impl ElectionSafety {
         self.leader_of_term.hash(state);
     }
 
+    /// Feeds the ledger with each node index mapped by `relabel`.
+    pub fn hash_history_relabeled<H: std::hash::Hasher>(
+        &self,
+        state: &mut H,
+        relabel: &dyn Fn(usize) -> usize,
+    ) {
+        use std::hash::Hash;
+        self.leader_of_term.len().hash(state);
+        for (term, node) in &self.leader_of_term {
+            (term, relabel(*node)).hash(state);
+        }
+    }
+
     /// Records `view` if it leads; fails if its term had another leader.
     pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
         if view.role != Role::Leader {

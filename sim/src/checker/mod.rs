@@ -315,6 +315,17 @@ impl Checkers {
         self.logs.hash_committed(state);
     }
 
+    /// [`Checkers::hash_history`] with each node index mapped by `relabel`
+    /// (symmetry reduction).
+    pub fn hash_history_relabeled<H: std::hash::Hasher>(
+        &self,
+        state: &mut H,
+        relabel: &dyn Fn(usize) -> usize,
+    ) {
+        self.election.hash_history_relabeled(state, relabel);
+        self.logs.hash_committed(state);
+    }
+
     /// Records entries that clients saw acknowledged.
     pub fn acknowledged(&mut self, entries: &[EntryId]) {
         self.durability.acknowledged(entries);

@@ -76,6 +76,24 @@ impl VoteLedger {
         self.granted.hash(state);
     }
 
+    /// Feeds the votes granted with each node index mapped by `relabel`,
+    /// as a multiset (relabeling reorders the ledger's keys).
+    pub fn hash_history_relabeled<H: std::hash::Hasher>(
+        &self,
+        state: &mut H,
+        relabel: &dyn Fn(usize) -> usize,
+    ) {
+        let mut sum = 0u128;
+        for ((node, term), voted_for) in &self.granted {
+            let voted_for = (voted_for.0 as usize).checked_sub(1).map(relabel);
+            let mut entry = xxhash_rust::xxh3::Xxh3::new();
+            std::hash::Hash::hash(&(relabel(*node), term, voted_for), &mut entry);
+            sum = sum.wrapping_add(entry.digest128());
+        }
+        state.write_u128(sum);
+        state.write_usize(self.granted.len());
+    }
+
     /// Records a message node `from` sends; fails on a second vote in a term.
     pub fn observe(&mut self, from: usize, message: &Message) -> Option<Violation> {
         if !matches!(message.body, MessageBody::VoteResponse { granted: true }) {

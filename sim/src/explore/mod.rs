@@ -29,6 +29,7 @@ mod report;
 mod state;
 mod step;
 mod story;
+mod symmetry;
 mod trail;
 mod visited;
 mod walk;
@@ -70,6 +71,10 @@ pub struct Options {
     /// Partial-order reduction by sleep sets (breadth-first search only):
     /// fewer transitions, the same states ([`por`]).
     pub partial_order: bool,
+    /// Symmetry reduction: states that differ only by a renaming of the
+    /// nodes are one state. Sound only for code that does not break ties
+    /// by node id ([`symmetry`]); partial-order reduction is off with it.
+    pub symmetry: bool,
     /// Keep every distinct state's fingerprint in the report (for tests
     /// that compare two searches; costs 16 bytes a state).
     pub record_fingerprints: bool,
@@ -82,6 +87,7 @@ impl Default for Options {
             jobs: 1,
             fingerprint_128: false,
             partial_order: true,
+            symmetry: false,
             record_fingerprints: false,
         }
     }
@@ -90,8 +96,14 @@ impl Default for Options {
 /// Searches the state space within `bounds` as `options` say; `progress`
 /// is told how far the search got now and then.
 pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progress)) -> Report {
+    let renamings = if options.symmetry {
+        symmetry::permutations(bounds.nodes)
+    } else {
+        Vec::new()
+    };
     let model = Model {
         bounds: bounds.clone(),
+        renamings,
     };
     let jobs = options.jobs.max(1);
     let progress: &mut dyn FnMut(&Progress) = &mut progress;

@@ -303,6 +303,7 @@ mod tests {
     fn model() -> Model {
         Model {
             bounds: Bounds::small(3, 2, 10),
+            renamings: Vec::new(),
         }
     }
 

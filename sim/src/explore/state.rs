@@ -16,6 +16,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::bounds::Bounds;
 use super::step::{Pick, Step, pending_sync};
+use super::symmetry::hash_relabeled;
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::host::{Host, HostState};
 use crate::net::{Endpoint, NetNoise, Packet, Payload};
@@ -47,8 +48,20 @@ pub(crate) struct State {
     /// Per host, the hash of its protocol state, refreshed only for the
     /// hosts an action touched (incremental fingerprints).
     host_hashes: Vec<u128>,
-    /// Every in-flight packet as (id, content hash), by id.
-    packets: Vec<(u64, u128)>,
+    /// With symmetry reduction: host `h`'s hash under renaming `r` at
+    /// `h * renamings + r`, refreshed like `host_hashes`.
+    renamed_hosts: Vec<u128>,
+    /// Every in-flight packet's hashes, by id.
+    packets: Vec<PacketHashes>,
+}
+
+/// An in-flight packet's id and hashes.
+#[derive(Clone, Debug)]
+struct PacketHashes {
+    id: u64,
+    content: u128,
+    /// Under each renaming (symmetry reduction only; empty otherwise).
+    renamed: Box<[u128]>,
 }
 
 /// The 128-bit hash of `value` through its `Hash` implementation.
@@ -78,6 +91,9 @@ fn raft_link(packet: &Packet) -> Option<(usize, usize, &'static str)> {
 #[derive(Clone, Debug)]
 pub(crate) struct Model {
     pub(crate) bounds: Bounds,
+    /// With symmetry reduction, every renaming of the nodes (the identity
+    /// first); empty without.
+    pub(crate) renamings: Vec<Vec<usize>>,
 }
 
 impl State {
@@ -111,14 +127,24 @@ impl Model {
             ..NetNoise::default()
         }));
         let host_hashes = world.hosts.iter().map(|h| host_hash(h)).collect();
+        let renamed_hosts = world
+            .hosts
+            .iter()
+            .flat_map(|host| {
+                self.renamings
+                    .iter()
+                    .map(|renaming| hash_relabeled(&host.protocol_state(), renaming))
+            })
+            .collect();
         let mut state = State {
             world,
             checkers: Checkers::new(bounds.nodes),
             spent: Spent::default(),
             host_hashes,
+            renamed_hosts,
             packets: Vec::new(),
         };
-        refresh_packets(&mut state);
+        refresh_packets(&mut state, &self.renamings);
         state
     }
 
@@ -147,7 +173,7 @@ impl Model {
         let mut steps = Vec::new();
         let mut seen: Vec<u128> = Vec::with_capacity(state.packets.len());
         let mut per_link: Vec<((usize, usize, &'static str), u32)> = Vec::new();
-        for (id, content) in &state.packets {
+        for PacketHashes { id, content, .. } in &state.packets {
             let Some(link) = world.net.packet(*id).and_then(raft_link) else {
                 continue;
             };
@@ -254,9 +280,15 @@ impl Model {
         let result = state.checkers.after_step(&mut state.world, true);
         state.checkers.acknowledge_committed();
         for &node in &state.world.touched {
-            state.host_hashes[node] = host_hash(&state.world.hosts[node]);
+            let host = &state.world.hosts[node];
+            state.host_hashes[node] = host_hash(host);
+            let count = self.renamings.len();
+            for (r, renaming) in self.renamings.iter().enumerate() {
+                state.renamed_hosts[node * count + r] =
+                    hash_relabeled(&host.protocol_state(), renaming);
+            }
         }
-        refresh_packets(state);
+        refresh_packets(state, &self.renamings);
         result
     }
 
@@ -265,6 +297,12 @@ impl Model {
     /// (ids and delivery times left out), the budget spent, and the
     /// history the checkers' verdicts depend on.
     pub(crate) fn fingerprint(&self, state: &State) -> Fingerprint {
+        if !self.renamings.is_empty() {
+            return (0..self.renamings.len())
+                .map(|r| fingerprint_renamed(state, &self.renamings, r))
+                .min()
+                .expect("at least the identity");
+        }
         let mut hasher = Xxh3::new();
         for host in &state.host_hashes {
             hasher.write_u128(*host);
@@ -273,7 +311,7 @@ impl Model {
         let messages = state
             .packets
             .iter()
-            .fold(0u128, |sum, (_, content)| sum.wrapping_add(*content));
+            .fold(0u128, |sum, packet| sum.wrapping_add(packet.content));
         hasher.write_u128(messages);
         hasher.write_usize(state.packets.len());
         state.spent.hash(&mut hasher);
@@ -281,6 +319,36 @@ impl Model {
         state.world.vote_ledger().hash_history(&mut hasher);
         hasher.digest128()
     }
+}
+
+/// The fingerprint of `state` under renaming `r` (node `i` becomes
+/// `renamings[r][i]`): what [`Model::fingerprint`] hashes, through the
+/// renaming serializer (see `symmetry`), hosts in their renamed order.
+fn fingerprint_renamed(state: &State, renamings: &[Vec<usize>], r: usize) -> Fingerprint {
+    let renaming = &renamings[r];
+    let count = renamings.len();
+    let mut renamed = vec![0u128; renaming.len()];
+    for (index, new_index) in renaming.iter().enumerate() {
+        renamed[*new_index] = state.renamed_hosts[index * count + r];
+    }
+    let mut hasher = Xxh3::new();
+    for host in renamed {
+        hasher.write_u128(host);
+    }
+    let messages = state
+        .packets
+        .iter()
+        .fold(0u128, |sum, packet| sum.wrapping_add(packet.renamed[r]));
+    hasher.write_u128(messages);
+    hasher.write_usize(state.packets.len());
+    state.spent.hash(&mut hasher);
+    let relabel = |index: usize| renaming.get(index).copied().unwrap_or(index);
+    state.checkers.hash_history_relabeled(&mut hasher, &relabel);
+    state
+        .world
+        .vote_ledger()
+        .hash_history_relabeled(&mut hasher, &relabel);
+    hasher.digest128()
 }
 
 /// The key of a node's action: its variant and node, far from any content
@@ -301,18 +369,25 @@ fn node_step_key(step: &Step) -> u128 {
 }
 
 /// Brings `state.packets` up to date with the network, hashing only the
-/// packets that are new.
-fn refresh_packets(state: &mut State) {
+/// packets that are new (under every renaming, with symmetry reduction).
+fn refresh_packets(state: &mut State, renamings: &[Vec<usize>]) {
     let old = std::mem::take(&mut state.packets);
     let mut old = old.into_iter().peekable();
     let mut packets = Vec::with_capacity(state.world.net.in_flight_count());
     for (id, packet) in state.world.net.in_flight() {
-        while old.next_if(|(old_id, _)| *old_id < id).is_some() {}
-        let content = match old.next_if(|(old_id, _)| *old_id == id) {
-            Some((_, content)) => content,
-            None => hash128(packet),
+        while old.next_if(|known| known.id < id).is_some() {}
+        let hashes = match old.next_if(|known| known.id == id) {
+            Some(known) => known,
+            None => PacketHashes {
+                id,
+                content: hash128(packet),
+                renamed: renamings
+                    .iter()
+                    .map(|renaming| hash_relabeled(packet, renaming))
+                    .collect(),
+            },
         };
-        packets.push((id, content));
+        packets.push(hashes);
     }
     state.packets = packets;
 }
@@ -327,40 +402,60 @@ mod tests {
     /// random paths with every kind of action.
     #[test]
     fn incremental_fingerprints_match_a_full_recompute() {
-        let model = Model {
-            bounds: Bounds {
-                max_log: 3,
-                max_drops: 2,
-                max_dups: 2,
-                max_crashes: 2,
-                max_proposals: 2,
-                check_quorum: true,
-                pre_vote: true,
-                ..Bounds::small(3, 3, 80)
-            },
+        let bounds = Bounds {
+            max_log: 3,
+            max_drops: 2,
+            max_dups: 2,
+            max_crashes: 2,
+            max_proposals: 2,
+            check_quorum: true,
+            pre_vote: true,
+            ..Bounds::small(3, 3, 80)
         };
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-        let mut kinds = Vec::new();
-        for _ in 0..60 {
-            let mut state = model.initial();
-            for _ in 0..80 {
-                let steps = model.enabled(&state);
-                if steps.is_empty() {
-                    break;
+        for renamings in [Vec::new(), crate::explore::symmetry::permutations(3)] {
+            let model = Model {
+                renamings,
+                bounds: bounds.clone(),
+            };
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+            let mut kinds = Vec::new();
+            for _ in 0..60 {
+                let mut state = model.initial();
+                for _ in 0..80 {
+                    let steps = model.enabled(&state);
+                    if steps.is_empty() {
+                        break;
+                    }
+                    let step = steps[rng.random_range(0..steps.len())];
+                    let kind = std::mem::discriminant(&step);
+                    if !kinds.contains(&kind) {
+                        kinds.push(kind);
+                    }
+                    let _ = model.apply(&mut state, step);
+                    let fresh = from_scratch(&model, &state);
+                    assert_eq!(model.fingerprint(&fresh), model.fingerprint(&state));
                 }
-                let step = steps[rng.random_range(0..steps.len())];
-                let kind = std::mem::discriminant(&step);
-                if !kinds.contains(&kind) {
-                    kinds.push(kind);
-                }
-                let _ = model.apply(&mut state, step);
-                let mut fresh = state.clone();
-                fresh.host_hashes = fresh.world.hosts.iter().map(|h| host_hash(h)).collect();
-                fresh.packets.clear();
-                refresh_packets(&mut fresh);
-                assert_eq!(model.fingerprint(&fresh), model.fingerprint(&state));
             }
+            assert_eq!(kinds.len(), 10, "every kind of step ran");
         }
-        assert_eq!(kinds.len(), 10, "every kind of step ran");
+    }
+
+    /// `state` with every cached hash computed again.
+    fn from_scratch(model: &Model, state: &State) -> State {
+        let mut fresh = state.clone();
+        let hosts = &fresh.world.hosts;
+        fresh.host_hashes = hosts.iter().map(|h| host_hash(h)).collect();
+        fresh.renamed_hosts = hosts
+            .iter()
+            .flat_map(|host| {
+                model
+                    .renamings
+                    .iter()
+                    .map(|r| hash_relabeled(&host.protocol_state(), r))
+            })
+            .collect();
+        fresh.packets.clear();
+        refresh_packets(&mut fresh, &model.renamings);
+        fresh
     }
 }
