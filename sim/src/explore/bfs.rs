@@ -4,12 +4,13 @@
 //! Single-threaded BFS meets states in order of depth, so the first
 //! violation it meets is at the least depth: a shortest counterexample.
 //! The parallel search keeps that guarantee and gives the same counts: each
-//! level is cut into batches in order; worker threads expand a batch's
-//! states (clone, apply, check, fingerprint — the costly part), and one
-//! thread merges the results in the batch's order (visited-set inserts and
-//! trail pushes — cheap). The merge sees children in exactly the order the
-//! single-threaded search generates them, so it keeps the same states,
-//! records the same parents and stops at the same first violation.
+//! level is cut into batches in order; worker threads expand batches
+//! (rebuild, apply every action, check, fingerprint — the costly part) as
+//! they come free, while one thread merges the results in batch order
+//! (visited-set inserts and trail pushes — cheap), overlapping the workers.
+//! The merge sees children in exactly the order the single-threaded search
+//! generates them, so it keeps the same states, records the same parents
+//! and stops at the same first violation.
 //!
 //! The frontier holds no full states: a waiting state is its parent (shared
 //! by every sibling) and the action that leads to it, and is rebuilt when
@@ -20,9 +21,10 @@
 //! never queued at all. The price is applying each distinct state's action
 //! twice.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 
 use super::por::{self, Sleep};
 use super::report::{Progress, Report, Sometimes, SometimesBits};
@@ -32,8 +34,8 @@ use super::trail::Trail;
 use super::visited::{Key, Visited};
 use crate::checker::Violation;
 
-/// States expanded between two merges (per worker thread).
-const BATCH_PER_JOB: usize = 512;
+/// States a worker expands at a time (and the merge takes at a time).
+const BATCH: usize = 256;
 
 /// A state waiting to be expanded: rebuilt from its parent by one action.
 struct Node {
@@ -164,41 +166,6 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
         violation: None,
         diverged: None,
     }
-}
-
-/// Expands every state of `batch`, on `jobs` threads; results in order.
-fn expand_batch(model: &Model, batch: &[Node], jobs: usize, reduce: bool) -> Vec<Expansion> {
-    if jobs <= 1 || batch.len() < 2 {
-        return batch.iter().map(|n| expand(model, n, reduce)).collect();
-    }
-    // More parts than threads, handed out as threads come free, so that a
-    // slow part does not hold the others up.
-    let size = batch.len().div_ceil(jobs * 8).max(1);
-    let parts: Vec<&[Node]> = batch.chunks(size).collect();
-    let next = AtomicUsize::new(0);
-    let mut done: Vec<(usize, Vec<Expansion>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let part = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(nodes) = parts.get(part) else {
-                            return mine;
-                        };
-                        let expansions = nodes.iter().map(|n| expand(model, n, reduce)).collect();
-                        mine.push((part, expansions));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().expect("an explorer thread panicked"))
-            .collect()
-    });
-    done.sort_unstable_by_key(|(part, _)| *part);
-    done.into_iter().flat_map(|(_, e)| e).collect()
 }
 
 /// What the visited set keeps with each fingerprint: nothing, or (with
@@ -354,46 +321,31 @@ pub(crate) fn search<K: Key, V: SleepMask>(
         });
     }
     let mut depth = 0;
-    let batch_size = BATCH_PER_JOB * jobs.max(1);
     while !level.is_empty() {
         search.report.depth = depth;
         let mut next = VecDeque::new();
+        let mut batches = Vec::with_capacity(level.len().div_ceil(BATCH));
         while !level.is_empty() {
-            let take = batch_size.min(level.len());
-            let batch: Vec<Node> = level.drain(..take).collect();
-            let expansions = expand_batch(model, &batch, jobs, reduce);
-            for (node, expansion) in batch.iter().zip(expansions) {
-                if let Some(why) = expansion.diverged {
-                    search.report.nondeterminism = Some(why);
-                    search.report.visited_bytes = search.memory();
-                    return search.finish();
-                }
-                for child in expansion.children {
-                    search.report.depth = depth + 1;
-                    search.merge(
-                        (&expansion.state, node.ordinal),
-                        child,
-                        depth + 1,
-                        &mut next,
-                    );
-                }
-                if let Some((action, violation)) = expansion.violation {
-                    search.report.generated_states += 1;
-                    search.report.depth = depth + 1;
-                    let mut path = search.trail.path_to(node.ordinal);
-                    path.push(action);
-                    search.report.visited_bytes = search.memory();
-                    search.report.found(model, &path, violation);
-                    return search.finish();
-                }
-            }
-            progress(&Progress {
-                generated: search.report.generated_states,
-                distinct: search.report.distinct_states,
-                depth: depth + 1,
-                queue: (level.len() + next.len()) as u64,
-                visited_bytes: search.memory(),
-            });
+            batches.push(level.drain(..BATCH.min(level.len())).collect::<Vec<Node>>());
+        }
+        let mut level_run = LevelRun {
+            search: &mut search,
+            model,
+            depth,
+            next: &mut next,
+            progress,
+            left: batches.iter().map(Vec::len).sum(),
+        };
+        let finished = if jobs <= 1 {
+            batches.iter().try_for_each(|batch| {
+                let expansions = batch.iter().map(|n| expand(model, n, reduce)).collect();
+                level_run.merge_batch(batch, expansions)
+            })
+        } else {
+            pipelined(model, &batches, jobs, reduce, &mut level_run)
+        };
+        if finished.is_break() {
+            return search.finish();
         }
         level = next;
         depth += 1;
@@ -401,6 +353,108 @@ pub(crate) fn search<K: Key, V: SleepMask>(
     }
     search.report.visited_bytes = search.memory();
     search.finish()
+}
+
+/// The merge of one level, batch after batch in order.
+struct LevelRun<'a, K: Key, V: SleepMask> {
+    search: &'a mut Search<K, V>,
+    model: &'a Model,
+    depth: u32,
+    next: &'a mut VecDeque<Node>,
+    progress: &'a mut dyn FnMut(&Progress),
+    /// States of the level not merged yet.
+    left: usize,
+}
+
+impl<K: Key, V: SleepMask> LevelRun<'_, K, V> {
+    /// Merges the expansions of `batch`; breaks once the search is over (a
+    /// violation, or a rebuild that diverged).
+    fn merge_batch(&mut self, batch: &[Node], expansions: Vec<Expansion>) -> ControlFlow<()> {
+        let search = &mut *self.search;
+        let depth = self.depth;
+        for (node, expansion) in batch.iter().zip(expansions) {
+            if let Some(why) = expansion.diverged {
+                search.report.nondeterminism = Some(why);
+                search.report.visited_bytes = search.memory();
+                return ControlFlow::Break(());
+            }
+            for child in expansion.children {
+                search.report.depth = depth + 1;
+                search.merge(
+                    (&expansion.state, node.ordinal),
+                    child,
+                    depth + 1,
+                    self.next,
+                );
+            }
+            if let Some((action, violation)) = expansion.violation {
+                search.report.generated_states += 1;
+                search.report.depth = depth + 1;
+                let mut path = search.trail.path_to(node.ordinal);
+                path.push(action);
+                search.report.visited_bytes = search.memory();
+                search.report.found(self.model, &path, violation);
+                return ControlFlow::Break(());
+            }
+        }
+        self.left -= batch.len();
+        (self.progress)(&Progress {
+            generated: search.report.generated_states,
+            distinct: search.report.distinct_states,
+            depth: depth + 1,
+            queue: (self.left + self.next.len()) as u64,
+            visited_bytes: search.memory(),
+        });
+        ControlFlow::Continue(())
+    }
+}
+
+/// Expands the batches of a level on `jobs` worker threads while this
+/// thread merges their results in batch order (a result that arrives early
+/// waits for those before it).
+fn pipelined<K: Key, V: SleepMask>(
+    model: &Model,
+    batches: &[Vec<Node>],
+    jobs: usize,
+    reduce: bool,
+    level: &mut LevelRun<'_, K, V>,
+) -> ControlFlow<()> {
+    let next_batch = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (results, arrivals) = mpsc::channel::<(usize, Vec<Expansion>)>();
+        for _ in 0..jobs {
+            let results = results.clone();
+            let (next_batch, stop) = (&next_batch, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let index = next_batch.fetch_add(1, Ordering::Relaxed);
+                    let Some(batch) = batches.get(index) else {
+                        return;
+                    };
+                    let expansions = batch.iter().map(|n| expand(model, n, reduce)).collect();
+                    if results.send((index, expansions)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(results);
+        let mut early = BTreeMap::new();
+        let mut wanted = 0;
+        for (index, expansions) in arrivals {
+            early.insert(index, expansions);
+            while let Some(expansions) = early.remove(&wanted) {
+                if level.merge_batch(&batches[wanted], expansions).is_break() {
+                    stop.store(true, Ordering::Relaxed);
+                    return ControlFlow::Break(());
+                }
+                wanted += 1;
+            }
+        }
+        assert_eq!(wanted, batches.len(), "every batch was expanded and merged");
+        ControlFlow::Continue(())
+    })
 }
 
 impl<K: Key, V: SleepMask> Search<K, V> {
