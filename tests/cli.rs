@@ -329,6 +329,8 @@ fn check_with_small_bounds_passes_and_reports_what_it_reached() {
         "0",
         "--max-crashes",
         "0",
+        "--max-dups",
+        "0",
         "--jobs",
         "1",
     ]);
@@ -353,7 +355,8 @@ fn check_finds_a_broken_rule_and_writes_a_scenario_that_replays_it() {
     let file_arg = file.to_str().expect("UTF-8 path");
     let rule = ["--break", "vote-without-log-check"];
     let mut args = vec!["check", "--max-proposals", "0", "--max-drops", "0"];
-    args.extend(["--max-crashes", "0", "--max-depth", "14", "-o", file_arg]);
+    args.extend(["--max-crashes", "0", "--max-dups", "0", "--max-depth", "14"]);
+    args.extend(["-o", file_arg]);
     args.extend(rule);
     let output = raftsim(&args);
     assert_exit(&output, 1);
