@@ -347,6 +347,21 @@ fn check_with_small_bounds_passes_and_reports_what_it_reached() {
     }
 }
 
+/// The README's promise: a bare `raftsim check` finds no violation and
+/// reaches every sometimes-property (3.4 million states).
+#[test]
+fn check_with_the_default_bounds_passes_and_reaches_every_sometimes_property() {
+    let output = raftsim(&["check"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(!text.contains("NOT REACHED"), "{text}");
+    assert!(text.contains("a log is truncated (depth 12)"), "{text}");
+    assert!(
+        text.contains("result: no violation within the bounds"),
+        "{text}"
+    );
+}
+
 #[test]
 fn check_finds_a_broken_rule_and_writes_a_scenario_that_replays_it() {
     let dir = std::env::temp_dir().join(format!("raftsim-cli-check-{}", std::process::id()));
