@@ -202,3 +202,75 @@ fn check_quorum_cluster_recovers_from_returning_high_term_node() {
         );
     }
 }
+
+/// Thesis §6.2, the timer fired directly (`check_quorum_timeout`, as the
+/// model checker and scenario files do): a leader that heard from a
+/// follower since the last round stays; a second round with no news in
+/// between steps it down, without raising the term.
+#[test]
+fn check_quorum_timeout_keeps_a_heard_leader_and_deposes_an_unheard_one() {
+    let mut net = Network::with_config(3, |c| c.check_quorum = true);
+    net.elect(1);
+    let term = net.node(1).term();
+    net.node_mut(1).check_quorum_timeout();
+    assert_eq!(
+        net.node(1).role(),
+        Role::Leader,
+        "heard from both since election"
+    );
+    net.node_mut(1).check_quorum_timeout();
+    assert_eq!(
+        net.node(1).role(),
+        Role::Follower,
+        "nothing heard since the last round"
+    );
+    assert_eq!(net.node(1).term(), term);
+    assert_eq!(net.node(1).leader(), None);
+}
+
+/// Without CheckQuorum the fired timer does nothing, on a leader or a
+/// follower.
+#[test]
+fn check_quorum_timeout_does_nothing_without_check_quorum() {
+    let mut net = Network::new(3);
+    net.elect(1);
+    for _ in 0..3 {
+        net.node_mut(1).check_quorum_timeout();
+        net.node_mut(2).check_quorum_timeout();
+    }
+    assert_eq!(net.node(1).role(), Role::Leader);
+    assert!(!net.node(2).in_lease(), "no lease without CheckQuorum");
+}
+
+/// Thesis §9.6: the fired timer ends a follower's lease, so it grants a
+/// vote of a higher term; the lease comes back with the next news from the
+/// leader. Whether the lease holds is part of the protocol hash (it is the
+/// one thing the clock decides besides timers firing).
+#[test]
+fn check_quorum_timeout_ends_a_follower_lease_and_news_renews_it() {
+    let mut net = Network::with_config(3, |c| c.check_quorum = true);
+    net.elect(1);
+    net.in_flight.clear();
+    assert!(net.node(2).in_lease());
+    let hash = |node: &raft_core::RawNode| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        node.hash_protocol_state(&mut hasher);
+        std::hash::Hasher::finish(&hasher)
+    };
+    let in_lease = hash(net.node(2));
+    net.node_mut(2).check_quorum_timeout();
+    assert!(!net.node(2).in_lease());
+    assert_ne!(hash(net.node(2)), in_lease, "the lease is state");
+    assert_eq!(net.node(2).role(), Role::Follower, "it does not campaign");
+    assert_eq!(net.node(2).leader(), Some(id(1)));
+    let term = net.node(1).term().0;
+    net.node_mut(1).heartbeat_timeout();
+    net.stabilize();
+    assert!(net.node(2).in_lease(), "a heartbeat renews the lease");
+    assert_eq!(hash(net.node(2)), in_lease);
+    net.node_mut(2).check_quorum_timeout();
+    let last_log = net.node(3).log().last_id();
+    net.deliver(msg(3, 2, term + 1, MessageBody::VoteRequest { last_log }));
+    assert_eq!(net.node(2).term(), Term(term + 1), "out of lease: obeyed");
+    assert_eq!(net.node(2).vote(), Some(id(3)));
+}
