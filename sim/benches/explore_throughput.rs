@@ -29,9 +29,10 @@ fn bounds(max_depth: u32) -> Bounds {
     }
 }
 
-fn measure(bounds: &Bounds, jobs: usize) -> (f64, Report) {
+fn measure(bounds: &Bounds, jobs: usize, partial_order: bool) -> (f64, Report) {
     let options = Options {
         jobs,
+        partial_order,
         ..Options::default()
     };
     let started = Instant::now();
@@ -71,19 +72,31 @@ fn main() {
          --max-depth {max_depth}, {rounds} rounds"
     );
     let mut one_core = 0.0;
-    for jobs in [1, cores] {
-        let runs: Vec<(f64, Report)> = (0..rounds).map(|_| measure(&bounds, jobs)).collect();
+    let mut configurations = vec![(1, true)];
+    if cores > 1 {
+        configurations.push((cores, true));
+    }
+    configurations.push((1, false));
+    for (jobs, partial_order) in configurations {
+        let runs: Vec<(f64, Report)> = (0..rounds)
+            .map(|_| measure(&bounds, jobs, partial_order))
+            .collect();
         let distinct = runs[0].1.distinct_states;
         assert!(runs.iter().all(|(_, r)| r.distinct_states == distinct));
         let wall = median(runs.iter().map(|(w, _)| *w).collect());
         let rate = distinct as f64 / wall;
-        if jobs == 1 {
+        if jobs == 1 && partial_order {
             one_core = rate;
         }
         let report = &runs[0].1;
+        let reduction = if partial_order {
+            ""
+        } else {
+            ", no partial-order reduction"
+        };
         println!(
-            "  {jobs} thread(s): {distinct} distinct ({} generated) in {wall:.2} s (median): \
-             {rate:.0} distinct states/s{}",
+            "  {jobs} thread(s){reduction}: {distinct} distinct ({} generated) in {wall:.2} s \
+             (median): {rate:.0} distinct states/s{}",
             report.generated_states,
             if jobs > 1 {
                 format!(", {:.2}x one thread", rate / one_core)
@@ -96,9 +109,6 @@ fn main() {
             report.visited_bytes,
             report.visited_bytes as f64 / distinct as f64
         );
-        if cores == 1 {
-            break;
-        }
     }
     if let Some(peak) = peak_resident_bytes() {
         println!(

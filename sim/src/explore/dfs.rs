@@ -7,7 +7,7 @@
 //! depth each state was met at and explores a state again when it is met
 //! at a lesser one, so that every state within the bound is reached.
 
-use super::report::{Progress, Report, Sometimes};
+use super::report::{Progress, Report};
 use super::state::{Model, State};
 use super::step::Step;
 use super::visited::{Key, Visited};
@@ -53,19 +53,13 @@ pub(crate) fn search<K: Key>(model: &Model, progress: &mut dyn FnMut(&Progress))
         };
         let index = u16::try_from(top.next).expect("fewer than 65536 enabled actions");
         top.next += 1;
-        let before = Sometimes::before(&top.state);
         let mut child = top.state.clone();
-        report.generated_states += 1;
-        report.depth = report.depth.max(depth);
-        if let Err(violation) = model.apply(&mut child, step) {
+        if let Err(violation) = report.take(model, &mut child, step, depth) {
             path.push(index);
             report.visited_bytes = visited.bytes() as u64;
             report.found(model, &path, violation);
             return report;
         }
-        report
-            .sometimes
-            .note(Sometimes::seen(&before, &child), depth);
         let known = visited.len();
         let at = depth as u16;
         let fresh = visited.insert_with(model.fingerprint(&child), at, |seen| seen <= at);

@@ -182,6 +182,24 @@ impl Report {
         }
     }
 
+    /// Takes `step` in `state`, `depth` actions from the start, counting it
+    /// and noting the sometimes-properties it shows; the violation if it
+    /// broke an invariant.
+    pub(crate) fn take(
+        &mut self,
+        model: &Model,
+        state: &mut State,
+        step: Step,
+        depth: u32,
+    ) -> Result<(), Violation> {
+        let before = Sometimes::before(state);
+        self.generated_states += 1;
+        self.depth = self.depth.max(depth);
+        model.apply(state, step)?;
+        self.sometimes.note(Sometimes::seen(&before, state), depth);
+        Ok(())
+    }
+
     /// Replays `path` (action indexes) from the initial state and records
     /// the counterexample, or the divergence if the replay does not end in
     /// `found` (hidden nondeterminism, reported, never papered over).

@@ -203,49 +203,51 @@ impl<'p> Compound<'_, 'p> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = NeverFails;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), NeverFails> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), NeverFails> {
-        self.finish()
-    }
+/// The compound traits whose elements come without a name.
+macro_rules! elements {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = NeverFails;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), NeverFails> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), NeverFails> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = NeverFails;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), NeverFails> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), NeverFails> {
-        self.finish()
-    }
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+
+/// The compound traits whose fields are named (the names are not hashed:
+/// a struct's fields come in a fixed order).
+macro_rules! fields {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = NeverFails;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                _: &'static str,
+                value: &T,
+            ) -> Result<(), NeverFails> {
+                self.field(value)
+            }
+            fn end(self) -> Result<(), NeverFails> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = NeverFails;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), NeverFails> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), NeverFails> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = NeverFails;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), NeverFails> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), NeverFails> {
-        self.finish()
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -255,36 +257,6 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), NeverFails> {
         self.value(value)
-    }
-    fn end(self) -> Result<(), NeverFails> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = NeverFails;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), NeverFails> {
-        self.field(value)
-    }
-    fn end(self) -> Result<(), NeverFails> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = NeverFails;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), NeverFails> {
-        self.field(value)
     }
     fn end(self) -> Result<(), NeverFails> {
         self.finish()

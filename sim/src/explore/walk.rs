@@ -7,7 +7,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::report::{Progress, Report, Sometimes};
+use super::report::{Progress, Report};
 use super::state::Model;
 use super::visited::{Key, Visited};
 
@@ -41,17 +41,11 @@ pub(crate) fn search<K: Key>(
             }
             let index = rng.random_range(0..steps.len());
             path.push(u16::try_from(index).expect("fewer than 65536 enabled actions"));
-            let before = Sometimes::before(&state);
-            report.generated_states += 1;
-            report.depth = report.depth.max(depth);
-            if let Err(violation) = model.apply(&mut state, steps[index]) {
+            if let Err(violation) = report.take(model, &mut state, steps[index], depth) {
                 report.visited_bytes = visited.bytes() as u64;
                 report.found(model, &path, violation);
                 return report;
             }
-            report
-                .sometimes
-                .note(Sometimes::seen(&before, &state), depth);
             if visited.insert(model.fingerprint(&state)) {
                 report.distinct_states += 1;
             }
