@@ -448,3 +448,25 @@ fn lagging_follower_commits_only_up_to_the_last_entry_received() {
     assert_eq!(commit_of(&net, 3), LogIndex(4));
     assert_logs_identical(&net, 1, 3);
 }
+
+/// §5.3 receiver step 3: "If an existing entry conflicts with a new one
+/// ..., delete the existing entry and all that follow it" — only a
+/// conflict truncates. A stale append whose entries all match leaves the
+/// entries after them alone; the test-only `truncate_on_match` rule break
+/// drops them (the bug the model checker's and the swarm's tests catch).
+#[test]
+fn a_matching_stale_append_truncates_nothing_unless_the_rule_is_broken() {
+    for broken in [false, true] {
+        let mut net = Network::with_config(3, |c| c.rule_breaks.truncate_on_match = broken);
+        boot(&mut net, 2, 1, 0, &[1, 1]);
+        net.process_all();
+        net.deliver(append_msg(1, 2, 1, eid(0, 0), vec![ent(1, 1)], 0));
+        net.process_ready(2);
+        let kept = net.node(2).log().last_index();
+        assert_eq!(
+            kept,
+            LogIndex(if broken { 1 } else { 2 }),
+            "broken: {broken}"
+        );
+    }
+}
