@@ -22,8 +22,9 @@ fn bfs(bounds: &Bounds) -> Report {
     run(bounds, &Options::default())
 }
 
-/// (name, bounds, distinct states, generated states, states cut by depth)
-fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
+/// (name, bounds, distinct states, generated states, generated with
+/// partial-order reduction, states cut by depth)
+fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
     vec![
         (
             "3 nodes, 2 terms, a proposal, 10 deep",
@@ -33,6 +34,7 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
                 ..Bounds::small(3, 2, 10)
             },
             26_051,
+            54_997,
             42_407,
             11_964,
         ),
@@ -44,6 +46,7 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
                 ..Bounds::small(3, 2, 8)
             },
             16_496,
+            46_849,
             40_484,
             10_393,
         ),
@@ -56,6 +59,7 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
                 ..Bounds::small(3, 2, 9)
             },
             70_645,
+            128_965,
             114_112,
             27_797,
         ),
@@ -63,6 +67,7 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
             "5 nodes, 1 term",
             Bounds::small(5, 1, 7),
             4_237,
+            9_081,
             5_317,
             1_180,
         ),
@@ -74,6 +79,7 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
             },
             8,
             15,
+            15,
             0,
         ),
     ]
@@ -81,12 +87,8 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64)> {
 
 #[test]
 fn pinned_state_counts() {
-    for (name, bounds, distinct, generated, cut) in pinned() {
+    for (name, bounds, distinct, generated, generated_reduced, cut) in pinned() {
         let report = bfs(&bounds);
-        println!(
-            "{name}: {} distinct, {} generated, {} cut, depth {}",
-            report.distinct_states, report.generated_states, report.cut_by_depth, report.depth
-        );
         assert!(
             report.counterexample.is_none(),
             "{name}: {:?}",
@@ -100,6 +102,21 @@ fn pinned_state_counts() {
             ),
             (distinct, generated, cut),
             "{name}"
+        );
+        // Partial-order reduction: the same states through fewer transitions.
+        let options = Options {
+            partial_order: true,
+            ..Options::default()
+        };
+        let reduced = run(&bounds, &options);
+        assert_eq!(
+            (
+                reduced.distinct_states,
+                reduced.generated_states,
+                reduced.cut_by_depth
+            ),
+            (distinct, generated_reduced, cut),
+            "{name}, reduced"
         );
     }
 }
@@ -138,7 +155,7 @@ fn a_bound_too_small_to_reach_anything_says_so() {
 
 #[test]
 fn the_parallel_search_finds_the_same_states_in_the_same_order() {
-    for (name, bounds, _, _, _) in pinned().into_iter().take(3) {
+    for (name, bounds, ..) in pinned().into_iter().take(3) {
         let options = |jobs| Options {
             jobs,
             record_fingerprints: true,
@@ -172,7 +189,7 @@ fn the_parallel_search_finds_the_same_states_in_the_same_order() {
 
 #[test]
 fn depth_first_reaches_every_state_breadth_first_does() {
-    for (name, bounds, distinct, _, _) in pinned().into_iter().skip(1).take(2) {
+    for (name, bounds, distinct, ..) in pinned().into_iter().skip(1).take(2) {
         let options = Options {
             search: Search::DepthFirst,
             ..Options::default()
@@ -249,7 +266,7 @@ fn random_walks_are_the_same_for_the_same_seed() {
 
 #[test]
 fn wide_fingerprints_count_the_same_states_on_small_bounds() {
-    let (_, bounds, distinct, generated, _) = pinned().remove(0);
+    let (_, bounds, distinct, generated, ..) = pinned().remove(0);
     let options = Options {
         fingerprint_128: true,
         ..Options::default()
