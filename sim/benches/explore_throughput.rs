@@ -93,9 +93,9 @@ fn main() {
         }
         let report = &runs[0].1;
         let reduction = if partial_order {
-            ""
+            ", partial-order reduction"
         } else {
-            ", no partial-order reduction"
+            ""
         };
         println!(
             "  {jobs} thread(s){reduction}: {distinct} distinct ({} generated) in {wall:.2} s \
