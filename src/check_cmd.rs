@@ -66,8 +66,9 @@ pub struct CheckArgs {
     /// The seed of the random walks (with --search walk).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Worker threads for breadth-first search (default: every core); the
-    /// counts and the counterexample are the same for any number.
+    /// Worker threads for breadth-first search and random walks (default:
+    /// every core); the counts and the counterexample are the same for any
+    /// number.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
     /// Keep 128-bit fingerprints (for runs past ~10^8 states).
@@ -209,7 +210,10 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
     let mode = match options.search {
         Search::BreadthFirst => format!("breadth-first, {} thread(s){symmetry}", options.jobs),
         Search::DepthFirst => "depth-first".to_string(),
-        Search::RandomWalk { walks, seed } => format!("{walks} random walks, seed {seed}"),
+        Search::RandomWalk { walks, seed } => format!(
+            "{walks} random walks, seed {seed}, {} thread(s)",
+            options.jobs
+        ),
     };
     println!(
         "raftsim check ({mode}): {} distinct states ({} generated), depth {}, {seconds:.2}s, \
@@ -233,7 +237,9 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
         "memory: visited set and trail {} ({per_state:.1} bytes per distinct state){resident}",
         megabytes(report.visited_bytes)
     );
-    if report.cut_by_depth > 0 {
+    if let Search::RandomWalk { .. } = options.search {
+        println!("bounds: sampled by random walks, not exhausted");
+    } else if report.cut_by_depth > 0 {
         println!(
             "bounds: {} states at the depth bound were not expanded (raise --max-depth to go on)",
             report.cut_by_depth

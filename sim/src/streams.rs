@@ -23,6 +23,8 @@ pub enum Concern {
     Clients,
     /// Node `n`'s election jitter seed and clock drift.
     Node(u64),
+    /// The model checker's random walk number `n` (`raftsim check --search walk`).
+    Walk(u64),
 }
 
 impl Concern {
@@ -34,6 +36,7 @@ impl Concern {
             Concern::Disk => 4,
             Concern::Clients => 5,
             Concern::Node(n) => 0x100 + n,
+            Concern::Walk(n) => (1 << 40) + n,
         }
     }
 }

@@ -239,17 +239,17 @@ fn every_mode_finds_a_shallow_bug_and_its_scenario_replays() {
 }
 
 #[test]
-fn random_walks_are_the_same_for_the_same_seed() {
+fn random_walks_are_the_same_for_the_same_seed_on_any_number_of_threads() {
     let bounds = Bounds {
         max_drops: 1,
         max_crashes: 1,
         max_proposals: 1,
         ..Bounds::small(3, 3, 30)
     };
-    let walk = |seed| {
+    let walk = |seed, jobs| {
         let options = Options {
             search: Search::RandomWalk { walks: 300, seed },
-            record_fingerprints: false,
+            jobs,
             ..Options::default()
         };
         let report = run(&bounds, &options);
@@ -260,8 +260,9 @@ fn random_walks_are_the_same_for_the_same_seed() {
             report.sometimes,
         )
     };
-    assert_eq!(walk(7), walk(7));
-    assert_ne!(walk(7).0, walk(8).0, "another seed walks other paths");
+    assert_eq!(walk(7, 1), walk(7, 1));
+    assert_eq!(walk(7, 1), walk(7, 3));
+    assert_ne!(walk(7, 1).0, walk(8, 1).0, "another seed walks other paths");
 }
 
 #[test]

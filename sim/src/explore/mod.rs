@@ -62,7 +62,8 @@ pub enum Search {
 pub struct Options {
     /// The search mode.
     pub search: Search,
-    /// Worker threads for breadth-first search (1: single-threaded).
+    /// Worker threads for breadth-first search and random walks (1:
+    /// single-threaded); the results are the same for any number.
     pub jobs: usize,
     /// Keep 128-bit fingerprints in the visited set instead of 64-bit: for
     /// runs past about 10^8 states, where 64-bit collisions (each one a
@@ -130,10 +131,10 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
         (Search::DepthFirst, false, _) => dfs::search::<u64>(&model, progress),
         (Search::DepthFirst, true, _) => dfs::search::<u128>(&model, progress),
         (Search::RandomWalk { walks, seed }, false, _) => {
-            walk::search::<u64>(&model, walks, seed, progress)
+            walk::search::<u64>(&model, walks, seed, jobs, progress)
         }
         (Search::RandomWalk { walks, seed }, true, _) => {
-            walk::search::<u128>(&model, walks, seed, progress)
+            walk::search::<u128>(&model, walks, seed, jobs, progress)
         }
     }
 }

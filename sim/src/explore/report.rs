@@ -48,6 +48,22 @@ impl Sometimes {
         self.list().iter().all(|(_, depth)| depth.is_some())
     }
 
+    /// Takes in what `other` reached (each at the lesser depth).
+    pub(crate) fn merge(&mut self, other: &Sometimes) {
+        let pairs = [
+            (&mut self.leader_elected, other.leader_elected),
+            (&mut self.entry_committed, other.entry_committed),
+            (&mut self.leader_changed, other.leader_changed),
+            (&mut self.log_truncated, other.log_truncated),
+        ];
+        for (mine, theirs) in pairs {
+            *mine = match (*mine, theirs) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+
     /// Records the properties in `bits`, first seen at `depth`.
     pub(crate) fn note(&mut self, bits: SometimesBits, depth: u32) {
         let fields = [

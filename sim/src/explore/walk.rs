@@ -1,34 +1,55 @@
 //! Random walks: for bounds too large to exhaust, many seeded walks from
 //! the initial state, each choosing uniformly among the enabled actions
-//! until the depth bound (or a state with nothing enabled). The same seed
-//! walks the same paths. A visited set counts the distinct states met, for
-//! coverage; it prunes nothing.
+//! until the depth bound (or a state with nothing enabled). Walk `i` draws
+//! from its own stream, derived from the seed and `i`, so the same seed
+//! walks the same paths on any number of threads: workers take chunks of
+//! walks as they come free and one thread merges the chunks in order. A
+//! visited set counts the distinct states met, for coverage; it prunes
+//! nothing. The violation reported is the one of the lowest-numbered walk
+//! that met one.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::report::{Progress, Report};
-use super::state::Model;
+use super::state::{Fingerprint, Model, State};
 use super::visited::{Key, Visited};
+use crate::checker::Violation;
+use crate::streams::{Concern, seed_for};
 
-/// Walks between two progress reports.
-const PROGRESS_EVERY: u64 = 64;
+/// Walks a worker takes at a time.
+const CHUNK: u64 = 64;
 
-/// `walks` random walks of `model` from `seed`, keeping `K`-bit fingerprints.
-pub(crate) fn search<K: Key>(
-    model: &Model,
-    walks: u64,
-    seed: u64,
-    progress: &mut dyn FnMut(&Progress),
-) -> Report {
-    let mut report = Report::empty(false);
-    let mut visited: Visited<K> = Visited::new();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let start = model.initial();
-    visited.insert(model.fingerprint(&start));
-    report.distinct_states = 1;
-    report.generated_states = 1;
-    for walk in 0..walks {
+/// What a chunk of walks met, for the merge.
+struct Chunk {
+    /// The tally of the chunk's steps (counts and sometimes-properties).
+    tally: Report,
+    /// Every state met, in order.
+    fingerprints: Vec<Fingerprint>,
+    /// The first walk of the chunk that broke an invariant: its path.
+    violation: Option<(Vec<u16>, Violation)>,
+}
+
+impl Chunk {
+    fn new() -> Chunk {
+        Chunk {
+            tally: Report::empty(false),
+            fingerprints: Vec::new(),
+            violation: None,
+        }
+    }
+}
+
+/// Walks `walks` (a range of walk numbers) from `start`.
+fn walk_chunk(model: &Model, start: &State, seed: u64, walks: std::ops::Range<u64>) -> Chunk {
+    let mut chunk = Chunk::new();
+    for walk in walks {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed_for(seed, Concern::Walk(walk)));
         let mut state = start.clone();
         let mut path: Vec<u16> = Vec::new();
         for depth in 1..=model.bounds.max_depth {
@@ -41,25 +62,99 @@ pub(crate) fn search<K: Key>(
             }
             let index = rng.random_range(0..steps.len());
             path.push(u16::try_from(index).expect("fewer than 65536 enabled actions"));
-            if let Err(violation) = report.take(model, &mut state, steps[index], depth) {
-                report.visited_bytes = visited.bytes() as u64;
-                report.found(model, &path, violation);
-                return report;
+            if let Err(violation) = chunk.tally.take(model, &mut state, steps[index], depth) {
+                chunk.violation = Some((path, violation));
+                return chunk;
             }
-            if visited.insert(model.fingerprint(&state)) {
-                report.distinct_states += 1;
-            }
-        }
-        if walk % PROGRESS_EVERY == 0 {
-            progress(&Progress {
-                generated: report.generated_states,
-                distinct: report.distinct_states,
-                depth: report.depth,
-                queue: walks - walk - 1,
-                visited_bytes: visited.bytes() as u64,
-            });
+            chunk.fingerprints.push(model.fingerprint(&state));
         }
     }
-    report.visited_bytes = visited.bytes() as u64;
+    chunk
+}
+
+/// `walks` random walks of `model` from `seed` on `jobs` threads, keeping
+/// `K`-bit fingerprints.
+pub(crate) fn search<K: Key>(
+    model: &Model,
+    walks: u64,
+    seed: u64,
+    jobs: usize,
+    progress: &mut dyn FnMut(&Progress),
+) -> Report {
+    let mut report = Report::empty(false);
+    let mut visited: Visited<K> = Visited::new();
+    let start = model.initial();
+    visited.insert(model.fingerprint(&start));
+    report.distinct_states = 1;
+    report.generated_states = 1;
+    let chunks = walks.div_ceil(CHUNK);
+    let range = |chunk: u64| chunk * CHUNK..((chunk + 1) * CHUNK).min(walks);
+    let mut merge = |index: u64, chunk: Chunk| {
+        report.generated_states += chunk.tally.generated_states;
+        report.depth = report.depth.max(chunk.tally.depth);
+        report.sometimes.merge(&chunk.tally.sometimes);
+        for fingerprint in chunk.fingerprints {
+            report.distinct_states += u64::from(visited.insert(fingerprint));
+        }
+        if let Some((path, violation)) = chunk.violation {
+            report.visited_bytes = visited.bytes() as u64;
+            report.found(model, &path, violation);
+            return ControlFlow::Break(());
+        }
+        progress(&Progress {
+            generated: report.generated_states,
+            distinct: report.distinct_states,
+            depth: report.depth,
+            queue: walks - range(index).end,
+            visited_bytes: visited.bytes() as u64,
+        });
+        ControlFlow::Continue(())
+    };
+    if jobs <= 1 {
+        for index in 0..chunks {
+            let chunk = walk_chunk(model, &start, seed, range(index));
+            if merge(index, chunk).is_break() {
+                break;
+            }
+        }
+    } else {
+        let next = AtomicU64::new(0);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let (results, arrivals) = mpsc::channel::<(u64, Chunk)>();
+            for _ in 0..jobs {
+                let results = results.clone();
+                let (next, stop, start) = (&next, &stop, &start);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= chunks {
+                            return;
+                        }
+                        let chunk = walk_chunk(model, start, seed, range(index));
+                        if results.send((index, chunk)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(results);
+            let mut early = BTreeMap::new();
+            let mut wanted = 0;
+            for (index, chunk) in arrivals {
+                early.insert(index, chunk);
+                while let Some(chunk) = early.remove(&wanted) {
+                    if merge(wanted, chunk).is_break() {
+                        stop.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    wanted += 1;
+                }
+            }
+        });
+    }
+    if report.counterexample.is_none() {
+        report.visited_bytes = visited.bytes() as u64;
+    }
     report
 }
