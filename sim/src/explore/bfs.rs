@@ -47,9 +47,6 @@ struct Node {
     ordinal: u32,
     /// The actions not to take from it (partial-order reduction).
     sleep: Sleep,
-    /// Explore only these of its enabled actions (a state met again with
-    /// less asleep), or all that are awake.
-    only: Option<u64>,
 }
 
 /// A successor of a state, as the merge needs it (the state itself is not
@@ -61,8 +58,6 @@ struct Child {
     expandable: bool,
     bits: SometimesBits,
     sleep: Sleep,
-    /// `sleep` as a mask over the child's enabled actions.
-    sleep_mask: u64,
 }
 
 /// Everything one state's expansion produced, in action order; it stops at
@@ -112,13 +107,7 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
     let mut taken: Sleep = Vec::new();
     for (index, (step, key)) in steps.iter().enumerate() {
         let action = u16::try_from(index).expect("fewer than 65536 enabled actions");
-        let allowed = node
-            .only
-            .is_none_or(|mask| index < 64 && mask & (1 << index) != 0);
-        // Past the 64th action nothing sleeps: the visited set's masks could
-        // not record it, and a state met again must know what it skipped.
-        let asleep = index < 64 && node.sleep.iter().any(|(k, _)| k == key);
-        if !allowed || asleep {
+        if node.sleep.iter().any(|(k, _)| k == key) {
             continue;
         }
         let mut state = (*parent).clone();
@@ -130,25 +119,20 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
                 diverged: None,
             };
         }
-        let (sleep, sleep_mask) = if reduce {
-            let sleep: Sleep = node
+        let sleep: Sleep = if reduce {
+            let sleep = node
                 .sleep
                 .iter()
                 .chain(&taken)
                 .filter(|(_, asleep)| por::independent(asleep, step))
                 .copied()
                 .collect();
-            let mask = if sleep.is_empty() {
-                0
-            } else {
-                por::mask_of(&sleep, &model.enabled_keyed(&state))
-            };
             if state.message_count() <= parent.message_count() {
                 taken.push((*key, *step));
             }
-            (sleep, mask)
+            sleep
         } else {
-            (Vec::new(), 0)
+            Vec::new()
         };
         children.push(Child {
             bits: Sometimes::seen(&before, &state),
@@ -157,7 +141,6 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
             action,
             step: *step,
             sleep,
-            sleep_mask,
         });
     }
     Expansion {
@@ -168,53 +151,24 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
     }
 }
 
-/// What the visited set keeps with each fingerprint: nothing, or (with
-/// partial-order reduction) the mask of its enabled actions still asleep.
-pub(crate) trait SleepMask: Copy + Default {
-    /// The mask.
-    fn mask(self) -> u64;
-    /// A value holding `mask`.
-    fn of(mask: u64) -> Self;
-}
-
-impl SleepMask for () {
-    fn mask(self) -> u64 {
-        0
-    }
-    fn of(_: u64) {}
-}
-
-impl SleepMask for u64 {
-    fn mask(self) -> u64 {
-        self
-    }
-    fn of(mask: u64) -> u64 {
-        mask
-    }
-}
-
 /// The search's running totals and tables.
-struct Search<K: Key, V: SleepMask> {
+struct Search<K: Key> {
     report: Report,
-    visited: Visited<K, V>,
+    visited: Visited<K>,
     trail: Trail,
     fingerprints: Option<Vec<u128>>,
-    /// With partial-order reduction: where each state first met in the
-    /// level being built sits in it (plus one), so that meeting it again
-    /// in the same level narrows its sleep set instead of queueing it twice.
-    in_next: Visited<u128, u32>,
     /// States at this depth are checked, never expanded.
     max_depth: u32,
 }
 
-impl<K: Key, V: SleepMask> Search<K, V> {
+impl<K: Key> Search<K> {
     fn memory(&self) -> u64 {
         (self.visited.bytes() + self.trail.bytes()) as u64
     }
 
-    /// Takes `child` of `parent` into the next level if it is new, or if
-    /// it was met before with actions asleep that are awake now. Children at
-    /// the depth bound are counted, never queued.
+    /// Takes `child` of `parent` into the next level if it is new, with the
+    /// sleep set of the path that met it first (see `por` for why that is
+    /// enough). Children at the depth bound are counted, never queued.
     fn merge(
         &mut self,
         parent: (&Arc<State>, u32),
@@ -224,78 +178,47 @@ impl<K: Key, V: SleepMask> Search<K, V> {
     ) {
         self.report.generated_states += 1;
         self.report.sometimes.note(child.bits, depth);
-        let awake_again = match self.visited.get(child.fingerprint) {
-            None => {
-                self.visited
-                    .insert_with(child.fingerprint, V::of(child.sleep_mask), |_| true);
-                self.report.distinct_states += 1;
-                if let Some(all) = &mut self.fingerprints {
-                    all.push(child.fingerprint);
-                }
-                None
-            }
-            Some(stored) => {
-                let missing = stored.mask() & !child.sleep_mask;
-                if missing == 0 {
-                    return;
-                }
-                let still = V::of(stored.mask() & child.sleep_mask);
-                self.visited
-                    .insert_with(child.fingerprint, still, |_| false);
-                if let Some(at) = self.in_next.get(child.fingerprint) {
-                    // Not expanded yet: it will simply sleep on less.
-                    let queued = &mut next[at as usize - 1];
-                    if queued.only.is_none() {
-                        queued
-                            .sleep
-                            .retain(|(key, _)| child.sleep.iter().any(|(k, _)| k == key));
-                        return;
-                    }
-                }
-                self.report.reexpanded_states += 1;
-                Some(missing)
-            }
-        };
+        if !self.visited.insert(child.fingerprint) {
+            return;
+        }
+        self.report.distinct_states += 1;
+        if let Some(all) = &mut self.fingerprints {
+            all.push(child.fingerprint);
+        }
         if !child.expandable {
             return;
         }
         if depth >= self.max_depth {
-            self.report.cut_by_depth += u64::from(awake_again.is_none());
+            self.report.cut_by_depth += 1;
             return;
         }
         let ordinal = self
             .trail
             .push(parent.1, child.action)
             .expect("fewer than 2^32 states in the trail");
-        if V::of(1).mask() == 1 && awake_again.is_none() {
-            let at = u32::try_from(next.len() + 1).expect("fewer than 2^32 states a level");
-            self.in_next.insert_with(child.fingerprint, at, |_| true);
-        }
         next.push_back(Node {
             parent: Arc::clone(parent.0),
             step: Some(child.step),
             ordinal,
             sleep: child.sleep,
-            only: awake_again,
         });
     }
 }
 
 /// Breadth-first search of `model` on `jobs` threads, keeping `K`-bit
-/// fingerprints, with sleep sets if `V` keeps masks.
-pub(crate) fn search<K: Key, V: SleepMask>(
+/// fingerprints, with sleep sets if `reduce`.
+pub(crate) fn search<K: Key>(
     model: &Model,
     jobs: usize,
+    reduce: bool,
     record_fingerprints: bool,
     progress: &mut dyn FnMut(&Progress),
 ) -> Report {
-    let reduce = V::of(1).mask() == 1;
-    let mut search: Search<K, V> = Search {
+    let mut search: Search<K> = Search {
         report: Report::empty(true),
         visited: Visited::new(),
         trail: Trail::new(),
         fingerprints: record_fingerprints.then(Vec::new),
-        in_next: Visited::new(),
         max_depth: model.bounds.max_depth,
     };
     let start = model.initial();
@@ -317,7 +240,6 @@ pub(crate) fn search<K: Key, V: SleepMask>(
             step: None,
             ordinal: 0,
             sleep: Vec::new(),
-            only: None,
         });
     }
     let mut depth = 0;
@@ -349,15 +271,14 @@ pub(crate) fn search<K: Key, V: SleepMask>(
         }
         level = next;
         depth += 1;
-        search.in_next = Visited::new();
     }
     search.report.visited_bytes = search.memory();
     search.finish()
 }
 
 /// The merge of one level, batch after batch in order.
-struct LevelRun<'a, K: Key, V: SleepMask> {
-    search: &'a mut Search<K, V>,
+struct LevelRun<'a, K: Key> {
+    search: &'a mut Search<K>,
     model: &'a Model,
     depth: u32,
     next: &'a mut VecDeque<Node>,
@@ -366,7 +287,7 @@ struct LevelRun<'a, K: Key, V: SleepMask> {
     left: usize,
 }
 
-impl<K: Key, V: SleepMask> LevelRun<'_, K, V> {
+impl<K: Key> LevelRun<'_, K> {
     /// Merges the expansions of `batch`; breaks once the search is over (a
     /// violation, or a rebuild that diverged).
     fn merge_batch(&mut self, batch: &[Node], expansions: Vec<Expansion>) -> ControlFlow<()> {
@@ -412,12 +333,12 @@ impl<K: Key, V: SleepMask> LevelRun<'_, K, V> {
 /// Expands the batches of a level on `jobs` worker threads while this
 /// thread merges their results in batch order (a result that arrives early
 /// waits for those before it).
-fn pipelined<K: Key, V: SleepMask>(
+fn pipelined<K: Key>(
     model: &Model,
     batches: &[Vec<Node>],
     jobs: usize,
     reduce: bool,
-    level: &mut LevelRun<'_, K, V>,
+    level: &mut LevelRun<'_, K>,
 ) -> ControlFlow<()> {
     let next_batch = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -457,7 +378,7 @@ fn pipelined<K: Key, V: SleepMask>(
     })
 }
 
-impl<K: Key, V: SleepMask> Search<K, V> {
+impl<K: Key> Search<K> {
     fn finish(mut self) -> Report {
         self.report.fingerprints = self.fingerprints.take().unwrap_or_default();
         self.report

@@ -70,9 +70,7 @@ pub struct Options {
     /// state wrongly taken as visited) become likely.
     pub fingerprint_128: bool,
     /// Partial-order reduction by sleep sets (breadth-first search only):
-    /// fewer transitions, the same states ([`por`]). Off by default: the
-    /// bookkeeping (and the states expanded again) cost more time than the
-    /// transitions saved, on every bound measured so far.
+    /// fewer transitions, the same states ([`por`]).
     pub partial_order: bool,
     /// Symmetry reduction: states that differ only by a renaming of the
     /// nodes are one state. Sound only for code that does not break ties
@@ -89,7 +87,7 @@ impl Default for Options {
             search: Search::BreadthFirst,
             jobs: 1,
             fingerprint_128: false,
-            partial_order: false,
+            partial_order: true,
             symmetry: false,
             record_fingerprints: false,
         }
@@ -111,29 +109,18 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
     let jobs = options.jobs.max(1);
     let progress: &mut dyn FnMut(&Progress) = &mut progress;
     let record = options.record_fingerprints;
-    match (
-        options.search,
-        options.fingerprint_128,
-        options.partial_order,
-    ) {
-        (Search::BreadthFirst, false, false) => {
-            bfs::search::<u64, ()>(&model, jobs, record, progress)
-        }
-        (Search::BreadthFirst, false, true) => {
-            bfs::search::<u64, u64>(&model, jobs, record, progress)
-        }
-        (Search::BreadthFirst, true, false) => {
-            bfs::search::<u128, ()>(&model, jobs, record, progress)
-        }
-        (Search::BreadthFirst, true, true) => {
-            bfs::search::<u128, u64>(&model, jobs, record, progress)
-        }
-        (Search::DepthFirst, false, _) => dfs::search::<u64>(&model, progress),
-        (Search::DepthFirst, true, _) => dfs::search::<u128>(&model, progress),
-        (Search::RandomWalk { walks, seed }, false, _) => {
+    // Sleep sets are kept by action keys of one naming of the nodes; with
+    // symmetry a state stands for its renamed twins too, so they do not mix.
+    let reduce = options.partial_order && !options.symmetry;
+    match (options.search, options.fingerprint_128) {
+        (Search::BreadthFirst, false) => bfs::search::<u64>(&model, jobs, reduce, record, progress),
+        (Search::BreadthFirst, true) => bfs::search::<u128>(&model, jobs, reduce, record, progress),
+        (Search::DepthFirst, false) => dfs::search::<u64>(&model, progress),
+        (Search::DepthFirst, true) => dfs::search::<u128>(&model, progress),
+        (Search::RandomWalk { walks, seed }, false) => {
             walk::search::<u64>(&model, walks, seed, jobs, progress)
         }
-        (Search::RandomWalk { walks, seed }, true, _) => {
+        (Search::RandomWalk { walks, seed }, true) => {
             walk::search::<u128>(&model, walks, seed, jobs, progress)
         }
     }

@@ -20,10 +20,19 @@
 //! most zero): then the path that covers it never holds more messages than
 //! the one it stands for.
 //!
-//! **State caching.** A state met again with a sleep set that lacks some
-//! action its first visit slept on is explored again for just those actions
-//! (Godefroid's stateful algorithm, fig. 5.2); the visited set keeps, per
-//! state, the mask of its enabled actions that are still asleep.
+//! **State caching needs no re-expansion here.** A stateful depth-first
+//! search with sleep sets must explore a state again when it meets it with
+//! fewer actions asleep (Godefroid, fig. 5.2), or it can lose states. A
+//! breadth-first search need not: with states expanded in the order they
+//! were first met, take a state `v` met first by the path `s0 -a1-> s1 ...
+//! -ad-> v` and an action `c` asleep there; `c` was taken at some `s(j-1)`
+//! before `aj`, and commutes with `aj .. ad`. The states `u(i) = s(i-1).c`
+//! lead, by `ai`, to `u(i+1)`, and to `v.c` at the end. By induction on
+//! (depth, order first met), each `u(i)` is met no later than `s(i)` at the
+//! same depth (it was generated first, or its own covering path was), so it
+//! is expanded before `s(i)`, and the chain reaches `v.c` before `v` itself
+//! is expanded. Every state within the bounds is therefore reached, each
+//! expanded once, with the sleep set of the path that met it first.
 
 use super::step::Step;
 
@@ -49,18 +58,6 @@ pub(crate) fn independent(a: &Step, b: &Step) -> bool {
 
 /// A sleep set: the actions (by key) not to take again from a state.
 pub(crate) type Sleep = Vec<(u128, Step)>;
-
-/// The mask, over `enabled` (keyed as `Model::enabled_keyed` keys them), of
-/// the actions in `sleep`. Actions past the 64th are never masked (they
-/// are explored: sound, only less reduced).
-pub(crate) fn mask_of(sleep: &Sleep, enabled: &[(Step, u128)]) -> u64 {
-    enabled
-        .iter()
-        .take(64)
-        .enumerate()
-        .filter(|(_, (_, key))| sleep.iter().any(|(k, _)| k == key))
-        .fold(0, |mask, (bit, _)| mask | 1 << bit)
-}
 
 #[cfg(test)]
 mod tests {

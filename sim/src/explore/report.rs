@@ -172,9 +172,6 @@ pub struct Report {
     pub nondeterminism: Option<String>,
     /// Bytes held by the visited set and the trail at the end.
     pub visited_bytes: u64,
-    /// States expanded again because they were met with fewer actions
-    /// asleep than at their first visit (partial-order reduction).
-    pub reexpanded_states: u64,
     /// Every distinct state's fingerprint, in the order met, when
     /// `Options::record_fingerprints` asked for them (tests compare
     /// searches with them).
@@ -193,7 +190,6 @@ impl Report {
             shortest,
             nondeterminism: None,
             visited_bytes: 0,
-            reexpanded_states: 0,
             fingerprints: Vec::new(),
         }
     }

@@ -565,7 +565,7 @@ mod search_tests {
                 bounds: bounds.clone(),
                 renamings: vec![(0..bounds.nodes).collect()],
             };
-            let renamed = bfs::search::<u128, ()>(&model, 1, false, &mut |_| {});
+            let renamed = bfs::search::<u128>(&model, 1, false, false, &mut |_| {});
             let plain = plain(&bounds);
             assert_eq!(renamed.distinct_states, plain.distinct_states, "{bounds:?}");
             assert_eq!(

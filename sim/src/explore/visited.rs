@@ -127,6 +127,7 @@ impl<K: Key, V: Copy + Default> Visited<K, V> {
     }
 
     /// The value stored with `fingerprint`, if it is in the set.
+    #[cfg(test)]
     pub(crate) fn get(&self, fingerprint: u128) -> Option<V> {
         let at = self.slot(K::of(fingerprint));
         (!self.keys[at].is_empty()).then(|| self.values[at])
