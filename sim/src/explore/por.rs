@@ -156,6 +156,31 @@ mod tests {
                 },
                 ..small.clone()
             },
+            // Deeper, more nodes, every kind of fault: the cases where a
+            // sleeping action's covering path is longest.
+            Bounds {
+                max_crashes: 1,
+                max_dups: 1,
+                max_proposals: 2,
+                max_log: 3,
+                ..Bounds::small(3, 3, 10)
+            },
+            Bounds::small(4, 2, 8),
+            Bounds {
+                max_msgs: 6,
+                ..Bounds::small(5, 1, 7)
+            },
+            // A violation deep enough that many sleeping actions precede it.
+            Bounds {
+                host_bugs: HostBugs {
+                    raft: raft_core::RuleBreaks {
+                        vote_without_log_check: true,
+                        ..raft_core::RuleBreaks::default()
+                    },
+                    ..HostBugs::default()
+                },
+                ..Bounds::small(3, 2, 14)
+            },
         ];
         let mut reduced_some = false;
         for bounds in cases {
