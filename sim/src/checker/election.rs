@@ -21,14 +21,9 @@ impl ElectionSafety {
         self.leader_of_term.len()
     }
 
-    /// Feeds the ledger of leaders by term into `state`.
-    pub fn hash_history<H: std::hash::Hasher>(&self, state: &mut H) {
-        use std::hash::Hash;
-        self.leader_of_term.hash(state);
-    }
-
-    /// Feeds the ledger with each node index mapped by `relabel`.
-    pub fn hash_history_relabeled<H: std::hash::Hasher>(
+    /// Feeds the ledger of leaders by term into `state`, each node index
+    /// mapped by `relabel` (the identity, but for symmetry reduction).
+    pub fn hash_history<H: std::hash::Hasher>(
         &self,
         state: &mut H,
         relabel: &dyn Fn(usize) -> usize,

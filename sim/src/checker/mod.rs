@@ -309,20 +309,14 @@ impl Checkers {
     /// keep `elections`), so that two paths merge only if the checkers
     /// would judge their futures alike on these ledgers. The log ledger of
     /// every (index, term) ever seen is left out: it would split states by
-    /// entries long since overwritten.
-    pub fn hash_history<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.election.hash_history(state);
-        self.logs.hash_committed(state);
-    }
-
-    /// [`Checkers::hash_history`] with each node index mapped by `relabel`
-    /// (symmetry reduction).
-    pub fn hash_history_relabeled<H: std::hash::Hasher>(
+    /// entries long since overwritten. Each node index is mapped by
+    /// `relabel`: the identity, but for symmetry reduction.
+    pub fn hash_history<H: std::hash::Hasher>(
         &self,
         state: &mut H,
         relabel: &dyn Fn(usize) -> usize,
     ) {
-        self.election.hash_history_relabeled(state, relabel);
+        self.election.hash_history(state, relabel);
         self.logs.hash_committed(state);
     }
 

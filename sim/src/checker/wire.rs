@@ -70,15 +70,10 @@ pub struct VoteLedger {
 }
 
 impl VoteLedger {
-    /// Feeds the votes granted so far into `state`.
-    pub fn hash_history<H: std::hash::Hasher>(&self, state: &mut H) {
-        use std::hash::Hash;
-        self.granted.hash(state);
-    }
-
-    /// Feeds the votes granted with each node index mapped by `relabel`,
-    /// as a multiset (relabeling reorders the ledger's keys).
-    pub fn hash_history_relabeled<H: std::hash::Hasher>(
+    /// Feeds the votes granted so far into `state`, each node index mapped
+    /// by `relabel` (the identity, but for symmetry reduction), as a
+    /// multiset (relabeling reorders the ledger's keys).
+    pub fn hash_history<H: std::hash::Hasher>(
         &self,
         state: &mut H,
         relabel: &dyn Fn(usize) -> usize,
@@ -86,9 +81,12 @@ impl VoteLedger {
         let mut sum = 0u128;
         for ((node, term), voted_for) in &self.granted {
             let voted_for = (voted_for.0 as usize).checked_sub(1).map(relabel);
-            let mut entry = xxhash_rust::xxh3::Xxh3::new();
-            std::hash::Hash::hash(&(relabel(*node), term, voted_for), &mut entry);
-            sum = sum.wrapping_add(entry.digest128());
+            let mut bytes = [0u8; 24];
+            bytes[..8].copy_from_slice(&(relabel(*node) as u64).to_le_bytes());
+            bytes[8..16].copy_from_slice(&term.0.to_le_bytes());
+            let voted_for = voted_for.map_or(u64::MAX, |v| v as u64);
+            bytes[16..].copy_from_slice(&voted_for.to_le_bytes());
+            sum = sum.wrapping_add(xxhash_rust::xxh3::xxh3_128(&bytes));
         }
         state.write_u128(sum);
         state.write_usize(self.granted.len());

@@ -21,11 +21,11 @@
 //! never queued at all. The price is applying each distinct state's action
 //! twice.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 
+use super::ordered;
 use super::por::{self, Sleep};
 use super::report::{Progress, Report, Sometimes, SometimesBits};
 use super::state::{Fingerprint, Model, State};
@@ -258,14 +258,17 @@ pub(crate) fn search<K: Key>(
             progress,
             left: batches.iter().map(Vec::len).sum(),
         };
-        let finished = if jobs <= 1 {
-            batches.iter().try_for_each(|batch| {
-                let expansions = batch.iter().map(|n| expand(model, n, reduce)).collect();
-                level_run.merge_batch(batch, expansions)
-            })
-        } else {
-            pipelined(model, &batches, jobs, reduce, &mut level_run)
-        };
+        let finished = ordered::in_order(
+            jobs,
+            batches.len(),
+            |index| -> Vec<Expansion> {
+                batches[index]
+                    .iter()
+                    .map(|n| expand(model, n, reduce))
+                    .collect()
+            },
+            |index, expansions| level_run.merge_batch(&batches[index], expansions),
+        );
         if finished.is_break() {
             return search.finish();
         }
@@ -328,54 +331,6 @@ impl<K: Key> LevelRun<'_, K> {
         });
         ControlFlow::Continue(())
     }
-}
-
-/// Expands the batches of a level on `jobs` worker threads while this
-/// thread merges their results in batch order (a result that arrives early
-/// waits for those before it).
-fn pipelined<K: Key>(
-    model: &Model,
-    batches: &[Vec<Node>],
-    jobs: usize,
-    reduce: bool,
-    level: &mut LevelRun<'_, K>,
-) -> ControlFlow<()> {
-    let next_batch = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let (results, arrivals) = mpsc::channel::<(usize, Vec<Expansion>)>();
-        for _ in 0..jobs {
-            let results = results.clone();
-            let (next_batch, stop) = (&next_batch, &stop);
-            scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let index = next_batch.fetch_add(1, Ordering::Relaxed);
-                    let Some(batch) = batches.get(index) else {
-                        return;
-                    };
-                    let expansions = batch.iter().map(|n| expand(model, n, reduce)).collect();
-                    if results.send((index, expansions)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(results);
-        let mut early = BTreeMap::new();
-        let mut wanted = 0;
-        for (index, expansions) in arrivals {
-            early.insert(index, expansions);
-            while let Some(expansions) = early.remove(&wanted) {
-                if level.merge_batch(&batches[wanted], expansions).is_break() {
-                    stop.store(true, Ordering::Relaxed);
-                    return ControlFlow::Break(());
-                }
-                wanted += 1;
-            }
-        }
-        assert_eq!(wanted, batches.len(), "every batch was expanded and merged");
-        ControlFlow::Continue(())
-    })
 }
 
 impl<K: Key> Search<K> {

@@ -24,6 +24,7 @@
 mod bfs;
 mod bounds;
 mod dfs;
+mod ordered;
 mod por;
 mod report;
 mod state;

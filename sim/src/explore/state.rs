@@ -346,8 +346,12 @@ impl Model {
         hasher.write_u128(messages);
         hasher.write_usize(state.packets.len());
         state.spent.hash(&mut hasher);
-        state.checkers.hash_history(&mut hasher);
-        state.world.vote_ledger().hash_history(&mut hasher);
+        let identity = |index: usize| index;
+        state.checkers.hash_history(&mut hasher, &identity);
+        state
+            .world
+            .vote_ledger()
+            .hash_history(&mut hasher, &identity);
         hasher.digest128()
     }
 }
@@ -374,11 +378,11 @@ fn fingerprint_renamed(state: &State, renamings: &[Vec<usize>], r: usize) -> Fin
     hasher.write_usize(state.packets.len());
     state.spent.hash(&mut hasher);
     let relabel = |index: usize| renaming.get(index).copied().unwrap_or(index);
-    state.checkers.hash_history_relabeled(&mut hasher, &relabel);
+    state.checkers.hash_history(&mut hasher, &relabel);
     state
         .world
         .vote_ledger()
-        .hash_history_relabeled(&mut hasher, &relabel);
+        .hash_history(&mut hasher, &relabel);
     hasher.digest128()
 }
 

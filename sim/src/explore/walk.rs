@@ -8,14 +8,12 @@
 //! nothing. The violation reported is the one of the lowest-numbered walk
 //! that met one.
 
-use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::ordered;
 use super::report::{Progress, Report};
 use super::state::{Fingerprint, Model, State};
 use super::visited::{Key, Visited};
@@ -87,9 +85,9 @@ pub(crate) fn search<K: Key>(
     visited.insert(model.fingerprint(&start));
     report.distinct_states = 1;
     report.generated_states = 1;
-    let chunks = walks.div_ceil(CHUNK);
-    let range = |chunk: u64| chunk * CHUNK..((chunk + 1) * CHUNK).min(walks);
-    let mut merge = |index: u64, chunk: Chunk| {
+    let chunks = usize::try_from(walks.div_ceil(CHUNK)).expect("walk chunks fit in memory");
+    let range = |chunk: usize| chunk as u64 * CHUNK..((chunk as u64 + 1) * CHUNK).min(walks);
+    let merge = |index: usize, chunk: Chunk| {
         report.generated_states += chunk.tally.generated_states;
         report.depth = report.depth.max(chunk.tally.depth);
         report.sometimes.merge(&chunk.tally.sometimes);
@@ -110,50 +108,13 @@ pub(crate) fn search<K: Key>(
         });
         ControlFlow::Continue(())
     };
-    if jobs <= 1 {
-        for index in 0..chunks {
-            let chunk = walk_chunk(model, &start, seed, range(index));
-            if merge(index, chunk).is_break() {
-                break;
-            }
-        }
-    } else {
-        let next = AtomicU64::new(0);
-        let stop = AtomicBool::new(false);
-        std::thread::scope(|scope| {
-            let (results, arrivals) = mpsc::channel::<(u64, Chunk)>();
-            for _ in 0..jobs {
-                let results = results.clone();
-                let (next, stop, start) = (&next, &stop, &start);
-                scope.spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= chunks {
-                            return;
-                        }
-                        let chunk = walk_chunk(model, start, seed, range(index));
-                        if results.send((index, chunk)).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-            drop(results);
-            let mut early = BTreeMap::new();
-            let mut wanted = 0;
-            for (index, chunk) in arrivals {
-                early.insert(index, chunk);
-                while let Some(chunk) = early.remove(&wanted) {
-                    if merge(wanted, chunk).is_break() {
-                        stop.store(true, Ordering::Relaxed);
-                        return;
-                    }
-                    wanted += 1;
-                }
-            }
-        });
-    }
-    if report.counterexample.is_none() {
+    let walked = ordered::in_order(
+        jobs,
+        chunks,
+        |index| walk_chunk(model, &start, seed, range(index)),
+        merge,
+    );
+    if walked.is_continue() {
         report.visited_bytes = visited.bytes() as u64;
     }
     report

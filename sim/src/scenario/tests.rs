@@ -1,6 +1,6 @@
 //! Parser tests that need the crate's insides: the message types against
 //! raft-core, the keyword list, and fuzzing (no input may panic). The test
-//! per verb and per error message is `sim/tests/scenario_parse.rs`.
+//! per verb and per error message is `sim/tests/scenario_parse/`.
 
 use proptest::prelude::*;
 use raft_core::{EntryId, LogIndex, MessageBody};
