@@ -70,15 +70,6 @@ impl Step {
         }
     }
 
-    /// The message a message step picks, if it is one.
-    #[must_use]
-    pub fn pick(&self) -> Option<&Pick> {
-        match self {
-            Step::Deliver(p) | Step::Drop(p) | Step::Duplicate(p) => Some(p),
-            _ => None,
-        }
-    }
-
     /// The one node whose state the step changes: the recipient of a
     /// delivery, the node of a timer, write, crash, restart or proposal;
     /// none for a drop or duplication (they change only the network).

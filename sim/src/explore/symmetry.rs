@@ -18,8 +18,9 @@
 //! lowest id win a tie is not symmetric; a search with symmetry on could
 //! then merge states that behave differently and miss a violation. Hence
 //! off by default. Partial-order reduction is off when symmetry is on:
-//! sleep-set masks index a state's actions in an order that renaming does
-//! not keep.
+//! sleep sets name actions in one naming of the nodes, and the argument
+//! that lets each state be expanded once (see `por`) is about states, not
+//! their renamed twins.
 
 use std::fmt;
 
