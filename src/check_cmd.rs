@@ -9,6 +9,9 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::explore::{Bounds, Options, Progress, Report, Search, check, scenario_text};
 
+use crate::say;
+use crate::status::Status;
+
 /// How to search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum SearchMode {
@@ -86,7 +89,7 @@ pub struct CheckArgs {
     /// Break a rule of Raft on purpose, to see a counterexample (repeatable;
     /// one of skip-fsync, forget-vote-on-boot, commit-previous-term,
     /// vote-without-log-check, reset-vote-in-same-term, truncate-on-match).
-    #[arg(long = "break", value_name = "RULE", value_parser = crate::rule_break)]
+    #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
     breaks: Vec<String>,
     /// Where to write the counterexample as a scenario (default:
     /// counterexample.scn, only if a violation is found).
@@ -108,7 +111,7 @@ impl CheckArgs {
             max_depth: self.max_depth,
             pre_vote: self.pre_vote,
             check_quorum: self.check_quorum,
-            host_bugs: crate::host_bugs(&self.breaks),
+            host_bugs: crate::settings::host_bugs(&self.breaks),
         }
     }
 
@@ -128,6 +131,7 @@ impl CheckArgs {
             partial_order: self.por,
             symmetry: self.symmetry,
             record_fingerprints: false,
+            cancelled: crate::interrupt::requested,
         }
     }
 }
@@ -156,8 +160,9 @@ fn progress_line(progress: &Progress, seconds: f64) -> String {
 }
 
 /// Runs the search; returns the exit status (0 no violation, 1 violation
-/// or hidden nondeterminism).
-pub fn check_command(args: &CheckArgs) -> i32 {
+/// or hidden nondeterminism, 2 the counterexample file could not be
+/// written, 130 interrupted).
+pub fn check_command(args: &CheckArgs) -> Status {
     let bounds = args.bounds();
     let options = args.options();
     let bar = ProgressBar::new_spinner();
@@ -170,38 +175,55 @@ pub fn check_command(args: &CheckArgs) -> i32 {
         bar.tick();
     });
     bar.finish_and_clear();
-    print_report(&report, &options, started.elapsed().as_secs_f64());
-    if let Some(why) = &report.nondeterminism {
-        println!("result: HIDDEN NONDETERMINISM: {why}");
-        return 1;
-    }
-    let Some(found) = &report.counterexample else {
-        println!("result: no violation within the bounds");
-        return 0;
-    };
-    let shortest = if report.shortest { "shortest " } else { "" };
-    println!("result: VIOLATION {}", found.violation);
-    println!("{shortest}path ({} actions):", found.steps.len());
-    for (n, line) in found.story.iter().enumerate() {
-        println!("  {:>3}. {line}", n + 1);
-    }
+    // The counterexample file first, then the report: a reader that stops
+    // early never costs the file; a write error comes after the verdict.
     let path = args
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("counterexample.scn"));
+    let written = report
+        .counterexample
+        .as_ref()
+        .map(|found| std::fs::write(&path, scenario_text(&bounds, found)));
+    print_report(&report, &options, started.elapsed().as_secs_f64());
+    if report.interrupted {
+        say!(
+            "result: INTERRUPTED: the counts above are what the search reached; no violation so far"
+        );
+        return Status::Interrupted;
+    }
+    if let Some(why) = &report.nondeterminism {
+        say!("result: HIDDEN NONDETERMINISM: {why}");
+        return Status::Violation;
+    }
+    let Some(found) = &report.counterexample else {
+        say!("result: no violation within the bounds");
+        return Status::Ok;
+    };
+    let shortest = if report.shortest { "shortest " } else { "" };
+    say!("result: VIOLATION {}", found.violation);
+    say!("{shortest}path ({} actions):", found.steps.len());
+    for (n, line) in found.story.iter().enumerate() {
+        say!("  {:>3}. {line}", n + 1);
+    }
     let flags: String = args
         .breaks
         .iter()
         .map(|b| format!(" --break {b}"))
         .collect();
-    match std::fs::write(&path, scenario_text(&bounds, found)) {
-        Ok(()) => println!(
-            "replay: cargo run --release -- scenario{flags} {}",
-            path.display()
-        ),
-        Err(err) => eprintln!("raftsim check: cannot write {}: {err}", path.display()),
+    match written {
+        Some(Err(err)) => {
+            eprintln!("raftsim check: cannot write {}: {err}", path.display());
+            Status::Violation
+        }
+        _ => {
+            say!(
+                "replay: cargo run --release -- scenario{flags} {}",
+                path.display()
+            );
+            Status::Violation
+        }
     }
-    1
 }
 
 fn print_report(report: &Report, options: &Options, seconds: f64) {
@@ -214,7 +236,7 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
             options.jobs
         ),
     };
-    println!(
+    say!(
         "raftsim check ({mode}): {} distinct states ({} generated), depth {}, {seconds:.2}s, \
          {:.0} distinct states/s",
         report.distinct_states,
@@ -226,19 +248,19 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
     let resident = resident_bytes().map_or_else(String::new, |rss| {
         format!(", {} resident at the end", megabytes(rss))
     });
-    println!(
+    say!(
         "memory: visited set and trail {} ({per_state:.1} bytes per distinct state){resident}",
         megabytes(report.visited_bytes)
     );
     if let Search::RandomWalk { .. } = options.search {
-        println!("bounds: sampled by random walks, not exhausted");
+        say!("bounds: sampled by random walks, not exhausted");
     } else if report.cut_by_depth > 0 {
-        println!(
+        say!(
             "bounds: {} states at the depth bound were not expanded (raise --max-depth to go on)",
             report.cut_by_depth
         );
     } else if report.counterexample.is_none() {
-        println!("bounds: exhausted (no state within the other bounds was cut by the depth bound)");
+        say!("bounds: exhausted (no state within the other bounds was cut by the depth bound)");
     }
     let reached: Vec<String> = report
         .sometimes
@@ -249,5 +271,5 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
             None => format!("{name}: NOT REACHED"),
         })
         .collect();
-    println!("sometimes: {}", reached.join(", "));
+    say!("sometimes: {}", reached.join(", "));
 }

@@ -1,92 +1,147 @@
 //! `raftsim --seed N`: one run, printed for people or as JSON.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use sim::run::{RunReport, run};
-use sim::trace::TraceEvent;
+use clap::Args;
+use sim::plan::RunPlan;
+use sim::run::{RunReport, run_until};
+use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
 
-use crate::RunArgs;
+use crate::settings::RunSettings;
+use crate::status::Status;
+use crate::trace_file::TraceFile;
+use crate::{interrupt, say};
 
-/// Runs seed `seed`; returns the exit status (0 ok, 1 violation, 2 usage).
-pub fn run_one(args: &RunArgs, seed: u64) -> i32 {
-    let options = args.options(seed);
-    let mut trace_file = match &args.trace {
-        Some(path) => match File::create(path) {
-            Ok(file) => Some(BufWriter::new(file)),
-            Err(err) => {
-                eprintln!("raftsim: cannot write trace file {}: {err}", path.display());
-                return 2;
-            }
-        },
-        None => None,
-    };
-    if !args.json {
-        println!(
-            "raftsim: seed {seed}, {} nodes, {} clients, {} of faults then {} healed",
-            options.cluster_spec().nodes,
-            options.spec.clients,
-            format_ns(options.fault_ns),
-            format_ns(options.heal_ns)
-        );
-        println!("fault mix (from the seed):\n{}", options.fault_mix());
-        for (name, pinned) in [
-            ("pre_vote", args.pre_vote),
-            ("check_quorum", args.check_quorum),
-        ] {
-            if let Some(on) = pinned {
-                println!("  pinned by flag: {name} {}", if on { "on" } else { "off" });
-            }
+/// The arguments of a single run (the command line without a subcommand).
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// The seed of the run to play: it picks the faults, schedule and noise.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print one JSON object (with the resolved plan) instead of the report.
+    #[arg(long)]
+    json: bool,
+    /// Write every event to FILE as JSON lines (format in the README).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Also write the run as a scenario file that replays the same faults.
+    #[arg(long, value_name = "FILE")]
+    emit_scenario: Option<PathBuf>,
+    /// Skip the invariant checkers (to measure their cost).
+    #[arg(long)]
+    no_checkers: bool,
+    #[command(flatten)]
+    pub settings: RunSettings,
+}
+
+/// Runs seed `seed` and reports it.
+pub fn run_one(args: &RunArgs, seed: u64) -> Status {
+    let mut options = args.settings.options(seed);
+    options.checkers = !args.no_checkers;
+    let plan = options.plan();
+    let mut trace = match args.trace.as_deref().map(TraceFile::create).transpose() {
+        Ok(trace) => trace,
+        Err(message) => {
+            eprintln!("raftsim: {message}");
+            return Status::Usage;
         }
+    };
+    if let Some(trace) = trace.as_mut() {
+        trace.header(&TraceHeader::new("run", None, Some(&plan)));
+    }
+    if !args.json {
+        say!("{plan}");
     }
     let started = Instant::now();
-    let mut write_error = None;
     let mut sink = |event: &TraceEvent| {
-        if let Some(out) = trace_file.as_mut() {
-            let line = serde_json::to_string(event).expect("trace events serialize");
-            if let Err(err) = writeln!(out, "{line}") {
-                write_error.get_or_insert(err);
-            }
+        if let Some(trace) = trace.as_mut() {
+            trace.event(event);
         }
     };
     let tracing = args.trace.is_some();
-    let report = run(
+    let report = run_until(
         &options,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
+        &interrupt::requested,
     );
-    let wall = started.elapsed();
-    if let Some(mut out) = trace_file {
-        if let Err(err) = out.flush() {
-            write_error.get_or_insert(err);
+    let wall_s = started.elapsed().as_secs_f64();
+    let Some(report) = report else {
+        say!("result: INTERRUPTED before the end of the run (nothing to report)");
+        return Status::Interrupted;
+    };
+    // Files first, then the report: a reader that stops early (a closed
+    // pipe) never costs them; their errors come after the verdict.
+    let mut write_errors = Vec::new();
+    if let Some(trace) = trace {
+        if let Err(message) = trace.finish(&trace_end(&report)) {
+            write_errors.push(message);
         }
-    }
-    if let Some(err) = write_error {
-        eprintln!("raftsim: writing the trace failed: {err}");
-        return 2;
     }
     if let Some(path) = &args.emit_scenario {
         let story = format!(
             "Exported from `raftsim --seed {seed}{}`: the same cluster, noise seed\nand faults, each at its virtual time and on the node it hit.",
-            args.replay_flags()
+            args.settings.replay_flags()
         );
         let text = sim::export::scenario_text(&options, &options.fault_schedule(), &report, &story);
         if let Err(err) = std::fs::write(path, text) {
-            eprintln!("raftsim: cannot write {}: {err}", path.display());
-            return 2;
+            write_errors.push(format!("cannot write {}: {err}", path.display()));
         }
     }
     if args.json {
-        println!("{}", json_line(&report));
+        say!("{}", json_line(&report, &plan));
     } else {
-        print_report(args, &report, wall.as_secs_f64());
+        print_report(args, &report, wall_s);
     }
-    i32::from(!report.ok())
+    for message in &write_errors {
+        eprintln!("raftsim: {message}");
+    }
+    let written = if write_errors.is_empty() {
+        Status::Ok
+    } else {
+        Status::Usage
+    };
+    status_of(&report).and(written)
 }
 
-/// One JSON object for a run.
-pub fn json_line(report: &RunReport) -> String {
+/// The exit status a run's outcome calls for.
+pub fn status_of(report: &RunReport) -> Status {
+    if report.failure.is_some() {
+        Status::Violation
+    } else if report.inconclusive.is_some() {
+        Status::Inconclusive
+    } else {
+        Status::Ok
+    }
+}
+
+/// `"pass"`, `"violation"` or `"inconclusive"`.
+pub fn result_word(report: &RunReport) -> &'static str {
+    match status_of(report) {
+        Status::Violation => "violation",
+        Status::Inconclusive => "inconclusive",
+        _ => "pass",
+    }
+}
+
+fn trace_end(report: &RunReport) -> TraceEnd {
+    let failure = report.failure.as_ref();
+    TraceEnd {
+        kind: "end",
+        result: result_word(report),
+        invariant: failure.map(|f| f.violation.invariant.to_string()),
+        message: failure
+            .map(|f| f.violation.to_string())
+            .or_else(|| report.inconclusive.clone()),
+        time_ns: report.sim_time_ns,
+        events: report.events,
+        trace_hash: format!("{:016x}", report.trace_hash),
+    }
+}
+
+/// One JSON object for a run: its outcome, its counters and its plan.
+pub fn json_line(report: &RunReport, plan: &RunPlan) -> String {
     let violation = report.failure.as_ref().map(|f| {
         serde_json::json!({
             "invariant": f.violation.invariant.to_string(),
@@ -97,8 +152,10 @@ pub fn json_line(report: &RunReport) -> String {
     });
     serde_json::json!({
         "seed": report.seed,
+        "result": result_word(report),
         "ok": report.ok(),
         "violation": violation,
+        "inconclusive": report.inconclusive,
         "sim_time_ns": report.sim_time_ns,
         "events": report.events,
         "committed": report.committed,
@@ -106,6 +163,7 @@ pub fn json_line(report: &RunReport) -> String {
         "net": report.net,
         "faults": report.world,
         "trace_hash": format!("{:016x}", report.trace_hash),
+        "plan": plan,
     })
     .to_string()
 }
@@ -114,10 +172,10 @@ fn print_report(args: &RunArgs, report: &RunReport, wall_s: f64) {
     let net = &report.net;
     let faults = &report.world;
     let ops = &report.ops;
-    println!("summary:");
-    println!("  virtual time   {}", format_ns(report.sim_time_ns));
-    println!("  events         {}", report.events);
-    println!(
+    say!("summary:");
+    say!("  virtual time   {}", format_ns(report.sim_time_ns));
+    say!("  events         {}", report.events);
+    say!(
         "  messages       {} sent, {} delivered, {} dropped (noise {}, partition {}, overflow {}), {} duplicated",
         net.sent,
         net.delivered,
@@ -127,39 +185,59 @@ fn print_report(args: &RunArgs, report: &RunReport, wall_s: f64) {
         net.dropped_overflow,
         net.duplicated
     );
-    println!(
+    say!(
         "  faults         {} crashes, {} restarts, {} pauses, {} partitions ({} schedule steps)",
-        faults.crashes, faults.restarts, faults.pauses, faults.partitions, report.schedule_steps
+        faults.crashes,
+        faults.restarts,
+        faults.pauses,
+        faults.partitions,
+        report.schedule_steps
     );
-    println!("  committed      {} entries", report.committed);
-    println!(
+    say!("  committed      {} entries", report.committed);
+    say!(
         "  client ops     {} ok, {} failed, {} unknown, {} pending",
-        ops.ok, ops.failed, ops.unknown, ops.pending
+        ops.ok,
+        ops.failed,
+        ops.unknown,
+        ops.pending
     );
     let sim_s = report.sim_time_ns as f64 / 1e9;
-    println!(
+    say!(
         "  wall time      {wall_s:.3}s ({:.0} simulated s per wall s, {:.0} events/s)",
         sim_s / wall_s.max(1e-9),
         report.events as f64 / wall_s.max(1e-9)
     );
-    println!("  trace hash     {:016x}", report.trace_hash);
-    match &report.failure {
-        None => println!("result: ok, no invariant broken"),
-        Some(failure) => {
-            println!(
+    say!("  trace hash     {:016x}", report.trace_hash);
+    let replay = format!(
+        "replay: cargo run --release -- --seed {}{}",
+        report.seed,
+        args.settings.replay_flags()
+    );
+    match (&report.failure, &report.inconclusive) {
+        (None, None) if args.no_checkers => {
+            say!("result: ran to the end; invariants NOT checked (--no-checkers)");
+        }
+        (None, None) => say!("result: ok, no invariant broken"),
+        (None, Some(why)) => {
+            say!("result: INCONCLUSIVE: {why}; nothing broke before it");
+            say!("{replay}");
+        }
+        (Some(failure), _) => {
+            say!(
                 "result: VIOLATION of {} at {}",
                 failure.violation.invariant,
                 format_ns(failure.time_ns)
             );
-            println!("  {}", failure.violation);
-            println!("last events:");
+            say!("  {}", failure.violation);
+            say!("last events:");
             for event in &failure.tail {
-                println!("  {event}");
+                say!("  {event}");
             }
-            println!(
-                "replay: cargo run --release -- --seed {}{}",
+            say!("{replay}");
+            say!(
+                "shrink: cargo run --release -- shrink --seed {}{}",
                 report.seed,
-                args.replay_flags()
+                args.settings.replay_flags()
             );
         }
     }

@@ -1,14 +1,16 @@
 //! `raftsim scenario FILE...`: run scenario files, a line per file.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use sim::scenario::{parse, run_scenario_with_bugs};
-use sim::trace::TraceEvent;
+use sim::scenario::{Outcome, parse, run_scenario_with_bugs};
+use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
+
+use crate::say;
+use crate::status::Status;
+use crate::trace_file::TraceFile;
 
 /// Arguments of `raftsim scenario`.
 #[derive(Debug, Args)]
@@ -22,7 +24,7 @@ pub struct ScenarioArgs {
     trace: Option<PathBuf>,
     /// Break a rule of Raft on purpose, as `raftsim check --break` did when
     /// it wrote the file (repeatable).
-    #[arg(long = "break", value_name = "RULE", value_parser = crate::rule_break)]
+    #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
     breaks: Vec<String>,
 }
 
@@ -33,7 +35,11 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     for path in paths {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {
-            out.extend(matching(path, "*.scn")?);
+            let found = matching(path, "*.scn")?;
+            if found.is_empty() {
+                return Err(format!("no scenario files (*.scn) in {}", path.display()));
+            }
+            out.extend(found);
         } else if name.contains('*') {
             let dir = path
                 .parent()
@@ -70,56 +76,72 @@ fn matching(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
-/// Runs the scenarios; returns the exit status (0 all pass, 1 a failure,
-/// 2 an error in a file or in the arguments).
-pub fn scenario(args: &ScenarioArgs) -> i32 {
+/// Runs the scenarios; returns the exit status (the gravest of the files':
+/// 0 all pass, 1 a failure, 2 an error in a file or in the arguments, 3 a
+/// scenario stopped by a bound).
+pub fn scenario(args: &ScenarioArgs) -> Status {
     let files = match expand(&args.files) {
         Ok(files) => files,
         Err(message) => {
             eprintln!("raftsim scenario: {message}");
-            return 2;
+            return Status::Usage;
         }
     };
-    let mut status = 0;
+    if args.trace.is_some() && files.len() > 1 {
+        eprintln!(
+            "raftsim scenario: --trace writes one run; give it one scenario file, not {}",
+            files.len()
+        );
+        return Status::Usage;
+    }
+    let mut status = Status::Ok;
     for path in &files {
-        status = status.max(run_file(path, args.trace.as_deref(), &args.breaks));
+        if crate::interrupt::requested() {
+            return Status::Interrupted;
+        }
+        status = status.and(run_file(path, args.trace.as_deref(), &args.breaks));
     }
     if files.len() > 1 {
-        println!("{} scenario files run", files.len());
+        say!("{} scenario files run", files.len());
     }
     status
 }
 
-fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> i32 {
+fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> Status {
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                eprintln!("ERROR {name}: not UTF-8 text: {err}");
+                return Status::Usage;
+            }
+        },
         Err(err) => {
             eprintln!("raftsim scenario: cannot read {name}: {err}");
-            return 2;
+            return Status::Usage;
         }
     };
     let scenario = match parse(&name, &text) {
         Ok(scenario) => scenario,
         Err(err) => {
             eprintln!("ERROR {err}");
-            return 2;
+            return Status::Usage;
         }
     };
-    let mut out = match trace.map(File::create).transpose() {
-        Ok(out) => out.map(BufWriter::new),
-        Err(err) => {
-            eprintln!("raftsim scenario: cannot write the trace: {err}");
-            return 2;
+    let mut out = match trace.map(TraceFile::create).transpose() {
+        Ok(out) => out,
+        Err(message) => {
+            eprintln!("raftsim scenario: {message}");
+            return Status::Usage;
         }
     };
+    if let Some(out) = out.as_mut() {
+        out.header(&TraceHeader::<()>::new("scenario", Some(&name), None));
+    }
     let mut sink = |event: &TraceEvent| {
         if let Some(out) = out.as_mut() {
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string(event).expect("trace events serialize")
-            );
+            out.event(event);
         }
     };
     let started = Instant::now();
@@ -127,43 +149,75 @@ fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> i32 {
     let result = run_scenario_with_bugs(
         &scenario,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
-        crate::host_bugs(breaks),
+        crate::settings::host_bugs(breaks),
     );
     let wall = started.elapsed().as_secs_f64();
-    if let Some(mut out) = out {
-        let _ = out.flush();
-    }
-    match result {
+    let outcome = match result {
         Err(err) => {
             eprintln!("ERROR {err}");
-            2
+            return Status::Usage;
         }
-        Ok(outcome) => match outcome.failure {
-            None => {
-                println!(
-                    "PASS {name}  (virtual {}, wall {wall:.3}s, {} events)",
-                    format_ns(outcome.sim_time_ns),
-                    outcome.events
-                );
-                0
-            }
-            Some(failure) => {
-                println!(
-                    "FAIL {name}:{}:{}: {}",
-                    failure.span.line, failure.span.col, failure.message
-                );
-                println!("  at: {}", failure.line);
-                println!("  virtual time {}", format_ns(outcome.sim_time_ns));
-                println!("  cluster:");
-                for line in &failure.state {
-                    println!("    {line}");
-                }
-                println!("  last events:");
-                for event in &failure.tail {
-                    println!("    {event}");
-                }
-                1
-            }
-        },
+        Ok(outcome) => outcome,
+    };
+    // The trace file first, then the verdict, then any write error.
+    let written = out.map(|out| out.finish(&trace_end(&outcome)));
+    let status = print_outcome(&name, &outcome, wall);
+    match written {
+        Some(Err(message)) => {
+            eprintln!("raftsim scenario: {message}");
+            status.and(Status::Usage)
+        }
+        _ => status,
     }
+}
+
+fn trace_end(outcome: &Outcome) -> TraceEnd {
+    let (result, stop) = match (&outcome.failure, &outcome.inconclusive) {
+        (Some(failure), _) => ("violation", Some(failure)),
+        (None, Some(stop)) => ("inconclusive", Some(stop)),
+        (None, None) => ("pass", None),
+    };
+    TraceEnd {
+        kind: "end",
+        result,
+        invariant: stop
+            .and_then(|f| f.violation.as_ref())
+            .map(|v| v.invariant.to_string()),
+        message: stop.map(|f| f.message.clone()),
+        time_ns: outcome.sim_time_ns,
+        events: outcome.events,
+        trace_hash: format!("{:016x}", outcome.trace_hash),
+    }
+}
+
+fn print_outcome(name: &str, outcome: &Outcome, wall: f64) -> Status {
+    let (word, stop, status) = match (&outcome.failure, &outcome.inconclusive) {
+        (None, None) => {
+            say!(
+                "PASS {name}  (virtual {}, wall {wall:.3}s, {} events)",
+                format_ns(outcome.sim_time_ns),
+                outcome.events
+            );
+            return Status::Ok;
+        }
+        (Some(failure), _) => ("FAIL", failure, Status::Violation),
+        (None, Some(stop)) => ("INCONCLUSIVE", stop, Status::Inconclusive),
+    };
+    say!(
+        "{word} {name}:{}:{}: {}",
+        stop.span.line,
+        stop.span.col,
+        stop.message
+    );
+    say!("  at: {}", stop.line);
+    say!("  virtual time {}", format_ns(outcome.sim_time_ns));
+    say!("  cluster:");
+    for line in &stop.state {
+        say!("    {line}");
+    }
+    say!("  last events:");
+    for event in &stop.tail {
+        say!("    {event}");
+    }
+    status
 }

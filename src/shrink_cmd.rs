@@ -8,7 +8,9 @@ use sim::export::scenario_text;
 use sim::scenario::{parse, run_scenario};
 use sim::shrink::{MAX_SHRINK_RUNS, shrink};
 
-use crate::RunArgs;
+use crate::say;
+use crate::settings::RunSettings;
+use crate::status::Status;
 
 /// Arguments of `raftsim shrink`.
 #[derive(Debug, Args)]
@@ -16,18 +18,18 @@ pub struct ShrinkArgs {
     /// Where to write the minimal scenario (default: shrunk-SEED.scn).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// The failing seed to shrink.
+    #[arg(long)]
+    seed: u64,
     #[command(flatten)]
-    run: RunArgs,
+    settings: RunSettings,
 }
 
 /// Shrinks; returns the exit status (0 written and reproduced, 1 the seed
 /// passes or the scenario does not reproduce, 2 usage).
-pub fn shrink_seed(args: &ShrinkArgs) -> i32 {
-    let Some(seed) = args.run.seed else {
-        eprintln!("raftsim shrink: --seed N is required");
-        return 2;
-    };
-    let options = args.run.options(seed);
+pub fn shrink_seed(args: &ShrinkArgs) -> Status {
+    let seed = args.seed;
+    let options = args.settings.options(seed);
     let bar = ProgressBar::new(MAX_SHRINK_RUNS);
     bar.set_style(
         ProgressStyle::with_template("{spinner} shrinking seed {prefix}: {msg}  [{elapsed}]")
@@ -43,13 +45,13 @@ pub fn shrink_seed(args: &ShrinkArgs) -> i32 {
     });
     bar.finish_and_clear();
     let Some(shrunk) = shrunk else {
-        println!("raftsim shrink: seed {seed} breaks no invariant; nothing to shrink");
-        return 1;
+        say!("raftsim shrink: seed {seed} breaks no invariant; nothing to shrink");
+        return Status::Violation;
     };
     let schedule = shrunk.options.fault_schedule();
     let story = format!(
         "Shrunk from `raftsim --seed {seed}{}`: {} of {} fault steps kept\n({} runs tried); it breaks {}.",
-        args.run.replay_flags(),
+        args.settings.replay_flags(),
         schedule.steps.len(),
         shrunk.original_steps,
         shrunk.runs,
@@ -62,9 +64,9 @@ pub fn shrink_seed(args: &ShrinkArgs) -> i32 {
         .unwrap_or_else(|| PathBuf::from(format!("shrunk-{seed}.scn")));
     if let Err(err) = std::fs::write(&path, &text) {
         eprintln!("raftsim shrink: cannot write {}: {err}", path.display());
-        return 2;
+        return Status::Usage;
     }
-    println!(
+    say!(
         "raftsim shrink: seed {seed} breaks {}: schedule {} -> {} steps in {} runs; wrote {}",
         shrunk.invariant,
         shrunk.original_steps,
@@ -80,23 +82,23 @@ pub fn shrink_seed(args: &ShrinkArgs) -> i32 {
     match replayed {
         Ok(outcome) => match outcome.failure.and_then(|f| f.violation) {
             Some(v) if v.invariant == shrunk.invariant => {
-                println!(
+                say!(
                     "replayed: `cargo run --release -- scenario {name}` breaks {}",
                     v.invariant
                 );
-                0
+                Status::Ok
             }
             other => {
-                println!(
+                say!(
                     "warning: the scenario does not reproduce the failure (got {:?}); replay the seed instead",
                     other.map(|v| v.invariant)
                 );
-                1
+                Status::Violation
             }
         },
         Err(err) => {
-            println!("warning: the written scenario does not run: {err}");
-            1
+            say!("warning: the written scenario does not run: {err}");
+            Status::Violation
         }
     }
 }

@@ -1,16 +1,18 @@
 //! `raftsim swarm`: many seeds, one run per thread at a time (parallelism
 //! only across runs, never inside one), with a progress bar.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use sim::run::{RunReport, run};
+use sim::run::{RunReport, run_until};
 
-use crate::RunArgs;
-use crate::run_cmd::json_line;
+use crate::run_cmd::{json_line, status_of};
+use crate::settings::RunSettings;
+use crate::status::Status;
+use crate::{interrupt, say};
 
 /// Arguments of `raftsim swarm`.
 #[derive(Debug, Args)]
@@ -18,15 +20,28 @@ pub struct SwarmArgs {
     /// Seeds to run, as START..END (END excluded), e.g. 0..1000.
     #[arg(long, value_parser = parse_range)]
     seeds: (u64, u64),
-    /// Runs at once (default: the number of cores).
-    #[arg(long)]
-    jobs: Option<usize>,
+    /// Runs at once, 1 to 256 (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
     /// Run only slice K of N of the seed range (1-based), e.g. 3/8, so that
     /// a CI matrix or a batch system splits a large range across machines.
     #[arg(long, value_parser = parse_partition)]
     partition: Option<(u64, u64)>,
+    /// Print one JSON object per seed (with its resolved plan) instead of
+    /// the progress bar and the table.
+    #[arg(long)]
+    json: bool,
+    /// Stop at the first failing seed and print how to replay and shrink it.
+    #[arg(long)]
+    fail_fast: bool,
+    /// Stop once N seeds have failed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_failures: Option<u64>,
+    /// Skip the invariant checkers (to measure their cost).
+    #[arg(long)]
+    no_checkers: bool,
     #[command(flatten)]
-    run: RunArgs,
+    settings: RunSettings,
 }
 
 fn parse_range(text: &str) -> Result<(u64, u64), String> {
@@ -66,21 +81,22 @@ fn slice((start, end): (u64, u64), partition: Option<(u64, u64)>) -> (u64, u64) 
     (at(k - 1), at(k))
 }
 
+/// What the workers found.
+#[derive(Debug, Default)]
+struct Found {
+    failures: Vec<RunReport>,
+    inconclusive: Vec<RunReport>,
+    runs: u64,
+    events: u64,
+}
+
 /// Runs the swarm; returns the exit status.
-pub fn swarm(args: &SwarmArgs) -> i32 {
-    if args.run.trace.is_some() || args.run.seed.is_some() {
-        eprintln!(
-            "raftsim swarm: --trace and --seed apply to single runs; replay one seed for a trace"
-        );
-        return 2;
-    }
+pub fn swarm(args: &SwarmArgs) -> Status {
     let (start, end) = slice(args.seeds, args.partition);
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let jobs = args.jobs.unwrap_or(cores);
     let total = end - start;
-    let bar = if args.run.json {
+    let bar = if args.json {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(total)
@@ -90,23 +106,37 @@ pub fn swarm(args: &SwarmArgs) -> i32 {
             .expect("valid template"),
     );
     bar.set_message("0 failures");
+    let max_failures = if args.fail_fast {
+        Some(1)
+    } else {
+        args.max_failures
+    };
     let started = Instant::now();
     let next = AtomicU64::new(start);
+    // Set when enough seeds failed; the workers and their runs stop.
+    let enough = AtomicBool::new(false);
+    let stop = || enough.load(Ordering::Relaxed) || interrupt::requested();
     let (sender, receiver) = mpsc::channel::<RunReport>();
-    let mut failures: Vec<RunReport> = Vec::new();
-    let mut events = 0u64;
+    let mut found = Found::default();
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
+        for _ in 0..jobs.min(total) {
             let sender = sender.clone();
-            let next = &next;
-            let run_args = &args.run;
+            let (next, stop) = (&next, &stop);
             scope.spawn(move || {
-                loop {
-                    let seed = next.fetch_add(1, Ordering::Relaxed);
-                    if seed >= end {
+                // Never past END: a counter that wrapped past u64::MAX would
+                // start the range over, forever.
+                while let Ok(seed) = next.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                    (s < end).then(|| s + 1)
+                }) {
+                    if stop() {
                         return;
                     }
-                    if sender.send(run(&run_args.options(seed), None)).is_err() {
+                    let mut options = args.settings.options(seed);
+                    options.checkers = !args.no_checkers;
+                    let Some(report) = run_until(&options, None, stop) else {
+                        return;
+                    };
+                    if sender.send(report).is_err() {
                         return;
                     }
                 }
@@ -114,45 +144,96 @@ pub fn swarm(args: &SwarmArgs) -> i32 {
         }
         drop(sender);
         for report in receiver {
-            events += report.events;
-            if args.run.json {
-                println!("{}", json_line(&report));
+            found.runs += 1;
+            found.events += report.events;
+            if args.json {
+                say!(
+                    "{}",
+                    json_line(&report, &args.settings.options(report.seed).plan())
+                );
             }
-            if !report.ok() {
-                failures.push(report);
-                bar.set_message(format!("{} failures", failures.len()));
+            match status_of(&report) {
+                Status::Violation => {
+                    found.failures.push(report);
+                    bar.set_message(format!("{} failures", found.failures.len()));
+                    if max_failures.is_some_and(|m| found.failures.len() as u64 >= m) {
+                        enough.store(true, Ordering::Relaxed);
+                    }
+                }
+                Status::Inconclusive => found.inconclusive.push(report),
+                _ => {}
             }
             bar.inc(1);
         }
     });
     bar.finish_and_clear();
-    failures.sort_by_key(|r| r.seed);
-    if !args.run.json {
-        let wall = started.elapsed().as_secs_f64();
-        println!(
-            "raftsim swarm: seeds {start}..{end}, {total} runs, {} failed, {:.1} s wall ({:.0} seeds/min, {:.0} events/s, {jobs} jobs)",
-            failures.len(),
-            wall,
-            total as f64 / wall.max(1e-9) * 60.0,
-            events as f64 / wall.max(1e-9)
+    found.failures.sort_by_key(|r| r.seed);
+    found.inconclusive.sort_by_key(|r| r.seed);
+    let interrupted = interrupt::requested();
+    if !args.json {
+        print_summary(
+            args,
+            &found,
+            (start, end),
+            jobs,
+            started.elapsed().as_secs_f64(),
         );
-        if !failures.is_empty() {
-            println!("{:>12}  {:<22}  message", "seed", "invariant");
-            for report in &failures {
-                let failure = report.failure.as_ref().expect("failed");
-                println!(
-                    "{:>12}  {:<22}  {}",
-                    report.seed, failure.violation.invariant, failure.violation.message
-                );
-            }
-            println!(
-                "replay one: cargo run --release -- --seed {}{}",
-                failures[0].seed,
-                args.run.replay_flags()
+    }
+    if interrupted {
+        say!(
+            "raftsim swarm: INTERRUPTED after {} of {total} runs; the table above is what was found",
+            found.runs
+        );
+        return Status::Interrupted;
+    }
+    if !found.failures.is_empty() {
+        Status::Violation
+    } else if !found.inconclusive.is_empty() {
+        Status::Inconclusive
+    } else {
+        Status::Ok
+    }
+}
+
+fn print_summary(args: &SwarmArgs, found: &Found, (start, end): (u64, u64), jobs: u64, wall: f64) {
+    let flags = args.settings.replay_flags();
+    say!(
+        "raftsim swarm: seeds {start}..{end}, {} runs, {} failed, {} inconclusive, {:.1} s wall ({:.0} seeds/min, {:.0} events/s, {jobs} jobs)",
+        found.runs,
+        found.failures.len(),
+        found.inconclusive.len(),
+        wall,
+        found.runs as f64 / wall.max(1e-9) * 60.0,
+        found.events as f64 / wall.max(1e-9)
+    );
+    if found.runs < end - start && !interrupt::requested() {
+        say!(
+            "stopped early: {} failure(s) found (--fail-fast / --max-failures)",
+            found.failures.len()
+        );
+    }
+    if !found.failures.is_empty() {
+        say!("{:>20}  {:<22}  message", "seed", "invariant");
+        for report in &found.failures {
+            let failure = report.failure.as_ref().expect("failed");
+            say!(
+                "{:>20}  {:<22}  {}",
+                report.seed,
+                failure.violation.invariant,
+                failure.violation.message
             );
         }
+        let first = found.failures[0].seed;
+        say!("replay one: cargo run --release -- --seed {first}{flags}");
+        say!("shrink it:  cargo run --release -- shrink --seed {first}{flags}");
     }
-    i32::from(!failures.is_empty())
+    if !found.inconclusive.is_empty() {
+        say!("inconclusive (a bound was reached before the run could say):");
+        for report in &found.inconclusive {
+            let why = report.inconclusive.as_deref().unwrap_or("");
+            say!("{:>20}  {why}", report.seed);
+        }
+    }
 }
 
 #[cfg(test)]

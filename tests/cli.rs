@@ -153,27 +153,43 @@ fn a_trace_file_holds_every_event_as_json_lines() {
     let lines = json_lines(&text);
     assert!(!lines.is_empty(), "empty trace");
     let mut last = 0;
-    for line in &lines {
+    for line in &lines[1..lines.len() - 1] {
         let time = line["time_ns"].as_u64().unwrap_or_else(|| panic!("{line}"));
         assert!(line["kind"].is_string(), "{line}");
         assert!(time >= last, "time went back at {line}");
         last = time;
     }
     assert!(last <= report["sim_time_ns"].as_u64().expect("sim_time_ns"));
-    // One line per event the world ran, plus one per mid-write crash the
-    // schedule armed (a step that fires later as an event of its own).
-    let armed = lines
-        .iter()
-        .filter(|l| {
-            l["kind"] == "fault"
-                && l["action"]
-                    .as_str()
-                    .is_some_and(|a| a.starts_with("CrashMidWrite("))
-        })
-        .count() as u64;
+    // A header with the format, its version and the resolved plan; one line
+    // per event or action the world ran; an end line with the outcome.
+    let (header, end) = (&lines[0], &lines[lines.len() - 1]);
+    assert_eq!(header["kind"], "header", "{header}");
+    assert_eq!(header["format"], "raftsim-trace");
+    assert_eq!(header["version"], 1);
+    assert_eq!(header["plan"], report["plan"], "the plan that ran");
+    assert_eq!(end["kind"], "end", "{end}");
+    assert_eq!(end["result"], "pass");
+    assert_eq!(end["trace_hash"], report["trace_hash"]);
     assert_eq!(
-        lines.len() as u64 - armed,
+        lines.len() as u64 - 2,
         report["events"].as_u64().expect("events")
+    );
+    // Nodes are 1-based ids everywhere, in one shape.
+    let deliver = lines
+        .iter()
+        .find(|l| l["kind"] == "deliver" && l["to"]["node"].is_u64() && l["from"]["node"].is_u64())
+        .expect("a delivery from a node");
+    assert!(
+        deliver["to"]["node"].as_u64().is_some_and(|n| n >= 1),
+        "{deliver}"
+    );
+    let request = lines
+        .iter()
+        .find(|l| l["msg"] == "request")
+        .expect("a request");
+    assert!(
+        request["from"]["client"].as_u64().is_some_and(|c| c >= 1),
+        "{request}"
     );
     // Tracing does not change the run.
     let plain = json_object(&raftsim(&["--seed", "42", "--json"]));
@@ -182,21 +198,28 @@ fn a_trace_file_holds_every_event_as_json_lines() {
 
 #[test]
 fn a_violation_exits_1_and_prints_a_replay_that_replays_it() {
-    // No healed phase: seed 2's clients cannot finish, a liveness failure.
-    let flags = ["--seed", "2", "--duration", "2s", "--heal", "0ns"];
+    // Hosts that answer before their fsync: caught on the wire.
+    let flags = ["--seed", "2", "--duration", "2s", "--break", "skip-fsync"];
     let output = raftsim(&[&flags[..], &["--json"][..]].concat());
     assert_exit(&output, 1);
     let value = json_object(&output);
     assert_eq!(value["ok"].as_bool(), Some(false));
     let violation = &value["violation"];
-    assert_eq!(violation["invariant"], "liveness", "{value}");
+    assert_eq!(violation["invariant"], "persist-before-send", "{value}");
     assert!(violation["message"].is_string());
     assert!(violation["time_ns"].is_u64());
 
     let human = raftsim(&flags);
     assert_exit(&human, 1);
     let text = stdout(&human);
-    assert!(text.contains("result: VIOLATION of liveness"), "{text}");
+    assert!(
+        text.contains("result: VIOLATION of persist-before-send"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rules broken on purpose: skip-fsync"),
+        "{text}"
+    );
     assert_eq!(printed_hash(&text), value["trace_hash"].as_str().unwrap());
     // The printed replay command names every flag that differs from the
     // defaults: running it gives the same run.
@@ -256,7 +279,7 @@ fn swarm_partitions_split_the_seed_range_exactly() {
             "--duration",
             "2s",
             "--heal",
-            "2s",
+            "3s",
         ]);
         assert_exit(&output, 0);
         seeds_of(&json_lines(&stdout(&output)))
@@ -281,13 +304,13 @@ fn a_swarm_with_failures_exits_1_and_lists_them() {
         "2",
         "--duration",
         "2s",
-        "--heal",
-        "0ns",
+        "--break",
+        "skip-fsync",
     ]);
     assert_exit(&output, 1);
     let text = stdout(&output);
     assert!(text.contains("4 runs"), "{text}");
-    assert!(text.contains("liveness"), "{text}");
+    assert!(text.contains("persist-before-send"), "{text}");
     assert!(
         text.contains("replay one: cargo run --release -- --seed "),
         "{text}"
@@ -300,8 +323,8 @@ fn a_swarm_with_failures_exits_1_and_lists_them() {
         "2",
         "--duration",
         "2s",
-        "--heal",
-        "0ns",
+        "--break",
+        "skip-fsync",
         "--json",
     ]);
     assert_exit(&json, 1);
@@ -452,7 +475,7 @@ fn bad_usage_exits_2_with_a_message() {
             "--trace",
             "/nonexistent-dir/raftsim/trace.jsonl",
         ],
-        "cannot write trace file",
+        "cannot write the trace file",
     );
 }
 
@@ -463,4 +486,194 @@ fn no_arguments_prints_help_and_exits_2() {
     let text = stdout(&output);
     assert!(text.contains("--seed"), "{text}");
     assert!(text.contains("swarm"), "{text}");
+}
+
+// ---- hardening: output errors, limits, exit statuses ----------------------
+
+#[test]
+fn a_trace_that_cannot_be_written_is_reported_after_the_verdict() {
+    for args in [
+        &["--seed", "1", "--duration", "2s", "--trace", "/dev/full"][..],
+        &[
+            "scenario",
+            "scenarios/one_way_cut.scn",
+            "--trace",
+            "/dev/full",
+        ][..],
+    ] {
+        let output = raftsim(args);
+        assert_exit(&output, 2);
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert!(
+            out.contains("result: ok") || out.contains("PASS"),
+            "{args:?}: the verdict is printed:\n{out}"
+        );
+        assert!(err.contains("/dev/full") && err.contains("failed"), "{err}");
+    }
+    // A violation stays exit 1 with the write error printed after it.
+    let output = raftsim(&[
+        "--seed",
+        "2",
+        "--duration",
+        "2s",
+        "--break",
+        "skip-fsync",
+        "--trace",
+        "/dev/full",
+    ]);
+    assert_exit(&output, 1);
+    assert!(stdout(&output).contains("result: VIOLATION"));
+    assert!(stderr(&output).contains("/dev/full"));
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_program_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_raftsim"))
+        .args(["swarm", "--seeds", "0..100000", "--json", "--jobs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("raftsim runs");
+    let mut first = String::new();
+    let out = child.stdout.take().expect("piped");
+    BufReader::new(out).read_line(&mut first).expect("one line");
+    assert!(first.starts_with('{'), "{first}");
+    // The reader is gone (dropped above): the next write fails.
+    let output = child.wait_with_output().expect("it ends");
+    assert_exit(&output, 141);
+    assert_eq!(stderr(&output), "", "nothing on stderr");
+}
+
+#[test]
+fn settings_that_cannot_work_are_usage_errors() {
+    assert_usage_error(&["--seed", "1", "--heal", "0s"], "at least 3.000s");
+    assert_usage_error(
+        &["--seed", "1", "--duration", "10000000000s"],
+        "at most 60m",
+    );
+    assert_usage_error(
+        &["swarm", "--seeds", "0..2", "--jobs", "0"],
+        "not in 1..=256",
+    );
+    assert_usage_error(
+        &["swarm", "--seeds", "0..2", "--jobs", "18446744073709551615"],
+        "not in 1..=256",
+    );
+    assert_usage_error(&["swarm", "--seeds", "0..2", "--trace", "t"], "--trace");
+    assert_usage_error(
+        &["swarm", "--seeds", "0..2", "--emit-scenario", "x"],
+        "--emit-scenario",
+    );
+    assert_usage_error(&["shrink", "--seed", "1", "--json"], "--json");
+    assert_usage_error(&["shrink", "--seed", "1", "--trace", "t"], "--trace");
+    assert_usage_error(&["shrink"], "--seed");
+    let dir = std::env::temp_dir().join(format!("raftsim-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    assert_usage_error(
+        &["scenario", dir.to_str().expect("utf-8")],
+        "no scenario files",
+    );
+    assert_usage_error(
+        &[
+            "scenario",
+            "scenarios/one_way_cut.scn",
+            "scenarios/torn_writes.scn",
+            "--trace",
+            "t",
+        ],
+        "one scenario file",
+    );
+}
+
+#[test]
+fn a_seed_range_ending_at_the_top_of_u64_runs_each_seed_once() {
+    let output = raftsim(&[
+        "swarm",
+        "--seeds",
+        "18446744073709551613..18446744073709551615",
+        "--jobs",
+        "2",
+        "--duration",
+        "2s",
+        "--heal",
+        "3s",
+        "--json",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        seeds_of(&json_lines(&stdout(&output))),
+        vec![18446744073709551613, 18446744073709551614]
+    );
+}
+
+#[test]
+fn fail_fast_stops_at_the_first_failure_with_its_replay_and_shrink_commands() {
+    let output = raftsim(&[
+        "swarm",
+        "--seeds",
+        "0..100000",
+        "--jobs",
+        "2",
+        "--duration",
+        "2s",
+        "--break",
+        "skip-fsync",
+        "--fail-fast",
+    ]);
+    assert_exit(&output, 1);
+    let text = stdout(&output);
+    assert!(text.contains("stopped early"), "{text}");
+    assert!(
+        text.contains("replay one: cargo run --release -- --seed "),
+        "{text}"
+    );
+    assert!(
+        text.contains("shrink it:  cargo run --release -- shrink --seed "),
+        "{text}"
+    );
+    assert!(text.contains("--break skip-fsync"), "{text}");
+}
+
+#[test]
+fn what_is_printed_is_what_ran() {
+    let output = raftsim(&[
+        "--seed",
+        "7",
+        "--nodes",
+        "5",
+        "--pre-vote",
+        "false",
+        "--duration",
+        "2s",
+    ]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("5 nodes (pinned)"), "{text}");
+    assert!(text.contains("pre_vote off (pinned)"), "{text}");
+    assert!(!text.contains("pre_vote on"), "{text}");
+    assert!(!text.contains("nodes: 4"), "{text}");
+    let json = json_object(&raftsim(&[
+        "--seed",
+        "7",
+        "--nodes",
+        "5",
+        "--pre-vote",
+        "false",
+        "--duration",
+        "2s",
+        "--json",
+    ]));
+    let plan = &json["plan"];
+    assert_eq!(plan["cluster"]["nodes"], 5, "{plan}");
+    assert_eq!(plan["cluster"]["pre_vote"], false);
+    assert_eq!(plan["faults"]["nodes"], 5);
+    assert_eq!(plan["fault_ns"], 2_000_000_000u64);
+    let no_checkers = raftsim(&["--seed", "7", "--duration", "2s", "--no-checkers"]);
+    assert!(
+        stdout(&no_checkers).contains("invariants NOT checked"),
+        "{}",
+        stdout(&no_checkers)
+    );
 }

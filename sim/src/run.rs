@@ -3,17 +3,16 @@
 //! scheduled fault) until the end; the checkers look after every step; the
 //! last part of the run is healed and must make progress.
 
-use std::panic::{self, AssertUnwindSafe};
-
 use raft_core::Role;
 use serde::Serialize;
 
-use crate::checker::{Checkers, Invariant, Violation};
+use crate::checker::{Invariant, Violation};
 use crate::history::{Outcome, OutcomeCounts};
 use crate::host::HostState;
 use crate::net::NetStats;
+use crate::stepper::{Halt, StepBounds, Stepper};
 use crate::swarm::{Fault, FaultMix, Resolver, Schedule, Who};
-use crate::trace::{Trace, TraceEvent, What};
+use crate::trace::TraceEvent;
 use crate::world::{Action, ClusterSpec, World, WorldStats};
 
 /// What to run.
@@ -57,7 +56,7 @@ impl RunOptions {
             fault_ns: 20_000_000_000,
             heal_ns: 10_000_000_000,
             checkers: true,
-            max_events: 5_000_000,
+            max_events: event_bound(30_000_000_000),
             mix: None,
             schedule: None,
             nodes: None,
@@ -113,6 +112,22 @@ impl RunOptions {
     }
 }
 
+/// The event bound of a run planned to last `length_ns` of virtual time:
+/// 50,000 events per simulated second, at least 5 million (a healthy
+/// cluster runs one to ten thousand a second; past the bound the run stops,
+/// inconclusive, rather than run on for hours).
+#[must_use]
+pub fn event_bound(length_ns: u64) -> u64 {
+    (length_ns / 1_000_000_000)
+        .saturating_mul(EVENTS_PER_SIMULATED_S)
+        .max(MIN_EVENT_BOUND)
+}
+
+/// Events per simulated second a run may take (see [`event_bound`]).
+pub const EVENTS_PER_SIMULATED_S: u64 = 50_000;
+/// The least event bound of a run (see [`event_bound`]).
+pub const MIN_EVENT_BOUND: u64 = 5_000_000;
+
 /// A failed run: the broken invariant, when, and what led there.
 #[derive(Clone, Debug, Serialize)]
 pub struct Failure {
@@ -136,6 +151,9 @@ pub struct RunReport {
     pub schedule_steps: usize,
     /// The failure, if any.
     pub failure: Option<Failure>,
+    /// Why the run stopped before its end without a failure (a bound was
+    /// reached), if it did: then it neither passed nor failed.
+    pub inconclusive: Option<String>,
     /// Virtual time reached.
     pub sim_time_ns: u64,
     /// Events applied.
@@ -163,42 +181,63 @@ impl RunReport {
     pub fn ok(&self) -> bool {
         self.failure.is_none()
     }
+
+    /// Whether the run passed: nothing broke and it ran to its end.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.failure.is_none() && self.inconclusive.is_none()
+    }
 }
 
 /// Everything a run mutates, kept outside the panic boundary so that a
 /// panic inside raft-core still yields a report.
-struct RunState {
-    world: World,
-    checkers: Checkers,
-    trace: Trace,
+struct RunState<'s> {
+    stepper: Stepper<'s>,
     failure: Option<Failure>,
+    inconclusive: Option<String>,
     resolver: Resolver,
 }
 
 /// Runs one seed. `sink`, if given, receives every trace event.
-pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) -> RunReport {
+pub fn run(options: &RunOptions, sink: Option<&mut dyn FnMut(&TraceEvent)>) -> RunReport {
+    run_until(options, sink, &|| false).expect("a run that is never cancelled ends")
+}
+
+/// Runs one seed, checking `cancelled` every few thousand events: `None` if
+/// it was cancelled before the end (a user's Ctrl-C), so that a long run
+/// stops within a fraction of a second. `sink`, if given, receives every
+/// trace event.
+pub fn run_until(
+    options: &RunOptions,
+    sink: Option<&mut dyn FnMut(&TraceEvent)>,
+    cancelled: &dyn Fn() -> bool,
+) -> Option<RunReport> {
     let mix = options.fault_mix();
     let schedule = options.fault_schedule();
+    let world = World::new(options.cluster_spec(), options.seed);
+    let bounds = StepBounds {
+        max_events: options.max_events,
+    };
     let mut state = RunState {
-        world: World::new(options.cluster_spec(), options.seed),
-        checkers: Checkers::new(options.cluster_spec().nodes),
-        trace: Trace::default(),
+        stepper: Stepper::new(world, options.checkers, bounds, sink),
         failure: None,
+        inconclusive: None,
         resolver: Resolver::default(),
     };
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        drive(options, &schedule, &mut state, &mut sink);
-    }));
-    if let Err(payload) = outcome {
-        let message = panic_message(payload.as_ref());
-        let violation = Violation::new(Invariant::Panic, state.world.touched.clone(), message);
-        state.failure = Some(Failure {
-            violation,
-            time_ns: state.world.now_ns,
-            tail: state.trace.tail(),
-        });
+    // The stepper catches panics in the world and the checkers; this
+    // catches any in the driver itself.
+    let outcome = crate::panics::catch(|| drive(options, &schedule, &mut state, cancelled));
+    match outcome {
+        Ok(Drive::Cancelled) => return None,
+        Ok(Drive::Ended) => {}
+        Err(caught) => {
+            let nodes = state.stepper.world.touched.clone();
+            let violation = Violation::new(Invariant::Panic, nodes, caught.to_string());
+            fail(&mut state, violation);
+        }
     }
     let digest = state
+        .stepper
         .world
         .hosts
         .iter()
@@ -206,64 +245,81 @@ pub fn run(options: &RunOptions, mut sink: Option<&mut dyn FnMut(&TraceEvent)>) 
         .fold(0u64, |acc, raw| {
             acc.rotate_left(7) ^ raw.log().committed().0 ^ (raw.term().0 << 32)
         });
-    state.trace.finish(digest);
-    let world = &state.world;
-    RunReport {
+    state.stepper.finish_trace(digest);
+    let world = &state.stepper.world;
+    Some(RunReport {
         seed: options.seed,
         mix,
         schedule_steps: schedule.steps.len(),
         failure: state.failure,
+        inconclusive: state.inconclusive,
         sim_time_ns: world.now_ns,
         events: world.stats.events,
         net: world.net.stats.clone(),
         world: world.stats.clone(),
-        committed: state.checkers.committed_index().0,
+        committed: state.stepper.checkers.committed_index().0,
         ops: world.history.counts(),
-        trace_hash: state.trace.hash(),
+        trace_hash: state.stepper.trace().hash(),
         resolved: state.resolver.names().clone(),
         fired_at_ns: state.resolver.fired_at_ns().clone(),
-    }
+    })
 }
+
+/// How a drive ended.
+enum Drive {
+    /// At its end, a failure, or a bound.
+    Ended,
+    /// Cancelled by the caller.
+    Cancelled,
+}
+
+/// How often (in events) a run asks whether it was cancelled.
+const CANCEL_CHECK_EVENTS: u64 = 4096;
 
 fn drive(
     options: &RunOptions,
     schedule: &Schedule,
-    state: &mut RunState,
-    sink: &mut Option<&mut dyn FnMut(&TraceEvent)>,
-) {
+    state: &mut RunState<'_>,
+    cancelled: &dyn Fn() -> bool,
+) -> Drive {
     let mut resolver = std::mem::take(&mut state.resolver);
-    drive_with(options, schedule, state, sink, &mut resolver);
+    let ended = drive_with(options, schedule, state, &mut resolver, cancelled);
     state.resolver = resolver;
+    match ended {
+        Ok(drive) => drive,
+        Err(halt) => {
+            match halt {
+                Halt::Violation(violation) => fail(state, violation),
+                Halt::Bound(why) => state.inconclusive = Some(why),
+            }
+            Drive::Ended
+        }
+    }
 }
 
 fn drive_with(
     options: &RunOptions,
     schedule: &Schedule,
-    state: &mut RunState,
-    sink: &mut Option<&mut dyn FnMut(&TraceEvent)>,
+    state: &mut RunState<'_>,
     resolver: &mut Resolver,
-) {
-    let end_ns = options.fault_ns + options.heal_ns;
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Drive, Halt> {
+    let end_ns = options.fault_ns.saturating_add(options.heal_ns);
     let mut faults = schedule.steps.iter().peekable();
     let mut armed: Vec<u32> = Vec::new();
+    let stepper = &mut state.stepper;
     loop {
-        if let Some(message) = over_budget(options, &state.world) {
-            fail(
-                state,
-                Violation::new(Invariant::Liveness, Vec::new(), message),
-            );
-            return;
+        if stepper.world.stats.events % CANCEL_CHECK_EVENTS == 0 && cancelled() {
+            return Ok(Drive::Cancelled);
         }
         if let Some(name) = armed.first().copied() {
-            if let Some(event) = fire_mid_write_crash(state, resolver, name) {
+            if let Some(node) = mid_write_node(&stepper.world) {
                 armed.remove(0);
-                record(state, sink, event);
-                if check(options, state).is_err() {
-                    return;
-                }
+                resolver.fired(name, node, stepper.world.now_ns);
+                stepper.apply(Action::Crash(node))?;
             }
         }
-        let next_event = state.world.next_event();
+        let next_event = stepper.world.next_event();
         let fault_first = match (faults.peek(), next_event) {
             (Some(f), Some((t, _))) => f.at_ns <= t,
             (Some(_), None) => true,
@@ -274,15 +330,7 @@ fn drive_with(
             if fault.at_ns > end_ns {
                 break;
             }
-            state.world.advance_clock_to(fault.at_ns);
-            let event = TraceEvent {
-                time_ns: fault.at_ns,
-                what: What::Fault {
-                    action: format!("{:?}", fault.fault),
-                },
-            };
-            // Recorded before it runs, so a failure's tail ends with it.
-            record(state, sink, event);
+            stepper.world.advance_clock_to(fault.at_ns);
             match fault.fault {
                 Fault::CrashMidWrite(name) => armed.push(name),
                 // The crash's time is over (or everything heals): disarm.
@@ -290,114 +338,47 @@ fn drive_with(
                 _ if fault.at_ns >= options.fault_ns => armed.clear(),
                 _ => {}
             }
-            for action in resolver.actions(&fault.fault, &state.world) {
-                state.world.apply(action);
-                if check(options, state).is_err() {
-                    break;
-                }
+            for action in resolver.actions(&fault.fault, &stepper.world) {
+                stepper.apply(action)?;
             }
         } else {
-            let Some((time_ns, next)) = next_event else {
+            let Some((time_ns, _)) = next_event else {
                 break;
             };
             if time_ns > end_ns {
                 break;
             }
-            let event = TraceEvent::of_event(&state.world, time_ns, next);
-            record(state, sink, event);
-            state.world.step();
-            let _ = check(options, state);
-        }
-        if state.failure.is_some() {
-            return;
+            stepper.step_event()?;
         }
     }
-    state.world.advance_clock_to(end_ns);
-    if let Err(violation) = final_checks(options, state) {
-        fail(state, violation);
-    }
+    stepper.world.advance_clock_to(end_ns);
+    stepper.final_check().map_err(Halt::Violation)?;
+    final_checks(options, &stepper.world).map_err(Halt::Violation)?;
+    Ok(Drive::Ended)
 }
 
-fn record(state: &mut RunState, sink: &mut Option<&mut dyn FnMut(&TraceEvent)>, event: TraceEvent) {
-    if let Some(sink) = sink.as_mut() {
-        sink(&event);
-    }
-    state.trace.record(event);
-}
-
-/// Events beyond the run's bounds: an absolute cap, and a pace no healthy
-/// cluster reaches (a message storm: 100,000 events per simulated second).
-fn over_budget(options: &RunOptions, world: &World) -> Option<String> {
-    let events = world.stats.events;
-    if events >= options.max_events {
-        return Some(format!("event bound of {} hit", options.max_events));
-    }
-    let entries = world.net.stats.entries_sent;
-    let entries_bound = 1_000_000 + world.now_ns / 10_000;
-    if entries > entries_bound {
-        return Some(format!(
-            "replication storm: {entries} entries sent in {:.3} simulated seconds",
-            world.now_ns as f64 / 1e9
-        ));
-    }
-    let pace_bound = 100_000 + world.now_ns / 10_000;
-    (events > pace_bound).then(|| {
-        format!(
-            "message storm: {events} events in {:.3} simulated seconds",
-            world.now_ns as f64 / 1e9
-        )
-    })
-}
-
-/// Fires an armed mid-write crash if the last event left a node with a
-/// write waiting for its fsync.
-fn fire_mid_write_crash(
-    state: &mut RunState,
-    resolver: &mut Resolver,
-    name: u32,
-) -> Option<TraceEvent> {
-    let world = &mut state.world;
-    let node = world
+/// The node an armed mid-write crash strikes: one the last event left
+/// running with a write waiting for its fsync.
+fn mid_write_node(world: &World) -> Option<usize> {
+    world
         .touched
         .iter()
         .copied()
-        .find(|n| world.hosts[*n].state == HostState::Up && world.hosts[*n].is_mid_write())?;
-    resolver.fired(name, node, world.now_ns);
-    world.apply(Action::Crash(node));
-    Some(TraceEvent {
-        time_ns: world.now_ns,
-        what: What::Fault {
-            action: format!("Crash(Node({node})) mid-write"),
-        },
-    })
+        .find(|n| world.hosts[*n].state == HostState::Up && world.hosts[*n].is_mid_write())
 }
 
-fn fail(state: &mut RunState, violation: Violation) {
+fn fail(state: &mut RunState<'_>, violation: Violation) {
     state.failure = Some(Failure {
         violation,
-        time_ns: state.world.now_ns,
-        tail: state.trace.tail(),
+        time_ns: state.stepper.world.now_ns,
+        tail: state.stepper.trace().tail(),
     });
-}
-
-/// Runs the checkers on the nodes the last action touched.
-fn check(options: &RunOptions, state: &mut RunState) -> Result<(), ()> {
-    let RunState {
-        world, checkers, ..
-    } = state;
-    checkers
-        .after_step(world, options.checkers)
-        .map_err(|violation| fail(state, violation))
 }
 
 /// The end of the run: durability over every node, then liveness — after
 /// the heal there must be a leader that a majority follows, and every client
 /// operation must have finished, those started after the heal successfully.
-fn final_checks(options: &RunOptions, state: &RunState) -> Result<(), Violation> {
-    if options.checkers {
-        state.checkers.final_check()?;
-    }
-    let world = &state.world;
+fn final_checks(options: &RunOptions, world: &World) -> Result<(), Violation> {
     let majority = world.node_count() / 2 + 1;
     let followed = world.hosts.iter().filter_map(|h| h.raw()).any(|leader| {
         leader.role() == Role::Leader
@@ -441,13 +422,4 @@ fn final_checks(options: &RunOptions, state: &RunState) -> Result<(), Violation>
         ));
     }
     Ok(())
-}
-
-/// The message a panic carried.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_else(|| "unknown panic".into())
 }

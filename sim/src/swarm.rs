@@ -182,6 +182,8 @@ impl FaultMix {
 }
 
 impl fmt::Display for FaultMix {
+    /// The faults, a line per kind (the cluster's settings are the plan's
+    /// to print: see [`crate::plan::RunPlan`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = &self.noise;
         writeln!(
@@ -220,25 +222,7 @@ impl fmt::Display for FaultMix {
             self.leader_bias * 100.0,
             self.mid_write_bias * 100.0
         )?;
-        let r = &self.raft;
-        writeln!(
-            f,
-            "  raft: pre_vote {}, check_quorum {}, election {} ticks, heartbeat {} ticks, inflight {}, {} bytes per append",
-            on(r.pre_vote),
-            on(r.check_quorum),
-            r.election_ticks,
-            r.heartbeat_ticks,
-            r.max_inflight_msgs,
-            r.max_size_per_msg_bytes
-        )?;
-        write!(
-            f,
-            "  nodes: {}; clients: {} ops/s each; fsync {}..{} us",
-            self.nodes,
-            self.client_rate_per_s,
-            self.fsync_min_ns / 1000,
-            self.fsync_max_ns / 1000
-        )
+        Ok(())
     }
 }
 

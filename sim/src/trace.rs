@@ -2,56 +2,276 @@
 //! seed and build, same hash), the last few kept for violation reports, and
 //! optionally all of them handed to a sink (`--trace FILE`).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::net::{Endpoint, Payload};
-use crate::world::{Event, World};
+use crate::world::{Action, Event, World};
 
 /// How many events a violation report shows.
 pub const TAIL_EVENTS: usize = 30;
 
-/// What happened, in a compact form.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// The trace format's name, in every trace file's first line.
+pub const TRACE_FORMAT: &str = "raftsim-trace";
+
+/// The trace format's version: raised whenever a record changes shape, so a
+/// consumer can refuse what it does not know. The README documents every
+/// field of this version.
+pub const TRACE_VERSION: u32 = 1;
+
+/// The first line of a trace file: what it is and what ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceHeader<'a, P: Serialize> {
+    /// Always `"header"`.
+    pub kind: &'static str,
+    /// Always [`TRACE_FORMAT`].
+    pub format: &'static str,
+    /// [`TRACE_VERSION`].
+    pub version: u32,
+    /// `"run"` (a seed) or `"scenario"` (a file).
+    pub source: &'static str,
+    /// The scenario file, for a scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<&'a str>,
+    /// The run's resolved plan ([`crate::plan::RunPlan`]), for a run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<&'a P>,
+}
+
+impl<'a, P: Serialize> TraceHeader<'a, P> {
+    /// The header of a trace from `source`.
+    #[must_use]
+    pub fn new(source: &'static str, file: Option<&'a str>, plan: Option<&'a P>) -> Self {
+        TraceHeader {
+            kind: "header",
+            format: TRACE_FORMAT,
+            version: TRACE_VERSION,
+            source,
+            file,
+            plan,
+        }
+    }
+}
+
+/// The last line of a trace file: how the run ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct TraceEnd {
+    /// Always `"end"`.
+    pub kind: &'static str,
+    /// `"pass"`, `"violation"` (an invariant broke or an expectation
+    /// failed) or `"inconclusive"` (a bound was reached first).
+    pub result: &'static str,
+    /// The broken invariant's name, for a violation of one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invariant: Option<String>,
+    /// What went wrong, unless the run passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Virtual time at the end.
+    pub time_ns: u64,
+    /// Events and actions applied.
+    pub events: u64,
+    /// The trace hash, 16 hex digits.
+    pub trace_hash: String,
+}
+
+/// A node or a client, named as every output of raftsim names them: nodes
+/// by their 1-based id (the scenario language's and raft-core's `NodeId`),
+/// clients by their 1-based number. Serialized as `{"node":1}` or
+/// `{"client":2}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Peer {
+    /// Node with this id.
+    Node(u64),
+    /// Client with this number.
+    Client(u64),
+}
+
+impl From<Endpoint> for Peer {
+    fn from(endpoint: Endpoint) -> Peer {
+        match endpoint {
+            Endpoint::Node(n) => Peer::Node(node_id(n)),
+            Endpoint::Client(c) => Peer::Client(u64::from(c) + 1),
+        }
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Peer::Node(id) => write!(f, "n{id}"),
+            Peer::Client(c) => write!(f, "c{c}"),
+        }
+    }
+}
+
+/// A node's 1-based id from its 0-based index.
+fn node_id(index: usize) -> u64 {
+    index as u64 + 1
+}
+
+/// One thing that happened: a scheduled event of the world, or an action a
+/// driver applied (a fault, a timer fired by hand, a message picked). Runs
+/// and scenarios describe the same action the same way, because both build
+/// the record from the [`Action`] itself ([`TraceEvent::of_action`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum What {
-    /// A packet reached (or was lost on the way to) its recipient.
+    /// A packet reached its recipient (or was refused there by a partition).
     Deliver {
         /// Sender.
-        from: Endpoint,
+        from: Peer,
         /// Recipient.
-        to: Endpoint,
-        /// Message kind.
-        msg: &'static str,
+        to: Peer,
+        /// Message type (the scenario language's names: `append`, `vote-resp`, ...).
+        msg: Cow<'static, str>,
         /// The Raft term it carried, if a Raft message.
         term: Option<u64>,
     },
-    /// A node's clock ticked.
+    /// A driver lost an in-flight packet (manual `drop`, the model checker).
+    Drop {
+        /// Sender.
+        from: Peer,
+        /// Recipient.
+        to: Peer,
+        /// Message type.
+        msg: Cow<'static, str>,
+        /// The Raft term it carried, if a Raft message.
+        term: Option<u64>,
+    },
+    /// A driver put a second copy of an in-flight packet on the wire.
+    Duplicate {
+        /// Sender.
+        from: Peer,
+        /// Recipient.
+        to: Peer,
+        /// Message type.
+        msg: Cow<'static, str>,
+        /// The Raft term it carried, if a Raft message.
+        term: Option<u64>,
+    },
+    /// A delivery whose packet was no longer in flight (nothing happened).
+    Vanished {
+        /// The packet's id.
+        packet: u64,
+    },
+    /// A node's clock ticked (scheduled).
     Tick {
-        /// Node index.
-        node: usize,
+        /// Node id.
+        node: u64,
     },
     /// A node's fsync completed.
     Synced {
-        /// Node index.
-        node: usize,
+        /// Node id.
+        node: u64,
     },
-    /// A client woke up.
+    /// A client woke up (think time over, or a timeout).
     ClientWake {
-        /// Client index.
-        client: usize,
+        /// Client number.
+        client: u64,
     },
-    /// A fault or operation from the driver.
-    Fault {
-        /// What it was.
-        action: String,
+    /// Power loss.
+    Crash {
+        /// Node id.
+        node: u64,
+    },
+    /// Boot from disk.
+    Restart {
+        /// Node id.
+        node: u64,
+    },
+    /// The process stopped without losing memory.
+    Pause {
+        /// Node id.
+        node: u64,
+    },
+    /// The process continued.
+    Resume {
+        /// Node id.
+        node: u64,
+    },
+    /// Directed links blocked: messages from the first node of a pair to the
+    /// second are lost.
+    Block {
+        /// `[from, to]` node id pairs.
+        links: Vec<[u64; 2]>,
+    },
+    /// Every partition, isolation and cut removed.
+    Heal,
+    /// Network noise from now on.
+    Noise {
+        /// Chance a message is lost, in percent.
+        drop_percent: f64,
+        /// Chance a message is duplicated, in percent.
+        dup_percent: f64,
+        /// Shortest one-way latency.
+        delay_min_ns: u64,
+        /// Longest ordinary one-way latency.
+        delay_max_ns: u64,
+        /// Chance a latency comes from the long tail, in percent.
+        tail_percent: f64,
+    },
+    /// Torn writes on crash, on every node, from now on.
+    Torn {
+        /// On or off.
+        on: bool,
+    },
+    /// One node's disk model from now on.
+    Disk {
+        /// Node id.
+        node: u64,
+        /// New fsync latency range, if changed.
+        fsync_ns: Option<[u64; 2]>,
+        /// Torn writes on crash, if changed.
+        torn: Option<bool>,
+    },
+    /// A node's clock runs `factor` times real time.
+    Skew {
+        /// Node id.
+        node: u64,
+        /// Clock speed factor.
+        factor: f64,
+    },
+    /// Clients start or stop issuing new operations.
+    Workload {
+        /// On or off.
+        on: bool,
+    },
+    /// A node's election timer fired (by hand).
+    Campaign {
+        /// Node id.
+        node: u64,
+    },
+    /// A leader's heartbeat timer fired (by hand).
+    Heartbeat {
+        /// Node id.
+        node: u64,
+    },
+    /// A node's CheckQuorum timer fired (by hand).
+    CheckQuorum {
+        /// Node id.
+        node: u64,
+    },
+    /// One tick of a node's clock, by hand.
+    TickNow {
+        /// Node id.
+        node: u64,
+    },
+    /// Entries proposed straight to a node.
+    Propose {
+        /// Node id.
+        node: u64,
+        /// How many.
+        count: u64,
     },
 }
 
 /// One line of the trace.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceEvent {
     /// Virtual time.
     pub time_ns: u64,
@@ -60,33 +280,98 @@ pub struct TraceEvent {
     pub what: What,
 }
 
-impl fmt::Display for TraceEvent {
+/// How many blocked links a trace line lists before it only counts them.
+const LINKS_SHOWN: usize = 12;
+
+impl fmt::Display for What {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.time_ns as f64 / 1e6;
-        let name = |e: &Endpoint| match e {
-            Endpoint::Node(n) => format!("n{}", n + 1),
-            Endpoint::Client(c) => format!("c{c}"),
-        };
-        match &self.what {
+        let packet =
+            |f: &mut fmt::Formatter<'_>, verb: &str, from, to, msg: &str, term: &Option<u64>| {
+                let term = term.map(|t| format!(" t{t}")).unwrap_or_default();
+                write!(f, "{verb}{from} -> {to} {msg}{term}")
+            };
+        match self {
             What::Deliver {
                 from,
                 to,
                 msg,
                 term,
-            } => {
-                let term = term.map(|t| format!(" t{t}")).unwrap_or_default();
-                write!(
-                    f,
-                    "{ms:>12.3}ms  {} -> {} {msg}{term}",
-                    name(from),
-                    name(to)
-                )
+            } => packet(f, "", from, to, msg, term),
+            What::Drop {
+                from,
+                to,
+                msg,
+                term,
+            } => packet(f, "drop ", from, to, msg, term),
+            What::Duplicate {
+                from,
+                to,
+                msg,
+                term,
+            } => packet(f, "duplicate ", from, to, msg, term),
+            What::Vanished { packet } => write!(f, "packet {packet} no longer in flight"),
+            What::Tick { node } => write!(f, "tick n{node}"),
+            What::Synced { node } => write!(f, "fsync done n{node}"),
+            What::ClientWake { client } => write!(f, "client c{client} wakes"),
+            What::Crash { node } => write!(f, "crash n{node}"),
+            What::Restart { node } => write!(f, "restart n{node}"),
+            What::Pause { node } => write!(f, "pause n{node}"),
+            What::Resume { node } => write!(f, "resume n{node}"),
+            What::Block { links } => {
+                write!(f, "block")?;
+                for [from, to] in links.iter().take(LINKS_SHOWN) {
+                    write!(f, " n{from}->n{to}")?;
+                }
+                if links.len() > LINKS_SHOWN {
+                    write!(f, " ... ({} links)", links.len())?;
+                }
+                Ok(())
             }
-            What::Tick { node } => write!(f, "{ms:>12.3}ms  tick n{}", node + 1),
-            What::Synced { node } => write!(f, "{ms:>12.3}ms  fsync done n{}", node + 1),
-            What::ClientWake { client } => write!(f, "{ms:>12.3}ms  client c{client} wakes"),
-            What::Fault { action } => write!(f, "{ms:>12.3}ms  {action}"),
+            What::Heal => write!(f, "heal"),
+            What::Noise {
+                drop_percent,
+                dup_percent,
+                delay_min_ns,
+                delay_max_ns,
+                tail_percent,
+            } => write!(
+                f,
+                "net drop={drop_percent}% dup={dup_percent}% delay={delay_min_ns}ns..{delay_max_ns}ns tail={tail_percent}%"
+            ),
+            What::Torn { on } => write!(f, "disk torn={}", on_off(*on)),
+            What::Disk {
+                node,
+                fsync_ns,
+                torn,
+            } => {
+                write!(f, "disk n{node}")?;
+                if let Some([low, high]) = fsync_ns {
+                    write!(f, " latency={low}ns..{high}ns")?;
+                }
+                if let Some(on) = torn {
+                    write!(f, " torn={}", on_off(*on))?;
+                }
+                Ok(())
+            }
+            What::Skew { node, factor } => write!(f, "skew n{node} {factor}"),
+            What::Workload { on } => write!(f, "clients {}", on_off(*on)),
+            What::Campaign { node } => write!(f, "campaign n{node}"),
+            What::Heartbeat { node } => write!(f, "heartbeat n{node}"),
+            What::CheckQuorum { node } => write!(f, "check-quorum n{node}"),
+            What::TickNow { node } => write!(f, "tick n{node} (by hand)"),
+            What::Propose { node, count } => write!(f, "propose {count} on n{node}"),
         }
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.time_ns as f64 / 1e6;
+        write!(f, "{ms:>12.3}ms  {}", self.what)
     }
 }
 
@@ -95,25 +380,115 @@ impl TraceEvent {
     #[must_use]
     pub fn of_event(world: &World, time_ns: u64, event: Event) -> TraceEvent {
         let what = match event {
-            Event::Deliver(id) => match world.net.packet(id) {
-                Some(packet) => What::Deliver {
-                    from: packet.from,
-                    to: packet.to,
-                    msg: packet.payload.kind_name(),
-                    term: match &packet.payload {
-                        Payload::Raft(m) => Some(m.term.0),
-                        _ => None,
-                    },
-                },
-                None => What::Fault {
-                    action: format!("packet {id} gone"),
-                },
+            Event::Deliver(id) => packet_what(world, id, PacketVerb::Deliver),
+            Event::Tick { node, .. } => What::Tick {
+                node: node_id(node),
             },
-            Event::Tick { node, .. } => What::Tick { node },
-            Event::Synced { node, .. } => What::Synced { node },
-            Event::ClientWake { client, .. } => What::ClientWake { client },
+            Event::Synced { node, .. } => What::Synced {
+                node: node_id(node),
+            },
+            Event::ClientWake { client, .. } => What::ClientWake {
+                client: client as u64 + 1,
+            },
         };
         TraceEvent { time_ns, what }
+    }
+
+    /// Describes `action` as it is about to be applied in `world`, now.
+    #[must_use]
+    pub fn of_action(world: &World, action: &Action) -> TraceEvent {
+        let node = |n: &usize| node_id(*n);
+        let what = match action {
+            Action::Event(event) => return TraceEvent::of_event(world, world.now_ns, *event),
+            Action::Drop(id) => packet_what(world, *id, PacketVerb::Drop),
+            Action::Duplicate(id) => packet_what(world, *id, PacketVerb::Duplicate),
+            Action::Crash(n) => What::Crash { node: node(n) },
+            Action::Restart(n) => What::Restart { node: node(n) },
+            Action::Pause(n) => What::Pause { node: node(n) },
+            Action::Resume(n) => What::Resume { node: node(n) },
+            Action::Block(links) => What::Block {
+                links: links.iter().map(|(a, b)| [node(a), node(b)]).collect(),
+            },
+            Action::Heal => What::Heal,
+            Action::SetNoise(noise) => What::Noise {
+                drop_percent: percent(noise.drop_probability),
+                dup_percent: percent(noise.duplicate_probability),
+                delay_min_ns: noise.delay_min_ns,
+                delay_max_ns: noise.delay_max_ns,
+                tail_percent: percent(noise.tail_probability),
+            },
+            Action::SetTorn(on) => What::Torn { on: *on },
+            Action::Skew { node: n, factor } => What::Skew {
+                node: node(n),
+                factor: *factor,
+            },
+            Action::SetWorkload(on) => What::Workload { on: *on },
+            Action::Campaign(n) => What::Campaign { node: node(n) },
+            Action::HeartbeatTimeout(n) => What::Heartbeat { node: node(n) },
+            Action::CheckQuorum(n) => What::CheckQuorum { node: node(n) },
+            Action::TickNow(n) => What::TickNow { node: node(n) },
+            Action::Propose { node: n, count } => What::Propose {
+                node: node(n),
+                count: *count,
+            },
+            Action::SetDisk {
+                node: n,
+                fsync_ns,
+                torn,
+            } => What::Disk {
+                node: node(n),
+                fsync_ns: fsync_ns.map(|(low, high)| [low, high]),
+                torn: *torn,
+            },
+        };
+        TraceEvent {
+            time_ns: world.now_ns,
+            what,
+        }
+    }
+}
+
+/// A probability in percent, to a tenth of a percent (as scenarios write it).
+fn percent(probability: f64) -> f64 {
+    (probability * 1000.0).round() / 10.0
+}
+
+#[derive(Clone, Copy)]
+enum PacketVerb {
+    Deliver,
+    Drop,
+    Duplicate,
+}
+
+fn packet_what(world: &World, id: u64, verb: PacketVerb) -> What {
+    let Some(packet) = world.net.packet(id) else {
+        return What::Vanished { packet: id };
+    };
+    let (from, to) = (Peer::from(packet.from), Peer::from(packet.to));
+    let msg = Cow::Borrowed(packet.payload.kind_name());
+    let term = match &packet.payload {
+        Payload::Raft(m) => Some(m.term.0),
+        _ => None,
+    };
+    match verb {
+        PacketVerb::Deliver => What::Deliver {
+            from,
+            to,
+            msg,
+            term,
+        },
+        PacketVerb::Drop => What::Drop {
+            from,
+            to,
+            msg,
+            term,
+        },
+        PacketVerb::Duplicate => What::Duplicate {
+            from,
+            to,
+            msg,
+            term,
+        },
     }
 }
 
@@ -147,9 +522,18 @@ impl Trace {
         // One update per event (xxh3's streaming update has a fixed cost).
         let mut bytes = [0u8; 40];
         bytes[..8].copy_from_slice(&event.time_ns.to_le_bytes());
-        let endpoint = |e: &Endpoint| match e {
-            Endpoint::Node(n) => *n as u64,
-            Endpoint::Client(c) => (1 << 32) | u64::from(*c),
+        let peer = |p: &Peer| match p {
+            Peer::Node(n) => *n,
+            Peer::Client(c) => (1 << 32) | *c,
+        };
+        let packet = |tag: u8, from: &Peer, to: &Peer, msg: &str, term: &Option<u64>| {
+            let kind = xxhash_rust::xxh3::xxh3_64(msg.as_bytes());
+            (
+                tag,
+                peer(from) ^ (kind << 8),
+                peer(to),
+                term.unwrap_or(u64::MAX),
+            )
         };
         let (tag, a, b, c): (u8, u64, u64, u64) = match &event.what {
             What::Deliver {
@@ -157,19 +541,17 @@ impl Trace {
                 to,
                 msg,
                 term,
-            } => {
-                let kind = xxhash_rust::xxh3::xxh3_64(msg.as_bytes());
-                (
-                    1,
-                    endpoint(from) ^ (kind << 8),
-                    endpoint(to),
-                    term.unwrap_or(u64::MAX),
-                )
-            }
-            What::Tick { node } => (2, *node as u64, 0, 0),
-            What::Synced { node } => (3, *node as u64, 0, 0),
-            What::ClientWake { client } => (4, *client as u64, 0, 0),
-            What::Fault { action } => (5, xxhash_rust::xxh3::xxh3_64(action.as_bytes()), 0, 0),
+            } => packet(1, from, to, msg, term),
+            What::Tick { node } => (2, *node, 0, 0),
+            What::Synced { node } => (3, *node, 0, 0),
+            What::ClientWake { client } => (4, *client, 0, 0),
+            // Rare: actions of the drivers, hashed by their description.
+            other => (
+                5,
+                xxhash_rust::xxh3::xxh3_64(format!("{other:?}").as_bytes()),
+                0,
+                0,
+            ),
         };
         bytes[8] = tag;
         bytes[9..17].copy_from_slice(&a.to_le_bytes());

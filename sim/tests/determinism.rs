@@ -155,10 +155,6 @@ fn run_with_sink(options: &RunOptions) -> (RunReport, Vec<TraceEvent>) {
     (report, events)
 }
 
-fn is_fault(event: &TraceEvent, pred: impl Fn(&str) -> bool) -> bool {
-    matches!(&event.what, What::Fault { action } if pred(action))
-}
-
 #[test]
 fn a_trace_sink_sees_every_event_and_changes_nothing() {
     for seed in [0, 1, 2, 3, 5, 8, 13, 42] {
@@ -182,33 +178,20 @@ fn a_trace_sink_sees_every_event_and_changes_nothing() {
         let last = events.last().expect("non-empty");
         assert!(last.time_ns <= traced.sim_time_ns);
         assert!(traced.ok(), "seed {seed} failed: {:?}", traced.failure);
-        // Every world step is one trace event, and so is every fault of the
-        // schedule; the world counts one event per action, and an armed
-        // mid-write crash is a schedule step with no action of its own (it
-        // fires later, as its own trace event and action).
-        let armed = events
-            .iter()
-            .filter(|e| is_fault(e, |a| a.starts_with("CrashMidWrite(")))
-            .count() as u64;
+        // Every world step and every action a fault resolved into is one
+        // trace event: the world counts exactly the events the sink saw.
         assert_eq!(
-            events.len() as u64 - armed,
+            events.len() as u64,
             traced.events,
-            "seed {seed}: the sink saw {} events ({armed} armed crashes), the world counted {}",
+            "seed {seed}: the sink saw {} events, the world counted {}",
             events.len(),
             traced.events
         );
-        let schedule_steps = events
+        let crashes = events
             .iter()
-            .filter(|e| {
-                is_fault(e, |a| {
-                    !a.ends_with(" mid-write") && !a.starts_with("packet ")
-                })
-            })
-            .count();
-        assert_eq!(
-            schedule_steps, traced.schedule_steps,
-            "seed {seed}: the sink saw a different number of schedule steps"
-        );
+            .filter(|e| matches!(e.what, What::Crash { .. }))
+            .count() as u64;
+        assert_eq!(crashes, traced.world.crashes, "seed {seed}: crashes traced");
         let deliveries = events
             .iter()
             .filter(|e| matches!(e.what, What::Deliver { .. }))

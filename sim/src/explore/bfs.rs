@@ -329,6 +329,11 @@ impl<K: Key> LevelRun<'_, K> {
             queue: (self.left + self.next.len()) as u64,
             visited_bytes: search.memory(),
         });
+        if (self.model.cancelled)() {
+            search.report.interrupted = true;
+            search.report.visited_bytes = search.memory();
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     }
 }

@@ -84,6 +84,10 @@ pub(crate) fn search<K: Key>(model: &Model, progress: &mut dyn FnMut(&Progress))
                 queue: stack.len() as u64,
                 visited_bytes: visited.bytes() as u64,
             });
+            if (model.cancelled)() {
+                report.interrupted = true;
+                break;
+            }
         }
     }
     report.visited_bytes = visited.bytes() as u64;

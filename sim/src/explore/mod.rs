@@ -59,7 +59,7 @@ pub enum Search {
 }
 
 /// How to search, as opposed to what ([`Bounds`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// The search mode.
     pub search: Search,
@@ -80,6 +80,9 @@ pub struct Options {
     /// Keep every distinct state's fingerprint in the report (for tests
     /// that compare two searches; costs 16 bytes a state).
     pub record_fingerprints: bool,
+    /// Asked between batches: true stops the search and reports what it
+    /// reached, marked interrupted (the CLI's Ctrl-C).
+    pub cancelled: fn() -> bool,
 }
 
 impl Default for Options {
@@ -91,6 +94,7 @@ impl Default for Options {
             partial_order: true,
             symmetry: false,
             record_fingerprints: false,
+            cancelled: || false,
         }
     }
 }
@@ -106,6 +110,7 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
     let model = Model {
         bounds: bounds.clone(),
         renamings,
+        cancelled: options.cancelled,
     };
     let jobs = options.jobs.max(1);
     let progress: &mut dyn FnMut(&Progress) = &mut progress;

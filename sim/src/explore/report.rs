@@ -172,6 +172,9 @@ pub struct Report {
     pub nondeterminism: Option<String>,
     /// Bytes held by the visited set and the trail at the end.
     pub visited_bytes: u64,
+    /// Whether the search was stopped before its end (Ctrl-C): the counts
+    /// are what it had reached.
+    pub interrupted: bool,
     /// Every distinct state's fingerprint, in the order met, when
     /// `Options::record_fingerprints` asked for them (tests compare
     /// searches with them).
@@ -190,6 +193,7 @@ impl Report {
             shortest,
             nondeterminism: None,
             visited_bytes: 0,
+            interrupted: false,
             fingerprints: Vec::new(),
         }
     }
@@ -334,6 +338,7 @@ mod tests {
         Model {
             bounds: Bounds::small(3, 2, 10),
             renamings: Vec::new(),
+            cancelled: || false,
         }
     }
 

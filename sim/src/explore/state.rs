@@ -9,7 +9,6 @@
 //! lease holds, as a flag).
 
 use std::hash::{Hash, Hasher};
-use std::panic::{self, AssertUnwindSafe};
 
 use raft_core::Role;
 use xxhash_rust::xxh3::Xxh3;
@@ -20,7 +19,6 @@ use super::symmetry::hash_relabeled;
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::host::{Host, HostState};
 use crate::net::{Endpoint, NetNoise, Packet, Payload};
-use crate::run::panic_message;
 use crate::world::{Action, ClusterSpec, World};
 
 /// A 128-bit fingerprint; the visited set keeps 64 or all 128 bits.
@@ -125,6 +123,8 @@ pub(crate) struct Model {
     /// With symmetry reduction, every renaming of the nodes (the identity
     /// first); empty without.
     pub(crate) renamings: Vec<Vec<usize>>,
+    /// Asked now and then: true stops the search where it is (Ctrl-C).
+    pub(crate) cancelled: fn() -> bool,
 }
 
 impl State {
@@ -298,14 +298,10 @@ impl Model {
         }
         // A panic is raft-core (or a host) breaking its own invariant: a
         // finding like any other, on the node the step touched.
-        let applied = panic::catch_unwind(AssertUnwindSafe(|| state.world.apply(action)));
-        if let Err(payload) = applied {
+        let applied = crate::panics::catch(|| state.world.apply(action));
+        if let Err(caught) = applied {
             let nodes = step.node().into_iter().collect();
-            return Err(Violation::new(
-                Invariant::Panic,
-                nodes,
-                panic_message(payload.as_ref()),
-            ));
+            return Err(Violation::new(Invariant::Panic, nodes, caught.to_string()));
         }
         state.world.refusal = None;
         let result = state.checkers.after_step(&mut state.world, true);
@@ -451,6 +447,7 @@ mod tests {
             let model = Model {
                 renamings,
                 bounds: bounds.clone(),
+                cancelled: || false,
             };
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
             let mut kinds = Vec::new();

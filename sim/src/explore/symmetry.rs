@@ -565,6 +565,7 @@ mod search_tests {
             let model = Model {
                 bounds: bounds.clone(),
                 renamings: vec![(0..bounds.nodes).collect()],
+                cancelled: || false,
             };
             let renamed = bfs::search::<u128>(&model, 1, false, false, &mut |_| {});
             let plain = plain(&bounds);

@@ -106,6 +106,10 @@ pub(crate) fn search<K: Key>(
             queue: walks - range(index).end,
             visited_bytes: visited.bytes() as u64,
         });
+        if (model.cancelled)() {
+            report.interrupted = true;
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     };
     let walked = ordered::in_order(

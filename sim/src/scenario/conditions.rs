@@ -30,6 +30,7 @@ impl Interp<'_> {
             Condition::Applied(op, n, on) => self.indexes_hold(*op, *n, on.as_ref(), line, true)?,
             Condition::Term(op, n) => {
                 let term = self
+                    .stepper
                     .world
                     .hosts
                     .iter()
@@ -48,7 +49,7 @@ impl Interp<'_> {
                 let set = self.resolve(set, line)?;
                 let leader = self.leader_node();
                 leader.is_some_and(|l| {
-                    let voters: BTreeSet<usize> = self.world.hosts[l]
+                    let voters: BTreeSet<usize> = self.stepper.world.hosts[l]
                         .raw()
                         .map(|r| r.conf().voters.iter().map(|id| id.0 as usize - 1).collect())
                         .unwrap_or_default();
@@ -61,9 +62,10 @@ impl Interp<'_> {
     /// The leader a majority of the cluster follows, if any (SCENARIOS.md:
     /// "one leader that a majority follows").
     pub(super) fn leader_node(&self) -> Option<usize> {
-        let majority = self.world.node_count() / 2 + 1;
+        let majority = self.stepper.world.node_count() / 2 + 1;
         let up = || {
-            self.world
+            self.stepper
+                .world
                 .hosts
                 .iter()
                 .filter(|h| h.state == HostState::Up)
@@ -95,7 +97,7 @@ impl Interp<'_> {
             },
         };
         Ok(nodes.iter().all(|node| {
-            let host = &self.world.hosts[*node];
+            let host = &self.stepper.world.hosts[*node];
             host.raw()
                 .filter(|_| host.state != HostState::Down)
                 .is_some_and(|raw| {
@@ -113,6 +115,7 @@ impl Interp<'_> {
     /// and hold the same state machine.
     pub(super) fn converged(&self) -> bool {
         let running: Vec<_> = self
+            .stepper
             .world
             .hosts
             .iter()

@@ -10,11 +10,12 @@ use super::ast::{
     Timing, Which,
 };
 use super::resolve::names;
-use crate::checker::{Checkers, Violation};
+use crate::checker::{Invariant, Violation};
 use crate::host::{HostBugs, HostState};
 use crate::kv::Op;
 use crate::net::{Endpoint, Payload};
-use crate::trace::{Trace, TraceEvent, What};
+use crate::stepper::{Halt, StepBounds, Stepper};
+use crate::trace::TraceEvent;
 use crate::units::format_ns;
 use crate::world::{Action, ClusterSpec, Event, World};
 
@@ -29,6 +30,9 @@ pub struct Outcome {
     pub trace_hash: u64,
     /// Why it failed, if it did.
     pub failure: Option<Failure>,
+    /// Why it stopped before its end without failing (a bound was
+    /// reached), if it did: then it neither passed nor failed.
+    pub inconclusive: Option<Failure>,
 }
 
 /// A failed expectation or a broken invariant.
@@ -76,6 +80,17 @@ pub(super) enum Stop {
     Failed(String, Option<Violation>),
     /// The scenario cannot run as written: exit 2.
     Invalid(String),
+    /// A bound on the run was reached: inconclusive, exit 3.
+    Bound(String),
+}
+
+impl From<Halt> for Stop {
+    fn from(halt: Halt) -> Stop {
+        match halt {
+            Halt::Violation(v) => Stop::Failed(format!("invariant broken: {v}"), Some(v)),
+            Halt::Bound(why) => Stop::Bound(why),
+        }
+    }
 }
 
 /// A bound on events per scenario, so that no scenario can hang.
@@ -84,14 +99,11 @@ const MAX_EVENTS: u64 = 20_000_000;
 const MAX_STABILIZE_ACTIONS: u64 = 1_000_000;
 
 pub(super) struct Interp<'a> {
-    pub(super) world: World,
-    pub(super) checkers: Checkers,
-    pub(super) trace: Trace,
+    pub(super) stepper: Stepper<'a>,
     pub(super) names: BTreeMap<String, BTreeSet<usize>>,
     pub(super) keys: BTreeMap<String, u8>,
     pub(super) values: BTreeMap<String, u64>,
     pub(super) manual: bool,
-    pub(super) sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
 }
 
 /// Runs a parsed scenario. `sink`, if given, receives every trace event.
@@ -126,31 +138,43 @@ pub fn run_scenario_with_bugs(
     };
     let (mut spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
     spec.host_bugs = bugs;
+    let bounds = StepBounds {
+        max_events: MAX_EVENTS,
+    };
     let mut interp = Interp {
-        world: World::new(spec, seed),
-        checkers: Checkers::new(*nodes as usize),
-        trace: Trace::default(),
+        stepper: Stepper::new(World::new(spec, seed), true, bounds, sink),
         names: BTreeMap::new(),
         keys: BTreeMap::new(),
         values: BTreeMap::new(),
         manual: false,
-        sink,
     };
     let mut finished_ns = 0;
     for step in rest {
-        match interp.step(step, finished_ns) {
-            Ok(()) => finished_ns = interp.world.now_ns,
+        // The stepper catches panics in the world and the checkers; this
+        // catches any in the interpreter itself, as a violation at the step.
+        let ran = crate::panics::catch(|| interp.step(step, finished_ns)).unwrap_or_else(|c| {
+            let nodes = interp.stepper.world.touched.clone();
+            let violation = Violation::new(Invariant::Panic, nodes, c.to_string());
+            Err(Stop::Failed(
+                format!("invariant broken: {violation}"),
+                Some(violation),
+            ))
+        });
+        match ran {
+            Ok(()) => finished_ns = interp.stepper.world.now_ns,
             Err(Stop::Invalid(message)) => return Err(error(step, message)),
             Err(Stop::Failed(message, violation)) => {
-                return Ok(interp.outcome(Some((step, message, violation))));
+                return Ok(interp.outcome(Some((step, message, violation)), None));
             }
+            Err(Stop::Bound(message)) => return Ok(interp.outcome(None, Some((step, message)))),
         }
     }
-    if let Err(violation) = interp.checkers.final_check() {
+    if let Err(violation) = interp.stepper.final_check() {
         let last = scenario.steps.last().expect("has a cluster step");
-        return Ok(interp.outcome(Some((last, violation.to_string(), Some(violation)))));
+        let failure = (last, violation.to_string(), Some(violation));
+        return Ok(interp.outcome(Some(failure), None));
     }
-    Ok(interp.outcome(None))
+    Ok(interp.outcome(None, None))
 }
 
 /// The cluster a `cluster` line describes, and the noise seed.
@@ -194,26 +218,32 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
 }
 
 impl Interp<'_> {
-    fn outcome(&self, failure: Option<(&Step, String, Option<Violation>)>) -> Outcome {
-        let failure = failure.map(|(step, message, violation)| Failure {
+    fn outcome(
+        &self,
+        failure: Option<(&Step, String, Option<Violation>)>,
+        inconclusive: Option<(&Step, String)>,
+    ) -> Outcome {
+        let at = |step: &Step, message: String, violation: Option<Violation>| Failure {
             span: step.span,
             line: step.text.clone(),
             message,
             violation,
             state: self.describe_cluster(),
-            tail: self.trace.tail(),
-        });
+            tail: self.stepper.trace().tail(),
+        };
         Outcome {
-            sim_time_ns: self.world.now_ns,
-            events: self.world.stats.events,
-            trace_hash: self.trace.hash(),
-            failure,
+            sim_time_ns: self.stepper.world.now_ns,
+            events: self.stepper.world.stats.events,
+            trace_hash: self.stepper.trace().hash(),
+            failure: failure.map(|(step, message, violation)| at(step, message, violation)),
+            inconclusive: inconclusive.map(|(step, message)| at(step, message, None)),
         }
     }
 
     /// One line per node: role, term, commit, applied, last index.
     fn describe_cluster(&self) -> Vec<String> {
-        self.world
+        self.stepper
+            .world
             .hosts
             .iter()
             .map(|host| match (host.state, host.raw()) {
@@ -238,52 +268,14 @@ impl Interp<'_> {
 
     // ---- running the world --------------------------------------------
 
-    fn record(&mut self, event: TraceEvent) {
-        if let Some(sink) = self.sink.as_mut() {
-            sink(&event);
-        }
-        self.trace.record(event);
-    }
-
-    fn check(&mut self) -> Result<(), Stop> {
-        if self.world.stats.events > MAX_EVENTS {
-            return Err(Stop::Failed(
-                format!("event bound of {MAX_EVENTS} hit"),
-                None,
-            ));
-        }
-        self.checkers
-            .after_step(&mut self.world, true)
-            .map_err(|v| Stop::Failed(format!("invariant broken: {v}"), Some(v)))
-    }
-
     /// Runs the earliest scheduled event.
     pub(super) fn step_event(&mut self) -> Result<bool, Stop> {
-        let Some((time_ns, event)) = self.world.next_event() else {
-            return Ok(false);
-        };
-        let traced = TraceEvent::of_event(&self.world, time_ns, event);
-        self.world.step();
-        self.record(traced);
-        self.check()?;
-        Ok(true)
+        self.stepper.step_event().map_err(Stop::from)
     }
 
     /// Applies an action now.
     fn act(&mut self, action: Action) -> Result<(), Stop> {
-        let time_ns = self.world.now_ns;
-        let traced = match &action {
-            Action::Event(event) => TraceEvent::of_event(&self.world, time_ns, *event),
-            _ => TraceEvent {
-                time_ns,
-                what: What::Fault {
-                    action: format!("{action:?}"),
-                },
-            },
-        };
-        self.world.apply(action);
-        self.record(traced);
-        self.check()
+        self.stepper.apply(action).map_err(Stop::from)
     }
 
     /// Moves the clock to `time_ns`, running every event before it (auto
@@ -292,18 +284,23 @@ impl Interp<'_> {
         if !self.manual {
             // Strictly before: a step at time t runs before the events of t,
             // as a swarm run applies its faults (so exported runs replay).
-            while self.world.next_event_time().is_some_and(|t| t < time_ns) {
+            while self
+                .stepper
+                .world
+                .next_event_time()
+                .is_some_and(|t| t < time_ns)
+            {
                 self.step_event()?;
             }
         }
-        self.world.advance_clock_to(time_ns);
+        self.stepper.world.advance_clock_to(time_ns);
         Ok(())
     }
 
     // ---- steps ----------------------------------------------------------
 
     fn step(&mut self, step: &Step, finished_ns: u64) -> Result<(), Stop> {
-        let now = self.world.now_ns;
+        let now = self.stepper.world.now_ns;
         let start = match step.timing {
             Timing::Next => now,
             Timing::At(t) if t < now => {
@@ -332,7 +329,7 @@ impl Interp<'_> {
                 delay_ns,
                 tail,
             } => {
-                let mut noise = self.world.net.noise.clone();
+                let mut noise = self.stepper.world.net.noise.clone();
                 if let Some(p) = drop {
                     noise.drop_probability = *p;
                 }
@@ -356,7 +353,7 @@ impl Interp<'_> {
             } => {
                 let targets = match nodes {
                     Some(set) => self.resolve(set, line)?,
-                    None => (0..self.world.node_count()).collect(),
+                    None => (0..self.stepper.world.node_count()).collect(),
                 };
                 for node in targets {
                     let fsync_ns = latency_ns.map(|l| (l, latency_max_ns.unwrap_or(l)));
@@ -374,7 +371,7 @@ impl Interp<'_> {
                 keys,
                 ops,
             } => {
-                let workload = &mut self.world.spec.workload;
+                let workload = &mut self.stepper.world.spec.workload;
                 if let Some(rate) = rate_per_s {
                     workload.rate_per_s = *rate;
                 }
@@ -391,8 +388,8 @@ impl Interp<'_> {
                 if *count == 0 {
                     return self.act(Action::SetWorkload(false));
                 }
-                self.world.set_workload_clients(*count as usize);
-                if self.world.workload_on {
+                self.stepper.world.set_workload_clients(*count as usize);
+                if self.stepper.world.workload_on {
                     return Ok(());
                 }
                 self.act(Action::SetWorkload(true))
@@ -404,7 +401,7 @@ impl Interp<'_> {
             StepKind::Partition(sets) => self.partition(sets, line),
             StepKind::Isolate(set) => {
                 let nodes = self.resolve(set, line)?;
-                let all = self.world.node_count();
+                let all = self.stepper.world.node_count();
                 let links = nodes
                     .iter()
                     .flat_map(|n| {
@@ -429,7 +426,9 @@ impl Interp<'_> {
                 let factor = *factor;
                 self.each(set, line, |node| Action::Skew { node, factor })
             }
-            StepKind::Run(duration) => self.advance_to(self.world.now_ns.saturating_add(*duration)),
+            StepKind::Run(duration) => {
+                self.advance_to(self.stepper.world.now_ns.saturating_add(*duration))
+            }
             StepKind::Propose(count, on) => self.propose(*count, on.as_ref(), line),
             StepKind::Put(key, value) => {
                 let op = Op::Put {
@@ -479,10 +478,10 @@ impl Interp<'_> {
             StepKind::Duplicate(pick) => self.pick_messages(pick, line, Action::Duplicate),
             StepKind::Persist(set) => {
                 for node in self.resolve(set, line)? {
-                    let pending = self
-                        .world
-                        .scheduled()
-                        .find(|(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node));
+                    let pending =
+                        self.stepper.world.scheduled().find(
+                            |(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node),
+                        );
                     if let Some((_, event)) = pending {
                         self.act(Action::Event(event))?;
                     }
@@ -514,7 +513,7 @@ impl Interp<'_> {
         // Nodes named by no group join the last one.
         let named: BTreeSet<usize> = groups.iter().flatten().copied().collect();
         if let Some(last) = groups.last_mut() {
-            last.extend((0..self.world.node_count()).filter(|n| !named.contains(n)));
+            last.extend((0..self.stepper.world.node_count()).filter(|n| !named.contains(n)));
         }
         // Only nodes in the same set can talk: a partition replaces the
         // links an earlier partition, isolation or cut blocked.
@@ -551,7 +550,7 @@ impl Interp<'_> {
                 })?,
             };
             self.act(Action::Propose { node, count })?;
-            return match self.world.refusal.take() {
+            return match self.stepper.world.refusal.take() {
                 Some(why) => Err(Stop::Failed(why, None)),
                 None => Ok(()),
             };
@@ -563,7 +562,7 @@ impl Interp<'_> {
                 value: self.next_value(),
             })
             .collect();
-        self.world.add_scripted_client(ops, target);
+        self.stepper.world.add_scripted_client(ops, target);
         Ok(())
     }
 
@@ -576,12 +575,12 @@ impl Interp<'_> {
                 )
             })?;
             self.act(Action::Propose { node, count: 1 })?;
-            return match self.world.refusal.take() {
+            return match self.stepper.world.refusal.take() {
                 Some(why) => Err(Stop::Failed(why, None)),
                 None => Ok(()),
             };
         }
-        self.world.add_scripted_client(vec![op], None);
+        self.stepper.world.add_scripted_client(vec![op], None);
         Ok(())
     }
 
@@ -594,6 +593,7 @@ impl Interp<'_> {
         let from = self.resolve(&pick.from, line)?;
         let to = self.resolve(&pick.to, line)?;
         let matching: Vec<u64> = self
+            .stepper
             .world
             .net
             .in_flight()
@@ -651,6 +651,7 @@ impl Interp<'_> {
     fn stabilize(&mut self) -> Result<(), Stop> {
         for _ in 0..MAX_STABILIZE_ACTIONS {
             let next = self
+                .stepper
                 .world
                 .scheduled()
                 .find(|(_, e)| matches!(e, Event::Deliver(_) | Event::Synced { .. }));
@@ -659,10 +660,9 @@ impl Interp<'_> {
                 None => return Ok(()),
             }
         }
-        Err(Stop::Failed(
-            format!("stabilize did not settle in {MAX_STABILIZE_ACTIONS} actions"),
-            None,
-        ))
+        Err(Stop::Bound(format!(
+            "stabilize did not settle in {MAX_STABILIZE_ACTIONS} actions"
+        )))
     }
 
     fn expect(
@@ -671,14 +671,15 @@ impl Interp<'_> {
         within: Option<u64>,
         line: &mut Vec<usize>,
     ) -> Result<(), Stop> {
-        let deadline = within.map(|d| self.world.now_ns.saturating_add(d));
+        let deadline = within.map(|d| self.stepper.world.now_ns.saturating_add(d));
         loop {
             line.clear();
             if self.holds(condition, line)? {
                 return Ok(());
             }
             let can_wait = !self.manual
-                && deadline.is_some_and(|d| self.world.next_event_time().is_some_and(|t| t <= d));
+                && deadline
+                    .is_some_and(|d| self.stepper.world.next_event_time().is_some_and(|t| t <= d));
             if !can_wait {
                 if let (Some(d), false) = (deadline, self.manual) {
                     self.advance_to(d)?;

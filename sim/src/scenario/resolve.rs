@@ -58,17 +58,21 @@ impl Interp<'_> {
     /// Runs the world until an event leaves a running node with a write
     /// waiting for its fsync, and names that node (bounded: 10 virtual s).
     pub(super) fn wait_for_writer(&mut self) -> Result<usize, Stop> {
-        let deadline = self.world.now_ns.saturating_add(10_000_000_000);
+        let deadline = self.stepper.world.now_ns.saturating_add(10_000_000_000);
         loop {
-            let writer = self.world.touched.iter().copied().find(|n| {
-                let host = &self.world.hosts[*n];
+            let writer = self.stepper.world.touched.iter().copied().find(|n| {
+                let host = &self.stepper.world.hosts[*n];
                 host.state == HostState::Up && host.is_mid_write()
             });
             if let Some(node) = writer {
                 return Ok(node);
             }
-            let waiting =
-                !self.manual && self.world.next_event_time().is_some_and(|t| t <= deadline);
+            let waiting = !self.manual
+                && self
+                    .stepper
+                    .world
+                    .next_event_time()
+                    .is_some_and(|t| t <= deadline);
             if !waiting || !self.step_event()? {
                 return Err(Stop::Failed(
                     "`writing` found no node in the middle of a write".into(),
@@ -79,7 +83,7 @@ impl Interp<'_> {
     }
 
     pub(super) fn eval(&self, expr: &SetExpr, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
-        let count = self.world.node_count();
+        let count = self.stepper.world.node_count();
         let all = || (0..count).collect::<BTreeSet<usize>>();
         Ok(match expr {
             SetExpr::Nodes(atoms) => {

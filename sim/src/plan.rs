@@ -1,0 +1,127 @@
+//! The resolved plan of a run: every setting it runs with, whether the
+//! seed picked it or a flag pinned it, in one value. It is printed at the
+//! start of a run (TigerBeetle's "one seed derives every setting, all printed
+//! at start"), put in `--json` output and at the head of a trace file, so
+//! that what is printed is what ran and a reader can reproduce the run.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::run::RunOptions;
+use crate::swarm::FaultMix;
+use crate::units::format_ns;
+use crate::world::ClusterSpec;
+
+/// Everything a run runs with.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunPlan {
+    /// The seed.
+    pub seed: u64,
+    /// The cluster as built: size, raft-core settings, clients, disks, and
+    /// the rules broken on purpose (test only).
+    pub cluster: ClusterSpec,
+    /// The faults the seed enables and their strengths (with the settings a
+    /// flag pinned shown as pinned, so that this and `cluster` agree).
+    pub faults: FaultMix,
+    /// Length of the fault phase.
+    pub fault_ns: u64,
+    /// Length of the healed phase that must show progress.
+    pub heal_ns: u64,
+    /// The event bound (reached: the run is inconclusive).
+    pub max_events: u64,
+    /// Whether the invariant checkers run.
+    pub checkers: bool,
+    /// The settings a flag pinned instead of the seed.
+    pub pinned: Vec<&'static str>,
+    /// The rules of Raft broken on purpose (`--break`).
+    pub broken: Vec<&'static str>,
+}
+
+impl RunOptions {
+    /// The plan this run runs with.
+    #[must_use]
+    pub fn plan(&self) -> RunPlan {
+        let cluster = self.cluster_spec();
+        let mut faults = self.fault_mix();
+        faults.nodes = cluster.nodes;
+        faults.raft.pre_vote = cluster.pre_vote;
+        faults.raft.check_quorum = cluster.check_quorum;
+        let pinned = [
+            ("nodes", self.nodes.is_some()),
+            ("pre_vote", self.pre_vote.is_some()),
+            ("check_quorum", self.check_quorum.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, pinned)| pinned.then_some(name))
+        .collect();
+        RunPlan {
+            seed: self.seed,
+            broken: cluster.host_bugs.names(),
+            cluster,
+            faults,
+            fault_ns: self.fault_ns,
+            heal_ns: self.heal_ns,
+            max_events: self.max_events,
+            checkers: self.checkers,
+            pinned,
+        }
+    }
+}
+
+impl RunPlan {
+    fn pin(&self, name: &str) -> &'static str {
+        if self.pinned.contains(&name) {
+            " (pinned)"
+        } else {
+            ""
+        }
+    }
+}
+
+impl fmt::Display for RunPlan {
+    /// The header of a run: a line of its shape, then a line per concern.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.cluster;
+        let on = |b: bool| if b { "on" } else { "off" };
+        writeln!(
+            f,
+            "raftsim: seed {}, {} nodes{}, {} clients, {} of faults then {} healed",
+            self.seed,
+            c.nodes,
+            self.pin("nodes"),
+            c.clients,
+            format_ns(self.fault_ns),
+            format_ns(self.heal_ns)
+        )?;
+        write!(f, "{}", self.faults)?;
+        writeln!(
+            f,
+            "  raft: pre_vote {}{}, check_quorum {}{}, tick {}, election {} ticks, heartbeat {} ticks, inflight {}, {} bytes per append",
+            on(c.pre_vote),
+            self.pin("pre_vote"),
+            on(c.check_quorum),
+            self.pin("check_quorum"),
+            format_ns(c.tick_ns),
+            c.election_ticks,
+            c.heartbeat_ticks,
+            c.max_inflight_msgs,
+            c.max_size_per_msg_bytes
+        )?;
+        write!(
+            f,
+            "  clients: {} ops/s each; fsync {}..{} us; event bound {}",
+            c.workload.rate_per_s,
+            c.fsync_min_ns / 1000,
+            c.fsync_max_ns / 1000,
+            self.max_events
+        )?;
+        if !self.checkers {
+            write!(f, "\n  checkers: OFF (invariants are not checked)")?;
+        }
+        if !self.broken.is_empty() {
+            write!(f, "\n  rules broken on purpose: {}", self.broken.join(", "))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! The one stepper: what happens around every event and action, whichever
+//! driver chose it (DESIGN.md, "One stepper"). It records the trace event
+//! (before the action runs, so a failure's tail ends with it), applies the
+//! action with panics caught, runs the checkers, and enforces the bounds. A
+//! swarm run and the scenario it exports go through the same code, so they
+//! judge, bound and spell the same things the same way.
+
+use crate::checker::{Checkers, Invariant, Violation};
+use crate::trace::{Trace, TraceEvent};
+use crate::world::{Action, World};
+
+/// Why the stepper stopped the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// An invariant broke (a panic included): the run failed.
+    Violation(Violation),
+    /// A bound on the run's length was reached before it could finish: the
+    /// run is inconclusive, neither passed nor failed.
+    Bound(String),
+}
+
+/// Bounds on one run, so that no input can make it hang.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepBounds {
+    /// Events and actions, at most (then: inconclusive).
+    pub max_events: u64,
+}
+
+/// A pace no healthy cluster reaches: 100,000 scheduled events per simulated
+/// second (a message storm), with room for a busy start. Reported as a
+/// liveness failure: the cluster is doing something, but nothing useful.
+const STORM_EVENTS_BASE: u64 = 100_000;
+/// Simulated nanoseconds per event allowed past the base (10 us: 100,000/s).
+const STORM_NS_PER_EVENT: u64 = 10_000;
+/// Entries sent, at most, before a replication storm: one million plus
+/// 100,000 per simulated second.
+const STORM_ENTRIES_BASE: u64 = 1_000_000;
+
+/// The world, its checkers and its trace, stepped as one.
+pub struct Stepper<'s> {
+    /// The world.
+    pub world: World,
+    /// The checkers' ledgers.
+    pub checkers: Checkers,
+    trace: Trace,
+    sink: Option<&'s mut dyn FnMut(&TraceEvent)>,
+    checking: bool,
+    bounds: StepBounds,
+    /// Scheduled events run (the pace bound counts these, not the actions
+    /// a manual scenario names at one instant).
+    scheduled_run: u64,
+}
+
+impl std::fmt::Debug for Stepper<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stepper")
+            .field("now_ns", &self.world.now_ns)
+            .field("events", &self.world.stats.events)
+            .field("trace", &self.trace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'s> Stepper<'s> {
+    /// A stepper over `world`; `checking` off skips the invariant checkers
+    /// (to measure their cost); `sink`, if given, sees every trace event.
+    #[must_use]
+    pub fn new(
+        world: World,
+        checking: bool,
+        bounds: StepBounds,
+        sink: Option<&'s mut dyn FnMut(&TraceEvent)>,
+    ) -> Stepper<'s> {
+        Stepper {
+            checkers: Checkers::new(world.node_count()),
+            world,
+            trace: Trace::default(),
+            sink,
+            checking,
+            bounds,
+            scheduled_run: 0,
+        }
+    }
+
+    /// Runs the earliest scheduled event; `Ok(false)` if none is scheduled.
+    pub fn step_event(&mut self) -> Result<bool, Halt> {
+        let Some((time_ns, event)) = self.world.next_event() else {
+            return Ok(false);
+        };
+        self.bound()?;
+        self.storm()?;
+        self.scheduled_run += 1;
+        self.record(TraceEvent::of_event(&self.world, time_ns, event));
+        self.guarded(|world| {
+            world.step();
+        })?;
+        Ok(true)
+    }
+
+    /// Applies `action` now.
+    pub fn apply(&mut self, action: Action) -> Result<(), Halt> {
+        self.bound()?;
+        self.record(TraceEvent::of_action(&self.world, &action));
+        self.guarded(|world| world.apply(action))
+    }
+
+    /// The checks at the end of a run: durability over every node.
+    pub fn final_check(&self) -> Result<(), Violation> {
+        if self.checking {
+            self.checkers.final_check()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The trace so far (its hash and its tail).
+    #[must_use]
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Mixes the end state into the trace hash.
+    pub fn finish_trace(&mut self, state_digest: u64) {
+        self.trace.finish(state_digest);
+    }
+
+    fn record(&mut self, event: TraceEvent) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink(&event);
+        }
+        self.trace.record(event);
+    }
+
+    /// Runs `f` on the world with panics caught, then the checkers on the
+    /// nodes it touched.
+    fn guarded(&mut self, f: impl FnOnce(&mut World)) -> Result<(), Halt> {
+        let world = &mut self.world;
+        if let Err(caught) = crate::panics::catch(|| f(world)) {
+            return Err(Halt::Violation(Violation::new(
+                Invariant::Panic,
+                self.world.touched.clone(),
+                caught.to_string(),
+            )));
+        }
+        let checkers = &mut self.checkers;
+        let world = &mut self.world;
+        let checking = self.checking;
+        match crate::panics::catch(|| checkers.after_step(world, checking)) {
+            Ok(result) => result.map_err(Halt::Violation),
+            Err(caught) => Err(Halt::Violation(Violation::new(
+                Invariant::Panic,
+                self.world.touched.clone(),
+                caught.to_string(),
+            ))),
+        }
+    }
+
+    fn bound(&self) -> Result<(), Halt> {
+        let events = self.world.stats.events;
+        if events >= self.bounds.max_events {
+            return Err(Halt::Bound(format!(
+                "the event bound ({} events) was reached at {}",
+                self.bounds.max_events,
+                crate::units::format_ns(self.world.now_ns)
+            )));
+        }
+        Ok(())
+    }
+
+    fn storm(&self) -> Result<(), Halt> {
+        let now_ns = self.world.now_ns;
+        let seconds = now_ns as f64 / 1e9;
+        let entries = self.world.net.stats.entries_sent;
+        if entries > STORM_ENTRIES_BASE + now_ns / STORM_NS_PER_EVENT {
+            return Err(storm(format!(
+                "replication storm: {entries} entries sent in {seconds:.3} simulated seconds"
+            )));
+        }
+        let events = self.scheduled_run;
+        if events > STORM_EVENTS_BASE + now_ns / STORM_NS_PER_EVENT {
+            return Err(storm(format!(
+                "message storm: {events} events in {seconds:.3} simulated seconds"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn storm(message: String) -> Halt {
+    Halt::Violation(Violation::new(Invariant::Liveness, Vec::new(), message))
+}

@@ -1,0 +1,156 @@
+//! The settings of a simulated run that every run-driving command shares
+//! (`raftsim --seed N`, `swarm`, `shrink`), with their documented limits:
+//! each is checked when the arguments are parsed, so a value that cannot
+//! work is a usage error (exit 2), never a run that hangs or a false
+//! violation.
+
+use clap::Args;
+use sim::host::HostBugs;
+use sim::run::{RunOptions, event_bound};
+use sim::units::{format_ns, parse_duration_ns};
+
+/// The longest fault phase or healed phase: one hour of virtual time.
+pub const MAX_PHASE_NS: u64 = 3_600_000_000_000;
+/// The shortest healed phase: a correct cluster needs it to elect a leader
+/// and finish its clients' operations (measured: 1 s already fails some
+/// seeds of a correct raft-core; 3 s leaves room for slow clocks).
+pub const MIN_HEAL_NS: u64 = 3_000_000_000;
+/// The most client sessions (scenario files share the limit).
+pub const MAX_CLIENTS: u64 = 64;
+
+/// The cluster, timing and rule breaks of a run.
+#[derive(Debug, Args, Clone)]
+pub struct RunSettings {
+    /// Pin the number of voting nodes (1 to 9); by default the seed
+    /// chooses 3, 4 or 5.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=9))]
+    pub nodes: Option<u64>,
+    /// Number of client sessions (0 to 64).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=MAX_CLIENTS))]
+    pub clients: u64,
+    /// Length of the fault phase, with a unit (e.g. 20s, 1m; at most 60m).
+    #[arg(long, default_value = "20s", value_parser = fault_phase)]
+    pub duration: u64,
+    /// Length of the healed phase that must show progress (3s to 60m).
+    #[arg(long, default_value = "10s", value_parser = heal_phase)]
+    pub heal: u64,
+    /// Pin raft-core's PreVote (true/false); by default the seed chooses.
+    #[arg(long)]
+    pub pre_vote: Option<bool>,
+    /// Pin raft-core's CheckQuorum (true/false); by default the seed chooses.
+    #[arg(long)]
+    pub check_quorum: Option<bool>,
+    /// Break a rule of Raft on purpose, to see the tool catch it
+    /// (repeatable; one of skip-fsync, forget-vote-on-boot,
+    /// commit-previous-term, vote-without-log-check,
+    /// reset-vote-in-same-term, truncate-on-match).
+    #[arg(long = "break", value_name = "RULE", value_parser = rule_break)]
+    pub breaks: Vec<String>,
+}
+
+fn fault_phase(text: &str) -> Result<u64, String> {
+    let ns = parse_duration_ns(text)?;
+    if ns > MAX_PHASE_NS {
+        return Err(format!("at most 60m ({})", format_ns(MAX_PHASE_NS)));
+    }
+    Ok(ns)
+}
+
+fn heal_phase(text: &str) -> Result<u64, String> {
+    let ns = fault_phase(text)?;
+    if ns < MIN_HEAL_NS {
+        return Err(format!(
+            "at least {}: a correct cluster needs that long after the faults to elect a leader \
+             and finish its clients' operations",
+            format_ns(MIN_HEAL_NS)
+        ));
+    }
+    Ok(ns)
+}
+
+/// Parses a `--break` rule name (see `sim::host::HostBugs::NAMES`).
+pub fn rule_break(name: &str) -> Result<String, String> {
+    if HostBugs::default().set(name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "no rule named `{name}`; one of: {}",
+            HostBugs::NAMES.join(", ")
+        ))
+    }
+}
+
+/// The rules named by `--break` flags, all broken.
+pub fn host_bugs(names: &[String]) -> HostBugs {
+    let mut bugs = HostBugs::default();
+    for name in names {
+        bugs.set(name);
+    }
+    bugs
+}
+
+impl RunSettings {
+    /// The run options for `seed`.
+    pub fn options(&self, seed: u64) -> RunOptions {
+        let mut options = RunOptions::new(seed);
+        options.nodes = self.nodes.map(|n| n as usize);
+        options.spec.clients = self.clients as usize;
+        options.pre_vote = self.pre_vote;
+        options.check_quorum = self.check_quorum;
+        options.fault_ns = self.duration;
+        options.heal_ns = self.heal;
+        options.max_events = event_bound(self.duration + self.heal);
+        options.spec.host_bugs = host_bugs(&self.breaks);
+        options
+    }
+
+    /// The flags that differ from the defaults, to repeat in a replay command.
+    pub fn replay_flags(&self) -> String {
+        let mut flags = String::new();
+        if let Some(nodes) = self.nodes {
+            flags += &format!(" --nodes {nodes}");
+        }
+        if self.clients != 2 {
+            flags += &format!(" --clients {}", self.clients);
+        }
+        if self.duration != 20_000_000_000 {
+            flags += &format!(" --duration {}ns", self.duration);
+        }
+        if self.heal != 10_000_000_000 {
+            flags += &format!(" --heal {}ns", self.heal);
+        }
+        if let Some(on) = self.pre_vote {
+            flags += &format!(" --pre-vote {on}");
+        }
+        if let Some(on) = self.check_quorum {
+            flags += &format!(" --check-quorum {on}");
+        }
+        for rule in &self.breaks {
+            flags += &format!(" --break {rule}");
+        }
+        flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_have_limits() {
+        assert_eq!(fault_phase("60m"), Ok(MAX_PHASE_NS));
+        assert!(fault_phase("3601s").is_err());
+        assert!(fault_phase("10000000000s").is_err());
+        assert_eq!(fault_phase("0s"), Ok(0));
+        assert!(heal_phase("0s").unwrap_err().contains("at least 3.000s"));
+        assert!(heal_phase("2999ms").is_err());
+        assert_eq!(heal_phase("3s"), Ok(MIN_HEAL_NS));
+    }
+
+    #[test]
+    fn unknown_rules_are_refused_with_the_list() {
+        assert_eq!(rule_break("skip-fsync"), Ok("skip-fsync".into()));
+        let err = rule_break("nope").unwrap_err();
+        assert!(err.contains("skip-fsync") && err.contains("truncate-on-match"));
+    }
+}
