@@ -6,6 +6,7 @@ pub mod ast;
 mod conditions;
 pub mod interp;
 mod lex;
+pub mod limits;
 pub mod parse;
 mod resolve;
 mod sets;

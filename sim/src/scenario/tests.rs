@@ -150,6 +150,13 @@ const OTHER_TOKENS: &[&str] = &[
     "max_append=0",
     "tail=2%",
     "latency=1ms..5ms",
+    "64",
+    "65",
+    "100001",
+    "nth=4097",
+    "keys=256",
+    "86401s",
+    "99999999999999999999m",
 ];
 
 fn lines_of_tokens() -> impl Strategy<Value = String> {
