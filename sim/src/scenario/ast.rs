@@ -2,7 +2,11 @@
 //! `scenarios/README.md`): one [`Step`] per line, each with where it came
 //! from so that every later error can name `file:line:col`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+
+use super::limits::SHOWN_CHARS_MAX;
 
 /// A parsed scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -351,10 +355,43 @@ pub struct ParseError {
     pub file: String,
     /// Where.
     pub span: Span,
-    /// The token found (empty at the end of a line).
+    /// The token found (empty at the end of a line), as [`shown`] shows it:
+    /// a token of more than [`SHOWN_CHARS_MAX`] characters is cut short.
     pub token: String,
     /// What was expected, or what is wrong.
     pub expected: String,
+}
+
+impl ParseError {
+    /// An error in `file` at `span`, on `token` (cut short by [`shown`]),
+    /// saying what was `expected`. Any of the user's text that `expected`
+    /// quotes is the caller's to pass through [`shown`] first.
+    #[must_use]
+    pub fn new(file: &str, span: Span, token: &str, expected: impl Into<String>) -> Self {
+        ParseError {
+            file: file.to_string(),
+            span,
+            token: shown(token).into_owned(),
+            expected: expected.into(),
+        }
+    }
+}
+
+/// A user's text as error messages show it: itself if it has at most
+/// [`SHOWN_CHARS_MAX`] characters, else its first [`SHOWN_CHARS_MAX`]
+/// characters, `…` and its length (`aaaa… (10000000 characters)`). Every
+/// error that echoes a token, a name or a value goes through here, so that
+/// no input makes a long message.
+#[must_use]
+pub fn shown(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(SHOWN_CHARS_MAX) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}\u{2026} ({} characters)",
+            &text[..cut],
+            text.chars().count()
+        )),
+    }
 }
 
 impl std::fmt::Display for ParseError {

@@ -68,3 +68,17 @@ pub const INFLIGHT_MAX: u64 = 65_536;
 /// The largest `cluster ... max_append=BYTES`, raft-core's bytes per
 /// append: 1 GiB, beyond any log a scenario builds.
 pub const APPEND_BYTES_MAX: u64 = 1 << 30;
+
+/// The longest line, in bytes (its comment included). Scenario lines are
+/// short sentences; a bound on the line bounds the tokens the lexer holds at
+/// once.
+pub const LINE_BYTES_MAX: usize = 65_536;
+
+/// The most lines a file has. Explorer counterexamples and shrunk swarm
+/// runs are hundreds of lines; a million bounds the steps a file holds.
+pub const LINES_MAX: usize = 1_000_000;
+
+/// How many characters of a user's text an error message shows (a token,
+/// a name, a value); longer text is cut there and its length given, so that
+/// a 10 MB token makes a short message.
+pub const SHOWN_CHARS_MAX: usize = 40;

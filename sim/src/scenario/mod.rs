@@ -12,8 +12,10 @@ mod resolve;
 mod sets;
 #[cfg(test)]
 mod tests;
+mod text;
 mod values;
 
 pub use ast::{ParseError, Scenario};
 pub use interp::{Failure, Outcome, ScenarioError, run_scenario, run_scenario_with_bugs};
 pub use parse::parse;
+pub use text::parse_bytes;

@@ -16,7 +16,7 @@
 
 use super::ast::{
     ClusterOptions, Compare, Condition, MessagePick, NodeSet, ParseError, Scenario, Span, Step,
-    StepKind, Timing, Which,
+    StepKind, Timing, Which, shown,
 };
 use super::lex::{Cursor, Kind, lex};
 use super::limits::{
@@ -24,6 +24,7 @@ use super::limits::{
     SKEW_FACTOR_MAX, SKEW_FACTOR_MIN, TICKS_MAX,
 };
 use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
+use super::text;
 use super::values::{
     any_duration, count, decimal, duration, duration_of, is_digits, next_option, on_off, ops,
     option_ahead, percent, positive_duration, range, rate, unhandled, whole_opt,
@@ -148,13 +149,18 @@ struct State {
     last_at: Option<(u64, String, usize)>,
 }
 
-/// Parses a scenario file's text; `file` names it in errors.
+/// Parses a scenario file's text; `file` names it in errors. A byte-order
+/// mark at the start is skipped; a file of more than
+/// [`LINES_MAX`](super::limits::LINES_MAX) lines, or a line of more than
+/// [`LINE_BYTES_MAX`](super::limits::LINE_BYTES_MAX) bytes, is an error.
+/// For a file's bytes, see [`parse_bytes`](super::parse_bytes).
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
     let mut state: Option<State> = None;
     let mut steps = Vec::new();
     let mut lines = 0;
-    for (index, raw) in text.lines().enumerate() {
-        lines = index + 1;
+    for line in text::lines(file, text) {
+        let (number, raw) = line?;
+        lines = number;
         let code = raw.find('#').map_or(raw, |hash| &raw[..hash]);
         let tokens = lex(file, lines, code)?;
         if tokens.is_empty() {
@@ -178,15 +184,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
         });
     }
     if state.is_none() {
-        return Err(ParseError {
-            file: file.to_string(),
-            span: Span {
-                line: lines + 1,
-                col: 1,
-            },
-            token: String::new(),
-            expected: FIRST.to_string(),
-        });
+        let span = Span {
+            line: lines + 1,
+            col: 1,
+        };
+        return Err(ParseError::new(file, span, "", FIRST));
     }
     Ok(Scenario {
         file: file.to_string(),
@@ -375,7 +377,10 @@ fn timing(cur: &mut Cursor<'_>, state: &mut State) -> Result<Timing, ParseError>
         if ns < *earlier {
             return Err(cur.error_at(
                 token,
-                format!("a time no earlier than `at {text}` on line {line} (time going backwards)"),
+                format!(
+                    "a time no earlier than `at {}` on line {line} (time going backwards)",
+                    shown(text)
+                ),
             ));
         }
     }

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeSet;
 
-use super::ast::{Atom, NodeSet, ParseError, SetExpr, SetOp, SetTerm};
+use super::ast::{Atom, NodeSet, ParseError, SetExpr, SetOp, SetTerm, shown};
 use super::lex::{Cursor, Kind, Token};
 use super::parse::is_keyword;
 
@@ -212,7 +212,7 @@ fn bound(cur: &Cursor<'_>, scope: &Scope, token: Token<'_>) -> Result<(), ParseE
             format!(
                 "a node set; `{0}` is a name used before it is bound \
                  (bind it first: `... as {0}`)",
-                token.text
+                shown(token.text)
             ),
         ))
     }
@@ -228,7 +228,7 @@ fn bind_name(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<String, ParseErr
             token,
             format!(
                 "a name that is not a keyword (`{}` is a keyword)",
-                token.text
+                shown(token.text)
             ),
         ));
     }

@@ -11,7 +11,7 @@
 
 use std::ops::RangeInclusive;
 
-use super::ast::{OpKind, ParseError};
+use super::ast::{OpKind, ParseError, shown};
 use super::lex::{Cursor, Kind, Token};
 use super::limits::{DURATION_NS_MAX, RATE_PER_S_MAX};
 use crate::units::{DurationError, duration_ns};
@@ -99,7 +99,7 @@ fn duration_at(cur: &Cursor<'_>, text: &str, col: usize) -> Result<u64, ParseErr
             Err(cur.error_at_col(col, text, expected))
         }
         Err(why) => {
-            let why = why.message(text, str::to_string);
+            let why = why.message(text, |part| shown(part).into_owned());
             Err(cur.error_at_col(col, text, format!("a duration: {why}")))
         }
     }
