@@ -11,8 +11,11 @@
 //! The first line with a step is `cluster`, and only it; node sets are read
 //! by [`super::sets`], option values by [`super::values`]. What can be
 //! checked without running is checked here: ids in range, names bound before
-//! use, absolute `at` times not going backwards. Everything else (a `leader`
-//! that does not exist, a relative time) is the interpreter's to check.
+//! use, absolute `at` times not going backwards, every number within its
+//! limit (`limits.rs`; lines and files are bounded in `text.rs`). Nothing
+//! here recurses on the input: a line of any shape costs a bounded stack.
+//! Everything else (a `leader` that does not exist, a relative time) is the
+//! interpreter's to check.
 
 use super::ast::{
     ClusterOptions, Compare, Condition, MessagePick, NodeSet, ParseError, Scenario, Span, Step,
