@@ -2,7 +2,11 @@
 //! `scenarios/README.md`): one [`Step`] per line, each with where it came
 //! from so that every later error can name `file:line:col`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+
+use super::limits::SHOWN_CHARS_MAX;
 
 /// A parsed scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,7 +62,9 @@ pub enum Compare {
 }
 
 /// An element inside braces: a node id or a name bound earlier with `as`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Ordered so that braces can find a repeated member in a set, not by a scan.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Atom {
     /// A 1-based node id.
     Id(u64),
@@ -66,9 +72,57 @@ pub enum Atom {
     Name(String),
 }
 
-/// A node set expression (SCENARIOS.md, "Node sets").
+/// A node set expression (SCENARIOS.md, "Node sets"): a first term and the
+/// terms added or taken away after it, left to right (`A - B + C` is
+/// `(A - B) + C`).
+///
+/// Flat rather than a tree of `Union(Box, Box)`: a line may chain tens of
+/// thousands of terms, and a left-deep tree that long overflows the stack
+/// in every recursive walk over it (evaluating, cloning, comparing, even
+/// dropping). A list is walked in a loop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SetExpr {
+pub struct SetExpr {
+    /// The leftmost term.
+    pub first: SetTerm,
+    /// Each later term with the operator before it, in file order.
+    pub rest: Vec<(SetOp, SetTerm)>,
+}
+
+impl SetExpr {
+    /// The expression that is one term alone.
+    #[must_use]
+    pub fn term(term: SetTerm) -> Self {
+        SetExpr {
+            first: term,
+            rest: Vec::new(),
+        }
+    }
+
+    /// The term, if the expression is that one term alone.
+    #[must_use]
+    pub fn alone(&self) -> Option<&SetTerm> {
+        self.rest.is_empty().then_some(&self.first)
+    }
+}
+
+impl From<SetTerm> for SetExpr {
+    fn from(term: SetTerm) -> Self {
+        SetExpr::term(term)
+    }
+}
+
+/// The operator before a later term of a [`SetExpr`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SetOp {
+    /// `+`: union with what the terms so far make.
+    Union,
+    /// `-`: what the terms so far make, less this term.
+    Difference,
+}
+
+/// One operand of `+` and `-` in a [`SetExpr`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SetTerm {
     /// `3` or `{1,2}` or `{1,old}`.
     Nodes(Vec<Atom>),
     /// A bare name bound earlier: `old`.
@@ -86,12 +140,9 @@ pub enum SetExpr {
     /// `minority`
     Minority,
     /// `writing`: the first node seen with a write waiting for its fsync,
-    /// from when the step runs (the step waits for one; an extension).
+    /// from when the step runs (the step waits for one; an extension). It
+    /// stands alone, as a whole set.
     Writing,
-    /// `A + B`
-    Union(Box<SetExpr>, Box<SetExpr>),
-    /// `A - B`
-    Difference(Box<SetExpr>, Box<SetExpr>),
 }
 
 /// A set expression, optionally named for later lines (`... as old`).
@@ -304,10 +355,43 @@ pub struct ParseError {
     pub file: String,
     /// Where.
     pub span: Span,
-    /// The token found (empty at the end of a line).
+    /// The token found (empty at the end of a line), as [`shown`] shows it:
+    /// a token of more than [`SHOWN_CHARS_MAX`] characters is cut short.
     pub token: String,
     /// What was expected, or what is wrong.
     pub expected: String,
+}
+
+impl ParseError {
+    /// An error in `file` at `span`, on `token` (cut short by [`shown`]),
+    /// saying what was `expected`. Any of the user's text that `expected`
+    /// quotes is the caller's to pass through [`shown`] first.
+    #[must_use]
+    pub fn new(file: &str, span: Span, token: &str, expected: impl Into<String>) -> Self {
+        ParseError {
+            file: file.to_string(),
+            span,
+            token: shown(token).into_owned(),
+            expected: expected.into(),
+        }
+    }
+}
+
+/// A user's text as error messages show it: itself if it has at most
+/// [`SHOWN_CHARS_MAX`] characters, else its first [`SHOWN_CHARS_MAX`]
+/// characters, `…` and its length (`aaaa… (10000000 characters)`). Every
+/// error that echoes a token, a name or a value goes through here, so that
+/// no input makes a long message.
+#[must_use]
+pub fn shown(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(SHOWN_CHARS_MAX) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}\u{2026} ({} characters)",
+            &text[..cut],
+            text.chars().count()
+        )),
+    }
 }
 
 impl std::fmt::Display for ParseError {

@@ -102,15 +102,11 @@ pub(super) fn lex<'a>(
                 ('-', Some('>')) | ('>' | '<' | '=' | '!', Some('=')) => 2,
                 ('{' | '}' | ',' | '|' | '+' | '-' | '=' | '>' | '<' | '!', _) => 1,
                 _ => {
-                    return Err(ParseError {
-                        file: file.to_string(),
-                        span: Span {
-                            line,
-                            col: start + 1,
-                        },
-                        token: c.to_string(),
-                        expected: ALPHABET.to_string(),
-                    });
+                    let span = Span {
+                        line,
+                        col: start + 1,
+                    };
+                    return Err(ParseError::new(file, span, &c.to_string(), ALPHABET));
                 }
             };
             Kind::Punct
@@ -224,17 +220,15 @@ impl<'a> Cursor<'a> {
         self.tokens.last().map_or(1, Token::end_col)
     }
 
-    /// An error at a column.
+    /// An error at a column, on `token` (cut short if long: [`shown`]).
+    ///
+    /// [`shown`]: super::ast::shown
     pub fn error_at_col(&self, col: usize, token: &str, expected: impl Into<String>) -> ParseError {
-        ParseError {
-            file: self.file.to_string(),
-            span: Span {
-                line: self.line,
-                col,
-            },
-            token: token.to_string(),
-            expected: expected.into(),
-        }
+        let span = Span {
+            line: self.line,
+            col,
+        };
+        ParseError::new(self.file, span, token, expected)
     }
 
     /// An error at a token.

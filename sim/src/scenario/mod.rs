@@ -6,13 +6,16 @@ pub mod ast;
 mod conditions;
 pub mod interp;
 mod lex;
+pub mod limits;
 pub mod parse;
 mod resolve;
 mod sets;
 #[cfg(test)]
 mod tests;
+mod text;
 mod values;
 
 pub use ast::{ParseError, Scenario};
 pub use interp::{Failure, Outcome, ScenarioError, run_scenario, run_scenario_with_bugs};
 pub use parse::parse;
+pub use text::parse_bytes;

@@ -11,18 +11,26 @@
 //! The first line with a step is `cluster`, and only it; node sets are read
 //! by [`super::sets`], option values by [`super::values`]. What can be
 //! checked without running is checked here: ids in range, names bound before
-//! use, absolute `at` times not going backwards. Everything else (a `leader`
-//! that does not exist, a relative time) is the interpreter's to check.
+//! use, absolute `at` times not going backwards, every number within its
+//! limit (`limits.rs`; lines and files are bounded in `text.rs`). Nothing
+//! here recurses on the input: a line of any shape costs a bounded stack.
+//! Everything else (a `leader` that does not exist, a relative time) is the
+//! interpreter's to check.
 
 use super::ast::{
     ClusterOptions, Compare, Condition, MessagePick, NodeSet, ParseError, Scenario, Span, Step,
-    StepKind, Timing, Which,
+    StepKind, Timing, Which, shown,
 };
 use super::lex::{Cursor, Kind, lex};
+use super::limits::{
+    APPEND_BYTES_MAX, CLIENTS_MAX, INFLIGHT_MAX, KEYS_MAX, NODES_MAX, NTH_MAX, PROPOSE_ENTRIES_MAX,
+    SKEW_FACTOR_MAX, SKEW_FACTOR_MIN, TICKS_MAX,
+};
 use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
+use super::text;
 use super::values::{
-    any_duration, count, decimal, duration, duration_of, next_option, on_off, ops, option_ahead,
-    percent, positive_duration, range, rate, unhandled, whole, whole_opt,
+    any_duration, count, decimal, duration, duration_of, is_digits, next_option, on_off, ops,
+    option_ahead, percent, positive_duration, range, rate, unhandled, whole_opt,
 };
 
 /// The verbs that start a step, in the order of SCENARIOS.md.
@@ -144,13 +152,18 @@ struct State {
     last_at: Option<(u64, String, usize)>,
 }
 
-/// Parses a scenario file's text; `file` names it in errors.
+/// Parses a scenario file's text; `file` names it in errors. A byte-order
+/// mark at the start is skipped; a file of more than
+/// [`LINES_MAX`](super::limits::LINES_MAX) lines, or a line of more than
+/// [`LINE_BYTES_MAX`](super::limits::LINE_BYTES_MAX) bytes, is an error.
+/// For a file's bytes, see [`parse_bytes`](super::parse_bytes).
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
     let mut state: Option<State> = None;
     let mut steps = Vec::new();
     let mut lines = 0;
-    for (index, raw) in text.lines().enumerate() {
-        lines = index + 1;
+    for line in text::lines(file, text) {
+        let (number, raw) = line?;
+        lines = number;
         let code = raw.find('#').map_or(raw, |hash| &raw[..hash]);
         let tokens = lex(file, lines, code)?;
         if tokens.is_empty() {
@@ -174,15 +187,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
         });
     }
     if state.is_none() {
-        return Err(ParseError {
-            file: file.to_string(),
-            span: Span {
-                line: lines + 1,
-                col: 1,
-            },
-            token: String::new(),
-            expected: FIRST.to_string(),
-        });
+        let span = Span {
+            line: lines + 1,
+            col: 1,
+        };
+        return Err(ParseError::new(file, span, "", FIRST));
     }
     Ok(Scenario {
         file: file.to_string(),
@@ -195,7 +204,11 @@ fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
     if !cur.eat_word("cluster") {
         return Err(cur.error_here(FIRST));
     }
-    let nodes = count(cur, "the number of voters (a whole number, at least 1)", 1)?;
+    let nodes = count(
+        cur,
+        &format!("the number of voters (a cluster has at most {NODES_MAX} nodes)"),
+        1..=NODES_MAX,
+    )?;
     let mut options = ClusterOptions::default();
     let mut seen = Vec::new();
     while let Some(opt) = next_option(cur, "cluster", CLUSTER_OPTIONS, &mut seen)? {
@@ -206,20 +219,23 @@ fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
             "heartbeat" => options.heartbeat_ns = Some(positive_duration(cur, &opt)?),
             "tick" => options.tick_ns = Some(positive_duration(cur, &opt)?),
             "learners" => {
-                let learners = whole_opt(cur, &opt, 0)?;
-                if nodes.checked_add(learners).is_none() {
-                    return Err(cur.error_at_col(
-                        opt.col,
-                        &opt.value,
-                        "a number of learners that, added to the voters, fits in 64 bits",
-                    ));
-                }
-                options.learners = Some(learners);
+                // `nodes` is at most NODES_MAX: no underflow.
+                let why = format!(
+                    " (a cluster has at most {NODES_MAX} nodes, voters and learners together)"
+                );
+                options.learners = Some(whole_opt(cur, &opt, 0..=NODES_MAX - nodes, &why)?);
             }
-            "snapshot_every" => options.snapshot_every = Some(whole_opt(cur, &opt, 1)?),
-            "seed" => options.seed = Some(whole_opt(cur, &opt, 0)?),
-            "inflight" => options.inflight = Some(whole_opt(cur, &opt, 1)?),
-            "max_append" => options.max_append_bytes = Some(whole_opt(cur, &opt, 0)?),
+            "snapshot_every" => {
+                options.snapshot_every = Some(whole_opt(cur, &opt, 1..=u64::MAX, "")?);
+            }
+            "seed" => options.seed = Some(whole_opt(cur, &opt, 0..=u64::MAX, "")?),
+            "inflight" => {
+                options.inflight = Some(whole_opt(cur, &opt, 1..=INFLIGHT_MAX, "")?);
+            }
+            "max_append" => {
+                let bytes = whole_opt(cur, &opt, 0..=APPEND_BYTES_MAX, " (bytes: 1 GiB at most)")?;
+                options.max_append_bytes = Some(bytes);
+            }
             _ => return Err(unhandled(cur, &opt)),
         }
     }
@@ -274,16 +290,18 @@ fn step(cur: &mut Cursor<'_>, state: &mut State) -> Result<(Timing, StepKind), P
         "heal" => StepKind::Heal,
         "skew" => {
             let node = node_set(cur, scope, Arity::One)?;
-            let expected = "a clock factor greater than zero (e.g. `1.5` or `0.8`)";
-            let token = cur.word(expected)?;
+            let expected = format!(
+                "a clock factor from {SKEW_FACTOR_MIN} to {SKEW_FACTOR_MAX} (e.g. `1.5` or `0.8`)"
+            );
+            let token = cur.word(&expected)?;
             let factor = decimal(token.text)
-                .filter(|&f| f > 0.0)
+                .filter(|f| (SKEW_FACTOR_MIN..=SKEW_FACTOR_MAX).contains(f))
                 .ok_or_else(|| cur.error_at(token, expected))?;
             StepKind::Skew(node, factor)
         }
         "run" => StepKind::Run(duration(cur)?),
         "propose" => {
-            let n = count(cur, "a number of entries (at least 1)", 1)?;
+            let n = count(cur, "a number of entries", 1..=PROPOSE_ENTRIES_MAX)?;
             let on = if cur.eat_word("on") {
                 Some(last_set(cur, scope, Arity::One)?)
             } else {
@@ -324,12 +342,12 @@ fn step(cur: &mut Cursor<'_>, state: &mut State) -> Result<(Timing, StepKind), P
             let node = node_set(cur, scope, Arity::One)?;
             let n = if cur.at_end() {
                 1
-            } else if node.bind.is_none() && whole(cur.peek().map_or("", |t| t.text)).is_none() {
-                return Err(
-                    cur.error_here(format!("a number of ticks (at least 1), {END_AFTER_SET}"))
-                );
+            } else if node.bind.is_none() && !cur.peek().is_some_and(|t| is_digits(t.text)) {
+                return Err(cur.error_here(format!(
+                    "a number of ticks (from 1 to {TICKS_MAX}), {END_AFTER_SET}"
+                )));
             } else {
-                count(cur, "a number of ticks (at least 1)", 1)?
+                count(cur, "a number of ticks", 1..=TICKS_MAX)?
             };
             StepKind::Tick(node, n)
         }
@@ -362,7 +380,10 @@ fn timing(cur: &mut Cursor<'_>, state: &mut State) -> Result<Timing, ParseError>
         if ns < *earlier {
             return Err(cur.error_at(
                 token,
-                format!("a time no earlier than `at {text}` on line {line} (time going backwards)"),
+                format!(
+                    "a time no earlier than `at {}` on line {line} (time going backwards)",
+                    shown(text)
+                ),
             ));
         }
     }
@@ -376,7 +397,7 @@ fn last_set(cur: &mut Cursor<'_>, scope: &mut Scope, arity: Arity) -> Result<Nod
     if cur.at_end() || set.bind.is_some() {
         return Ok(set);
     }
-    let several = arity == Arity::Many && cur.peek().is_some_and(|t| whole(t.text).is_some());
+    let several = arity == Arity::Many && cur.peek().is_some_and(|t| is_digits(t.text));
     Err(cur.error_here(if several {
         format!("{END_AFTER_SET} (several nodes go in braces: `{{1,2}}`)")
     } else {
@@ -397,8 +418,21 @@ fn arrow(cur: &mut Cursor<'_>, example: &str) -> Result<(), ParseError> {
 
 /// `partition SET | SET [| SET ...]`.
 fn partition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError> {
+    // Each group holds a node or is empty: more groups than nodes is a
+    // mistake, and a bound on the groups a line can make.
+    let groups_max = scope.voters.saturating_add(scope.learners);
     let mut sets = vec![node_set(cur, scope, Arity::Many)?];
-    while cur.eat_punct("|") {
+    while let Some(bar) = cur.peek().filter(|t| t.is_punct("|")) {
+        if sets.len() as u64 >= groups_max {
+            return Err(cur.error_at(
+                bar,
+                format!(
+                    "end of line (a partition of {groups_max} nodes has at most \
+                     {groups_max} groups)"
+                ),
+            ));
+        }
+        cur.next();
         sets.push(node_set(cur, scope, Arity::Many)?);
     }
     if sets.len() < 2 {
@@ -464,13 +498,16 @@ fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError>
 
 /// `clients N [rate=R/s] [keys=K] [ops=put,get,append]`.
 fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
-    let count = count(cur, "a number of client sessions (a whole number)", 0)?;
+    let count = count(cur, "a number of client sessions", 0..=CLIENTS_MAX)?;
     let (mut rate_per_s, mut keys, mut kinds) = (None, None, None);
     let mut seen = Vec::new();
     while let Some(opt) = next_option(cur, "clients", CLIENTS_OPTIONS, &mut seen)? {
         match opt.key {
             "rate" => rate_per_s = Some(rate(cur, &opt)?),
-            "keys" => keys = Some(whole_opt(cur, &opt, 1)?),
+            "keys" => {
+                let why = " (a key is one byte inside the simulator)";
+                keys = Some(whole_opt(cur, &opt, 1..=KEYS_MAX, why)?);
+            }
             "ops" => kinds = Some(ops(cur, &opt)?),
             _ => return Err(unhandled(cur, &opt)),
         }
@@ -526,7 +563,10 @@ fn pick(cur: &mut Cursor<'_>, scope: &mut Scope, verb: &str) -> Result<MessagePi
     } else if option_ahead(cur) {
         let mut seen = Vec::new();
         match next_option(cur, verb, PICK_OPTIONS, &mut seen)? {
-            Some(opt) if opt.key == "nth" => Which::Nth(whole_opt(cur, &opt, 1)?),
+            Some(opt) if opt.key == "nth" => {
+                let why = format!(" (a link holds at most {NTH_MAX} messages in flight)");
+                Which::Nth(whole_opt(cur, &opt, 1..=NTH_MAX, &why)?)
+            }
             Some(opt) => return Err(unhandled(cur, &opt)),
             None => Which::Oldest,
         }
@@ -571,7 +611,7 @@ fn condition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<Condition, Parse
         }
         "committed" | "applied" => {
             let op = compare(cur)?;
-            let n = count(cur, "a log index (a whole number)", 0)?;
+            let n = count(cur, "a log index", 0..=u64::MAX)?;
             let on = if cur.eat_word("on") {
                 Some(node_set(cur, scope, Arity::Many)?)
             } else {
@@ -586,7 +626,7 @@ fn condition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<Condition, Parse
         "converged" => Condition::Converged,
         "term" => {
             let op = compare(cur)?;
-            Condition::Term(op, count(cur, "a term (a whole number)", 0)?)
+            Condition::Term(op, count(cur, "a term", 0..=u64::MAX)?)
         }
         "linearizable" => Condition::Linearizable,
         "members" => {

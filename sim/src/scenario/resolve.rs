@@ -1,7 +1,7 @@
 //! Resolving names: keys and values named in a scenario, and node sets (set
 //! expressions, bound names, the single node a step needs).
 
-use super::ast::{Atom, NodeSet, SetExpr};
+use super::ast::{Atom, NodeSet, SetExpr, SetOp, SetTerm};
 use super::interp::{Interp, Stop};
 use crate::host::HostState;
 use std::collections::BTreeSet;
@@ -43,7 +43,7 @@ impl Interp<'_> {
         set: &NodeSet,
         line: &mut Vec<usize>,
     ) -> Result<BTreeSet<usize>, Stop> {
-        let nodes = if set.expr == SetExpr::Writing {
+        let nodes = if set.expr.alone() == Some(&SetTerm::Writing) {
             [self.wait_for_writer()?].into()
         } else {
             self.eval(&set.expr, line)?
@@ -82,11 +82,26 @@ impl Interp<'_> {
         }
     }
 
+    /// Evaluates a set expression left to right in a loop (no recursion:
+    /// an expression may chain tens of thousands of terms).
     pub(super) fn eval(&self, expr: &SetExpr, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
+        let mut out = self.eval_term(&expr.first, line)?;
+        for (op, term) in &expr.rest {
+            let nodes = self.eval_term(term, line)?;
+            match op {
+                SetOp::Union => out.extend(nodes),
+                SetOp::Difference => out.retain(|n| !nodes.contains(n)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One operand of `+` and `-`.
+    fn eval_term(&self, term: &SetTerm, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
         let count = self.stepper.world.node_count();
         let all = || (0..count).collect::<BTreeSet<usize>>();
-        Ok(match expr {
-            SetExpr::Nodes(atoms) => {
+        Ok(match term {
+            SetTerm::Nodes(atoms) => {
                 let mut out = BTreeSet::new();
                 for atom in atoms {
                     match atom {
@@ -98,20 +113,20 @@ impl Interp<'_> {
                 }
                 out
             }
-            SetExpr::Name(name) => self.named(name)?,
-            SetExpr::All => all(),
-            SetExpr::Leader => {
+            SetTerm::Name(name) => self.named(name)?,
+            SetTerm::All => all(),
+            SetTerm::Leader => {
                 let leader = self.leader_node().ok_or_else(|| {
                     Stop::Failed("`leader` names no node: there is no leader".into(), None)
                 })?;
                 [leader].into()
             }
-            SetExpr::Followers => {
+            SetTerm::Followers => {
                 let leader = self.leader_node();
                 all().into_iter().filter(|n| Some(*n) != leader).collect()
             }
-            SetExpr::Rest => all().into_iter().filter(|n| !line.contains(n)).collect(),
-            SetExpr::Majority => {
+            SetTerm::Rest => all().into_iter().filter(|n| !line.contains(n)).collect(),
+            SetTerm::Majority => {
                 let leader = self.leader_node();
                 let mut out: BTreeSet<usize> = leader.into_iter().collect();
                 out.extend(
@@ -121,29 +136,17 @@ impl Interp<'_> {
                 );
                 out
             }
-            SetExpr::Minority => {
+            SetTerm::Minority => {
                 let leader = self.leader_node();
                 (0..count)
                     .filter(|n| Some(*n) != leader)
                     .take((count - 1) / 2)
                     .collect()
             }
-            SetExpr::Writing => {
+            SetTerm::Writing => {
                 return Err(Stop::Invalid(
                     "`writing` stands alone, as a whole set".into(),
                 ));
-            }
-            SetExpr::Union(a, b) => {
-                let mut out = self.eval(a, line)?;
-                out.extend(self.eval(b, line)?);
-                out
-            }
-            SetExpr::Difference(a, b) => {
-                let minus = self.eval(b, line)?;
-                self.eval(a, line)?
-                    .into_iter()
-                    .filter(|n| !minus.contains(n))
-                    .collect()
             }
         })
     }

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeSet;
 
-use super::ast::{Atom, NodeSet, ParseError, SetExpr};
+use super::ast::{Atom, NodeSet, ParseError, SetExpr, SetOp, SetTerm, shown};
 use super::lex::{Cursor, Kind, Token};
 use super::parse::is_keyword;
 
@@ -74,17 +74,16 @@ pub(super) fn node_set(
     arity: Arity,
 ) -> Result<NodeSet, ParseError> {
     let span = cur.here();
-    let mut expr = term(cur, scope, arity)?;
+    let mut expr = SetExpr::term(term(cur, scope, arity)?);
     loop {
-        if cur.eat_punct("+") {
-            let right = term(cur, scope, arity)?;
-            expr = SetExpr::Union(Box::new(expr), Box::new(right));
+        let op = if cur.eat_punct("+") {
+            SetOp::Union
         } else if cur.eat_punct("-") {
-            let right = term(cur, scope, arity)?;
-            expr = SetExpr::Difference(Box::new(expr), Box::new(right));
+            SetOp::Difference
         } else {
             break;
-        }
+        };
+        expr.rest.push((op, term(cur, scope, arity)?));
     }
     let bind = if cur.eat_word("as") {
         Some(bind_name(cur, scope)?)
@@ -95,7 +94,7 @@ pub(super) fn node_set(
 }
 
 /// One operand of `+` and `-`.
-fn term(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetExpr, ParseError> {
+fn term(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetTerm, ParseError> {
     let Some(token) = cur.peek() else {
         return Err(cur.error_here(A_SET));
     };
@@ -107,19 +106,19 @@ fn term(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetExpr, Pa
         return Err(cur.error_at(token, A_SET));
     }
     let expr = match token.text {
-        "all" => SetExpr::All,
-        "leader" => SetExpr::Leader,
-        "followers" => SetExpr::Followers,
-        "rest" => SetExpr::Rest,
-        "majority" => SetExpr::Majority,
-        "minority" => SetExpr::Minority,
-        "writing" => SetExpr::Writing,
+        "all" => SetTerm::All,
+        "leader" => SetTerm::Leader,
+        "followers" => SetTerm::Followers,
+        "rest" => SetTerm::Rest,
+        "majority" => SetTerm::Majority,
+        "minority" => SetTerm::Minority,
+        "writing" => SetTerm::Writing,
         text if text.bytes().all(|b| b.is_ascii_digit()) => {
-            SetExpr::Nodes(vec![Atom::Id(node_id(cur, scope, token)?)])
+            SetTerm::Nodes(vec![Atom::Id(node_id(cur, scope, token)?)])
         }
         text if is_name_shaped(text) && !is_keyword(text) => {
             bound(cur, scope, token)?;
-            SetExpr::Name(text.to_string())
+            SetTerm::Name(text.to_string())
         }
         text if text.contains('-') && !is_keyword(text) => {
             return Err(cur.error_at(
@@ -134,8 +133,11 @@ fn term(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetExpr, Pa
 }
 
 /// The members of `{...}`, after the `{`.
-fn braces(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetExpr, ParseError> {
+fn braces(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetTerm, ParseError> {
     let mut atoms = Vec::new();
+    // The members so far, to find a repeated one in O(log n): a line may
+    // hold braces with tens of thousands of members.
+    let mut seen = BTreeSet::new();
     loop {
         let Some(token) = cur.peek() else {
             return Err(cur.error_here(A_MEMBER));
@@ -160,7 +162,7 @@ fn braces(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetExpr, 
             }
             _ => return Err(cur.error_at(token, A_MEMBER)),
         };
-        if atoms.contains(&atom) {
+        if !seen.insert(atom.clone()) {
             return Err(cur.error_at(
                 token,
                 "a node not already in the braces (a set naming a node twice)",
@@ -175,7 +177,7 @@ fn braces(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetExpr, 
             continue;
         }
         if cur.eat_punct("}") {
-            return Ok(SetExpr::Nodes(atoms));
+            return Ok(SetTerm::Nodes(atoms));
         }
         return Err(cur.error_here("`,` or `}`"));
     }
@@ -210,7 +212,7 @@ fn bound(cur: &Cursor<'_>, scope: &Scope, token: Token<'_>) -> Result<(), ParseE
             format!(
                 "a node set; `{0}` is a name used before it is bound \
                  (bind it first: `... as {0}`)",
-                token.text
+                shown(token.text)
             ),
         ))
     }
@@ -226,7 +228,7 @@ fn bind_name(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<String, ParseErr
             token,
             format!(
                 "a name that is not a keyword (`{}` is a keyword)",
-                token.text
+                shown(token.text)
             ),
         ));
     }

@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 use raft_core::{EntryId, LogIndex, MessageBody};
 
+use super::limits::SHOWN_CHARS_MAX;
 use super::parse::{MESSAGE_TYPES, STEPS, is_keyword, parse};
 use super::sets::SET_KEYWORDS;
 
@@ -150,6 +151,14 @@ const OTHER_TOKENS: &[&str] = &[
     "max_append=0",
     "tail=2%",
     "latency=1ms..5ms",
+    "\u{feff}",
+    "64",
+    "65",
+    "100001",
+    "nth=4097",
+    "keys=256",
+    "86401s",
+    "99999999999999999999m",
 ];
 
 fn lines_of_tokens() -> impl Strategy<Value = String> {
@@ -205,6 +214,8 @@ fn check(text: &str) {
             }
         }
         Err(error) => {
+            // Columns on line 1 count from after a byte-order mark.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
             let lines: Vec<&str> = text.lines().collect();
             assert!(error.span.line >= 1 && error.span.col >= 1, "{error}");
             assert!(error.span.line <= lines.len() + 1, "{error}");
@@ -212,9 +223,16 @@ fn check(text: &str) {
                 assert!(error.span.col <= line.chars().count() + 1, "{error}");
                 if !error.token.is_empty() {
                     let at: String = line.chars().skip(error.span.col - 1).collect();
-                    assert!(at.starts_with(&error.token), "{error} in {line:?}");
+                    // A long token is shown cut short, after its first characters.
+                    let head: String = at.chars().take(SHOWN_CHARS_MAX).collect();
+                    assert!(
+                        at.starts_with(&error.token)
+                            || error.token.starts_with(&format!("{head}\u{2026} (")),
+                        "{error} in {line:?}"
+                    );
                 }
             }
+            assert!(error.token.chars().count() < 2 * SHOWN_CHARS_MAX, "{error}");
             assert!(!error.expected.is_empty());
             let _ = error.to_string();
         }

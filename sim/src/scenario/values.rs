@@ -1,15 +1,20 @@
 //! Literals and `key=value` options: counts, durations (`150ms`, through
-//! [`crate::units::parse_duration_ns`]), ranges (`150ms..300ms`),
+//! [`crate::units::duration_ns`]), ranges (`150ms..300ms`),
 //! percentages (`5%`, stored as a probability), rates (`50/s`), `on`/`off`
 //! and operation lists (`put,get,append`).
 //!
 //! An option is written as one piece, `key=value` with no spaces; each key
 //! at most once per line. Errors point at the key (unknown or repeated
-//! option) or into the value (the part that is wrong).
+//! option) or into the value (the part that is wrong). Numbers are checked
+//! against their limits ([`super::limits`]) here, and the error states the
+//! limit.
 
-use super::ast::{OpKind, ParseError};
+use std::ops::RangeInclusive;
+
+use super::ast::{OpKind, ParseError, shown};
 use super::lex::{Cursor, Kind, Token};
-use crate::units::parse_duration_ns;
+use super::limits::{DURATION_NS_MAX, RATE_PER_S_MAX};
+use crate::units::{DurationError, duration_ns};
 
 /// One `key=value` option.
 #[derive(Clone, Debug)]
@@ -22,9 +27,16 @@ pub(super) struct Opt<'a> {
     pub col: usize,
 }
 
-/// A whole number written with digits only.
+/// Whether `text` is written with digits only: a whole number, perhaps
+/// too big for 64 bits.
+pub(super) fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A whole number written with digits only; `None` if it does not fit in
+/// 64 bits.
 pub(super) fn whole(text: &str) -> Option<u64> {
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+    if is_digits(text) {
         text.parse().ok()
     } else {
         None
@@ -43,12 +55,22 @@ pub(super) fn decimal(text: &str) -> Option<f64> {
     }
 }
 
-/// Takes a whole number of at least `min`; otherwise an error saying that
-/// `expected` was.
-pub(super) fn count(cur: &mut Cursor<'_>, expected: &str, min: u64) -> Result<u64, ParseError> {
-    let token = cur.word(expected)?;
+/// A whole number in `limits`, in words: `a whole number from MIN to MAX`.
+fn whole_in(limits: &RangeInclusive<u64>) -> String {
+    format!("a whole number from {} to {}", limits.start(), limits.end())
+}
+
+/// Takes a whole number within `limits`; otherwise an error saying that
+/// `what` was, and its limits (a number too big for 64 bits included).
+pub(super) fn count(
+    cur: &mut Cursor<'_>,
+    what: &str,
+    limits: RangeInclusive<u64>,
+) -> Result<u64, ParseError> {
+    let expected = format!("{what}, {}", whole_in(&limits));
+    let token = cur.word(&expected)?;
     whole(token.text)
-        .filter(|&n| n >= min)
+        .filter(|n| limits.contains(n))
         .ok_or_else(|| cur.error_at(token, expected))
 }
 
@@ -63,8 +85,24 @@ pub(super) fn duration_of(cur: &Cursor<'_>, token: Token<'_>) -> Result<u64, Par
     duration_at(cur, token.text, token.col)
 }
 
+/// The duration `text`, at `col`: at most [`DURATION_NS_MAX`].
 fn duration_at(cur: &Cursor<'_>, text: &str, col: usize) -> Result<u64, ParseError> {
-    parse_duration_ns(text).map_err(|why| cur.error_at_col(col, text, format!("a duration: {why}")))
+    match duration_ns(text) {
+        Ok(ns) if ns <= DURATION_NS_MAX => Ok(ns),
+        Ok(_) | Err(DurationError::OutOfRange) => {
+            let max_s = DURATION_NS_MAX / 1_000_000_000;
+            let expected = format!(
+                "a duration of at most {max_s}s ({} hours) of virtual time, \
+                 the longest a scenario may write",
+                max_s / 3600
+            );
+            Err(cur.error_at_col(col, text, expected))
+        }
+        Err(why) => {
+            let why = why.message(text, |part| shown(part).into_owned());
+            Err(cur.error_at_col(col, text, format!("a duration: {why}")))
+        }
+    }
 }
 
 /// Parses the next `key=value` option of `verb` (`options` pairs each key
@@ -201,30 +239,38 @@ pub(super) fn percent(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<f64, ParseError
         })
 }
 
-/// `R/s` with R greater than zero.
+/// `R/s` with R greater than zero and at most [`RATE_PER_S_MAX`].
 pub(super) fn rate(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<f64, ParseError> {
     opt.value
         .strip_suffix("/s")
         .and_then(decimal)
-        .filter(|&r| r > 0.0)
+        .filter(|&r| r > 0.0 && r <= RATE_PER_S_MAX)
         .ok_or_else(|| {
             cur.error_at_col(
                 opt.col,
                 &opt.value,
-                "a rate per second greater than zero (e.g. `50/s`)",
+                format!(
+                    "a rate per second greater than zero and at most {RATE_PER_S_MAX} \
+                     (e.g. `50/s`)"
+                ),
             )
         })
 }
 
-/// A whole number of at least `min`.
-pub(super) fn whole_opt(cur: &Cursor<'_>, opt: &Opt<'_>, min: u64) -> Result<u64, ParseError> {
-    whole(&opt.value).filter(|&n| n >= min).ok_or_else(|| {
-        cur.error_at_col(
-            opt.col,
-            &opt.value,
-            format!("a whole number, at least {min}"),
-        )
-    })
+/// A whole number within `limits`; `why` (empty, or a reason in
+/// parentheses) follows the limits in the error.
+pub(super) fn whole_opt(
+    cur: &Cursor<'_>,
+    opt: &Opt<'_>,
+    limits: RangeInclusive<u64>,
+    why: &str,
+) -> Result<u64, ParseError> {
+    whole(&opt.value)
+        .filter(|n| limits.contains(n))
+        .ok_or_else(|| {
+            let expected = format!("{}{why}", whole_in(&limits));
+            cur.error_at_col(opt.col, &opt.value, expected)
+        })
 }
 
 /// `put,get,append`: one or more of the operations, each once.

@@ -3,7 +3,7 @@
 
 pub(crate) use sim::scenario::ast::{
     Atom, ClusterOptions, Compare, Condition, MessagePick, NodeSet, OpKind, Scenario, SetExpr,
-    Span, Step, StepKind, Timing, Which,
+    SetOp, SetTerm, Span, Step, StepKind, Timing, Which,
 };
 pub(crate) use sim::scenario::parse;
 pub(crate) use sim::scenario::parse::{MESSAGE_TYPES, STEPS};
@@ -28,37 +28,43 @@ pub(crate) fn last(lines: &str) -> StepKind {
 }
 
 /// A set on `line` at `col`, unnamed.
-pub(crate) fn set_at(line: usize, col: usize, expr: SetExpr) -> NodeSet {
+pub(crate) fn set_at(line: usize, col: usize, expr: impl Into<SetExpr>) -> NodeSet {
     NodeSet {
         span: Span { line, col },
-        expr,
+        expr: expr.into(),
         bind: None,
     }
 }
 
 /// A set on line 2 at `col`, unnamed.
-pub(crate) fn set(col: usize, expr: SetExpr) -> NodeSet {
+pub(crate) fn set(col: usize, expr: impl Into<SetExpr>) -> NodeSet {
     set_at(2, col, expr)
 }
 
 /// A set on line 2 at `col`, named.
-pub(crate) fn named(col: usize, expr: SetExpr, name: &str) -> NodeSet {
+pub(crate) fn named(col: usize, expr: impl Into<SetExpr>, name: &str) -> NodeSet {
     NodeSet {
         bind: Some(name.to_string()),
         ..set(col, expr)
     }
 }
 
-pub(crate) fn ids(ids: &[u64]) -> SetExpr {
-    SetExpr::Nodes(ids.iter().map(|&id| Atom::Id(id)).collect())
+pub(crate) fn ids(ids: &[u64]) -> SetTerm {
+    SetTerm::Nodes(ids.iter().map(|&id| Atom::Id(id)).collect())
 }
 
-pub(crate) fn union(a: SetExpr, b: SetExpr) -> SetExpr {
-    SetExpr::Union(Box::new(a), Box::new(b))
+/// `a + b`: `b` appended to the terms of `a`.
+pub(crate) fn union(a: impl Into<SetExpr>, b: SetTerm) -> SetExpr {
+    let mut expr = a.into();
+    expr.rest.push((SetOp::Union, b));
+    expr
 }
 
-pub(crate) fn minus(a: SetExpr, b: SetExpr) -> SetExpr {
-    SetExpr::Difference(Box::new(a), Box::new(b))
+/// `a - b`: `b` appended to the terms of `a`.
+pub(crate) fn minus(a: impl Into<SetExpr>, b: SetTerm) -> SetExpr {
+    let mut expr = a.into();
+    expr.rest.push((SetOp::Difference, b));
+    expr
 }
 
 pub(crate) const MS: u64 = 1_000_000;

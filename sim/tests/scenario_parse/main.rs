@@ -4,6 +4,7 @@
 
 mod errors;
 mod helpers;
+mod limits;
 mod manual;
 mod operations;
 mod setup_and_faults;

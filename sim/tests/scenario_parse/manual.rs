@@ -21,7 +21,7 @@ fn campaign() {
 fn heartbeat() {
     assert_eq!(
         kind("heartbeat leader"),
-        StepKind::Heartbeat(set(11, SetExpr::Leader))
+        StepKind::Heartbeat(set(11, SetTerm::Leader))
     );
 }
 
@@ -45,8 +45,8 @@ fn deliver() {
     assert_eq!(
         kind("deliver leader -> all"),
         StepKind::Deliver(MessagePick {
-            from: set(9, SetExpr::Leader),
-            to: set(19, SetExpr::All),
+            from: set(9, SetTerm::Leader),
+            to: set(19, SetTerm::All),
             kind: None,
             which: Which::Oldest,
         })
@@ -55,7 +55,7 @@ fn deliver() {
         kind("deliver 1 -> all all"),
         StepKind::Deliver(MessagePick {
             from: set(9, ids(&[1])),
-            to: set(14, SetExpr::All),
+            to: set(14, SetTerm::All),
             kind: None,
             which: Which::All,
         })

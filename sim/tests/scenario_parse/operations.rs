@@ -75,7 +75,7 @@ fn expect_every_condition() {
         ("expect leader within 2s", Condition::Leader, Some(2 * S)),
         (
             "expect leader in all - {1} within 3s",
-            Condition::LeaderIn(set(18, minus(SetExpr::All, ids(&[1])))),
+            Condition::LeaderIn(set(18, minus(SetTerm::All, ids(&[1])))),
             Some(3 * S),
         ),
         (
@@ -95,7 +95,7 @@ fn expect_every_condition() {
         ),
         (
             "expect committed == 7 on all within 5s",
-            Condition::Committed(Compare::Equal, 7, Some(set(26, SetExpr::All))),
+            Condition::Committed(Compare::Equal, 7, Some(set(26, SetTerm::All))),
             Some(5 * S),
         ),
         (

@@ -98,7 +98,7 @@ fn disk() {
     assert_eq!(
         kind("disk leader"),
         StepKind::Disk {
-            nodes: Some(set(6, SetExpr::Leader)),
+            nodes: Some(set(6, SetTerm::Leader)),
             latency_ns: None,
             latency_max_ns: None,
             torn: None,
@@ -135,7 +135,7 @@ fn crash_with_braces_holding_an_id_and_a_name() {
         StepKind::Crash(set_at(
             3,
             7,
-            SetExpr::Nodes(vec![Atom::Id(1), Atom::Name("old".into())])
+            SetTerm::Nodes(vec![Atom::Id(1), Atom::Name("old".into())])
         ))
     );
 }
@@ -149,7 +149,7 @@ fn restart() {
 fn pause() {
     assert_eq!(
         kind("pause all - leader"),
-        StepKind::Pause(set(7, minus(SetExpr::All, SetExpr::Leader)))
+        StepKind::Pause(set(7, minus(SetTerm::All, SetTerm::Leader)))
     );
 }
 
@@ -159,7 +159,7 @@ fn resume_is_left_associative() {
         kind("resume followers + 1 - {2}"),
         StepKind::Resume(set(
             8,
-            minus(union(SetExpr::Followers, ids(&[1])), ids(&[2]))
+            minus(union(SetTerm::Followers, ids(&[1])), ids(&[2]))
         ))
     );
 }
@@ -169,8 +169,8 @@ fn partition() {
     assert_eq!(
         kind("partition leader as old | rest"),
         StepKind::Partition(vec![
-            named(11, SetExpr::Leader, "old"),
-            set(27, SetExpr::Rest)
+            named(11, SetTerm::Leader, "old"),
+            set(27, SetTerm::Rest)
         ])
     );
     assert_eq!(
@@ -178,7 +178,7 @@ fn partition() {
         StepKind::Partition(vec![
             set(11, ids(&[1, 2])),
             set(19, ids(&[3])),
-            set(23, SetExpr::Rest)
+            set(23, SetTerm::Rest)
         ])
     );
 }
@@ -187,7 +187,7 @@ fn partition() {
 fn isolate() {
     assert_eq!(
         kind("isolate majority as m"),
-        StepKind::Isolate(named(9, SetExpr::Majority, "m"))
+        StepKind::Isolate(named(9, SetTerm::Majority, "m"))
     );
 }
 
@@ -196,8 +196,8 @@ fn cut() {
     assert_eq!(
         kind("cut minority -> all - minority"),
         StepKind::Cut(
-            set(5, SetExpr::Minority),
-            set(17, minus(SetExpr::All, SetExpr::Minority))
+            set(5, SetTerm::Minority),
+            set(17, minus(SetTerm::All, SetTerm::Minority))
         )
     );
 }
@@ -212,7 +212,7 @@ fn skew() {
     assert_eq!(kind("skew 2 1.5"), StepKind::Skew(set(6, ids(&[2])), 1.5));
     assert_eq!(
         kind("skew leader 0.8"),
-        StepKind::Skew(set(6, SetExpr::Leader), 0.8)
+        StepKind::Skew(set(6, SetTerm::Leader), 0.8)
     );
 }
 

@@ -54,7 +54,7 @@ expect converged within 5s
             Condition::LeaderIn(set_at(
                 7,
                 18,
-                minus(SetExpr::All, SetExpr::Name("old".into()))
+                minus(SetTerm::All, SetTerm::Name("old".into()))
             )),
             Some(3 * S)
         )
@@ -67,13 +67,13 @@ fn names_bind_left_to_right_on_the_same_line_and_can_be_rebound() {
     assert_eq!(
         kind("cut leader as old -> all - old"),
         StepKind::Cut(
-            named(5, SetExpr::Leader, "old"),
-            set(22, minus(SetExpr::All, SetExpr::Name("old".into())))
+            named(5, SetTerm::Leader, "old"),
+            set(22, minus(SetTerm::All, SetTerm::Name("old".into())))
         )
     );
     assert_eq!(
         last("isolate 1 as x\nisolate all - x as x\ncrash x"),
-        StepKind::Crash(set_at(4, 7, SetExpr::Name("x".into())))
+        StepKind::Crash(set_at(4, 7, SetTerm::Name("x".into())))
     );
     // Verbs, conditions and message types make fine names.
     assert_eq!(
@@ -82,14 +82,14 @@ fn names_bind_left_to_right_on_the_same_line_and_can_be_rebound() {
             3,
             7,
             union(
-                minus(SetExpr::All, SetExpr::Name("cut".into())),
-                SetExpr::Nodes(vec![Atom::Name("cut".into())])
+                minus(SetTerm::All, SetTerm::Name("cut".into())),
+                SetTerm::Nodes(vec![Atom::Name("cut".into())])
             )
         ))
     );
     assert_eq!(
         kind("isolate leader + 2 as both"),
-        StepKind::Isolate(named(9, union(SetExpr::Leader, ids(&[2])), "both"))
+        StepKind::Isolate(named(9, union(SetTerm::Leader, ids(&[2])), "both"))
     );
 }
 
