@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use sim::scenario::{Outcome, parse, run_scenario_with_bugs};
+use sim::scenario::limits::FILE_BYTES_MAX;
+use sim::scenario::{Outcome, parse_bytes, run_scenario_with_bugs};
 use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
 
@@ -109,20 +110,14 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
 
 fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> Status {
     let name = path.display().to_string();
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(err) => {
-                eprintln!("ERROR {name}: not UTF-8 text: {err}");
-                return Status::Usage;
-            }
-        },
-        Err(err) => {
-            eprintln!("raftsim scenario: cannot read {name}: {err}");
+    let bytes = match read_bounded(path) {
+        Ok(bytes) => bytes,
+        Err(message) => {
+            eprintln!("raftsim scenario: cannot read {name}: {message}");
             return Status::Usage;
         }
     };
-    let scenario = match parse(&name, &text) {
+    let scenario = match parse_bytes(&name, &bytes) {
         Ok(scenario) => scenario,
         Err(err) => {
             eprintln!("ERROR {err}");
@@ -169,6 +164,24 @@ fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> Status {
         }
         _ => status,
     }
+}
+
+/// The file's bytes, refusing one past [`FILE_BYTES_MAX`] without reading
+/// it all.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(FILE_BYTES_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > FILE_BYTES_MAX {
+        return Err(format!(
+            "larger than {} MiB, the limit for a scenario file",
+            FILE_BYTES_MAX >> 20
+        ));
+    }
+    Ok(bytes)
 }
 
 fn trace_end(outcome: &Outcome) -> TraceEnd {

@@ -40,6 +40,10 @@ pub struct RunSettings {
     /// Pin raft-core's CheckQuorum (true/false); by default the seed chooses.
     #[arg(long)]
     pub check_quorum: Option<bool>,
+    /// Stop a run after N events and actions, as inconclusive (exit 3);
+    /// default: 50,000 per simulated second of the run, at least 5 million.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: Option<u64>,
     /// Break a rule of Raft on purpose, to see the tool catch it
     /// (repeatable; one of skip-fsync, forget-vote-on-boot,
     /// commit-previous-term, vote-without-log-check,
@@ -99,7 +103,9 @@ impl RunSettings {
         options.check_quorum = self.check_quorum;
         options.fault_ns = self.duration;
         options.heal_ns = self.heal;
-        options.max_events = event_bound(self.duration + self.heal);
+        options.max_events = self
+            .max_events
+            .unwrap_or_else(|| event_bound(self.duration + self.heal));
         options.spec.host_bugs = host_bugs(&self.breaks);
         options
     }
@@ -124,6 +130,9 @@ impl RunSettings {
         }
         if let Some(on) = self.check_quorum {
             flags += &format!(" --check-quorum {on}");
+        }
+        if let Some(events) = self.max_events {
+            flags += &format!(" --max-events {events}");
         }
         for rule in &self.breaks {
             flags += &format!(" --break {rule}");

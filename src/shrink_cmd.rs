@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::export::scenario_text;
-use sim::scenario::{parse, run_scenario};
-use sim::shrink::{MAX_SHRINK_RUNS, shrink};
+use sim::scenario::{parse, run_scenario_with_bugs};
+use sim::shrink::{MAX_SHRINK_RUNS, NotShrunk, Signature, shrink};
 
-use crate::say;
 use crate::settings::RunSettings;
 use crate::status::Status;
+use crate::{interrupt, say};
 
 /// Arguments of `raftsim shrink`.
 #[derive(Debug, Args)]
@@ -25,8 +25,10 @@ pub struct ShrinkArgs {
     settings: RunSettings,
 }
 
-/// Shrinks; returns the exit status (0 written and reproduced, 1 the seed
-/// passes or the scenario does not reproduce, 2 usage).
+/// Shrinks; returns the exit status: 0 written and reproduced, 1 the seed
+/// passes or no scenario reproduces it, 2 usage or the file could not be
+/// written, 3 the seed is inconclusive, 130 interrupted (the smallest
+/// schedule so far is written).
 pub fn shrink_seed(args: &ShrinkArgs) -> Status {
     let seed = args.seed;
     let options = args.settings.options(seed);
@@ -36,17 +38,32 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
             .expect("valid template"),
     );
     bar.set_prefix(seed.to_string());
-    let shrunk = shrink(&options, |p| {
-        bar.set_message(format!(
-            "schedule {} steps, {} runs tried",
-            p.schedule_steps, p.runs
-        ));
-        bar.set_position(p.runs);
-    });
+    let shrunk = shrink(
+        &options,
+        |p| {
+            bar.set_message(format!(
+                "schedule {} steps, {} runs tried",
+                p.schedule_steps, p.runs
+            ));
+            bar.set_position(p.runs);
+        },
+        &interrupt::requested,
+    );
     bar.finish_and_clear();
-    let Some(shrunk) = shrunk else {
-        say!("raftsim shrink: seed {seed} breaks no invariant; nothing to shrink");
-        return Status::Violation;
+    let shrunk = match shrunk {
+        Ok(shrunk) => shrunk,
+        Err(NotShrunk::Passes) => {
+            say!("raftsim shrink: seed {seed} breaks no invariant; nothing to shrink");
+            return Status::Violation;
+        }
+        Err(NotShrunk::Inconclusive(why)) => {
+            say!("raftsim shrink: seed {seed} is inconclusive ({why}); nothing to shrink");
+            return Status::Inconclusive;
+        }
+        Err(NotShrunk::Interrupted) => {
+            say!("raftsim shrink: INTERRUPTED before seed {seed}'s own run ended");
+            return Status::Interrupted;
+        }
     };
     let schedule = shrunk.options.fault_schedule();
     let story = format!(
@@ -55,50 +72,77 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
         schedule.steps.len(),
         shrunk.original_steps,
         shrunk.runs,
-        shrunk.invariant
+        shrunk.signature
     );
     let text = scenario_text(&shrunk.options, &schedule, &shrunk.report, &story);
     let path = args
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("shrunk-{seed}.scn")));
-    if let Err(err) = std::fs::write(&path, &text) {
-        eprintln!("raftsim shrink: cannot write {}: {err}", path.display());
-        return Status::Usage;
-    }
-    say!(
-        "raftsim shrink: seed {seed} breaks {}: schedule {} -> {} steps in {} runs; wrote {}",
-        shrunk.invariant,
-        shrunk.original_steps,
-        schedule.steps.len(),
-        shrunk.runs,
-        path.display()
-    );
-    // The file must fail the same way on its own.
+    // The file first; its replay, then the report.
+    let written = std::fs::write(&path, &text);
     let name = path.display().to_string();
     let replayed = parse(&name, &text)
         .map_err(|e| e.to_string())
-        .and_then(|s| run_scenario(&s, None).map_err(|e| e.to_string()));
-    match replayed {
-        Ok(outcome) => match outcome.failure.and_then(|f| f.violation) {
-            Some(v) if v.invariant == shrunk.invariant => {
+        .and_then(|s| {
+            run_scenario_with_bugs(&s, None, shrunk.options.spec.host_bugs)
+                .map_err(|e| e.to_string())
+        })
+        .map(|outcome| Signature::of_scenario(&outcome));
+    let interrupted = if shrunk.interrupted {
+        " (INTERRUPTED: the smallest so far)"
+    } else {
+        ""
+    };
+    say!(
+        "raftsim shrink: seed {seed} breaks {}: schedule {} -> {} steps in {} runs{interrupted}",
+        shrunk.signature,
+        shrunk.original_steps,
+        schedule.steps.len(),
+        shrunk.runs
+    );
+    if let Err(err) = written {
+        eprintln!("raftsim shrink: cannot write {name}: {err}");
+        return Status::Usage;
+    }
+    say!("wrote {name}");
+    let breaks: String = args
+        .settings
+        .breaks
+        .iter()
+        .map(|b| format!(" --break {b}"))
+        .collect();
+    let status = match replayed {
+        Ok(Some(got)) if got == shrunk.signature => {
+            if let Some(why) = &shrunk.export_mismatch {
                 say!(
-                    "replayed: `cargo run --release -- scenario {name}` breaks {}",
-                    v.invariant
+                    "note: a smaller schedule failed the same way as a seed run, but not as a scenario ({why}); the smallest that does is written"
                 );
-                Status::Ok
             }
-            other => {
-                say!(
-                    "warning: the scenario does not reproduce the failure (got {:?}); replay the seed instead",
-                    other.map(|v| v.invariant)
-                );
-                Status::Violation
-            }
-        },
-        Err(err) => {
-            say!("warning: the written scenario does not run: {err}");
+            say!(
+                "replayed: `cargo run --release -- scenario{breaks} {name}` breaks {}",
+                shrunk.signature
+            );
+            Status::Ok
+        }
+        Ok(got) => {
+            let got = got.map_or_else(|| "no failure".to_string(), |s| s.to_string());
+            say!(
+                "NOT REPRODUCED: the scenario gives {got}, not {}; replay the seed instead: \
+                 cargo run --release -- --seed {seed}{}",
+                shrunk.signature,
+                args.settings.replay_flags()
+            );
             Status::Violation
         }
+        Err(err) => {
+            say!("NOT REPRODUCED: the written scenario does not run: {err}");
+            Status::Violation
+        }
+    };
+    if shrunk.interrupted {
+        Status::Interrupted
+    } else {
+        status
     }
 }

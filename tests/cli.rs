@@ -677,3 +677,59 @@ fn what_is_printed_is_what_ran() {
         stdout(&no_checkers)
     );
 }
+
+#[test]
+fn a_run_that_reaches_its_event_bound_is_inconclusive() {
+    let output = raftsim(&["--seed", "1", "--max-events", "1000"]);
+    assert_exit(&output, 3);
+    let text = stdout(&output);
+    assert!(text.contains("result: INCONCLUSIVE"), "{text}");
+    assert!(text.contains("event bound (1000 events)"), "{text}");
+    let json = json_object(&raftsim(&["--seed", "1", "--max-events", "1000", "--json"]));
+    assert_eq!(json["result"], "inconclusive");
+    assert_eq!(json["ok"], true, "nothing broke");
+    let swarm = raftsim(&["swarm", "--seeds", "0..3", "--max-events", "1000"]);
+    assert_exit(&swarm, 3);
+    assert!(
+        stdout(&swarm).contains("3 inconclusive"),
+        "{}",
+        stdout(&swarm)
+    );
+}
+
+/// Starts raftsim with `args`, sends it SIGINT after `after_ms`, and
+/// returns what it printed.
+fn interrupted(args: &[&str], after_ms: u64) -> Output {
+    use std::process::Stdio;
+    let child = Command::new(env!("CARGO_BIN_EXE_raftsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("raftsim runs");
+    std::thread::sleep(std::time::Duration::from_millis(after_ms));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    child.wait_with_output().expect("it ends")
+}
+
+#[test]
+fn ctrl_c_stops_a_swarm_and_prints_what_it_found() {
+    let output = interrupted(&["swarm", "--seeds", "0..1000000", "--jobs", "2"], 1500);
+    assert_exit(&output, 130);
+    let text = stdout(&output);
+    assert!(text.contains("INTERRUPTED after"), "{text}");
+    assert!(text.contains("raftsim swarm: seeds 0..1000000"), "{text}");
+}
+
+#[test]
+fn ctrl_c_stops_a_model_check_and_prints_its_counts() {
+    let output = interrupted(&["check", "--max-depth", "40", "--max-term", "4"], 1500);
+    assert_exit(&output, 130);
+    let text = stdout(&output);
+    assert!(text.contains("distinct states"), "{text}");
+    assert!(text.contains("result: INTERRUPTED"), "{text}");
+}

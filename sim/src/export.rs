@@ -50,18 +50,21 @@ pub fn scenario_text(
         spec.clients, workload.rate_per_s, workload.keys
     );
     let mut lines: Vec<(u64, String)> = Vec::new();
-    for step in &schedule.steps {
-        let at_ns = match step.fault {
-            // A mid-write crash struck after the event at its firing time:
-            // a step runs before the events of its own time, so one ns later.
-            Fault::CrashMidWrite(name) => match report.fired_at_ns.get(&name) {
-                Some(fired) => fired + 1,
-                None => continue,
-            },
-            _ => step.at_ns,
-        };
-        if let Some(line) = fault_line(&step.fault, report) {
-            lines.push((at_ns, line));
+    let times: Vec<Option<u64>> = schedule
+        .steps
+        .iter()
+        .map(|step| fault_line(&step.fault, report).map(|_| step.at_ns))
+        .collect();
+    for (index, step) in schedule.steps.iter().enumerate() {
+        if let Fault::CrashMidWrite(name) = step.fault {
+            let Some(&fired_ns) = report.fired_at_ns.get(&name) else {
+                continue;
+            };
+            lines.push(mid_write_crash(
+                name, step.at_ns, fired_ns, index, &times, report,
+            ));
+        } else if let Some(line) = fault_line(&step.fault, report) {
+            lines.push((step.at_ns, line));
         }
     }
     // Stable: steps of one time keep their schedule order.
@@ -69,9 +72,42 @@ pub fn scenario_text(
     for (at_ns, line) in lines {
         let _ = writeln!(out, "at {at_ns}ns {line}");
     }
+    // The run's final checks: after the events of its last nanosecond (a
+    // step runs before the events of its own time, hence one ns later), a
+    // leader that a majority follows, then every client operation finished
+    // and those started once the faults healed successful.
     let end_ns = options.fault_ns + options.heal_ns;
-    let _ = writeln!(out, "at {end_ns}ns expect leader");
+    let _ = writeln!(out, "at {}ns expect leader", end_ns + 1);
+    let _ = writeln!(out, "expect clients done since {}ns", options.fault_ns);
     out
+}
+
+/// A mid-write crash armed at `armed_ns` that struck at `fired_ns`. The run
+/// crashed the first node an event left with a write waiting for its fsync;
+/// `crash writing`, written at the arming time, does exactly that, waiting
+/// for such an event. It waits without running other steps, so it is exact
+/// only if no other step of the schedule falls between the arming and the
+/// strike; otherwise the crash is written at its time, on the node it hit
+/// (one ns after the event it followed: a step runs before the events of its
+/// own time), which is exact unless other events shared that nanosecond.
+fn mid_write_crash(
+    name: u32,
+    armed_ns: u64,
+    fired_ns: u64,
+    index: usize,
+    times: &[Option<u64>],
+    report: &RunReport,
+) -> (u64, String) {
+    let crowded = times
+        .iter()
+        .enumerate()
+        .any(|(other, at)| other != index && at.is_some_and(|t| t >= armed_ns && t <= fired_ns));
+    if crowded {
+        let node = report.resolved.get(&name).map_or(0, |n| n + 1);
+        (fired_ns + 1, format!("crash {node} as f{name}"))
+    } else {
+        (armed_ns, format!("crash writing as f{name}"))
+    }
 }
 
 fn who(target: Who, report: &RunReport) -> Option<String> {

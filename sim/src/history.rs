@@ -84,6 +84,21 @@ impl History {
         op.complete_ns = Some(now_ns);
     }
 
+    /// The operations a healthy cluster should have finished by now: those
+    /// still pending, and those invoked at or after `since_ns` (once every
+    /// fault healed) that did not succeed.
+    #[must_use]
+    pub fn unfinished(&self, since_ns: u64) -> Vec<&Operation> {
+        self.ops
+            .iter()
+            .filter(|op| match op.outcome {
+                Outcome::Pending => true,
+                Outcome::Ok { .. } => false,
+                Outcome::Fail | Outcome::Unknown => op.invoke_ns >= since_ns,
+            })
+            .collect()
+    }
+
     /// Counts by outcome.
     #[must_use]
     pub fn counts(&self) -> OutcomeCounts {

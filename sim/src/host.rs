@@ -60,6 +60,13 @@ pub struct HostBugs {
     pub skip_fsync: bool,
     /// Forget the vote when booting from disk.
     pub forget_vote_on_boot: bool,
+    /// Boot with the commit index the meta file holds even past the end of
+    /// the log that survived (a torn tail): recovery trusts a hint it must
+    /// clamp.
+    pub trust_commit_on_boot: bool,
+    /// After a restart, ignore client requests (the client listener is not
+    /// set up again): a liveness bug, operations hang while it leads.
+    pub mute_after_restart: bool,
     /// Rules raft-core itself breaks (see `raft_core::RuleBreaks`).
     pub raft: raft_core::RuleBreaks,
 }
@@ -70,6 +77,8 @@ impl HostBugs {
     pub const NAMES: &[&str] = &[
         "skip-fsync",
         "forget-vote-on-boot",
+        "trust-commit-on-boot",
+        "mute-after-restart",
         "commit-previous-term",
         "vote-without-log-check",
         "reset-vote-in-same-term",
@@ -82,6 +91,8 @@ impl HostBugs {
         let flag = match name {
             "skip-fsync" => &mut self.skip_fsync,
             "forget-vote-on-boot" => &mut self.forget_vote_on_boot,
+            "trust-commit-on-boot" => &mut self.trust_commit_on_boot,
+            "mute-after-restart" => &mut self.mute_after_restart,
             "commit-previous-term" => &mut self.raft.commit_previous_term,
             "vote-without-log-check" => &mut self.raft.vote_without_log_check,
             "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
@@ -405,8 +416,13 @@ impl Host {
         } else {
             hard_state
         };
+        let commit = if self.bugs.trust_commit_on_boot {
+            hard_state.commit
+        } else {
+            hard_state.commit.min(last_index)
+        };
         let hard_state = HardState {
-            commit: hard_state.commit.min(last_index),
+            commit,
             ..hard_state
         };
         let hard_state = if self.bugs.forget_vote_on_boot {
@@ -563,6 +579,9 @@ impl Host {
     /// A client request: the leader proposes it (or answers a retry from the
     /// session table); anyone else redirects.
     fn on_request(&mut self, command: &Command, out: &mut Outbox) {
+        if self.bugs.mute_after_restart && self.boots > 1 {
+            return;
+        }
         let raw = self.raw.as_mut().expect("an up host has a node");
         let reply = |outcome| Packet {
             from: Endpoint::Node(self.index),

@@ -3,11 +3,10 @@
 //! scheduled fault) until the end; the checkers look after every step; the
 //! last part of the run is healed and must make progress.
 
-use raft_core::Role;
 use serde::Serialize;
 
-use crate::checker::{Invariant, Violation};
-use crate::history::{Outcome, OutcomeCounts};
+use crate::checker::{Invariant, Stuck, Violation};
+use crate::history::OutcomeCounts;
 use crate::host::HostState;
 use crate::net::NetStats;
 use crate::stepper::{Halt, StepBounds, Stepper};
@@ -379,43 +378,20 @@ fn fail(state: &mut RunState<'_>, violation: Violation) {
 /// the heal there must be a leader that a majority follows, and every client
 /// operation must have finished, those started after the heal successfully.
 fn final_checks(options: &RunOptions, world: &World) -> Result<(), Violation> {
-    let majority = world.node_count() / 2 + 1;
-    let followed = world.hosts.iter().filter_map(|h| h.raw()).any(|leader| {
-        leader.role() == Role::Leader
-            && world
-                .hosts
-                .iter()
-                .filter(|h| h.state == HostState::Up)
-                .filter_map(|h| h.raw())
-                .filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
-                .count()
-                >= majority
-    });
-    if !followed {
-        return Err(Violation::new(
-            Invariant::Liveness,
-            Vec::new(),
+    if world.followed_leader().is_none() {
+        return Err(Violation::liveness(
+            Stuck::NoLeader,
             "no leader followed by a majority after every fault healed".into(),
         ));
     }
-    let stuck: Vec<_> = world
-        .history
-        .ops
-        .iter()
-        .filter(|op| match op.outcome {
-            Outcome::Pending => true,
-            Outcome::Ok { .. } => false,
-            Outcome::Fail | Outcome::Unknown => op.invoke_ns >= options.fault_ns,
-        })
-        .collect();
-    if let Some(op) = stuck.first() {
-        return Err(Violation::new(
-            Invariant::Liveness,
-            Vec::new(),
+    let unfinished = world.history.unfinished(options.fault_ns);
+    if let Some(op) = unfinished.first() {
+        return Err(Violation::liveness(
+            Stuck::OpsUnfinished,
             format!(
                 "{} client operation(s) did not complete after the heal, e.g. client {} seq {} ({:?})",
-                stuck.len(),
-                op.client,
+                unfinished.len(),
+                op.client + 1,
                 op.seq,
                 op.outcome
             ),

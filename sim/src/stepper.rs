@@ -5,7 +5,7 @@
 //! swarm run and the scenario it exports go through the same code, so they
 //! judge, bound and spell the same things the same way.
 
-use crate::checker::{Checkers, Invariant, Violation};
+use crate::checker::{Checkers, Invariant, Stuck, Violation};
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{Action, World};
 
@@ -187,5 +187,5 @@ impl<'s> Stepper<'s> {
 }
 
 fn storm(message: String) -> Halt {
-    Halt::Violation(Violation::new(Invariant::Liveness, Vec::new(), message))
+    Halt::Violation(Violation::liveness(Stuck::Storm, message))
 }

@@ -420,3 +420,39 @@ fn check_quorum_steps_down_a_leader_without_a_majority_and_ends_a_lease() {
     ));
     assert!(outcome.failure.is_none(), "{}", describe("t.scn", &outcome));
 }
+
+// ---- hardening -------------------------------------------------------------
+
+#[test]
+fn overlapping_partition_groups_are_an_error_at_their_line() {
+    let err = run_text("cluster 3\nrun 1s\npartition {1,2} | {2,3}\n").unwrap_err();
+    assert_eq!(err.location, "t.scn:3:1", "{err}");
+    assert!(err.message.contains("node 2 is in two groups"), "{err}");
+    // Disjoint groups (with the unnamed node joining the last) are fine.
+    assert!(
+        outcome("cluster 3\npartition 1 | 2\nrun 1s\n")
+            .failure
+            .is_none()
+    );
+}
+
+#[test]
+fn clients_done_waits_for_every_operation_and_judges_those_after_the_heal() {
+    let done = outcome(
+        "cluster 3\nexpect leader within 2s\nput x 1\nappend x 2\nget x\n\
+         expect clients done within 5s\nexpect clients done since 0s\n",
+    );
+    assert!(done.failure.is_none(), "{:?}", done.failure);
+    // With every node down, the put cannot finish: the expectation fails
+    // and says which condition it was.
+    let stuck = outcome(
+        "cluster 3\nexpect leader within 2s\ncrash all\nput x 1\nexpect clients done within 2s\n",
+    );
+    let failure = stuck.failure.expect("the put hangs");
+    assert!(
+        failure.message.contains("expectation not met"),
+        "{}",
+        failure.message
+    );
+    assert!(failure.expectation.is_some());
+}

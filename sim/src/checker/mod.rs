@@ -83,6 +83,29 @@ impl fmt::Display for Invariant {
     }
 }
 
+/// How a cluster failed to make progress (the liveness conditions a run
+/// checks once every fault healed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Stuck {
+    /// No leader that a majority follows.
+    NoLeader,
+    /// Client operations still pending, or started after the heal and not
+    /// successful.
+    OpsUnfinished,
+    /// A message or replication storm: busy, but not useful.
+    Storm,
+}
+
+impl fmt::Display for Stuck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Stuck::NoLeader => "no leader",
+            Stuck::OpsUnfinished => "client operations unfinished",
+            Stuck::Storm => "storm",
+        })
+    }
+}
+
 /// A broken invariant: which, on which nodes (0-based indexes), and how.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
@@ -92,6 +115,9 @@ pub struct Violation {
     pub nodes: Vec<usize>,
     /// What was seen.
     pub message: String,
+    /// For a liveness failure: which condition failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stuck: Option<Stuck>,
 }
 
 impl Violation {
@@ -100,6 +126,15 @@ impl Violation {
             invariant,
             nodes,
             message,
+            stuck: None,
+        }
+    }
+
+    /// A liveness failure: the cluster is `stuck` so.
+    pub(crate) fn liveness(stuck: Stuck, message: String) -> Violation {
+        Violation {
+            stuck: Some(stuck),
+            ..Violation::new(Invariant::Liveness, Vec::new(), message)
         }
     }
 }

@@ -215,6 +215,10 @@ pub enum Condition {
     Linearizable,
     /// `members == SET`
     Members(NodeSet),
+    /// `clients done [since T]`: no client operation is pending, and those
+    /// invoked at or after virtual time T (once the faults healed) all
+    /// succeeded: the liveness a swarm run demands of its clients.
+    ClientsDone(Option<u64>),
 }
 
 /// Which in-flight messages `deliver`, `drop` and `duplicate` pick.

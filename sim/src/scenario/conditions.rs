@@ -4,7 +4,6 @@
 use super::ast::{Compare, Condition, NodeSet};
 use super::interp::{Interp, Stop};
 use crate::host::HostState;
-use raft_core::Role;
 use std::collections::BTreeSet;
 
 impl Interp<'_> {
@@ -40,6 +39,19 @@ impl Interp<'_> {
                 term.is_some_and(|t| compare(*op, t, *n))
             }
             Condition::Converged => self.converged(),
+            Condition::ClientsDone(since_ns) => {
+                // Operations a script has yet to start count as unfinished.
+                let world = &self.stepper.world;
+                let scripted = world
+                    .clients
+                    .iter()
+                    .any(|c| c.script.as_ref().is_some_and(|s| !s.is_empty()));
+                !scripted
+                    && world
+                        .history
+                        .unfinished(since_ns.unwrap_or(u64::MAX))
+                        .is_empty()
+            }
             Condition::Linearizable => {
                 return Err(Stop::Invalid(
                     "`expect linearizable` needs the linearizability checker, which is not built yet".into(),
@@ -62,23 +74,7 @@ impl Interp<'_> {
     /// The leader a majority of the cluster follows, if any (SCENARIOS.md:
     /// "one leader that a majority follows").
     pub(super) fn leader_node(&self) -> Option<usize> {
-        let majority = self.stepper.world.node_count() / 2 + 1;
-        let up = || {
-            self.stepper
-                .world
-                .hosts
-                .iter()
-                .filter(|h| h.state == HostState::Up)
-                .filter_map(|h| h.raw())
-        };
-        up().filter(|r| r.role() == Role::Leader)
-            .filter(|leader| {
-                up().filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
-                    .count()
-                    >= majority
-            })
-            .max_by_key(|r| r.term())
-            .map(|r| r.id().0 as usize - 1)
+        self.stepper.world.followed_leader()
     }
 
     pub(super) fn indexes_hold(

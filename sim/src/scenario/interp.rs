@@ -46,6 +46,8 @@ pub struct Failure {
     pub message: String,
     /// The broken invariant, if that is what failed.
     pub violation: Option<Violation>,
+    /// The condition of the `expect` that failed, if that is what failed.
+    pub expectation: Option<Condition>,
     /// The cluster at the time, one line per node.
     pub state: Vec<String>,
     /// The last events.
@@ -163,6 +165,15 @@ pub fn run_scenario_with_bugs(
         match ran {
             Ok(()) => finished_ns = interp.stepper.world.now_ns,
             Err(Stop::Invalid(message)) => return Err(error(step, message)),
+            Err(Stop::Failed(message, None)) => {
+                // The scenario ends here, so the final checks apply: a
+                // broken invariant is graver than the expectation.
+                let failure = match interp.stepper.final_check() {
+                    Ok(()) => (step, message, None),
+                    Err(v) => (step, format!("invariant broken: {v}"), Some(v)),
+                };
+                return Ok(interp.outcome(Some(failure), None));
+            }
             Err(Stop::Failed(message, violation)) => {
                 return Ok(interp.outcome(Some((step, message, violation)), None));
             }
@@ -227,6 +238,10 @@ impl Interp<'_> {
             span: step.span,
             line: step.text.clone(),
             message,
+            expectation: match (&step.kind, &violation) {
+                (StepKind::Expect(condition, _), None) => Some(condition.clone()),
+                _ => None,
+            },
             violation,
             state: self.describe_cluster(),
             tail: self.stepper.trace().tail(),
@@ -508,7 +523,16 @@ impl Interp<'_> {
     fn partition(&mut self, sets: &[NodeSet], line: &mut Vec<usize>) -> Result<(), Stop> {
         let mut groups: Vec<BTreeSet<usize>> = Vec::new();
         for set in sets {
-            groups.push(self.resolve(set, line)?);
+            let group = self.resolve(set, line)?;
+            // Groups are disjoint: a node in two groups would bridge them,
+            // which is what `cut` is for (and the links would multiply).
+            if let Some(node) = groups.iter().flatten().find(|n| group.contains(n)) {
+                return Err(Stop::Invalid(format!(
+                    "node {} is in two groups of the partition; groups must not overlap",
+                    node + 1
+                )));
+            }
+            groups.push(group);
         }
         // Nodes named by no group join the last one.
         let named: BTreeSet<usize> = groups.iter().flatten().copied().collect();

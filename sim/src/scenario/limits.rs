@@ -69,6 +69,10 @@ pub const INFLIGHT_MAX: u64 = 65_536;
 /// append: 1 GiB, beyond any log a scenario builds.
 pub const APPEND_BYTES_MAX: u64 = 1 << 30;
 
+/// The largest scenario file read, in bytes: 16 MiB, far above any story a
+/// person writes or the shrinker exports, and small enough to read whole.
+pub const FILE_BYTES_MAX: u64 = 16 << 20;
+
 /// The longest line, in bytes (its comment included). Scenario lines are
 /// short sentences; a bound on the line bounds the tokens the lexer holds at
 /// once.

@@ -88,7 +88,7 @@ pub const MESSAGE_TYPES: &[&str] = &[
 
 /// The words that join a step's parts around node sets: reserved, with the
 /// set keywords, so that no name reads as one of them.
-const JOINING_WORDS: &[&str] = &["as", "at", "in", "on", "within", "learner"];
+const JOINING_WORDS: &[&str] = &["as", "at", "in", "on", "within", "learner", "since"];
 
 /// `cluster`'s options, each with how it is written.
 const CLUSTER_OPTIONS: &[(&str, &str)] = &[
@@ -140,7 +140,7 @@ pub(super) fn is_keyword(word: &str) -> bool {
 const FIRST: &str = "`cluster N [opt=val ...]` as the first step (missing cluster line)";
 const A_CONDITION: &str = "a condition (one of: leader, leader in SET, leader != NODE, \
      no leader, committed OP N, applied OP N, converged, term OP N, linearizable, \
-     members == SET)";
+     members == SET, clients done [since T])";
 const END_AFTER_SET: &str = "end of line, or `+`/`-` and another set, or `as NAME`";
 
 /// What the parser knows once the `cluster` line is read.
@@ -624,6 +624,17 @@ fn condition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<Condition, Parse
             }
         }
         "converged" => Condition::Converged,
+        "clients" => {
+            if !cur.eat_word("done") {
+                return Err(cur.error_here("`done` (as in `expect clients done [since T]`)"));
+            }
+            let since = if cur.eat_word("since") {
+                Some(duration(cur)?)
+            } else {
+                None
+            };
+            Condition::ClientsDone(since)
+        }
         "term" => {
             let op = compare(cur)?;
             Condition::Term(op, count(cur, "a term", 0..=u64::MAX)?)
