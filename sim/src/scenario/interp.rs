@@ -123,6 +123,17 @@ pub fn run_scenario_with_bugs(
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
     bugs: HostBugs,
 ) -> Result<Outcome, ScenarioError> {
+    run_scenario_bounded(scenario, sink, bugs, MAX_EVENTS)
+}
+
+/// Runs a parsed scenario that stops, inconclusive, after `max_events`
+/// events and actions (fuzzing uses a bound far below the default).
+pub fn run_scenario_bounded(
+    scenario: &Scenario,
+    sink: Option<&mut dyn FnMut(&TraceEvent)>,
+    bugs: HostBugs,
+    max_events: u64,
+) -> Result<Outcome, ScenarioError> {
     let error = |step: &Step, message: String| ScenarioError {
         location: format!("{}:{}:{}", scenario.file, step.span.line, step.span.col),
         line: step.text.clone(),
@@ -140,9 +151,7 @@ pub fn run_scenario_with_bugs(
     };
     let (mut spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
     spec.host_bugs = bugs;
-    let bounds = StepBounds {
-        max_events: MAX_EVENTS,
-    };
+    let bounds = StepBounds { max_events };
     let mut interp = Interp {
         stepper: Stepper::new(World::new(spec, seed), true, bounds, sink),
         names: BTreeMap::new(),

@@ -16,6 +16,8 @@ mod text;
 mod values;
 
 pub use ast::{ParseError, Scenario};
-pub use interp::{Failure, Outcome, ScenarioError, run_scenario, run_scenario_with_bugs};
+pub use interp::{
+    Failure, Outcome, ScenarioError, run_scenario, run_scenario_bounded, run_scenario_with_bugs,
+};
 pub use parse::parse;
 pub use text::parse_bytes;
