@@ -63,12 +63,13 @@ pub struct CheckArgs {
     /// How to search.
     #[arg(long, value_enum, default_value_t = SearchMode::Bfs)]
     search: SearchMode,
-    /// Random walks to take (with --search walk).
-    #[arg(long, default_value_t = 10_000)]
-    walks: u64,
-    /// The seed of the random walks (with --search walk).
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Random walks to take (with --search walk; default 10000, at most
+    /// 10^12).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
+    walks: Option<u64>,
+    /// The seed of the random walks (with --search walk; default 0).
+    #[arg(long)]
+    seed: Option<u64>,
     /// Worker threads for breadth-first search and random walks (default:
     /// every core); the counts and the counterexample are the same for any
     /// number.
@@ -79,15 +80,16 @@ pub struct CheckArgs {
     fp128: bool,
     /// Partial-order reduction by sleep sets (true/false; breadth-first
     /// only): fewer transitions explored, the same states reached.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    por: bool,
+    #[arg(long, action = clap::ArgAction::Set)]
+    por: Option<bool>,
     /// Symmetry reduction over node renamings (states that differ only by
     /// which node is which are one). Sound only for code that never breaks
     /// ties by node id; turns partial-order reduction off.
     #[arg(long)]
     symmetry: bool,
     /// Break a rule of Raft on purpose, to see a counterexample (repeatable;
-    /// one of skip-fsync, forget-vote-on-boot, commit-previous-term,
+    /// one of skip-fsync, forget-vote-on-boot, trust-commit-on-boot,
+    /// mute-after-restart, panic-on-restart, commit-previous-term,
     /// vote-without-log-check, reset-vote-in-same-term, truncate-on-match).
     #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
     breaks: Vec<String>,
@@ -98,6 +100,42 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
+    /// Refuses flags the chosen search would ignore (what is printed is
+    /// what ran).
+    fn ignored_flag(&self) -> Option<String> {
+        let search = match self.search {
+            SearchMode::Bfs => "bfs",
+            SearchMode::Dfs => "dfs",
+            SearchMode::Walk => "walk",
+        };
+        let ignored = [
+            (
+                "--walks",
+                self.walks.is_some() && self.search != SearchMode::Walk,
+            ),
+            (
+                "--seed",
+                self.seed.is_some() && self.search != SearchMode::Walk,
+            ),
+            (
+                "--jobs",
+                self.jobs.is_some() && self.search == SearchMode::Dfs,
+            ),
+            (
+                "--por",
+                self.por.is_some() && self.search != SearchMode::Bfs,
+            ),
+            ("--por", self.por == Some(true) && self.symmetry),
+        ];
+        let (flag, _) = ignored.iter().find(|(_, ignored)| *ignored)?;
+        Some(if *flag == "--por" && self.symmetry {
+            "--por true does nothing with --symmetry (symmetry turns partial-order reduction off)"
+                .to_string()
+        } else {
+            format!("{flag} does nothing with --search {search}; leave it out")
+        })
+    }
+
     fn bounds(&self) -> Bounds {
         Bounds {
             nodes: self.nodes as usize,
@@ -122,13 +160,13 @@ impl CheckArgs {
                 SearchMode::Bfs => Search::BreadthFirst,
                 SearchMode::Dfs => Search::DepthFirst,
                 SearchMode::Walk => Search::RandomWalk {
-                    walks: self.walks,
-                    seed: self.seed,
+                    walks: self.walks.unwrap_or(10_000),
+                    seed: self.seed.unwrap_or(0),
                 },
             },
             jobs: self.jobs.map_or(cores, |jobs| jobs as usize),
             fingerprint_128: self.fp128,
-            partial_order: self.por,
+            partial_order: self.por.unwrap_or(true),
             symmetry: self.symmetry,
             record_fingerprints: false,
             cancelled: crate::interrupt::requested,
@@ -163,6 +201,10 @@ fn progress_line(progress: &Progress, seconds: f64) -> String {
 /// or hidden nondeterminism, 2 the counterexample file could not be
 /// written, 130 interrupted).
 pub fn check_command(args: &CheckArgs) -> Status {
+    if let Some(why) = args.ignored_flag() {
+        eprintln!("raftsim check: {why}");
+        return Status::Usage;
+    }
     let bounds = args.bounds();
     let options = args.options();
     let bar = ProgressBar::new_spinner();

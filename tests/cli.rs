@@ -733,3 +733,88 @@ fn ctrl_c_stops_a_model_check_and_prints_its_counts() {
     assert!(text.contains("distinct states"), "{text}");
     assert!(text.contains("result: INTERRUPTED"), "{text}");
 }
+
+#[test]
+fn a_panic_inside_a_run_is_a_violation_with_its_location_and_a_replay() {
+    let output = raftsim(&["--seed", "3", "--break", "panic-on-restart"]);
+    assert_exit(&output, 1);
+    let text = stdout(&output);
+    assert!(text.contains("result: VIOLATION of panic"), "{text}");
+    assert!(text.contains("panicked at sim/src/host.rs:"), "{text}");
+    assert!(text.contains("asserts on restart"), "{text}");
+    assert!(
+        text.contains("replay: cargo run --release -- --seed 3 --break panic-on-restart"),
+        "{text}"
+    );
+    // In a scenario: a failure at the step, not a silent exit.
+    let file = TempFile::new("panic.scn");
+    std::fs::write(
+        &file.0,
+        "cluster 3\nexpect leader within 2s\ncrash 1\nrestart 1\n",
+    )
+    .expect("temp file");
+    let output = raftsim(&["scenario", "--break", "panic-on-restart", file.arg()]);
+    assert_exit(&output, 1);
+    let text = stdout(&output);
+    assert!(
+        text.contains(":4:1: invariant broken: panic [n1]"),
+        "{text}"
+    );
+    assert!(text.contains("sim/src/host.rs:"), "{text}");
+}
+
+#[test]
+fn check_writes_its_counterexample_before_the_report_even_into_a_closed_pipe() {
+    use std::process::Stdio;
+    let file = TempFile::new("cx.scn");
+    let child = Command::new(env!("CARGO_BIN_EXE_raftsim"))
+        .args([
+            "check",
+            "--break",
+            "skip-fsync",
+            "--max-drops",
+            "0",
+            "--max-dups",
+            "0",
+            "--max-crashes",
+            "1",
+            "--max-proposals",
+            "0",
+            "--max-depth",
+            "8",
+            "-o",
+            file.arg(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("raftsim runs");
+    // Close the reading end at once: every line of the report fails.
+    let mut child = child;
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("it ends");
+    assert_exit(&output, 141);
+    let text = std::fs::read_to_string(&file.0).expect("the counterexample was written");
+    assert!(text.starts_with('#') && text.contains("manual"), "{text}");
+}
+
+#[test]
+fn check_refuses_flags_its_search_would_ignore() {
+    assert_usage_error(
+        &["check", "--walks", "5"],
+        "--walks does nothing with --search bfs",
+    );
+    assert_usage_error(
+        &["check", "--seed", "5"],
+        "--seed does nothing with --search bfs",
+    );
+    assert_usage_error(
+        &["check", "--search", "dfs", "--jobs", "2"],
+        "--jobs does nothing",
+    );
+    assert_usage_error(
+        &["check", "--search", "walk", "--por", "false"],
+        "--por does nothing",
+    );
+    assert_usage_error(&["check", "--symmetry", "--por", "true"], "--symmetry");
+}

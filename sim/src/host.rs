@@ -64,6 +64,10 @@ pub struct HostBugs {
     /// the log that survived (a torn tail): recovery trusts a hint it must
     /// clamp.
     pub trust_commit_on_boot: bool,
+    /// Panic when booting again after a crash (an internal assertion that
+    /// fails): shows that a panic in the code under test is reported as a
+    /// violation with its location and a replay.
+    pub panic_on_restart: bool,
     /// After a restart, ignore client requests (the client listener is not
     /// set up again): a liveness bug, operations hang while it leads.
     pub mute_after_restart: bool,
@@ -79,6 +83,7 @@ impl HostBugs {
         "forget-vote-on-boot",
         "trust-commit-on-boot",
         "mute-after-restart",
+        "panic-on-restart",
         "commit-previous-term",
         "vote-without-log-check",
         "reset-vote-in-same-term",
@@ -93,6 +98,7 @@ impl HostBugs {
             "forget-vote-on-boot" => &mut self.forget_vote_on_boot,
             "trust-commit-on-boot" => &mut self.trust_commit_on_boot,
             "mute-after-restart" => &mut self.mute_after_restart,
+            "panic-on-restart" => &mut self.panic_on_restart,
             "commit-previous-term" => &mut self.raft.commit_previous_term,
             "vote-without-log-check" => &mut self.raft.vote_without_log_check,
             "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
@@ -378,6 +384,11 @@ impl Host {
     /// false if the disk could not be read back into a node.
     pub fn boot(&mut self) -> bool {
         self.boots += 1;
+        assert!(
+            !(self.bugs.panic_on_restart && self.boots > 1),
+            "test-only rule break: n{} asserts on restart",
+            self.index + 1
+        );
         let hard_state = self
             .disk
             .meta

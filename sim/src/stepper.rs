@@ -91,7 +91,8 @@ impl<'s> Stepper<'s> {
         self.storm()?;
         self.scheduled_run += 1;
         self.record(TraceEvent::of_event(&self.world, time_ns, event));
-        self.guarded(|world| {
+        let aimed = Action::Event(event).node();
+        self.guarded(aimed, |world| {
             world.step();
         })?;
         Ok(true)
@@ -101,7 +102,8 @@ impl<'s> Stepper<'s> {
     pub fn apply(&mut self, action: Action) -> Result<(), Halt> {
         self.bound()?;
         self.record(TraceEvent::of_action(&self.world, &action));
-        self.guarded(|world| world.apply(action))
+        let aimed = action.node();
+        self.guarded(aimed, |world| world.apply(action))
     }
 
     /// The checks at the end of a run: durability over every node.
@@ -132,13 +134,17 @@ impl<'s> Stepper<'s> {
     }
 
     /// Runs `f` on the world with panics caught, then the checkers on the
-    /// nodes it touched.
-    fn guarded(&mut self, f: impl FnOnce(&mut World)) -> Result<(), Halt> {
+    /// nodes it touched. A panic is charged to the nodes touched so far and
+    /// the node the step was aimed at.
+    fn guarded(&mut self, aimed: Option<usize>, f: impl FnOnce(&mut World)) -> Result<(), Halt> {
         let world = &mut self.world;
         if let Err(caught) = crate::panics::catch(|| f(world)) {
+            let mut nodes = self.world.touched.clone();
+            nodes.extend(aimed.filter(|n| !nodes.contains(n)));
+            nodes.sort_unstable();
             return Err(Halt::Violation(Violation::new(
                 Invariant::Panic,
-                self.world.touched.clone(),
+                nodes,
                 caught.to_string(),
             )));
         }

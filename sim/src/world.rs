@@ -165,6 +165,26 @@ impl Action {
     pub fn deliver(id: u64) -> Action {
         Action::Event(Event::Deliver(id))
     }
+
+    /// The node this action is aimed at, if it names one.
+    #[must_use]
+    pub fn node(&self) -> Option<usize> {
+        match self {
+            Action::Crash(n)
+            | Action::Restart(n)
+            | Action::Pause(n)
+            | Action::Resume(n)
+            | Action::Campaign(n)
+            | Action::HeartbeatTimeout(n)
+            | Action::CheckQuorum(n)
+            | Action::TickNow(n)
+            | Action::Skew { node: n, .. }
+            | Action::Propose { node: n, .. }
+            | Action::SetDisk { node: n, .. } => Some(*n),
+            Action::Event(Event::Tick { node, .. } | Event::Synced { node, .. }) => Some(*node),
+            _ => None,
+        }
+    }
 }
 
 /// Counters for the run summary.
