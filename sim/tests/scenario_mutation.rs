@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::host::HostBugs;
+use sim::scenario::parse::{MESSAGE_TYPES, STEPS};
 use sim::scenario::{parse_bytes, run_scenario_bounded};
 
 /// Events a mutant may run (far below the CLI's 20 million, for CI time).
@@ -76,54 +77,19 @@ const EDGE_NUMBERS: &[&str] = &[
     "100.5",
 ];
 
-/// Words and punctuation of the language, to put where they do not belong.
+/// Punctuation, keywords and odd characters, to put where they do not
+/// belong (the verbs and message types come from the parser's own lists).
 const WORDS: &[&str] = &[
-    "all",
-    "leader",
-    "followers",
-    "rest",
-    "majority",
-    "minority",
-    "writing",
-    "as",
-    "at",
-    "in",
-    "on",
-    "within",
-    "since",
-    "learner",
-    "done",
-    "clients",
-    "expect",
-    "manual",
-    "auto",
-    "{",
-    "}",
-    ",",
-    "|",
-    "+",
-    "-",
-    "->",
-    "=",
-    ">=",
-    "<=",
-    "==",
-    "!=",
-    "nth=1",
-    "nth=0",
-    "all",
-    "append",
-    "vote",
-    "prevote-resp",
-    "stale-term",
-    "x",
-    "old",
-    "#",
-    "\t",
-    "\u{a0}",
-    "é",
-    "\u{200b}",
+    "all", "leader", "rest", "writing", "as", "at", "on", "within", "since", "done", "{", "}", ",",
+    "|", "+", "-", "->", "=", ">=", "!=", "nth=0", "#", "\t", "\u{a0}", "é", "\u{200b}",
 ];
+
+/// Any word of the language.
+fn word(rng: &mut impl Rng) -> String {
+    let lists: [&[&str]; 3] = [WORDS, STEPS, MESSAGE_TYPES];
+    let list = lists[rng.random_range(0..lists.len())];
+    pick(rng, list).to_string()
+}
 
 fn library() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
@@ -165,7 +131,7 @@ fn mutate(rng: &mut impl Rng, bytes: &[u8], others: &[String]) -> Vec<u8> {
             replace_token(rng, &mut lines[at], with);
         }
         2 | 3 => {
-            let with = pick(rng, WORDS).to_string();
+            let with = word(rng);
             replace_token(rng, &mut lines[at], with);
         }
         4 => {
