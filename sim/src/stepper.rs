@@ -27,11 +27,21 @@ pub struct StepBounds {
 }
 
 /// A pace no healthy cluster reaches: 100,000 scheduled events per simulated
-/// second (a message storm), with room for a busy start. Reported as a
-/// liveness failure: the cluster is doing something, but nothing useful.
+/// second (a message storm), with room for a busy start, plus
+/// [`STORM_EVENTS_PER_OP`] for every client operation per second the
+/// workload offers (64 clients at 400/s each are busy, not stormy).
+/// Reported as a liveness failure: the cluster is doing something, but
+/// nothing useful.
 const STORM_EVENTS_BASE: u64 = 100_000;
 /// Simulated nanoseconds per event allowed past the base (10 us: 100,000/s).
 const STORM_NS_PER_EVENT: u64 = 10_000;
+/// Events per offered client operation a healthy cluster may take (a
+/// request, its redirects and retries, the appends, fsyncs and ticks it
+/// causes), with a wide margin.
+const STORM_EVENTS_PER_OP: f64 = 100.0;
+/// Entries sent per offered client operation a healthy cluster may take
+/// (its entry to every follower, resent after losses and probes).
+const STORM_ENTRIES_PER_OP: f64 = 50.0;
 /// Entries sent, at most, before a replication storm: one million plus
 /// 100,000 per simulated second.
 const STORM_ENTRIES_BASE: u64 = 1_000_000;
@@ -176,14 +186,17 @@ impl<'s> Stepper<'s> {
     fn storm(&self) -> Result<(), Halt> {
         let now_ns = self.world.now_ns;
         let seconds = now_ns as f64 / 1e9;
+        let offered_per_s = self.world.clients.len() as f64 * self.world.spec.workload.rate_per_s;
         let entries = self.world.net.stats.entries_sent;
-        if entries > STORM_ENTRIES_BASE + now_ns / STORM_NS_PER_EVENT {
+        let for_clients = (offered_per_s * STORM_ENTRIES_PER_OP * seconds) as u64;
+        if entries > STORM_ENTRIES_BASE + now_ns / STORM_NS_PER_EVENT + for_clients {
             return Err(storm(format!(
                 "replication storm: {entries} entries sent in {seconds:.3} simulated seconds"
             )));
         }
         let events = self.scheduled_run;
-        if events > STORM_EVENTS_BASE + now_ns / STORM_NS_PER_EVENT {
+        let for_clients = (offered_per_s * STORM_EVENTS_PER_OP * seconds) as u64;
+        if events > STORM_EVENTS_BASE + now_ns / STORM_NS_PER_EVENT + for_clients {
             return Err(storm(format!(
                 "message storm: {events} events in {seconds:.3} simulated seconds"
             )));
