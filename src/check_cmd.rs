@@ -294,7 +294,12 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
         "memory: visited set and trail {} ({per_state:.1} bytes per distinct state){resident}",
         megabytes(report.visited_bytes)
     );
-    if let Search::RandomWalk { .. } = options.search {
+    if report.interrupted {
+        say!(
+            "bounds: not exhausted (interrupted at depth {})",
+            report.depth
+        );
+    } else if let Search::RandomWalk { .. } = options.search {
         say!("bounds: sampled by random walks, not exhausted");
     } else if report.cut_by_depth > 0 {
         say!(

@@ -65,6 +65,7 @@ fn main() {
                 use clap::CommandFactory;
                 let help = Cli::command().render_help();
                 say!("{help}");
+                eprintln!("raftsim: give --seed N to run one seed, or a subcommand");
                 Status::Usage
             }
         },

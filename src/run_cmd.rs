@@ -41,6 +41,12 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
     let mut options = args.settings.options(seed);
     options.checkers = !args.no_checkers;
     let plan = options.plan();
+    if let (Some(trace), Some(emit)) = (&args.trace, &args.emit_scenario) {
+        if trace == emit {
+            eprintln!("raftsim: --trace and --emit-scenario name the same file");
+            return Status::Usage;
+        }
+    }
     let mut trace = match args.trace.as_deref().map(TraceFile::create).transpose() {
         Ok(trace) => trace,
         Err(message) => {
@@ -68,7 +74,28 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
     );
     let wall_s = started.elapsed().as_secs_f64();
     let Some(report) = report else {
-        say!("result: INTERRUPTED before the end of the run (nothing to report)");
+        if let Some(trace) = trace {
+            let end = TraceEnd {
+                kind: "end",
+                result: "interrupted",
+                invariant: None,
+                message: None,
+                time_ns: 0,
+                events: 0,
+                trace_hash: String::new(),
+            };
+            if let Err(message) = trace.finish(&end) {
+                eprintln!("raftsim: {message}");
+            }
+        }
+        if args.json {
+            say!(
+                "{}",
+                serde_json::json!({"seed": seed, "result": "interrupted", "plan": plan})
+            );
+        } else {
+            say!("result: INTERRUPTED before the end of the run (nothing to report)");
+        }
         return Status::Interrupted;
     };
     // Files first, then the report: a reader that stops early (a closed
@@ -121,6 +148,7 @@ pub fn result_word(report: &RunReport) -> &'static str {
     match status_of(report) {
         Status::Violation => "violation",
         Status::Inconclusive => "inconclusive",
+        _ if !report.checked => "unchecked",
         _ => "pass",
     }
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 use sim::scenario::limits::FILE_BYTES_MAX;
-use sim::scenario::{Outcome, parse_bytes, run_scenario_with_bugs};
+use sim::scenario::{INTERRUPTED, MAX_EVENTS, Outcome, parse_bytes, run_scenario_until};
 use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
 
@@ -88,6 +88,19 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
             return Status::Usage;
         }
     };
+    if let Some(trace) = &args.trace {
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if files.iter().any(|f| same(f, trace)) {
+            eprintln!(
+                "raftsim scenario: --trace {} would overwrite a scenario file being run",
+                trace.display()
+            );
+            return Status::Usage;
+        }
+    }
     if args.trace.is_some() && files.len() > 1 {
         eprintln!(
             "raftsim scenario: --trace writes one run; give it one scenario file, not {}",
@@ -97,13 +110,13 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
     }
     let mut status = Status::Ok;
     for path in &files {
-        if crate::interrupt::requested() {
-            return Status::Interrupted;
+        if status == Status::Interrupted {
+            break;
         }
         status = status.and(run_file(path, args.trace.as_deref(), &args.breaks));
     }
-    if files.len() > 1 {
-        say!("{} scenario files run", files.len());
+    if files.len() > 1 && status != Status::Interrupted {
+        say!("{} scenario files named", files.len());
     }
     status
 }
@@ -141,10 +154,12 @@ fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> Status {
     };
     let started = Instant::now();
     let tracing = trace.is_some();
-    let result = run_scenario_with_bugs(
+    let result = run_scenario_until(
         &scenario,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
         crate::settings::host_bugs(breaks),
+        MAX_EVENTS,
+        &crate::interrupt::requested,
     );
     let wall = started.elapsed().as_secs_f64();
     let outcome = match result {
@@ -186,6 +201,7 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
 
 fn trace_end(outcome: &Outcome) -> TraceEnd {
     let (result, stop) = match (&outcome.failure, &outcome.inconclusive) {
+        (None, Some(stop)) if stop.message == INTERRUPTED => ("interrupted", Some(stop)),
         (Some(failure), _) => ("violation", Some(failure)),
         (None, Some(stop)) => ("inconclusive", Some(stop)),
         (None, None) => ("pass", None),
@@ -212,6 +228,14 @@ fn print_outcome(name: &str, outcome: &Outcome, wall: f64) -> Status {
                 outcome.events
             );
             return Status::Ok;
+        }
+        (None, Some(stop)) if stop.message == INTERRUPTED => {
+            say!(
+                "INTERRUPTED {name} at virtual {} ({} events)",
+                format_ns(outcome.sim_time_ns),
+                outcome.events
+            );
+            return Status::Interrupted;
         }
         (Some(failure), _) => ("FAIL", failure, Status::Violation),
         (None, Some(stop)) => ("INCONCLUSIVE", stop, Status::Inconclusive),

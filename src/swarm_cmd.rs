@@ -32,7 +32,7 @@ pub struct SwarmArgs {
     #[arg(long)]
     json: bool,
     /// Stop at the first failing seed and print how to replay and shrink it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "max_failures")]
     fail_fast: bool,
     /// Stop once N seeds have failed.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -180,10 +180,16 @@ pub fn swarm(args: &SwarmArgs) -> Status {
         );
     }
     if interrupted {
-        say!(
-            "raftsim swarm: INTERRUPTED after {} of {total} runs; the table above is what was found",
+        let note = format!(
+            "raftsim swarm: INTERRUPTED after {} of {total} runs; what was found is above",
             found.runs
         );
+        // JSON lines stay JSON: the note goes to standard error there.
+        if args.json {
+            eprintln!("{note}");
+        } else {
+            say!("{note}");
+        }
         return Status::Interrupted;
     }
     if !found.failures.is_empty() {

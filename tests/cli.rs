@@ -818,3 +818,39 @@ fn check_refuses_flags_its_search_would_ignore() {
     );
     assert_usage_error(&["check", "--symmetry", "--por", "true"], "--symmetry");
 }
+
+#[test]
+fn ctrl_c_stops_a_running_scenario() {
+    let file = TempFile::new("long.scn");
+    std::fs::write(&file.0, "cluster 3\nclients 8 rate=1000/s\nrun 60m\n").expect("temp file");
+    let output = interrupted(&["scenario", file.arg()], 1000);
+    assert_exit(&output, 130);
+    assert!(
+        stdout(&output).contains("INTERRUPTED"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_trace_never_overwrites_the_scenario_being_run_and_errors_escape_control_characters() {
+    let file = TempFile::new("clobber.scn");
+    std::fs::write(&file.0, "cluster 3\nrun 1s\n").expect("temp file");
+    assert_usage_error(
+        &["scenario", file.arg(), "--trace", file.arg()],
+        "would overwrite",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file.0).expect("still there"),
+        "cluster 3\nrun 1s\n"
+    );
+    std::fs::write(&file.0, "cluster 3\ncrash \u{1b}[31m\n").expect("temp file");
+    let output = raftsim(&["scenario", file.arg()]);
+    assert_exit(&output, 2);
+    let err = stderr(&output);
+    assert!(err.contains("`\\u{1b}`"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "a raw escape reached the terminal: {err:?}"
+    );
+}

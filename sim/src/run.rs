@@ -167,6 +167,8 @@ pub struct RunReport {
     pub ops: OutcomeCounts,
     /// The trace hash: the same seed and build give the same hash.
     pub trace_hash: u64,
+    /// Whether the invariant checkers ran (off, nothing was judged).
+    pub checked: bool,
     /// The node each named fault hit (faults aimed at "the leader" or at a
     /// node caught mid-write are resolved only when they strike).
     pub resolved: std::collections::BTreeMap<u32, usize>,
@@ -256,7 +258,20 @@ pub fn run_until(
         events: world.stats.events,
         net: world.net.stats.clone(),
         world: world.stats.clone(),
-        committed: state.stepper.checkers.committed_index().0,
+        // The checkers' ledger when they ran; else the highest commit index
+        // a live node holds.
+        committed: if options.checkers {
+            state.stepper.checkers.committed_index().0
+        } else {
+            world
+                .hosts
+                .iter()
+                .filter_map(|h| h.raw())
+                .map(|r| r.log().committed().0)
+                .max()
+                .unwrap_or(0)
+        },
+        checked: options.checkers,
         ops: world.history.counts(),
         trace_hash: state.stepper.trace().hash(),
         resolved: state.resolver.names().clone(),

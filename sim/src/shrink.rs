@@ -14,6 +14,7 @@ use std::fmt;
 
 use crate::checker::{Invariant, Stuck, Violation};
 use crate::export::scenario_text;
+use crate::host::HostBugs;
 use crate::run::{RunOptions, RunReport, run_until};
 use crate::scenario::ast::Condition;
 use crate::scenario::{Outcome, parse, run_scenario_with_bugs};
@@ -207,9 +208,18 @@ impl Search<'_> {
         same
     }
 
-    /// Delta debugging over the schedule: remove chunks, halving their size.
+    /// Delta debugging over the fault phase of the schedule: remove chunks,
+    /// halving their size. The heal (every fault undone at the end of the
+    /// fault phase, then the clients winding down) is kept whole: without
+    /// it a run fails liveness whatever the code does.
     fn drop_steps(&mut self) {
-        let mut steps = self.best().fault_schedule().steps;
+        let fault_ns = self.best().fault_ns;
+        let (mut steps, heal): (Vec<_>, Vec<_>) = self
+            .best()
+            .fault_schedule()
+            .steps
+            .into_iter()
+            .partition(|step| step.at_ns < fault_ns);
         let mut chunk = steps.len().div_ceil(2).max(1);
         while !steps.is_empty() && !self.interrupted {
             let mut removed_any = false;
@@ -219,7 +229,7 @@ impl Search<'_> {
                 fewer.drain(at..(at + chunk).min(steps.len()));
                 let mut candidate = self.best().clone();
                 candidate.schedule = Some(Schedule {
-                    steps: fewer.clone(),
+                    steps: fewer.iter().chain(&heal).cloned().collect(),
                 });
                 if self.attempt(candidate) {
                     steps = fewer;
@@ -272,7 +282,19 @@ impl Search<'_> {
             self.runs += 1;
             let (options, report) = &self.accepted[index];
             match replay(options, report) {
-                Ok(got) if got == Some(self.signature) => return (Some(index), first_mismatch),
+                Ok(got) if got == Some(self.signature) => {
+                    match fails_without_the_bugs(options, report) {
+                        Ok(false) => return (Some(index), first_mismatch),
+                        Ok(true) => {
+                            first_mismatch.get_or_insert(
+                                "its scenario fails the same way with every rule kept".to_string(),
+                            );
+                        }
+                        Err(why) => {
+                            first_mismatch.get_or_insert(why);
+                        }
+                    }
+                }
                 Ok(got) => {
                     let got = got.map_or_else(|| "a pass".to_string(), |s| s.to_string());
                     first_mismatch.get_or_insert(format!("its scenario gave {got}"));
@@ -289,9 +311,27 @@ impl Search<'_> {
 /// Exports `options`' run as a scenario and runs the scenario: how it fails
 /// (`None`: it passes), or why it could not run.
 pub fn replay(options: &RunOptions, report: &RunReport) -> Result<Option<Signature>, String> {
+    replay_with(options, report, options.spec.host_bugs)
+}
+
+/// Whether the exported scenario of a run with rules broken on purpose also
+/// fails the same way with every rule kept: then it shows the schedule, not
+/// the broken rule (false when no rule is broken).
+fn fails_without_the_bugs(options: &RunOptions, report: &RunReport) -> Result<bool, String> {
+    if options.spec.host_bugs == HostBugs::default() {
+        return Ok(false);
+    }
+    let with = replay(options, report)?;
+    Ok(replay_with(options, report, HostBugs::default())? == with)
+}
+
+fn replay_with(
+    options: &RunOptions,
+    report: &RunReport,
+    bugs: HostBugs,
+) -> Result<Option<Signature>, String> {
     let text = scenario_text(options, &options.fault_schedule(), report, "replay");
     let scenario = parse("shrunk.scn", &text).map_err(|e| e.to_string())?;
-    let outcome = run_scenario_with_bugs(&scenario, None, options.spec.host_bugs)
-        .map_err(|e| e.to_string())?;
+    let outcome = run_scenario_with_bugs(&scenario, None, bugs).map_err(|e| e.to_string())?;
     Ok(Signature::of_scenario(&outcome))
 }

@@ -39,9 +39,13 @@ const STORM_NS_PER_EVENT: u64 = 10_000;
 /// request, its redirects and retries, the appends, fsyncs and ticks it
 /// causes), with a wide margin.
 const STORM_EVENTS_PER_OP: f64 = 100.0;
-/// Entries sent per offered client operation a healthy cluster may take
-/// (its entry to every follower, resent after losses and probes).
-const STORM_ENTRIES_PER_OP: f64 = 50.0;
+/// Entries sent per offered client operation and per node a healthy
+/// cluster may take (its entry to every follower, resent after losses and
+/// probes).
+const STORM_ENTRIES_PER_OP: f64 = 10.0;
+/// Events per tick per node a healthy cluster may take (the tick, and the
+/// heartbeats and answers it may cause), with a margin.
+const STORM_EVENTS_PER_TICK: f64 = 4.0;
 /// Entries sent, at most, before a replication storm: one million plus
 /// 100,000 per simulated second.
 const STORM_ENTRIES_BASE: u64 = 1_000_000;
@@ -188,15 +192,26 @@ impl<'s> Stepper<'s> {
         let seconds = now_ns as f64 / 1e9;
         let offered_per_s = self.world.clients.len() as f64 * self.world.spec.workload.rate_per_s;
         let entries = self.world.net.stats.entries_sent;
-        let for_clients = (offered_per_s * STORM_ENTRIES_PER_OP * seconds) as u64;
+        let nodes = self.world.node_count() as f64;
+        let for_clients = (offered_per_s * STORM_ENTRIES_PER_OP * nodes * seconds) as u64;
         if entries > STORM_ENTRIES_BASE + now_ns / STORM_NS_PER_EVENT + for_clients {
             return Err(storm(format!(
                 "replication storm: {entries} entries sent in {seconds:.3} simulated seconds"
             )));
         }
         let events = self.scheduled_run;
+        // Every tick is an event and may send a heartbeat to every peer: a
+        // cluster ticking every 20 us is busy, not stormy.
+        let ticks_per_s: f64 = self
+            .world
+            .hosts
+            .iter()
+            .map(|h| 1e9 / h.tick_interval_ns.max(1) as f64)
+            .sum();
+        let nodes = self.world.node_count() as f64;
+        let for_ticks = (ticks_per_s * STORM_EVENTS_PER_TICK * nodes * seconds) as u64;
         let for_clients = (offered_per_s * STORM_EVENTS_PER_OP * seconds) as u64;
-        if events > STORM_EVENTS_BASE + now_ns / STORM_NS_PER_EVENT + for_clients {
+        if events > STORM_EVENTS_BASE + now_ns / STORM_NS_PER_EVENT + for_clients + for_ticks {
             return Err(storm(format!(
                 "message storm: {events} events in {seconds:.3} simulated seconds"
             )));

@@ -456,3 +456,43 @@ fn clients_done_waits_for_every_operation_and_judges_those_after_the_heal() {
     );
     assert!(failure.expectation.is_some());
 }
+
+#[test]
+fn totals_across_steps_are_bounded_too() {
+    // Each `propose` is within its limit; together they are not.
+    let text = format!("cluster 3\n{}", "propose 100000\n".repeat(11));
+    let err = parse("t.scn", &text).unwrap_err();
+    assert_eq!((err.span.line, err.span.col), (12, 9), "{err}");
+    assert!(err.expected.contains("at most 1000000 in all"), "{err}");
+    // Ticks are counted per node as they run.
+    let err =
+        run_text("cluster 64 pre_vote=off check_quorum=off\nmanual\ntick all 20000\n").unwrap_err();
+    assert_eq!(err.location, "t.scn:3:1", "{err}");
+    assert!(err.message.contains("more than 1000000 ticks"), "{err}");
+    // The clock stops at 365 days, whatever `run` adds up to.
+    let text = format!("cluster 1\nmanual\n{}", "run 86400s\n".repeat(366));
+    let err = run_text(&text).unwrap_err();
+    assert_eq!(err.location, "t.scn:368:1", "{err}");
+    assert!(err.message.contains("365 days"), "{err}");
+}
+
+#[test]
+fn a_cancelled_scenario_stops_within_a_few_thousand_events() {
+    let scenario = parse("t.scn", "cluster 3\nclients 4 rate=1000/s\nrun 60m\n").expect("parses");
+    let asked = std::cell::Cell::new(0u32);
+    let cancel = || {
+        asked.set(asked.get() + 1);
+        asked.get() > 3
+    };
+    let outcome = sim::scenario::run_scenario_until(
+        &scenario,
+        None,
+        sim::host::HostBugs::default(),
+        sim::scenario::MAX_EVENTS,
+        &cancel,
+    )
+    .expect("runs");
+    let stop = outcome.inconclusive.expect("stopped");
+    assert_eq!(stop.message, sim::scenario::INTERRUPTED);
+    assert!(outcome.events < 20_000, "{} events", outcome.events);
+}

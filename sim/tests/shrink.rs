@@ -57,6 +57,15 @@ fn shrinks_and_reproduces(seed: u64, rule: &str) {
         Some(expected),
         "{rule} seed {seed}:\n{text}"
     );
+    // And it shows the broken rule, not the schedule: with every rule kept
+    // the same file does not fail that way (the heal is never shrunk away).
+    let kept = run_scenario_with_bugs(&scenario, None, sim::host::HostBugs::default())
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_ne!(
+        Signature::of_scenario(&kept),
+        Some(expected),
+        "{rule} seed {seed}: fails without the bug too:\n{text}"
+    );
 }
 
 #[test]

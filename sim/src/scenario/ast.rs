@@ -388,14 +388,33 @@ impl ParseError {
 /// no input makes a long message.
 #[must_use]
 pub fn shown(text: &str) -> Cow<'_, str> {
-    match text.char_indices().nth(SHOWN_CHARS_MAX) {
-        None => Cow::Borrowed(text),
-        Some((cut, _)) => Cow::Owned(format!(
-            "{}\u{2026} ({} characters)",
-            &text[..cut],
-            text.chars().count()
-        )),
+    let cut = text.char_indices().nth(SHOWN_CHARS_MAX).map(|(at, _)| at);
+    let head = &text[..cut.unwrap_or(text.len())];
+    if cut.is_none() && !head.chars().any(invisible) {
+        return Cow::Borrowed(text);
     }
+    // Control and invisible characters are written as escapes: echoed raw,
+    // a NUL or an escape sequence would reach the terminal, and a
+    // zero-width space or a direction override would hide the culprit.
+    let mut out = String::new();
+    for c in head.chars() {
+        if invisible(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    if cut.is_some() {
+        out.push_str(&format!("\u{2026} ({} characters)", text.chars().count()));
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `c` would not show as itself in a terminal: a control character,
+/// a zero-width or direction-changing one, or a byte-order mark.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 impl std::fmt::Display for ParseError {

@@ -9,6 +9,7 @@ use super::ast::{
     ClusterOptions, Condition, MessagePick, NodeSet, OpKind, Scenario, Span, Step, StepKind,
     Timing, Which,
 };
+use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::resolve::names;
 use crate::checker::{Invariant, Violation};
 use crate::host::{HostBugs, HostState};
@@ -71,7 +72,9 @@ impl std::fmt::Display for ScenarioError {
         write!(
             f,
             "{}: {} (in `{}`)",
-            self.location, self.message, self.line
+            self.location,
+            self.message,
+            super::ast::shown(&self.line)
         )
     }
 }
@@ -96,7 +99,7 @@ impl From<Halt> for Stop {
 }
 
 /// A bound on events per scenario, so that no scenario can hang.
-const MAX_EVENTS: u64 = 20_000_000;
+pub const MAX_EVENTS: u64 = 20_000_000;
 /// A bound on `stabilize`'s rounds.
 const MAX_STABILIZE_ACTIONS: u64 = 1_000_000;
 
@@ -106,6 +109,10 @@ pub(super) struct Interp<'a> {
     pub(super) keys: BTreeMap<String, u8>,
     pub(super) values: BTreeMap<String, u64>,
     pub(super) manual: bool,
+    /// Ticks fired by `tick` steps so far, per node.
+    pub(super) ticks: u64,
+    /// Asked every few thousand events: true stops the scenario (Ctrl-C).
+    pub(super) cancelled: &'a dyn Fn() -> bool,
 }
 
 /// Runs a parsed scenario. `sink`, if given, receives every trace event.
@@ -134,6 +141,24 @@ pub fn run_scenario_bounded(
     bugs: HostBugs,
     max_events: u64,
 ) -> Result<Outcome, ScenarioError> {
+    run_scenario_until(scenario, sink, bugs, max_events, &|| false)
+}
+
+/// How often (in events) a scenario asks whether it was cancelled.
+const CANCEL_CHECK_EVENTS: u64 = 4096;
+/// The inconclusive reason of a cancelled scenario.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// Runs a parsed scenario as [`run_scenario_bounded`] does, asking
+/// `cancelled` every few thousand events: a cancelled scenario ends
+/// inconclusive, with the reason [`INTERRUPTED`] (the CLI's Ctrl-C).
+pub fn run_scenario_until<'a>(
+    scenario: &Scenario,
+    sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
+    bugs: HostBugs,
+    max_events: u64,
+    cancelled: &'a dyn Fn() -> bool,
+) -> Result<Outcome, ScenarioError> {
     let error = |step: &Step, message: String| ScenarioError {
         location: format!("{}:{}:{}", scenario.file, step.span.line, step.span.col),
         line: step.text.clone(),
@@ -158,6 +183,8 @@ pub fn run_scenario_bounded(
         keys: BTreeMap::new(),
         values: BTreeMap::new(),
         manual: false,
+        ticks: 0,
+        cancelled,
     };
     let mut finished_ns = 0;
     for step in rest {
@@ -294,6 +321,9 @@ impl Interp<'_> {
 
     /// Runs the earliest scheduled event.
     pub(super) fn step_event(&mut self) -> Result<bool, Stop> {
+        if self.stepper.world.stats.events % CANCEL_CHECK_EVENTS == 0 && (self.cancelled)() {
+            return Err(Stop::Bound(INTERRUPTED.into()));
+        }
         self.stepper.step_event().map_err(Stop::from)
     }
 
@@ -305,6 +335,13 @@ impl Interp<'_> {
     /// Moves the clock to `time_ns`, running every event before it (auto
     /// mode) or none (manual mode).
     fn advance_to(&mut self, time_ns: u64) -> Result<(), Stop> {
+        if time_ns > CLOCK_NS_MAX {
+            return Err(Stop::Invalid(format!(
+                "this step would move the clock to {}, past the scenario limit of {} (365 days)",
+                format_ns(time_ns),
+                format_ns(CLOCK_NS_MAX)
+            )));
+        }
         if !self.manual {
             // Strictly before: a step at time t runs before the events of t,
             // as a swarm run applies its faults (so exported runs replay).
@@ -489,7 +526,14 @@ impl Interp<'_> {
             StepKind::Campaign(set) => self.each(set, line, Action::Campaign),
             StepKind::Heartbeat(set) => self.each(set, line, Action::HeartbeatTimeout),
             StepKind::Tick(set, count) => {
-                for node in self.resolve(set, line)? {
+                let nodes = self.resolve(set, line)?;
+                self.ticks = self.ticks.saturating_add(nodes.len() as u64 * count);
+                if self.ticks > TICKS_TOTAL_MAX {
+                    return Err(Stop::Invalid(format!(
+                        "`tick` would fire more than {TICKS_TOTAL_MAX} ticks in all (counted per node)"
+                    )));
+                }
+                for node in nodes {
                     for _ in 0..*count {
                         self.act(Action::TickNow(node))?;
                     }

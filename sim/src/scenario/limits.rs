@@ -34,6 +34,22 @@ pub const PROPOSE_ENTRIES_MAX: u64 = 100_000;
 /// and its output, one after another.
 pub const TICKS_MAX: u64 = 100_000;
 
+/// The most entries all the `propose` steps of a file submit together: each
+/// line within [`PROPOSE_ENTRIES_MAX`] is not enough, 500 of them would
+/// hold 50 million operations.
+pub const PROPOSE_TOTAL_MAX: u64 = 1_000_000;
+
+/// The most ticks all the `tick` steps of a scenario fire together, counted
+/// per node as they run (`tick all N` on 64 nodes is 64 N): in manual mode a
+/// node that campaigns on every timeout without `persist` piles up messages
+/// that wait for a write, so ticks are memory.
+pub const TICKS_TOTAL_MAX: u64 = 1_000_000;
+
+/// The latest virtual time a scenario's clock may reach: 365 days. Every
+/// single duration is at most 24 hours, but `run` and `at +` add up; past
+/// this bound the step is an error (long before the clock could overflow).
+pub const CLOCK_NS_MAX: u64 = 365 * 86_400 * 1_000_000_000;
+
 /// The largest K of `nth=K` (`deliver`, `drop`, `duplicate`): a link holds
 /// at most this many messages in flight, so a larger K can never match.
 pub const NTH_MAX: u64 = MAX_IN_FLIGHT_PER_LINK as u64;

@@ -17,7 +17,8 @@ mod values;
 
 pub use ast::{ParseError, Scenario};
 pub use interp::{
-    Failure, Outcome, ScenarioError, run_scenario, run_scenario_bounded, run_scenario_with_bugs,
+    Failure, INTERRUPTED, MAX_EVENTS, Outcome, ScenarioError, run_scenario, run_scenario_bounded,
+    run_scenario_until, run_scenario_with_bugs,
 };
 pub use parse::parse;
 pub use text::parse_bytes;

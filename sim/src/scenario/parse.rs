@@ -24,7 +24,7 @@ use super::ast::{
 use super::lex::{Cursor, Kind, lex};
 use super::limits::{
     APPEND_BYTES_MAX, CLIENTS_MAX, INFLIGHT_MAX, KEYS_MAX, NODES_MAX, NTH_MAX, PROPOSE_ENTRIES_MAX,
-    SKEW_FACTOR_MAX, SKEW_FACTOR_MIN, TICKS_MAX,
+    PROPOSE_TOTAL_MAX, SKEW_FACTOR_MAX, SKEW_FACTOR_MIN, TICKS_MAX,
 };
 use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
 use super::text;
@@ -150,6 +150,8 @@ struct State {
     scope: Scope,
     /// The latest absolute `at` time: nanoseconds, as written, and its line.
     last_at: Option<(u64, String, usize)>,
+    /// Entries the `propose` steps so far submit together.
+    proposed: u64,
 }
 
 /// Parses a scenario file's text; `file` names it in errors. A byte-order
@@ -247,6 +249,7 @@ fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
     let state = State {
         scope,
         last_at: None,
+        proposed: 0,
     };
     Ok((StepKind::Cluster { nodes, options }, state))
 }
@@ -301,7 +304,20 @@ fn step(cur: &mut Cursor<'_>, state: &mut State) -> Result<(Timing, StepKind), P
         }
         "run" => StepKind::Run(duration(cur)?),
         "propose" => {
+            let at = cur.peek();
             let n = count(cur, "a number of entries", 1..=PROPOSE_ENTRIES_MAX)?;
+            state.proposed += n;
+            if state.proposed > PROPOSE_TOTAL_MAX {
+                let token = at.expect("a count was read");
+                return Err(cur.error_at(
+                    token,
+                    format!(
+                        "a number of entries that keeps the file's proposals at most \
+                         {PROPOSE_TOTAL_MAX} in all ({} before this line)",
+                        state.proposed - n
+                    ),
+                ));
+            }
             let on = if cur.eat_word("on") {
                 Some(last_set(cur, scope, Arity::One)?)
             } else {

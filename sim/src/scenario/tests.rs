@@ -223,16 +223,22 @@ fn check(text: &str) {
                 assert!(error.span.col <= line.chars().count() + 1, "{error}");
                 if !error.token.is_empty() {
                     let at: String = line.chars().skip(error.span.col - 1).collect();
-                    // A long token is shown cut short, after its first characters.
+                    // A long token is shown cut short, after its first
+                    // characters; invisible characters are shown escaped.
                     let head: String = at.chars().take(SHOWN_CHARS_MAX).collect();
+                    let head = super::ast::shown(&head);
                     assert!(
-                        at.starts_with(&error.token)
+                        head.starts_with(&error.token)
                             || error.token.starts_with(&format!("{head}\u{2026} (")),
                         "{error} in {line:?}"
                     );
                 }
             }
-            assert!(error.token.chars().count() < 2 * SHOWN_CHARS_MAX, "{error}");
+            // At most 40 characters, each escaped in at most 10.
+            assert!(
+                error.token.chars().count() < 11 * SHOWN_CHARS_MAX,
+                "{error}"
+            );
             assert!(!error.expected.is_empty());
             let _ = error.to_string();
         }
