@@ -208,18 +208,20 @@ impl Search<'_> {
         same
     }
 
-    /// Delta debugging over the fault phase of the schedule: remove chunks,
-    /// halving their size. The heal (every fault undone at the end of the
-    /// fault phase, then the clients winding down) is kept whole: without
-    /// it a run fails liveness whatever the code does.
+    /// Delta debugging over the schedule: remove chunks, halving their
+    /// size. For a liveness failure the heal (every fault undone at the end
+    /// of the fault phase, then the clients winding down) is kept whole:
+    /// without it a run fails liveness whatever the code does. A safety
+    /// failure needs no heal: no fault makes a correct Raft break one.
     fn drop_steps(&mut self) {
         let fault_ns = self.best().fault_ns;
+        let liveness = self.signature.invariant == Invariant::Liveness;
         let (mut steps, heal): (Vec<_>, Vec<_>) = self
             .best()
             .fault_schedule()
             .steps
             .into_iter()
-            .partition(|step| step.at_ns < fault_ns);
+            .partition(|step| !liveness || step.at_ns < fault_ns);
         let mut chunk = steps.len().div_ceil(2).max(1);
         while !steps.is_empty() && !self.interrupted {
             let mut removed_any = false;
