@@ -89,7 +89,7 @@ pub fn scenario_text(
         let _ = writeln!(out, "at {}ns expect leader", end_ns + 1);
         let _ = writeln!(out, "expect clients done since {}ns", options.fault_ns);
     } else {
-        let _ = writeln!(out, "at {}ns run 1ns", end_ns);
+        let _ = writeln!(out, "at {end_ns}ns run 1ns");
     }
     out
 }
