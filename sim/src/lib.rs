@@ -7,8 +7,10 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod action;
 pub mod checker;
 pub mod client;
+pub mod cluster;
 pub mod disk;
 pub mod explore;
 pub mod export;

@@ -1,0 +1,125 @@
+//! The vocabulary every driver speaks: the events a world schedules and the
+//! actions that change it (faults, timers fired by hand, messages picked).
+//! Re-exported from [`crate::world`], where they are applied.
+
+use serde::{Deserialize, Serialize};
+
+use crate::net::NetNoise;
+
+/// Something scheduled to happen at a virtual time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Event {
+    /// Packet `id` arrives.
+    Deliver(u64),
+    /// Node `node`'s clock ticks (only if `epoch` is its current tick epoch).
+    Tick {
+        /// Node index.
+        node: usize,
+        /// The host's tick epoch when scheduled.
+        epoch: u64,
+    },
+    /// Node `node`'s fsync `token` completes.
+    Synced {
+        /// Node index.
+        node: usize,
+        /// Which fsync.
+        token: u64,
+    },
+    /// Client `client` wakes (think time over, or a timeout).
+    ClientWake {
+        /// Client index.
+        client: usize,
+        /// Only the current token counts.
+        token: u64,
+    },
+}
+
+/// Everything that can change the world: scheduled events, faults and
+/// operations. Every driver speaks this vocabulary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// Run a scheduled event now (and remove it from the schedule).
+    Event(Event),
+    /// Lose in-flight packet `id`.
+    Drop(u64),
+    /// Put a second copy of in-flight packet `id` on the wire.
+    Duplicate(u64),
+    /// Power loss on a node.
+    Crash(usize),
+    /// Boot a crashed node from its disk.
+    Restart(usize),
+    /// Stop a node's process without losing memory.
+    Pause(usize),
+    /// Resume a paused node.
+    Resume(usize),
+    /// Block the directed links (from, to).
+    Block(Vec<(usize, usize)>),
+    /// Remove every partition.
+    Heal,
+    /// Network noise from now on.
+    SetNoise(NetNoise),
+    /// Torn writes on crash from now on.
+    SetTorn(bool),
+    /// A node's clock runs `factor` times real time.
+    Skew {
+        /// Node index.
+        node: usize,
+        /// Clock speed factor.
+        factor: f64,
+    },
+    /// Stop or start clients issuing new operations.
+    SetWorkload(bool),
+    /// A node's election timer fires now.
+    Campaign(usize),
+    /// A leader's heartbeat timer fires now.
+    HeartbeatTimeout(usize),
+    /// A node's CheckQuorum timer fires now (a leader checks its quorum, a
+    /// follower's lease ends).
+    CheckQuorum(usize),
+    /// One tick of a node's clock, now (outside the tick schedule).
+    TickNow(usize),
+    /// Entries proposed straight to a node, bypassing clients.
+    Propose {
+        /// Node index.
+        node: usize,
+        /// How many entries.
+        count: u64,
+    },
+    /// A node's disk: fsync latency range and torn writes.
+    SetDisk {
+        /// Node index.
+        node: usize,
+        /// fsync latency range, if changed.
+        fsync_ns: Option<(u64, u64)>,
+        /// Torn writes on crash, if changed.
+        torn: Option<bool>,
+    },
+}
+
+impl Action {
+    /// Deliver in-flight packet `id` now.
+    #[must_use]
+    pub fn deliver(id: u64) -> Action {
+        Action::Event(Event::Deliver(id))
+    }
+
+    /// The node this action is aimed at, if it names one.
+    #[must_use]
+    pub fn node(&self) -> Option<usize> {
+        match self {
+            Action::Crash(n)
+            | Action::Restart(n)
+            | Action::Pause(n)
+            | Action::Resume(n)
+            | Action::Campaign(n)
+            | Action::HeartbeatTimeout(n)
+            | Action::CheckQuorum(n)
+            | Action::TickNow(n)
+            | Action::Skew { node: n, .. }
+            | Action::Propose { node: n, .. }
+            | Action::SetDisk { node: n, .. } => Some(*n),
+            Action::Event(Event::Tick { node, .. } | Event::Synced { node, .. }) => Some(*node),
+            _ => None,
+        }
+    }
+}
