@@ -176,6 +176,7 @@ pub fn json_line(report: &RunReport, plan: &RunPlan) -> String {
             "time_ns": f.time_ns,
             "nodes": f.violation.nodes.iter().map(|n| n + 1).collect::<Vec<_>>(),
             "message": f.violation.message,
+            "not_linearizable": f.violation.not_linearizable,
         })
     });
     serde_json::json!({

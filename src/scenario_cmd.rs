@@ -6,6 +6,7 @@ use std::time::Instant;
 use clap::Args;
 use sim::scenario::limits::FILE_BYTES_MAX;
 use sim::scenario::{INTERRUPTED, MAX_EVENTS, Outcome, parse_bytes, run_scenario_until};
+use sim::stepper::StepBounds;
 use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
 
@@ -27,6 +28,8 @@ pub struct ScenarioArgs {
     /// it wrote the file (repeatable).
     #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
     breaks: Vec<String>,
+    #[command(flatten)]
+    lincheck: crate::settings::LincheckSettings,
 }
 
 /// Expands directories and `*` patterns (in the last path component) into
@@ -113,7 +116,12 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
         if status == Status::Interrupted {
             break;
         }
-        status = status.and(run_file(path, args.trace.as_deref(), &args.breaks));
+        status = status.and(run_file(
+            path,
+            args.trace.as_deref(),
+            &args.breaks,
+            &args.lincheck,
+        ));
     }
     if files.len() > 1 && status != Status::Interrupted {
         say!("{} scenario files named", files.len());
@@ -121,7 +129,12 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
     status
 }
 
-fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> Status {
+fn run_file(
+    path: &Path,
+    trace: Option<&Path>,
+    breaks: &[String],
+    lincheck: &crate::settings::LincheckSettings,
+) -> Status {
     let name = path.display().to_string();
     let bytes = match read_bounded(path) {
         Ok(bytes) => bytes,
@@ -158,7 +171,10 @@ fn run_file(path: &Path, trace: Option<&Path>, breaks: &[String]) -> Status {
         &scenario,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
         crate::settings::host_bugs(breaks),
-        MAX_EVENTS,
+        StepBounds {
+            max_events: MAX_EVENTS,
+            lincheck_budget: lincheck.budget(),
+        },
         &crate::interrupt::requested,
     );
     let wall = started.elapsed().as_secs_f64();

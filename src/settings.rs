@@ -51,6 +51,44 @@ pub struct RunSettings {
     /// reset-vote-in-same-term, truncate-on-match).
     #[arg(long = "break", value_name = "RULE", value_parser = rule_break)]
     pub breaks: Vec<String>,
+    #[command(flatten)]
+    pub lincheck: LincheckSettings,
+}
+
+/// The linearizability checker's settings, shared by every command that
+/// runs a simulated cluster.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LincheckSettings {
+    /// Do not check at the end of the run that what clients saw is
+    /// linearizable (`expect linearizable` in a scenario still checks).
+    #[arg(long)]
+    pub no_lincheck: bool,
+    /// The linearizability checker's budget: configurations explored per
+    /// key before the verdict is "unknown" (exit 3).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub lincheck_budget: Option<u64>,
+}
+
+impl LincheckSettings {
+    /// The budget per key, or `None` when the end-of-run check is off.
+    pub fn budget(&self) -> Option<u64> {
+        (!self.no_lincheck).then(|| {
+            self.lincheck_budget
+                .unwrap_or(lincheck::BUDGET_CONFIGURATIONS_DEFAULT)
+        })
+    }
+
+    /// The flags that differ from the defaults, to repeat in a replay command.
+    pub fn replay_flags(&self) -> String {
+        let mut flags = String::new();
+        if self.no_lincheck {
+            flags += " --no-lincheck";
+        }
+        if let Some(budget) = self.lincheck_budget {
+            flags += &format!(" --lincheck-budget {budget}");
+        }
+        flags
+    }
 }
 
 fn fault_phase(text: &str) -> Result<u64, String> {
@@ -108,6 +146,7 @@ impl RunSettings {
             .max_events
             .unwrap_or_else(|| event_bound(self.duration + self.heal));
         options.spec.host_bugs = host_bugs(&self.breaks);
+        options.lincheck_budget = self.lincheck.budget();
         options
     }
 
@@ -138,6 +177,7 @@ impl RunSettings {
         for rule in &self.breaks {
             flags += &format!(" --break {rule}");
         }
+        flags += &self.lincheck.replay_flags();
         flags
     }
 }

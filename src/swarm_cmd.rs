@@ -226,7 +226,8 @@ fn print_summary(args: &SwarmArgs, found: &Found, (start, end): (u64, u64), jobs
                 "{:>20}  {:<22}  {}",
                 report.seed,
                 failure.violation.invariant,
-                failure.violation.message
+                // The first line: a counterexample's detail is in the replay.
+                failure.violation.message.lines().next().unwrap_or("")
             );
         }
         let first = found.failures[0].seed;

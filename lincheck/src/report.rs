@@ -20,7 +20,7 @@ pub fn render<M: Model>(
     let ops = &counterexample.operations;
     let _ = writeln!(
         out,
-        "key {}: these {} of its {} operations have no order that fits real time and the model",
+        "key {}: no order of these {} of its {} operations fits real time and the model",
         counterexample.key,
         ops.len(),
         counterexample.key_operations
@@ -55,7 +55,7 @@ pub fn render<M: Model>(
     let stuck = &history[counterexample.stuck];
     let _ = write!(
         out,
-        "  then #{} {} cannot take effect: the state is {}",
+        "  then #{} {} cannot take effect by its return: the state is {}",
         counterexample.stuck,
         model.describe_operation(&stuck.input, stuck.output()),
         counterexample.state_after

@@ -56,13 +56,13 @@ fn a_stale_read_after_a_completed_write_is_caught() {
         ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 10),
         ok(2, Get { key: 0 }, 20, read(&[]), 30),
     ];
-    assert!(!is_linearizable(&KeyValue, &history));
+    assert!(!is_linearizable(&KeyValue::default(), &history));
     // The same read overlapping the write may see either state.
     let overlapping = [
         ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 25),
         ok(2, Get { key: 0 }, 20, read(&[]), 30),
     ];
-    assert!(is_linearizable(&KeyValue, &overlapping));
+    assert!(is_linearizable(&KeyValue::default(), &overlapping));
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn a_read_of_a_value_never_written_is_caught() {
         ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 10),
         ok(2, Get { key: 0 }, 0, read(&[2]), 30),
     ];
-    assert!(!is_linearizable(&KeyValue, &history));
+    assert!(!is_linearizable(&KeyValue::default(), &history));
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn a_lost_write_is_caught() {
         ok(1, Append { key: 0, value: 2 }, 11, KvOutput::Written, 20),
         ok(2, Get { key: 0 }, 30, read(&[2]), 40),
     ];
-    assert!(!is_linearizable(&KeyValue, &history));
+    assert!(!is_linearizable(&KeyValue::default(), &history));
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn a_duplicated_append_is_caught() {
         ok(1, Append { key: 0, value: 7 }, 0, KvOutput::Written, 10),
         ok(2, Get { key: 0 }, 20, read(&[7, 7]), 30),
     ];
-    assert!(!is_linearizable(&KeyValue, &history));
+    assert!(!is_linearizable(&KeyValue::default(), &history));
 }
 
 #[test]
@@ -219,7 +219,11 @@ fn keys_are_judged_apart_and_the_failing_key_is_reported_cut_down() {
     history.push(ok(3, Get { key: 0 }, 15, read(&[1]), 16));
     history.push(ok(3, Get { key: 0 }, 40, read(&[1]), 50));
     history.push(ok(3, Get { key: 0 }, 60, read(&[2]), 70));
-    let report = check(&KeyValue, &history, BUDGET_CONFIGURATIONS_DEFAULT);
+    let report = check(
+        &KeyValue::default(),
+        &history,
+        BUDGET_CONFIGURATIONS_DEFAULT,
+    );
     assert_eq!(report.parts, 2);
     let Verdict::NotLinearizable(found) = report.verdict else {
         panic!(
@@ -234,7 +238,7 @@ fn keys_are_judged_apart_and_the_failing_key_is_reported_cut_down() {
     assert_eq!(found.linearized, vec![41]);
     assert_eq!(found.stuck, 43);
     assert_eq!(found.state_after, "[2]");
-    let text = lincheck::render(&KeyValue, &history, &found, &|t| format!("{t}"));
+    let text = lincheck::render(&KeyValue::default(), &history, &found, &|t| format!("{t}"));
     assert!(text.contains("get(k0) → [1]"), "{text}");
     assert!(text.contains("put(k0, 2) → ok"), "{text}");
 }
@@ -257,7 +261,7 @@ fn an_append_that_returns_its_list_is_judged_by_it() {
             30,
         ),
     ];
-    assert!(is_linearizable(&KeyValue, &history));
+    assert!(is_linearizable(&KeyValue::default(), &history));
     let wrong = [
         ok(
             1,
@@ -274,7 +278,7 @@ fn an_append_that_returns_its_list_is_judged_by_it() {
             30,
         ),
     ];
-    assert!(!is_linearizable(&KeyValue, &wrong));
+    assert!(!is_linearizable(&KeyValue::default(), &wrong));
 }
 
 #[test]

@@ -85,11 +85,14 @@ pub fn scenario_text(
     // and those started once the faults healed successful.
     // A run without a healed phase (one the shrinker cut short after a
     // safety failure) demands no progress, and neither does its file.
+    // Linearizability first, as the run checks it before progress.
+    let _ = writeln!(out, "at {}ns run 1ns", end_ns);
+    if options.lincheck_budget.is_some() {
+        let _ = writeln!(out, "expect linearizable");
+    }
     if options.heal_ns > 0 {
-        let _ = writeln!(out, "at {}ns expect leader", end_ns + 1);
+        let _ = writeln!(out, "expect leader");
         let _ = writeln!(out, "expect clients done since {}ns", options.fault_ns);
-    } else {
-        let _ = writeln!(out, "at {end_ns}ns run 1ns");
     }
     out
 }

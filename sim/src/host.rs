@@ -17,7 +17,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::disk::{Disk, SyncPoint};
-use crate::kv::{Applied, ClientId, Command, Kv};
+use crate::kv::{Applied, ClientId, Command, Kv, Op, Output};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 
 /// What a host asks the world to do.
@@ -71,6 +71,14 @@ pub struct HostBugs {
     /// After a restart, ignore client requests (the client listener is not
     /// set up again): a liveness bug, operations hang while it leads.
     pub mute_after_restart: bool,
+    /// A leader answers a get from its own state machine, without the log
+    /// or a heartbeat round: a deposed leader that has not heard of its
+    /// successor serves stale reads (the etcd 0.4 bug Jepsen found).
+    pub local_reads: bool,
+    /// Apply every committed command, retries included: the session table
+    /// no longer deduplicates (Raft thesis §6.3), so a retried append whose
+    /// first attempt also committed is applied twice.
+    pub no_dedup: bool,
     /// Rules raft-core itself breaks (see `raft_core::RuleBreaks`).
     pub raft: raft_core::RuleBreaks,
 }
@@ -84,6 +92,8 @@ impl HostBugs {
         "trust-commit-on-boot",
         "mute-after-restart",
         "panic-on-restart",
+        "local-reads",
+        "no-dedup",
         "commit-previous-term",
         "vote-without-log-check",
         "reset-vote-in-same-term",
@@ -99,6 +109,8 @@ impl HostBugs {
             "trust-commit-on-boot" => &mut self.trust_commit_on_boot,
             "mute-after-restart" => &mut self.mute_after_restart,
             "panic-on-restart" => &mut self.panic_on_restart,
+            "local-reads" => &mut self.local_reads,
+            "no-dedup" => &mut self.no_dedup,
             "commit-previous-term" => &mut self.raft.commit_previous_term,
             "vote-without-log-check" => &mut self.raft.vote_without_log_check,
             "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
@@ -549,7 +561,7 @@ impl Host {
         let command = Command {
             client: ClientId::MAX,
             seq: self.direct_proposals,
-            op: crate::kv::Op::Append {
+            op: Op::Append {
                 key: 0,
                 value: self.direct_proposals,
             },
@@ -608,7 +620,16 @@ impl Host {
             out.packets.push(reply(ReplyOutcome::NotLeader { leader }));
             return;
         }
-        if let Some(output) = self.kv.cached(command.client, command.seq) {
+        if let (true, Op::Get { key }) = (self.bugs.local_reads, &command.op) {
+            let outcome = ReplyOutcome::Done {
+                output: Output::Read(self.kv.read(*key)),
+                entry: None,
+            };
+            out.packets.push(reply(outcome));
+            return;
+        }
+        let cached = self.kv.cached(command.client, command.seq);
+        if let Some(output) = cached.filter(|_| !self.bugs.no_dedup) {
             let outcome = ReplyOutcome::Done {
                 output: output.clone(),
                 entry: None,
@@ -758,7 +779,12 @@ impl Host {
         let Some(command) = Command::decode(&entry.data) else {
             return;
         };
-        let outcome = match self.kv.apply(&command) {
+        let applied = if self.bugs.no_dedup {
+            self.kv.apply_without_sessions(&command)
+        } else {
+            self.kv.apply(&command)
+        };
+        let outcome = match applied {
             Applied::Fresh(output) | Applied::Duplicate(output) => output,
             Applied::Stale => return,
         };

@@ -109,6 +109,12 @@ impl Kv {
             .map(|s| &s.last_output)
     }
 
+    /// The key's list now.
+    #[must_use]
+    pub fn read(&self, key: u8) -> Vec<u64> {
+        self.data.get(&key).cloned().unwrap_or_default()
+    }
+
     /// Applies a committed command, at most once per (client, seq).
     pub fn apply(&mut self, command: &Command) -> Applied {
         if let Some(session) = self.sessions.get(&command.client) {
@@ -119,6 +125,12 @@ impl Kv {
                 return Applied::Stale;
             }
         }
+        self.apply_without_sessions(command)
+    }
+
+    /// Applies a command whether or not its session saw it already: the
+    /// test-only `no-dedup` host bug (a retry applied twice).
+    pub fn apply_without_sessions(&mut self, command: &Command) -> Applied {
         let output = match &command.op {
             Op::Put { key, value } => {
                 self.data.insert(*key, vec![*value]);
@@ -128,7 +140,7 @@ impl Kv {
                 self.data.entry(*key).or_default().push(*value);
                 Output::Written
             }
-            Op::Get { key } => Output::Read(self.data.get(key).cloned().unwrap_or_default()),
+            Op::Get { key } => Output::Read(self.read(*key)),
         };
         self.applied_commands += 1;
         self.sessions.insert(

@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub checkers: bool,
     /// A bound on events, so no run can hang.
     pub max_events: u64,
+    /// The linearizability checker's budget of configurations per key;
+    /// `None` skips it (`--no-lincheck`).
+    pub lincheck_budget: Option<u64>,
     /// Use this fault mix instead of the seed's.
     pub mix: Option<FaultMix>,
     /// Use this schedule instead of the one the mix and seed make.
@@ -56,6 +59,7 @@ impl RunOptions {
             heal_ns: 10_000_000_000,
             checkers: true,
             max_events: event_bound(30_000_000_000),
+            lincheck_budget: Some(lincheck::BUDGET_CONFIGURATIONS_DEFAULT),
             mix: None,
             schedule: None,
             nodes: None,
@@ -218,6 +222,7 @@ pub fn run_until(
     let world = World::new(options.cluster_spec(), options.seed);
     let bounds = StepBounds {
         max_events: options.max_events,
+        lincheck_budget: options.lincheck_budget,
     };
     let mut state = RunState {
         stepper: Stepper::new(world, options.checkers, bounds, sink),
@@ -366,7 +371,7 @@ fn drive_with(
         }
     }
     stepper.world.advance_clock_to(end_ns);
-    stepper.final_check().map_err(Halt::Violation)?;
+    stepper.final_check()?;
     // Without a healed phase (a run the shrinker cut short after a safety
     // failure) there is no progress to demand.
     if options.heal_ns > 0 {

@@ -5,7 +5,7 @@
 //! swarm run and the scenario it exports go through the same code, so they
 //! judge, bound and spell the same things the same way.
 
-use crate::checker::{Checkers, Invariant, Stuck, Violation};
+use crate::checker::{Checkers, Invariant, LincheckResult, Stuck, Violation, check_history};
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{Action, World};
 
@@ -24,6 +24,20 @@ pub enum Halt {
 pub struct StepBounds {
     /// Events and actions, at most (then: inconclusive).
     pub max_events: u64,
+    /// The linearizability checker's budget of configurations per key
+    /// (then: inconclusive); `None` does not run it (`--no-lincheck`).
+    pub lincheck_budget: Option<u64>,
+}
+
+impl StepBounds {
+    /// `max_events`, with the linearizability checker on at its default budget.
+    #[must_use]
+    pub fn new(max_events: u64) -> StepBounds {
+        StepBounds {
+            max_events,
+            lincheck_budget: Some(lincheck::BUDGET_CONFIGURATIONS_DEFAULT),
+        }
+    }
 }
 
 /// A pace no healthy cluster reaches: 100,000 scheduled events per simulated
@@ -120,13 +134,36 @@ impl<'s> Stepper<'s> {
         self.guarded(aimed, |world| world.apply(action))
     }
 
-    /// The checks at the end of a run: durability over every node.
-    pub fn final_check(&self) -> Result<(), Violation> {
-        if self.checking {
-            self.checkers.final_check()
-        } else {
-            Ok(())
+    /// The checks at the end of a run: durability over every node, then
+    /// linearizability of what the clients saw.
+    pub fn final_check(&self) -> Result<(), Halt> {
+        if !self.checking {
+            return Ok(());
         }
+        self.checkers.final_check().map_err(Halt::Violation)?;
+        match self.bounds.lincheck_budget {
+            Some(budget) => self.check_linearizable(budget),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the client history so far is linearizable (pending operations
+    /// count as unknown), exploring at most `budget` configurations per key.
+    pub fn check_linearizable(&self, budget: u64) -> Result<(), Halt> {
+        match check_history(&self.world.history, budget) {
+            LincheckResult::Linearizable => Ok(()),
+            LincheckResult::Violated(violation) => Err(Halt::Violation(violation)),
+            LincheckResult::Unknown(why) => Err(Halt::Bound(why)),
+        }
+    }
+
+    /// The linearizability checker's budget: the run's, or the default when
+    /// the end-of-run check is off (an explicit `expect linearizable`).
+    #[must_use]
+    pub fn lincheck_budget(&self) -> u64 {
+        self.bounds
+            .lincheck_budget
+            .unwrap_or(lincheck::BUDGET_CONFIGURATIONS_DEFAULT)
     }
 
     /// The trace so far (its hash and its tail).

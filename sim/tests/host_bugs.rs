@@ -201,3 +201,66 @@ fn raft_rule_breaks_are_caught_by_the_swarm() {
         );
     }
 }
+
+/// Runs `seeds` with `bugs` and returns the seeds caught, asserting that
+/// every failure is a linearizability violation with a small counterexample.
+fn caught_by_linearizability(seeds: std::ops::Range<u64>, bugs: HostBugs) -> Vec<u64> {
+    let reports = swarm(seeds, bugs);
+    let mut caught = Vec::new();
+    for report in &reports {
+        let Some(failure) = &report.failure else {
+            continue;
+        };
+        let violation = &failure.violation;
+        assert_eq!(
+            violation.invariant,
+            Invariant::Linearizability,
+            "seed {}: {violation}",
+            report.seed
+        );
+        let found = violation
+            .not_linearizable
+            .as_ref()
+            .expect("a linearizability violation carries its counterexample");
+        assert!(
+            !found.operations.is_empty() && found.operations.len() <= 6,
+            "seed {}: cut down to {} operations",
+            report.seed,
+            found.operations.len()
+        );
+        assert!(
+            found.operations.iter().any(|op| op.at == found.stuck),
+            "the stuck operation is among those shown"
+        );
+        caught.push(report.seed);
+    }
+    caught
+}
+
+#[test]
+fn a_deposed_leader_serving_reads_from_its_own_state_is_caught_by_linearizability() {
+    let bugs = HostBugs {
+        local_reads: true,
+        ..HostBugs::default()
+    };
+    let caught = caught_by_linearizability(0..100, bugs);
+    eprintln!(
+        "local_reads: {} of 100 seeds caught: {caught:?}",
+        caught.len()
+    );
+    assert!(caught.len() >= 2, "only {caught:?} caught local reads");
+}
+
+#[test]
+fn a_retry_applied_twice_is_caught_by_linearizability() {
+    let bugs = HostBugs {
+        no_dedup: true,
+        ..HostBugs::default()
+    };
+    let caught = caught_by_linearizability(0..40, bugs);
+    eprintln!("no_dedup: {} of 40 seeds caught", caught.len());
+    assert!(
+        caught.len() >= 20,
+        "only {caught:?} caught a retry applied twice"
+    );
+}

@@ -488,7 +488,7 @@ fn a_cancelled_scenario_stops_within_a_few_thousand_events() {
         &scenario,
         None,
         sim::host::HostBugs::default(),
-        sim::scenario::MAX_EVENTS,
+        sim::stepper::StepBounds::new(sim::scenario::MAX_EVENTS),
         &cancel,
     )
     .expect("runs");

@@ -25,6 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use sim::host::HostBugs;
 use sim::scenario::parse::{MESSAGE_TYPES, STEPS};
 use sim::scenario::{parse_bytes, run_scenario_bounded};
+use sim::stepper::StepBounds;
 
 /// Events a mutant may run (far below the CLI's 20 million, for CI time).
 const MAX_EVENTS: u64 = 200_000;
@@ -274,7 +275,12 @@ fn mutated_library_scenarios_never_panic_hang_or_break_an_invariant() {
                     continue;
                 }
             };
-            match run_scenario_bounded(&scenario, None, HostBugs::default(), MAX_EVENTS) {
+            match run_scenario_bounded(
+                &scenario,
+                None,
+                HostBugs::default(),
+                StepBounds::new(MAX_EVENTS),
+            ) {
                 Err(err) => {
                     tally.run_errors += 1;
                     if !names_a_location(&err.location, &file)

@@ -43,8 +43,20 @@ pub enum KvOutput {
 }
 
 /// The store.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyValue;
+#[derive(Clone, Copy, Debug)]
+pub struct KeyValue {
+    /// How values are shown in reports (a store whose values encode their
+    /// writer can say so).
+    pub describe_value: fn(u64) -> String,
+}
+
+impl Default for KeyValue {
+    fn default() -> KeyValue {
+        KeyValue {
+            describe_value: |value| value.to_string(),
+        }
+    }
+}
 
 impl Model for KeyValue {
     type State = Vec<u64>;
@@ -95,25 +107,31 @@ impl Model for KeyValue {
 
     fn describe_operation(&self, input: &KvInput, output: Option<&KvOutput>) -> String {
         let asked = match input {
-            KvInput::Put { key, value } => format!("put(k{key}, {value})"),
+            KvInput::Put { key, value } => {
+                format!("put(k{key}, {})", (self.describe_value)(*value))
+            }
             KvInput::Get { key } => format!("get(k{key})"),
-            KvInput::Append { key, value } => format!("append(k{key}, {value})"),
+            KvInput::Append { key, value } => {
+                format!("append(k{key}, {})", (self.describe_value)(*value))
+            }
         };
         match output {
             Some(KvOutput::Written) => format!("{asked} → ok"),
             Some(KvOutput::Read(list) | KvOutput::Appended(list)) => {
-                format!("{asked} → {}", describe_list(list))
+                format!("{asked} → {}", self.describe_list(list))
             }
             None => format!("{asked} → ?"),
         }
     }
 
     fn describe_state(&self, state: &Vec<u64>) -> String {
-        describe_list(state)
+        self.describe_list(state)
     }
 }
 
-fn describe_list(list: &[u64]) -> String {
-    let items: Vec<String> = list.iter().map(u64::to_string).collect();
-    format!("[{}]", items.join(", "))
+impl KeyValue {
+    fn describe_list(&self, list: &[u64]) -> String {
+        let items: Vec<String> = list.iter().map(|v| (self.describe_value)(*v)).collect();
+        format!("[{}]", items.join(", "))
+    }
 }

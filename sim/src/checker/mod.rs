@@ -6,6 +6,7 @@
 mod applied;
 mod durability;
 mod election;
+mod linearizability;
 mod logs;
 mod monotonic;
 mod wire;
@@ -21,6 +22,9 @@ use crate::world::World;
 pub use applied::StateMachineSafety;
 pub use durability::Durability;
 pub use election::ElectionSafety;
+pub use linearizability::{
+    LincheckResult, NotLinearizable, SeenOperation, check_history, lincheck_history,
+};
 pub use logs::LogChecker;
 pub use monotonic::Monotonicity;
 pub use wire::{VoteLedger, check_send};
@@ -59,6 +63,9 @@ pub enum Invariant {
     Panic,
     /// The cluster made no progress after every fault healed.
     Liveness,
+    /// What clients saw fits no order of single operations on the store
+    /// that respects real time (Herlihy & Wing).
+    Linearizability,
 }
 
 impl fmt::Display for Invariant {
@@ -78,6 +85,7 @@ impl fmt::Display for Invariant {
             Invariant::Recovery => "recovery",
             Invariant::Panic => "panic",
             Invariant::Liveness => "liveness",
+            Invariant::Linearizability => "linearizability",
         };
         f.write_str(name)
     }
@@ -118,6 +126,9 @@ pub struct Violation {
     /// For a liveness failure: which condition failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stuck: Option<Stuck>,
+    /// For a linearizability failure: the operations no order fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_linearizable: Option<Box<NotLinearizable>>,
 }
 
 impl Violation {
@@ -127,6 +138,7 @@ impl Violation {
             nodes,
             message,
             stuck: None,
+            not_linearizable: None,
         }
     }
 
@@ -142,6 +154,10 @@ impl Violation {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let nodes: Vec<String> = self.nodes.iter().map(|n| format!("n{}", n + 1)).collect();
+        if nodes.is_empty() {
+            // A property of the whole cluster or of what clients saw.
+            return write!(f, "{}: {}", self.invariant, self.message);
+        }
         write!(
             f,
             "{} [{}]: {}",

@@ -52,10 +52,14 @@ impl Interp<'_> {
                         .unfinished(since_ns.unwrap_or(u64::MAX))
                         .is_empty()
             }
+            // The history so far, pending operations as unknown. A failure
+            // is reported with its counterexample, not as a bare "not met".
             Condition::Linearizable => {
-                return Err(Stop::Invalid(
-                    "`expect linearizable` needs the linearizability checker, which is not built yet".into(),
-                ));
+                let budget = self.stepper.lincheck_budget();
+                self.stepper
+                    .check_linearizable(budget)
+                    .map_err(Stop::from)?;
+                true
             }
             Condition::Members(set) => {
                 let set = self.resolve(set, line)?;

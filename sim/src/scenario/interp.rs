@@ -130,18 +130,19 @@ pub fn run_scenario_with_bugs(
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
     bugs: HostBugs,
 ) -> Result<Outcome, ScenarioError> {
-    run_scenario_bounded(scenario, sink, bugs, MAX_EVENTS)
+    run_scenario_bounded(scenario, sink, bugs, StepBounds::new(MAX_EVENTS))
 }
 
-/// Runs a parsed scenario that stops, inconclusive, after `max_events`
-/// events and actions (fuzzing uses a bound far below the default).
+/// Runs a parsed scenario within `bounds`: it stops, inconclusive, after
+/// `bounds.max_events` events and actions (fuzzing uses a bound far below
+/// the default).
 pub fn run_scenario_bounded(
     scenario: &Scenario,
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
     bugs: HostBugs,
-    max_events: u64,
+    bounds: StepBounds,
 ) -> Result<Outcome, ScenarioError> {
-    run_scenario_until(scenario, sink, bugs, max_events, &|| false)
+    run_scenario_until(scenario, sink, bugs, bounds, &|| false)
 }
 
 /// How often (in events) a scenario asks whether it was cancelled.
@@ -156,7 +157,7 @@ pub fn run_scenario_until<'a>(
     scenario: &Scenario,
     sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
     bugs: HostBugs,
-    max_events: u64,
+    bounds: StepBounds,
     cancelled: &'a dyn Fn() -> bool,
 ) -> Result<Outcome, ScenarioError> {
     let error = |step: &Step, message: String| ScenarioError {
@@ -176,7 +177,6 @@ pub fn run_scenario_until<'a>(
     };
     let (mut spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
     spec.host_bugs = bugs;
-    let bounds = StepBounds { max_events };
     let mut interp = Interp {
         stepper: Stepper::new(World::new(spec, seed), true, bounds, sink),
         names: BTreeMap::new(),
@@ -204,11 +204,12 @@ pub fn run_scenario_until<'a>(
             Err(Stop::Failed(message, None)) => {
                 // The scenario ends here, so the final checks apply: a
                 // broken invariant is graver than the expectation.
-                let failure = match interp.stepper.final_check() {
-                    Ok(()) => (step, message, None),
-                    Err(v) => (step, format!("invariant broken: {v}"), Some(v)),
+                return match interp.stepper.final_check().map_err(Stop::from) {
+                    Ok(()) => Ok(interp.outcome(Some((step, message, None)), None)),
+                    Err(Stop::Bound(why)) => Ok(interp.outcome(None, Some((step, why)))),
+                    Err(Stop::Failed(why, v)) => Ok(interp.outcome(Some((step, why, v)), None)),
+                    Err(Stop::Invalid(why)) => Err(error(step, why)),
                 };
-                return Ok(interp.outcome(Some(failure), None));
             }
             Err(Stop::Failed(message, violation)) => {
                 return Ok(interp.outcome(Some((step, message, violation)), None));
@@ -216,10 +217,14 @@ pub fn run_scenario_until<'a>(
             Err(Stop::Bound(message)) => return Ok(interp.outcome(None, Some((step, message)))),
         }
     }
-    if let Err(violation) = interp.stepper.final_check() {
-        let last = scenario.steps.last().expect("has a cluster step");
-        let failure = (last, violation.to_string(), Some(violation));
-        return Ok(interp.outcome(Some(failure), None));
+    let last = scenario.steps.last().expect("has a cluster step");
+    match interp.stepper.final_check() {
+        Ok(()) => {}
+        Err(Halt::Violation(violation)) => {
+            let failure = (last, violation.to_string(), Some(violation));
+            return Ok(interp.outcome(Some(failure), None));
+        }
+        Err(Halt::Bound(why)) => return Ok(interp.outcome(None, Some((last, why)))),
     }
     Ok(interp.outcome(None, None))
 }
