@@ -82,7 +82,16 @@ fn parse_line<V: Vocabulary>(line: u64, text: &str) -> Result<Event, ReadError> 
             message: "expected an event, a JSON object {\"type\": ...}".to_owned(),
         });
     }
-    let parsed: Line = serde_json::from_str(text).map_err(|err| syntax(line, &err))?;
+    let parsed: Line = serde_json::from_str(text).map_err(|err| {
+        let mut error = syntax(line, &err);
+        // The likeliest mistake: a Jepsen file given as JSON lines.
+        if let ReadError::Syntax { message, .. } = &mut error
+            && body.starts_with("{:")
+        {
+            message.push_str(" (the line looks like EDN)");
+        }
+        error
+    })?;
     let kind = EventKind::parse(&parsed.kind).ok_or_else(|| ReadError::UnknownType {
         line,
         found: parsed.kind.clone(),
