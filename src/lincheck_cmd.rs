@@ -11,7 +11,10 @@ use clap::{Args, ValueEnum};
 use lincheck::formats::{History, ReadError, Vocabulary, read_edn, read_jsonl};
 use lincheck::models::kv::KeyValue;
 use lincheck::models::register::Register;
-use lincheck::{BUDGET_CONFIGURATIONS_DEFAULT, Counterexample, Model, Report, Verdict, check};
+use lincheck::{
+    BUDGET_CONFIGURATIONS_DEFAULT, Counterexample, Model, Operation, Outcome, Report, Verdict,
+    check,
+};
 use serde::Serialize;
 
 use crate::say;
@@ -125,11 +128,10 @@ fn stop_at_once_on_interrupt() {
 }
 
 fn check_file<V: Vocabulary>(model: &V, args: &LincheckArgs, syntax: Syntax) -> Status {
-    let name = args.display_name();
     let history = match read_history(model, args, syntax) {
         Ok(history) => history,
         Err(message) => {
-            eprintln!("raftsim lincheck: {name}:{message}");
+            eprintln!("raftsim lincheck: {message}");
             return Status::Usage;
         }
     };
@@ -152,24 +154,26 @@ fn check_file<V: Vocabulary>(model: &V, args: &LincheckArgs, syntax: Syntax) -> 
     }
 }
 
-/// The history, or the error as `LINE: message` (or ` cannot read: ...`),
-/// for the caller to put the file name in front.
+/// The history, or why not: `FILE: cannot read: ...` or `FILE:LINE: ...`.
 fn read_history<V: Vocabulary>(
     model: &V,
     args: &LincheckArgs,
     syntax: Syntax,
 ) -> Result<History<V>, String> {
+    let name = args.display_name();
     let input: Box<dyn BufRead> = if args.is_stdin() {
         Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(&args.file).map_err(|err| format!(" cannot read: {err}"))?;
+        let file =
+            std::fs::File::open(&args.file).map_err(|err| format!("{name}: cannot read: {err}"))?;
         Box::new(BufReader::new(file))
     };
     let read = match syntax {
         Syntax::Jsonl => read_jsonl(model, input),
         Syntax::Edn => read_edn(model, input),
     };
-    read.map_err(|err: ReadError| err.to_string())
+    // The error's text starts with its line: `FILE:LINE: ...`.
+    read.map_err(|err: ReadError| format!("{name}:{err}"))
 }
 
 /// Times as the file's clock reads them: the simulator's nanoseconds as
@@ -303,15 +307,15 @@ impl JsonReport {
 impl JsonCounterexample {
     fn new<M: Model>(
         model: &M,
-        history: &[lincheck::Operation<M::Input, M::Output>],
+        history: &[Operation<M::Input, M::Output>],
         found: &Counterexample,
     ) -> JsonCounterexample {
         let describe = |position: usize| {
             let op = &history[position];
             let (outcome, returned) = match op.outcome {
-                lincheck::Outcome::Ok { returned, .. } => ("ok", Some(returned)),
-                lincheck::Outcome::Failed => ("failed", None),
-                lincheck::Outcome::Unknown => ("unknown", None),
+                Outcome::Ok { returned, .. } => ("ok", Some(returned)),
+                Outcome::Failed => ("failed", None),
+                Outcome::Unknown => ("unknown", None),
             };
             JsonOperation {
                 position,
