@@ -3,6 +3,7 @@
 
 mod check_cmd;
 mod interrupt;
+mod lincheck_cmd;
 mod output;
 mod run_cmd;
 mod scenario_cmd;
@@ -48,6 +49,8 @@ enum Command {
     Shrink(shrink_cmd::ShrinkArgs),
     /// Model-check raft-core exhaustively within bounds.
     Check(check_cmd::CheckArgs),
+    /// Check a history file (JSON lines or Jepsen EDN) for linearizability.
+    Lincheck(lincheck_cmd::LincheckArgs),
 }
 
 fn main() {
@@ -59,6 +62,7 @@ fn main() {
         Some(Command::Scenario(args)) => scenario_cmd::scenario(&args),
         Some(Command::Shrink(args)) => shrink_cmd::shrink_seed(&args),
         Some(Command::Check(args)) => check_cmd::check_command(&args),
+        Some(Command::Lincheck(args)) => lincheck_cmd::lincheck_command(&args),
         None => match cli.run.seed {
             Some(seed) => run_cmd::run_one(&cli.run, seed),
             None => {

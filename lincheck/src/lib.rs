@@ -8,6 +8,9 @@
 //! Operations with an unknown outcome (Jepsen's `:info`) may take effect at
 //! any time after their invocation, or never; failed ones never did.
 //!
+//! Histories are read from and written to files by [`formats`]: JSON lines
+//! (the simulator's) and Jepsen's EDN.
+//!
 //! ```
 //! use lincheck::models::register::{Register, RegisterInput, RegisterOutput};
 //! use lincheck::{Operation, Outcome, Verdict, check};
@@ -32,6 +35,7 @@
 
 mod bitset;
 mod check;
+pub mod formats;
 mod model;
 pub mod models;
 mod operation;
