@@ -108,7 +108,7 @@ pub fn lincheck_command(args: &LincheckArgs) -> Status {
     stop_at_once_on_interrupt();
     let syntax = args.syntax();
     match args.model(syntax) {
-        ModelName::Kv => check_file(&KeyValue, args, syntax),
+        ModelName::Kv => check_file(&KeyValue::default(), args, syntax),
         ModelName::Register => check_file(&Register, args, syntax),
     }
 }

@@ -29,7 +29,7 @@ fn ended<I, O>(client: u64, input: I, invoked: u64, outcome: Outcome<O>) -> Oper
 }
 
 fn kv_jsonl(text: &str) -> Result<KvHistory, ReadError> {
-    read_jsonl(&KeyValue, text.as_bytes())
+    read_jsonl(&KeyValue::default(), text.as_bytes())
 }
 
 fn register_jsonl(text: &str) -> Result<RegisterHistory, ReadError> {
@@ -37,7 +37,7 @@ fn register_jsonl(text: &str) -> Result<RegisterHistory, ReadError> {
 }
 
 fn kv_edn(text: &str) -> Result<KvHistory, ReadError> {
-    read_edn(&KeyValue, text.as_bytes())
+    read_edn(&KeyValue::default(), text.as_bytes())
 }
 
 fn register_edn(text: &str) -> Result<RegisterHistory, ReadError> {
@@ -447,9 +447,9 @@ fn a_history_events_cannot_express_is_refused() {
         KvOutput::Written,
         1,
     )];
-    let err = write_edn(&KeyValue, &huge, Vec::new()).expect_err("EDN holds i64");
+    let err = write_edn(&KeyValue::default(), &huge, Vec::new()).expect_err("EDN holds i64");
     assert!(err.to_string().contains("does not fit"), "{err}");
-    write_jsonl(&KeyValue, &huge, Vec::new()).expect("JSON holds u64");
+    write_jsonl(&KeyValue::default(), &huge, Vec::new()).expect("JSON holds u64");
 }
 
 // ---- round trips -----------------------------------------------------------
@@ -533,16 +533,16 @@ proptest! {
     #[test]
     fn kv_histories_survive_json_lines(history in history_of(kv_operation(u64::MAX))) {
         let mut out = Vec::new();
-        write_jsonl(&KeyValue, &history, &mut out).expect("writes");
-        let back = read_jsonl(&KeyValue, out.as_slice()).expect("reads back");
+        write_jsonl(&KeyValue::default(), &history, &mut out).expect("writes");
+        let back = read_jsonl(&KeyValue::default(), out.as_slice()).expect("reads back");
         prop_assert_eq!(back, by_invocation(history));
     }
 
     #[test]
     fn kv_histories_survive_edn(history in history_of(kv_operation(i64::MAX as u64))) {
         let mut out = Vec::new();
-        write_edn(&KeyValue, &history, &mut out).expect("writes");
-        let back = read_edn(&KeyValue, out.as_slice()).expect("reads back");
+        write_edn(&KeyValue::default(), &history, &mut out).expect("writes");
+        let back = read_edn(&KeyValue::default(), out.as_slice()).expect("reads back");
         prop_assert_eq!(back, by_invocation(history));
     }
 
@@ -564,8 +564,8 @@ proptest! {
 
     #[test]
     fn no_line_makes_a_reader_panic(text in "[{}\\[\\]:a-z0-9 ,\"\\-.;\n]{0,80}") {
-        let _ = read_jsonl(&KeyValue, text.as_bytes());
-        let _ = read_edn(&KeyValue, text.as_bytes());
+        let _ = read_jsonl(&KeyValue::default(), text.as_bytes());
+        let _ = read_edn(&KeyValue::default(), text.as_bytes());
         let _ = read_edn(&Register, text.as_bytes());
     }
 }

@@ -214,10 +214,10 @@ mod tests {
     fn a_nil_get_is_the_empty_list() {
         let get = KvInput::Get { key: 1 };
         assert_eq!(
-            KeyValue.output(&get, &Value::Nil),
+            KeyValue::default().output(&get, &Value::Nil),
             Ok(KvOutput::Read(Vec::new()))
         );
-        assert!(KeyValue.output(&get, &Value::Int(3)).is_err());
+        assert!(KeyValue::default().output(&get, &Value::Int(3)).is_err());
     }
 
     #[test]
@@ -225,11 +225,11 @@ mod tests {
         let append = KvInput::Append { key: 1, value: 9 };
         let made = Value::u64_list(&[7, 9]);
         assert_eq!(
-            KeyValue.output(&append, &made),
+            KeyValue::default().output(&append, &made),
             Ok(KvOutput::Appended(vec![7, 9]))
         );
         assert_eq!(
-            KeyValue.output(&append, &Value::Int(9)),
+            KeyValue::default().output(&append, &Value::Int(9)),
             Ok(KvOutput::Written)
         );
     }
@@ -252,7 +252,11 @@ mod tests {
     #[test]
     fn an_output_of_the_wrong_kind_cannot_be_written() {
         let put = KvInput::Put { key: 1, value: 2 };
-        assert!(KeyValue.returned(&put, &KvOutput::Read(vec![2])).is_err());
+        assert!(
+            KeyValue::default()
+                .returned(&put, &KvOutput::Read(vec![2]))
+                .is_err()
+        );
         assert!(
             Register
                 .returned(&RegisterInput::Read, &RegisterOutput::Ok)
