@@ -181,6 +181,7 @@ fn cut_down<M: Model>(
         .copied()
         .filter(|&at| history[at].invoked <= deadline)
         .collect();
+    let before = with_observed(model, history, &current, before);
     if before.len() < current.len() {
         try_cut(before, &mut current, &mut found);
     }
@@ -189,7 +190,10 @@ fn cut_down<M: Model>(
         while at > 0 {
             at -= 1;
             let mut candidate = current.clone();
-            candidate.remove(at);
+            let removed = candidate.remove(at);
+            if is_observed(model, history, &candidate, removed) {
+                continue;
+            }
             try_cut(candidate, &mut current, &mut found);
         }
     }
@@ -208,5 +212,41 @@ fn cut_down<M: Model>(
         linearized,
         stuck,
         state_after: model.describe_state(&state),
+    }
+}
+
+/// Whether an operation at `kept` positions saw the effect of `writer`.
+fn is_observed<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    kept: &[usize],
+    writer: usize,
+) -> bool {
+    kept.iter().any(|&at| {
+        history[at]
+            .output()
+            .is_some_and(|output| model.observes(output, &history[writer].input))
+    })
+}
+
+/// `kept`, plus every operation of `all` that something kept observed
+/// (repeated, since an append's answer may observe another append).
+fn with_observed<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    all: &[usize],
+    mut kept: Vec<usize>,
+) -> Vec<usize> {
+    loop {
+        let missing: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|at| !kept.contains(at) && is_observed(model, history, &kept, *at))
+            .collect();
+        if missing.is_empty() {
+            kept.sort_unstable_by_key(|&at| all.iter().position(|&a| a == at));
+            return kept;
+        }
+        kept.extend(missing);
     }
 }

@@ -44,6 +44,15 @@ pub trait Model {
     /// unknown outcome constrains nothing and is left out of the search.
     fn is_read_only(&self, input: &Self::Input) -> bool;
 
+    /// Whether an operation that returned `output` shows the effect of
+    /// `writer` (a read that returns the value it wrote). A counterexample
+    /// is cut down without removing such writers, so the story it tells
+    /// stays true: a read of 1 is never shown without the write of 1.
+    fn observes(&self, output: &Self::Output, writer: &Self::Input) -> bool {
+        let _ = (output, writer);
+        false
+    }
+
     /// `input` and, when known, its output, for people: `put(k1, 7)`, `get(k1) → [7]`.
     fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 

@@ -18,10 +18,14 @@ pub fn render<M: Model>(
 ) -> String {
     let mut out = String::new();
     let ops = &counterexample.operations;
+    // A model with one key (a register) has nothing to name.
+    let key = match counterexample.key.as_str() {
+        "()" => String::new(),
+        key => format!("key {key}: "),
+    };
     let _ = writeln!(
         out,
-        "key {}: no order of these {} of its {} operations fits real time and the model",
-        counterexample.key,
+        "{key}no order of these {} of its {} operations fits real time and the model",
         ops.len(),
         counterexample.key_operations
     );

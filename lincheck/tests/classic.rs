@@ -233,9 +233,11 @@ fn keys_are_judged_apart_and_the_failing_key_is_reported_cut_down() {
     };
     assert_eq!(found.key, "0");
     assert_eq!(found.key_operations, 5);
-    // Only the second put and the stale read are needed.
-    assert_eq!(found.operations, vec![41, 43]);
-    assert_eq!(found.linearized, vec![41]);
+    // The first put (the read saw its value), the second put that
+    // overwrote it, and the stale read; the earlier read and the later one
+    // are cut.
+    assert_eq!(found.operations, vec![40, 41, 43]);
+    assert_eq!(found.linearized, vec![40, 41]);
     assert_eq!(found.stuck, 43);
     assert_eq!(found.state_after, "[2]");
     let text = lincheck::render(&KeyValue::default(), &history, &found, &|t| format!("{t}"));
@@ -291,4 +293,23 @@ fn a_budget_too_small_is_unknown_never_a_pass() {
     let report = check(&Register, &history, 3);
     assert_eq!(report.verdict, Verdict::Unknown { parts_exhausted: 1 });
     assert!(is_linearizable(&Register, &history));
+}
+
+#[test]
+fn the_cut_down_counterexample_keeps_the_writes_its_reads_saw() {
+    // The last read is stale: 1 was overwritten by 2. Cutting the write of
+    // 1 would leave a read of a value "never written", a false story.
+    let history = [
+        ok(1, Write(1), 0, RegisterOutput::Ok, 10),
+        ok(2, Read, 20, RegisterOutput::Read(Some(1)), 30),
+        ok(1, Write(2), 40, RegisterOutput::Ok, 50),
+        ok(2, Read, 60, RegisterOutput::Read(Some(1)), 70),
+    ];
+    let Verdict::NotLinearizable(found) = verdict(&Register, &history) else {
+        panic!("the last read is stale");
+    };
+    assert!(found.operations.contains(&0), "the write of 1 is kept: {found:?}");
+    assert!(found.operations.contains(&2) && found.operations.contains(&3));
+    let text = lincheck::render(&Register, &history, &found, &|t| t.to_string());
+    assert!(text.starts_with("no order of these"), "no key for a register: {text}");
 }

@@ -101,6 +101,16 @@ impl Model for KeyValue {
         }
     }
 
+    fn observes(&self, output: &KvOutput, writer: &KvInput) -> bool {
+        match (output, writer) {
+            (
+                KvOutput::Read(list) | KvOutput::Appended(list),
+                KvInput::Put { value, .. } | KvInput::Append { value, .. },
+            ) => list.contains(value),
+            _ => false,
+        }
+    }
+
     fn is_read_only(&self, input: &KvInput) -> bool {
         matches!(input, KvInput::Get { .. })
     }

@@ -75,6 +75,16 @@ impl Model for Register {
 
     fn key(&self, _input: &RegisterInput) {}
 
+    fn observes(&self, output: &RegisterOutput, writer: &RegisterInput) -> bool {
+        match (output, writer) {
+            (
+                RegisterOutput::Read(Some(seen)),
+                RegisterInput::Write(value) | RegisterInput::Cas { new: value, .. },
+            ) => seen == value,
+            _ => false,
+        }
+    }
+
     fn is_read_only(&self, input: &RegisterInput) -> bool {
         matches!(input, RegisterInput::Read)
     }
