@@ -2,6 +2,7 @@
 //! else lives in the `sim` crate.
 
 mod check_cmd;
+mod history_file;
 mod interrupt;
 mod lincheck_cmd;
 mod output;

@@ -29,6 +29,10 @@ pub struct RunArgs {
     /// Also write the run as a scenario file that replays the same faults.
     #[arg(long, value_name = "FILE")]
     emit_scenario: Option<PathBuf>,
+    /// Write what the clients saw to FILE: JSON lines, or Jepsen EDN when
+    /// FILE ends in `.edn` (for `raftsim lincheck`; format in the README).
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
     /// Skip the invariant checkers (to measure their cost).
     #[arg(long)]
     no_checkers: bool,
@@ -41,11 +45,11 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
     let mut options = args.settings.options(seed);
     options.checkers = !args.no_checkers;
     let plan = options.plan();
-    if let (Some(trace), Some(emit)) = (&args.trace, &args.emit_scenario) {
-        if trace == emit {
-            eprintln!("raftsim: --trace and --emit-scenario name the same file");
-            return Status::Usage;
-        }
+    let outputs = [&args.trace, &args.emit_scenario, &args.history];
+    let named: Vec<&PathBuf> = outputs.iter().filter_map(|p| p.as_ref()).collect();
+    if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
+        eprintln!("raftsim: --trace, --emit-scenario and --history must name different files");
+        return Status::Usage;
     }
     let mut trace = match args.trace.as_deref().map(TraceFile::create).transpose() {
         Ok(trace) => trace,
@@ -103,6 +107,11 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
     let mut write_errors = Vec::new();
     if let Some(trace) = trace {
         if let Err(message) = trace.finish(&trace_end(&report)) {
+            write_errors.push(message);
+        }
+    }
+    if let Some(path) = &args.history {
+        if let Err(message) = crate::history_file::write(path, &report.history) {
             write_errors.push(message);
         }
     }

@@ -178,6 +178,9 @@ pub struct RunReport {
     pub resolved: std::collections::BTreeMap<u32, usize>,
     /// When each mid-write crash struck.
     pub fired_at_ns: std::collections::BTreeMap<u32, u64>,
+    /// What the clients saw (`--history` writes it).
+    #[serde(skip)]
+    pub history: crate::history::History,
 }
 
 impl RunReport {
@@ -252,6 +255,7 @@ pub fn run_until(
             acc.rotate_left(7) ^ raw.log().committed().0 ^ (raw.term().0 << 32)
         });
     state.stepper.finish_trace(digest);
+    let history = std::mem::take(&mut state.stepper.world.history);
     let world = &state.stepper.world;
     Some(RunReport {
         seed: options.seed,
@@ -277,10 +281,11 @@ pub fn run_until(
                 .unwrap_or(0)
         },
         checked: options.checkers,
-        ops: world.history.counts(),
+        ops: history.counts(),
         trace_hash: state.stepper.trace().hash(),
         resolved: state.resolver.names().clone(),
         fired_at_ns: state.resolver.fired_at_ns().clone(),
+        history,
     })
 }
 

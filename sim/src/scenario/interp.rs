@@ -34,6 +34,8 @@ pub struct Outcome {
     /// Why it stopped before its end without failing (a bound was
     /// reached), if it did: then it neither passed nor failed.
     pub inconclusive: Option<Failure>,
+    /// What the clients saw (`--history` writes it).
+    pub history: crate::history::History,
 }
 
 /// A failed expectation or a broken invariant.
@@ -293,6 +295,7 @@ impl Interp<'_> {
             trace_hash: self.stepper.trace().hash(),
             failure: failure.map(|(step, message, violation)| at(step, message, violation)),
             inconclusive: inconclusive.map(|(step, message)| at(step, message, None)),
+            history: self.stepper.world.history.clone(),
         }
     }
 
