@@ -32,6 +32,7 @@
 
 mod bitset;
 mod check;
+mod memo;
 mod model;
 pub mod models;
 mod operation;
