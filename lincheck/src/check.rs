@@ -12,8 +12,9 @@ use crate::search::{PartVerdict, search_part};
 
 /// The default bound on configurations (memo-table entries) one part may
 /// explore. The table holds one (set of operations, state) per
-/// configuration, so this bounds memory: about 200 bytes each for a part of a
-/// few hundred operations.
+/// configuration, so this bounds memory: about 70 bytes each, plus a bit per
+/// operation of the part for the set (some 600 MB in all for a part of 1,500
+/// operations), plus any heap the state holds.
 pub const BUDGET_CONFIGURATIONS_DEFAULT: u64 = 2_000_000;
 
 /// Parts longer than this are reported as found, without cutting them down

@@ -36,6 +36,7 @@
 mod bitset;
 mod check;
 pub mod formats;
+mod memo;
 mod model;
 pub mod models;
 mod operation;

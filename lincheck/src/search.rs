@@ -8,11 +8,8 @@
 //! reaching a return entry means its operation had to take effect by then and
 //! could not, so the search backtracks. Each step is O(1) in the list.
 
-use std::collections::HashSet;
-
-use xxhash_rust::xxh3::Xxh3Builder;
-
 use crate::bitset::BitSet;
+use crate::memo::Memo;
 use crate::model::Model;
 use crate::operation::Operation;
 
@@ -138,7 +135,7 @@ pub(crate) fn search_part<M: Model>(
     budget: u64,
 ) -> PartVerdict {
     let mut entries = Entries::new(part);
-    let mut memo: HashSet<(BitSet, M::State), Xxh3Builder> = HashSet::default();
+    let mut memo = Memo::new(part.len());
     let mut linearized = BitSet::new(part.len());
     let mut state = model.init();
     // The calls lifted so far, with the state before each.
@@ -151,7 +148,7 @@ pub(crate) fn search_part<M: Model>(
             let op = part[entry.op];
             if let Some(next_state) = model.step(&state, &op.input, op.output()) {
                 linearized.insert(entry.op);
-                if memo.insert((linearized.clone(), next_state.clone())) {
+                if memo.insert(&linearized, &next_state) {
                     *visited += 1;
                     if *visited > budget {
                         return PartVerdict::Exhausted;

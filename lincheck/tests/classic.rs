@@ -308,8 +308,14 @@ fn the_cut_down_counterexample_keeps_the_writes_its_reads_saw() {
     let Verdict::NotLinearizable(found) = verdict(&Register, &history) else {
         panic!("the last read is stale");
     };
-    assert!(found.operations.contains(&0), "the write of 1 is kept: {found:?}");
+    assert!(
+        found.operations.contains(&0),
+        "the write of 1 is kept: {found:?}"
+    );
     assert!(found.operations.contains(&2) && found.operations.contains(&3));
     let text = lincheck::render(&Register, &history, &found, &|t| t.to_string());
-    assert!(text.starts_with("no order of these"), "no key for a register: {text}");
+    assert!(
+        text.starts_with("no order of these"),
+        "no key for a register: {text}"
+    );
 }
