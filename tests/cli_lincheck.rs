@@ -250,3 +250,50 @@ fn a_missing_file_or_a_bad_budget_is_a_usage_error() {
     let file = history("budget.jsonl", &put_then_get("[7]"));
     assert_usage_error(&["lincheck", file.arg(), "--budget", "0"], "--budget");
 }
+
+/// A run's `--history` file, in either syntax, reads back into `raftsim
+/// lincheck` with the run's own verdict: a correct run's history passes, and
+/// the history of a run whose deposed leader served stale reads fails.
+#[test]
+fn a_runs_history_file_gets_the_runs_verdict_from_lincheck() {
+    for extension in ["jsonl", "edn"] {
+        let file = TempFile::new(&format!("run-history.{extension}"));
+        let run = raftsim(&["--seed", "24", "--history", file.arg()]);
+        assert_exit(&run, 0);
+        let text = std::fs::read_to_string(&file.0).expect("the history is written");
+        assert!(
+            text.lines().count() > 100,
+            "a run's worth of events: {text}"
+        );
+        assert_exit(&raftsim(&["lincheck", file.arg(), "--model", "kv"]), 0);
+
+        let run = raftsim(&[
+            "--seed",
+            "24",
+            "--break",
+            "local-reads",
+            "--history",
+            file.arg(),
+        ]);
+        assert_exit(&run, 1);
+        assert!(stdout(&run).contains("linearizability"), "{}", stdout(&run));
+        let check = raftsim(&["lincheck", file.arg(), "--model", "kv"]);
+        assert_exit(&check, 1);
+        assert!(stdout(&check).contains("get(k"), "{}", stdout(&check));
+    }
+}
+
+#[test]
+fn output_files_of_one_run_must_differ() {
+    let file = TempFile::new("same.jsonl");
+    let run = raftsim(&[
+        "--seed",
+        "1",
+        "--history",
+        file.arg(),
+        "--trace",
+        file.arg(),
+    ]);
+    assert_exit(&run, 2);
+    assert!(stderr(&run).contains("different files"), "{}", stderr(&run));
+}

@@ -86,7 +86,7 @@ pub fn scenario_text(
     // A run without a healed phase (one the shrinker cut short after a
     // safety failure) demands no progress, and neither does its file.
     // Linearizability first, as the run checks it before progress.
-    let _ = writeln!(out, "at {}ns run 1ns", end_ns);
+    let _ = writeln!(out, "at {end_ns}ns run 1ns");
     if options.lincheck_budget.is_some() {
         let _ = writeln!(out, "expect linearizable");
     }
