@@ -1,7 +1,8 @@
 //! The simulator's speed, on one core, for the default 3-node swarm run:
 //! events per wall second, simulated seconds per wall second, seeds per
 //! minute, and the share of the time spent in the checkers (the same seeds
-//! run again with the checkers off).
+//! run again with the checkers off) and in the linearizability checker
+//! alone (run again with only it off).
 //!
 //! `cargo bench -p sim --bench swarm_throughput` (add a seed count to change
 //! the default of 200). Benchmarks are outside the determinism rules: they
@@ -18,7 +19,7 @@ struct Totals {
     seeds: u64,
 }
 
-fn measure(seeds: u64, checkers: bool) -> Totals {
+fn measure(seeds: u64, checkers: bool, lincheck: bool) -> Totals {
     let started = Instant::now();
     let mut totals = Totals {
         wall_s: 0.0,
@@ -30,6 +31,9 @@ fn measure(seeds: u64, checkers: bool) -> Totals {
         let mut options = RunOptions::new(seed);
         options.nodes = Some(3); // the default 3-node configuration
         options.checkers = checkers;
+        if !lincheck {
+            options.lincheck_budget = None;
+        }
         let report = run(&options, None);
         assert!(
             report.ok() || !checkers,
@@ -56,10 +60,12 @@ fn main() {
     let rounds = 5;
     let mut on = Vec::new();
     let mut off = Vec::new();
+    let mut no_lincheck = Vec::new();
     let mut last = None;
     for _ in 0..rounds {
-        let with = measure(seeds, true);
-        let without = measure(seeds, false);
+        let with = measure(seeds, true, true);
+        let without = measure(seeds, false, false);
+        no_lincheck.push(measure(seeds, true, false).wall_s);
         on.push(with.wall_s);
         off.push(without.wall_s);
         last = Some(with);
@@ -67,6 +73,7 @@ fn main() {
     let totals = last.expect("at least one round");
     let wall_on = median(on);
     let wall_off = median(off);
+    let wall_no_lincheck = median(no_lincheck);
     println!(
         "swarm_throughput: {} seeds x {rounds} rounds, one core, checkers on (median wall {wall_on:.3} s)",
         totals.seeds
@@ -80,5 +87,9 @@ fn main() {
     println!(
         "  checkers: {:.1}% of the run (checkers off: median wall {wall_off:.3} s)",
         (wall_on - wall_off) / wall_on * 100.0
+    );
+    println!(
+        "  linearizability checker: {:.1}% of the run (only it off: median wall {wall_no_lincheck:.3} s)",
+        (wall_on - wall_no_lincheck) / wall_on * 100.0
     );
 }
