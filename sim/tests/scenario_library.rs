@@ -496,3 +496,35 @@ fn a_cancelled_scenario_stops_within_a_few_thousand_events() {
     assert_eq!(stop.message, sim::scenario::INTERRUPTED);
     assert!(outcome.events < 20_000, "{} events", outcome.events);
 }
+
+/// The library's linearizability stories have teeth: each fails its last
+/// `expect linearizable`, with a counterexample, on a host that breaks the
+/// rule it is about, and passes (above) on a correct one.
+#[test]
+fn the_linearizability_scenarios_catch_the_bugs_they_describe() {
+    let cases = [
+        ("linearizable_deposed_leader.scn", "local-reads"),
+        ("linearizable_retries.scn", "no-dedup"),
+    ];
+    for (file, rule) in cases {
+        let path = library().join(file);
+        let text = std::fs::read_to_string(&path).expect("the library file exists");
+        let scenario = parse(file, &text).expect("parses");
+        let mut bugs = sim::host::HostBugs::default();
+        assert!(bugs.set(rule));
+        let outcome = sim::scenario::run_scenario_with_bugs(&scenario, None, bugs).expect("runs");
+        let failure = outcome
+            .failure
+            .unwrap_or_else(|| panic!("{file} passed with --break {rule}"));
+        let violation = failure.violation.expect("an invariant broke");
+        assert_eq!(
+            violation.invariant,
+            sim::checker::Invariant::Linearizability,
+            "{file}"
+        );
+        assert!(
+            violation.not_linearizable.is_some(),
+            "{file}: a counterexample"
+        );
+    }
+}
