@@ -28,6 +28,10 @@ pub struct ScenarioArgs {
     /// it wrote the file (repeatable).
     #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
     breaks: Vec<String>,
+    /// Write what the clients saw to FILE: JSON lines, or Jepsen EDN when
+    /// FILE ends in `.edn` (one file: give one scenario).
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
     #[command(flatten)]
     lincheck: crate::settings::LincheckSettings,
 }
@@ -91,11 +95,11 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
             return Status::Usage;
         }
     };
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
     if let Some(trace) = &args.trace {
-        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
         if files.iter().any(|f| same(f, trace)) {
             eprintln!(
                 "raftsim scenario: --trace {} would overwrite a scenario file being run",
@@ -111,17 +115,24 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
         );
         return Status::Usage;
     }
+    if let Some(history) = &args.history {
+        if files.len() > 1 || files.iter().any(|f| same(f, history)) {
+            eprintln!(
+                "raftsim scenario: --history writes one run's history; give it one scenario file, and not that file"
+            );
+            return Status::Usage;
+        }
+        if args.trace.as_ref() == Some(history) {
+            eprintln!("raftsim scenario: --trace and --history must name different files");
+            return Status::Usage;
+        }
+    }
     let mut status = Status::Ok;
     for path in &files {
         if status == Status::Interrupted {
             break;
         }
-        status = status.and(run_file(
-            path,
-            args.trace.as_deref(),
-            &args.breaks,
-            &args.lincheck,
-        ));
+        status = status.and(run_file(path, args));
     }
     if files.len() > 1 && status != Status::Interrupted {
         say!("{} scenario files named", files.len());
@@ -129,12 +140,8 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
     status
 }
 
-fn run_file(
-    path: &Path,
-    trace: Option<&Path>,
-    breaks: &[String],
-    lincheck: &crate::settings::LincheckSettings,
-) -> Status {
+fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
+    let (trace, breaks, lincheck) = (args.trace.as_deref(), &args.breaks, &args.lincheck);
     let name = path.display().to_string();
     let bytes = match read_bounded(path) {
         Ok(bytes) => bytes,
@@ -185,15 +192,24 @@ fn run_file(
         }
         Ok(outcome) => outcome,
     };
-    // The trace file first, then the verdict, then any write error.
-    let written = out.map(|out| out.finish(&trace_end(&outcome)));
-    let status = print_outcome(&name, &outcome, wall);
-    match written {
-        Some(Err(message)) => {
-            eprintln!("raftsim scenario: {message}");
-            status.and(Status::Usage)
+    // The files first, then the verdict, then any write error.
+    let mut errors = Vec::new();
+    if let Some(Err(message)) = out.map(|out| out.finish(&trace_end(&outcome))) {
+        errors.push(message);
+    }
+    if let Some(path) = &args.history {
+        if let Err(message) = crate::history_file::write(path, &outcome.history) {
+            errors.push(message);
         }
-        _ => status,
+    }
+    let status = print_outcome(&name, &outcome, wall);
+    for message in &errors {
+        eprintln!("raftsim scenario: {message}");
+    }
+    if errors.is_empty() {
+        status
+    } else {
+        status.and(Status::Usage)
     }
 }
 

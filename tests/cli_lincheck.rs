@@ -297,3 +297,29 @@ fn output_files_of_one_run_must_differ() {
     assert_exit(&run, 2);
     assert!(stderr(&run).contains("different files"), "{}", stderr(&run));
 }
+
+#[test]
+fn a_scenarios_history_file_gets_the_scenarios_verdict_from_lincheck() {
+    let file = TempFile::new("scenario-history.jsonl");
+    let scenario = "scenarios/linearizable_retries.scn";
+    assert_exit(
+        &raftsim(&["scenario", scenario, "--history", file.arg()]),
+        0,
+    );
+    assert_exit(&raftsim(&["lincheck", file.arg()]), 0);
+    let broken = [
+        "scenario",
+        scenario,
+        "--break",
+        "no-dedup",
+        "--history",
+        file.arg(),
+    ];
+    assert_exit(&raftsim(&broken), 1);
+    assert_exit(&raftsim(&["lincheck", file.arg()]), 1);
+    // One history per command: several scenarios are refused.
+    assert_exit(
+        &raftsim(&["scenario", "scenarios/", "--history", file.arg()]),
+        2,
+    );
+}
