@@ -18,6 +18,8 @@ pub mod history;
 pub mod host;
 pub mod kv;
 pub mod net;
+pub mod observe;
+pub mod observed;
 pub mod panics;
 pub mod plan;
 pub mod run;

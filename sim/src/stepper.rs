@@ -202,7 +202,7 @@ impl<'s> Stepper<'s> {
         let checkers = &mut self.checkers;
         let world = &mut self.world;
         let checking = self.checking;
-        match crate::panics::catch(|| checkers.after_step(world, checking)) {
+        match crate::panics::catch(|| crate::observe::after_step(checkers, world, checking)) {
             Ok(result) => result.map_err(Halt::Violation),
             Err(caught) => Err(Halt::Violation(Violation::new(
                 Invariant::Panic,

@@ -399,7 +399,7 @@ impl World {
         }
         for packet in out.packets {
             if let Payload::Raft(message) = &packet.payload {
-                let violation = crate::checker::check_send(&self.hosts[node], message)
+                let violation = crate::checker::check_send(&self.hosts[node].durable(), message)
                     .or_else(|| self.votes.observe(node, message));
                 self.wire_violations.extend(violation);
             }

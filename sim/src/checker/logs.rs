@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use raft_core::{EntryId, LogIndex, Role, Term};
 
 use super::{Invariant, NodeView, Violation};
-use crate::host::entry_digest;
+use crate::observed::entry_digest;
 
 /// (term, chain digest, entry digest) of one mirrored entry.
 type Link = (Term, u64, u64);

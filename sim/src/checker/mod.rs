@@ -16,8 +16,7 @@ use std::fmt;
 use raft_core::{Entry, EntryId, LogIndex, NodeId, Role, Term};
 use serde::{Deserialize, Serialize};
 
-use crate::host::{AppliedEntry, Host, HostState};
-use crate::world::World;
+use crate::observed::AppliedEntry;
 
 pub use applied::StateMachineSafety;
 pub use durability::Durability;
@@ -27,7 +26,7 @@ pub use linearizability::{
 };
 pub use logs::LogChecker;
 pub use monotonic::Monotonicity;
-pub use wire::{VoteLedger, check_send};
+pub use wire::{DurableState, VoteLedger, check_send};
 
 /// The invariants raftsim checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -200,47 +199,6 @@ pub struct NodeView<'a> {
     pub matched: Vec<(NodeId, LogIndex)>,
 }
 
-impl<'a> NodeView<'a> {
-    /// The view of a simulated host.
-    #[must_use]
-    pub fn of_host(host: &'a Host) -> NodeView<'a> {
-        let alive = host.state != HostState::Down;
-        let Some(raw) = host.raw().filter(|_| alive) else {
-            return NodeView {
-                index: host.index,
-                boots: host.boots,
-                alive: false,
-                role: Role::Follower,
-                term: Term(0),
-                vote: None,
-                commit: LogIndex(0),
-                applied: LogIndex(0),
-                log: &[],
-                synced_term: host.synced_hard_state.term,
-                synced_vote: host.synced_hard_state.vote,
-                newly_applied: &host.applied_since_check,
-                matched: Vec::new(),
-            };
-        };
-        assert_eq!(raw.log().first_index(), LogIndex(1), "no compaction yet");
-        NodeView {
-            index: host.index,
-            boots: host.boots,
-            alive,
-            role: raw.role(),
-            term: raw.term(),
-            vote: raw.vote(),
-            commit: raw.log().committed(),
-            applied: raw.log().applied(),
-            log: raw.log().entries(),
-            synced_term: host.synced_hard_state.term,
-            synced_vote: host.synced_hard_state.vote,
-            newly_applied: &host.applied_since_check,
-            matched: raw.matched_indexes().collect(),
-        }
-    }
-}
-
 /// Every checker, run together.
 #[derive(Clone, Debug)]
 pub struct Checkers {
@@ -287,45 +245,15 @@ impl Checkers {
         Ok(())
     }
 
-    /// Checks what the world's last action or event touched: messages seen
-    /// on the wire, nodes that could not boot, and every touched node (all
-    /// checks skipped but boot failures when `enabled` is false). Takes the
-    /// world's pending observations (applied entries, acknowledgements).
-    pub fn after_step(&mut self, world: &mut World, enabled: bool) -> Result<(), Violation> {
-        let mut result = match world.wire_violations.drain(..).next() {
-            Some(violation) if enabled => Err(violation),
-            _ => Ok(()),
-        };
-        for i in 0..world.touched.len() {
-            if result.is_err() {
-                break;
-            }
-            let node = world.touched[i];
-            if let Some(why) = &world.hosts[node].boot_error {
-                let message = format!("n{} cannot boot from its disk: {why}", node + 1);
-                result = Err(Violation::new(Invariant::Recovery, vec![node], message));
-                break;
-            }
-            if enabled {
-                result = self.observe(&NodeView::of_host(&world.hosts[node]));
-            }
-            if !world.hosts[node].applied_since_check.is_empty() {
-                world.host_mut(node).applied_since_check.clear();
-            }
-        }
-        if !world.acknowledged.is_empty() {
-            self.acknowledged(&std::mem::take(&mut world.acknowledged));
-        }
-        if enabled && result.is_ok() {
-            result = self.check_commit_durable(world);
-        }
-        result
-    }
-
     /// An entry is committed only once a majority holds it durably (Raft
     /// §5.3 with Figure 2's stable storage): when the run's committed prefix
     /// grows, its new last entry must be on the disks of a majority.
-    fn check_commit_durable(&mut self, world: &World) -> Result<(), Violation> {
+    /// `disks` holds, per node, the term of each entry its disk holds
+    /// durably (index i at i - 1).
+    pub fn check_commit_durable<'d>(
+        &mut self,
+        disks: impl Iterator<Item = &'d [Term]>,
+    ) -> Result<(), Violation> {
         let committed = self.logs.committed_index();
         if committed <= self.durable_commit_checked {
             return Ok(());
@@ -333,12 +261,12 @@ impl Checkers {
         self.durable_commit_checked = committed;
         let term = self.logs.committed_term(committed);
         let at = committed.0 as usize - 1;
-        let holders = world
-            .hosts
-            .iter()
-            .filter(|h| h.synced_log_terms.get(at).copied() == term)
-            .count();
-        let majority = world.node_count() / 2 + 1;
+        let (mut holders, mut nodes) = (0, 0);
+        for terms in disks {
+            nodes += 1;
+            holders += usize::from(terms.get(at).copied() == term);
+        }
+        let majority = nodes / 2 + 1;
         if holders >= majority {
             return Ok(());
         }
@@ -347,8 +275,7 @@ impl Checkers {
             Vec::new(),
             format!(
                 "index {} committed while only {holders} of {} disks hold it (a majority is {majority})",
-                committed.0,
-                world.node_count()
+                committed.0, nodes
             ),
         ))
     }

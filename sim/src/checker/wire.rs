@@ -7,17 +7,27 @@
 
 use std::collections::BTreeMap;
 
-use raft_core::{Message, MessageBody, NodeId, Term};
+use raft_core::{HardState, Message, MessageBody, NodeId, Term};
 
 use super::{Invariant, Violation};
-use crate::host::Host;
 
-/// Checks a message `host` is about to send against its durable state.
+/// What a node has made durable, as the wire check sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct DurableState<'a> {
+    /// 0-based node index.
+    pub node: usize,
+    /// The hard state last made durable.
+    pub hard_state: &'a HardState,
+    /// How many log entries the disk holds durably.
+    pub log_len: usize,
+}
+
+/// Checks a message a node is about to send against its durable state.
 #[must_use]
-pub fn check_send(host: &Host, message: &Message) -> Option<Violation> {
-    let synced = &host.synced_hard_state;
+pub fn check_send(durable: &DurableState<'_>, message: &Message) -> Option<Violation> {
+    let synced = durable.hard_state;
     let term = message.term;
-    let node = host.index;
+    let node = durable.node;
     let promise = match &message.body {
         // These speak of a future term, and promise nothing durable.
         MessageBody::PreVoteRequest { .. } | MessageBody::PreVoteResponse { granted: true } => {
@@ -39,7 +49,7 @@ pub fn check_send(host: &Host, message: &Message) -> Option<Violation> {
         } => {
             // The count here; that the entry on disk is the one acknowledged
             // is checked by the host against the `Ready` the ack came from.
-            let held = host.synced_log_terms.len() as u64;
+            let held = durable.log_len as u64;
             (index.0 > held)
                 .then(|| format!("acknowledged index {} with {held} entries on disk", index.0))
         }

@@ -304,7 +304,7 @@ impl Model {
             return Err(Violation::new(Invariant::Panic, nodes, caught.to_string()));
         }
         state.world.refusal = None;
-        let result = state.checkers.after_step(&mut state.world, true);
+        let result = crate::observe::after_step(&mut state.checkers, &mut state.world, true);
         state.checkers.acknowledge_committed();
         for &node in &state.world.touched {
             let host = &state.world.hosts[node];

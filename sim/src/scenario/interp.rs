@@ -5,81 +5,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::ast::{
-    ClusterOptions, Condition, MessagePick, NodeSet, OpKind, Scenario, Span, Step, StepKind,
-    Timing, Which,
-};
+use super::ast::{Condition, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which};
 use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::resolve::names;
-use crate::checker::{Invariant, Violation};
-use crate::host::{HostBugs, HostState};
+use crate::checker::Violation;
 use crate::kv::Op;
 use crate::net::{Endpoint, Payload};
-use crate::stepper::{Halt, StepBounds, Stepper};
-use crate::trace::TraceEvent;
+use crate::stepper::{Halt, Stepper};
 use crate::units::format_ns;
-use crate::world::{Action, ClusterSpec, Event, World};
+use crate::world::{Action, Event};
 
-/// How a scenario ended.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    /// Virtual time at the end.
-    pub sim_time_ns: u64,
-    /// Events and actions applied.
-    pub events: u64,
-    /// The trace hash.
-    pub trace_hash: u64,
-    /// Why it failed, if it did.
-    pub failure: Option<Failure>,
-    /// Why it stopped before its end without failing (a bound was
-    /// reached), if it did: then it neither passed nor failed.
-    pub inconclusive: Option<Failure>,
-    /// What the clients saw (`--history` writes it).
-    pub history: crate::history::History,
-}
-
-/// A failed expectation or a broken invariant.
-#[derive(Clone, Debug)]
-pub struct Failure {
-    /// The step's line and column.
-    pub span: Span,
-    /// The step's text.
-    pub line: String,
-    /// What went wrong.
-    pub message: String,
-    /// The broken invariant, if that is what failed.
-    pub violation: Option<Violation>,
-    /// The condition of the `expect` that failed, if that is what failed.
-    pub expectation: Option<Condition>,
-    /// The cluster at the time, one line per node.
-    pub state: Vec<String>,
-    /// The last events.
-    pub tail: Vec<TraceEvent>,
-}
-
-/// A scenario that cannot run as written (exit status 2): a verb raft-core
-/// does not support yet, a time in the past, a set that names nobody.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError {
-    /// `file:line:col`.
-    pub location: String,
-    /// The step's text.
-    pub line: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl std::fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} (in `{}`)",
-            self.location,
-            self.message,
-            super::ast::shown(&self.line)
-        )
-    }
-}
+use super::run::{CANCEL_CHECK_EVENTS, INTERRUPTED};
 
 /// Why a step stopped the run.
 pub(super) enum Stop {
@@ -100,8 +36,6 @@ impl From<Halt> for Stop {
     }
 }
 
-/// A bound on events per scenario, so that no scenario can hang.
-pub const MAX_EVENTS: u64 = 20_000_000;
 /// A bound on `stabilize`'s rounds.
 const MAX_STABILIZE_ACTIONS: u64 = 1_000_000;
 
@@ -117,214 +51,7 @@ pub(super) struct Interp<'a> {
     pub(super) cancelled: &'a dyn Fn() -> bool,
 }
 
-/// Runs a parsed scenario. `sink`, if given, receives every trace event.
-pub fn run_scenario(
-    scenario: &Scenario,
-    sink: Option<&mut dyn FnMut(&TraceEvent)>,
-) -> Result<Outcome, ScenarioError> {
-    run_scenario_with_bugs(scenario, sink, HostBugs::default())
-}
-
-/// Runs a parsed scenario on hosts told to break `bugs` (tests only: to
-/// show that a failure found by a seed replays from its exported scenario).
-pub fn run_scenario_with_bugs(
-    scenario: &Scenario,
-    sink: Option<&mut dyn FnMut(&TraceEvent)>,
-    bugs: HostBugs,
-) -> Result<Outcome, ScenarioError> {
-    run_scenario_bounded(scenario, sink, bugs, StepBounds::new(MAX_EVENTS))
-}
-
-/// Runs a parsed scenario within `bounds`: it stops, inconclusive, after
-/// `bounds.max_events` events and actions (fuzzing uses a bound far below
-/// the default).
-pub fn run_scenario_bounded(
-    scenario: &Scenario,
-    sink: Option<&mut dyn FnMut(&TraceEvent)>,
-    bugs: HostBugs,
-    bounds: StepBounds,
-) -> Result<Outcome, ScenarioError> {
-    run_scenario_until(scenario, sink, bugs, bounds, &|| false)
-}
-
-/// How often (in events) a scenario asks whether it was cancelled.
-const CANCEL_CHECK_EVENTS: u64 = 4096;
-/// The inconclusive reason of a cancelled scenario.
-pub const INTERRUPTED: &str = "interrupted";
-
-/// Runs a parsed scenario as [`run_scenario_bounded`] does, asking
-/// `cancelled` every few thousand events: a cancelled scenario ends
-/// inconclusive, with the reason [`INTERRUPTED`] (the CLI's Ctrl-C).
-pub fn run_scenario_until<'a>(
-    scenario: &Scenario,
-    sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
-    bugs: HostBugs,
-    bounds: StepBounds,
-    cancelled: &'a dyn Fn() -> bool,
-) -> Result<Outcome, ScenarioError> {
-    let error = |step: &Step, message: String| ScenarioError {
-        location: format!("{}:{}:{}", scenario.file, step.span.line, step.span.col),
-        line: step.text.clone(),
-        message,
-    };
-    let Some((first, rest)) = scenario.steps.split_first() else {
-        return Err(ScenarioError {
-            location: format!("{}:1:1", scenario.file),
-            line: String::new(),
-            message: "the scenario has no steps".into(),
-        });
-    };
-    let StepKind::Cluster { nodes, options } = &first.kind else {
-        return Err(error(first, "the first step must be `cluster`".into()));
-    };
-    let (mut spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
-    spec.host_bugs = bugs;
-    let mut interp = Interp {
-        stepper: Stepper::new(World::new(spec, seed), true, bounds, sink),
-        names: BTreeMap::new(),
-        keys: BTreeMap::new(),
-        values: BTreeMap::new(),
-        manual: false,
-        ticks: 0,
-        cancelled,
-    };
-    let mut finished_ns = 0;
-    for step in rest {
-        // The stepper catches panics in the world and the checkers; this
-        // catches any in the interpreter itself, as a violation at the step.
-        let ran = crate::panics::catch(|| interp.step(step, finished_ns)).unwrap_or_else(|c| {
-            let nodes = interp.stepper.world.touched.clone();
-            let violation = Violation::new(Invariant::Panic, nodes, c.to_string());
-            Err(Stop::Failed(
-                format!("invariant broken: {violation}"),
-                Some(violation),
-            ))
-        });
-        match ran {
-            Ok(()) => finished_ns = interp.stepper.world.now_ns,
-            Err(Stop::Invalid(message)) => return Err(error(step, message)),
-            Err(Stop::Failed(message, None)) => {
-                // The scenario ends here, so the final checks apply: a
-                // broken invariant is graver than the expectation.
-                return match interp.stepper.final_check().map_err(Stop::from) {
-                    Ok(()) => Ok(interp.outcome(Some((step, message, None)), None)),
-                    Err(Stop::Bound(why)) => Ok(interp.outcome(None, Some((step, why)))),
-                    Err(Stop::Failed(why, v)) => Ok(interp.outcome(Some((step, why, v)), None)),
-                    Err(Stop::Invalid(why)) => Err(error(step, why)),
-                };
-            }
-            Err(Stop::Failed(message, violation)) => {
-                return Ok(interp.outcome(Some((step, message, violation)), None));
-            }
-            Err(Stop::Bound(message)) => return Ok(interp.outcome(None, Some((step, message)))),
-        }
-    }
-    let last = scenario.steps.last().expect("has a cluster step");
-    match interp.stepper.final_check() {
-        Ok(()) => {}
-        Err(Halt::Violation(violation)) => {
-            let failure = (last, violation.to_string(), Some(violation));
-            return Ok(interp.outcome(Some(failure), None));
-        }
-        Err(Halt::Bound(why)) => return Ok(interp.outcome(None, Some((last, why)))),
-    }
-    Ok(interp.outcome(None, None))
-}
-
-/// The cluster a `cluster` line describes, and the noise seed.
-fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u64), String> {
-    if nodes == 0 || nodes > 64 {
-        return Err(format!("a cluster has 1 to 64 nodes, not {nodes}"));
-    }
-    if options.learners.unwrap_or(0) > 0 {
-        return Err(
-            "learners need membership changes, which raft-core does not implement yet".into(),
-        );
-    }
-    if options.snapshot_every.is_some() {
-        return Err(
-            "snapshot_every needs snapshots, which raft-core does not implement yet".into(),
-        );
-    }
-    let tick_ns = options.tick_ns.unwrap_or(10_000_000).max(1);
-    let (election_min_ns, _) = options.election_ns.unwrap_or((150_000_000, 300_000_000));
-    let heartbeat_ns = options.heartbeat_ns.unwrap_or(50_000_000);
-    let election_ticks = (election_min_ns / tick_ns).max(2);
-    let heartbeat_ticks = (heartbeat_ns / tick_ns).clamp(1, election_ticks - 1);
-    let spec = ClusterSpec {
-        nodes: nodes as usize,
-        clients: 0,
-        pre_vote: options.pre_vote.unwrap_or(true),
-        check_quorum: options.check_quorum.unwrap_or(true),
-        tick_ns,
-        election_ticks,
-        heartbeat_ticks,
-        ..ClusterSpec::default()
-    };
-    let spec = ClusterSpec {
-        max_inflight_msgs: options.inflight.unwrap_or(spec.max_inflight_msgs),
-        max_size_per_msg_bytes: options
-            .max_append_bytes
-            .unwrap_or(spec.max_size_per_msg_bytes),
-        ..spec
-    };
-    Ok((spec, options.seed.unwrap_or(0)))
-}
-
 impl Interp<'_> {
-    fn outcome(
-        &self,
-        failure: Option<(&Step, String, Option<Violation>)>,
-        inconclusive: Option<(&Step, String)>,
-    ) -> Outcome {
-        let at = |step: &Step, message: String, violation: Option<Violation>| Failure {
-            span: step.span,
-            line: step.text.clone(),
-            message,
-            expectation: match (&step.kind, &violation) {
-                (StepKind::Expect(condition, _), None) => Some(condition.clone()),
-                _ => None,
-            },
-            violation,
-            state: self.describe_cluster(),
-            tail: self.stepper.trace().tail(),
-        };
-        Outcome {
-            sim_time_ns: self.stepper.world.now_ns,
-            events: self.stepper.world.stats.events,
-            trace_hash: self.stepper.trace().hash(),
-            failure: failure.map(|(step, message, violation)| at(step, message, violation)),
-            inconclusive: inconclusive.map(|(step, message)| at(step, message, None)),
-            history: self.stepper.world.history.clone(),
-        }
-    }
-
-    /// One line per node: role, term, commit, applied, last index.
-    fn describe_cluster(&self) -> Vec<String> {
-        self.stepper
-            .world
-            .hosts
-            .iter()
-            .map(|host| match (host.state, host.raw()) {
-                (HostState::Down, _) | (_, None) => format!("n{}: down", host.index + 1),
-                (state, Some(raw)) => format!(
-                    "n{}: {:?} term {} commit {} applied {} last {}{}",
-                    host.index + 1,
-                    raw.role(),
-                    raw.term().0,
-                    raw.log().committed().0,
-                    raw.log().applied().0,
-                    raw.log().last_index().0,
-                    if state == HostState::Paused {
-                        " (paused)"
-                    } else {
-                        ""
-                    }
-                ),
-            })
-            .collect()
-    }
-
     // ---- running the world --------------------------------------------
 
     /// Runs the earliest scheduled event.
@@ -368,7 +95,7 @@ impl Interp<'_> {
 
     // ---- steps ----------------------------------------------------------
 
-    fn step(&mut self, step: &Step, finished_ns: u64) -> Result<(), Stop> {
+    pub(super) fn step(&mut self, step: &Step, finished_ns: u64) -> Result<(), Stop> {
         let now = self.stepper.world.now_ns;
         let start = match step.timing {
             Timing::Next => now,

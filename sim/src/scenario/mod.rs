@@ -9,6 +9,7 @@ mod lex;
 pub mod limits;
 pub mod parse;
 mod resolve;
+mod run;
 mod sets;
 #[cfg(test)]
 mod tests;
@@ -16,9 +17,9 @@ mod text;
 mod values;
 
 pub use ast::{ParseError, Scenario};
-pub use interp::{
+pub use parse::parse;
+pub use run::{
     Failure, INTERRUPTED, MAX_EVENTS, Outcome, ScenarioError, run_scenario, run_scenario_bounded,
     run_scenario_until, run_scenario_with_bugs,
 };
-pub use parse::parse;
 pub use text::parse_bytes;

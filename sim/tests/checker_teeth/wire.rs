@@ -33,22 +33,22 @@ fn a_vote_granted_before_it_is_synced_is_caught() {
     let mut h = host(0);
     h.synced_hard_state.term = Term(4);
     // The vote for n2 in term 4 is not on disk yet.
-    let violation = check_send(&h, &message(1, 2, 4, GRANT)).expect("an unsynced vote");
+    let violation = check_send(&h.durable(), &message(1, 2, 4, GRANT)).expect("an unsynced vote");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
     assert_eq!(violation.nodes, vec![0]);
     // Nor is term 5.
-    let violation = check_send(&h, &message(1, 2, 5, GRANT)).expect("an unsynced term");
+    let violation = check_send(&h.durable(), &message(1, 2, 5, GRANT)).expect("an unsynced term");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
     // A vote for someone else on disk does not cover this one.
     h.synced_hard_state.vote = Some(NodeId(3));
-    assert!(check_send(&h, &message(1, 2, 4, GRANT)).is_some());
+    assert!(check_send(&h.durable(), &message(1, 2, 4, GRANT)).is_some());
     // Once durable, it may go.
     h.synced_hard_state.vote = Some(NodeId(2));
-    assert_eq!(check_send(&h, &message(1, 2, 4, GRANT)), None);
+    assert_eq!(check_send(&h.durable(), &message(1, 2, 4, GRANT)), None);
     // A refusal promises nothing.
     h.synced_hard_state.vote = None;
     let refuse = MessageBody::VoteResponse { granted: false };
-    assert_eq!(check_send(&h, &message(1, 2, 4, refuse)), None);
+    assert_eq!(check_send(&h.durable(), &message(1, 2, 4, refuse)), None);
 }
 
 #[test]
@@ -57,9 +57,9 @@ fn persist_before_send_covers_vote_requests_acks_and_terms() {
     h.synced_hard_state.term = Term(3);
     let ask = MessageBody::VoteRequest { last_log: id(0, 0) };
     // Asking for votes in term 3 before its own vote is durable.
-    assert!(check_send(&h, &message(2, 1, 3, ask.clone())).is_some());
+    assert!(check_send(&h.durable(), &message(2, 1, 3, ask.clone())).is_some());
     h.synced_hard_state.vote = Some(NodeId(2));
-    assert_eq!(check_send(&h, &message(2, 1, 3, ask)), None);
+    assert_eq!(check_send(&h.durable(), &message(2, 1, 3, ask)), None);
 
     // Acknowledging entries the disk does not hold.
     h.synced_log_terms = vec![Term(1), Term(3)];
@@ -67,27 +67,33 @@ fn persist_before_send_covers_vote_requests_acks_and_terms() {
         index: LogIndex(index),
         reject: None,
     };
-    let violation = check_send(&h, &message(2, 1, 3, ack(3))).expect("an unsynced entry");
+    let violation = check_send(&h.durable(), &message(2, 1, 3, ack(3))).expect("an unsynced entry");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
-    assert_eq!(check_send(&h, &message(2, 1, 3, ack(2))), None);
+    assert_eq!(check_send(&h.durable(), &message(2, 1, 3, ack(2))), None);
     // A rejection acknowledges nothing.
     let reject = MessageBody::AppendResponse {
         index: LogIndex(7),
         reject: Some(RejectHint { probe: id(2, 3) }),
     };
-    assert_eq!(check_send(&h, &message(2, 1, 3, reject)), None);
+    assert_eq!(check_send(&h.durable(), &message(2, 1, 3, reject)), None);
 
     // Any message in a term the disk has not seen.
-    let violation = check_send(&h, &message(2, 1, 4, MessageBody::HeartbeatResponse))
-        .expect("an unsynced term");
+    let violation = check_send(
+        &h.durable(),
+        &message(2, 1, 4, MessageBody::HeartbeatResponse),
+    )
+    .expect("an unsynced term");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
     assert_eq!(
-        check_send(&h, &message(2, 1, 3, MessageBody::HeartbeatResponse)),
+        check_send(
+            &h.durable(),
+            &message(2, 1, 3, MessageBody::HeartbeatResponse)
+        ),
         None
     );
     // PreVote speaks of a future term and promises nothing.
     let pre = MessageBody::PreVoteRequest { last_log: id(2, 3) };
-    assert_eq!(check_send(&h, &message(2, 1, 4, pre)), None);
+    assert_eq!(check_send(&h.durable(), &message(2, 1, 4, pre)), None);
 }
 
 #[test]
@@ -165,7 +171,7 @@ fn a_correct_host_votes_only_after_the_fsync() {
         .find(|m| m.body == GRANT)
         .expect("the vote, once durable");
     assert_eq!(vote.to, NodeId(2));
-    assert_eq!(check_send(&h, vote), None);
+    assert_eq!(check_send(&h.durable(), vote), None);
     let mut ledger = VoteLedger::default();
     assert_eq!(ledger.observe(0, vote), None);
 }
@@ -181,7 +187,7 @@ fn a_host_skipping_its_fsync_is_caught_on_the_wire() {
         .iter()
         .find(|m| m.body == GRANT)
         .expect("the vote goes out at once");
-    let violation = check_send(&h, vote).expect("an unsynced vote on the wire");
+    let violation = check_send(&h.durable(), vote).expect("an unsynced vote on the wire");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
 }
 
@@ -198,7 +204,7 @@ fn a_host_forgetting_its_vote_on_boot_votes_twice() {
             let mut out = Outbox::default();
             h.on_synced(token, &mut out);
             for m in raft_of(out.packets) {
-                assert_eq!(check_send(&h, &m), None, "durable before sent");
+                assert_eq!(check_send(&h.durable(), &m), None, "durable before sent");
                 votes.push(ledger.observe(0, &m));
             }
         }
@@ -292,7 +298,7 @@ fn an_ack_for_entries_beyond_the_disk_is_caught_on_the_wire() {
     let sent = deliver_and_sync(&mut h, append(3, 2, id(3, 1), vec![entry(4, 2, "d")]));
     let ack = acks(&sent);
     assert_eq!(ack.len(), 1, "{sent:?}");
-    let violation = check_send(&h, ack[0]).expect("an ack of an unsynced entry");
+    let violation = check_send(&h.durable(), ack[0]).expect("an ack of an unsynced entry");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
 }
 
@@ -305,7 +311,7 @@ fn a_correct_follower_acks_replaced_entries_once_durable() {
     );
     let ack = acks(&sent);
     assert_eq!(ack.len(), 1, "{sent:?}");
-    assert_eq!(check_send(&h, ack[0]), None);
+    assert_eq!(check_send(&h.durable(), ack[0]), None);
     assert_eq!(h.synced_log_terms, vec![Term(1), Term(2), Term(2)]);
 }
 

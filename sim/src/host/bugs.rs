@@ -1,0 +1,106 @@
+//! Test-only rule breaking: switches that make a host cut a corner, so
+//! tests show the checkers catch a server that does (never set outside tests
+//! or `--break`).
+
+use serde::{Deserialize, Serialize};
+
+/// Rules a host can be told to break, for tests only: they show that the
+/// checkers catch a server that cuts corners (never set outside tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HostBugs {
+    /// Answer without waiting for the fsync (writes stay in the page cache).
+    pub skip_fsync: bool,
+    /// Forget the vote when booting from disk.
+    pub forget_vote_on_boot: bool,
+    /// Boot with the commit index the meta file holds even past the end of
+    /// the log that survived (a torn tail): recovery trusts a hint it must
+    /// clamp.
+    pub trust_commit_on_boot: bool,
+    /// Panic when booting again after a crash (an internal assertion that
+    /// fails): shows that a panic in the code under test is reported as a
+    /// violation with its location and a replay.
+    pub panic_on_restart: bool,
+    /// After a restart, ignore client requests (the client listener is not
+    /// set up again): a liveness bug, operations hang while it leads.
+    pub mute_after_restart: bool,
+    /// A leader answers a get from its own state machine, without the log
+    /// or a heartbeat round: a deposed leader that has not heard of its
+    /// successor serves stale reads (the etcd 0.4 bug Jepsen found).
+    pub local_reads: bool,
+    /// Apply every committed command, retries included: the session table
+    /// no longer deduplicates (Raft thesis §6.3), so a retried append whose
+    /// first attempt also committed is applied twice.
+    pub no_dedup: bool,
+    /// Rules raft-core itself breaks (see `raft_core::RuleBreaks`).
+    pub raft: raft_core::RuleBreaks,
+}
+
+impl HostBugs {
+    /// Every rule that can be broken, by its command-line name
+    /// (`--break NAME`).
+    pub const NAMES: &[&str] = &[
+        "skip-fsync",
+        "forget-vote-on-boot",
+        "trust-commit-on-boot",
+        "mute-after-restart",
+        "panic-on-restart",
+        "local-reads",
+        "no-dedup",
+        "commit-previous-term",
+        "vote-without-log-check",
+        "reset-vote-in-same-term",
+        "truncate-on-match",
+    ];
+
+    /// Turns on the rule named `name` (one of [`HostBugs::NAMES`]); false
+    /// if there is no such rule.
+    pub fn set(&mut self, name: &str) -> bool {
+        let flag = match name {
+            "skip-fsync" => &mut self.skip_fsync,
+            "forget-vote-on-boot" => &mut self.forget_vote_on_boot,
+            "trust-commit-on-boot" => &mut self.trust_commit_on_boot,
+            "mute-after-restart" => &mut self.mute_after_restart,
+            "panic-on-restart" => &mut self.panic_on_restart,
+            "local-reads" => &mut self.local_reads,
+            "no-dedup" => &mut self.no_dedup,
+            "commit-previous-term" => &mut self.raft.commit_previous_term,
+            "vote-without-log-check" => &mut self.raft.vote_without_log_check,
+            "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
+            "truncate-on-match" => &mut self.raft.truncate_on_match,
+            _ => return false,
+        };
+        *flag = true;
+        true
+    }
+
+    /// The names of the rules broken, in [`HostBugs::NAMES`] order.
+    #[must_use]
+    pub fn names(&self) -> Vec<&'static str> {
+        HostBugs::NAMES
+            .iter()
+            .copied()
+            .filter(|name| {
+                let mut with = *self;
+                with.set(name);
+                with == *self
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_break_has_a_name_that_round_trips() {
+        for name in HostBugs::NAMES {
+            let mut bugs = HostBugs::default();
+            assert!(bugs.set(name), "{name}");
+            assert_ne!(bugs, HostBugs::default(), "{name} turns something on");
+            assert_eq!(bugs.names(), vec![*name]);
+        }
+        assert!(!HostBugs::default().set("no-such-rule"));
+        assert!(HostBugs::default().names().is_empty());
+    }
+}

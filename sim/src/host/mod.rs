@@ -1,0 +1,420 @@
+//! A server: raft-core's Ready loop run asynchronously against the simulated
+//! disk and network, exactly as a real event loop would — send the leader's
+//! appends at once, write, wait for the fsync, then send acknowledgements,
+//! apply, advance — plus the key-value state machine and client sessions.
+//!
+//! The host performs no I/O itself: it reacts to events (a message, a tick,
+//! an fsync completed) and leaves its effects in an [`Outbox`], which the
+//! world carries out.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use raft_core::{Config, Entry, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Term};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+mod bugs;
+mod protocol_state;
+mod ready_loop;
+mod view;
+
+pub use bugs::HostBugs;
+pub use protocol_state::HostProtocolState;
+// Re-exported where the checkers' callers have always found them.
+pub use crate::observed::{AppliedEntry, entry_digest};
+
+use crate::disk::{Disk, SyncPoint};
+use crate::kv::{ClientId, Command, Kv, Op, Output};
+use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+
+/// What a host asks the world to do.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// Packets to send.
+    pub packets: Vec<Packet>,
+    /// An fsync to start (its completion comes back as `on_synced`).
+    pub sync: Option<u64>,
+}
+
+/// Whether the host's process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HostState {
+    /// Running.
+    Up,
+    /// Stopped without losing memory (a GC pause, a stopped VM).
+    Paused,
+    /// Crashed: only the disk remains.
+    Down,
+}
+
+/// The most packets a paused host buffers (its socket buffer); more are lost.
+pub const PAUSED_INBOX_MAX: usize = 4096;
+
+/// One simulated server.
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
+pub struct Host {
+    /// 0-based index; the raft id is index + 1.
+    pub index: usize,
+    config: Config,
+    /// The node, while the process has memory.
+    raw: Option<RawNode>,
+    /// The disk, which survives crashes.
+    pub disk: Disk,
+    kv: Kv,
+    /// Running, paused or down.
+    pub state: HostState,
+    /// The Ready whose writes wait for an fsync, and the fsync's coverage.
+    /// (Boxed: a host without a write in progress stays small to copy.)
+    pending: Option<Box<(Ready, SyncPoint, u64)>>,
+    /// An fsync completed while paused: finish the Ready on resume.
+    synced_while_paused: Option<u64>,
+    next_sync_token: u64,
+    /// Client requests this node proposed, by log index: (client, seq, term).
+    waiting: BTreeMap<LogIndex, (ClientId, u64, Term)>,
+    /// Packets that arrived while paused, in order. Bounded by `PAUSED_INBOX_MAX`.
+    inbox: VecDeque<Packet>,
+    /// Virtual nanoseconds between ticks (drift included).
+    pub tick_interval_ns: u64,
+    /// The hard state last made durable by an fsync.
+    pub synced_hard_state: HardState,
+    /// The term of each entry the disk holds durably (index i at i - 1).
+    pub synced_log_terms: Vec<Term>,
+    /// Entries applied since the checkers last looked, drained by them.
+    pub applied_since_check: Vec<AppliedEntry>,
+    /// Times the process booted.
+    pub boots: u64,
+    /// Errors `step` returned (input a correct peer never sends).
+    pub step_errors: u64,
+    /// Why the last boot failed, if it did.
+    pub boot_error: Option<String>,
+    /// Test-only rule breaking.
+    pub bugs: HostBugs,
+    /// Entries proposed straight to this node so far.
+    direct_proposals: u64,
+    /// What the acknowledgements of the outstanding `Ready` claim.
+    ack_claims: Vec<(LogIndex, Option<Term>)>,
+    /// Acknowledgements sent for entries not on disk as acknowledged
+    /// (taken by the checkers).
+    pub false_acks: Vec<String>,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).expect("encodes")
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .ok()
+        .map(|(value, _)| value)
+}
+
+impl Host {
+    /// A host with an empty disk, not yet booted.
+    #[must_use]
+    pub fn new(index: usize, config: Config, tick_interval_ns: u64) -> Host {
+        Host {
+            index,
+            config,
+            raw: None,
+            disk: Disk::default(),
+            kv: Kv::default(),
+            state: HostState::Down,
+            pending: None,
+            synced_while_paused: None,
+            next_sync_token: 0,
+            waiting: BTreeMap::new(),
+            inbox: VecDeque::new(),
+            tick_interval_ns,
+            synced_hard_state: HardState::default(),
+            synced_log_terms: Vec::new(),
+            applied_since_check: Vec::new(),
+            boots: 0,
+            step_errors: 0,
+            boot_error: None,
+            bugs: HostBugs::default(),
+            direct_proposals: 0,
+            ack_claims: Vec::new(),
+            false_acks: Vec::new(),
+        }
+    }
+
+    /// Whether a write waits for its fsync (the riskiest moment to crash).
+    #[must_use]
+    pub fn is_mid_write(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The raft node, if the process is alive (up or paused).
+    #[must_use]
+    pub fn raw(&self) -> Option<&RawNode> {
+        self.raw.as_ref()
+    }
+
+    /// The state machine.
+    #[must_use]
+    pub fn kv(&self) -> &Kv {
+        &self.kv
+    }
+
+    /// The raft id.
+    #[must_use]
+    pub fn id(&self) -> NodeId {
+        NodeId(self.index as u64 + 1)
+    }
+
+    /// Boots from the disk (braft's start-up: read meta, then the log; the
+    /// state machine is rebuilt by re-applying committed entries). Returns
+    /// false if the disk could not be read back into a node.
+    pub fn boot(&mut self) -> bool {
+        self.boots += 1;
+        assert!(
+            !(self.bugs.panic_on_restart && self.boots > 1),
+            "test-only rule break: n{} asserts on restart",
+            self.index + 1
+        );
+        let hard_state = self
+            .disk
+            .meta
+            .recover_records()
+            .last()
+            .and_then(|bytes| decode::<HardState>(bytes))
+            .unwrap_or_default();
+        let mut entries: Vec<Entry> = Vec::new();
+        for record in self.disk.log.recover_records() {
+            let Some(entry) = decode::<Entry>(&record) else {
+                break;
+            };
+            // An entry at index i replaces every entry from i on.
+            let keep = entry.index.0.saturating_sub(1) as usize;
+            if keep > entries.len() {
+                break; // a gap: the rest of the file cannot be trusted
+            }
+            entries.truncate(keep);
+            entries.push(entry);
+        }
+        let last_index = entries.last().map_or(LogIndex(0), |e| e.index);
+        // The commit index is only a hint (never needed for safety); meta and
+        // log are synced together, so it can only run ahead of the log when
+        // neither write was acknowledged.
+        // Meta and log are separate files: a torn crash can keep a log
+        // record whose hard state was lost. Neither was synced, so nothing
+        // was acknowledged from them; the node did see that term, so it
+        // resumes there, with no vote (a vote is only sent once synced).
+        let last_term = entries.last().map_or(Term(0), |e| e.term);
+        let hard_state = if last_term > hard_state.term {
+            HardState {
+                term: last_term,
+                vote: None,
+                commit: hard_state.commit,
+            }
+        } else {
+            hard_state
+        };
+        let commit = if self.bugs.trust_commit_on_boot {
+            hard_state.commit
+        } else {
+            hard_state.commit.min(last_index)
+        };
+        let hard_state = HardState {
+            commit,
+            ..hard_state
+        };
+        let hard_state = if self.bugs.forget_vote_on_boot {
+            HardState {
+                vote: None,
+                ..hard_state
+            }
+        } else {
+            hard_state
+        };
+        self.synced_hard_state = hard_state.clone();
+        self.synced_log_terms = entries.iter().map(|e| e.term).collect();
+        let restored = Restored {
+            hard_state,
+            snapshot: None,
+            entries,
+            applied: LogIndex(0),
+        };
+        match RawNode::new(self.config.clone(), restored) {
+            Ok(raw) => {
+                self.raw = Some(raw);
+                self.kv = Kv::default();
+                self.state = HostState::Up;
+                self.boot_error = None;
+                true
+            }
+            Err(err) => {
+                self.boot_error = Some(err.to_string());
+                self.state = HostState::Down;
+                false
+            }
+        }
+    }
+
+    /// Power loss: memory is gone, unsynced writes are lost or torn.
+    pub fn crash(&mut self, torn: bool, rng: &mut impl Rng) {
+        self.raw = None;
+        self.kv = Kv::default();
+        self.pending = None;
+        self.synced_while_paused = None;
+        self.waiting.clear();
+        self.inbox.clear();
+        self.state = HostState::Down;
+        self.disk.crash(torn, rng);
+    }
+
+    /// Stops the process without losing memory.
+    pub fn pause(&mut self) {
+        if self.state == HostState::Up {
+            self.state = HostState::Paused;
+        }
+    }
+
+    /// Resumes a paused process: buffered packets and a completed fsync are
+    /// handled now, in order.
+    pub fn resume(&mut self, out: &mut Outbox) {
+        if self.state != HostState::Paused {
+            return;
+        }
+        self.state = HostState::Up;
+        if let Some(token) = self.synced_while_paused.take() {
+            self.on_synced(token, out);
+        }
+        while let Some(packet) = self.inbox.pop_front() {
+            self.on_packet(packet, out);
+        }
+        self.pump(out);
+    }
+
+    /// One tick of the node's clock.
+    pub fn on_tick(&mut self, out: &mut Outbox) {
+        if self.state != HostState::Up {
+            return;
+        }
+        if let Some(raw) = self.raw.as_mut() {
+            raw.tick();
+        }
+        self.pump(out);
+    }
+
+    /// The election timer fires now (a scenario's `campaign`).
+    pub fn campaign(&mut self, out: &mut Outbox) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+            raw.campaign();
+            self.pump(out);
+        }
+    }
+
+    /// The leader's heartbeat timer fires now (a scenario's `heartbeat`).
+    pub fn heartbeat_timeout(&mut self, out: &mut Outbox) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+            raw.heartbeat_timeout();
+            self.pump(out);
+        }
+    }
+
+    /// The CheckQuorum timer fires now (a scenario's `check-quorum`): a
+    /// leader checks that a majority is active, a follower's lease ends.
+    pub fn check_quorum_timeout(&mut self, out: &mut Outbox) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+            raw.check_quorum_timeout();
+            self.pump(out);
+        }
+    }
+
+    /// Proposes one entry straight to the node, as if from a local client
+    /// (a scenario's manual `propose N on NODE`). Returns the refusal, if any.
+    pub fn propose_direct(&mut self, out: &mut Outbox) -> Result<LogIndex, raft_core::Error> {
+        let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) else {
+            return Err(raft_core::Error::NotLeader { leader: None });
+        };
+        self.direct_proposals += 1;
+        let command = Command {
+            client: ClientId::MAX,
+            seq: self.direct_proposals,
+            op: Op::Append {
+                key: 0,
+                value: self.direct_proposals,
+            },
+        };
+        let result = raw.propose(command.encode());
+        self.pump(out);
+        result
+    }
+
+    /// A packet arrived. Returns false if it was lost (host down, or a full
+    /// buffer while paused).
+    pub fn on_packet(&mut self, packet: Packet, out: &mut Outbox) -> bool {
+        match self.state {
+            HostState::Down => return false,
+            HostState::Paused => {
+                if self.inbox.len() >= PAUSED_INBOX_MAX {
+                    return false;
+                }
+                self.inbox.push_back(packet);
+                return true;
+            }
+            HostState::Up => {}
+        }
+        match packet.payload {
+            Payload::Raft(message) => {
+                let raw = self.raw.as_mut().expect("an up host has a node");
+                if raw.step(message).is_err() {
+                    self.step_errors += 1;
+                }
+            }
+            Payload::Request(command) => self.on_request(&command, out),
+            Payload::Reply { .. } => {}
+        }
+        self.pump(out);
+        true
+    }
+
+    /// A client request: the leader proposes it (or answers a retry from the
+    /// session table); anyone else redirects.
+    fn on_request(&mut self, command: &Command, out: &mut Outbox) {
+        if self.bugs.mute_after_restart && self.boots > 1 {
+            return;
+        }
+        let raw = self.raw.as_mut().expect("an up host has a node");
+        let reply = |outcome| Packet {
+            from: Endpoint::Node(self.index),
+            to: Endpoint::Client(command.client),
+            payload: Payload::Reply {
+                client: command.client,
+                seq: command.seq,
+                outcome,
+            },
+        };
+        if raw.role() != Role::Leader {
+            let leader = raw.leader().map(|id| id.0 as usize - 1);
+            out.packets.push(reply(ReplyOutcome::NotLeader { leader }));
+            return;
+        }
+        if let (true, Op::Get { key }) = (self.bugs.local_reads, &command.op) {
+            let outcome = ReplyOutcome::Done {
+                output: Output::Read(self.kv.read(*key)),
+                entry: None,
+            };
+            out.packets.push(reply(outcome));
+            return;
+        }
+        let cached = self.kv.cached(command.client, command.seq);
+        if let Some(output) = cached.filter(|_| !self.bugs.no_dedup) {
+            let outcome = ReplyOutcome::Done {
+                output: output.clone(),
+                entry: None,
+            };
+            out.packets.push(reply(outcome));
+            return;
+        }
+        match raw.propose(command.encode()) {
+            Ok(index) => {
+                let term = raw.term();
+                self.waiting
+                    .insert(index, (command.client, command.seq, term));
+            }
+            Err(_) => out.packets.push(reply(ReplyOutcome::Refused)),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The Ready loop, run asynchronously against the disk as a real event loop
+//! would: send the leader's appends at once, write, wait for the fsync, then
+//! send what waited for durability, apply, advance.
+
+use raft_core::{Entry, EntryKind, LogIndex, Ready, Role, Term};
+
+use super::{Host, HostState, Outbox, encode};
+use crate::kv::{Applied, Command};
+use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use crate::observed::{AppliedEntry, entry_digest};
+
+impl Host {
+    /// The fsync `token` completed.
+    pub fn on_synced(&mut self, token: u64, out: &mut Outbox) {
+        let Some((_, point, pending_token)) = self.pending.as_deref() else {
+            return;
+        };
+        if *pending_token != token {
+            return;
+        }
+        let point = *point;
+        if self.state == HostState::Paused {
+            // The disk finished; the process will notice when it resumes.
+            self.disk.synced(point);
+            self.synced_while_paused = Some(token);
+            return;
+        }
+        self.disk.synced(point);
+        let (ready, _, _) = *self.pending.take().expect("checked above");
+        if let Some(hard_state) = &ready.hard_state {
+            self.synced_hard_state = hard_state.clone();
+        }
+        if let Some(first) = ready.entries.first() {
+            // An entry at index i replaces every entry from i on.
+            self.synced_log_terms.truncate(first.index.0 as usize - 1);
+            self.synced_log_terms
+                .extend(ready.entries.iter().map(|e| e.term));
+        }
+        self.finish(ready, out);
+        self.pump(out);
+    }
+
+    /// Runs the Ready loop until it waits for the disk or has nothing to do.
+    /// Bounded: each round hands out new work or stops.
+    pub fn pump(&mut self, out: &mut Outbox) {
+        for _ in 0..1000 {
+            if self.state != HostState::Up {
+                return;
+            }
+            if self.pending.is_some() {
+                // The disk is busy; the leader's replication need not wait.
+                if let Some(raw) = self.raw.as_mut() {
+                    let messages = raw.take_messages();
+                    self.send_raft(messages, out);
+                }
+                return;
+            }
+            let Some(raw) = self.raw.as_mut() else { return };
+            if !raw.has_ready() {
+                return;
+            }
+            let mut ready = raw.ready();
+            // What each acknowledgement claims, as the node's log stood when
+            // it was made: checked against the disk when it is sent.
+            let claims: Vec<(LogIndex, Option<Term>)> = ready
+                .messages_after_persist
+                .iter()
+                .filter_map(|m| match m.body {
+                    raft_core::MessageBody::AppendResponse {
+                        index,
+                        reject: None,
+                    } => Some((index, raw.log().term(index))),
+                    _ => None,
+                })
+                .collect();
+            self.ack_claims = claims;
+            self.send_raft(std::mem::take(&mut ready.messages), out);
+            if let Some(hard_state) = &ready.hard_state {
+                self.disk.meta.append_record(&encode(hard_state));
+            }
+            for entry in &ready.entries {
+                self.disk.log.append_record(&encode(entry));
+            }
+            if ready.must_sync && !self.bugs.skip_fsync {
+                let token = self.next_sync_token;
+                self.next_sync_token += 1;
+                self.pending = Some(Box::new((ready, self.disk.sync_point(), token)));
+                out.sync = Some(token);
+                return;
+            }
+            self.finish(ready, out);
+        }
+        panic!(
+            "host {} Ready loop did not settle in 1000 rounds",
+            self.index
+        );
+    }
+
+    /// The Ready's writes are durable: send what waited for them, apply,
+    /// advance.
+    fn finish(&mut self, mut ready: Ready, out: &mut Outbox) {
+        for (index, term) in std::mem::take(&mut self.ack_claims) {
+            let at = index.0 as usize;
+            let on_disk = at
+                .checked_sub(1)
+                .map(|i| self.synced_log_terms.get(i).copied());
+            if let Some(on_disk) = on_disk {
+                if on_disk != term {
+                    self.false_acks.push(format!(
+                        "n{} acknowledged index {} (term {:?} in memory) with term {:?} there on disk",
+                        self.index + 1,
+                        index.0,
+                        term.map(|t| t.0),
+                        on_disk.map(|t| t.0)
+                    ));
+                }
+            }
+        }
+        self.send_raft(std::mem::take(&mut ready.messages_after_persist), out);
+        if let Some(soft) = &ready.soft_state {
+            if soft.role != Role::Leader {
+                // Proposals in flight may never commit under us: their
+                // clients time out and retry elsewhere.
+                self.waiting.clear();
+            }
+        }
+        for entry in &ready.committed_entries {
+            self.apply(entry, out);
+        }
+        self.raw.as_mut().expect("node alive").advance(ready);
+    }
+
+    fn apply(&mut self, entry: &Entry, out: &mut Outbox) {
+        self.applied_since_check.push(AppliedEntry {
+            id: entry.id(),
+            digest: entry_digest(entry),
+        });
+        let waiter = self.waiting.remove(&entry.index);
+        if entry.kind != EntryKind::Normal {
+            return;
+        }
+        let Some(command) = Command::decode(&entry.data) else {
+            return;
+        };
+        let applied = if self.bugs.no_dedup {
+            self.kv.apply_without_sessions(&command)
+        } else {
+            self.kv.apply(&command)
+        };
+        let outcome = match applied {
+            Applied::Fresh(output) | Applied::Duplicate(output) => output,
+            Applied::Stale => return,
+        };
+        let Some((client, seq, term)) = waiter else {
+            return;
+        };
+        if client != command.client || seq != command.seq || term != entry.term {
+            return; // another entry took that index; the client will retry
+        }
+        out.packets.push(Packet {
+            from: Endpoint::Node(self.index),
+            to: Endpoint::Client(client),
+            payload: Payload::Reply {
+                client,
+                seq,
+                outcome: ReplyOutcome::Done {
+                    output: outcome,
+                    entry: Some(entry.id()),
+                },
+            },
+        });
+    }
+
+    fn send_raft(&self, messages: Vec<raft_core::Message>, out: &mut Outbox) {
+        for message in messages {
+            let Some(to) = (message.to.0 as usize).checked_sub(1) else {
+                continue; // node 0 is nobody
+            };
+            out.packets.push(Packet {
+                from: Endpoint::Node(self.index),
+                to: Endpoint::Node(to),
+                payload: Payload::Raft(message),
+            });
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! What the checkers may see of a host: its `NodeView` and its durable
+//! state. The host builds them; the checkers never see the host itself.
+
+use raft_core::{LogIndex, Role, Term};
+
+use super::{Host, HostState};
+use crate::checker::{DurableState, NodeView};
+
+impl Host {
+    /// The read-only picture the checkers judge.
+    #[must_use]
+    pub fn view(&self) -> NodeView<'_> {
+        let alive = self.state != HostState::Down;
+        let Some(raw) = self.raw().filter(|_| alive) else {
+            return NodeView {
+                index: self.index,
+                boots: self.boots,
+                alive: false,
+                role: Role::Follower,
+                term: Term(0),
+                vote: None,
+                commit: LogIndex(0),
+                applied: LogIndex(0),
+                log: &[],
+                synced_term: self.synced_hard_state.term,
+                synced_vote: self.synced_hard_state.vote,
+                newly_applied: &self.applied_since_check,
+                matched: Vec::new(),
+            };
+        };
+        assert_eq!(raw.log().first_index(), LogIndex(1), "no compaction yet");
+        NodeView {
+            index: self.index,
+            boots: self.boots,
+            alive,
+            role: raw.role(),
+            term: raw.term(),
+            vote: raw.vote(),
+            commit: raw.log().committed(),
+            applied: raw.log().applied(),
+            log: raw.log().entries(),
+            synced_term: self.synced_hard_state.term,
+            synced_vote: self.synced_hard_state.vote,
+            newly_applied: &self.applied_since_check,
+            matched: raw.matched_indexes().collect(),
+        }
+    }
+
+    /// What the host has made durable, for the wire check.
+    #[must_use]
+    pub fn durable(&self) -> DurableState<'_> {
+        DurableState {
+            node: self.index,
+            hard_state: &self.synced_hard_state,
+            log_len: self.synced_log_terms.len(),
+        }
+    }
+}
