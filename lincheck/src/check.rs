@@ -245,7 +245,8 @@ fn with_observed<M: Model>(
             .filter(|at| !kept.contains(at) && is_observed(model, history, &kept, *at))
             .collect();
         if missing.is_empty() {
-            kept.sort_unstable_by_key(|&at| all.iter().position(|&a| a == at));
+            // Positions in the history, so their order is invocation order.
+            kept.sort_unstable();
             return kept;
         }
         kept.extend(missing);

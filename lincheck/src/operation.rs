@@ -33,6 +33,23 @@ pub struct Operation<I, O> {
 }
 
 impl<I, O> Operation<I, O> {
+    /// An operation of `client` invoked at `invoked` that ended so.
+    #[must_use]
+    pub fn new(client: u64, input: I, invoked: u64, outcome: Outcome<O>) -> Operation<I, O> {
+        Operation {
+            client,
+            input,
+            invoked,
+            outcome,
+        }
+    }
+
+    /// An operation answered with `output` at `returned`.
+    #[must_use]
+    pub fn ok(client: u64, input: I, invoked: u64, output: O, returned: u64) -> Operation<I, O> {
+        Operation::new(client, input, invoked, Outcome::Ok { output, returned })
+    }
+
     /// When it returned: `u64::MAX` (never) for an unknown outcome.
     #[must_use]
     pub fn returned(&self) -> u64 {

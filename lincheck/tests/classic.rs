@@ -4,31 +4,12 @@ use lincheck::models::kv::{KeyValue, KvInput, KvOutput};
 use lincheck::models::register::{Register, RegisterInput, RegisterOutput};
 use lincheck::{BUDGET_CONFIGURATIONS_DEFAULT, Model, Operation, Outcome, Verdict, check};
 
-fn ok<I, O>(client: u64, input: I, invoked: u64, output: O, returned: u64) -> Operation<I, O> {
-    Operation {
-        client,
-        input,
-        invoked,
-        outcome: Outcome::Ok { output, returned },
-    }
-}
-
 fn unknown<I, O>(client: u64, input: I, invoked: u64) -> Operation<I, O> {
-    Operation {
-        client,
-        input,
-        invoked,
-        outcome: Outcome::Unknown,
-    }
+    Operation::new(client, input, invoked, Outcome::Unknown)
 }
 
 fn failed<I, O>(client: u64, input: I, invoked: u64) -> Operation<I, O> {
-    Operation {
-        client,
-        input,
-        invoked,
-        outcome: Outcome::Failed,
-    }
+    Operation::new(client, input, invoked, Outcome::Failed)
 }
 
 fn verdict<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>]) -> Verdict {
@@ -53,14 +34,14 @@ fn read(list: &[u64]) -> KvOutput {
 #[test]
 fn a_stale_read_after_a_completed_write_is_caught() {
     let history = [
-        ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 10),
-        ok(2, Get { key: 0 }, 20, read(&[]), 30),
+        Operation::ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 10),
+        Operation::ok(2, Get { key: 0 }, 20, read(&[]), 30),
     ];
     assert!(!is_linearizable(&KeyValue::default(), &history));
     // The same read overlapping the write may see either state.
     let overlapping = [
-        ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 25),
-        ok(2, Get { key: 0 }, 20, read(&[]), 30),
+        Operation::ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 25),
+        Operation::ok(2, Get { key: 0 }, 20, read(&[]), 30),
     ];
     assert!(is_linearizable(&KeyValue::default(), &overlapping));
 }
@@ -68,8 +49,8 @@ fn a_stale_read_after_a_completed_write_is_caught() {
 #[test]
 fn a_read_of_a_value_never_written_is_caught() {
     let history = [
-        ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 10),
-        ok(2, Get { key: 0 }, 0, read(&[2]), 30),
+        Operation::ok(1, Put { key: 0, value: 1 }, 0, KvOutput::Written, 10),
+        Operation::ok(2, Get { key: 0 }, 0, read(&[2]), 30),
     ];
     assert!(!is_linearizable(&KeyValue::default(), &history));
 }
@@ -78,9 +59,9 @@ fn a_read_of_a_value_never_written_is_caught() {
 fn a_lost_write_is_caught() {
     // An acknowledged append, then a read that no longer holds it.
     let history = [
-        ok(1, Append { key: 0, value: 1 }, 0, KvOutput::Written, 10),
-        ok(1, Append { key: 0, value: 2 }, 11, KvOutput::Written, 20),
-        ok(2, Get { key: 0 }, 30, read(&[2]), 40),
+        Operation::ok(1, Append { key: 0, value: 1 }, 0, KvOutput::Written, 10),
+        Operation::ok(1, Append { key: 0, value: 2 }, 11, KvOutput::Written, 20),
+        Operation::ok(2, Get { key: 0 }, 30, read(&[2]), 40),
     ];
     assert!(!is_linearizable(&KeyValue::default(), &history));
 }
@@ -88,8 +69,8 @@ fn a_lost_write_is_caught() {
 #[test]
 fn a_duplicated_append_is_caught() {
     let history = [
-        ok(1, Append { key: 0, value: 7 }, 0, KvOutput::Written, 10),
-        ok(2, Get { key: 0 }, 20, read(&[7, 7]), 30),
+        Operation::ok(1, Append { key: 0, value: 7 }, 0, KvOutput::Written, 10),
+        Operation::ok(2, Get { key: 0 }, 20, read(&[7, 7]), 30),
     ];
     assert!(!is_linearizable(&KeyValue::default(), &history));
 }
@@ -98,12 +79,12 @@ fn a_duplicated_append_is_caught() {
 fn concurrent_writes_seen_in_opposite_orders_are_caught() {
     // Two concurrent writes; one reader sees 1 then 2, the other 2 then 1.
     let history = [
-        ok(1, Write(1), 0, RegisterOutput::Ok, 100),
-        ok(2, Write(2), 0, RegisterOutput::Ok, 100),
-        ok(3, Read, 10, RegisterOutput::Read(Some(1)), 20),
-        ok(3, Read, 30, RegisterOutput::Read(Some(2)), 40),
-        ok(4, Read, 10, RegisterOutput::Read(Some(2)), 20),
-        ok(4, Read, 30, RegisterOutput::Read(Some(1)), 40),
+        Operation::ok(1, Write(1), 0, RegisterOutput::Ok, 100),
+        Operation::ok(2, Write(2), 0, RegisterOutput::Ok, 100),
+        Operation::ok(3, Read, 10, RegisterOutput::Read(Some(1)), 20),
+        Operation::ok(3, Read, 30, RegisterOutput::Read(Some(2)), 40),
+        Operation::ok(4, Read, 10, RegisterOutput::Read(Some(2)), 20),
+        Operation::ok(4, Read, 30, RegisterOutput::Read(Some(1)), 40),
     ];
     assert!(!is_linearizable(&Register, &history));
     // Both readers seeing the same order is fine.
@@ -123,12 +104,12 @@ fn concurrent_writes_seen_in_opposite_orders_are_caught() {
 fn an_unknown_write_that_was_seen_must_be_assumed_to_have_happened() {
     let history = [
         unknown(1, Write(5), 0),
-        ok(2, Read, 100, RegisterOutput::Read(Some(5)), 110),
+        Operation::ok(2, Read, 100, RegisterOutput::Read(Some(5)), 110),
     ];
     assert!(is_linearizable(&Register, &history));
     // Seen before it was invoked: impossible.
     let early = [
-        ok(2, Read, 0, RegisterOutput::Read(Some(5)), 10),
+        Operation::ok(2, Read, 0, RegisterOutput::Read(Some(5)), 10),
         unknown(1, Write(5), 20),
     ];
     assert!(!is_linearizable(&Register, &early));
@@ -137,10 +118,10 @@ fn an_unknown_write_that_was_seen_must_be_assumed_to_have_happened() {
 #[test]
 fn an_unknown_write_that_was_never_seen_may_not_have_happened() {
     let history = [
-        ok(1, Write(1), 0, RegisterOutput::Ok, 10),
+        Operation::ok(1, Write(1), 0, RegisterOutput::Ok, 10),
         unknown(2, Write(5), 20),
-        ok(3, Read, 30, RegisterOutput::Read(Some(1)), 40),
-        ok(3, Read, 1_000, RegisterOutput::Read(Some(1)), 1_010),
+        Operation::ok(3, Read, 30, RegisterOutput::Read(Some(1)), 40),
+        Operation::ok(3, Read, 1_000, RegisterOutput::Read(Some(1)), 1_010),
     ];
     assert!(is_linearizable(&Register, &history));
 }
@@ -150,9 +131,9 @@ fn an_unknown_write_cannot_take_effect_twice() {
     // Seen, then overwritten, then seen again: it would have to apply twice.
     let history = [
         unknown(1, Write(5), 0),
-        ok(2, Read, 10, RegisterOutput::Read(Some(5)), 20),
-        ok(2, Write(6), 30, RegisterOutput::Ok, 40),
-        ok(2, Read, 50, RegisterOutput::Read(Some(5)), 60),
+        Operation::ok(2, Read, 10, RegisterOutput::Read(Some(5)), 20),
+        Operation::ok(2, Write(6), 30, RegisterOutput::Ok, 40),
+        Operation::ok(2, Read, 50, RegisterOutput::Read(Some(5)), 60),
     ];
     assert!(!is_linearizable(&Register, &history));
 }
@@ -161,7 +142,7 @@ fn an_unknown_write_cannot_take_effect_twice() {
 fn failed_operations_are_left_out() {
     let history = [
         failed(1, Write(9), 0),
-        ok(2, Read, 10, RegisterOutput::Read(None), 20),
+        Operation::ok(2, Read, 10, RegisterOutput::Read(None), 20),
     ];
     assert!(is_linearizable(&Register, &history));
     let report = check(&Register, &history, BUDGET_CONFIGURATIONS_DEFAULT);
@@ -171,8 +152,8 @@ fn failed_operations_are_left_out() {
 #[test]
 fn cas_takes_effect_only_from_its_expected_value() {
     let history = [
-        ok(1, Write(1), 0, RegisterOutput::Ok, 10),
-        ok(
+        Operation::ok(1, Write(1), 0, RegisterOutput::Ok, 10),
+        Operation::ok(
             1,
             Cas {
                 expected: 1,
@@ -182,12 +163,12 @@ fn cas_takes_effect_only_from_its_expected_value() {
             RegisterOutput::Ok,
             30,
         ),
-        ok(2, Read, 40, RegisterOutput::Read(Some(2)), 50),
+        Operation::ok(2, Read, 40, RegisterOutput::Read(Some(2)), 50),
     ];
     assert!(is_linearizable(&Register, &history));
     let wrong = [
-        ok(1, Write(1), 0, RegisterOutput::Ok, 10),
-        ok(
+        Operation::ok(1, Write(1), 0, RegisterOutput::Ok, 10),
+        Operation::ok(
             1,
             Cas {
                 expected: 3,
@@ -206,7 +187,7 @@ fn keys_are_judged_apart_and_the_failing_key_is_reported_cut_down() {
     let mut history = Vec::new();
     // Key 1: forty clean appends; key 0: a stale read among noise.
     for n in 0..40 {
-        history.push(ok(
+        history.push(Operation::ok(
             1,
             Append { key: 1, value: n },
             n * 10,
@@ -214,11 +195,23 @@ fn keys_are_judged_apart_and_the_failing_key_is_reported_cut_down() {
             n * 10 + 5,
         ));
     }
-    history.push(ok(2, Put { key: 0, value: 1 }, 0, KvOutput::Written, 10));
-    history.push(ok(2, Put { key: 0, value: 2 }, 20, KvOutput::Written, 30));
-    history.push(ok(3, Get { key: 0 }, 15, read(&[1]), 16));
-    history.push(ok(3, Get { key: 0 }, 40, read(&[1]), 50));
-    history.push(ok(3, Get { key: 0 }, 60, read(&[2]), 70));
+    history.push(Operation::ok(
+        2,
+        Put { key: 0, value: 1 },
+        0,
+        KvOutput::Written,
+        10,
+    ));
+    history.push(Operation::ok(
+        2,
+        Put { key: 0, value: 2 },
+        20,
+        KvOutput::Written,
+        30,
+    ));
+    history.push(Operation::ok(3, Get { key: 0 }, 15, read(&[1]), 16));
+    history.push(Operation::ok(3, Get { key: 0 }, 40, read(&[1]), 50));
+    history.push(Operation::ok(3, Get { key: 0 }, 60, read(&[2]), 70));
     let report = check(
         &KeyValue::default(),
         &history,
@@ -248,14 +241,14 @@ fn keys_are_judged_apart_and_the_failing_key_is_reported_cut_down() {
 #[test]
 fn an_append_that_returns_its_list_is_judged_by_it() {
     let history = [
-        ok(
+        Operation::ok(
             1,
             Append { key: 0, value: 1 },
             0,
             KvOutput::Appended(vec![1]),
             10,
         ),
-        ok(
+        Operation::ok(
             2,
             Append { key: 0, value: 2 },
             20,
@@ -265,14 +258,14 @@ fn an_append_that_returns_its_list_is_judged_by_it() {
     ];
     assert!(is_linearizable(&KeyValue::default(), &history));
     let wrong = [
-        ok(
+        Operation::ok(
             1,
             Append { key: 0, value: 1 },
             0,
             KvOutput::Appended(vec![1]),
             10,
         ),
-        ok(
+        Operation::ok(
             2,
             Append { key: 0, value: 2 },
             20,
@@ -289,7 +282,13 @@ fn a_budget_too_small_is_unknown_never_a_pass() {
     for client in 0..8 {
         history.push(unknown(client, Write(client as i64), 0));
     }
-    history.push(ok(9, Read, 10, RegisterOutput::Read(Some(3)), 20));
+    history.push(Operation::ok(
+        9,
+        Read,
+        10,
+        RegisterOutput::Read(Some(3)),
+        20,
+    ));
     let report = check(&Register, &history, 3);
     assert_eq!(report.verdict, Verdict::Unknown { parts_exhausted: 1 });
     assert!(is_linearizable(&Register, &history));
@@ -300,10 +299,10 @@ fn the_cut_down_counterexample_keeps_the_writes_its_reads_saw() {
     // The last read is stale: 1 was overwritten by 2. Cutting the write of
     // 1 would leave a read of a value "never written", a false story.
     let history = [
-        ok(1, Write(1), 0, RegisterOutput::Ok, 10),
-        ok(2, Read, 20, RegisterOutput::Read(Some(1)), 30),
-        ok(1, Write(2), 40, RegisterOutput::Ok, 50),
-        ok(2, Read, 60, RegisterOutput::Read(Some(1)), 70),
+        Operation::ok(1, Write(1), 0, RegisterOutput::Ok, 10),
+        Operation::ok(2, Read, 20, RegisterOutput::Read(Some(1)), 30),
+        Operation::ok(1, Write(2), 40, RegisterOutput::Ok, 50),
+        Operation::ok(2, Read, 60, RegisterOutput::Read(Some(1)), 70),
     ];
     let Verdict::NotLinearizable(found) = verdict(&Register, &history) else {
         panic!("the last read is stale");

@@ -10,24 +10,6 @@ use proptest::prelude::*;
 type KvHistory = Vec<Operation<KvInput, KvOutput>>;
 type RegisterHistory = Vec<Operation<RegisterInput, RegisterOutput>>;
 
-fn ok<I, O>(client: u64, input: I, invoked: u64, output: O, returned: u64) -> Operation<I, O> {
-    Operation {
-        client,
-        input,
-        invoked,
-        outcome: Outcome::Ok { output, returned },
-    }
-}
-
-fn ended<I, O>(client: u64, input: I, invoked: u64, outcome: Outcome<O>) -> Operation<I, O> {
-    Operation {
-        client,
-        input,
-        invoked,
-        outcome,
-    }
-}
-
 fn kv_jsonl(text: &str) -> Result<KvHistory, ReadError> {
     read_jsonl(&KeyValue::default(), text.as_bytes())
 }
@@ -70,29 +52,29 @@ fn jsonl_reads_the_simulators_kv_events() {
     assert_eq!(
         history,
         [
-            ok(
+            Operation::ok(
                 3,
                 KvInput::Put { key: 1, value: 7 },
                 1200,
                 KvOutput::Written,
                 1300
             ),
-            ok(
+            Operation::ok(
                 4,
                 KvInput::Append { key: 1, value: 9 },
                 1250,
                 KvOutput::Written,
                 1400
             ),
-            ok(
+            Operation::ok(
                 3,
                 KvInput::Get { key: 1 },
                 1450,
                 KvOutput::Read(vec![7, 9]),
                 1500
             ),
-            ended(5, KvInput::Get { key: 2 }, 1600, Outcome::Unknown),
-            ok(
+            Operation::new(5, KvInput::Get { key: 2 }, 1600, Outcome::Unknown),
+            Operation::ok(
                 6,
                 KvInput::Append { key: 2, value: 1 },
                 1800,
@@ -117,8 +99,8 @@ fn jsonl_reads_a_register_and_ends_open_invocations_unknown() {
     assert_eq!(
         history,
         [
-            ok(0, RegisterInput::Write(-3), 0, RegisterOutput::Ok, 2),
-            ended(
+            Operation::ok(0, RegisterInput::Write(-3), 0, RegisterOutput::Ok, 2),
+            Operation::new(
                 1,
                 RegisterInput::Cas {
                     expected: -3,
@@ -127,9 +109,9 @@ fn jsonl_reads_a_register_and_ends_open_invocations_unknown() {
                 1,
                 Outcome::Failed
             ),
-            ok(1, RegisterInput::Read, 4, RegisterOutput::Read(Some(-3)), 5),
-            ended(2, RegisterInput::Read, 6, Outcome::Unknown),
-            ended(
+            Operation::ok(1, RegisterInput::Read, 4, RegisterOutput::Read(Some(-3)), 5),
+            Operation::new(2, RegisterInput::Read, 6, Outcome::Unknown),
+            Operation::new(
                 0,
                 RegisterInput::Cas {
                     expected: 1,
@@ -285,9 +267,9 @@ fn edn_reads_jepsen_lines_and_ignores_what_it_does_not_need() {
     assert_eq!(
         history,
         [
-            ok(0, RegisterInput::Read, 0, RegisterOutput::Read(None), 6),
-            ended(2, RegisterInput::Write(4), 2, Outcome::Unknown),
-            ended(
+            Operation::ok(0, RegisterInput::Read, 0, RegisterOutput::Read(None), 6),
+            Operation::new(2, RegisterInput::Write(4), 2, Outcome::Unknown),
+            Operation::new(
                 0,
                 RegisterInput::Cas {
                     expected: 4,
@@ -315,16 +297,16 @@ fn edn_kv_events_carry_the_key_in_the_value_as_jepsen_independent_does() {
     assert_eq!(
         history,
         [
-            ok(
+            Operation::ok(
                 1,
                 KvInput::Append { key: 3, value: 7 },
                 0,
                 KvOutput::Written,
                 1
             ),
-            ok(1, KvInput::Get { key: 3 }, 2, KvOutput::Read(vec![7]), 3),
-            ok(2, KvInput::Get { key: 4 }, 4, KvOutput::Read(vec![]), 5),
-            ended(2, KvInput::Put { key: 4, value: 1 }, 6, Outcome::Failed),
+            Operation::ok(1, KvInput::Get { key: 3 }, 2, KvOutput::Read(vec![7]), 3),
+            Operation::ok(2, KvInput::Get { key: 4 }, 4, KvOutput::Read(vec![]), 5),
+            Operation::new(2, KvInput::Put { key: 4, value: 1 }, 6, Outcome::Failed),
         ]
     );
     let said = message(kv_edn(
@@ -380,8 +362,8 @@ fn bytes_that_are_not_utf8_are_an_error_not_a_panic() {
 #[test]
 fn written_events_go_in_time_order_and_unknowns_close_when_their_client_moves_on() {
     let history = vec![
-        ok(1, RegisterInput::Write(1), 0, RegisterOutput::Ok, 30),
-        ended(
+        Operation::ok(1, RegisterInput::Write(1), 0, RegisterOutput::Ok, 30),
+        Operation::new(
             2,
             RegisterInput::Cas {
                 expected: 1,
@@ -390,14 +372,14 @@ fn written_events_go_in_time_order_and_unknowns_close_when_their_client_moves_on
             10,
             Outcome::Unknown,
         ),
-        ok(
+        Operation::ok(
             2,
             RegisterInput::Read,
             20,
             RegisterOutput::Read(Some(1)),
             25,
         ),
-        ended(3, RegisterInput::Write(5), 15, Outcome::Failed),
+        Operation::new(3, RegisterInput::Write(5), 15, Outcome::Failed),
     ];
     let mut out = Vec::new();
     write_edn(&Register, &history, &mut out).expect("writes");
@@ -426,18 +408,24 @@ fn written_events_go_in_time_order_and_unknowns_close_when_their_client_moves_on
 #[test]
 fn a_history_events_cannot_express_is_refused() {
     let overlapping = vec![
-        ok(1, RegisterInput::Write(1), 0, RegisterOutput::Ok, 30),
-        ok(1, RegisterInput::Read, 10, RegisterOutput::Read(None), 20),
+        Operation::ok(1, RegisterInput::Write(1), 0, RegisterOutput::Ok, 30),
+        Operation::ok(1, RegisterInput::Read, 10, RegisterOutput::Read(None), 20),
     ];
     let err = write_jsonl(&Register, &overlapping, Vec::new()).expect_err("two open");
     assert_eq!(err.to_string(), "client 1 invokes #1 while #0 is open");
-    let ill_typed = vec![ok(1, RegisterInput::Read, 0, RegisterOutput::Ok, 1)];
+    let ill_typed = vec![Operation::ok(
+        1,
+        RegisterInput::Read,
+        0,
+        RegisterOutput::Ok,
+        1,
+    )];
     let err = write_edn(&Register, &ill_typed, Vec::new()).expect_err("a read returns a value");
     assert!(
         err.to_string().contains("a read returns the value it read"),
         "{err}"
     );
-    let huge = vec![ok(
+    let huge = vec![Operation::ok(
         1,
         KvInput::Put {
             key: 1,
