@@ -259,7 +259,7 @@ fn a_panic_inside_a_run_is_a_violation_with_its_location_and_a_replay() {
     assert_exit(&output, 1);
     let text = stdout(&output);
     assert!(text.contains("result: VIOLATION of panic"), "{text}");
-    assert!(text.contains("panicked at sim/src/host.rs:"), "{text}");
+    assert!(text.contains("panicked at sim/src/host/mod.rs:"), "{text}");
     assert!(text.contains("asserts on restart"), "{text}");
     assert!(
         text.contains("replay: cargo run --release -- --seed 3 --break panic-on-restart"),
@@ -279,7 +279,7 @@ fn a_panic_inside_a_run_is_a_violation_with_its_location_and_a_replay() {
         text.contains(":4:1: invariant broken: panic [n1]"),
         "{text}"
     );
-    assert!(text.contains("sim/src/host.rs:"), "{text}");
+    assert!(text.contains("sim/src/host/mod.rs:"), "{text}");
 }
 
 #[test]
