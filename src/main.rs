@@ -1,6 +1,7 @@
 //! The raftsim command line: argument parsing and output only; everything
 //! else lives in the `sim` crate.
 
+mod availability_report;
 mod check_cmd;
 mod history_file;
 mod interrupt;

@@ -198,6 +198,7 @@ pub fn json_line(report: &RunReport, plan: &RunPlan) -> String {
         "events": report.events,
         "committed": report.committed,
         "ops": report.ops,
+        "availability": report.availability,
         "net": report.net,
         "faults": report.world,
         "trace_hash": format!("{:016x}", report.trace_hash),
@@ -238,6 +239,19 @@ fn print_report(args: &RunArgs, report: &RunReport, wall_s: f64) {
         ops.failed,
         ops.unknown,
         ops.pending
+    );
+    let a = &report.availability;
+    say!(
+        "  availability   no leader {:.1}% of the time, longest stable gap {} ({:.0}% of its bound), \
+         {} terms ({:.1}/min), latency p50 {} p99 {}, {:.1} messages per commit",
+        a.leaderless_ns as f64 * 100.0 / a.sampled_ns.max(1) as f64,
+        format_ns(a.stable_leaderless_max_ns),
+        a.stable_leaderless_max_of_bound * 100.0,
+        a.terms,
+        a.terms_per_minute,
+        format_ns(a.latency_p50_ns),
+        format_ns(a.latency_p99_ns),
+        a.messages_per_commit
     );
     let sim_s = report.sim_time_ns as f64 / 1e9;
     say!(

@@ -46,9 +46,10 @@ pub struct RunSettings {
     pub max_events: Option<u64>,
     /// Break a rule of Raft on purpose, to see the tool catch it
     /// (repeatable; one of skip-fsync, forget-vote-on-boot,
-    /// trust-commit-on-boot, mute-after-restart, panic-on-restart,
+    /// trust-commit-on-boot, mute-after-restart, panic-on-restart, local-reads,
+    /// no-dedup,
     /// commit-previous-term, vote-without-log-check,
-    /// reset-vote-in-same-term, truncate-on-match).
+    /// reset-vote-in-same-term, truncate-on-match, slow-elections).
     #[arg(long = "break", value_name = "RULE", value_parser = rule_break)]
     pub breaks: Vec<String>,
     #[command(flatten)]

@@ -9,10 +9,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::run::{RunReport, run_until};
 
+use crate::availability_report::{compare, print_distribution, read_baseline};
 use crate::run_cmd::{json_line, status_of};
 use crate::settings::RunSettings;
 use crate::status::Status;
 use crate::{interrupt, say};
+use sim::availability::AvailabilityFigures;
 
 /// Arguments of `raftsim swarm`.
 #[derive(Debug, Args)]
@@ -40,6 +42,11 @@ pub struct SwarmArgs {
     /// Skip the invariant checkers (to measure their cost).
     #[arg(long)]
     no_checkers: bool,
+    /// Compare the runs' availability figures with an earlier `swarm --json`
+    /// over the same seeds; a statistically clear regression is a finding
+    /// (exit 1).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<std::path::PathBuf>,
     #[command(flatten)]
     settings: RunSettings,
 }
@@ -88,10 +95,19 @@ struct Found {
     inconclusive: Vec<RunReport>,
     runs: u64,
     events: u64,
+    /// Every run's availability figures, by seed.
+    availability: Vec<(u64, AvailabilityFigures)>,
 }
 
 /// Runs the swarm; returns the exit status.
 pub fn swarm(args: &SwarmArgs) -> Status {
+    let baseline = match args.baseline.as_deref().map(read_baseline).transpose() {
+        Ok(baseline) => baseline,
+        Err(message) => {
+            eprintln!("raftsim swarm: --baseline: {message}");
+            return Status::Usage;
+        }
+    };
     let (start, end) = slice(args.seeds, args.partition);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     let jobs = args.jobs.unwrap_or(cores);
@@ -146,6 +162,9 @@ pub fn swarm(args: &SwarmArgs) -> Status {
         for report in receiver {
             found.runs += 1;
             found.events += report.events;
+            found
+                .availability
+                .push((report.seed, report.availability.clone()));
             if args.json {
                 say!(
                     "{}",
@@ -168,6 +187,7 @@ pub fn swarm(args: &SwarmArgs) -> Status {
     });
     bar.finish_and_clear();
     found.failures.sort_by_key(|r| r.seed);
+    found.availability.sort_by_key(|(seed, _)| *seed);
     found.inconclusive.sort_by_key(|r| r.seed);
     let interrupted = interrupt::requested();
     if !args.json {
@@ -192,7 +212,18 @@ pub fn swarm(args: &SwarmArgs) -> Status {
         }
         return Status::Interrupted;
     }
-    if !found.failures.is_empty() {
+    let regressed = baseline.is_some_and(|baseline| {
+        // JSON lines stay JSON: the comparison goes to standard error there.
+        let print = |line: String| {
+            if args.json {
+                eprintln!("{line}");
+            } else {
+                say!("{line}");
+            }
+        };
+        !compare(&found.availability, &baseline, &print).is_empty()
+    });
+    if !found.failures.is_empty() || regressed {
         Status::Violation
     } else if !found.inconclusive.is_empty() {
         Status::Inconclusive
@@ -212,6 +243,7 @@ fn print_summary(args: &SwarmArgs, found: &Found, (start, end): (u64, u64), jobs
         found.runs as f64 / wall.max(1e-9) * 60.0,
         found.events as f64 / wall.max(1e-9)
     );
+    print_distribution(&found.availability);
     if found.runs < end - start && !interrupt::requested() {
         say!(
             "stopped early: {} failure(s) found (--fail-fast / --max-failures)",

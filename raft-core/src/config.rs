@@ -70,6 +70,11 @@ pub struct RuleBreaks {
     /// they all match, so a stale, reordered append erases entries it has
     /// acknowledged (§5.3, receiver step 3: only a conflict truncates).
     pub truncate_on_match: bool,
+    /// Election timeouts are drawn from eight times the configured range:
+    /// every election, and every failover after a leader is lost, comes
+    /// several timeouts late. Safe, and the cluster always elects in the
+    /// end: only an availability check notices.
+    pub slow_elections: bool,
 }
 
 impl Config {

@@ -8,6 +8,9 @@ use crate::quorum::{self, VoteResult};
 use crate::raw_node::RawNode;
 use crate::types::{EntryId, EntryKind, NodeId, Role, Term};
 
+/// How much later elections come under the test-only `slow_elections`.
+const SLOW_ELECTIONS_FACTOR: u64 = 8;
+
 impl RawNode {
     /// Whether this node may become leader: only voters may (thesis §4.2.1).
     pub(crate) fn is_promotable(&self) -> bool {
@@ -18,7 +21,11 @@ impl RawNode {
     pub(crate) fn reset_timers(&mut self) {
         self.election_elapsed_ticks = 0;
         self.heartbeat_elapsed_ticks = 0;
-        let base = self.config.election_ticks;
+        let base = if self.config.rule_breaks.slow_elections {
+            self.config.election_ticks * SLOW_ELECTIONS_FACTOR
+        } else {
+            self.config.election_ticks
+        };
         self.randomized_election_ticks = self.rng.in_range(base, base);
     }
 

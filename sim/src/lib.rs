@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod action;
+pub mod availability;
 pub mod checker;
 pub mod client;
 pub mod cluster;

@@ -184,6 +184,12 @@ impl Net {
         }
     }
 
+    /// The nodes (a bit each) that `from` cannot reach.
+    #[must_use]
+    pub fn blocked_from(&self, from: usize) -> u64 {
+        self.blocked[from]
+    }
+
     /// Removes every partition.
     pub fn heal(&mut self) {
         self.blocked.iter_mut().for_each(|row| *row = 0);

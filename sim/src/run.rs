@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::availability::AvailabilityFigures;
 use crate::checker::{Invariant, Stuck, Violation};
 use crate::history::OutcomeCounts;
 use crate::host::HostState;
@@ -181,6 +182,8 @@ pub struct RunReport {
     /// What the clients saw (`--history` writes it).
     #[serde(skip)]
     pub history: crate::history::History,
+    /// Time without a leader, terms, client latency, messages per commit.
+    pub availability: AvailabilityFigures,
 }
 
 impl RunReport {
@@ -257,6 +260,20 @@ pub fn run_until(
     state.stepper.finish_trace(digest);
     let history = std::mem::take(&mut state.stepper.world.history);
     let world = &state.stepper.world;
+    // The checkers' ledger when they ran; else the highest commit index a
+    // live node holds.
+    let committed = if options.checkers {
+        state.stepper.checkers.committed_index().0
+    } else {
+        world
+            .hosts
+            .iter()
+            .filter_map(|h| h.raw())
+            .map(|r| r.log().committed().0)
+            .max()
+            .unwrap_or(0)
+    };
+    let availability = state.stepper.availability_figures(&history, committed);
     Some(RunReport {
         seed: options.seed,
         mix,
@@ -267,25 +284,14 @@ pub fn run_until(
         events: world.stats.events,
         net: world.net.stats.clone(),
         world: world.stats.clone(),
-        // The checkers' ledger when they ran; else the highest commit index
-        // a live node holds.
-        committed: if options.checkers {
-            state.stepper.checkers.committed_index().0
-        } else {
-            world
-                .hosts
-                .iter()
-                .filter_map(|h| h.raw())
-                .map(|r| r.log().committed().0)
-                .max()
-                .unwrap_or(0)
-        },
+        committed,
         checked: options.checkers,
         ops: history.counts(),
         trace_hash: state.stepper.trace().hash(),
         resolved: state.resolver.names().clone(),
         fired_at_ns: state.resolver.fired_at_ns().clone(),
         history,
+        availability,
     })
 }
 

@@ -5,7 +5,9 @@
 //! swarm run and the scenario it exports go through the same code, so they
 //! judge, bound and spell the same things the same way.
 
+use crate::availability::{Availability, AvailabilityFigures};
 use crate::checker::{Checkers, Invariant, LincheckResult, Stuck, Violation, check_history};
+use crate::history::History;
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{Action, World};
 
@@ -77,6 +79,9 @@ pub struct Stepper<'s> {
     /// Scheduled events run (the pace bound counts these, not the actions
     /// a manual scenario names at one instant).
     scheduled_run: u64,
+    /// Availability while the clock runs; `None` once a scenario goes
+    /// manual (then time moves only as its steps say).
+    availability: Option<Availability>,
 }
 
 impl std::fmt::Debug for Stepper<'_> {
@@ -107,6 +112,7 @@ impl<'s> Stepper<'s> {
             checking,
             bounds,
             scheduled_run: 0,
+            availability: checking.then(Availability::default),
         }
     }
 
@@ -118,6 +124,9 @@ impl<'s> Stepper<'s> {
         self.bound()?;
         self.storm()?;
         self.scheduled_run += 1;
+        if let Some(availability) = self.availability.as_mut() {
+            availability.sample(&self.world).map_err(Halt::Violation)?;
+        }
         self.record(TraceEvent::of_event(&self.world, time_ns, event));
         let aimed = Action::Event(event).node();
         self.guarded(aimed, |world| {
@@ -164,6 +173,22 @@ impl<'s> Stepper<'s> {
         self.bounds
             .lincheck_budget
             .unwrap_or(lincheck::BUDGET_CONFIGURATIONS_DEFAULT)
+    }
+
+    /// Stops judging availability: the clock no longer runs by itself (a
+    /// scenario in manual mode), so no window can be judged by time.
+    pub fn stop_availability(&mut self) {
+        self.availability = None;
+    }
+
+    /// The run's availability figures, completed from its history and
+    /// committed index.
+    #[must_use]
+    pub fn availability_figures(&self, history: &History, committed: u64) -> AvailabilityFigures {
+        self.availability
+            .as_ref()
+            .map(|a| a.figures(&self.world, history, committed))
+            .unwrap_or_default()
     }
 
     /// The trace so far (its hash and its tail).

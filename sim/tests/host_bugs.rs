@@ -266,3 +266,60 @@ fn a_retry_applied_twice_is_caught_by_linearizability() {
         "only {caught:?} caught a retry applied twice"
     );
 }
+
+#[test]
+fn elections_several_timeouts_late_are_caught_by_the_availability_check() {
+    let bugs = HostBugs {
+        raft: RuleBreaks {
+            slow_elections: true,
+            ..RuleBreaks::default()
+        },
+        ..HostBugs::default()
+    };
+    let reports = swarm(0..100, bugs);
+    let mut caught = Vec::new();
+    for report in &reports {
+        let Some(failure) = &report.failure else {
+            continue;
+        };
+        // Safe, and it always elects in the end: only availability fails.
+        let violation = &failure.violation;
+        assert_eq!(
+            violation.invariant,
+            Invariant::Liveness,
+            "seed {}: {violation}",
+            report.seed
+        );
+        assert_eq!(
+            violation.stuck,
+            Some(sim::checker::Stuck::Unavailable),
+            "seed {}: {violation}",
+            report.seed
+        );
+        caught.push(report.seed);
+    }
+    eprintln!(
+        "slow_elections: {} of 100 seeds caught: {caught:?}",
+        caught.len()
+    );
+    assert!(caught.len() >= 3, "only {caught:?} caught slow elections");
+    // The figures show it on every run: the median run's longest stable
+    // time without a leader is several times the correct cluster's.
+    let mut shares: Vec<f64> = reports
+        .iter()
+        .map(|r| r.availability.stable_leaderless_max_of_bound)
+        .collect();
+    shares.sort_by(f64::total_cmp);
+    let correct = swarm(0..100, HostBugs::default());
+    let mut correct_shares: Vec<f64> = correct
+        .iter()
+        .map(|r| r.availability.stable_leaderless_max_of_bound)
+        .collect();
+    correct_shares.sort_by(f64::total_cmp);
+    assert!(
+        shares[50] > 3.0 * correct_shares[50],
+        "median share {} vs correct {}",
+        shares[50],
+        correct_shares[50]
+    );
+}

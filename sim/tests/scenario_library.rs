@@ -497,16 +497,31 @@ fn a_cancelled_scenario_stops_within_a_few_thousand_events() {
     assert!(outcome.events < 20_000, "{} events", outcome.events);
 }
 
-/// The library's linearizability stories have teeth: each fails its last
-/// `expect linearizable`, with a counterexample, on a host that breaks the
-/// rule it is about, and passes (above) on a correct one.
+/// The library's stories about what clients see have teeth: each fails, on
+/// a host that breaks the rule it is about, with the invariant it names
+/// (linearizability with a counterexample; availability while the run goes
+/// on), and passes (above) on a correct one.
 #[test]
-fn the_linearizability_scenarios_catch_the_bugs_they_describe() {
+fn the_client_facing_scenarios_catch_the_bugs_they_describe() {
+    use sim::checker::{Invariant, Stuck};
     let cases = [
-        ("linearizable_deposed_leader.scn", "local-reads"),
-        ("linearizable_retries.scn", "no-dedup"),
+        (
+            "linearizable_deposed_leader.scn",
+            "local-reads",
+            Invariant::Linearizability,
+        ),
+        (
+            "linearizable_retries.scn",
+            "no-dedup",
+            Invariant::Linearizability,
+        ),
+        (
+            "failover_in_time.scn",
+            "slow-elections",
+            Invariant::Liveness,
+        ),
     ];
-    for (file, rule) in cases {
+    for (file, rule, invariant) in cases {
         let path = library().join(file);
         let text = std::fs::read_to_string(&path).expect("the library file exists");
         let scenario = parse(file, &text).expect("parses");
@@ -517,14 +532,18 @@ fn the_linearizability_scenarios_catch_the_bugs_they_describe() {
             .failure
             .unwrap_or_else(|| panic!("{file} passed with --break {rule}"));
         let violation = failure.violation.expect("an invariant broke");
-        assert_eq!(
-            violation.invariant,
-            sim::checker::Invariant::Linearizability,
-            "{file}"
-        );
-        assert!(
-            violation.not_linearizable.is_some(),
-            "{file}: a counterexample"
-        );
+        assert_eq!(violation.invariant, invariant, "{file}: {violation}");
+        if invariant == Invariant::Linearizability {
+            assert!(
+                violation.not_linearizable.is_some(),
+                "{file}: a counterexample"
+            );
+        } else {
+            assert_eq!(
+                violation.stuck,
+                Some(Stuck::Unavailable),
+                "{file}: {violation}"
+            );
+        }
     }
 }

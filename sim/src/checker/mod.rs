@@ -101,6 +101,9 @@ pub enum Stuck {
     OpsUnfinished,
     /// A message or replication storm: busy, but not useful.
     Storm,
+    /// While the run went on, a stable majority (up, connected, not paused,
+    /// little noise) went too long without a leader.
+    Unavailable,
 }
 
 impl fmt::Display for Stuck {
@@ -109,6 +112,7 @@ impl fmt::Display for Stuck {
             Stuck::NoLeader => "no leader",
             Stuck::OpsUnfinished => "client operations unfinished",
             Stuck::Storm => "storm",
+            Stuck::Unavailable => "unavailable",
         })
     }
 }

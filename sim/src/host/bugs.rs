@@ -50,6 +50,7 @@ impl HostBugs {
         "vote-without-log-check",
         "reset-vote-in-same-term",
         "truncate-on-match",
+        "slow-elections",
     ];
 
     /// Turns on the rule named `name` (one of [`HostBugs::NAMES`]); false
@@ -67,6 +68,7 @@ impl HostBugs {
             "vote-without-log-check" => &mut self.raft.vote_without_log_check,
             "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
             "truncate-on-match" => &mut self.raft.truncate_on_match,
+            "slow-elections" => &mut self.raft.slow_elections,
             _ => return false,
         };
         *flag = true;

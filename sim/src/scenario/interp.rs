@@ -251,7 +251,10 @@ impl Interp<'_> {
             StepKind::TransferLeader(_) => unsupported("transfer-leader", "leader transfer"),
             StepKind::Expect(condition, within) => self.expect(condition, *within, line),
             StepKind::Manual => {
+                // Time now moves only as steps say: availability is no
+                // longer judged by the clock, for the rest of the file.
                 self.manual = true;
+                self.stepper.stop_availability();
                 Ok(())
             }
             StepKind::Auto => {
