@@ -75,7 +75,7 @@ struct Window {
     term_at_start: u64,
 }
 
-/// The tracker, sampled by the random driver.
+/// The tracker, sampled by the stepper before every scheduled event.
 #[derive(Clone, Debug, Default)]
 pub struct Availability {
     next_sample_ns: u64,
@@ -139,8 +139,9 @@ impl Availability {
         Err(Violation::liveness(
             Stuck::Unavailable,
             format!(
-                "a stable window (a majority up, connected and not paused since {}) {what} for {}, \
+                "a stable window ({} up, connected and not paused since {}) {what} for {}, \
                  past the bound of {}; terms {} to {} were spent",
+                nodes(window.group),
                 format_ns(window.start_ns),
                 format_ns(leaderless_ns),
                 format_ns(bound_ns),
@@ -184,6 +185,15 @@ impl Availability {
         };
         figures
     }
+}
+
+/// The nodes of `group` (a bit each), as `n1,n2,n4`.
+fn nodes(group: u64) -> String {
+    let names: Vec<String> = (0..64)
+        .filter(|n| group & (1 << n) != 0)
+        .map(|n| format!("n{}", n + 1))
+        .collect();
+    names.join(",")
 }
 
 /// The highest term any node with memory holds.
