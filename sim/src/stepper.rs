@@ -182,13 +182,13 @@ impl<'s> Stepper<'s> {
     }
 
     /// The run's availability figures, completed from its history and
-    /// committed index.
+    /// committed index (without the checkers, only those the history and
+    /// counters give: nothing was sampled).
     #[must_use]
     pub fn availability_figures(&self, history: &History, committed: u64) -> AvailabilityFigures {
-        self.availability
-            .as_ref()
-            .map(|a| a.figures(&self.world, history, committed))
-            .unwrap_or_default()
+        let unsampled = Availability::default();
+        let tracker = self.availability.as_ref().unwrap_or(&unsampled);
+        tracker.figures(&self.world, history, committed)
     }
 
     /// The trace so far (its hash and its tail).
