@@ -390,6 +390,13 @@ impl World {
         } else {
             std::mem::take(&mut self.host_mut(node).false_acks)
         };
+        for refused in &out.refused {
+            self.wire_violations.push(crate::checker::Violation::new(
+                crate::checker::Invariant::RefusedMessage,
+                vec![node],
+                refused.clone(),
+            ));
+        }
         for false_ack in false_acks {
             self.wire_violations.push(crate::checker::Violation::new(
                 crate::checker::Invariant::PersistBeforeSend,

@@ -62,6 +62,10 @@ pub enum Invariant {
     Panic,
     /// The cluster made no progress after every fault healed.
     Liveness,
+    /// raft-core refused a message no correct peer sends (malformed, from
+    /// an unknown peer, or overwriting a committed entry): the sender broke
+    /// the protocol.
+    RefusedMessage,
     /// What clients saw fits no order of single operations on the store
     /// that respects real time (Herlihy & Wing).
     Linearizability,
@@ -85,6 +89,7 @@ impl fmt::Display for Invariant {
             Invariant::Panic => "panic",
             Invariant::Liveness => "liveness",
             Invariant::Linearizability => "linearizability",
+            Invariant::RefusedMessage => "refused-message",
         };
         f.write_str(name)
     }

@@ -34,6 +34,11 @@ pub struct Outbox {
     pub packets: Vec<Packet>,
     /// An fsync to start (its completion comes back as `on_synced`).
     pub sync: Option<u64>,
+    /// Messages raft-core refused as impossible from a correct peer (a
+    /// malformed append, an answer from an unknown peer, an append that
+    /// would overwrite a committed entry), described: findings for the
+    /// checkers.
+    pub refused: Vec<String>,
 }
 
 /// Whether the host's process runs.
@@ -83,8 +88,6 @@ pub struct Host {
     pub applied_since_check: Vec<AppliedEntry>,
     /// Times the process booted.
     pub boots: u64,
-    /// Errors `step` returned (input a correct peer never sends).
-    pub step_errors: u64,
     /// Why the last boot failed, if it did.
     pub boot_error: Option<String>,
     /// Test-only rule breaking.
@@ -129,7 +132,6 @@ impl Host {
             synced_log_terms: Vec::new(),
             applied_since_check: Vec::new(),
             boots: 0,
-            step_errors: 0,
             boot_error: None,
             bugs: HostBugs::default(),
             direct_proposals: 0,
@@ -359,8 +361,11 @@ impl Host {
         match packet.payload {
             Payload::Raft(message) => {
                 let raw = self.raw.as_mut().expect("an up host has a node");
-                if raw.step(message).is_err() {
-                    self.step_errors += 1;
+                let (from, kind) = (message.from, message.body.kind_name());
+                if let Err(err) = raw.step(message) {
+                    let me = self.index + 1;
+                    out.refused
+                        .push(format!("n{me} refused a {kind} from {from}: {err}"));
                 }
             }
             Payload::Request(command) => self.on_request(&command, out),

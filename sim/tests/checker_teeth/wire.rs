@@ -344,3 +344,31 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
         h.false_acks
     );
 }
+
+#[test]
+fn a_message_raft_core_refuses_is_handed_out_as_a_finding() {
+    let mut h = host(0);
+    assert!(h.boot());
+    let mut out = Outbox::default();
+    let correct = vote_request(2, 1);
+    let packet = |message: Message| Packet {
+        from: Endpoint::Node(1),
+        to: Endpoint::Node(0),
+        payload: Payload::Raft(message),
+    };
+    assert!(h.on_packet(packet(correct), &mut out));
+    assert!(
+        out.refused.is_empty(),
+        "a correct vote request: {:?}",
+        out.refused
+    );
+    // Addressed to n3 but delivered to n1: no correct network does that.
+    let misrouted = message(2, 3, 1, MessageBody::VoteRequest { last_log: id(0, 0) });
+    assert!(h.on_packet(packet(misrouted), &mut out));
+    assert_eq!(out.refused.len(), 1, "{:?}", out.refused);
+    assert!(
+        out.refused[0].starts_with("n1 refused a "),
+        "{}",
+        out.refused[0]
+    );
+}
