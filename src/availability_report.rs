@@ -32,6 +32,16 @@ const METRICS: &[Metric] = &[
         show: |v| format!("{v:.0}%"),
     },
     Metric {
+        name: "longest replication stall (share of its bound)",
+        value: |a| a.replication_stall_max_of_bound * 100.0,
+        show: |v| format!("{v:.0}%"),
+    },
+    Metric {
+        name: "longest judged client wait (share of its bound)",
+        value: |a| a.op_wait_max_of_bound * 100.0,
+        show: |v| format!("{v:.0}%"),
+    },
+    Metric {
         name: "terms per simulated minute",
         value: |a| a.terms_per_minute,
         show: |v| format!("{v:.1}"),
@@ -80,7 +90,7 @@ pub fn print_distribution(runs: &[(u64, AvailabilityFigures)]) {
     for metric in METRICS {
         let values = sorted(runs.iter().map(|(_, a)| (metric.value)(a)));
         say!(
-            "  {:<40} {} / {} / {}",
+            "  {:<48} {} / {} / {}",
             metric.name,
             (metric.show)(quantile(&values, 0.5)),
             (metric.show)(quantile(&values, 0.99)),
@@ -161,7 +171,7 @@ pub fn compare(
         let before = sorted(pairs.iter().map(|(b, _)| (metric.value)(b)));
         let now = sorted(pairs.iter().map(|(_, n)| (metric.value)(n)));
         print(format!(
-            "  {:<40} {} -> {}, x{median_ratio:.2}, {worse}/{better}{}",
+            "  {:<48} {} -> {}, x{median_ratio:.2}, {worse}/{better}{}",
             metric.name,
             (metric.show)(quantile(&before, 0.5)),
             (metric.show)(quantile(&now, 0.5)),

@@ -49,7 +49,8 @@ pub struct RunSettings {
     /// trust-commit-on-boot, mute-after-restart, panic-on-restart, local-reads,
     /// no-dedup,
     /// commit-previous-term, vote-without-log-check,
-    /// reset-vote-in-same-term, truncate-on-match, slow-elections).
+    /// reset-vote-in-same-term, truncate-on-match, slow-elections,
+    /// stall-after-lost-append).
     #[arg(long = "break", value_name = "RULE", value_parser = rule_break)]
     pub breaks: Vec<String>,
     #[command(flatten)]

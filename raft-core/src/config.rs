@@ -75,6 +75,13 @@ pub struct RuleBreaks {
     /// several timeouts late. Safe, and the cluster always elects in the
     /// end: only an availability check notices.
     pub slow_elections: bool,
+    /// A heartbeat response does not resume a peer whose probe went
+    /// unanswered (or whose window is full): one lost append stalls
+    /// replication to that peer until the next election. etcd raft resumes
+    /// on heartbeat responses for this reason (`MsgHeartbeatResp` clears
+    /// `ProbeSent`). Safe; with enough peers stalled the leader, still
+    /// followed, commits nothing.
+    pub stall_after_lost_append: bool,
 }
 
 impl Config {

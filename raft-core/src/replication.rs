@@ -313,6 +313,9 @@ impl RawNode {
             return Err(Error::UnknownPeer(from));
         };
         pr.recent_active = true;
+        if self.config.rule_breaks.stall_after_lost_append {
+            return Ok(());
+        }
         pr.probe_sent = false;
         if pr.state == ProgressState::Replicate && pr.inflights.is_full() {
             pr.inflights.free_first();

@@ -9,6 +9,23 @@
 //! CheckQuorum lease add at most one more) plus round trips and fsyncs. A
 //! miss is a liveness failure naming the window and the terms it spent.
 //!
+//! Once that leader is followed it must make progress: an entry it holds
+//! uncommitted must commit within the same bound (a heartbeat round or two
+//! repairs any loss, §5.3), or the window's clients wait on a leader that
+//! cannot serve them. And every client operation still waiting must finish
+//! within a bound of its own: a client may ask each node once and time out
+//! on it before it finds the leader, and more timeouts cover lost requests
+//! and answers — as many as make a correct run's miss less likely than one
+//! in a billion at the network's drop rate. When that bound is longer than
+//! the client's own patience the operations are not judged (the commit
+//! bound still is), and so they are not while a follower the quorum needs
+//! catches up a backlog longer than the clients can have asked for (with a
+//! small flow-control window that takes many round trips, and is progress,
+//! not a stall). Both are measured from the later of the start (of the
+//! wait, of the operation) and the leader's arrival; a new leader restarts
+//! them (the leader bound judges elections). Sessions pinned to one node
+//! are not judged: they never look for the leader.
+//!
 //! The run is sampled every tick of virtual time; the tracker also keeps the
 //! run's availability figures (time without a leader, terms, client
 //! latency, messages per committed entry).
@@ -23,10 +40,21 @@ use crate::world::World;
 
 /// Maximum election timeouts a stable majority may take to elect (and its
 /// followers to learn of) a leader. Measured on the correct raft-core over
-/// seeds 0..5000 of the default swarm: the longest stable gap came to 64%
+/// seeds 0..5000 of the default swarm: the longest stable gap came to 62%
 /// of the bound (README); a cluster whose elections come several timeouts
 /// late is caught.
 pub const LEADER_WITHIN_ELECTION_TIMEOUTS: u64 = 3;
+/// Request timeouts a waiting client operation may spend beyond one per
+/// node, at the least (lost requests and answers).
+const OPS_WITHIN_EXTRA_TIMEOUTS_MIN: u64 = 2;
+/// One more election timeout when the window is a bare majority: every
+/// vote is then needed, so one lost message or one member still inside the
+/// old leader's lease fails a round (measured: with three timeouts, a bare
+/// majority of five came to 86% of the bound).
+const BARE_MAJORITY_EXTRA_TIMEOUTS: u64 = 1;
+/// How unlikely a correct client's miss of the operation bound must be: the
+/// extra timeouts are as many attempts as all fail with at most this chance.
+const OPS_MISS_CHANCE_MAX: f64 = 1e-9;
 /// How much longer the bound is without PreVote.
 const WITHOUT_PRE_VOTE_FACTOR: u64 = 3;
 /// Round trips (message delay plus fsync) allowed on top: a pre-vote round,
@@ -48,6 +76,18 @@ pub struct AvailabilityFigures {
     pub stable_leaderless_max_ns: u64,
     /// That longest time as a share of the bound it had to keep.
     pub stable_leaderless_max_of_bound: f64,
+    /// The longest a followed leader's replication stood still with entries
+    /// uncommitted, as a share of its bound.
+    #[serde(default)]
+    pub replication_stall_max_of_bound: f64,
+    /// The longest a judged client operation waited, as a share of its bound.
+    #[serde(default)]
+    pub op_wait_max_of_bound: f64,
+    /// Virtual time during which client operations were judged (a stable
+    /// window with a followed leader and a bound within the clients'
+    /// patience).
+    #[serde(default)]
+    pub ops_judged_ns: u64,
     /// Terms spent in the run (the highest term any node reached).
     pub terms: u64,
     /// Terms per simulated minute.
@@ -73,6 +113,36 @@ struct Window {
     leader_seen_ns: Option<u64>,
     /// The highest term when it opened.
     term_at_start: u64,
+    /// The leader its majority follows, while one does.
+    leader: Option<FollowedLeader>,
+}
+
+/// A leader a stable window's majority follows, and since when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FollowedLeader {
+    node: usize,
+    term: u64,
+    since_ns: u64,
+    /// Its commit index and the sum of its match indexes: replication
+    /// progress, whichever moves.
+    progress: (u64, u64),
+    /// Since when it has held entries uncommitted without progress.
+    stalled_since_ns: Option<u64>,
+    /// The last sample at which a quorum lagged further behind its log than
+    /// the clients can have asked for (a follower catching up a backlog).
+    backlogged_ns: Option<u64>,
+}
+
+/// What a stable window must deliver.
+#[derive(Clone, Copy, Debug)]
+struct Stable {
+    /// The nodes (a bit each) that are up and connected in it.
+    group: u64,
+    /// The longest it may go without a leader.
+    leader_bound_ns: u64,
+    /// The longest a client operation may wait on its leader, if the
+    /// client waits that long before it gives up.
+    ops_bound_ns: Option<u64>,
 }
 
 /// The tracker, sampled by the stepper before every scheduled event.
@@ -95,30 +165,92 @@ impl Availability {
         let interval_ns = now_ns - self.last_sample_ns;
         self.last_sample_ns = now_ns;
         self.next_sample_ns = now_ns + world.spec.tick_ns.max(1);
-        let leader = world.followed_leader().is_some();
+        let followed = world.followed_leader();
         self.figures.sampled_ns += interval_ns;
-        if !leader {
+        if followed.is_none() {
             self.figures.leaderless_ns += interval_ns;
         }
-        let Some((group, bound_ns)) = stable_bound_ns(world) else {
+        let Some(stable) = stable_window(world) else {
             self.window = None;
             return Ok(());
         };
         let term = highest_term(world);
         // A different majority (a node crashed, restarted or was cut off):
         // a new window, judged from now.
-        if self.window.is_some_and(|w| w.group != group) {
+        if self.window.is_some_and(|w| w.group != stable.group) {
             self.window = None;
         }
         let window = self.window.get_or_insert(Window {
-            group,
+            group: stable.group,
             start_ns: now_ns,
             leader_seen_ns: None,
             term_at_start: term,
+            leader: None,
         });
-        if leader {
+        let followed = followed.and_then(|node| {
+            let raw = world.hosts[node].raw()?;
+            let log = raw.log();
+            let mut matched: Vec<u64> = raw.matched_indexes().map(|(_, index)| index.0).collect();
+            let progress = (log.committed().0, matched.iter().sum());
+            let uncommitted = log.last_index() > log.committed();
+            // What a quorum holds: the majority-th highest match index.
+            matched.sort_unstable_by(|a, b| b.cmp(a));
+            let quorum_matched = matched.get(matched.len() / 2).copied().unwrap_or(0);
+            let quorum_lag = log.last_index().0.saturating_sub(quorum_matched);
+            // Each session has one operation in flight; the leader adds its
+            // own empty entry at the start of its term.
+            let backlogged = quorum_lag > world.clients.len() as u64 + 1;
+            Some((node, raw.term().0, progress, uncommitted, backlogged))
+        });
+        window.leader = followed.map(|(node, term, progress, uncommitted, backlogged)| {
+            let mut leader = match window.leader {
+                Some(old) if (old.node, old.term) == (node, term) => old,
+                _ => FollowedLeader {
+                    node,
+                    term,
+                    since_ns: now_ns,
+                    progress,
+                    stalled_since_ns: None,
+                    backlogged_ns: None,
+                },
+            };
+            if backlogged {
+                leader.backlogged_ns = Some(now_ns);
+            }
+            if !uncommitted || leader.progress != progress {
+                leader.stalled_since_ns = None;
+            }
+            if uncommitted && leader.stalled_since_ns.is_none() {
+                leader.stalled_since_ns = Some(now_ns);
+            }
+            leader.progress = progress;
+            leader
+        });
+        if followed.is_some() {
             window.leader_seen_ns = Some(now_ns);
         }
+        let window = *window;
+        self.judge_leader(&window, &stable, now_ns, term)?;
+        judge_commit(&mut self.figures, &window, &stable, now_ns)?;
+        judge_ops(
+            &mut self.figures,
+            world,
+            &window,
+            &stable,
+            now_ns,
+            interval_ns,
+        )
+    }
+
+    /// A stable window must not go longer than its bound without a leader.
+    fn judge_leader(
+        &mut self,
+        window: &Window,
+        stable: &Stable,
+        now_ns: u64,
+        term: u64,
+    ) -> Result<(), Violation> {
+        let bound_ns = stable.leader_bound_ns;
         let since_ns = window.leader_seen_ns.unwrap_or(window.start_ns);
         let leaderless_ns = now_ns - since_ns;
         if leaderless_ns > self.figures.stable_leaderless_max_ns {
@@ -187,6 +319,103 @@ impl Availability {
     }
 }
 
+/// While a stable window's majority follows a leader that holds entries
+/// uncommitted, replication must move (the commit index, or a follower's
+/// match index) within the window's leader bound: a slow follower catching
+/// up one entry a round trip is progress, a leader that stopped sending is
+/// not.
+fn judge_commit(
+    figures: &mut AvailabilityFigures,
+    window: &Window,
+    stable: &Stable,
+    now_ns: u64,
+) -> Result<(), Violation> {
+    let Some(leader) = window.leader else {
+        return Ok(());
+    };
+    let Some(stalled_since_ns) = leader.stalled_since_ns else {
+        return Ok(());
+    };
+    let stalled_ns = now_ns - stalled_since_ns;
+    let share = stalled_ns as f64 / stable.leader_bound_ns as f64;
+    figures.replication_stall_max_of_bound = figures.replication_stall_max_of_bound.max(share);
+    if stalled_ns <= stable.leader_bound_ns {
+        return Ok(());
+    }
+    Err(Violation::liveness(
+        Stuck::OpsSlow,
+        format!(
+            "in a stable window ({} up, connected and not paused since {}) that followed \
+             leader n{} of term {} since {}, the leader held entries above its commit index {} \
+             and replication did not move for {}, past the bound of {}",
+            nodes(window.group),
+            format_ns(window.start_ns),
+            leader.node + 1,
+            leader.term,
+            format_ns(leader.since_ns),
+            leader.progress.0,
+            format_ns(stalled_ns),
+            format_ns(stable.leader_bound_ns),
+        ),
+    ))
+}
+
+/// While a stable window's majority follows a leader, no client operation
+/// may wait longer than the window's bound for it.
+fn judge_ops(
+    figures: &mut AvailabilityFigures,
+    world: &World,
+    window: &Window,
+    stable: &Stable,
+    now_ns: u64,
+    interval_ns: u64,
+) -> Result<(), Violation> {
+    let (Some(leader), Some(bound_ns)) = (window.leader, stable.ops_bound_ns) else {
+        return Ok(());
+    };
+    figures.ops_judged_ns += interval_ns;
+    let waiting = world
+        .clients
+        .iter()
+        .filter(|c| c.pinned.is_none())
+        .filter_map(|c| c.in_flight.as_ref().map(|op| (c, op)))
+        .map(|(c, op)| {
+            let from_ns = op
+                .invoke_ns
+                .max(leader.since_ns)
+                .max(leader.backlogged_ns.unwrap_or(0));
+            (c, op, now_ns - from_ns)
+        })
+        .max_by_key(|(_, _, waited_ns)| *waited_ns);
+    let Some((client, op, waited_ns)) = waiting else {
+        return Ok(());
+    };
+    let share = waited_ns as f64 / bound_ns as f64;
+    figures.op_wait_max_of_bound = figures.op_wait_max_of_bound.max(share);
+    if waited_ns <= bound_ns {
+        return Ok(());
+    }
+    Err(Violation::liveness(
+        Stuck::OpsSlow,
+        format!(
+            "in a stable window ({} up, connected and not paused since {}) that followed \
+             leader n{} of term {} since {}, client {}'s {:?} (started at {}, {} attempts) \
+             waited {}, past the bound of {}",
+            nodes(window.group),
+            format_ns(window.start_ns),
+            leader.node + 1,
+            leader.term,
+            format_ns(leader.since_ns),
+            client.id,
+            op.command.op,
+            format_ns(op.invoke_ns),
+            op.attempts,
+            format_ns(waited_ns),
+            format_ns(bound_ns),
+        ),
+    ))
+}
+
 /// The nodes of `group` (a bit each), as `n1,n2,n4`.
 fn nodes(group: u64) -> String {
     let names: Vec<String> = (0..64)
@@ -207,10 +436,10 @@ fn highest_term(world: &World) -> u64 {
         .unwrap_or(0)
 }
 
-/// If the world is in a stable window, its majority and the bound on its
-/// time without a leader: a majority of nodes up and pairwise connected both ways, and the
-/// network's noise within bounds.
-fn stable_bound_ns(world: &World) -> Option<(u64, u64)> {
+/// If the world is in a stable window (a majority of nodes up and pairwise
+/// connected both ways, and the network's noise within bounds), its
+/// majority and bounds.
+fn stable_window(world: &World) -> Option<Stable> {
     let noise = &world.net.noise;
     if noise.drop_probability > STABLE_DROP_MAX || noise.tail_probability > STABLE_TAIL_MAX {
         return None;
@@ -242,19 +471,40 @@ fn stable_bound_ns(world: &World) -> Option<(u64, u64)> {
         .max()
         .unwrap_or(0);
     let round_trip_ns = 2 * noise.delay_max_ns + fsync_max_ns;
-    let bound_ns = LEADER_WITHIN_ELECTION_TIMEOUTS * election_max_ns
-        + LEADER_WITHIN_ROUND_TRIPS * round_trip_ns;
+    let bare_majority = group.count_ones() as usize == majority;
+    let election_timeouts =
+        LEADER_WITHIN_ELECTION_TIMEOUTS + u64::from(bare_majority) * BARE_MAJORITY_EXTRA_TIMEOUTS;
+    let bound_ns = election_timeouts * election_max_ns + LEADER_WITHIN_ROUND_TRIPS * round_trip_ns;
     // Without PreVote a node that rejoins the window (restarted, or back
     // from a partition) with a higher term deposes the leader, and elections
     // churn until terms settle (Raft thesis §9.6): measured, a correct
     // cluster then comes within 1% of the PreVote bound, so it gets three
     // times as long.
-    let bound_ns = if world.spec.pre_vote {
+    let leader_bound_ns = if world.spec.pre_vote {
         bound_ns
     } else {
         WITHOUT_PRE_VOTE_FACTOR * bound_ns
     };
-    Some((group, bound_ns))
+    let workload = &world.spec.workload;
+    // An attempt fails if its request, its answer or one of the
+    // replication messages between is lost.
+    let attempt_fail = 1.0 - (1.0 - noise.drop_probability).powi(3);
+    let extra_timeouts = if attempt_fail > 0.0 {
+        (OPS_MISS_CHANCE_MAX.ln() / attempt_fail.ln()).ceil() as u64
+    } else {
+        0
+    }
+    .max(OPS_WITHIN_EXTRA_TIMEOUTS_MIN);
+    let timeouts = world.node_count() as u64 + extra_timeouts;
+    let ops_bound_ns = timeouts * (workload.request_timeout_ns + round_trip_ns)
+        + LEADER_WITHIN_ROUND_TRIPS * round_trip_ns;
+    let ops_bound_ns = (ops_bound_ns + workload.request_timeout_ns <= workload.give_up_after_ns)
+        .then_some(ops_bound_ns);
+    Some(Stable {
+        group,
+        leader_bound_ns,
+        ops_bound_ns,
+    })
 }
 
 /// A set of at least `majority` nodes of `up` that all reach one another,

@@ -88,6 +88,15 @@ pub struct Client {
     pub script: Option<std::collections::VecDeque<Op>>,
     /// A session pinned to one node never tries another.
     pub pinned: Option<usize>,
+    /// The node the operation's last timeout was on.
+    pub timed_out_on: Option<usize>,
+    /// A node the operation timed out on twice: the next redirect back to it
+    /// is not followed. A follower cut off with a stale leader would
+    /// otherwise send the client back to that leader forever; the next node
+    /// asked is outside that minority, or points elsewhere. (Not after one
+    /// timeout: on a lossy network that is usually a lost message, and
+    /// every detour costs.)
+    pub suspect: Option<usize>,
 }
 
 impl Client {
@@ -103,7 +112,34 @@ impl Client {
             wake_reason: WakeReason::NextOp,
             script: None,
             pinned: None,
+            timed_out_on: None,
+            suspect: None,
         }
+    }
+
+    /// The attempt in flight got no answer in time: it may have been
+    /// applied; the next goes to the next node (unless pinned).
+    pub fn timed_out(&mut self, node_count: usize) {
+        if let Some(op) = self.in_flight.as_mut() {
+            op.maybe_applied = true;
+        }
+        if self.pinned.is_some() {
+            return;
+        }
+        let node = self.leader_guess;
+        if self.timed_out_on == Some(node) {
+            self.suspect = Some(node);
+        }
+        self.timed_out_on = Some(node);
+        self.leader_guess = (node + 1) % node_count;
+    }
+
+    /// The operation in flight is over: what was learned about unanswering
+    /// nodes goes with it.
+    pub fn finished(&mut self) {
+        self.in_flight = None;
+        self.timed_out_on = None;
+        self.suspect = None;
     }
 
     /// A random think time before the next operation.
@@ -155,13 +191,25 @@ impl Client {
         }
     }
 
-    /// An answer arrived for `seq`. Returns the next step, or `None` if the
-    /// answer is stale or ends the operation (the caller records the end).
-    pub fn on_reply(&mut self, seq: u64, outcome: &ReplyOutcome, node_count: usize) -> Reply {
+    /// An answer from node `from` arrived for `seq`: what to do next. A
+    /// refusal from a node other than the one last asked is stale (a
+    /// duplicate, or a late answer to an attempt the client moved on from):
+    /// following it would send the client away from the node it now asks.
+    pub fn on_reply(
+        &mut self,
+        seq: u64,
+        from: usize,
+        outcome: &ReplyOutcome,
+        node_count: usize,
+    ) -> Reply {
         let Some(op) = self.in_flight.as_mut() else {
             return Reply::Stale;
         };
         if op.command.seq != seq {
+            return Reply::Stale;
+        }
+        let done = matches!(outcome, ReplyOutcome::Done { .. });
+        if !done && from != self.leader_guess {
             return Reply::Stale;
         }
         match outcome {
@@ -171,6 +219,11 @@ impl Client {
             },
             ReplyOutcome::NotLeader { leader } => {
                 match leader {
+                    // Once: the next node pointing there is followed.
+                    Some(l) if Some(*l) == self.suspect => {
+                        self.suspect = None;
+                        self.leader_guess = (self.leader_guess + 1) % node_count;
+                    }
                     Some(l) if *l != self.leader_guess => self.leader_guess = *l,
                     _ => self.leader_guess = (self.leader_guess + 1) % node_count,
                 }
@@ -197,4 +250,72 @@ pub enum Reply {
         /// How long to wait.
         backoff_ns: u64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::Op;
+
+    fn asking(node: usize) -> Client {
+        let mut client = Client::new(1, node);
+        client.in_flight = Some(InFlightOp {
+            command: Command {
+                client: 1,
+                seq: 7,
+                op: Op::Get { key: 0 },
+            },
+            attempts: 1,
+            history_at: 0,
+            invoke_ns: 0,
+            maybe_applied: false,
+        });
+        client
+    }
+
+    #[test]
+    fn a_redirect_is_followed_unless_it_points_where_the_client_timed_out() {
+        let not_leader = ReplyOutcome::NotLeader { leader: Some(0) };
+        let mut client = asking(1);
+        assert!(matches!(
+            client.on_reply(7, 1, &not_leader, 3),
+            Reply::Retry { .. }
+        ));
+        assert_eq!(client.leader_guess, 0, "the hint is followed");
+        // Node 0 did not answer; a follower still points at it: try the next
+        // node instead of going back (a stale leader cut off with a follower
+        // would otherwise hold the client forever).
+        let mut client = asking(0);
+        client.timed_out(3);
+        assert_eq!((client.leader_guess, client.suspect), (1, None));
+        client.leader_guess = 0; // sent back by a redirect
+        client.timed_out(3);
+        assert_eq!(client.suspect, Some(0), "two timeouts on node 0");
+        client.on_reply(7, 1, &not_leader, 3);
+        assert_eq!(client.leader_guess, 2);
+        // Once: the next node pointing there is believed.
+        client.on_reply(7, 2, &not_leader, 3);
+        assert_eq!(client.leader_guess, 0);
+    }
+
+    #[test]
+    fn refusals_from_a_node_no_longer_asked_are_stale() {
+        let not_leader = ReplyOutcome::NotLeader { leader: Some(2) };
+        let mut client = asking(1);
+        assert_eq!(client.on_reply(7, 0, &not_leader, 3), Reply::Stale);
+        assert_eq!(client.leader_guess, 1);
+        // A duplicate of an answer already followed moves nothing either.
+        client.on_reply(7, 1, &not_leader, 3);
+        assert_eq!(client.leader_guess, 2);
+        assert_eq!(client.on_reply(7, 1, &not_leader, 3), Reply::Stale);
+        assert_eq!(client.leader_guess, 2);
+        // An answer ends the operation whoever sends it.
+        let done = ReplyOutcome::Done {
+            output: crate::kv::Output::Written,
+            entry: None,
+        };
+        assert_eq!(client.on_reply(7, 0, &done, 3), Reply::Done);
+        // And answers for another operation are stale.
+        assert_eq!(client.on_reply(6, 2, &done, 3), Reply::Stale);
+    }
 }

@@ -500,13 +500,7 @@ impl World {
             WakeReason::Timeout => {
                 // No answer: the attempt may have been applied; ask another node.
                 let node_count = self.hosts.len();
-                let c = &mut self.clients[client];
-                if c.pinned.is_none() {
-                    c.leader_guess = (c.leader_guess + 1) % node_count;
-                }
-                if let Some(op) = c.in_flight.as_mut() {
-                    op.maybe_applied = true;
-                }
+                self.clients[client].timed_out(node_count);
             }
             WakeReason::Retry => {}
         }
@@ -528,7 +522,7 @@ impl World {
                 Outcome::Fail
             };
             let at = op.history_at;
-            c.in_flight = None;
+            c.finished();
             self.history.complete(at, outcome, self.now_ns);
             let think = Client::think_time_ns(&self.spec.workload, &mut self.rng_clients);
             self.wake_client_after(client, think, WakeReason::NextOp);
@@ -549,18 +543,20 @@ impl World {
         let Payload::Reply { seq, outcome, .. } = packet.payload else {
             return;
         };
+        let Endpoint::Node(from) = packet.from else {
+            return;
+        };
         let node_count = self.hosts.len();
-        match self.clients[client].on_reply(seq, &outcome, node_count) {
+        match self.clients[client].on_reply(seq, from, &outcome, node_count) {
             Reply::Stale => {}
             Reply::Done => {
                 let op = self.clients[client]
                     .in_flight
-                    .take()
+                    .clone()
                     .expect("checked by on_reply");
-                if let (ReplyOutcome::Done { output, entry }, Endpoint::Node(node)) =
-                    (outcome, packet.from)
-                {
-                    self.clients[client].leader_guess = node;
+                self.clients[client].finished();
+                if let ReplyOutcome::Done { output, entry } = outcome {
+                    self.clients[client].leader_guess = from;
                     self.acknowledged.extend(entry);
                     self.history.complete(
                         op.history_at,

@@ -245,12 +245,15 @@ fn a_deposed_leader_serving_reads_from_its_own_state_is_caught_by_linearizabilit
         local_reads: true,
         ..HostBugs::default()
     };
-    let caught = caught_by_linearizability(0..100, bugs);
+    // Rare in the swarm (a client must read from a leader cut off without
+    // CheckQuorum while the majority writes): 7 of seeds 0..1000.
+    // `linearizable_deposed_leader.scn` shows it every time.
+    let caught = caught_by_linearizability(0..1000, bugs);
     eprintln!(
-        "local_reads: {} of 100 seeds caught: {caught:?}",
+        "local_reads: {} of 1000 seeds caught: {caught:?}",
         caught.len()
     );
-    assert!(caught.len() >= 2, "only {caught:?} caught local reads");
+    assert!(caught.len() >= 3, "only {caught:?} caught local reads");
 }
 
 #[test]
@@ -321,5 +324,71 @@ fn elections_several_timeouts_late_are_caught_by_the_availability_check() {
         "median share {} vs correct {}",
         shares[50],
         correct_shares[50]
+    );
+}
+
+/// Seeds of `reports` that failed on liveness with `stuck`, and whose
+/// message contains `says`.
+fn stuck_seeds(reports: &[RunReport], stuck: sim::checker::Stuck, says: &str) -> Vec<u64> {
+    reports
+        .iter()
+        .filter_map(|r| Some((r.seed, &r.failure.as_ref()?.violation)))
+        .filter(|(_, v)| v.stuck == Some(stuck) && v.message.contains(says))
+        .map(|(seed, _)| seed)
+        .collect()
+}
+
+#[test]
+fn a_leader_whose_replication_stalls_is_caught_while_the_run_goes_on() {
+    let bugs = HostBugs {
+        raft: RuleBreaks {
+            stall_after_lost_append: true,
+            ..RuleBreaks::default()
+        },
+        ..HostBugs::default()
+    };
+    let reports = swarm(0..60, bugs);
+    // Safe: whatever fails, fails on liveness.
+    for report in &reports {
+        if let Some(failure) = &report.failure {
+            let violation = &failure.violation;
+            assert_eq!(
+                violation.invariant,
+                Invariant::Liveness,
+                "seed {}: {violation}",
+                report.seed
+            );
+        }
+    }
+    let caught = stuck_seeds(
+        &reports,
+        sim::checker::Stuck::OpsSlow,
+        "replication did not move",
+    );
+    eprintln!(
+        "stall_after_lost_append: {} of 60 seeds caught while running: {caught:?}",
+        caught.len()
+    );
+    assert!(
+        caught.len() >= 10,
+        "only {caught:?} caught a stalled leader"
+    );
+}
+
+#[test]
+fn a_host_that_ignores_clients_is_caught_while_they_wait() {
+    let bugs = HostBugs {
+        mute_after_restart: true,
+        ..HostBugs::default()
+    };
+    let reports = swarm(0..60, bugs);
+    let caught = stuck_seeds(&reports, sim::checker::Stuck::OpsSlow, "waited");
+    eprintln!(
+        "mute_after_restart: {} of 60 seeds caught while clients waited: {caught:?}",
+        caught.len()
+    );
+    assert!(
+        caught.len() >= 5,
+        "only {caught:?} caught clients waiting on a muted leader"
     );
 }

@@ -93,6 +93,11 @@ fn liveness_failures_shrink_to_scenarios_that_fail_the_same_condition() {
     for seed in failing("mute-after-restart", unfinished, 2) {
         shrinks_and_reproduces(seed, "mute-after-restart");
     }
+    // Judged while the run goes on: a leader whose replication stands still.
+    let slow = |s: &Signature| s.stuck == Some(Stuck::OpsSlow);
+    for seed in failing("stall-after-lost-append", slow, 2) {
+        shrinks_and_reproduces(seed, "stall-after-lost-append");
+    }
 }
 
 #[test]

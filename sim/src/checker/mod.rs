@@ -109,6 +109,9 @@ pub enum Stuck {
     /// While the run went on, a stable majority (up, connected, not paused,
     /// little noise) went too long without a leader.
     Unavailable,
+    /// While the run went on, a client operation waited too long on a
+    /// stable majority that had a leader all along.
+    OpsSlow,
 }
 
 impl fmt::Display for Stuck {
@@ -118,6 +121,7 @@ impl fmt::Display for Stuck {
             Stuck::OpsUnfinished => "client operations unfinished",
             Stuck::Storm => "storm",
             Stuck::Unavailable => "unavailable",
+            Stuck::OpsSlow => "client operations slow",
         })
     }
 }

@@ -51,6 +51,7 @@ impl HostBugs {
         "reset-vote-in-same-term",
         "truncate-on-match",
         "slow-elections",
+        "stall-after-lost-append",
     ];
 
     /// Turns on the rule named `name` (one of [`HostBugs::NAMES`]); false
@@ -69,6 +70,7 @@ impl HostBugs {
             "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
             "truncate-on-match" => &mut self.raft.truncate_on_match,
             "slow-elections" => &mut self.raft.slow_elections,
+            "stall-after-lost-append" => &mut self.raft.stall_after_lost_append,
             _ => return false,
         };
         *flag = true;

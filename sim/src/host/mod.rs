@@ -413,9 +413,19 @@ impl Host {
             out.packets.push(reply(outcome));
             return;
         }
+        // A retry of a command this leader already proposed in its term waits
+        // for that entry: proposing it again would only lengthen the log
+        // clients wait on (a retry storm under load).
+        let term = raw.term();
+        let pending = self
+            .waiting
+            .values()
+            .any(|w| *w == (command.client, command.seq, term));
+        if pending {
+            return;
+        }
         match raw.propose(command.encode()) {
             Ok(index) => {
-                let term = raw.term();
                 self.waiting
                     .insert(index, (command.client, command.seq, term));
             }
