@@ -272,27 +272,19 @@ fn a_retry_applied_twice_is_caught_by_linearizability() {
 
 #[test]
 fn elections_several_timeouts_late_are_caught_by_the_availability_check() {
-    let bugs = HostBugs {
-        raft: RuleBreaks {
-            slow_elections: true,
-            ..RuleBreaks::default()
-        },
-        ..HostBugs::default()
-    };
+    let bugs = breaking(RuleBreaks {
+        slow_elections: true,
+        ..RuleBreaks::default()
+    });
     let reports = swarm(0..100, bugs);
+    // Safe, and it always elects in the end: only availability fails.
+    assert_only_liveness(&reports);
     let mut caught = Vec::new();
     for report in &reports {
         let Some(failure) = &report.failure else {
             continue;
         };
-        // Safe, and it always elects in the end: only availability fails.
         let violation = &failure.violation;
-        assert_eq!(
-            violation.invariant,
-            Invariant::Liveness,
-            "seed {}: {violation}",
-            report.seed
-        );
         assert_eq!(
             violation.stuck,
             Some(sim::checker::Stuck::Unavailable),
@@ -327,6 +319,30 @@ fn elections_several_timeouts_late_are_caught_by_the_availability_check() {
     );
 }
 
+/// A host whose raft-core breaks `rules`.
+fn breaking(rules: RuleBreaks) -> HostBugs {
+    HostBugs {
+        raft: rules,
+        ..HostBugs::default()
+    }
+}
+
+/// Every failure among `reports` is a liveness failure (the rule broken is
+/// safe).
+fn assert_only_liveness(reports: &[RunReport]) {
+    for report in reports {
+        if let Some(failure) = &report.failure {
+            let violation = &failure.violation;
+            assert_eq!(
+                violation.invariant,
+                Invariant::Liveness,
+                "seed {}: {violation}",
+                report.seed
+            );
+        }
+    }
+}
+
 /// Seeds of `reports` that failed on liveness with `stuck`, and whose
 /// message contains `says`.
 fn stuck_seeds(reports: &[RunReport], stuck: sim::checker::Stuck, says: &str) -> Vec<u64> {
@@ -340,26 +356,13 @@ fn stuck_seeds(reports: &[RunReport], stuck: sim::checker::Stuck, says: &str) ->
 
 #[test]
 fn a_leader_whose_replication_stalls_is_caught_while_the_run_goes_on() {
-    let bugs = HostBugs {
-        raft: RuleBreaks {
-            stall_after_lost_append: true,
-            ..RuleBreaks::default()
-        },
-        ..HostBugs::default()
-    };
+    let bugs = breaking(RuleBreaks {
+        stall_after_lost_append: true,
+        ..RuleBreaks::default()
+    });
     let reports = swarm(0..60, bugs);
     // Safe: whatever fails, fails on liveness.
-    for report in &reports {
-        if let Some(failure) = &report.failure {
-            let violation = &failure.violation;
-            assert_eq!(
-                violation.invariant,
-                Invariant::Liveness,
-                "seed {}: {violation}",
-                report.seed
-            );
-        }
-    }
+    assert_only_liveness(&reports);
     let caught = stuck_seeds(
         &reports,
         sim::checker::Stuck::OpsSlow,
