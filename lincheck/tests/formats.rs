@@ -316,6 +316,31 @@ fn edn_kv_events_carry_the_key_in_the_value_as_jepsen_independent_does() {
 }
 
 #[test]
+fn edn_without_times_takes_the_files_order_as_time_order() {
+    // Knossos's test histories have no :time; their order is real time.
+    let text = "\
+{:process 0, :type :invoke, :f :write, :value 1}
+{:process 1, :type :invoke, :f :read, :value nil}
+{:process 0, :type :ok, :f :write, :value 1}
+{:process 1, :type :ok, :f :read, :value 1}
+{:process 1, :type :invoke, :f :read, :value nil}
+{:process 1, :type :ok, :f :read, :value nil}
+";
+    let history = register_edn(text).expect("reads");
+    let times: Vec<(u64, u64)> = history
+        .iter()
+        .map(|op| (op.invoked, op.returned()))
+        .collect();
+    assert_eq!(times, [(1, 3), (2, 4), (5, 6)]);
+    // The read of nil after the write completed is stale: not linearizable.
+    let report = lincheck::check(&Register, &history, lincheck::BUDGET_CONFIGURATIONS_DEFAULT);
+    assert!(
+        matches!(report.verdict, lincheck::Verdict::NotLinearizable(_)),
+        "{report:?}"
+    );
+}
+
+#[test]
 fn a_malformed_edn_line_names_its_line_and_what_was_wrong() {
     let good = "{:type :invoke, :f :read, :value nil, :process 0, :time 0}\n";
     let said = message(register_edn(&format!("{good}{{:type :ok, :f :read")));
@@ -332,8 +357,18 @@ fn a_malformed_edn_line_names_its_line_and_what_was_wrong() {
     );
     let said = message(register_edn("[:type :invoke]"));
     assert!(said.contains("expected a map"), "{said}");
-    let said = message(register_edn("{:type :invoke, :f :read, :process 0}"));
-    assert_eq!(said, "h:1: the event has no :time");
+    // Timed or not, but all alike.
+    let said = message(register_edn(&format!(
+        "{good}{{:type :ok, :f :read, :process 0}}"
+    )));
+    assert_eq!(said, "h:2: the event has no :time");
+    let said = message(register_edn(
+        "{:type :invoke, :f :read, :process 0}\n{:type :ok, :f :read, :process 0, :time 4}",
+    ));
+    assert!(
+        said.starts_with("h:2: ") && said.contains("the first event had none"),
+        "{said}"
+    );
     let said = message(register_edn(
         "{:type :invoke, :f :read, :process 0, :time -2}",
     ));

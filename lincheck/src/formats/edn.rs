@@ -8,7 +8,8 @@
 //! ```
 //!
 //! `:type` and `:f` are keywords; `:process` and `:time` integers; `:value`
-//! may be left out (`nil`). A keyed model (kv) follows Jepsen's
+//! may be left out (`nil`). `:time` may be left out of every event (as in
+//! Knossos's test histories): the file's order is then the time order. A keyed model (kv) follows Jepsen's
 //! `jepsen.independent`: `:value [key value]`, so a get is invoked with
 //! `[1 nil]` and answered with `[1 [7 9]]` (a `fail` or `info` may carry any
 //! value). An event whose `:process` is a keyword (Jepsen's `:nemesis`) is
@@ -43,10 +44,32 @@ pub fn read_edn<V: Vocabulary>(
     vocabulary: &V,
     input: impl BufRead,
 ) -> Result<History<V>, ReadError> {
-    read_events(vocabulary, input, parse_line::<V>)
+    // Whether the events carry `:time`: the first one decides for all.
+    let mut timed = None;
+    read_events(vocabulary, input, |line, text| {
+        let Some((event, has_time)) = parse_line::<V>(line, text)? else {
+            return Ok(None);
+        };
+        match *timed.get_or_insert(has_time) {
+            true if !has_time => Err(ReadError::MissingField {
+                line,
+                field: ":time",
+            }),
+            false if has_time => Err(ReadError::Syntax {
+                line,
+                column: None,
+                message: "this event has a :time but the first event had none \
+                          (either every event is timed or the file's order is the time)"
+                    .to_owned(),
+            }),
+            _ => Ok(Some(event)),
+        }
+    })
 }
 
-fn parse_line<V: Vocabulary>(line: u64, text: &str) -> Result<Option<Event>, ReadError> {
+/// The event on `line`, and whether it had a `:time` (without one, its
+/// time is its line: the file's order, as Knossos's histories have it).
+fn parse_line<V: Vocabulary>(line: u64, text: &str) -> Result<Option<(Event, bool)>, ReadError> {
     let (form, rest) = edn::read(text).map_err(|err| syntax(line, &err))?;
     let rest = rest.trim_start();
     if !(rest.is_empty() || rest.starts_with(';')) {
@@ -75,21 +98,29 @@ fn parse_line<V: Vocabulary>(line: u64, text: &str) -> Result<Option<Event>, Rea
         found: format!(":{kind_name}"),
     })?;
     let f = keyword(line, ":f", field("f"))?.to_owned();
-    let time = natural(line, ":time", field("time"))?;
+    let has_time = field("time").is_some();
+    let time = if has_time {
+        natural(line, ":time", field("time"))?
+    } else {
+        line
+    };
     let value = field("value").map_or(Value::Nil, from_edn);
     let (key, value) = if V::KEYED {
         split_key(line, kind, &f, value)?
     } else {
         (None, value)
     };
-    Ok(Some(Event {
-        kind,
-        process,
-        f,
-        key,
-        value,
-        time,
-    }))
+    Ok(Some((
+        Event {
+            kind,
+            process,
+            f,
+            key,
+            value,
+            time,
+        },
+        has_time,
+    )))
 }
 
 /// `[key value]` into its parts (`jepsen.independent`). An invocation and
