@@ -461,7 +461,7 @@ fn stable_window(world: &World) -> Option<Stable> {
         .map(|h| h.tick_interval_ns)
         .max()?;
     // Election timeouts are drawn from [election, 2 * election) ticks.
-    let election_max_ns = 2 * world.spec.election_ticks * tick_ns;
+    let election_max_ns = 2 * world.spec.raft.election_ticks * tick_ns;
     let fsync_max_ns = world
         .fsync_ns
         .iter()
@@ -480,7 +480,7 @@ fn stable_window(world: &World) -> Option<Stable> {
     // churn until terms settle (Raft thesis §9.6): measured, a correct
     // cluster then comes within 1% of the PreVote bound, so it gets three
     // times as long.
-    let leader_bound_ns = if world.spec.pre_vote {
+    let leader_bound_ns = if world.spec.raft.pre_vote {
         bound_ns
     } else {
         WITHOUT_PRE_VOTE_FACTOR * bound_ns

@@ -5,6 +5,51 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Workload;
 
+/// The raft-core settings a simulated cluster runs with: the one place
+/// they live (the cluster spec holds them, the swarm's fault mix draws
+/// them, and [`RaftSettings::configure`] hands them to raft-core).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaftSettings {
+    /// PreVote (Raft thesis §9.6).
+    pub pre_vote: bool,
+    /// CheckQuorum: a leader that has not heard from a quorum for an
+    /// election timeout steps down.
+    pub check_quorum: bool,
+    /// Election timeout, in ticks (randomized up to twice this).
+    pub election_ticks: u64,
+    /// Heartbeat interval, in ticks.
+    pub heartbeat_ticks: u64,
+    /// Appends in flight per follower.
+    pub max_inflight_msgs: u64,
+    /// Bytes per append (0: one entry per message).
+    pub max_size_per_msg_bytes: u64,
+}
+
+impl Default for RaftSettings {
+    fn default() -> RaftSettings {
+        RaftSettings {
+            pre_vote: true,
+            check_quorum: true,
+            election_ticks: 15,
+            heartbeat_ticks: 5,
+            max_inflight_msgs: 256,
+            max_size_per_msg_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl RaftSettings {
+    /// Writes these settings into a raft-core configuration.
+    pub fn configure(&self, config: &mut raft_core::Config) {
+        config.pre_vote = self.pre_vote;
+        config.check_quorum = self.check_quorum;
+        config.election_ticks = self.election_ticks;
+        config.heartbeat_ticks = self.heartbeat_ticks;
+        config.max_inflight_msgs = self.max_inflight_msgs;
+        config.max_size_per_msg_bytes = self.max_size_per_msg_bytes;
+    }
+}
+
 /// The shape of a cluster and its timing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterSpec {
@@ -12,20 +57,11 @@ pub struct ClusterSpec {
     pub nodes: usize,
     /// Client sessions.
     pub clients: usize,
-    /// raft-core's PreVote.
-    pub pre_vote: bool,
-    /// raft-core's CheckQuorum.
-    pub check_quorum: bool,
+    /// raft-core's settings (flattened: the JSON keeps one level).
+    #[serde(flatten)]
+    pub raft: RaftSettings,
     /// Virtual nanoseconds per tick (before drift).
     pub tick_ns: u64,
-    /// Election timeout, in ticks (randomized up to twice this).
-    pub election_ticks: u64,
-    /// Heartbeat interval, in ticks.
-    pub heartbeat_ticks: u64,
-    /// raft-core's inflight window per follower.
-    pub max_inflight_msgs: u64,
-    /// raft-core's byte cap per append.
-    pub max_size_per_msg_bytes: u64,
     /// Disk fsync latency range.
     pub fsync_min_ns: u64,
     /// Disk fsync latency range, upper end.
@@ -41,13 +77,8 @@ impl Default for ClusterSpec {
         ClusterSpec {
             nodes: 3,
             clients: 2,
-            pre_vote: true,
-            check_quorum: true,
+            raft: RaftSettings::default(),
             tick_ns: 10_000_000,
-            election_ticks: 15,
-            heartbeat_ticks: 5,
-            max_inflight_msgs: 256,
-            max_size_per_msg_bytes: 1024 * 1024,
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,
             workload: Workload::default(),

@@ -29,13 +29,13 @@ pub fn scenario_text(
         out,
         "cluster {} pre_vote={} check_quorum={} tick={tick}ns election={}ns..{}ns heartbeat={}ns inflight={} max_append={} seed={}",
         spec.nodes,
-        on(spec.pre_vote),
-        on(spec.check_quorum),
-        spec.election_ticks * tick,
-        2 * spec.election_ticks * tick,
-        spec.heartbeat_ticks * tick,
-        spec.max_inflight_msgs,
-        spec.max_size_per_msg_bytes,
+        on(spec.raft.pre_vote),
+        on(spec.raft.check_quorum),
+        spec.raft.election_ticks * tick,
+        2 * spec.raft.election_ticks * tick,
+        spec.raft.heartbeat_ticks * tick,
+        spec.raft.max_inflight_msgs,
+        spec.raft.max_size_per_msg_bytes,
         options.seed
     );
     let _ = writeln!(

@@ -45,8 +45,8 @@ impl RunOptions {
         let cluster = self.cluster_spec();
         let mut faults = self.fault_mix();
         faults.nodes = cluster.nodes;
-        faults.raft.pre_vote = cluster.pre_vote;
-        faults.raft.check_quorum = cluster.check_quorum;
+        faults.raft.pre_vote = cluster.raft.pre_vote;
+        faults.raft.check_quorum = cluster.raft.check_quorum;
         let pinned = [
             ("nodes", self.nodes.is_some()),
             ("pre_vote", self.pre_vote.is_some()),
@@ -98,15 +98,15 @@ impl fmt::Display for RunPlan {
         writeln!(
             f,
             "  raft: pre_vote {}{}, check_quorum {}{}, tick {}, election {} ticks, heartbeat {} ticks, inflight {}, {} bytes per append",
-            on(c.pre_vote),
+            on(c.raft.pre_vote),
             self.pin("pre_vote"),
-            on(c.check_quorum),
+            on(c.raft.check_quorum),
             self.pin("check_quorum"),
             format_ns(c.tick_ns),
-            c.election_ticks,
-            c.heartbeat_ticks,
-            c.max_inflight_msgs,
-            c.max_size_per_msg_bytes
+            c.raft.election_ticks,
+            c.raft.heartbeat_ticks,
+            c.raft.max_inflight_msgs,
+            c.raft.max_size_per_msg_bytes
         )?;
         write!(
             f,

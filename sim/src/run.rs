@@ -76,20 +76,15 @@ impl RunOptions {
         let mut spec = self.spec.clone();
         if self.seed_picks_settings {
             let mix = self.fault_mix();
-            spec.pre_vote = mix.raft.pre_vote;
-            spec.check_quorum = mix.raft.check_quorum;
-            spec.election_ticks = mix.raft.election_ticks;
-            spec.heartbeat_ticks = mix.raft.heartbeat_ticks;
-            spec.max_inflight_msgs = mix.raft.max_inflight_msgs;
-            spec.max_size_per_msg_bytes = mix.raft.max_size_per_msg_bytes;
+            spec.raft = mix.raft;
             spec.workload.rate_per_s = mix.client_rate_per_s;
             spec.fsync_min_ns = mix.fsync_min_ns;
             spec.fsync_max_ns = mix.fsync_max_ns;
             spec.nodes = mix.nodes;
         }
         spec.nodes = self.nodes.unwrap_or(spec.nodes);
-        spec.pre_vote = self.pre_vote.unwrap_or(spec.pre_vote);
-        spec.check_quorum = self.check_quorum.unwrap_or(spec.check_quorum);
+        spec.raft.pre_vote = self.pre_vote.unwrap_or(spec.raft.pre_vote);
+        spec.raft.check_quorum = self.check_quorum.unwrap_or(spec.raft.check_quorum);
         spec
     }
 

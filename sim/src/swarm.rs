@@ -12,6 +12,7 @@ use std::fmt;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::RaftSettings;
 use crate::host::HostState;
 use crate::net::NetNoise;
 use crate::streams::{self, Concern};
@@ -57,7 +58,7 @@ pub struct FaultMix {
     /// Chance a crash waits for a node caught mid-write.
     pub mid_write_bias: f64,
     /// raft-core settings the seed picks (unless the user pinned them).
-    pub raft: RaftKnobs,
+    pub raft: RaftSettings,
     /// Client operations per second per client.
     pub client_rate_per_s: f64,
     /// Disk fsync latency range.
@@ -67,37 +68,6 @@ pub struct FaultMix {
     /// Cluster size (3, 4 or 5 voters: an even size catches quorum
     /// arithmetic that odd sizes forgive).
     pub nodes: usize,
-}
-
-/// raft-core settings varied by the swarm: bugs often hide behind one
-/// setting (one entry per message, a window of one, PreVote off).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RaftKnobs {
-    /// PreVote.
-    pub pre_vote: bool,
-    /// CheckQuorum.
-    pub check_quorum: bool,
-    /// Election timeout in ticks.
-    pub election_ticks: u64,
-    /// Heartbeat interval in ticks.
-    pub heartbeat_ticks: u64,
-    /// Appends in flight per follower.
-    pub max_inflight_msgs: u64,
-    /// Bytes per append (0: one entry per message).
-    pub max_size_per_msg_bytes: u64,
-}
-
-impl Default for RaftKnobs {
-    fn default() -> RaftKnobs {
-        RaftKnobs {
-            pre_vote: true,
-            check_quorum: true,
-            election_ticks: 15,
-            heartbeat_ticks: 5,
-            max_inflight_msgs: 256,
-            max_size_per_msg_bytes: 1024 * 1024,
-        }
-    }
 }
 
 impl FaultMix {
@@ -126,7 +96,7 @@ impl FaultMix {
         ];
         let partitions = all.into_iter().filter(|_| rng.random_bool(0.4)).collect();
         let election_ticks = rng.random_range(5..30);
-        let raft = RaftKnobs {
+        let raft = RaftSettings {
             pre_vote: rng.random_bool(0.7),
             check_quorum: rng.random_bool(0.7),
             election_ticks,
@@ -172,7 +142,7 @@ impl FaultMix {
             fault_length_ns: 0,
             leader_bias: 0.0,
             mid_write_bias: 0.0,
-            raft: RaftKnobs::default(),
+            raft: RaftSettings::default(),
             client_rate_per_s: 20.0,
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,

@@ -91,12 +91,7 @@ impl World {
         let hosts = (0..spec.nodes)
             .map(|index| {
                 let mut config = Config::new(NodeId(index as u64 + 1), voters.iter().copied());
-                config.pre_vote = spec.pre_vote;
-                config.check_quorum = spec.check_quorum;
-                config.election_ticks = spec.election_ticks;
-                config.heartbeat_ticks = spec.heartbeat_ticks;
-                config.max_inflight_msgs = spec.max_inflight_msgs;
-                config.max_size_per_msg_bytes = spec.max_size_per_msg_bytes;
+                spec.raft.configure(&mut config);
                 config.seed = streams::seed_for(seed, Concern::Node(index as u64));
                 config.rule_breaks = spec.host_bugs.raft;
                 let mut host = Host::new(index, config, spec.tick_ns);

@@ -145,8 +145,11 @@ impl Model {
         let spec = ClusterSpec {
             nodes: bounds.nodes,
             clients: 0,
-            pre_vote: bounds.pre_vote,
-            check_quorum: bounds.check_quorum,
+            raft: crate::cluster::RaftSettings {
+                pre_vote: bounds.pre_vote,
+                check_quorum: bounds.check_quorum,
+                ..defaults.raft.clone()
+            },
             host_bugs: bounds.host_bugs,
             fsync_max_ns: defaults.fsync_min_ns,
             ..defaults

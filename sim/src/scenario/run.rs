@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::ast::{ClusterOptions, Condition, Scenario, Span, Step, StepKind};
 use super::interp::{Interp, Stop};
 use crate::checker::{Invariant, Violation};
+use crate::cluster::RaftSettings;
 use crate::host::{HostBugs, HostState};
 use crate::stepper::{Halt, StepBounds, Stepper};
 use crate::trace::TraceEvent;
@@ -210,22 +211,22 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
     let heartbeat_ns = options.heartbeat_ns.unwrap_or(50_000_000);
     let election_ticks = (election_min_ns / tick_ns).max(2);
     let heartbeat_ticks = (heartbeat_ns / tick_ns).clamp(1, election_ticks - 1);
+    let defaults = RaftSettings::default();
     let spec = ClusterSpec {
         nodes: nodes as usize,
         clients: 0,
-        pre_vote: options.pre_vote.unwrap_or(true),
-        check_quorum: options.check_quorum.unwrap_or(true),
+        raft: RaftSettings {
+            pre_vote: options.pre_vote.unwrap_or(true),
+            check_quorum: options.check_quorum.unwrap_or(true),
+            election_ticks,
+            heartbeat_ticks,
+            max_inflight_msgs: options.inflight.unwrap_or(defaults.max_inflight_msgs),
+            max_size_per_msg_bytes: options
+                .max_append_bytes
+                .unwrap_or(defaults.max_size_per_msg_bytes),
+        },
         tick_ns,
-        election_ticks,
-        heartbeat_ticks,
         ..ClusterSpec::default()
-    };
-    let spec = ClusterSpec {
-        max_inflight_msgs: options.inflight.unwrap_or(spec.max_inflight_msgs),
-        max_size_per_msg_bytes: options
-            .max_append_bytes
-            .unwrap_or(spec.max_size_per_msg_bytes),
-        ..spec
     };
     Ok((spec, options.seed.unwrap_or(0)))
 }
