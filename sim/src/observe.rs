@@ -1,47 +1,94 @@
-//! Handing the checkers what a step did: the one place that reads the world
-//! and its hosts on the checkers' behalf (so the checkers see only
-//! `NodeView`s and the facts given to them), used by the stepper and the
-//! explorer alike.
+//! Checking as the world steps: each step begins clean, hands the checkers
+//! the facts its hosts report as they happen (messages leaving, entries
+//! applied, acknowledgements, refused messages), and ends by looking at
+//! every node it touched. The world owns the checkers; the checkers see
+//! only `NodeView`s and the facts given to them. Every driver (the random
+//! run, the scenario interpreter, the explorer) gets its verdicts from
+//! `World::apply` and `World::step`.
 
 use crate::checker::{Checkers, Invariant, Violation};
+use crate::host::Outbox;
 use crate::world::World;
 
-/// Checks what the world's last action or event touched: messages seen on
-/// the wire, nodes that could not boot, and every touched node (all checks
-/// skipped but boot failures when `enabled` is false). Takes the world's
-/// pending observations (applied entries, acknowledgements).
-pub fn after_step(
-    checkers: &mut Checkers,
-    world: &mut World,
-    enabled: bool,
-) -> Result<(), Violation> {
-    let mut result = match world.wire_violations.drain(..).next() {
-        Some(violation) if enabled => Err(violation),
-        _ => Ok(()),
-    };
-    for i in 0..world.touched.len() {
-        if result.is_err() {
-            break;
-        }
-        let node = world.touched[i];
-        if let Some(why) = &world.hosts[node].boot_error {
-            let message = format!("n{} cannot boot from its disk: {why}", node + 1);
-            result = Err(Violation::new(Invariant::Recovery, vec![node], message));
-            break;
-        }
-        if enabled {
-            result = checkers.observe(&world.hosts[node].view());
-        }
-        if !world.hosts[node].applied_since_check.is_empty() {
-            world.host_mut(node).applied_since_check.clear();
+impl World {
+    /// The checkers, unless the world runs unchecked.
+    #[must_use]
+    pub fn checkers(&self) -> Option<&Checkers> {
+        self.checkers.as_ref()
+    }
+
+    /// The checkers, to feed them what the world cannot see (the model
+    /// checker counts every committed entry as acknowledged).
+    pub fn checkers_mut(&mut self) -> Option<&mut Checkers> {
+        self.checkers.as_mut()
+    }
+
+    /// Runs the world unchecked from now on (`--no-checkers`, to measure
+    /// what checking costs): no checker is fed or consulted. A node that
+    /// cannot boot from its disk is still reported.
+    pub fn switch_off_checkers(&mut self) {
+        self.checkers = None;
+    }
+
+    pub(crate) fn begin_step(&mut self) {
+        self.touched.clear();
+        self.found = None;
+        self.stats.events += 1;
+    }
+
+    /// Keeps the first violation of the step under way.
+    fn found(&mut self, result: Result<(), Violation>) {
+        if let (None, Err(violation)) = (&self.found, result) {
+            self.found = Some(violation);
         }
     }
-    if !world.acknowledged.is_empty() {
-        checkers.acknowledged(&std::mem::take(&mut world.acknowledged));
+
+    /// What a host reported as it acted, handed to the checkers: refused
+    /// messages, what its acknowledgements claimed, each message as it
+    /// leaves (against the host's durable state), the entries it applied.
+    pub(crate) fn check_outbox(&mut self, node: usize, out: &Outbox) {
+        let Some(checkers) = self.checkers.as_mut() else {
+            return;
+        };
+        let host = &self.hosts[node];
+        let mut results = Vec::new();
+        for refused in &out.refused {
+            results.push(checkers.on_refused(node, refused));
+        }
+        results.push(checkers.on_ack_claims(node, &out.ack_claims));
+        let durable = host.durable();
+        for packet in &out.packets {
+            if let crate::net::Payload::Raft(message) = &packet.payload {
+                results.push(checkers.on_send(&durable, message));
+            }
+        }
+        results.push(checkers.on_applied(node, host.boots, &out.applied));
+        for result in results {
+            self.found(result);
+        }
     }
-    if enabled && result.is_ok() {
-        let disks = world.hosts.iter().map(|h| h.synced_log_terms.as_slice());
-        result = checkers.check_commit_durable(disks);
+
+    /// The end of a step: the first violation found during it, else the
+    /// nodes it touched (a node that could not boot, then each node's view),
+    /// then that every entry committed so far is on a majority of disks.
+    pub(crate) fn end_step(&mut self) -> Result<(), Violation> {
+        if let Some(violation) = self.found.take() {
+            return Err(violation);
+        }
+        for &node in &self.touched {
+            let host = &self.hosts[node];
+            if let Some(why) = &host.boot_error {
+                let message = format!("n{} cannot boot from its disk: {why}", node + 1);
+                return Err(Violation::new(Invariant::Recovery, vec![node], message));
+            }
+            if let Some(checkers) = self.checkers.as_mut() {
+                checkers.observe(&host.view())?;
+            }
+        }
+        let Some(checkers) = self.checkers.as_mut() else {
+            return Ok(());
+        };
+        let disks = self.hosts.iter().map(|h| h.synced_log_terms.as_slice());
+        checkers.check_commit_durable(disks)
     }
-    result
 }

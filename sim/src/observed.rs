@@ -1,8 +1,9 @@
-//! What nodes hand the checkers: entries as they are applied, by a digest
-//! of their content. Shared by the host (which records them) and the
-//! checkers (which judge them), so neither imports the other.
+//! Facts a node reports as they happen, for the checkers: entries as they
+//! are applied (by a digest of their content) and what its acknowledgements
+//! claimed. Shared by the host (which reports them through its `Outbox`)
+//! and the checkers (which judge them), so neither imports the other.
 
-use raft_core::{Entry, EntryId};
+use raft_core::{Entry, EntryId, LogIndex, Term};
 use serde::{Deserialize, Serialize};
 
 /// An applied entry, as the checkers see it.
@@ -12,6 +13,19 @@ pub struct AppliedEntry {
     pub id: EntryId,
     /// A digest of its content.
     pub digest: u64,
+}
+
+/// An acknowledgement a node sent once its `Ready` was durable: the index it
+/// acknowledged, the term its log held there when the acknowledgement was
+/// made, and the term its disk holds there now (`None`: nothing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AckClaim {
+    /// The acknowledged index (at least 1).
+    pub index: LogIndex,
+    /// The term the node's log held at `index` when it acknowledged.
+    pub in_memory: Option<Term>,
+    /// The term the node's disk holds at `index`.
+    pub on_disk: Option<Term>,
 }
 
 /// A stable digest of an entry's content, for the checkers.

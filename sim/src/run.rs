@@ -257,8 +257,8 @@ pub fn run_until(
     let world = &state.stepper.world;
     // The checkers' ledger when they ran; else the highest commit index a
     // live node holds.
-    let committed = if options.checkers {
-        state.stepper.checkers.committed_index().0
+    let committed = if let Some(checkers) = world.checkers() {
+        checkers.committed_index().0
     } else {
         world
             .hosts

@@ -1,12 +1,13 @@
 //! The one stepper: what happens around every event and action, whichever
 //! driver chose it (DESIGN.md, "One stepper"). It records the trace event
 //! (before the action runs, so a failure's tail ends with it), applies the
-//! action with panics caught, runs the checkers, and enforces the bounds. A
+//! action with panics caught (the world's checkers judge it as it runs),
+//! and enforces the bounds. A
 //! swarm run and the scenario it exports go through the same code, so they
 //! judge, bound and spell the same things the same way.
 
 use crate::availability::{Availability, AvailabilityFigures};
-use crate::checker::{Checkers, Invariant, LincheckResult, Stuck, Violation, check_history};
+use crate::checker::{Invariant, LincheckResult, Stuck, Violation, check_history};
 use crate::history::History;
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{Action, World};
@@ -66,12 +67,10 @@ const STORM_EVENTS_PER_TICK: f64 = 4.0;
 /// 100,000 per simulated second.
 const STORM_ENTRIES_BASE: u64 = 1_000_000;
 
-/// The world, its checkers and its trace, stepped as one.
+/// The world (with its checkers) and its trace, stepped as one.
 pub struct Stepper<'s> {
     /// The world.
     pub world: World,
-    /// The checkers' ledgers.
-    pub checkers: Checkers,
     trace: Trace,
     sink: Option<&'s mut dyn FnMut(&TraceEvent)>,
     checking: bool,
@@ -99,13 +98,15 @@ impl<'s> Stepper<'s> {
     /// (to measure their cost); `sink`, if given, sees every trace event.
     #[must_use]
     pub fn new(
-        world: World,
+        mut world: World,
         checking: bool,
         bounds: StepBounds,
         sink: Option<&'s mut dyn FnMut(&TraceEvent)>,
     ) -> Stepper<'s> {
+        if !checking {
+            world.switch_off_checkers();
+        }
         Stepper {
-            checkers: Checkers::new(world.node_count()),
             world,
             trace: Trace::default(),
             sink,
@@ -129,9 +130,7 @@ impl<'s> Stepper<'s> {
         }
         self.record(TraceEvent::of_event(&self.world, time_ns, event));
         let aimed = Action::Event(event).node();
-        self.guarded(aimed, |world| {
-            world.step();
-        })?;
+        self.guarded(aimed, |world| world.step().map(|_| ()))?;
         Ok(true)
     }
 
@@ -149,7 +148,9 @@ impl<'s> Stepper<'s> {
         if !self.checking {
             return Ok(());
         }
-        self.checkers.final_check().map_err(Halt::Violation)?;
+        if let Some(checkers) = self.world.checkers() {
+            checkers.final_check().map_err(Halt::Violation)?;
+        }
         match self.bounds.lincheck_budget {
             Some(budget) => self.check_linearizable(budget),
             None => Ok(()),
@@ -209,31 +210,27 @@ impl<'s> Stepper<'s> {
         self.trace.record(event);
     }
 
-    /// Runs `f` on the world with panics caught, then the checkers on the
-    /// nodes it touched. A panic is charged to the nodes touched so far and
-    /// the node the step was aimed at.
-    fn guarded(&mut self, aimed: Option<usize>, f: impl FnOnce(&mut World)) -> Result<(), Halt> {
+    /// Runs one step of the world (`f`) with panics caught; the world's
+    /// checkers judge it as it goes. A panic is charged to the nodes touched
+    /// so far and the node the step was aimed at.
+    fn guarded(
+        &mut self,
+        aimed: Option<usize>,
+        f: impl FnOnce(&mut World) -> Result<(), Violation>,
+    ) -> Result<(), Halt> {
         let world = &mut self.world;
-        if let Err(caught) = crate::panics::catch(|| f(world)) {
-            let mut nodes = self.world.touched.clone();
-            nodes.extend(aimed.filter(|n| !nodes.contains(n)));
-            nodes.sort_unstable();
-            return Err(Halt::Violation(Violation::new(
-                Invariant::Panic,
-                nodes,
-                caught.to_string(),
-            )));
-        }
-        let checkers = &mut self.checkers;
-        let world = &mut self.world;
-        let checking = self.checking;
-        match crate::panics::catch(|| crate::observe::after_step(checkers, world, checking)) {
+        match crate::panics::catch(|| f(world)) {
             Ok(result) => result.map_err(Halt::Violation),
-            Err(caught) => Err(Halt::Violation(Violation::new(
-                Invariant::Panic,
-                self.world.touched.clone(),
-                caught.to_string(),
-            ))),
+            Err(caught) => {
+                let mut nodes = self.world.touched.clone();
+                nodes.extend(aimed.filter(|n| !nodes.contains(n)));
+                nodes.sort_unstable();
+                Err(Halt::Violation(Violation::new(
+                    Invariant::Panic,
+                    nodes,
+                    caught.to_string(),
+                )))
+            }
         }
     }
 

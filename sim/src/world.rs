@@ -11,6 +11,7 @@ use raft_core::{Config, NodeId};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use crate::checker::{Checkers, Violation};
 use crate::client::{Client, InFlightOp, Reply, WakeReason};
 use crate::history::{History, Outcome};
 use crate::host::{Host, HostState, Outbox};
@@ -60,8 +61,6 @@ pub struct World {
     pub clients: Vec<Client>,
     /// What clients saw.
     pub history: History,
-    /// Entries clients saw acknowledged, not yet taken by the checkers.
-    pub acknowledged: Vec<raft_core::EntryId>,
     /// Whether clients start new operations.
     pub workload_on: bool,
     /// Per node: torn writes on crash.
@@ -75,10 +74,11 @@ pub struct World {
     pub stats: WorldStats,
     /// Nodes the last action touched (what the checkers look at).
     pub touched: Vec<usize>,
-    /// Messages that left a node before what they promise was durable,
-    /// seen on the wire (taken by the checkers).
-    pub wire_violations: Vec<crate::checker::Violation>,
-    votes: crate::checker::VoteLedger,
+    /// The invariant checkers, fed where facts happen (see `observe.rs`);
+    /// `None` runs unchecked (`--no-checkers`).
+    pub(crate) checkers: Option<Checkers>,
+    /// The first violation the step under way found, returned when it ends.
+    pub(crate) found: Option<Violation>,
     /// Why the last `Action::Propose` was refused, if it was.
     pub refusal: Option<String>,
 }
@@ -112,7 +112,6 @@ impl World {
             tick_epochs: vec![0; spec.nodes],
             clients,
             history: History::default(),
-            acknowledged: Vec::new(),
             workload_on: true,
             torn: vec![false; spec.nodes],
             fsync_ns: vec![(spec.fsync_min_ns, spec.fsync_max_ns); spec.nodes],
@@ -121,8 +120,8 @@ impl World {
             rng_clients: SharedRng::new(seed, Concern::Clients),
             stats: WorldStats::default(),
             touched: Vec::new(),
-            wire_violations: Vec::new(),
-            votes: crate::checker::VoteLedger::default(),
+            checkers: Some(Checkers::new(spec.nodes)),
+            found: None,
             refusal: None,
             spec,
         };
@@ -181,10 +180,14 @@ impl World {
     }
 
     /// Runs the earliest event, moving the clock to its time. Returns false
-    /// if nothing is scheduled.
-    pub fn step(&mut self) -> bool {
+    /// if nothing is scheduled, or the first invariant it broke.
+    ///
+    /// # Errors
+    ///
+    /// The first violation the checkers found in the step.
+    pub fn step(&mut self) -> Result<bool, Violation> {
         let Some(((time, seq), event)) = self.queue.pop_first() else {
-            return false;
+            return Ok(false);
         };
         if let Event::Deliver(id) = event {
             self.delivery_keys.remove(&id);
@@ -192,16 +195,23 @@ impl World {
         // An event overdue (the clock moved on in a manual scenario) runs now.
         let _ = seq;
         self.now_ns = self.now_ns.max(time);
-        self.touched.clear();
-        self.stats.events += 1;
+        self.begin_step();
         self.run_event(event);
-        true
+        self.end_step().map(|()| true)
     }
 
     /// Applies one action now.
-    pub fn apply(&mut self, action: Action) {
-        self.touched.clear();
-        self.stats.events += 1;
+    ///
+    /// # Errors
+    ///
+    /// The first violation the checkers found in the step.
+    pub fn apply(&mut self, action: Action) -> Result<(), Violation> {
+        self.begin_step();
+        self.run_action(action);
+        self.end_step()
+    }
+
+    fn run_action(&mut self, action: Action) {
         match action {
             Action::Event(event) => {
                 if self.unschedule(event) {
@@ -375,36 +385,14 @@ impl World {
         }
     }
 
-    /// Sends the host's packets and schedules its fsync.
+    /// Hands the checkers what the host reported, sends its packets and
+    /// schedules its fsync.
     fn carry_out(&mut self, node: usize, out: Outbox) {
         if !self.touched.contains(&node) {
             self.touched.push(node);
         }
-        let false_acks = if self.hosts[node].false_acks.is_empty() {
-            Vec::new()
-        } else {
-            std::mem::take(&mut self.host_mut(node).false_acks)
-        };
-        for refused in &out.refused {
-            self.wire_violations.push(crate::checker::Violation::new(
-                crate::checker::Invariant::RefusedMessage,
-                vec![node],
-                refused.clone(),
-            ));
-        }
-        for false_ack in false_acks {
-            self.wire_violations.push(crate::checker::Violation::new(
-                crate::checker::Invariant::PersistBeforeSend,
-                vec![node],
-                false_ack,
-            ));
-        }
+        self.check_outbox(node, &out);
         for packet in out.packets {
-            if let Payload::Raft(message) = &packet.payload {
-                let violation = crate::checker::check_send(&self.hosts[node].durable(), message)
-                    .or_else(|| self.votes.observe(node, message));
-                self.wire_violations.extend(violation);
-            }
             self.send(packet);
         }
         if let Some(token) = out.sync {
@@ -552,7 +540,9 @@ impl World {
                 self.clients[client].finished();
                 if let ReplyOutcome::Done { output, entry } = outcome {
                     self.clients[client].leader_guess = from;
-                    self.acknowledged.extend(entry);
+                    if let (Some(checkers), Some(entry)) = (self.checkers.as_mut(), entry) {
+                        checkers.acknowledged(&[entry]);
+                    }
                     self.history.complete(
                         op.history_at,
                         Outcome::Ok { output, entry },
@@ -591,13 +581,6 @@ impl World {
             rng.get_word_pos().hash(&mut state);
         }
         state.finish()
-    }
-
-    /// The votes seen granted on the wire so far (a history the model
-    /// checker keeps in its fingerprints; see `Checkers::hash_history`).
-    #[must_use]
-    pub fn vote_ledger(&self) -> &crate::checker::VoteLedger {
-        &self.votes
     }
 
     /// Starts a scripted client session that runs `ops` in order (sent to
@@ -671,7 +654,7 @@ mod tests {
             world.fingerprint(),
             "a clone is the same state"
         );
-        assert!(stepped.step());
+        assert_eq!(stepped.step(), Ok(true));
         assert_ne!(
             stepped.fingerprint(),
             world.fingerprint(),

@@ -57,3 +57,62 @@ fn lincheck_depends_on_no_other_raftsim_crate() {
         );
     }
 }
+
+/// The `use` lines of `dir` (under `src/`) that name one of `modules`.
+fn reaching(dir: &str, modules: &[&str]) -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let lines = use_lines(&dir);
+    assert!(!lines.is_empty(), "the sources under {dir:?} were read");
+    lines
+        .into_iter()
+        .filter(|(_, line)| modules.iter().any(|module| line.contains(module)))
+        .collect()
+}
+
+#[test]
+fn the_host_never_sees_the_world_or_a_driver() {
+    let found = reaching(
+        "host",
+        &[
+            "crate::world",
+            "crate::stepper",
+            "crate::run",
+            "crate::explore",
+        ],
+    );
+    assert!(found.is_empty(), "the host reaches up: {found:#?}");
+}
+
+#[test]
+fn the_explorer_never_imports_the_random_driver() {
+    let found = reaching("explore", &["crate::run", "crate::swarm", "crate::stepper"]);
+    assert!(
+        found.is_empty(),
+        "the explorer reaches the random driver: {found:#?}"
+    );
+}
+
+#[test]
+fn only_the_world_owns_checkers() {
+    // The drivers read the verdicts `World::apply` and `World::step` return;
+    // none builds checkers of its own (checker unit tests aside).
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut owners = Vec::new();
+    fn walk(dir: &Path, owners: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("the directory exists") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, owners);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                if text.contains("Checkers::new(") {
+                    owners.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    walk(&src, &mut owners);
+    owners.retain(|path| !path.contains("/checker/"));
+    assert_eq!(owners.len(), 1, "{owners:#?}");
+    assert!(owners[0].ends_with("world.rs"), "{owners:#?}");
+}

@@ -4,7 +4,8 @@
 
 use raft_core::LogIndex;
 
-use super::{Invariant, NodeView, Violation};
+use super::{Invariant, Violation};
+use crate::observed::AppliedEntry;
 
 /// The ledger of applied entries.
 #[derive(Clone, Debug)]
@@ -28,14 +29,18 @@ impl StateMachineSafety {
         }
     }
 
-    /// Checks the entries the node applied since the last look.
-    pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
-        let node = view.index;
-        let (boots, mut last) = self.last_applied[node];
-        if boots != view.boots {
+    /// Checks entries node `node` applied, in order, in its boot `boots`.
+    pub fn applied(
+        &mut self,
+        node: usize,
+        boots: u64,
+        entries: &[AppliedEntry],
+    ) -> Result<(), Violation> {
+        let (seen_boots, mut last) = self.last_applied[node];
+        if seen_boots != boots {
             last = LogIndex(0); // a restarted state machine replays from the start
         }
-        for applied in view.newly_applied {
+        for applied in entries {
             let index = applied.id.index;
             if index != last.next() {
                 return Err(Violation::new(
@@ -68,7 +73,7 @@ impl StateMachineSafety {
                 ));
             }
         }
-        self.last_applied[node] = (view.boots, last);
+        self.last_applied[node] = (boots, last);
         Ok(())
     }
 }

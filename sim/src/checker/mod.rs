@@ -1,7 +1,14 @@
-//! Invariant checkers, run after every event on the nodes it touched. Each
-//! keeps its own ledger of the run's history, so every check is incremental
-//! and a property "over the whole run" (one leader per term, ever) is checked
-//! as such, not only against the present.
+//! Invariant checkers, owned by the world and fed where facts happen: a
+//! message leaves a node ([`Checkers::on_send`]), a node applies entries
+//! ([`Checkers::on_applied`]) or sends acknowledgements
+//! ([`Checkers::on_ack_claims`]), raft-core refuses a message
+//! ([`Checkers::on_refused`]), a client sees a write acknowledged
+//! ([`Checkers::acknowledged`]), and, at the end of each step, every node
+//! it touched is looked at through its [`NodeView`]
+//! ([`Checkers::observe`]). They see nothing else: not the world, not a
+//! host. Each keeps its own ledger of the run's history, so every check is
+//! incremental and a property "over the whole run" (one leader per term,
+//! ever) is checked as such, not only against the present.
 
 mod applied;
 mod durability;
@@ -13,10 +20,10 @@ mod wire;
 
 use std::fmt;
 
-use raft_core::{Entry, EntryId, LogIndex, NodeId, Role, Term};
+use raft_core::{Entry, EntryId, LogIndex, Message, NodeId, Role, Term};
 use serde::{Deserialize, Serialize};
 
-use crate::observed::AppliedEntry;
+use crate::observed::{AckClaim, AppliedEntry};
 
 pub use applied::StateMachineSafety;
 pub use durability::Durability;
@@ -206,8 +213,6 @@ pub struct NodeView<'a> {
     pub synced_term: Term,
     /// The vote last made durable, with `synced_term`.
     pub synced_vote: Option<NodeId>,
-    /// Entries applied since the last look, in order.
-    pub newly_applied: &'a [AppliedEntry],
     /// The leader's match index per member, when leader.
     pub matched: Vec<(NodeId, LogIndex)>,
 }
@@ -225,6 +230,7 @@ pub struct Checkers {
     applied: StateMachineSafety,
     monotonic: Monotonicity,
     durability: Durability,
+    votes: VoteLedger,
 }
 
 impl Checkers {
@@ -239,7 +245,69 @@ impl Checkers {
             applied: StateMachineSafety::new(node_count),
             monotonic: Monotonicity::new(node_count),
             durability: Durability::new(node_count),
+            votes: VoteLedger::default(),
         }
+    }
+
+    /// A message leaves a node whose disk holds `durable`: it may promise
+    /// only what is durable, and a vote it grants counts toward one per
+    /// term.
+    pub fn on_send(
+        &mut self,
+        durable: &DurableState<'_>,
+        message: &Message,
+    ) -> Result<(), Violation> {
+        match check_send(durable, message).or_else(|| self.votes.observe(durable.node, message)) {
+            Some(violation) => Err(violation),
+            None => Ok(()),
+        }
+    }
+
+    /// Node `node`, in its boot `boots`, applied `entries` in order.
+    pub fn on_applied(
+        &mut self,
+        node: usize,
+        boots: u64,
+        entries: &[AppliedEntry],
+    ) -> Result<(), Violation> {
+        self.applied.applied(node, boots, entries)
+    }
+
+    /// Node `node` sent acknowledgements once its writes were durable: each
+    /// must acknowledge the entry its disk holds (Figure 2: respond only
+    /// after updating stable storage).
+    pub fn on_ack_claims(&mut self, node: usize, claims: &[AckClaim]) -> Result<(), Violation> {
+        let Some(claim) = claims.iter().find(|c| c.in_memory != c.on_disk) else {
+            return Ok(());
+        };
+        Err(Violation::new(
+            Invariant::PersistBeforeSend,
+            vec![node],
+            format!(
+                "n{} acknowledged index {} (term {:?} in memory) with term {:?} there on disk",
+                node + 1,
+                claim.index.0,
+                claim.in_memory.map(|t| t.0),
+                claim.on_disk.map(|t| t.0)
+            ),
+        ))
+    }
+
+    /// raft-core refused a message as impossible from a correct peer
+    /// (`what` says which, and why): a finding.
+    pub fn on_refused(&mut self, node: usize, what: &str) -> Result<(), Violation> {
+        Err(Violation::new(
+            Invariant::RefusedMessage,
+            vec![node],
+            what.to_owned(),
+        ))
+    }
+
+    /// The votes seen granted on the wire so far (a history the model
+    /// checker keeps in its fingerprints, with [`Checkers::hash_history`]).
+    #[must_use]
+    pub fn vote_ledger(&self) -> &VoteLedger {
+        &self.votes
     }
 
     /// Looks at one node after an event that touched it.
@@ -251,7 +319,6 @@ impl Checkers {
         }
         self.election.observe(view)?;
         self.logs.observe(view)?;
-        self.applied.observe(view)?;
         if restarted {
             self.durability.check(&self.logs)?;
         }

@@ -115,7 +115,7 @@ impl Sometimes {
                 bits |= 8;
             }
         }
-        if child.checkers.terms_with_a_leader() > 1 {
+        if child.checkers().terms_with_a_leader() > 1 {
             bits |= 4;
         }
         bits

@@ -2,7 +2,7 @@
 //! enabled actions, their effect, and the fingerprint.
 //!
 //! A state is the real simulator `World` (raft-core nodes, hosts, disks,
-//! network) with the checkers' ledgers along the path that reached it and
+//! network, and the checkers' ledgers along the path that reached it) and
 //! the budget spent. Time is abstract: no tick ever runs, timers fire only
 //! as actions, so the tick counters stay where a reset put them and are
 //! left out of the fingerprint (raft-core keeps only whether the follower
@@ -37,10 +37,9 @@ pub(crate) struct Spent {
 /// One state of the search.
 #[derive(Clone, Debug)]
 pub(crate) struct State {
-    /// The simulated cluster.
+    /// The simulated cluster, with the checkers' ledgers along the path
+    /// that reached this state.
     pub(crate) world: World,
-    /// The checkers' ledgers along the path that reached this state.
-    pub(crate) checkers: Checkers,
     /// Budget spent.
     pub(crate) spent: Spent,
     /// Per host, the hash of its protocol state, refreshed only for the
@@ -51,6 +50,21 @@ pub(crate) struct State {
     renamed_hosts: Vec<u128>,
     /// Every in-flight packet's hashes, by id.
     packets: Vec<PacketHashes>,
+}
+
+impl State {
+    /// The checkers' ledgers (the explorer always checks).
+    pub(crate) fn checkers(&self) -> &Checkers {
+        self.world
+            .checkers()
+            .expect("the explorer's worlds are checked")
+    }
+
+    fn checkers_mut(&mut self) -> &mut Checkers {
+        self.world
+            .checkers_mut()
+            .expect("the explorer's worlds are checked")
+    }
 }
 
 /// An in-flight packet's id and hashes.
@@ -156,10 +170,12 @@ impl Model {
         };
         let mut world = World::new(spec, 0);
         let latency = NetNoise::default().delay_min_ns;
-        world.apply(Action::SetNoise(NetNoise {
-            delay_max_ns: latency,
-            ..NetNoise::default()
-        }));
+        world
+            .apply(Action::SetNoise(NetNoise {
+                delay_max_ns: latency,
+                ..NetNoise::default()
+            }))
+            .expect("setting the noise touches no node");
         let host_hashes = world.hosts.iter().map(|h| host_hash(h)).collect();
         let renamed_hosts = world
             .hosts
@@ -172,7 +188,6 @@ impl Model {
             .collect();
         let mut state = State {
             world,
-            checkers: Checkers::new(bounds.nodes),
             spent: Spent::default(),
             host_hashes,
             renamed_hosts,
@@ -301,14 +316,15 @@ impl Model {
         }
         // A panic is raft-core (or a host) breaking its own invariant: a
         // finding like any other, on the node the step touched.
-        let applied = crate::panics::catch(|| state.world.apply(action));
-        if let Err(caught) = applied {
-            let nodes = step.node().into_iter().collect();
-            return Err(Violation::new(Invariant::Panic, nodes, caught.to_string()));
-        }
+        let result = match crate::panics::catch(|| state.world.apply(action)) {
+            Ok(result) => result,
+            Err(caught) => {
+                let nodes = step.node().into_iter().collect();
+                return Err(Violation::new(Invariant::Panic, nodes, caught.to_string()));
+            }
+        };
         state.world.refusal = None;
-        let result = crate::observe::after_step(&mut state.checkers, &mut state.world, true);
-        state.checkers.acknowledge_committed();
+        state.checkers_mut().acknowledge_committed();
         for &node in &state.world.touched {
             let host = &state.world.hosts[node];
             state.host_hashes[node] = host_hash(host);
@@ -346,9 +362,9 @@ impl Model {
         hasher.write_usize(state.packets.len());
         state.spent.hash(&mut hasher);
         let identity = |index: usize| index;
-        state.checkers.hash_history(&mut hasher, &identity);
+        state.checkers().hash_history(&mut hasher, &identity);
         state
-            .world
+            .checkers()
             .vote_ledger()
             .hash_history(&mut hasher, &identity);
         hasher.digest128()
@@ -377,9 +393,9 @@ fn fingerprint_renamed(state: &State, renamings: &[Vec<usize>], r: usize) -> Fin
     hasher.write_usize(state.packets.len());
     state.spent.hash(&mut hasher);
     let relabel = |index: usize| renaming.get(index).copied().unwrap_or(index);
-    state.checkers.hash_history(&mut hasher, &relabel);
+    state.checkers().hash_history(&mut hasher, &relabel);
     state
-        .world
+        .checkers()
         .vote_ledger()
         .hash_history(&mut hasher, &relabel);
     hasher.digest128()

@@ -21,7 +21,7 @@ mod view;
 pub use bugs::HostBugs;
 pub use protocol_state::HostProtocolState;
 // Re-exported where the checkers' callers have always found them.
-pub use crate::observed::{AppliedEntry, entry_digest};
+pub use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 
 use crate::disk::{Disk, SyncPoint};
 use crate::kv::{ClientId, Command, Kv, Op, Output};
@@ -39,6 +39,10 @@ pub struct Outbox {
     /// would overwrite a committed entry), described: findings for the
     /// checkers.
     pub refused: Vec<String>,
+    /// Entries applied to the state machine, in order.
+    pub applied: Vec<AppliedEntry>,
+    /// What the acknowledgements sent claimed, against the disk.
+    pub ack_claims: Vec<AckClaim>,
 }
 
 /// Whether the host's process runs.
@@ -84,8 +88,6 @@ pub struct Host {
     pub synced_hard_state: HardState,
     /// The term of each entry the disk holds durably (index i at i - 1).
     pub synced_log_terms: Vec<Term>,
-    /// Entries applied since the checkers last looked, drained by them.
-    pub applied_since_check: Vec<AppliedEntry>,
     /// Times the process booted.
     pub boots: u64,
     /// Why the last boot failed, if it did.
@@ -96,9 +98,6 @@ pub struct Host {
     direct_proposals: u64,
     /// What the acknowledgements of the outstanding `Ready` claim.
     ack_claims: Vec<(LogIndex, Option<Term>)>,
-    /// Acknowledgements sent for entries not on disk as acknowledged
-    /// (taken by the checkers).
-    pub false_acks: Vec<String>,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -130,13 +129,11 @@ impl Host {
             tick_interval_ns,
             synced_hard_state: HardState::default(),
             synced_log_terms: Vec::new(),
-            applied_since_check: Vec::new(),
             boots: 0,
             boot_error: None,
             bugs: HostBugs::default(),
             direct_proposals: 0,
             ack_claims: Vec::new(),
-            false_acks: Vec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use raft_core::{Entry, EntryKind, LogIndex, Ready, Role, Term};
 use super::{Host, HostState, Outbox, encode};
 use crate::kv::{Applied, Command};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
-use crate::observed::{AppliedEntry, entry_digest};
+use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 
 impl Host {
     /// The fsync `token` completed.
@@ -99,22 +99,15 @@ impl Host {
     /// The Ready's writes are durable: send what waited for them, apply,
     /// advance.
     fn finish(&mut self, mut ready: Ready, out: &mut Outbox) {
-        for (index, term) in std::mem::take(&mut self.ack_claims) {
-            let at = index.0 as usize;
-            let on_disk = at
-                .checked_sub(1)
-                .map(|i| self.synced_log_terms.get(i).copied());
-            if let Some(on_disk) = on_disk {
-                if on_disk != term {
-                    self.false_acks.push(format!(
-                        "n{} acknowledged index {} (term {:?} in memory) with term {:?} there on disk",
-                        self.index + 1,
-                        index.0,
-                        term.map(|t| t.0),
-                        on_disk.map(|t| t.0)
-                    ));
-                }
-            }
+        for (index, in_memory) in std::mem::take(&mut self.ack_claims) {
+            let Some(at) = (index.0 as usize).checked_sub(1) else {
+                continue; // index 0 claims nothing
+            };
+            out.ack_claims.push(AckClaim {
+                index,
+                in_memory,
+                on_disk: self.synced_log_terms.get(at).copied(),
+            });
         }
         self.send_raft(std::mem::take(&mut ready.messages_after_persist), out);
         if let Some(soft) = &ready.soft_state {
@@ -131,7 +124,7 @@ impl Host {
     }
 
     fn apply(&mut self, entry: &Entry, out: &mut Outbox) {
-        self.applied_since_check.push(AppliedEntry {
+        out.applied.push(AppliedEntry {
             id: entry.id(),
             digest: entry_digest(entry),
         });

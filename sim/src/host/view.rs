@@ -24,7 +24,6 @@ impl Host {
                 log: &[],
                 synced_term: self.synced_hard_state.term,
                 synced_vote: self.synced_hard_state.vote,
-                newly_applied: &self.applied_since_check,
                 matched: Vec::new(),
             };
         };
@@ -41,7 +40,6 @@ impl Host {
             log: raw.log().entries(),
             synced_term: self.synced_hard_state.term,
             synced_vote: self.synced_hard_state.vote,
-            newly_applied: &self.applied_since_check,
             matched: raw.matched_indexes().collect(),
         }
     }

@@ -35,7 +35,6 @@ pub(crate) fn view(node: usize, term: u64, log: &[Entry]) -> NodeView<'_> {
         log,
         synced_term: Term(term),
         synced_vote: None,
-        newly_applied: &[],
         matched: Vec::new(),
     }
 }
@@ -69,7 +68,6 @@ pub(crate) fn down(
         log: &[],
         synced_term: Term(synced_term),
         synced_vote: synced_vote.map(NodeId),
-        newly_applied: &[],
         matched: Vec::new(),
     }
 }

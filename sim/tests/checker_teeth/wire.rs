@@ -2,7 +2,7 @@
 
 use super::helpers::*;
 use raft_core::{Config, Entry, EntryId, LogIndex, Message, MessageBody, NodeId, RejectHint, Term};
-use sim::checker::{Invariant, VoteLedger, check_send};
+use sim::checker::{Checkers, Invariant, VoteLedger, check_send};
 use sim::host::{Host, Outbox};
 use sim::net::{Endpoint, Packet, Payload};
 
@@ -322,27 +322,47 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     // still holds three entries, the old ones, so the ack promises what is
     // not durable: after a crash n1 holds (2, t1) and (3, t1), yet the
     // leader counted it as a replica of (3, t2). `check_send` sees only the
-    // count; the host checks what the ack claimed against the disk and
-    // reports it in `false_acks` (the world turns it into a violation).
+    // count; the host reports what the ack claimed against the disk
+    // (`Outbox::ack_claims`) and the checkers judge it.
     let mut h = follower_with_old_entries();
     h.bugs.skip_fsync = true;
-    let sent = deliver_and_sync(
-        &mut h,
-        append(3, 2, id(1, 1), vec![entry(2, 2, "B"), entry(3, 2, "C")]),
-    );
-    let ack = acks(&sent);
-    assert_eq!(ack.len(), 1, "{sent:?}");
+    let mut out = Outbox::default();
+    let packet = Packet {
+        from: Endpoint::Node(2),
+        to: Endpoint::Node(0),
+        payload: Payload::Raft(append(
+            3,
+            2,
+            id(1, 1),
+            vec![entry(2, 2, "B"), entry(3, 2, "C")],
+        )),
+    };
+    assert!(h.on_packet(packet, &mut out));
+    assert_eq!(out.sync, None, "the fsync is skipped");
+    assert_eq!(out.ack_claims.len(), 1, "{:?}", out.ack_claims);
     assert_eq!(h.synced_log_terms, vec![Term(1); 3], "nothing was synced");
-    assert_eq!(
-        h.false_acks.len(),
-        1,
-        "an ack of replaced, unsynced entries"
-    );
+    let violation = Checkers::new(3)
+        .on_ack_claims(0, &out.ack_claims)
+        .expect_err("an ack of replaced, unsynced entries");
+    assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
     assert!(
-        h.false_acks[0].contains("acknowledged index 3"),
-        "{:?}",
-        h.false_acks
+        violation.message.contains("acknowledged index 3"),
+        "{violation}"
     );
+    // The same claim once the disk holds what was acknowledged passes.
+    let mut synced = follower_with_old_entries();
+    let mut out = Outbox::default();
+    let packet = Packet {
+        from: Endpoint::Node(2),
+        to: Endpoint::Node(0),
+        payload: Payload::Raft(append(3, 2, id(1, 1), vec![entry(2, 2, "B")])),
+    };
+    assert!(synced.on_packet(packet, &mut out));
+    let token = out.sync.expect("the write waits for its fsync");
+    let mut out = Outbox::default();
+    synced.on_synced(token, &mut out);
+    assert_eq!(out.ack_claims.len(), 1, "{:?}", out.ack_claims);
+    assert_eq!(Checkers::new(3).on_ack_claims(0, &out.ack_claims), Ok(()));
 }
 
 #[test]
