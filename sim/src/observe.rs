@@ -36,13 +36,6 @@ impl World {
         self.stats.events += 1;
     }
 
-    /// Keeps the first violation of the step under way.
-    fn found(&mut self, result: Result<(), Violation>) {
-        if let (None, Err(violation)) = (&self.found, result) {
-            self.found = Some(violation);
-        }
-    }
-
     /// What a host reported as it acted, handed to the checkers: refused
     /// messages, what its acknowledgements claimed, each message as it
     /// leaves (against the host's durable state), the entries it applied.
@@ -50,22 +43,19 @@ impl World {
         let Some(checkers) = self.checkers.as_mut() else {
             return;
         };
+        let found = &mut self.found;
         let host = &self.hosts[node];
-        let mut results = Vec::new();
         for refused in &out.refused {
-            results.push(checkers.on_refused(node, refused));
+            keep_first(found, checkers.on_refused(node, refused));
         }
-        results.push(checkers.on_ack_claims(node, &out.ack_claims));
+        keep_first(found, checkers.on_ack_claims(node, &out.ack_claims));
         let durable = host.durable();
         for packet in &out.packets {
             if let crate::net::Payload::Raft(message) = &packet.payload {
-                results.push(checkers.on_send(&durable, message));
+                keep_first(found, checkers.on_send(&durable, message));
             }
         }
-        results.push(checkers.on_applied(node, host.boots, &out.applied));
-        for result in results {
-            self.found(result);
-        }
+        keep_first(found, checkers.on_applied(node, host.boots, &out.applied));
     }
 
     /// The end of a step: the first violation found during it, else the
@@ -90,5 +80,12 @@ impl World {
         };
         let disks = self.hosts.iter().map(|h| h.synced_log_terms.as_slice());
         checkers.check_commit_durable(disks)
+    }
+}
+
+/// Keeps the first violation of the step under way.
+fn keep_first(found: &mut Option<Violation>, result: Result<(), Violation>) {
+    if let (None, Err(violation)) = (&found, result) {
+        *found = Some(violation);
     }
 }
