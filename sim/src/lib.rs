@@ -23,6 +23,7 @@ pub mod observe;
 pub mod observed;
 pub mod panics;
 pub mod plan;
+pub mod queries;
 pub mod run;
 pub mod scenario;
 pub mod shrink;

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::availability::AvailabilityFigures;
 use crate::checker::{Invariant, Stuck, Violation};
 use crate::history::OutcomeCounts;
-use crate::host::HostState;
 use crate::net::NetStats;
 use crate::stepper::{Halt, StepBounds, Stepper};
 use crate::swarm::{Fault, FaultMix, Resolver, Schedule, Who};
@@ -338,7 +337,7 @@ fn drive_with(
             return Ok(Drive::Cancelled);
         }
         if let Some(name) = armed.first().copied() {
-            if let Some(node) = mid_write_node(&stepper.world) {
+            if let Some(node) = stepper.world.node_mid_write() {
                 armed.remove(0);
                 resolver.fired(name, node, stepper.world.now_ns);
                 stepper.apply(Action::Crash(node))?;
@@ -384,16 +383,6 @@ fn drive_with(
         final_checks(options, &stepper.world).map_err(Halt::Violation)?;
     }
     Ok(Drive::Ended)
-}
-
-/// The node an armed mid-write crash strikes: one the last event left
-/// running with a write waiting for its fsync.
-fn mid_write_node(world: &World) -> Option<usize> {
-    world
-        .touched
-        .iter()
-        .copied()
-        .find(|n| world.hosts[*n].state == HostState::Up && world.hosts[*n].is_mid_write())
 }
 
 fn fail(state: &mut RunState<'_>, violation: Violation) {

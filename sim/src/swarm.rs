@@ -17,7 +17,6 @@ use crate::host::HostState;
 use crate::net::NetNoise;
 use crate::streams::{self, Concern};
 use crate::world::{Action, World};
-use raft_core::Role;
 
 /// The kinds of partition the nemesis knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -258,18 +257,13 @@ impl Resolver {
         match who {
             Who::Node(n) => n,
             Who::Named(name) => self.names.get(&name).copied().unwrap_or(0),
-            Who::Leader => {
-                let alive = |h: &&std::sync::Arc<crate::host::Host>| h.state == HostState::Up;
-                world
-                    .hosts
-                    .iter()
-                    .filter(alive)
-                    .filter_map(|h| h.raw().filter(|r| r.role() == Role::Leader))
-                    .max_by_key(|r| r.term())
-                    .map(|r| r.id().0 as usize - 1)
-                    .or_else(|| world.hosts.iter().find(alive).map(|h| h.index))
-                    .unwrap_or(0)
-            }
+            Who::Leader => world
+                .believed_leader()
+                .or_else(|| {
+                    let up = world.hosts.iter().find(|h| h.state == HostState::Up);
+                    up.map(|h| h.index)
+                })
+                .unwrap_or(0),
         }
     }
 

@@ -135,28 +135,6 @@ impl World {
         world
     }
 
-    /// The leader that a majority of the running nodes follow (the one of
-    /// the highest term, if several believe they lead), if any: what
-    /// liveness asks for once faults heal, and what `expect leader` means.
-    #[must_use]
-    pub fn followed_leader(&self) -> Option<usize> {
-        let majority = self.node_count() / 2 + 1;
-        let up = || {
-            self.hosts
-                .iter()
-                .filter(|h| h.state == HostState::Up)
-                .filter_map(|h| h.raw())
-        };
-        up().filter(|r| r.role() == raft_core::Role::Leader)
-            .filter(|leader| {
-                up().filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
-                    .count()
-                    >= majority
-            })
-            .max_by_key(|r| r.term())
-            .map(|r| r.id().0 as usize - 1)
-    }
-
     /// The time of the next scheduled event, if any.
     #[must_use]
     pub fn next_event_time(&self) -> Option<u64> {

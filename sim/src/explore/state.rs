@@ -14,7 +14,7 @@ use raft_core::Role;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::bounds::Bounds;
-use super::step::{Pick, Step, pending_sync};
+use super::step::{Pick, Step};
 use super::symmetry::hash_relabeled;
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::host::{Host, HostState};
@@ -268,7 +268,7 @@ impl Model {
 
     fn node_steps(&self, state: &State, node: usize, host: &Host, steps: &mut Vec<Step>) {
         let bounds = &self.bounds;
-        if pending_sync(&state.world, node).is_some() {
+        if state.world.pending_sync(node).is_some() {
             steps.push(Step::Persist(node));
         }
         let raw = match (host.state, host.raw()) {

@@ -1,8 +1,7 @@
 //! The explorer's actions, each named as a manual-mode scenario line names
 //! it, so that a path is a scenario.
 
-use crate::net::{Endpoint, Payload};
-use crate::world::{Action, Event, World};
+use crate::world::{Action, World};
 
 /// An in-flight Raft message: the `nth` oldest (1-based, by send order) of
 /// the messages of `kind` from node `from` to node `to`.
@@ -98,7 +97,7 @@ impl Step {
             Step::Campaign(n) => Action::Campaign(n),
             Step::Heartbeat(n) => Action::HeartbeatTimeout(n),
             Step::CheckQuorum(n) => Action::CheckQuorum(n),
-            Step::Persist(n) => Action::Event(pending_sync(world, n)?),
+            Step::Persist(n) => Action::Event(world.pending_sync(n)?),
             Step::Crash(n) => Action::Crash(n),
             Step::Restart(n) => Action::Restart(n),
             Step::Propose(n) => Action::Propose { node: n, count: 1 },
@@ -109,22 +108,6 @@ impl Step {
 /// The id of the message `pick` names, as a scenario's `nth=` finds it.
 fn packet_id(world: &World, pick: &Pick) -> Option<u64> {
     world
-        .net
-        .in_flight()
-        .filter(|(_, p)| match (p.from, p.to, &p.payload) {
-            (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) => {
-                f == pick.from && t == pick.to && m.body.kind_name() == pick.kind
-            }
-            _ => false,
-        })
+        .raft_messages_in_flight(|f| f == pick.from, |t| t == pick.to, Some(pick.kind))
         .nth(pick.nth as usize - 1)
-        .map(|(id, _)| id)
-}
-
-/// Node `node`'s pending fsync completion, if one is scheduled.
-pub(crate) fn pending_sync(world: &World, node: usize) -> Option<Event> {
-    world
-        .scheduled()
-        .find(|(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node))
-        .map(|(_, e)| e)
 }

@@ -10,7 +10,6 @@ use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::resolve::names;
 use crate::checker::Violation;
 use crate::kv::Op;
-use crate::net::{Endpoint, Payload};
 use crate::stepper::{Halt, Stepper};
 use crate::units::format_ns;
 use crate::world::{Action, Event};
@@ -284,11 +283,7 @@ impl Interp<'_> {
             StepKind::Duplicate(pick) => self.pick_messages(pick, line, Action::Duplicate),
             StepKind::Persist(set) => {
                 for node in self.resolve(set, line)? {
-                    let pending =
-                        self.stepper.world.scheduled().find(
-                            |(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node),
-                        );
-                    if let Some((_, event)) = pending {
+                    if let Some(event) = self.stepper.world.pending_sync(node) {
                         self.act(Action::Event(event))?;
                     }
                 }
@@ -410,19 +405,11 @@ impl Interp<'_> {
         let matching: Vec<u64> = self
             .stepper
             .world
-            .net
-            .in_flight()
-            .filter(|(_, p)| {
-                let (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) =
-                    (p.from, p.to, &p.payload)
-                else {
-                    return false;
-                };
-                from.contains(&f)
-                    && to.contains(&t)
-                    && pick.kind.as_deref().is_none_or(|k| k == m.body.kind_name())
-            })
-            .map(|(id, _)| id)
+            .raft_messages_in_flight(
+                |f| from.contains(&f),
+                |t| to.contains(&t),
+                pick.kind.as_deref(),
+            )
             .collect();
         if matching.is_empty() {
             let kind = pick.kind.as_deref().unwrap_or("message");

@@ -3,7 +3,6 @@
 
 use super::ast::{Atom, NodeSet, SetExpr, SetOp, SetTerm};
 use super::interp::{Interp, Stop};
-use crate::host::HostState;
 use std::collections::BTreeSet;
 
 impl Interp<'_> {
@@ -60,11 +59,7 @@ impl Interp<'_> {
     pub(super) fn wait_for_writer(&mut self) -> Result<usize, Stop> {
         let deadline = self.stepper.world.now_ns.saturating_add(10_000_000_000);
         loop {
-            let writer = self.stepper.world.touched.iter().copied().find(|n| {
-                let host = &self.stepper.world.hosts[*n];
-                host.state == HostState::Up && host.is_mid_write()
-            });
-            if let Some(node) = writer {
+            if let Some(node) = self.stepper.world.node_mid_write() {
                 return Ok(node);
             }
             let waiting = !self.manual

@@ -1,0 +1,90 @@
+//! The questions every driver asks of a world, answered once: which node
+//! leads (in the two senses the drivers need), which node the last step
+//! left in the middle of a write, a node's pending fsync, and which Raft
+//! messages are in flight on a link. The random driver, the scenario
+//! interpreter and the explorer all ask here, so an exported run and the
+//! scenario replaying it mean the same node by the same words.
+
+use raft_core::Role;
+
+use crate::action::Event;
+use crate::host::HostState;
+use crate::net::{Endpoint, Payload};
+use crate::world::World;
+
+impl World {
+    /// The leader that a majority of the running nodes follow (the one of
+    /// the highest term, if several believe they lead), if any: what
+    /// liveness asks for once faults heal, what `expect leader` and a
+    /// scenario's `leader` mean.
+    #[must_use]
+    pub fn followed_leader(&self) -> Option<usize> {
+        let majority = self.node_count() / 2 + 1;
+        let up = || {
+            self.hosts
+                .iter()
+                .filter(|h| h.state == HostState::Up)
+                .filter_map(|h| h.raw())
+        };
+        up().filter(|r| r.role() == Role::Leader)
+            .filter(|leader| {
+                up().filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
+                    .count()
+                    >= majority
+            })
+            .max_by_key(|r| r.term())
+            .map(|r| r.id().0 as usize - 1)
+    }
+
+    /// The running node of the highest term that believes it leads, whether
+    /// or not a majority follows it (a deposed leader still counts): the
+    /// node a swarm's fault "aimed at the leader" strikes.
+    #[must_use]
+    pub fn believed_leader(&self) -> Option<usize> {
+        self.hosts
+            .iter()
+            .filter(|h| h.state == HostState::Up)
+            .filter_map(|h| h.raw().filter(|r| r.role() == Role::Leader))
+            .max_by_key(|r| r.term())
+            .map(|r| r.id().0 as usize - 1)
+    }
+
+    /// The first node the last step left running with a write waiting for
+    /// its fsync: what `crash writing` and a swarm's mid-write crash strike.
+    #[must_use]
+    pub fn node_mid_write(&self) -> Option<usize> {
+        self.touched.iter().copied().find(|&node| {
+            let host = &self.hosts[node];
+            host.state == HostState::Up && host.is_mid_write()
+        })
+    }
+
+    /// Node `node`'s pending fsync completion, if one is scheduled.
+    #[must_use]
+    pub fn pending_sync(&self, node: usize) -> Option<Event> {
+        self.scheduled()
+            .find(|(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node))
+            .map(|(_, e)| e)
+    }
+
+    /// The ids of the Raft messages in flight from a node `from` accepts to
+    /// a node `to` accepts, of message type `kind` (any, if `None`), oldest
+    /// first: what a scenario's `deliver`, `drop` and `duplicate` and the
+    /// explorer's message steps pick from.
+    pub fn raft_messages_in_flight<'w>(
+        &'w self,
+        from: impl Fn(usize) -> bool + 'w,
+        to: impl Fn(usize) -> bool + 'w,
+        kind: Option<&'w str>,
+    ) -> impl Iterator<Item = u64> + 'w {
+        self.net
+            .in_flight()
+            .filter(move |(_, p)| match (p.from, p.to, &p.payload) {
+                (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) => {
+                    from(f) && to(t) && kind.is_none_or(|k| k == m.body.kind_name())
+                }
+                _ => false,
+            })
+            .map(|(id, _)| id)
+    }
+}
