@@ -97,6 +97,46 @@ pub enum Action {
 }
 
 impl Action {
+    /// Cut every link to and from each of `nodes`, in a cluster of
+    /// `node_count` nodes.
+    #[must_use]
+    pub fn isolate(nodes: &[usize], node_count: usize) -> Action {
+        let links = nodes
+            .iter()
+            .flat_map(|&n| {
+                (0..node_count)
+                    .filter(move |&o| o != n)
+                    .flat_map(move |o| [(n, o), (o, n)])
+            })
+            .collect();
+        Action::Block(links)
+    }
+
+    /// Only nodes in the same group can talk: every link between two groups
+    /// is cut, both ways.
+    #[must_use]
+    pub fn partition(groups: &[Vec<usize>]) -> Action {
+        let mut links = Vec::new();
+        for (i, a) in groups.iter().enumerate() {
+            for (j, b) in groups.iter().enumerate() {
+                if i != j {
+                    links.extend(a.iter().flat_map(|&f| b.iter().map(move |&t| (f, t))));
+                }
+            }
+        }
+        Action::Block(links)
+    }
+
+    /// Messages from any of `from` to any of `to` are lost (one way).
+    #[must_use]
+    pub fn cut(from: &[usize], to: &[usize]) -> Action {
+        let links = from
+            .iter()
+            .flat_map(|&f| to.iter().map(move |&t| (f, t)))
+            .collect();
+        Action::Block(links)
+    }
+
     /// Deliver in-flight packet `id` now.
     #[must_use]
     pub fn deliver(id: u64) -> Action {

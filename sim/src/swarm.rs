@@ -304,39 +304,19 @@ impl Resolver {
             Fault::Pause(who, name) => vec![Action::Pause(self.pick(*who, *name, world))],
             Fault::Resume(who) => vec![Action::Resume(self.resolve(*who, world))],
             Fault::Isolate(who, name) => {
-                let n = self.pick(*who, *name, world);
-                let links = others(n).flat_map(|o| [(n, o), (o, n)]).collect();
-                vec![Action::Block(links)]
+                vec![Action::isolate(&[self.pick(*who, *name, world)], nodes)]
             }
             Fault::OneWay(who, name, hears_only) => {
                 let n = self.pick(*who, *name, world);
-                let links = if *hears_only {
-                    others(n).map(|o| (n, o)).collect()
+                let others: Vec<usize> = others(n).collect();
+                if *hears_only {
+                    vec![Action::cut(&[n], &others)]
                 } else {
-                    others(n).map(|o| (o, n)).collect()
-                };
-                vec![Action::Block(links)]
-            }
-            Fault::Partition(groups) => {
-                let mut links = Vec::new();
-                for (i, a) in groups.iter().enumerate() {
-                    for (j, b) in groups.iter().enumerate() {
-                        if i != j {
-                            for from in a {
-                                links.extend(b.iter().map(|to| (*from, *to)));
-                            }
-                        }
-                    }
+                    vec![Action::cut(&others, &[n])]
                 }
-                vec![Action::Block(links)]
             }
-            Fault::Cut(from, to) => {
-                let links = from
-                    .iter()
-                    .flat_map(|f| to.iter().map(move |t| (*f, *t)))
-                    .collect();
-                vec![Action::Block(links)]
-            }
+            Fault::Partition(groups) => vec![Action::partition(groups)],
+            Fault::Cut(from, to) => vec![Action::cut(from, to)],
             Fault::Heal => vec![Action::Heal],
             Fault::Skew(n, factor) => vec![Action::Skew {
                 node: *n,

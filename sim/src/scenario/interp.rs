@@ -195,26 +195,14 @@ impl Interp<'_> {
             StepKind::Resume(set) => self.each(set, line, Action::Resume),
             StepKind::Partition(sets) => self.partition(sets, line),
             StepKind::Isolate(set) => {
-                let nodes = self.resolve(set, line)?;
+                let nodes: Vec<usize> = self.resolve(set, line)?.into_iter().collect();
                 let all = self.stepper.world.node_count();
-                let links = nodes
-                    .iter()
-                    .flat_map(|n| {
-                        (0..all)
-                            .filter(move |o| o != n)
-                            .flat_map(move |o| [(*n, o), (o, *n)])
-                    })
-                    .collect();
-                self.act(Action::Block(links))
+                self.act(Action::isolate(&nodes, all))
             }
             StepKind::Cut(from, to) => {
-                let from = self.resolve(from, line)?;
-                let to = self.resolve(to, line)?;
-                let links = from
-                    .iter()
-                    .flat_map(|f| to.iter().map(move |t| (*f, *t)))
-                    .collect();
-                self.act(Action::Block(links))
+                let from: Vec<usize> = self.resolve(from, line)?.into_iter().collect();
+                let to: Vec<usize> = self.resolve(to, line)?.into_iter().collect();
+                self.act(Action::cut(&from, &to))
             }
             StepKind::Heal => self.act(Action::Heal),
             StepKind::Skew(set, factor) => {
@@ -328,15 +316,11 @@ impl Interp<'_> {
         // Only nodes in the same set can talk: a partition replaces the
         // links an earlier partition, isolation or cut blocked.
         self.act(Action::Heal)?;
-        let mut links = Vec::new();
-        for (i, a) in groups.iter().enumerate() {
-            for (j, b) in groups.iter().enumerate() {
-                if i != j {
-                    links.extend(a.iter().flat_map(|f| b.iter().map(move |t| (*f, *t))));
-                }
-            }
-        }
-        self.act(Action::Block(links))
+        let groups: Vec<Vec<usize>> = groups
+            .into_iter()
+            .map(|g| g.into_iter().collect())
+            .collect();
+        self.act(Action::partition(&groups))
     }
 
     fn propose(
