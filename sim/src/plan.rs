@@ -42,8 +42,9 @@ impl RunOptions {
     /// The plan this run runs with.
     #[must_use]
     pub fn plan(&self) -> RunPlan {
-        let cluster = self.cluster_spec();
-        let mut faults = self.fault_mix();
+        let resolved = self.resolve();
+        let cluster = resolved.spec;
+        let mut faults = resolved.mix;
         faults.nodes = cluster.nodes;
         faults.raft.pre_vote = cluster.raft.pre_vote;
         faults.raft.check_quorum = cluster.raft.check_quorum;

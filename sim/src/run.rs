@@ -69,13 +69,40 @@ impl RunOptions {
         }
     }
 
+    /// What the seed resolves into, computed once: the fault mix, the
+    /// cluster built from it, and the schedule of faults. A run uses exactly
+    /// this (the printed plan is made from the same resolution).
+    #[must_use]
+    pub fn resolve(&self) -> Resolved {
+        let mix = self.fault_mix();
+        let spec = self.cluster_spec_from(&mix);
+        let schedule = self.schedule.clone().unwrap_or_else(|| {
+            Schedule::generate(
+                &mix,
+                self.seed,
+                spec.nodes,
+                self.fault_ns,
+                self.fault_ns + self.heal_ns / 2,
+            )
+        });
+        Resolved {
+            mix,
+            spec,
+            schedule,
+        }
+    }
+
     /// The cluster this run builds: `spec`, with the settings the seed picks.
     #[must_use]
     pub fn cluster_spec(&self) -> ClusterSpec {
+        self.cluster_spec_from(&self.fault_mix())
+    }
+
+    /// `spec`, with the settings `mix` (the seed's) picks, then the pins.
+    fn cluster_spec_from(&self, mix: &FaultMix) -> ClusterSpec {
         let mut spec = self.spec.clone();
         if self.seed_picks_settings {
-            let mix = self.fault_mix();
-            spec.raft = mix.raft;
+            spec.raft = mix.raft.clone();
             spec.workload.rate_per_s = mix.client_rate_per_s;
             spec.fsync_min_ns = mix.fsync_min_ns;
             spec.fsync_max_ns = mix.fsync_max_ns;
@@ -98,16 +125,19 @@ impl RunOptions {
     /// The schedule this run uses.
     #[must_use]
     pub fn fault_schedule(&self) -> Schedule {
-        self.schedule.clone().unwrap_or_else(|| {
-            Schedule::generate(
-                &self.fault_mix(),
-                self.seed,
-                self.cluster_spec().nodes,
-                self.fault_ns,
-                self.fault_ns + self.heal_ns / 2,
-            )
-        })
+        self.resolve().schedule
     }
+}
+
+/// A seed's resolution (see [`RunOptions::resolve`]).
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The fault mix.
+    pub mix: FaultMix,
+    /// The cluster.
+    pub spec: ClusterSpec,
+    /// The timed faults.
+    pub schedule: Schedule,
 }
 
 /// The event bound of a run planned to last `length_ns` of virtual time:
@@ -217,9 +247,12 @@ pub fn run_until(
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
     cancelled: &dyn Fn() -> bool,
 ) -> Option<RunReport> {
-    let mix = options.fault_mix();
-    let schedule = options.fault_schedule();
-    let world = World::new(options.cluster_spec(), options.seed);
+    let Resolved {
+        mix,
+        spec,
+        schedule,
+    } = options.resolve();
+    let world = World::new(spec, options.seed);
     let bounds = StepBounds {
         max_events: options.max_events,
         lincheck_budget: options.lincheck_budget,
