@@ -259,7 +259,10 @@ fn a_panic_inside_a_run_is_a_violation_with_its_location_and_a_replay() {
     assert_exit(&output, 1);
     let text = stdout(&output);
     assert!(text.contains("result: VIOLATION of panic"), "{text}");
-    assert!(text.contains("panicked at sim/src/host/mod.rs:"), "{text}");
+    assert!(
+        text.contains("the host panicked at sim/src/host/mod.rs:"),
+        "{text}"
+    );
     assert!(text.contains("asserts on restart"), "{text}");
     assert!(
         text.contains("replay: cargo run --release -- --seed 3 --break panic-on-restart"),

@@ -22,11 +22,32 @@ pub struct Caught {
     pub location: Option<String>,
 }
 
+impl Caught {
+    /// Whose code panicked, by where: raft-core (a broken invariant of the
+    /// library under test), the host (its own bounds, such as the Ready
+    /// loop that must settle, or a test-only rule break), a checker, or
+    /// the rest of the simulator.
+    #[must_use]
+    pub fn origin(&self) -> &'static str {
+        let location = self.location.as_deref().unwrap_or("");
+        if location.contains("raft-core/") {
+            "raft-core"
+        } else if location.contains("sim/src/host/") {
+            "the host"
+        } else if location.contains("sim/src/checker/") {
+            "a checker"
+        } else {
+            "the simulator"
+        }
+    }
+}
+
 impl fmt::Display for Caught {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let origin = self.origin();
         match &self.location {
-            Some(location) => write!(f, "panicked at {location}: {}", self.message),
-            None => write!(f, "panicked: {}", self.message),
+            Some(location) => write!(f, "{origin} panicked at {location}: {}", self.message),
+            None => write!(f, "{origin} panicked: {}", self.message),
         }
     }
 }
@@ -101,6 +122,22 @@ mod tests {
             caught
                 .to_string()
                 .contains("panicked at sim/src/panics.rs:")
+        );
+    }
+
+    #[test]
+    fn a_panic_names_whose_code_raised_it() {
+        let at = |location: &str| Caught {
+            message: "m".into(),
+            location: Some(location.into()),
+        };
+        assert_eq!(at("raft-core/src/log.rs:10:5").origin(), "raft-core");
+        assert_eq!(at("sim/src/host/ready_loop.rs:93:9").origin(), "the host");
+        assert_eq!(at("sim/src/checker/logs.rs:1:1").origin(), "a checker");
+        assert_eq!(at("sim/src/world/mod.rs:1:1").origin(), "the simulator");
+        assert_eq!(
+            at("sim/src/host/ready_loop.rs:93:9").to_string(),
+            "the host panicked at sim/src/host/ready_loop.rs:93:9: m"
         );
     }
 

@@ -90,9 +90,11 @@ impl Host {
             }
             self.finish(ready, out);
         }
+        // The host's own bound, not a raft-core assertion: a raft-core that
+        // hands out a Ready after every advance forever is a livelock.
         panic!(
-            "host {} Ready loop did not settle in 1000 rounds",
-            self.index
+            "n{}'s Ready loop did not settle in 1000 rounds (the host's bound)",
+            self.index + 1
         );
     }
 
