@@ -4,7 +4,7 @@
 //! every search mode agreeing where it must: parallel with sequential,
 //! depth-first with breadth-first, 128-bit with 64-bit fingerprints.
 
-use sim::explore::{Bounds, Options, Report, Search, check, scenario_text};
+use sim::explore::{Bounds, Options, Property, Report, Search, check, scenario_text};
 use sim::host::HostBugs;
 use sim::scenario::{parse, run_scenario_with_bugs};
 
@@ -134,10 +134,11 @@ fn every_sometimes_property_is_reached_within_small_bounds() {
     assert!(report.sometimes.all_reached(), "{reached:?}");
     // Depths at which each is first seen: an election takes five actions
     // (campaign, persist, vote, persist, answer), a commit four more.
-    assert_eq!(report.sometimes.leader_elected, Some(5));
-    assert_eq!(report.sometimes.entry_committed, Some(9));
-    assert_eq!(report.sometimes.leader_changed, Some(10));
-    assert_eq!(report.sometimes.log_truncated, Some(12));
+    let depth = |p| report.sometimes.depth(p);
+    assert_eq!(depth(Property::LeaderElected), Some(5));
+    assert_eq!(depth(Property::EntryCommitted), Some(9));
+    assert_eq!(depth(Property::LeaderChanged), Some(10));
+    assert_eq!(depth(Property::LogTruncated), Some(12));
 }
 
 #[test]

@@ -36,7 +36,7 @@ mod visited;
 mod walk;
 
 pub use bounds::Bounds;
-pub use report::{Counterexample, Progress, Report, Sometimes, scenario_text};
+pub use report::{Counterexample, Progress, Property, Report, Sometimes, scenario_text};
 pub use step::{Pick, Step};
 pub use story::describe_message;
 

@@ -10,53 +10,106 @@ use super::story;
 use crate::checker::Violation;
 use crate::host::HostState;
 
-/// "Sometimes" properties: each must hold in some state, so that a bound
-/// too small to reach anything shows instead of passing silently
-/// (stateright's `sometimes`, TLC's coverage). Each is the depth where it
-/// was first seen, if it was.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Sometimes {
-    /// A leader was elected.
-    pub leader_elected: Option<u32>,
-    /// An entry committed.
-    pub entry_committed: Option<u32>,
+/// A "sometimes" property: it must hold in some state, so that a bound too
+/// small to reach anything shows instead of passing silently (stateright's
+/// `sometimes`, TLC's coverage). The table is [`Property::ALL`]; a report
+/// keeps, per property, the depth where it was first seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Property {
+    /// A running node leads.
+    LeaderElected,
+    /// A running node has committed an entry.
+    EntryCommitted,
     /// Leaders of two terms were seen along one path.
-    pub leader_changed: Option<u32>,
+    LeaderChanged,
     /// A running node lost an entry of its log (replaced by a later
     /// leader's, Raft §5.3).
-    pub log_truncated: Option<u32>,
+    LogTruncated,
 }
 
-/// A bit per sometimes-property, as one transition shows them.
+impl Property {
+    /// Every property, in report order.
+    pub const ALL: [Property; 4] = [
+        Property::LeaderElected,
+        Property::EntryCommitted,
+        Property::LeaderChanged,
+        Property::LogTruncated,
+    ];
+
+    /// The property in words.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::LeaderElected => "a leader is elected",
+            Property::EntryCommitted => "an entry commits",
+            Property::LeaderChanged => "the leader changes",
+            Property::LogTruncated => "a log is truncated",
+        }
+    }
+
+    /// Whether the transition to `child` shows the property, given
+    /// `before` (what [`Sometimes::before`] took of the state it left).
+    fn seen(self, before: &[(bool, u64, EntryId)], child: &State) -> bool {
+        let running = || {
+            child
+                .world
+                .hosts
+                .iter()
+                .zip(before)
+                .filter_map(|(host, was)| {
+                    let raw = host.raw().filter(|_| host.state == HostState::Up)?;
+                    Some((host, raw, was))
+                })
+        };
+        match self {
+            Property::LeaderElected => running().any(|(_, raw, _)| raw.role() == Role::Leader),
+            Property::EntryCommitted => running().any(|(_, raw, _)| raw.log().committed().0 > 0),
+            Property::LeaderChanged => child.checkers().terms_with_a_leader() > 1,
+            // Its old last entry is gone from a node that ran throughout
+            // (the same boot): replaced by a leader's entry of a later term.
+            Property::LogTruncated => running().any(|(host, raw, &(was_up, boots, last))| {
+                was_up && boots == host.boots && last.index.0 > 0 && !raw.log().contains(last)
+            }),
+        }
+    }
+
+    fn bit(self) -> SometimesBits {
+        1 << (self as u8)
+    }
+}
+
+/// The depth where each [`Property`] was first seen, if it was.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sometimes {
+    depths: [Option<u32>; Property::ALL.len()],
+}
+
+/// The properties one transition shows, a bit each ([`Property`] order):
+/// kept per state on the search's frontier, so it is small.
 pub(crate) type SometimesBits = u8;
 
 impl Sometimes {
+    /// Where `property` was first seen, if it was.
+    #[must_use]
+    pub fn depth(&self, property: Property) -> Option<u32> {
+        self.depths[property as usize]
+    }
+
     /// Each property with its name.
     #[must_use]
-    pub fn list(&self) -> [(&'static str, Option<u32>); 4] {
-        [
-            ("a leader is elected", self.leader_elected),
-            ("an entry commits", self.entry_committed),
-            ("the leader changes", self.leader_changed),
-            ("a log is truncated", self.log_truncated),
-        ]
+    pub fn list(&self) -> [(&'static str, Option<u32>); Property::ALL.len()] {
+        Property::ALL.map(|p| (p.name(), self.depth(p)))
     }
 
     /// Whether every property was reached.
     #[must_use]
     pub fn all_reached(&self) -> bool {
-        self.list().iter().all(|(_, depth)| depth.is_some())
+        self.depths.iter().all(Option::is_some)
     }
 
     /// Takes in what `other` reached (each at the lesser depth).
     pub(crate) fn merge(&mut self, other: &Sometimes) {
-        let pairs = [
-            (&mut self.leader_elected, other.leader_elected),
-            (&mut self.entry_committed, other.entry_committed),
-            (&mut self.leader_changed, other.leader_changed),
-            (&mut self.log_truncated, other.log_truncated),
-        ];
-        for (mine, theirs) in pairs {
+        for (mine, theirs) in self.depths.iter_mut().zip(other.depths) {
             *mine = match (*mine, theirs) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -66,14 +119,9 @@ impl Sometimes {
 
     /// Records the properties in `bits`, first seen at `depth`.
     pub(crate) fn note(&mut self, bits: SometimesBits, depth: u32) {
-        let fields = [
-            &mut self.leader_elected,
-            &mut self.entry_committed,
-            &mut self.leader_changed,
-            &mut self.log_truncated,
-        ];
-        for (bit, field) in fields.into_iter().enumerate() {
-            if bits & (1 << bit) != 0 {
+        for property in Property::ALL {
+            if bits & property.bit() != 0 {
+                let field = &mut self.depths[property as usize];
                 *field = Some(field.map_or(depth, |d| d.min(depth)));
             }
         }
@@ -95,30 +143,12 @@ impl Sometimes {
             .collect()
     }
 
-    /// The properties a transition to `child` shows, from `before` (what
-    /// [`Sometimes::before`] took of the state it left). A log is truncated
-    /// when a running node loses an entry it held (replaced by a leader's
-    /// entry of a later term, §5.3): then its old last entry is gone too.
+    /// The properties a transition to `child` shows, from `before`.
     pub(crate) fn seen(before: &[(bool, u64, EntryId)], child: &State) -> SometimesBits {
-        let mut bits = 0;
-        for (host, &(was_up, boots, last)) in child.world.hosts.iter().zip(before) {
-            let Some(raw) = host.raw().filter(|_| host.state == HostState::Up) else {
-                continue;
-            };
-            if raw.role() == Role::Leader {
-                bits |= 1;
-            }
-            if raw.log().committed().0 > 0 {
-                bits |= 2;
-            }
-            if was_up && boots == host.boots && last.index.0 > 0 && !raw.log().contains(last) {
-                bits |= 8;
-            }
-        }
-        if child.checkers().terms_with_a_leader() > 1 {
-            bits |= 4;
-        }
-        bits
+        Property::ALL
+            .into_iter()
+            .filter(|p| p.seen(before, child))
+            .fold(0, |bits, p| bits | p.bit())
     }
 }
 
