@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use crate::run::{RunOptions, RunReport};
+use crate::scenario::print;
 use crate::swarm::{Fault, Schedule, Who};
 
 /// The scenario text for `options` with `schedule` (the run's own schedule
@@ -19,24 +20,18 @@ pub fn scenario_text(
     story: &str,
 ) -> String {
     let spec = options.cluster_spec();
-    let tick = spec.tick_ns;
-    let on = |b: bool| if b { "on" } else { "off" };
     let mut out = String::new();
     for line in story.lines() {
         let _ = writeln!(out, "# {line}");
     }
+    let timing = print::ClusterTiming {
+        tick_ns: spec.tick_ns,
+        seed: options.seed,
+    };
     let _ = writeln!(
         out,
-        "cluster {} pre_vote={} check_quorum={} tick={tick}ns election={}ns..{}ns heartbeat={}ns inflight={} max_append={} seed={}",
-        spec.nodes,
-        on(spec.raft.pre_vote),
-        on(spec.raft.check_quorum),
-        spec.raft.election_ticks * tick,
-        2 * spec.raft.election_ticks * tick,
-        spec.raft.heartbeat_ticks * tick,
-        spec.raft.max_inflight_msgs,
-        spec.raft.max_size_per_msg_bytes,
-        options.seed
+        "{}",
+        print::cluster(spec.nodes, &spec.raft, Some(timing))
     );
     let _ = writeln!(
         out,
@@ -144,11 +139,6 @@ fn hit(name: u32, report: &RunReport) -> Option<String> {
         .map(|node| format!("{} as f{name}", node + 1))
 }
 
-fn nodes(list: &[usize]) -> String {
-    let ids: Vec<String> = list.iter().map(|n| (n + 1).to_string()).collect();
-    format!("{{{}}}", ids.join(","))
-}
-
 /// One fault as a scenario step (without its time); `None` if it never
 /// struck (its target was never resolved) or changes nothing.
 fn fault_line(fault: &Fault, report: &RunReport) -> Option<String> {
@@ -170,12 +160,12 @@ fn fault_line(fault: &Fault, report: &RunReport) -> Option<String> {
             }
         }
         Fault::Partition(groups) => {
-            let sets: Vec<String> = groups.iter().map(|g| nodes(g)).collect();
+            let sets: Vec<String> = groups.iter().map(|g| print::node_set(g)).collect();
             format!("partition {}", sets.join(" | "))
         }
-        Fault::Cut(from, to) => format!("cut {} -> {}", nodes(from), nodes(to)),
+        Fault::Cut(from, to) => format!("cut {} -> {}", print::node_set(from), print::node_set(to)),
         Fault::Heal => "heal".to_string(),
-        Fault::Skew(n, factor) => format!("skew {} {factor}", n + 1),
+        Fault::Skew(n, factor) => format!("{} {factor}", print::on_node("skew", *n)),
         Fault::Noise(noise) => format!(
             "net drop={} dup={} delay={}ns..{}ns tail={}",
             percent(noise.drop_probability),
@@ -184,7 +174,7 @@ fn fault_line(fault: &Fault, report: &RunReport) -> Option<String> {
             noise.delay_max_ns,
             percent(noise.tail_probability)
         ),
-        Fault::Torn(on) => format!("disk torn={}", if *on { "on" } else { "off" }),
+        Fault::Torn(on) => format!("disk torn={}", print::on_off(*on)),
         Fault::Workload(true) => "clients 1".to_string(),
         Fault::Workload(false) => "clients 0".to_string(),
     })

@@ -9,6 +9,7 @@ use super::step::Step;
 use super::story;
 use crate::checker::Violation;
 use crate::host::HostState;
+use crate::scenario::print;
 
 /// A "sometimes" property: it must hold in some state, so that a bound too
 /// small to reach anything shows instead of passing silently (stateright's
@@ -315,7 +316,6 @@ fn rebuild(model: &Model, path: &[u16], found: &Violation) -> Result<Counterexam
 /// replays to the same violation.
 #[must_use]
 pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String {
-    let on = |b: bool| if b { "on" } else { "off" };
     let mut text = format!(
         "# Found by `raftsim check`: a path of {} actions to a violation of\n# {}: {}\n",
         counterexample.steps.len(),
@@ -346,12 +346,13 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
             flags.join(" ")
         ));
     }
-    text.push_str(&format!(
-        "cluster {} pre_vote={} check_quorum={}\nmanual\n",
-        bounds.nodes,
-        on(bounds.pre_vote),
-        on(bounds.check_quorum)
-    ));
+    let raft = crate::cluster::RaftSettings {
+        pre_vote: bounds.pre_vote,
+        check_quorum: bounds.check_quorum,
+        ..crate::cluster::RaftSettings::default()
+    };
+    text.push_str(&print::cluster(bounds.nodes, &raft, None));
+    text.push_str("\nmanual\n");
     for step in &counterexample.steps {
         text.push_str(&step.scenario_line());
         text.push('\n');

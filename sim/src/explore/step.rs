@@ -1,6 +1,7 @@
 //! The explorer's actions, each named as a manual-mode scenario line names
 //! it, so that a path is a scenario.
 
+use crate::scenario::print;
 use crate::world::{Action, World};
 
 /// An in-flight Raft message: the `nth` oldest (1-based, by send order) of
@@ -47,25 +48,18 @@ impl Step {
     /// The step as a manual-mode scenario line (nodes 1-based).
     #[must_use]
     pub fn scenario_line(&self) -> String {
-        let pick = |verb: &str, p: &Pick| {
-            let nth = if p.nth > 1 {
-                format!(" nth={}", p.nth)
-            } else {
-                String::new()
-            };
-            format!("{verb} {} -> {} {}{nth}", p.from + 1, p.to + 1, p.kind)
-        };
-        match self {
-            Step::Deliver(p) => pick("deliver", p),
-            Step::Drop(p) => pick("drop", p),
-            Step::Duplicate(p) => pick("duplicate", p),
-            Step::Campaign(n) => format!("campaign {}", n + 1),
-            Step::Heartbeat(n) => format!("heartbeat {}", n + 1),
-            Step::CheckQuorum(n) => format!("check-quorum {}", n + 1),
-            Step::Persist(n) => format!("persist {}", n + 1),
-            Step::Crash(n) => format!("crash {}", n + 1),
-            Step::Restart(n) => format!("restart {}", n + 1),
-            Step::Propose(n) => format!("propose 1 on {}", n + 1),
+        let pick = |verb: &str, p: &Pick| print::message_step(verb, p.from, p.to, p.kind, p.nth);
+        match *self {
+            Step::Deliver(ref p) => pick("deliver", p),
+            Step::Drop(ref p) => pick("drop", p),
+            Step::Duplicate(ref p) => pick("duplicate", p),
+            Step::Campaign(n) => print::on_node("campaign", n),
+            Step::Heartbeat(n) => print::on_node("heartbeat", n),
+            Step::CheckQuorum(n) => print::on_node("check-quorum", n),
+            Step::Persist(n) => print::on_node("persist", n),
+            Step::Crash(n) => print::on_node("crash", n),
+            Step::Restart(n) => print::on_node("restart", n),
+            Step::Propose(n) => print::on_node("propose 1 on", n),
         }
     }
 

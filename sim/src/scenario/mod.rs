@@ -8,6 +8,7 @@ pub mod interp;
 mod lex;
 pub mod limits;
 pub mod parse;
+pub mod print;
 mod resolve;
 mod run;
 mod sets;

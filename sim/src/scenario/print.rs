@@ -1,0 +1,76 @@
+//! The scenario syntax, written: the one printer every writer of scenario
+//! files uses — `--emit-scenario` and `shrink` (a run's schedule, in
+//! `crate::export`) and `raftsim check` (a counterexample, in
+//! `crate::explore`) — so that what they write is what the parser reads
+//! (SCENARIOS.md). Node indexes are 0-based here and 1-based on the page.
+
+use crate::cluster::RaftSettings;
+
+/// `on` or `off`.
+#[must_use]
+pub fn on_off(flag: bool) -> &'static str {
+    if flag { "on" } else { "off" }
+}
+
+/// A node as the page names it (1-based).
+#[must_use]
+pub fn node(index: usize) -> String {
+    (index + 1).to_string()
+}
+
+/// A set of nodes: `{1,2,4}`.
+#[must_use]
+pub fn node_set(indexes: &[usize]) -> String {
+    let ids: Vec<String> = indexes.iter().map(|&n| node(n)).collect();
+    format!("{{{}}}", ids.join(","))
+}
+
+/// A verb on one node: `crash 2`.
+#[must_use]
+pub fn on_node(verb: &str, index: usize) -> String {
+    format!("{verb} {}", node(index))
+}
+
+/// A manual step on one in-flight message: `deliver 1 -> 2 vote nth=2`
+/// (`nth` left out when it is the oldest).
+#[must_use]
+pub fn message_step(verb: &str, from: usize, to: usize, kind: &str, nth: u32) -> String {
+    let nth = if nth > 1 {
+        format!(" nth={nth}")
+    } else {
+        String::new()
+    };
+    format!("{verb} {} -> {} {kind}{nth}", node(from), node(to))
+}
+
+/// The timing a `cluster` line spells out in full.
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterTiming {
+    /// Virtual nanoseconds per tick.
+    pub tick_ns: u64,
+    /// The noise seed.
+    pub seed: u64,
+}
+
+/// The `cluster` line: its size and PreVote and CheckQuorum, and, with
+/// `timing`, every raft setting in time units (election and heartbeat
+/// from ticks, the inflight window, the bytes per append) and the seed.
+#[must_use]
+pub fn cluster(nodes: usize, raft: &RaftSettings, timing: Option<ClusterTiming>) -> String {
+    let short = format!(
+        "cluster {nodes} pre_vote={} check_quorum={}",
+        on_off(raft.pre_vote),
+        on_off(raft.check_quorum)
+    );
+    let Some(ClusterTiming { tick_ns, seed }) = timing else {
+        return short;
+    };
+    format!(
+        "{short} tick={tick_ns}ns election={}ns..{}ns heartbeat={}ns inflight={} max_append={} seed={seed}",
+        raft.election_ticks * tick_ns,
+        2 * raft.election_ticks * tick_ns,
+        raft.heartbeat_ticks * tick_ns,
+        raft.max_inflight_msgs,
+        raft.max_size_per_msg_bytes,
+    )
+}
