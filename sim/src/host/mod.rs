@@ -59,6 +59,28 @@ pub enum HostState {
 /// The most packets a paused host buffers (its socket buffer); more are lost.
 pub const PAUSED_INBOX_MAX: usize = 4096;
 
+/// A client request a leader proposed, waiting for its entry to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Waiter {
+    /// The session.
+    pub client: ClientId,
+    /// Its sequence number.
+    pub seq: u64,
+    /// The term the entry was proposed in: another term's entry at that
+    /// index is someone else's.
+    pub term: Term,
+}
+
+/// A `Ready` whose writes wait for an fsync.
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
+struct PendingReady {
+    ready: Ready,
+    /// What the fsync makes durable.
+    point: SyncPoint,
+    /// The fsync's token: only its completion finishes this `Ready`.
+    token: u64,
+}
+
 /// One simulated server.
 #[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct Host {
@@ -74,12 +96,12 @@ pub struct Host {
     pub state: HostState,
     /// The Ready whose writes wait for an fsync, and the fsync's coverage.
     /// (Boxed: a host without a write in progress stays small to copy.)
-    pending: Option<Box<(Ready, SyncPoint, u64)>>,
+    pending: Option<Box<PendingReady>>,
     /// An fsync completed while paused: finish the Ready on resume.
     synced_while_paused: Option<u64>,
     next_sync_token: u64,
-    /// Client requests this node proposed, by log index: (client, seq, term).
-    waiting: BTreeMap<LogIndex, (ClientId, u64, Term)>,
+    /// Client requests this node proposed, by log index.
+    waiting: BTreeMap<LogIndex, Waiter>,
     /// Packets that arrived while paused, in order. Bounded by `PAUSED_INBOX_MAX`.
     inbox: VecDeque<Packet>,
     /// Virtual nanoseconds between ticks (drift included).
@@ -413,18 +435,17 @@ impl Host {
         // A retry of a command this leader already proposed in its term waits
         // for that entry: proposing it again would only lengthen the log
         // clients wait on (a retry storm under load).
-        let term = raw.term();
-        let pending = self
-            .waiting
-            .values()
-            .any(|w| *w == (command.client, command.seq, term));
-        if pending {
+        let waiter = Waiter {
+            client: command.client,
+            seq: command.seq,
+            term: raw.term(),
+        };
+        if self.waiting.values().any(|w| *w == waiter) {
             return;
         }
         match raw.propose(command.encode()) {
             Ok(index) => {
-                self.waiting
-                    .insert(index, (command.client, command.seq, term));
+                self.waiting.insert(index, waiter);
             }
             Err(_) => out.packets.push(reply(ReplyOutcome::Refused)),
         }

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use raft_core::{Entry, HardState, LogIndex, RawNode, Term};
 use serde::{Deserialize, Serialize};
 
-use super::{Host, HostState, decode};
-use crate::kv::{ClientId, Kv};
+use super::{Host, HostState, Waiter, decode};
+use crate::kv::Kv;
 
 /// The first fields of an encoded `Entry` (bincode reads a prefix of the
 /// record and leaves the data).
@@ -29,7 +29,7 @@ pub struct HostProtocolState<'a> {
     kv: &'a Kv,
     pending: Option<PendingWrite<'a>>,
     synced_while_paused: bool,
-    waiting: &'a BTreeMap<LogIndex, (ClientId, u64, Term)>,
+    waiting: &'a BTreeMap<LogIndex, Waiter>,
     synced_hard_state: &'a HardState,
     synced_log_terms: &'a [Term],
     direct_proposals: u64,
@@ -82,11 +82,11 @@ impl Host {
             // The sync point is the end of the files when the write was
             // issued (no write starts while one is pending), so the
             // unsynced records of the disk are exactly what it covers.
-            pending: self.pending.as_deref().map(|(ready, _, _)| PendingWrite {
-                hard_state: ready.hard_state.as_ref(),
-                entries: &ready.entries,
-                committed_entries: &ready.committed_entries,
-                messages_after_persist: &ready.messages_after_persist,
+            pending: self.pending.as_deref().map(|p| PendingWrite {
+                hard_state: p.ready.hard_state.as_ref(),
+                entries: &p.ready.entries,
+                committed_entries: &p.ready.committed_entries,
+                messages_after_persist: &p.ready.messages_after_persist,
             }),
             synced_while_paused: self.synced_while_paused.is_some(),
             waiting: &self.waiting,

@@ -4,7 +4,7 @@
 
 use raft_core::{Entry, EntryKind, LogIndex, Ready, Role, Term};
 
-use super::{Host, HostState, Outbox, encode};
+use super::{Host, HostState, Outbox, PendingReady, Waiter, encode};
 use crate::kv::{Applied, Command};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::observed::{AckClaim, AppliedEntry, entry_digest};
@@ -12,13 +12,13 @@ use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 impl Host {
     /// The fsync `token` completed.
     pub fn on_synced(&mut self, token: u64, out: &mut Outbox) {
-        let Some((_, point, pending_token)) = self.pending.as_deref() else {
+        let Some(pending) = self.pending.as_deref() else {
             return;
         };
-        if *pending_token != token {
+        if pending.token != token {
             return;
         }
-        let point = *point;
+        let point = pending.point;
         if self.state == HostState::Paused {
             // The disk finished; the process will notice when it resumes.
             self.disk.synced(point);
@@ -26,7 +26,7 @@ impl Host {
             return;
         }
         self.disk.synced(point);
-        let (ready, _, _) = *self.pending.take().expect("checked above");
+        let ready = self.pending.take().expect("checked above").ready;
         if let Some(hard_state) = &ready.hard_state {
             self.synced_hard_state = hard_state.clone();
         }
@@ -84,7 +84,11 @@ impl Host {
             if ready.must_sync && !self.bugs.skip_fsync {
                 let token = self.next_sync_token;
                 self.next_sync_token += 1;
-                self.pending = Some(Box::new((ready, self.disk.sync_point(), token)));
+                self.pending = Some(Box::new(PendingReady {
+                    ready,
+                    point: self.disk.sync_point(),
+                    token,
+                }));
                 out.sync = Some(token);
                 return;
             }
@@ -146,7 +150,7 @@ impl Host {
             Applied::Fresh(output) | Applied::Duplicate(output) => output,
             Applied::Stale => return,
         };
-        let Some((client, seq, term)) = waiter else {
+        let Some(Waiter { client, seq, term }) = waiter else {
             return;
         };
         if client != command.client || seq != command.seq || term != entry.term {
