@@ -206,6 +206,10 @@ pub fn check_command(args: &CheckArgs) -> Status {
         return Status::Usage;
     }
     let bounds = args.bounds();
+    if let Err(why) = bounds.check_capacity() {
+        eprintln!("raftsim check: {why}");
+        return Status::Usage;
+    }
     let options = args.options();
     let bar = ProgressBar::new_spinner();
     bar.set_style(

@@ -106,7 +106,8 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
     // Actions already taken from here that may sleep in later siblings.
     let mut taken: Sleep = Vec::new();
     for (index, (step, key)) in steps.iter().enumerate() {
-        let action = u16::try_from(index).expect("fewer than 65536 enabled actions");
+        let action = u16::try_from(index)
+            .expect("within 16 bits: the CLI refuses bounds past `Bounds::check_capacity`");
         if node.sleep.iter().any(|(k, _)| k == key) {
             continue;
         }

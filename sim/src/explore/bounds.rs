@@ -33,6 +33,43 @@ pub struct Bounds {
     pub host_bugs: HostBugs,
 }
 
+/// Steps a node can take in one state: campaign, heartbeat, check-quorum,
+/// persist, crash, restart, propose.
+const STEPS_PER_NODE: usize = 7;
+/// Steps an in-flight message can take: deliver, drop, duplicate.
+const STEPS_PER_MESSAGE: usize = 3;
+/// The most actions one state may enable: the trail stores an action's
+/// index among its state's enabled actions in 16 bits.
+pub const ENABLED_ACTIONS_MAX: usize = u16::MAX as usize;
+
+impl Bounds {
+    /// Whether a search within these bounds fits the explorer's fixed
+    /// capacities, checked once before it starts (never a panic deep in
+    /// it): a state may have at most `max_msgs` messages in flight when it
+    /// is expanded, and all its enabled actions must be numbered in 16 bits.
+    ///
+    /// # Errors
+    ///
+    /// Which bound is too large, and by how much.
+    pub fn check_capacity(&self) -> Result<(), String> {
+        let most = self
+            .max_msgs
+            .saturating_add(1)
+            .saturating_mul(STEPS_PER_MESSAGE)
+            .saturating_add(self.nodes.saturating_mul(STEPS_PER_NODE));
+        if most > ENABLED_ACTIONS_MAX {
+            return Err(format!(
+                "--max-msgs {} lets one state enable up to {most} actions; the explorer \
+                 numbers a state's actions in 16 bits (at most {ENABLED_ACTIONS_MAX}): \
+                 use --max-msgs {} or less",
+                self.max_msgs,
+                (ENABLED_ACTIONS_MAX - self.nodes * STEPS_PER_NODE) / STEPS_PER_MESSAGE - 1
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Bounds {
     /// The bounds of a bare `raftsim check`: three nodes, two terms, a
     /// client entry, a lost message, a duplicated one and a crash, twelve
@@ -76,5 +113,30 @@ impl Bounds {
             check_quorum: false,
             host_bugs: HostBugs::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::*;
+
+    #[test]
+    fn bounds_past_the_explorers_capacity_are_refused_before_the_search() {
+        assert_eq!(Bounds::default().check_capacity(), Ok(()));
+        let at_most = |max_msgs| Bounds {
+            max_msgs,
+            ..Bounds::default()
+        };
+        let err = at_most(30_000).check_capacity().expect_err("too many");
+        assert!(err.contains("--max-msgs 30000"), "{err}");
+        // The largest it suggests is accepted, one more is not.
+        let largest: usize = err
+            .rsplit("use --max-msgs ")
+            .next()
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("a suggestion");
+        assert_eq!(at_most(largest).check_capacity(), Ok(()));
+        assert!(at_most(largest + 1).check_capacity().is_err());
     }
 }
