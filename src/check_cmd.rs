@@ -305,6 +305,11 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
         );
     } else if let Search::RandomWalk { .. } = options.search {
         say!("bounds: sampled by random walks, not exhausted");
+    } else if report.cut_by_capacity > 0 {
+        say!(
+            "bounds: not exhausted: {} states were not expanded because the trail holds at most 2^32 - 1 states",
+            report.cut_by_capacity
+        );
     } else if report.cut_by_depth > 0 {
         say!(
             "bounds: {} states at the depth bound were not expanded (raise --max-depth to go on)",

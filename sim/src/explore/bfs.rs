@@ -193,10 +193,11 @@ impl<K: Key> Search<K> {
             self.report.cut_by_depth += 1;
             return;
         }
-        let ordinal = self
-            .trail
-            .push(parent.1, child.action)
-            .expect("fewer than 2^32 states in the trail");
+        // A full trail ends the search's reach, reported, not a panic.
+        let Some(ordinal) = self.trail.push(parent.1, child.action) else {
+            self.report.cut_by_capacity += 1;
+            return;
+        };
         next.push_back(Node {
             parent: Arc::clone(parent.0),
             step: Some(child.step),

@@ -191,6 +191,9 @@ pub struct Report {
     /// States that were not expanded because they sit at the depth bound
     /// (zero: the search exhausted the bounded state space).
     pub cut_by_depth: u64,
+    /// States that were not expanded because the trail was full (it holds
+    /// 2^32 - 1 states; zero unless a search got that far).
+    pub cut_by_capacity: u64,
     /// The sometimes-properties.
     pub sometimes: Sometimes,
     /// The first violation found, if any (a shortest one, in breadth-first
@@ -219,6 +222,7 @@ impl Report {
             generated_states: 0,
             depth: 0,
             cut_by_depth: 0,
+            cut_by_capacity: 0,
             sometimes: Sometimes::default(),
             counterexample: None,
             shortest,
