@@ -118,77 +118,9 @@ impl Interp<'_> {
             StepKind::Cluster { .. } => {
                 Err(Stop::Invalid("a scenario has one `cluster` line".into()))
             }
-            StepKind::Net {
-                drop,
-                dup,
-                delay_ns,
-                tail,
-            } => {
-                let mut noise = self.stepper.world.net.noise.clone();
-                if let Some(p) = drop {
-                    noise.drop_probability = *p;
-                }
-                if let Some(p) = dup {
-                    noise.duplicate_probability = *p;
-                }
-                if let Some(p) = tail {
-                    noise.tail_probability = *p;
-                }
-                if let Some((low, high)) = delay_ns {
-                    noise.delay_min_ns = *low;
-                    noise.delay_max_ns = *high;
-                }
-                self.act(Action::SetNoise(noise))
-            }
-            StepKind::Disk {
-                nodes,
-                latency_ns,
-                latency_max_ns,
-                torn,
-            } => {
-                let targets = match nodes {
-                    Some(set) => self.resolve(set, line)?,
-                    None => (0..self.stepper.world.node_count()).collect(),
-                };
-                for node in targets {
-                    let fsync_ns = latency_ns.map(|l| (l, latency_max_ns.unwrap_or(l)));
-                    self.act(Action::SetDisk {
-                        node,
-                        fsync_ns,
-                        torn: *torn,
-                    })?;
-                }
-                Ok(())
-            }
-            StepKind::Clients {
-                count,
-                rate_per_s,
-                keys,
-                ops,
-            } => {
-                let workload = &mut self.stepper.world.spec.workload;
-                if let Some(rate) = rate_per_s {
-                    workload.rate_per_s = *rate;
-                }
-                if let Some(keys) = keys {
-                    workload.keys = u8::try_from(*keys).unwrap_or(u8::MAX).max(1);
-                }
-                if let Some(ops) = ops {
-                    workload.puts = ops.contains(&OpKind::Put);
-                    workload.gets = ops.contains(&OpKind::Get);
-                    workload.appends = ops.contains(&OpKind::Append);
-                }
-                // `clients 0` stops new operations (those in flight finish);
-                // a count adds sessions up to it and (re)starts them.
-                if *count == 0 {
-                    return self.act(Action::SetWorkload(false));
-                }
-                self.stepper.world.set_workload_clients(*count as usize);
-                if self.stepper.world.workload_on {
-                    return Ok(());
-                }
-                self.act(Action::SetWorkload(true))
-            }
+            StepKind::Net { .. } => self.net(kind),
+            StepKind::Disk { .. } => self.disk(kind, line),
+            StepKind::Clients { .. } => self.clients(kind),
             StepKind::Crash(set) => self.each(set, line, Action::Crash),
             StepKind::Restart(set) => self.each(set, line, Action::Restart),
             StepKind::Pause(set) => self.each(set, line, Action::Pause),
@@ -213,24 +145,7 @@ impl Interp<'_> {
                 self.advance_to(self.stepper.world.now_ns.saturating_add(*duration))
             }
             StepKind::Propose(count, on) => self.propose(*count, on.as_ref(), line),
-            StepKind::Put(key, value) => {
-                let op = Op::Put {
-                    key: self.key(key),
-                    value: self.value(value),
-                };
-                self.client_op(op)
-            }
-            StepKind::Get(key) => {
-                let op = Op::Get { key: self.key(key) };
-                self.client_op(op)
-            }
-            StepKind::Append(key, value) => {
-                let op = Op::Append {
-                    key: self.key(key),
-                    value: self.value(value),
-                };
-                self.client_op(op)
-            }
+            StepKind::Put(..) | StepKind::Get(_) | StepKind::Append(..) => self.one_op(kind),
             StepKind::Compact(_) => unsupported("compact", "snapshots"),
             StepKind::Add(..) => unsupported("add", "membership changes"),
             StepKind::Remove(_) => unsupported("remove", "membership changes"),
@@ -250,35 +165,152 @@ impl Interp<'_> {
             }
             StepKind::Campaign(set) => self.each(set, line, Action::Campaign),
             StepKind::Heartbeat(set) => self.each(set, line, Action::HeartbeatTimeout),
-            StepKind::Tick(set, count) => {
-                let nodes = self.resolve(set, line)?;
-                self.ticks = self.ticks.saturating_add(nodes.len() as u64 * count);
-                if self.ticks > TICKS_TOTAL_MAX {
-                    return Err(Stop::Invalid(format!(
-                        "`tick` would fire more than {TICKS_TOTAL_MAX} ticks in all (counted per node)"
-                    )));
-                }
-                for node in nodes {
-                    for _ in 0..*count {
-                        self.act(Action::TickNow(node))?;
-                    }
-                }
-                Ok(())
-            }
+            StepKind::Tick(set, count) => self.tick(set, *count, line),
             StepKind::CheckQuorum(set) => self.each(set, line, Action::CheckQuorum),
             StepKind::Deliver(pick) => self.pick_messages(pick, line, Action::deliver),
             StepKind::Drop(pick) => self.pick_messages(pick, line, Action::Drop),
             StepKind::Duplicate(pick) => self.pick_messages(pick, line, Action::Duplicate),
-            StepKind::Persist(set) => {
-                for node in self.resolve(set, line)? {
-                    if let Some(event) = self.stepper.world.pending_sync(node) {
-                        self.act(Action::Event(event))?;
-                    }
-                }
-                Ok(())
-            }
+            StepKind::Persist(set) => self.persist(set, line),
             StepKind::Stabilize => self.stabilize(),
         }
+    }
+
+    /// `net drop=5% dup=1% delay=1ms..5ms tail=2%`: network noise from now
+    /// on, each setting left out kept as it was.
+    fn net(&mut self, kind: &StepKind) -> Result<(), Stop> {
+        let StepKind::Net {
+            drop,
+            dup,
+            delay_ns,
+            tail,
+        } = kind
+        else {
+            unreachable!("called for `net` steps");
+        };
+        let mut noise = self.stepper.world.net.noise.clone();
+        if let Some(p) = drop {
+            noise.drop_probability = *p;
+        }
+        if let Some(p) = dup {
+            noise.duplicate_probability = *p;
+        }
+        if let Some(p) = tail {
+            noise.tail_probability = *p;
+        }
+        if let Some((low, high)) = delay_ns {
+            noise.delay_min_ns = *low;
+            noise.delay_max_ns = *high;
+        }
+        self.act(Action::SetNoise(noise))
+    }
+
+    /// `disk {1,2} latency=2ms..9ms torn=on`: the disk model of some nodes
+    /// (all, if none are named) from now on.
+    fn disk(&mut self, kind: &StepKind, line: &mut Vec<usize>) -> Result<(), Stop> {
+        let StepKind::Disk {
+            nodes,
+            latency_ns,
+            latency_max_ns,
+            torn,
+        } = kind
+        else {
+            unreachable!("called for `disk` steps");
+        };
+        let targets = match nodes {
+            Some(set) => self.resolve(set, line)?,
+            None => (0..self.stepper.world.node_count()).collect(),
+        };
+        for node in targets {
+            let fsync_ns = latency_ns.map(|l| (l, latency_max_ns.unwrap_or(l)));
+            self.act(Action::SetDisk {
+                node,
+                fsync_ns,
+                torn: *torn,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `clients 3 rate=50/s keys=4 ops=put,get`: workload sessions from now
+    /// on; `clients 0` stops new operations (those in flight finish), a
+    /// count adds sessions up to it and (re)starts them.
+    fn clients(&mut self, kind: &StepKind) -> Result<(), Stop> {
+        let StepKind::Clients {
+            count,
+            rate_per_s,
+            keys,
+            ops,
+        } = kind
+        else {
+            unreachable!("called for `clients` steps");
+        };
+        let workload = &mut self.stepper.world.spec.workload;
+        if let Some(rate) = rate_per_s {
+            workload.rate_per_s = *rate;
+        }
+        if let Some(keys) = keys {
+            workload.keys = u8::try_from(*keys).unwrap_or(u8::MAX).max(1);
+        }
+        if let Some(ops) = ops {
+            workload.puts = ops.contains(&OpKind::Put);
+            workload.gets = ops.contains(&OpKind::Get);
+            workload.appends = ops.contains(&OpKind::Append);
+        }
+        if *count == 0 {
+            return self.act(Action::SetWorkload(false));
+        }
+        self.stepper.world.set_workload_clients(*count as usize);
+        if self.stepper.world.workload_on {
+            return Ok(());
+        }
+        self.act(Action::SetWorkload(true))
+    }
+
+    /// `put 1 5` / `get 1` / `append 1 7`: one client operation, recorded in
+    /// the history; the client retries in the background.
+    fn one_op(&mut self, kind: &StepKind) -> Result<(), Stop> {
+        let op = match kind {
+            StepKind::Put(key, value) => Op::Put {
+                key: self.key(key),
+                value: self.value(value),
+            },
+            StepKind::Get(key) => Op::Get { key: self.key(key) },
+            StepKind::Append(key, value) => Op::Append {
+                key: self.key(key),
+                value: self.value(value),
+            },
+            _ => unreachable!("called for client operations"),
+        };
+        self.client_op(op)
+    }
+
+    /// `tick {1,2} 3`: that many ticks of each node's clock, now (bounded in
+    /// all by `TICKS_TOTAL_MAX`).
+    fn tick(&mut self, set: &NodeSet, count: u64, line: &mut Vec<usize>) -> Result<(), Stop> {
+        let nodes = self.resolve(set, line)?;
+        self.ticks = self.ticks.saturating_add(nodes.len() as u64 * count);
+        if self.ticks > TICKS_TOTAL_MAX {
+            return Err(Stop::Invalid(format!(
+                "`tick` would fire more than {TICKS_TOTAL_MAX} ticks in all (counted per node)"
+            )));
+        }
+        for node in nodes {
+            for _ in 0..count {
+                self.act(Action::TickNow(node))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `persist 2`: each named node's pending write and fsync complete now
+    /// (a node with none is left alone).
+    fn persist(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<(), Stop> {
+        for node in self.resolve(set, line)? {
+            if let Some(event) = self.stepper.world.pending_sync(node) {
+                self.act(Action::Event(event))?;
+            }
+        }
+        Ok(())
     }
 
     /// Applies `action` to every node of `set`.
