@@ -187,46 +187,8 @@ impl Availability {
             term_at_start: term,
             leader: None,
         });
-        let followed = followed.and_then(|node| {
-            let raw = world.hosts[node].raw()?;
-            let log = raw.log();
-            let mut matched: Vec<u64> = raw.matched_indexes().map(|(_, index)| index.0).collect();
-            let progress = (log.committed().0, matched.iter().sum());
-            let uncommitted = log.last_index() > log.committed();
-            // What a quorum holds: the majority-th highest match index.
-            matched.sort_unstable_by(|a, b| b.cmp(a));
-            let quorum_matched = matched.get(matched.len() / 2).copied().unwrap_or(0);
-            let quorum_lag = log.last_index().0.saturating_sub(quorum_matched);
-            // Each session has one operation in flight; the leader adds its
-            // own empty entry at the start of its term.
-            let backlogged = quorum_lag > world.clients.len() as u64 + 1;
-            Some((node, raw.term().0, progress, uncommitted, backlogged))
-        });
-        window.leader = followed.map(|(node, term, progress, uncommitted, backlogged)| {
-            let mut leader = match window.leader {
-                Some(old) if (old.node, old.term) == (node, term) => old,
-                _ => FollowedLeader {
-                    node,
-                    term,
-                    since_ns: now_ns,
-                    progress,
-                    stalled_since_ns: None,
-                    backlogged_ns: None,
-                },
-            };
-            if backlogged {
-                leader.backlogged_ns = Some(now_ns);
-            }
-            if !uncommitted || leader.progress != progress {
-                leader.stalled_since_ns = None;
-            }
-            if uncommitted && leader.stalled_since_ns.is_none() {
-                leader.stalled_since_ns = Some(now_ns);
-            }
-            leader.progress = progress;
-            leader
-        });
-        if followed.is_some() {
+        window.leader = follow(world, window.leader, followed, now_ns);
+        if window.leader.is_some() {
             window.leader_seen_ns = Some(now_ns);
         }
         let window = *window;
@@ -317,6 +279,58 @@ impl Availability {
         };
         figures
     }
+}
+
+/// The leader a stable window's majority follows now (`node`), carried on
+/// from `previous` if it is the same leader of the same term: since when it
+/// leads, whether its replication stands still with entries uncommitted,
+/// and when a quorum last lagged its log by more than the clients can have
+/// asked for.
+fn follow(
+    world: &World,
+    previous: Option<FollowedLeader>,
+    node: Option<usize>,
+    now_ns: u64,
+) -> Option<FollowedLeader> {
+    let followed = node.and_then(|node| {
+        let raw = world.hosts[node].raw()?;
+        let log = raw.log();
+        let mut matched: Vec<u64> = raw.matched_indexes().map(|(_, index)| index.0).collect();
+        let progress = (log.committed().0, matched.iter().sum());
+        let uncommitted = log.last_index() > log.committed();
+        // What a quorum holds: the majority-th highest match index.
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let quorum_matched = matched.get(matched.len() / 2).copied().unwrap_or(0);
+        let quorum_lag = log.last_index().0.saturating_sub(quorum_matched);
+        // Each session has one operation in flight; the leader adds its
+        // own empty entry at the start of its term.
+        let backlogged = quorum_lag > world.clients.len() as u64 + 1;
+        Some((node, raw.term().0, progress, uncommitted, backlogged))
+    });
+    followed.map(|(node, term, progress, uncommitted, backlogged)| {
+        let mut leader = match previous {
+            Some(old) if (old.node, old.term) == (node, term) => old,
+            _ => FollowedLeader {
+                node,
+                term,
+                since_ns: now_ns,
+                progress,
+                stalled_since_ns: None,
+                backlogged_ns: None,
+            },
+        };
+        if backlogged {
+            leader.backlogged_ns = Some(now_ns);
+        }
+        if !uncommitted || leader.progress != progress {
+            leader.stalled_since_ns = None;
+        }
+        if uncommitted && leader.stalled_since_ns.is_none() {
+            leader.stalled_since_ns = Some(now_ns);
+        }
+        leader.progress = progress;
+        leader
+    })
 }
 
 /// While a stable window's majority follows a leader that holds entries
