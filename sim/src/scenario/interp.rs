@@ -118,24 +118,31 @@ impl Interp<'_> {
             StepKind::Cluster { .. } => {
                 Err(Stop::Invalid("a scenario has one `cluster` line".into()))
             }
-            StepKind::Net { .. } => self.net(kind),
-            StepKind::Disk { .. } => self.disk(kind, line),
-            StepKind::Clients { .. } => self.clients(kind),
+            StepKind::Net {
+                drop,
+                dup,
+                delay_ns,
+                tail,
+            } => self.net(*drop, *dup, *delay_ns, *tail),
+            StepKind::Disk {
+                nodes,
+                latency_ns,
+                latency_max_ns,
+                torn,
+            } => self.disk(nodes.as_ref(), *latency_ns, *latency_max_ns, *torn, line),
+            StepKind::Clients {
+                count,
+                rate_per_s,
+                keys,
+                ops,
+            } => self.clients(*count, *rate_per_s, *keys, ops.as_deref()),
             StepKind::Crash(set) => self.each(set, line, Action::Crash),
             StepKind::Restart(set) => self.each(set, line, Action::Restart),
             StepKind::Pause(set) => self.each(set, line, Action::Pause),
             StepKind::Resume(set) => self.each(set, line, Action::Resume),
             StepKind::Partition(sets) => self.partition(sets, line),
-            StepKind::Isolate(set) => {
-                let nodes: Vec<usize> = self.resolve(set, line)?.into_iter().collect();
-                let all = self.stepper.world.node_count();
-                self.act(Action::isolate(&nodes, all))
-            }
-            StepKind::Cut(from, to) => {
-                let from: Vec<usize> = self.resolve(from, line)?.into_iter().collect();
-                let to: Vec<usize> = self.resolve(to, line)?.into_iter().collect();
-                self.act(Action::cut(&from, &to))
-            }
+            StepKind::Isolate(set) => self.isolate(set, line),
+            StepKind::Cut(from, to) => self.cut(from, to, line),
             StepKind::Heal => self.act(Action::Heal),
             StepKind::Skew(set, factor) => {
                 let factor = *factor;
@@ -145,7 +152,18 @@ impl Interp<'_> {
                 self.advance_to(self.stepper.world.now_ns.saturating_add(*duration))
             }
             StepKind::Propose(count, on) => self.propose(*count, on.as_ref(), line),
-            StepKind::Put(..) | StepKind::Get(_) | StepKind::Append(..) => self.one_op(kind),
+            StepKind::Put(key, value) => {
+                let (key, value) = (self.key(key), self.value(value));
+                self.client_op(Op::Put { key, value })
+            }
+            StepKind::Get(key) => {
+                let key = self.key(key);
+                self.client_op(Op::Get { key })
+            }
+            StepKind::Append(key, value) => {
+                let (key, value) = (self.key(key), self.value(value));
+                self.client_op(Op::Append { key, value })
+            }
             StepKind::Compact(_) => unsupported("compact", "snapshots"),
             StepKind::Add(..) => unsupported("add", "membership changes"),
             StepKind::Remove(_) => unsupported("remove", "membership changes"),
@@ -177,55 +195,50 @@ impl Interp<'_> {
 
     /// `net drop=5% dup=1% delay=1ms..5ms tail=2%`: network noise from now
     /// on, each setting left out kept as it was.
-    fn net(&mut self, kind: &StepKind) -> Result<(), Stop> {
-        let StepKind::Net {
-            drop,
-            dup,
-            delay_ns,
-            tail,
-        } = kind
-        else {
-            unreachable!("called for `net` steps");
-        };
+    fn net(
+        &mut self,
+        drop: Option<f64>,
+        dup: Option<f64>,
+        delay_ns: Option<(u64, u64)>,
+        tail: Option<f64>,
+    ) -> Result<(), Stop> {
         let mut noise = self.stepper.world.net.noise.clone();
         if let Some(p) = drop {
-            noise.drop_probability = *p;
+            noise.drop_probability = p;
         }
         if let Some(p) = dup {
-            noise.duplicate_probability = *p;
+            noise.duplicate_probability = p;
         }
         if let Some(p) = tail {
-            noise.tail_probability = *p;
+            noise.tail_probability = p;
         }
         if let Some((low, high)) = delay_ns {
-            noise.delay_min_ns = *low;
-            noise.delay_max_ns = *high;
+            noise.delay_min_ns = low;
+            noise.delay_max_ns = high;
         }
         self.act(Action::SetNoise(noise))
     }
 
     /// `disk {1,2} latency=2ms..9ms torn=on`: the disk model of some nodes
     /// (all, if none are named) from now on.
-    fn disk(&mut self, kind: &StepKind, line: &mut Vec<usize>) -> Result<(), Stop> {
-        let StepKind::Disk {
-            nodes,
-            latency_ns,
-            latency_max_ns,
-            torn,
-        } = kind
-        else {
-            unreachable!("called for `disk` steps");
-        };
+    fn disk(
+        &mut self,
+        nodes: Option<&NodeSet>,
+        latency_ns: Option<u64>,
+        latency_max_ns: Option<u64>,
+        torn: Option<bool>,
+        line: &mut Vec<usize>,
+    ) -> Result<(), Stop> {
+        let fsync_ns = latency_ns.map(|l| (l, latency_max_ns.unwrap_or(l)));
         let targets = match nodes {
             Some(set) => self.resolve(set, line)?,
             None => (0..self.stepper.world.node_count()).collect(),
         };
         for node in targets {
-            let fsync_ns = latency_ns.map(|l| (l, latency_max_ns.unwrap_or(l)));
             self.act(Action::SetDisk {
                 node,
                 fsync_ns,
-                torn: *torn,
+                torn,
             })?;
         }
         Ok(())
@@ -234,54 +247,47 @@ impl Interp<'_> {
     /// `clients 3 rate=50/s keys=4 ops=put,get`: workload sessions from now
     /// on; `clients 0` stops new operations (those in flight finish), a
     /// count adds sessions up to it and (re)starts them.
-    fn clients(&mut self, kind: &StepKind) -> Result<(), Stop> {
-        let StepKind::Clients {
-            count,
-            rate_per_s,
-            keys,
-            ops,
-        } = kind
-        else {
-            unreachable!("called for `clients` steps");
-        };
+    fn clients(
+        &mut self,
+        count: u64,
+        rate_per_s: Option<f64>,
+        keys: Option<u64>,
+        ops: Option<&[OpKind]>,
+    ) -> Result<(), Stop> {
         let workload = &mut self.stepper.world.spec.workload;
         if let Some(rate) = rate_per_s {
-            workload.rate_per_s = *rate;
+            workload.rate_per_s = rate;
         }
         if let Some(keys) = keys {
-            workload.keys = u8::try_from(*keys).unwrap_or(u8::MAX).max(1);
+            workload.keys = u8::try_from(keys).unwrap_or(u8::MAX).max(1);
         }
         if let Some(ops) = ops {
             workload.puts = ops.contains(&OpKind::Put);
             workload.gets = ops.contains(&OpKind::Get);
             workload.appends = ops.contains(&OpKind::Append);
         }
-        if *count == 0 {
+        if count == 0 {
             return self.act(Action::SetWorkload(false));
         }
-        self.stepper.world.set_workload_clients(*count as usize);
+        self.stepper.world.set_workload_clients(count as usize);
         if self.stepper.world.workload_on {
             return Ok(());
         }
         self.act(Action::SetWorkload(true))
     }
 
-    /// `put 1 5` / `get 1` / `append 1 7`: one client operation, recorded in
-    /// the history; the client retries in the background.
-    fn one_op(&mut self, kind: &StepKind) -> Result<(), Stop> {
-        let op = match kind {
-            StepKind::Put(key, value) => Op::Put {
-                key: self.key(key),
-                value: self.value(value),
-            },
-            StepKind::Get(key) => Op::Get { key: self.key(key) },
-            StepKind::Append(key, value) => Op::Append {
-                key: self.key(key),
-                value: self.value(value),
-            },
-            _ => unreachable!("called for client operations"),
-        };
-        self.client_op(op)
+    /// `isolate 2`: every link to and from the named nodes is cut.
+    fn isolate(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<(), Stop> {
+        let nodes: Vec<usize> = self.resolve(set, line)?.into_iter().collect();
+        let all = self.stepper.world.node_count();
+        self.act(Action::isolate(&nodes, all))
+    }
+
+    /// `cut {1,2} -> 3`: messages from the first set to the second are lost.
+    fn cut(&mut self, from: &NodeSet, to: &NodeSet, line: &mut Vec<usize>) -> Result<(), Stop> {
+        let from: Vec<usize> = self.resolve(from, line)?.into_iter().collect();
+        let to: Vec<usize> = self.resolve(to, line)?.into_iter().collect();
+        self.act(Action::cut(&from, &to))
     }
 
     /// `tick {1,2} 3`: that many ticks of each node's clock, now (bounded in
