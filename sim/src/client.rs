@@ -134,12 +134,12 @@ impl Client {
         self.leader_guess = (node + 1) % node_count;
     }
 
-    /// The operation in flight is over: what was learned about unanswering
-    /// nodes goes with it.
-    pub fn finished(&mut self) {
-        self.in_flight = None;
+    /// The operation in flight is over: it is handed back, and what was
+    /// learned about unanswering nodes goes with it.
+    pub fn finished(&mut self) -> Option<InFlightOp> {
         self.timed_out_on = None;
         self.suspect = None;
+        self.in_flight.take()
     }
 
     /// A random think time before the next operation.

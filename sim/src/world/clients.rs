@@ -105,10 +105,8 @@ impl World {
             Reply::Stale => {}
             Reply::Done => {
                 let op = self.clients[client]
-                    .in_flight
-                    .clone()
+                    .finished()
                     .expect("checked by on_reply");
-                self.clients[client].finished();
                 if let ReplyOutcome::Done { output, entry } = outcome {
                     self.clients[client].leader_guess = from;
                     if let (Some(checkers), Some(entry)) = (self.checkers.as_mut(), entry) {
