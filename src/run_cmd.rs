@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 use sim::plan::RunPlan;
-use sim::run::{RunReport, run_until};
+use sim::run::{RunOptions, RunReport, run_until};
 use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
 
@@ -45,22 +45,10 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
     let mut options = args.settings.options(seed);
     options.checkers = !args.no_checkers;
     let plan = options.plan();
-    let outputs = [&args.trace, &args.emit_scenario, &args.history];
-    let named: Vec<&PathBuf> = outputs.iter().filter_map(|p| p.as_ref()).collect();
-    if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
-        eprintln!("raftsim: --trace, --emit-scenario and --history must name different files");
-        return Status::Usage;
-    }
-    let mut trace = match args.trace.as_deref().map(TraceFile::create).transpose() {
+    let mut trace = match open_trace(args, &plan) {
         Ok(trace) => trace,
-        Err(message) => {
-            eprintln!("raftsim: {message}");
-            return Status::Usage;
-        }
+        Err(status) => return status,
     };
-    if let Some(trace) = trace.as_mut() {
-        trace.header(&TraceHeader::new("run", None, Some(&plan)));
-    }
     if !args.json {
         say!("{plan}");
     }
@@ -78,53 +66,12 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
     );
     let wall_s = started.elapsed().as_secs_f64();
     let Some(report) = report else {
-        if let Some(trace) = trace {
-            let end = TraceEnd {
-                kind: "end",
-                result: "interrupted",
-                invariant: None,
-                message: None,
-                time_ns: 0,
-                events: 0,
-                trace_hash: String::new(),
-            };
-            if let Err(message) = trace.finish(&end) {
-                eprintln!("raftsim: {message}");
-            }
-        }
-        if args.json {
-            say!(
-                "{}",
-                serde_json::json!({"seed": seed, "result": "interrupted", "plan": plan})
-            );
-        } else {
-            say!("result: INTERRUPTED before the end of the run (nothing to report)");
-        }
+        report_interrupted(args, seed, &plan, trace);
         return Status::Interrupted;
     };
     // Files first, then the report: a reader that stops early (a closed
     // pipe) never costs them; their errors come after the verdict.
-    let mut write_errors = Vec::new();
-    if let Some(trace) = trace {
-        if let Err(message) = trace.finish(&trace_end(&report)) {
-            write_errors.push(message);
-        }
-    }
-    if let Some(path) = &args.history {
-        if let Err(message) = crate::history_file::write(path, &report.history) {
-            write_errors.push(message);
-        }
-    }
-    if let Some(path) = &args.emit_scenario {
-        let story = format!(
-            "Exported from `raftsim --seed {seed}{}`: the same cluster, noise seed\nand faults, each at its virtual time and on the node it hit.",
-            args.settings.replay_flags()
-        );
-        let text = sim::export::scenario_text(&options, &options.fault_schedule(), &report, &story);
-        if let Err(err) = std::fs::write(path, text) {
-            write_errors.push(format!("cannot write {}: {err}", path.display()));
-        }
-    }
+    let write_errors = write_files(args, &options, &report, trace);
     if args.json {
         say!("{}", json_line(&report, &plan));
     } else {
@@ -139,6 +86,89 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
         Status::Usage
     };
     status_of(&report).and(written)
+}
+
+/// Checks that the output files are distinct and opens the trace, headed by
+/// the plan; a problem is reported here and comes back as the status.
+fn open_trace(args: &RunArgs, plan: &RunPlan) -> Result<Option<TraceFile>, Status> {
+    let outputs = [&args.trace, &args.emit_scenario, &args.history];
+    let named: Vec<&PathBuf> = outputs.iter().filter_map(|p| p.as_ref()).collect();
+    if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
+        eprintln!("raftsim: --trace, --emit-scenario and --history must name different files");
+        return Err(Status::Usage);
+    }
+    let mut trace = args
+        .trace
+        .as_deref()
+        .map(TraceFile::create)
+        .transpose()
+        .map_err(|message| {
+            eprintln!("raftsim: {message}");
+            Status::Usage
+        })?;
+    if let Some(trace) = trace.as_mut() {
+        trace.header(&TraceHeader::new("run", None, Some(plan)));
+    }
+    Ok(trace)
+}
+
+/// Closes the trace of a run the user interrupted and says so.
+fn report_interrupted(args: &RunArgs, seed: u64, plan: &RunPlan, trace: Option<TraceFile>) {
+    if let Some(trace) = trace {
+        let end = TraceEnd {
+            kind: "end",
+            result: "interrupted",
+            invariant: None,
+            message: None,
+            time_ns: 0,
+            events: 0,
+            trace_hash: String::new(),
+        };
+        if let Err(message) = trace.finish(&end) {
+            eprintln!("raftsim: {message}");
+        }
+    }
+    if args.json {
+        say!(
+            "{}",
+            serde_json::json!({"seed": seed, "result": "interrupted", "plan": plan})
+        );
+    } else {
+        say!("result: INTERRUPTED before the end of the run (nothing to report)");
+    }
+}
+
+/// Finishes the trace and writes the history and the exported scenario;
+/// returns what could not be written.
+fn write_files(
+    args: &RunArgs,
+    options: &RunOptions,
+    report: &RunReport,
+    trace: Option<TraceFile>,
+) -> Vec<String> {
+    let mut write_errors = Vec::new();
+    if let Some(trace) = trace {
+        if let Err(message) = trace.finish(&trace_end(report)) {
+            write_errors.push(message);
+        }
+    }
+    if let Some(path) = &args.history {
+        if let Err(message) = crate::history_file::write(path, &report.history) {
+            write_errors.push(message);
+        }
+    }
+    if let Some(path) = &args.emit_scenario {
+        let story = format!(
+            "Exported from `raftsim --seed {}{}`: the same cluster, noise seed\nand faults, each at its virtual time and on the node it hit.",
+            report.seed,
+            args.settings.replay_flags()
+        );
+        let text = sim::export::scenario_text(options, &options.fault_schedule(), report, &story);
+        if let Err(err) = std::fs::write(path, text) {
+            write_errors.push(format!("cannot write {}: {err}", path.display()));
+        }
+    }
+    write_errors
 }
 
 /// The exit status a run's outcome calls for.
@@ -260,6 +290,12 @@ fn print_report(args: &RunArgs, report: &RunReport, wall_s: f64) {
         report.events as f64 / wall_s.max(1e-9)
     );
     say!("  trace hash     {:016x}", report.trace_hash);
+    print_verdict(args, report);
+}
+
+/// The result line, and for a failure its last events and how to replay
+/// and shrink it.
+fn print_verdict(args: &RunArgs, report: &RunReport) {
     let replay = format!(
         "replay: cargo run --release -- --seed {}{}",
         report.seed,

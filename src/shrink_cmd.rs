@@ -6,7 +6,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::export::scenario_text;
 use sim::scenario::{parse, run_scenario_with_bugs};
-use sim::shrink::{MAX_SHRINK_RUNS, NotShrunk, Signature, shrink};
+use sim::shrink::{MAX_SHRINK_RUNS, NotShrunk, Shrunk, Signature, shrink};
 
 use crate::settings::RunSettings;
 use crate::status::Status;
@@ -31,39 +31,9 @@ pub struct ShrinkArgs {
 /// schedule so far is written).
 pub fn shrink_seed(args: &ShrinkArgs) -> Status {
     let seed = args.seed;
-    let options = args.settings.options(seed);
-    let bar = ProgressBar::new(MAX_SHRINK_RUNS);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} shrinking seed {prefix}: {msg}  [{elapsed}]")
-            .expect("valid template"),
-    );
-    bar.set_prefix(seed.to_string());
-    let shrunk = shrink(
-        &options,
-        |p| {
-            bar.set_message(format!(
-                "schedule {} steps, {} runs tried",
-                p.schedule_steps, p.runs
-            ));
-            bar.set_position(p.runs);
-        },
-        &interrupt::requested,
-    );
-    bar.finish_and_clear();
-    let shrunk = match shrunk {
+    let shrunk = match shrink_with_progress(args) {
         Ok(shrunk) => shrunk,
-        Err(NotShrunk::Passes) => {
-            say!("raftsim shrink: seed {seed} breaks no invariant; nothing to shrink");
-            return Status::Violation;
-        }
-        Err(NotShrunk::Inconclusive(why)) => {
-            say!("raftsim shrink: seed {seed} is inconclusive ({why}); nothing to shrink");
-            return Status::Inconclusive;
-        }
-        Err(NotShrunk::Interrupted) => {
-            say!("raftsim shrink: INTERRUPTED before seed {seed}'s own run ended");
-            return Status::Interrupted;
-        }
+        Err(status) => return status,
     };
     let schedule = shrunk.options.fault_schedule();
     let story = format!(
@@ -106,13 +76,69 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
         return Status::Usage;
     }
     say!("wrote {name}");
+    let status = report_replay(args, &shrunk, &name, replayed);
+    if shrunk.interrupted {
+        Status::Interrupted
+    } else {
+        status
+    }
+}
+
+/// Shrinks the seed under a spinner; a seed with nothing to shrink is
+/// reported here and comes back as the status to exit with.
+fn shrink_with_progress(args: &ShrinkArgs) -> Result<Shrunk, Status> {
+    let seed = args.seed;
+    let options = args.settings.options(seed);
+    let bar = ProgressBar::new(MAX_SHRINK_RUNS);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} shrinking seed {prefix}: {msg}  [{elapsed}]")
+            .expect("valid template"),
+    );
+    bar.set_prefix(seed.to_string());
+    let shrunk = shrink(
+        &options,
+        |p| {
+            bar.set_message(format!(
+                "schedule {} steps, {} runs tried",
+                p.schedule_steps, p.runs
+            ));
+            bar.set_position(p.runs);
+        },
+        &interrupt::requested,
+    );
+    bar.finish_and_clear();
+    shrunk.map_err(|not_shrunk| match not_shrunk {
+        NotShrunk::Passes => {
+            say!("raftsim shrink: seed {seed} breaks no invariant; nothing to shrink");
+            Status::Violation
+        }
+        NotShrunk::Inconclusive(why) => {
+            say!("raftsim shrink: seed {seed} is inconclusive ({why}); nothing to shrink");
+            Status::Inconclusive
+        }
+        NotShrunk::Interrupted => {
+            say!("raftsim shrink: INTERRUPTED before seed {seed}'s own run ended");
+            Status::Interrupted
+        }
+    })
+}
+
+/// Says whether the written scenario `name` failed as the seed did
+/// (`replayed` is what it broke, if anything) and how to replay it.
+fn report_replay(
+    args: &ShrinkArgs,
+    shrunk: &Shrunk,
+    name: &str,
+    replayed: Result<Option<Signature>, String>,
+) -> Status {
+    let seed = args.seed;
     let breaks: String = args
         .settings
         .breaks
         .iter()
         .map(|b| format!(" --break {b}"))
         .collect();
-    let status = match replayed {
+    match replayed {
         Ok(Some(got)) if got == shrunk.signature => {
             if let Some(why) = &shrunk.export_mismatch {
                 say!(
@@ -139,10 +165,5 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
             say!("NOT REPRODUCED: the written scenario does not run: {err}");
             Status::Violation
         }
-    };
-    if shrunk.interrupted {
-        Status::Interrupted
-    } else {
-        status
     }
 }

@@ -112,6 +112,54 @@ pub fn swarm(args: &SwarmArgs) -> Status {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
     let jobs = args.jobs.unwrap_or(cores);
     let total = end - start;
+    let started = Instant::now();
+    let found = run_seeds(args, (start, end), jobs);
+    if !args.json {
+        print_summary(
+            args,
+            &found,
+            (start, end),
+            jobs,
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    if interrupt::requested() {
+        notice(
+            args,
+            format!(
+                "raftsim swarm: INTERRUPTED after {} of {total} runs; what was found is above",
+                found.runs
+            ),
+        );
+        return Status::Interrupted;
+    }
+    let regressed = baseline.is_some_and(|baseline| {
+        !compare(&found.availability, &baseline, &|line| notice(args, line)).is_empty()
+    });
+    if !found.failures.is_empty() || regressed {
+        Status::Violation
+    } else if !found.inconclusive.is_empty() {
+        Status::Inconclusive
+    } else {
+        Status::Ok
+    }
+}
+
+/// A line beside the results: on standard output under the table, on
+/// standard error under `--json` (JSON lines stay JSON).
+fn notice(args: &SwarmArgs, line: String) {
+    if args.json {
+        eprintln!("{line}");
+    } else {
+        say!("{line}");
+    }
+}
+
+/// Runs the seeds of `[start, end)` on `jobs` threads, one run per thread
+/// at a time, until they are done, enough have failed or the user
+/// interrupts; the results come back sorted by seed.
+fn run_seeds(args: &SwarmArgs, (start, end): (u64, u64), jobs: u64) -> Found {
+    let total = end - start;
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
@@ -127,7 +175,6 @@ pub fn swarm(args: &SwarmArgs) -> Status {
     } else {
         args.max_failures
     };
-    let started = Instant::now();
     let next = AtomicU64::new(start);
     // Set when enough seeds failed; the workers and their runs stop.
     let enough = AtomicBool::new(false);
@@ -160,27 +207,19 @@ pub fn swarm(args: &SwarmArgs) -> Status {
         }
         drop(sender);
         for report in receiver {
-            found.runs += 1;
-            found.events += report.events;
-            found
-                .availability
-                .push((report.seed, report.availability.clone()));
             if args.json {
                 say!(
                     "{}",
                     json_line(&report, &args.settings.options(report.seed).plan())
                 );
             }
-            match status_of(&report) {
-                Status::Violation => {
-                    found.failures.push(report);
-                    bar.set_message(format!("{} failures", found.failures.len()));
-                    if max_failures.is_some_and(|m| found.failures.len() as u64 >= m) {
-                        enough.store(true, Ordering::Relaxed);
-                    }
+            let failed_before = found.failures.len();
+            found.add(report);
+            if found.failures.len() > failed_before {
+                bar.set_message(format!("{} failures", found.failures.len()));
+                if max_failures.is_some_and(|m| found.failures.len() as u64 >= m) {
+                    enough.store(true, Ordering::Relaxed);
                 }
-                Status::Inconclusive => found.inconclusive.push(report),
-                _ => {}
             }
             bar.inc(1);
         }
@@ -189,46 +228,21 @@ pub fn swarm(args: &SwarmArgs) -> Status {
     found.failures.sort_by_key(|r| r.seed);
     found.availability.sort_by_key(|(seed, _)| *seed);
     found.inconclusive.sort_by_key(|r| r.seed);
-    let interrupted = interrupt::requested();
-    if !args.json {
-        print_summary(
-            args,
-            &found,
-            (start, end),
-            jobs,
-            started.elapsed().as_secs_f64(),
-        );
-    }
-    if interrupted {
-        let note = format!(
-            "raftsim swarm: INTERRUPTED after {} of {total} runs; what was found is above",
-            found.runs
-        );
-        // JSON lines stay JSON: the note goes to standard error there.
-        if args.json {
-            eprintln!("{note}");
-        } else {
-            say!("{note}");
+    found
+}
+
+impl Found {
+    /// Counts one finished run and keeps it if it failed or was inconclusive.
+    fn add(&mut self, report: RunReport) {
+        self.runs += 1;
+        self.events += report.events;
+        self.availability
+            .push((report.seed, report.availability.clone()));
+        match status_of(&report) {
+            Status::Violation => self.failures.push(report),
+            Status::Inconclusive => self.inconclusive.push(report),
+            _ => {}
         }
-        return Status::Interrupted;
-    }
-    let regressed = baseline.is_some_and(|baseline| {
-        // JSON lines stay JSON: the comparison goes to standard error there.
-        let print = |line: String| {
-            if args.json {
-                eprintln!("{line}");
-            } else {
-                say!("{line}");
-            }
-        };
-        !compare(&found.availability, &baseline, &print).is_empty()
-    });
-    if !found.failures.is_empty() || regressed {
-        Status::Violation
-    } else if !found.inconclusive.is_empty() {
-        Status::Inconclusive
-    } else {
-        Status::Ok
     }
 }
 
