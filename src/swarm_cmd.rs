@@ -126,7 +126,7 @@ pub fn swarm(args: &SwarmArgs) -> Status {
     if interrupt::requested() {
         notice(
             args,
-            format!(
+            &format!(
                 "raftsim swarm: INTERRUPTED after {} of {total} runs; what was found is above",
                 found.runs
             ),
@@ -134,7 +134,7 @@ pub fn swarm(args: &SwarmArgs) -> Status {
         return Status::Interrupted;
     }
     let regressed = baseline.is_some_and(|baseline| {
-        !compare(&found.availability, &baseline, &|line| notice(args, line)).is_empty()
+        !compare(&found.availability, &baseline, &|line| notice(args, &line)).is_empty()
     });
     if !found.failures.is_empty() || regressed {
         Status::Violation
@@ -147,7 +147,7 @@ pub fn swarm(args: &SwarmArgs) -> Status {
 
 /// A line beside the results: on standard output under the table, on
 /// standard error under `--json` (JSON lines stay JSON).
-fn notice(args: &SwarmArgs, line: String) {
+fn notice(args: &SwarmArgs, line: &str) {
     if args.json {
         eprintln!("{line}");
     } else {
