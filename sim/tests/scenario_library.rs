@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use sim::scenario::ast::Span;
-use sim::scenario::parse::{MESSAGE_TYPES, STEPS};
+use sim::scenario::parse::MESSAGE_TYPES;
+use sim::scenario::verbs::words;
 use sim::scenario::{Outcome, ScenarioError, parse, run_scenario};
 
 /// The library folder.
@@ -295,7 +296,7 @@ fn the_guide_names_every_file_verb_and_message_type_and_its_examples_parse() {
             "scenarios/README.md's library table lacks {file}"
         );
     }
-    for verb in STEPS {
+    for verb in words() {
         assert!(
             readme.contains(&format!("`{verb} ")) || readme.contains(&format!("`{verb}`")),
             "scenarios/README.md does not document `{verb}`"
@@ -308,7 +309,7 @@ fn the_guide_names_every_file_verb_and_message_type_and_its_examples_parse() {
         );
     }
     let examples = readme_examples(&readme);
-    for verb in STEPS {
+    for verb in words() {
         assert!(
             examples
                 .iter()

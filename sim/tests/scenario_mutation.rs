@@ -23,7 +23,8 @@ use std::path::PathBuf;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sim::host::HostBugs;
-use sim::scenario::parse::{MESSAGE_TYPES, STEPS};
+use sim::scenario::parse::MESSAGE_TYPES;
+use sim::scenario::verbs::words;
 use sim::scenario::{parse_bytes, run_scenario_bounded};
 use sim::stepper::StepBounds;
 
@@ -87,7 +88,8 @@ const WORDS: &[&str] = &[
 
 /// Any word of the language.
 fn word(rng: &mut impl Rng) -> String {
-    let lists: [&[&str]; 3] = [WORDS, STEPS, MESSAGE_TYPES];
+    let verbs: Vec<&str> = words().collect();
+    let lists: [&[&str]; 3] = [WORDS, &verbs, MESSAGE_TYPES];
     let list = lists[rng.random_range(0..lists.len())];
     pick(rng, list).to_string()
 }

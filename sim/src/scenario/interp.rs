@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::ast::{Condition, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which};
 use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::resolve::names;
+use super::verbs::Verb;
 use crate::checker::Violation;
 use crate::kv::Op;
 use crate::stepper::{Halt, Stepper};
@@ -164,11 +165,11 @@ impl Interp<'_> {
                 let (key, value) = (self.key(key), self.value(value));
                 self.client_op(Op::Append { key, value })
             }
-            StepKind::Compact(_) => unsupported("compact", "snapshots"),
-            StepKind::Add(..) => unsupported("add", "membership changes"),
-            StepKind::Remove(_) => unsupported("remove", "membership changes"),
-            StepKind::Promote(_) => unsupported("promote", "membership changes"),
-            StepKind::TransferLeader(_) => unsupported("transfer-leader", "leader transfer"),
+            StepKind::Compact(_)
+            | StepKind::Add(..)
+            | StepKind::Remove(_)
+            | StepKind::Promote(_)
+            | StepKind::TransferLeader(_) => unsupported(kind.verb()),
             StepKind::Expect(condition, within) => self.expect(condition, *within, line),
             StepKind::Manual => {
                 // Time now moves only as steps say: availability is no
@@ -522,8 +523,12 @@ impl Interp<'_> {
     }
 }
 
-fn unsupported(verb: &str, feature: &str) -> Result<(), Stop> {
+/// A step whose verb needs a feature raft-core lacks (the verb table says
+/// which).
+fn unsupported(verb: &Verb) -> Result<(), Stop> {
+    let feature = verb.needs.unwrap_or("a feature");
     Err(Stop::Invalid(format!(
-        "`{verb}` needs {feature}, which raft-core does not implement yet"
+        "`{}` needs {feature}, which raft-core does not implement yet",
+        verb.word
     )))
 }

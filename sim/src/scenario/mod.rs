@@ -16,6 +16,7 @@ mod sets;
 mod tests;
 mod text;
 mod values;
+pub mod verbs;
 
 pub use ast::{ParseError, Scenario};
 pub use parse::parse;

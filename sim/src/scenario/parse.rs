@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! line   := ['at' TIME] STEP          TIME := DURATION | '+' DURATION
-//! STEP   := VERB ARGS                 (one of [`STEPS`])
+//! STEP   := VERB ARGS                 (one of [`VERBS`](super::verbs::VERBS))
 //! ```
 //!
 //! The first line with a step is `cluster`, and only it; node sets are read
@@ -32,45 +32,7 @@ use super::values::{
     any_duration, count, decimal, duration, duration_of, is_digits, next_option, on_off, ops,
     option_ahead, percent, positive_duration, range, rate, unhandled, whole_opt,
 };
-
-/// The verbs that start a step, in the order of SCENARIOS.md.
-pub const STEPS: &[&str] = &[
-    "cluster",
-    "net",
-    "disk",
-    "clients",
-    "crash",
-    "restart",
-    "pause",
-    "resume",
-    "partition",
-    "isolate",
-    "cut",
-    "heal",
-    "skew",
-    "run",
-    "propose",
-    "put",
-    "get",
-    "append",
-    "compact",
-    "add",
-    "remove",
-    "promote",
-    "transfer-leader",
-    "expect",
-    "manual",
-    "auto",
-    "campaign",
-    "heartbeat",
-    "check-quorum",
-    "tick",
-    "deliver",
-    "drop",
-    "duplicate",
-    "persist",
-    "stabilize",
-];
+use super::verbs::{verb_named, words};
 
 /// The message types `deliver` and `drop` can pick: the names of
 /// `raft_core::MessageBody::kind_name`.
@@ -145,9 +107,9 @@ const END_AFTER_SET: &str = "end of line, or `+`/`-` and another set, or `as NAM
 
 /// What the parser knows once the `cluster` line is read.
 #[derive(Debug)]
-struct State {
+pub(super) struct State {
     /// The nodes and the names bound so far.
-    scope: Scope,
+    pub(super) scope: Scope,
     /// The latest absolute `at` time: nanoseconds, as written, and its line.
     last_at: Option<(u64, String, usize)>,
     /// Entries the `propose` steps so far submit together.
@@ -261,122 +223,111 @@ fn step(cur: &mut Cursor<'_>, state: &mut State) -> Result<(Timing, StepKind), P
     } else {
         Timing::Next
     };
-    let verb = match cur.peek() {
-        Some(t) if t.kind == Kind::Word && STEPS.contains(&t.text) => t,
-        _ => {
-            return Err(cur.error_here(format!("a step (one of: {})", STEPS.join(", "))));
-        }
+    let Some((token, verb)) = cur
+        .peek()
+        .filter(|t| t.kind == Kind::Word)
+        .and_then(|t| Some((t, verb_named(t.text)?)))
+    else {
+        let words: Vec<&str> = words().collect();
+        return Err(cur.error_here(format!("a step (one of: {})", words.join(", "))));
     };
+    if verb.word == "cluster" {
+        return Err(cur.error_at(
+            token,
+            "a step other than `cluster` (only the first line sets up the cluster)",
+        ));
+    }
     cur.next();
-    let scope = &mut state.scope;
-    let kind = match verb.text {
-        "cluster" => {
-            return Err(cur.error_at(
-                verb,
-                "a step other than `cluster` (only the first line sets up the cluster)",
-            ));
-        }
-        "net" => net(cur)?,
-        "disk" => disk(cur, scope)?,
-        "clients" => clients(cur)?,
-        "crash" => StepKind::Crash(last_set(cur, scope, Arity::Many)?),
-        "restart" => StepKind::Restart(last_set(cur, scope, Arity::Many)?),
-        "pause" => StepKind::Pause(last_set(cur, scope, Arity::Many)?),
-        "resume" => StepKind::Resume(last_set(cur, scope, Arity::Many)?),
-        "partition" => partition(cur, scope)?,
-        "isolate" => StepKind::Isolate(last_set(cur, scope, Arity::Many)?),
-        "cut" => {
-            let from = node_set(cur, scope, Arity::Many)?;
-            arrow(cur, "cut 1 -> {2,3}")?;
-            StepKind::Cut(from, last_set(cur, scope, Arity::Many)?)
-        }
-        "heal" => StepKind::Heal,
-        "skew" => {
-            let node = node_set(cur, scope, Arity::One)?;
-            let expected = format!(
-                "a clock factor from {SKEW_FACTOR_MIN} to {SKEW_FACTOR_MAX} (e.g. `1.5` or `0.8`)"
-            );
-            let token = cur.word(&expected)?;
-            let factor = decimal(token.text)
-                .filter(|f| (SKEW_FACTOR_MIN..=SKEW_FACTOR_MAX).contains(f))
-                .ok_or_else(|| cur.error_at(token, expected))?;
-            StepKind::Skew(node, factor)
-        }
-        "run" => StepKind::Run(duration(cur)?),
-        "propose" => {
-            let at = cur.peek();
-            let n = count(cur, "a number of entries", 1..=PROPOSE_ENTRIES_MAX)?;
-            state.proposed += n;
-            if state.proposed > PROPOSE_TOTAL_MAX {
-                let token = at.expect("a count was read");
-                return Err(cur.error_at(
-                    token,
-                    format!(
-                        "a number of entries that keeps the file's proposals at most \
-                         {PROPOSE_TOTAL_MAX} in all ({} before this line)",
-                        state.proposed - n
-                    ),
-                ));
-            }
-            let on = if cur.eat_word("on") {
-                Some(last_set(cur, scope, Arity::One)?)
-            } else {
-                None
-            };
-            StepKind::Propose(n, on)
-        }
-        "put" => StepKind::Put(key(cur)?, value(cur)?),
-        "get" => StepKind::Get(key(cur)?),
-        "append" => StepKind::Append(key(cur)?, value(cur)?),
-        "compact" => StepKind::Compact(last_set(cur, scope, Arity::Many)?),
-        "add" => {
-            let node = node_set(cur, scope, Arity::One)?;
-            let learner = cur.eat_word("learner");
-            if !learner && node.bind.is_none() {
-                cur.end("`learner`, end of line, `+`/`-` and another set, or `as NAME`")?;
-            }
-            StepKind::Add(node, learner)
-        }
-        "remove" => StepKind::Remove(last_set(cur, scope, Arity::One)?),
-        "promote" => StepKind::Promote(last_set(cur, scope, Arity::One)?),
-        "transfer-leader" => StepKind::TransferLeader(last_set(cur, scope, Arity::One)?),
-        "expect" => {
-            let condition = condition(cur, scope)?;
-            let within = if cur.eat_word("within") {
-                Some(duration(cur)?)
-            } else {
-                cur.end("`within D` or end of line")?;
-                None
-            };
-            StepKind::Expect(condition, within)
-        }
-        "manual" => StepKind::Manual,
-        "auto" => StepKind::Auto,
-        "campaign" => StepKind::Campaign(last_set(cur, scope, Arity::One)?),
-        "heartbeat" => StepKind::Heartbeat(last_set(cur, scope, Arity::One)?),
-        "tick" => {
-            let node = node_set(cur, scope, Arity::One)?;
-            let n = if cur.at_end() {
-                1
-            } else if node.bind.is_none() && !cur.peek().is_some_and(|t| is_digits(t.text)) {
-                return Err(cur.error_here(format!(
-                    "a number of ticks (from 1 to {TICKS_MAX}), {END_AFTER_SET}"
-                )));
-            } else {
-                count(cur, "a number of ticks", 1..=TICKS_MAX)?
-            };
-            StepKind::Tick(node, n)
-        }
-        "deliver" => StepKind::Deliver(pick(cur, scope, "deliver")?),
-        "drop" => StepKind::Drop(pick(cur, scope, "drop")?),
-        "duplicate" => StepKind::Duplicate(pick(cur, scope, "duplicate")?),
-        "check-quorum" => StepKind::CheckQuorum(last_set(cur, scope, Arity::One)?),
-        "persist" => StepKind::Persist(last_set(cur, scope, Arity::One)?),
-        "stabilize" => StepKind::Stabilize,
-        _ => return Err(cur.error_at(verb, "a step this parser knows")),
-    };
+    let kind = (verb.read)(cur, state)?;
     cur.end("end of line")?;
     Ok((timing, kind))
+}
+
+/// `cut 1 -> {2,3}`: the sending set, `->`, the receiving set.
+pub(super) fn read_cut(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
+    let from = node_set(cur, &mut state.scope, Arity::Many)?;
+    arrow(cur, "cut 1 -> {2,3}")?;
+    Ok(StepKind::Cut(
+        from,
+        last_set(cur, &mut state.scope, Arity::Many)?,
+    ))
+}
+
+/// `skew 1 1.5`: a node and its clock's factor.
+pub(super) fn read_skew(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
+    let node = node_set(cur, &mut state.scope, Arity::One)?;
+    let expected =
+        format!("a clock factor from {SKEW_FACTOR_MIN} to {SKEW_FACTOR_MAX} (e.g. `1.5` or `0.8`)");
+    let token = cur.word(&expected)?;
+    let factor = decimal(token.text)
+        .filter(|f| (SKEW_FACTOR_MIN..=SKEW_FACTOR_MAX).contains(f))
+        .ok_or_else(|| cur.error_at(token, expected))?;
+    Ok(StepKind::Skew(node, factor))
+}
+
+/// `propose 3 [on NODE]`: the file's proposals together stay within
+/// [`PROPOSE_TOTAL_MAX`].
+pub(super) fn read_propose(
+    cur: &mut Cursor<'_>,
+    state: &mut State,
+) -> Result<StepKind, ParseError> {
+    let at = cur.peek();
+    let n = count(cur, "a number of entries", 1..=PROPOSE_ENTRIES_MAX)?;
+    state.proposed += n;
+    if state.proposed > PROPOSE_TOTAL_MAX {
+        let token = at.expect("a count was read");
+        return Err(cur.error_at(
+            token,
+            format!(
+                "a number of entries that keeps the file's proposals at most \
+                 {PROPOSE_TOTAL_MAX} in all ({} before this line)",
+                state.proposed - n
+            ),
+        ));
+    }
+    let on = if cur.eat_word("on") {
+        Some(last_set(cur, &mut state.scope, Arity::One)?)
+    } else {
+        None
+    };
+    Ok(StepKind::Propose(n, on))
+}
+
+/// `add NODE [learner]`.
+pub(super) fn read_add(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
+    let node = node_set(cur, &mut state.scope, Arity::One)?;
+    let learner = cur.eat_word("learner");
+    if !learner && node.bind.is_none() {
+        cur.end("`learner`, end of line, `+`/`-` and another set, or `as NAME`")?;
+    }
+    Ok(StepKind::Add(node, learner))
+}
+
+/// `expect COND [within D]`.
+pub(super) fn read_expect(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
+    let condition = condition(cur, &mut state.scope)?;
+    let within = if cur.eat_word("within") {
+        Some(duration(cur)?)
+    } else {
+        cur.end("`within D` or end of line")?;
+        None
+    };
+    Ok(StepKind::Expect(condition, within))
+}
+
+/// `tick NODE [N]`: one tick unless a count follows.
+pub(super) fn read_tick(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
+    let node = node_set(cur, &mut state.scope, Arity::One)?;
+    let n = if cur.at_end() {
+        1
+    } else if node.bind.is_none() && !cur.peek().is_some_and(|t| is_digits(t.text)) {
+        return Err(cur.error_here(format!(
+            "a number of ticks (from 1 to {TICKS_MAX}), {END_AFTER_SET}"
+        )));
+    } else {
+        count(cur, "a number of ticks", 1..=TICKS_MAX)?
+    };
+    Ok(StepKind::Tick(node, n))
 }
 
 /// `2s` or `+500ms`, after `at`.
@@ -408,7 +359,11 @@ fn timing(cur: &mut Cursor<'_>, state: &mut State) -> Result<Timing, ParseError>
 }
 
 /// A set that ends the step: after it, only the end of the line.
-fn last_set(cur: &mut Cursor<'_>, scope: &mut Scope, arity: Arity) -> Result<NodeSet, ParseError> {
+pub(super) fn last_set(
+    cur: &mut Cursor<'_>,
+    scope: &mut Scope,
+    arity: Arity,
+) -> Result<NodeSet, ParseError> {
     let set = node_set(cur, scope, arity)?;
     if cur.at_end() || set.bind.is_some() {
         return Ok(set);
@@ -433,7 +388,7 @@ fn arrow(cur: &mut Cursor<'_>, example: &str) -> Result<(), ParseError> {
 }
 
 /// `partition SET | SET [| SET ...]`.
-fn partition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError> {
+pub(super) fn partition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError> {
     // Each group holds a node or is empty: more groups than nodes is a
     // mistake, and a bound on the groups a line can make.
     let groups_max = scope.voters.saturating_add(scope.learners);
@@ -463,7 +418,7 @@ fn partition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseE
 }
 
 /// `net [drop=P%] [dup=P%] [delay=MIN..MAX]`.
-fn net(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
+pub(super) fn net(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
     let (mut drop, mut dup, mut delay_ns, mut tail) = (None, None, None, None);
     let mut seen = Vec::new();
     while let Some(opt) = next_option(cur, "net", NET_OPTIONS, &mut seen)? {
@@ -484,7 +439,7 @@ fn net(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
 }
 
 /// `disk [nodes] [latency=D] [torn=on/off]`.
-fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError> {
+pub(super) fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError> {
     let nodes = if cur.at_end() || option_ahead(cur) {
         None
     } else {
@@ -513,7 +468,7 @@ fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, ParseError>
 }
 
 /// `clients N [rate=R/s] [keys=K] [ops=put,get,append]`.
-fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
+pub(super) fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
     let count = count(cur, "a number of client sessions", 0..=CLIENTS_MAX)?;
     let (mut rate_per_s, mut keys, mut kinds) = (None, None, None);
     let mut seen = Vec::new();
@@ -537,7 +492,7 @@ fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
 }
 
 /// A key of `put`, `get` or `append`.
-fn key(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
+pub(super) fn key(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
     Ok(cur
         .word("a key (a word such as `x` or `user-1`)")?
         .text
@@ -545,7 +500,7 @@ fn key(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
 }
 
 /// A value of `put` or `append`.
-fn value(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
+pub(super) fn value(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
     Ok(cur
         .word("a value (a word such as `1` or `blue`)")?
         .text
@@ -553,7 +508,11 @@ fn value(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
 }
 
 /// `A -> B [TYPE] [all | nth=K]` of `deliver`, `drop` and `duplicate`.
-fn pick(cur: &mut Cursor<'_>, scope: &mut Scope, verb: &str) -> Result<MessagePick, ParseError> {
+pub(super) fn pick(
+    cur: &mut Cursor<'_>,
+    scope: &mut Scope,
+    verb: &str,
+) -> Result<MessagePick, ParseError> {
     let from = node_set(cur, scope, Arity::Many)?;
     arrow(cur, &format!("{verb} 1 -> 2"))?;
     let to = node_set(cur, scope, Arity::Many)?;

@@ -6,8 +6,9 @@ use proptest::prelude::*;
 use raft_core::{EntryId, LogIndex, MessageBody};
 
 use super::limits::SHOWN_CHARS_MAX;
-use super::parse::{MESSAGE_TYPES, STEPS, is_keyword, parse};
+use super::parse::{MESSAGE_TYPES, is_keyword, parse};
 use super::sets::SET_KEYWORDS;
+use super::verbs::{VERBS, words};
 
 #[test]
 fn message_types_are_raft_cores_kind_names() {
@@ -61,7 +62,8 @@ fn set_keywords_and_joining_words_are_keywords_and_other_words_are_not() {
     {
         assert!(is_keyword(word), "{word}");
     }
-    for word in STEPS
+    for word in words()
+        .collect::<Vec<_>>()
         .iter()
         .chain(MESSAGE_TYPES)
         .chain(&["old", "x", "n1", "_", "no"])
@@ -74,12 +76,10 @@ fn set_keywords_and_joining_words_are_keywords_and_other_words_are_not() {
 /// parser's own verbs, set keywords and message types (so the list cannot
 /// drift from them), plus the words, numbers and punctuation below.
 fn tokens() -> Vec<&'static str> {
-    STEPS
-        .iter()
-        .chain(SET_KEYWORDS.iter())
-        .chain(MESSAGE_TYPES)
-        .chain(OTHER_TOKENS)
-        .copied()
+    words()
+        .chain(SET_KEYWORDS.iter().copied())
+        .chain(MESSAGE_TYPES.iter().copied())
+        .chain(OTHER_TOKENS.iter().copied())
         .collect()
 }
 
@@ -163,8 +163,8 @@ const OTHER_TOKENS: &[&str] = &[
 
 fn lines_of_tokens() -> impl Strategy<Value = String> {
     let first = prop_oneof![
-        prop::sample::select(STEPS).prop_map(str::to_string),
-        prop::sample::select(STEPS).prop_map(|verb| format!("at 1s {verb}")),
+        prop::sample::select(words().collect::<Vec<_>>()).prop_map(str::to_string),
+        prop::sample::select(words().collect::<Vec<_>>()).prop_map(|verb| format!("at 1s {verb}")),
         prop::sample::select(tokens()).prop_map(str::to_string),
     ];
     let line = (
@@ -283,5 +283,58 @@ proptest! {
     fn lines_of_the_languages_tokens_never_panic(body in lines_of_tokens()) {
         check(&body);
         check(&format!("cluster 3 learners=1\nisolate 1 as old\n{body}"));
+    }
+}
+
+/// The verb table holds together: every row's example parses (after a
+/// `cluster` line) to a step of that very verb and the words are unique (the
+/// library's tests check that scenarios/README.md shows every one).
+#[test]
+fn every_verb_row_parses_its_example_to_itself() {
+    for (i, verb) in VERBS.iter().enumerate() {
+        assert!(
+            VERBS[..i].iter().all(|other| other.word != verb.word),
+            "`{}` twice in VERBS",
+            verb.word
+        );
+        assert!(
+            verb.example.split_whitespace().next() == Some(verb.word),
+            "the example of `{}` starts with another word: {}",
+            verb.word,
+            verb.example
+        );
+        let text = if verb.word == "cluster" {
+            verb.example.to_string()
+        } else {
+            format!("cluster 3\n{}\n", verb.example)
+        };
+        let scenario = parse("example.scn", &text)
+            .unwrap_or_else(|e| panic!("the example of `{}` does not parse: {e}", verb.word));
+        let last = scenario.steps.last().expect("a step");
+        assert_eq!(last.kind.verb().word, verb.word, "{text}");
+    }
+}
+
+/// A verb whose feature raft-core lacks is refused when run, naming the
+/// feature; every other verb's example runs past that check.
+#[test]
+fn the_interpreter_refuses_exactly_the_verbs_that_need_a_missing_feature() {
+    for verb in VERBS.iter().filter(|v| v.word != "cluster") {
+        let text = format!("cluster 3\nmanual\n{}\n", verb.example);
+        let scenario = parse("example.scn", &text).expect("parses (tested above)");
+        let outcome = crate::scenario::run_scenario(&scenario, None);
+        let refused = match &outcome {
+            Err(e) => e
+                .to_string()
+                .contains("which raft-core does not implement yet"),
+            Ok(_) => false,
+        };
+        match verb.needs {
+            Some(feature) => {
+                let message = outcome.expect_err("refused").to_string();
+                assert!(message.contains(feature), "{}: {message}", verb.word);
+            }
+            None => assert!(!refused, "`{}` was refused: {outcome:?}", verb.word),
+        }
     }
 }

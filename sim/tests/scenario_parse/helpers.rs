@@ -6,7 +6,8 @@ pub(crate) use sim::scenario::ast::{
     SetOp, SetTerm, Span, Step, StepKind, Timing, Which,
 };
 pub(crate) use sim::scenario::parse;
-pub(crate) use sim::scenario::parse::{MESSAGE_TYPES, STEPS};
+pub(crate) use sim::scenario::parse::MESSAGE_TYPES;
+pub(crate) use sim::scenario::verbs::words;
 
 pub(crate) const FILE: &str = "t.scn";
 

@@ -188,11 +188,11 @@ fn every_verb_has_an_example_that_parses() {
     ];
     let text = format!("cluster 3\n{}", examples.join("\n"));
     let scenario = parse(FILE, &text).unwrap();
-    assert_eq!(scenario.steps.len(), STEPS.len());
+    assert_eq!(scenario.steps.len(), words().count());
     let verbs: Vec<&str> = scenario
         .steps
         .iter()
         .map(|step| step.text.split(' ').next().unwrap())
         .collect();
-    assert_eq!(verbs, STEPS);
+    assert_eq!(verbs, words().collect::<Vec<_>>());
 }

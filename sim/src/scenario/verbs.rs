@@ -1,0 +1,387 @@
+//! The verbs of the scenario language (`../shared/SCENARIOS.md`): one table
+//! that the parser reads each step's arguments through, the interpreter
+//! asks what a verb needs, and the tests hold against the documentation.
+//!
+//! Adding a verb is one row here, a [`StepKind`] variant, and an arm in the
+//! interpreter's `execute`; the compiler finds the arm, and the tests below
+//! check that the row's example parses to its own verb.
+
+use super::ast::{ParseError, StepKind};
+use super::lex::Cursor;
+use super::parse::{
+    State, clients, disk, key, last_set, net, partition, pick, read_add, read_cut, read_expect,
+    read_propose, read_skew, read_tick, value,
+};
+use super::sets::Arity;
+
+/// Reads a step's arguments, after its verb, up to the end of the line.
+pub(super) type ReadArgs = fn(&mut Cursor<'_>, &mut State) -> Result<StepKind, ParseError>;
+
+/// One verb: the word that starts the step and how the step is read.
+#[derive(Debug)]
+pub struct Verb {
+    /// The word, as written in a scenario.
+    pub word: &'static str,
+    /// A line that uses it (after the `cluster` line, in a 3-node cluster).
+    pub example: &'static str,
+    /// The feature the verb needs that raft-core does not implement yet: the
+    /// parser accepts the step, the interpreter refuses to run it, naming
+    /// this.
+    pub needs: Option<&'static str>,
+    /// Reads the arguments.
+    pub(super) read: ReadArgs,
+}
+
+/// Every verb, in the order of SCENARIOS.md.
+pub const VERBS: &[Verb] = &[
+    Verb {
+        word: "cluster",
+        example: "cluster 3 pre_vote=on check_quorum=on",
+        needs: None,
+        // Only the first line sets up the cluster; `parse` reads it and
+        // refuses it anywhere else before the table is consulted.
+        read: |cur, _| Err(cur.error_here("a step other than `cluster`")),
+    },
+    Verb {
+        word: "net",
+        example: "net drop=5% dup=1% delay=1ms..5ms",
+        needs: None,
+        read: |cur, _| net(cur),
+    },
+    Verb {
+        word: "disk",
+        example: "disk {1,2} latency=1ms torn=on",
+        needs: None,
+        read: |cur, state| disk(cur, &mut state.scope),
+    },
+    Verb {
+        word: "clients",
+        example: "clients 2 rate=50/s keys=4 ops=put,get",
+        needs: None,
+        read: |cur, _| clients(cur),
+    },
+    Verb {
+        word: "crash",
+        example: "crash leader",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Crash(last_set(
+                cur,
+                &mut state.scope,
+                Arity::Many,
+            )?))
+        },
+    },
+    Verb {
+        word: "restart",
+        example: "restart {1,2}",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Restart(last_set(
+                cur,
+                &mut state.scope,
+                Arity::Many,
+            )?))
+        },
+    },
+    Verb {
+        word: "pause",
+        example: "pause 2",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Pause(last_set(
+                cur,
+                &mut state.scope,
+                Arity::Many,
+            )?))
+        },
+    },
+    Verb {
+        word: "resume",
+        example: "resume 2",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Resume(last_set(
+                cur,
+                &mut state.scope,
+                Arity::Many,
+            )?))
+        },
+    },
+    Verb {
+        word: "partition",
+        example: "partition leader as old | rest",
+        needs: None,
+        read: |cur, state| partition(cur, &mut state.scope),
+    },
+    Verb {
+        word: "isolate",
+        example: "isolate 1",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Isolate(last_set(
+                cur,
+                &mut state.scope,
+                Arity::Many,
+            )?))
+        },
+    },
+    Verb {
+        word: "cut",
+        example: "cut 1 -> {2,3}",
+        needs: None,
+        read: read_cut,
+    },
+    Verb {
+        word: "heal",
+        example: "heal",
+        needs: None,
+        read: |_, _| Ok(StepKind::Heal),
+    },
+    Verb {
+        word: "skew",
+        example: "skew 1 1.5",
+        needs: None,
+        read: read_skew,
+    },
+    Verb {
+        word: "run",
+        example: "run 2s",
+        needs: None,
+        read: |cur, _| Ok(StepKind::Run(super::values::duration(cur)?)),
+    },
+    Verb {
+        word: "propose",
+        example: "propose 3",
+        needs: None,
+        read: read_propose,
+    },
+    Verb {
+        word: "put",
+        example: "put x 1",
+        needs: None,
+        read: |cur, _| Ok(StepKind::Put(key(cur)?, value(cur)?)),
+    },
+    Verb {
+        word: "get",
+        example: "get x",
+        needs: None,
+        read: |cur, _| Ok(StepKind::Get(key(cur)?)),
+    },
+    Verb {
+        word: "append",
+        example: "append x 2",
+        needs: None,
+        read: |cur, _| Ok(StepKind::Append(key(cur)?, value(cur)?)),
+    },
+    Verb {
+        word: "compact",
+        example: "compact all",
+        needs: Some("snapshots"),
+        read: |cur, state| {
+            Ok(StepKind::Compact(last_set(
+                cur,
+                &mut state.scope,
+                Arity::Many,
+            )?))
+        },
+    },
+    Verb {
+        word: "add",
+        example: "add 3 learner",
+        needs: Some("membership changes"),
+        read: read_add,
+    },
+    Verb {
+        word: "remove",
+        example: "remove 3",
+        needs: Some("membership changes"),
+        read: |cur, state| {
+            Ok(StepKind::Remove(last_set(
+                cur,
+                &mut state.scope,
+                Arity::One,
+            )?))
+        },
+    },
+    Verb {
+        word: "promote",
+        example: "promote 3",
+        needs: Some("membership changes"),
+        read: |cur, state| {
+            Ok(StepKind::Promote(last_set(
+                cur,
+                &mut state.scope,
+                Arity::One,
+            )?))
+        },
+    },
+    Verb {
+        word: "transfer-leader",
+        example: "transfer-leader 2",
+        needs: Some("leader transfer"),
+        read: |cur, state| {
+            Ok(StepKind::TransferLeader(last_set(
+                cur,
+                &mut state.scope,
+                Arity::One,
+            )?))
+        },
+    },
+    Verb {
+        word: "expect",
+        example: "expect committed >= 20 on all within 5s",
+        needs: None,
+        read: read_expect,
+    },
+    Verb {
+        word: "manual",
+        example: "manual",
+        needs: None,
+        read: |_, _| Ok(StepKind::Manual),
+    },
+    Verb {
+        word: "auto",
+        example: "auto",
+        needs: None,
+        read: |_, _| Ok(StepKind::Auto),
+    },
+    Verb {
+        word: "campaign",
+        example: "campaign 1",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Campaign(last_set(
+                cur,
+                &mut state.scope,
+                Arity::One,
+            )?))
+        },
+    },
+    Verb {
+        word: "heartbeat",
+        example: "heartbeat 1",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Heartbeat(last_set(
+                cur,
+                &mut state.scope,
+                Arity::One,
+            )?))
+        },
+    },
+    Verb {
+        word: "check-quorum",
+        example: "check-quorum 1",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::CheckQuorum(last_set(
+                cur,
+                &mut state.scope,
+                Arity::One,
+            )?))
+        },
+    },
+    Verb {
+        word: "tick",
+        example: "tick 2 10",
+        needs: None,
+        read: read_tick,
+    },
+    Verb {
+        word: "deliver",
+        example: "deliver 1 -> 2 append all",
+        needs: None,
+        read: |cur, state| Ok(StepKind::Deliver(pick(cur, &mut state.scope, "deliver")?)),
+    },
+    Verb {
+        word: "drop",
+        example: "drop 1 -> 2 vote",
+        needs: None,
+        read: |cur, state| Ok(StepKind::Drop(pick(cur, &mut state.scope, "drop")?)),
+    },
+    Verb {
+        word: "duplicate",
+        example: "duplicate 1 -> 2 append nth=2",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Duplicate(pick(
+                cur,
+                &mut state.scope,
+                "duplicate",
+            )?))
+        },
+    },
+    Verb {
+        word: "persist",
+        example: "persist 1",
+        needs: None,
+        read: |cur, state| {
+            Ok(StepKind::Persist(last_set(
+                cur,
+                &mut state.scope,
+                Arity::One,
+            )?))
+        },
+    },
+    Verb {
+        word: "stabilize",
+        example: "stabilize",
+        needs: None,
+        read: |_, _| Ok(StepKind::Stabilize),
+    },
+];
+
+/// The verb spelled `word`, if there is one.
+pub fn verb_named(word: &str) -> Option<&'static Verb> {
+    VERBS.iter().find(|verb| verb.word == word)
+}
+
+/// Every verb's word, in the table's order.
+pub fn words() -> impl Iterator<Item = &'static str> {
+    VERBS.iter().map(|verb| verb.word)
+}
+
+impl StepKind {
+    /// The verb that starts this step.
+    pub fn verb(&self) -> &'static Verb {
+        let word = match self {
+            StepKind::Cluster { .. } => "cluster",
+            StepKind::Net { .. } => "net",
+            StepKind::Disk { .. } => "disk",
+            StepKind::Clients { .. } => "clients",
+            StepKind::Crash(_) => "crash",
+            StepKind::Restart(_) => "restart",
+            StepKind::Pause(_) => "pause",
+            StepKind::Resume(_) => "resume",
+            StepKind::Partition(_) => "partition",
+            StepKind::Isolate(_) => "isolate",
+            StepKind::Cut(..) => "cut",
+            StepKind::Heal => "heal",
+            StepKind::Skew(..) => "skew",
+            StepKind::Run(_) => "run",
+            StepKind::Propose(..) => "propose",
+            StepKind::Put(..) => "put",
+            StepKind::Get(_) => "get",
+            StepKind::Append(..) => "append",
+            StepKind::Compact(_) => "compact",
+            StepKind::Add(..) => "add",
+            StepKind::Remove(_) => "remove",
+            StepKind::Promote(_) => "promote",
+            StepKind::TransferLeader(_) => "transfer-leader",
+            StepKind::Expect(..) => "expect",
+            StepKind::Manual => "manual",
+            StepKind::Auto => "auto",
+            StepKind::Campaign(_) => "campaign",
+            StepKind::Heartbeat(_) => "heartbeat",
+            StepKind::Tick(..) => "tick",
+            StepKind::Deliver(_) => "deliver",
+            StepKind::Drop(_) => "drop",
+            StepKind::Duplicate(_) => "duplicate",
+            StepKind::CheckQuorum(_) => "check-quorum",
+            StepKind::Persist(_) => "persist",
+            StepKind::Stabilize => "stabilize",
+        };
+        verb_named(word).expect("every step kind has a row in VERBS (tested)")
+    }
+}
