@@ -364,110 +364,145 @@ impl Schedule {
         fault_end_ns: u64,
         quiet_ns: u64,
     ) -> Schedule {
+        // One stream, drawn in this order: the opening skews, then the faults.
         let mut rng = streams::stream(seed, Concern::Nemesis);
-        let mut steps = Vec::new();
-        let at = |at_ns, fault| TimedFault { at_ns, fault };
-        steps.push(at(0, Fault::Noise(mix.noise.clone())));
-        if mix.torn_writes {
-            steps.push(at(0, Fault::Torn(true)));
-        }
-        if mix.clock_drift > 0.0 {
-            for n in 0..nodes {
-                let factor = 1.0 + rng.random_range(-mix.clock_drift..=mix.clock_drift);
-                steps.push(at(0, Fault::Skew(n, (factor * 1000.0).round() / 1000.0)));
-            }
-        }
-        let tolerance = nodes.saturating_sub(1) / 2;
-        let mut kinds: Vec<u8> = Vec::new();
-        if mix.crashes {
-            kinds.push(0);
-        }
-        if mix.pauses {
-            kinds.push(1);
-        }
-        if !mix.partitions.is_empty() {
-            kinds.push(2);
-        }
-        let mut active: Vec<Active> = Vec::new();
-        let mut t = 0u64;
-        let mut next_name = 0u32;
-        while !kinds.is_empty() && tolerance > 0 {
-            t += gap(&mut rng, mix.fault_gap_ns);
-            if t >= fault_end_ns {
-                break;
-            }
-            active.retain(|a| a.until_ns > t);
-            // Counted, not by identity: a fault aimed at "the leader" is
-            // resolved only when it strikes.
-            let impaired: usize = active.iter().map(|a| a.nodes).sum();
-            let room = tolerance.saturating_sub(impaired);
-            if room == 0 {
-                continue;
-            }
-            let length = gap(&mut rng, mix.fault_length_ns).max(1_000_000);
-            let end = (t + length).min(fault_end_ns);
-            let who = if rng.random_bool(mix.leader_bias) {
-                Who::Leader
-            } else {
-                Who::Node(rng.random_range(0..nodes))
-            };
-            let name = next_name;
-            next_name += 1;
-            match kinds[rng.random_range(0..kinds.len())] {
-                kind @ (0 | 1) => {
-                    let (down, up) = if kind == 0 && rng.random_bool(mix.mid_write_bias) {
-                        (Fault::CrashMidWrite(name), Fault::Restart(Who::Named(name)))
-                    } else if kind == 0 {
-                        (Fault::Crash(who, name), Fault::Restart(Who::Named(name)))
-                    } else {
-                        (Fault::Pause(who, name), Fault::Resume(Who::Named(name)))
-                    };
-                    steps.push(at(t, down));
-                    steps.push(at(end, up));
-                    active.push(Active {
-                        until_ns: end,
-                        nodes: 1,
-                        network: false,
-                    });
-                }
-                _ => {
-                    if active.iter().any(|a| a.network) {
-                        continue; // one partition at a time: `heal` ends them all
-                    }
-                    let kind = mix.partitions[rng.random_range(0..mix.partitions.len())];
-                    let shape = Shape {
-                        nodes,
-                        room,
-                        who,
-                        name,
-                        start_ns: t,
-                        end_ns: end,
-                    };
-                    let (faults, hurt) = partition(kind, &shape, &mut rng);
-                    steps.extend(faults);
-                    active.push(Active {
-                        until_ns: end,
-                        nodes: hurt,
-                        network: true,
-                    });
-                }
-            }
-        }
-        // The heal: every fault undone, noise off, then clients wind down.
-        let mut clean = mix.noise.clone();
-        clean.drop_probability = 0.0;
-        clean.duplicate_probability = 0.0;
-        clean.tail_probability = 0.0;
-        steps.push(at(fault_end_ns, Fault::Heal));
-        steps.push(at(fault_end_ns, Fault::Noise(clean)));
-        for n in 0..nodes {
-            steps.push(at(fault_end_ns, Fault::Restart(Who::Node(n))));
-            steps.push(at(fault_end_ns, Fault::Resume(Who::Node(n))));
-        }
-        steps.push(at(quiet_ns, Fault::Workload(false)));
+        let mut steps = opening(mix, nodes, &mut rng);
+        steps.extend(faults(mix, nodes, fault_end_ns, &mut rng));
+        steps.extend(closing(mix, nodes, fault_end_ns, quiet_ns));
         steps.sort_by_key(|s| s.at_ns);
         Schedule { steps }
     }
+}
+
+/// What holds from time 0: the noise, torn writes, each node's clock rate.
+fn opening(mix: &FaultMix, nodes: usize, rng: &mut impl Rng) -> Vec<TimedFault> {
+    let at = |at_ns, fault| TimedFault { at_ns, fault };
+    let mut steps = vec![at(0, Fault::Noise(mix.noise.clone()))];
+    if mix.torn_writes {
+        steps.push(at(0, Fault::Torn(true)));
+    }
+    if mix.clock_drift > 0.0 {
+        for n in 0..nodes {
+            let factor = 1.0 + rng.random_range(-mix.clock_drift..=mix.clock_drift);
+            steps.push(at(0, Fault::Skew(n, (factor * 1000.0).round() / 1000.0)));
+        }
+    }
+    steps
+}
+
+/// The faults of `[0, fault_end_ns)`: each strikes after a random gap and
+/// lasts a random length, and together they never take out more nodes than
+/// a majority can lose (so a correct cluster keeps a quorum of reachable,
+/// running nodes; §5.2's liveness needs one).
+fn faults(mix: &FaultMix, nodes: usize, fault_end_ns: u64, rng: &mut impl Rng) -> Vec<TimedFault> {
+    let at = |at_ns, fault| TimedFault { at_ns, fault };
+    let mut steps = Vec::new();
+    let tolerance = nodes.saturating_sub(1) / 2;
+    let mut kinds: Vec<u8> = Vec::new();
+    if mix.crashes {
+        kinds.push(0);
+    }
+    if mix.pauses {
+        kinds.push(1);
+    }
+    if !mix.partitions.is_empty() {
+        kinds.push(2);
+    }
+    let mut active: Vec<Active> = Vec::new();
+    let mut t = 0u64;
+    let mut next_name = 0u32;
+    while !kinds.is_empty() && tolerance > 0 {
+        t += gap(rng, mix.fault_gap_ns);
+        if t >= fault_end_ns {
+            break;
+        }
+        active.retain(|a| a.until_ns > t);
+        // Counted, not by identity: a fault aimed at "the leader" is
+        // resolved only when it strikes.
+        let impaired: usize = active.iter().map(|a| a.nodes).sum();
+        let room = tolerance.saturating_sub(impaired);
+        if room == 0 {
+            continue;
+        }
+        let length = gap(rng, mix.fault_length_ns).max(1_000_000);
+        let end = (t + length).min(fault_end_ns);
+        let who = if rng.random_bool(mix.leader_bias) {
+            Who::Leader
+        } else {
+            Who::Node(rng.random_range(0..nodes))
+        };
+        let name = next_name;
+        next_name += 1;
+        match kinds[rng.random_range(0..kinds.len())] {
+            kind @ (0 | 1) => {
+                let (down, up) = if kind == 0 {
+                    crash_and_restart(who, name, mix, rng)
+                } else {
+                    (Fault::Pause(who, name), Fault::Resume(Who::Named(name)))
+                };
+                steps.push(at(t, down));
+                steps.push(at(end, up));
+                active.push(Active {
+                    until_ns: end,
+                    nodes: 1,
+                    network: false,
+                });
+            }
+            _ => {
+                if active.iter().any(|a| a.network) {
+                    continue; // one partition at a time: `heal` ends them all
+                }
+                let kind = mix.partitions[rng.random_range(0..mix.partitions.len())];
+                let shape = Shape {
+                    nodes,
+                    room,
+                    who,
+                    name,
+                    start_ns: t,
+                    end_ns: end,
+                };
+                let (faults, hurt) = partition(kind, &shape, rng);
+                steps.extend(faults);
+                active.push(Active {
+                    until_ns: end,
+                    nodes: hurt,
+                    network: true,
+                });
+            }
+        }
+    }
+    steps
+}
+
+/// A crash of `who` (or, by the mix's bias, of the node the last step left
+/// mid-write) and the restart of the same node.
+fn crash_and_restart(who: Who, name: u32, mix: &FaultMix, rng: &mut impl Rng) -> (Fault, Fault) {
+    let down = if rng.random_bool(mix.mid_write_bias) {
+        Fault::CrashMidWrite(name)
+    } else {
+        Fault::Crash(who, name)
+    };
+    (down, Fault::Restart(Who::Named(name)))
+}
+
+/// The heal at `fault_end_ns`: every fault undone, noise off; then the
+/// clients wind down at `quiet_ns`.
+fn closing(mix: &FaultMix, nodes: usize, fault_end_ns: u64, quiet_ns: u64) -> Vec<TimedFault> {
+    let at = |at_ns, fault| TimedFault { at_ns, fault };
+    let mut clean = mix.noise.clone();
+    clean.drop_probability = 0.0;
+    clean.duplicate_probability = 0.0;
+    clean.tail_probability = 0.0;
+    let mut steps = vec![
+        at(fault_end_ns, Fault::Heal),
+        at(fault_end_ns, Fault::Noise(clean)),
+    ];
+    for n in 0..nodes {
+        steps.push(at(fault_end_ns, Fault::Restart(Who::Node(n))));
+        steps.push(at(fault_end_ns, Fault::Resume(Who::Node(n))));
+    }
+    steps.push(at(quiet_ns, Fault::Workload(false)));
+    steps
 }
 
 /// A probability of `tenths` tenths of a percent, computed exactly as a

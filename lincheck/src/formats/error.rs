@@ -209,6 +209,20 @@ impl fmt::Display for ReadError {
                 f,
                 ": {op} {kind}: the value must be {expected}, found {found}"
             ),
+            ReadError::NoOpenInvoke { .. }
+            | ReadError::AlreadyOpen { .. }
+            | ReadError::FunctionMismatch { .. }
+            | ReadError::KeyMismatch { .. }
+            | ReadError::ReturnedBeforeInvoked { .. } => self.fmt_pairing(f),
+            ReadError::Io { source, .. } => write!(f, ": cannot read: {source}"),
+        }
+    }
+}
+
+impl ReadError {
+    /// The errors of pairing a completion with its invoke.
+    fn fmt_pairing(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             ReadError::NoOpenInvoke { kind, process, .. } => {
                 write!(f, ": {kind} on process {process}, which has no open invoke")
             }
@@ -250,7 +264,7 @@ impl fmt::Display for ReadError {
                 ": completed at time {returned}, before its invoke on line {invoke_line} \
                  (time {invoked})"
             ),
-            ReadError::Io { source, .. } => write!(f, ": cannot read: {source}"),
+            _ => unreachable!("Display::fmt hands over only the pairing errors"),
         }
     }
 }

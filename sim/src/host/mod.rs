@@ -9,13 +9,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use raft_core::{Config, Entry, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Term};
+use raft_core::{Config, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Term};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 mod bugs;
 mod protocol_state;
 mod ready_loop;
+mod store;
 mod view;
 
 pub use bugs::HostBugs;
@@ -26,6 +27,7 @@ pub use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 use crate::disk::{Disk, SyncPoint};
 use crate::kv::{ClientId, Command, Kv, Op, Output};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use store::Recovered;
 
 /// What a host asks the world to do.
 #[derive(Debug, Default)]
@@ -122,16 +124,6 @@ pub struct Host {
     ack_claims: Vec<(LogIndex, Option<Term>)>,
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard()).expect("encodes")
-}
-
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
-    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
-        .ok()
-        .map(|(value, _)| value)
-}
-
 impl Host {
     /// A host with an empty disk, not yet booted.
     #[must_use]
@@ -193,61 +185,10 @@ impl Host {
             "test-only rule break: n{} asserts on restart",
             self.index + 1
         );
-        let hard_state = self
-            .disk
-            .meta
-            .recover_records()
-            .last()
-            .and_then(|bytes| decode::<HardState>(bytes))
-            .unwrap_or_default();
-        let mut entries: Vec<Entry> = Vec::new();
-        for record in self.disk.log.recover_records() {
-            let Some(entry) = decode::<Entry>(&record) else {
-                break;
-            };
-            // An entry at index i replaces every entry from i on.
-            let keep = entry.index.0.saturating_sub(1) as usize;
-            if keep > entries.len() {
-                break; // a gap: the rest of the file cannot be trusted
-            }
-            entries.truncate(keep);
-            entries.push(entry);
-        }
-        let last_index = entries.last().map_or(LogIndex(0), |e| e.index);
-        // The commit index is only a hint (never needed for safety); meta and
-        // log are synced together, so it can only run ahead of the log when
-        // neither write was acknowledged.
-        // Meta and log are separate files: a torn crash can keep a log
-        // record whose hard state was lost. Neither was synced, so nothing
-        // was acknowledged from them; the node did see that term, so it
-        // resumes there, with no vote (a vote is only sent once synced).
-        let last_term = entries.last().map_or(Term(0), |e| e.term);
-        let hard_state = if last_term > hard_state.term {
-            HardState {
-                term: last_term,
-                vote: None,
-                commit: hard_state.commit,
-            }
-        } else {
-            hard_state
-        };
-        let commit = if self.bugs.trust_commit_on_boot {
-            hard_state.commit
-        } else {
-            hard_state.commit.min(last_index)
-        };
-        let hard_state = HardState {
-            commit,
-            ..hard_state
-        };
-        let hard_state = if self.bugs.forget_vote_on_boot {
-            HardState {
-                vote: None,
-                ..hard_state
-            }
-        } else {
-            hard_state
-        };
+        let Recovered {
+            hard_state,
+            entries,
+        } = store::recover(&mut self.disk, &self.bugs);
         self.synced_hard_state = hard_state.clone();
         self.synced_log_terms = entries.iter().map(|e| e.term).collect();
         let restored = Restored {

@@ -5,19 +5,11 @@
 use std::collections::BTreeMap;
 
 use raft_core::{Entry, HardState, LogIndex, RawNode, Term};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{Host, HostState, Waiter, decode};
+use super::store::{self, CanonicalDisk};
+use super::{Host, HostState, Waiter};
 use crate::kv::Kv;
-
-/// The first fields of an encoded `Entry` (bincode reads a prefix of the
-/// record and leaves the data).
-#[derive(Deserialize)]
-struct EntryHead {
-    #[allow(dead_code)]
-    term: Term,
-    index: LogIndex,
-}
 
 /// A host's protocol state as the model checker sees it (see
 /// [`Host::protocol_state`]).
@@ -44,22 +36,6 @@ struct PendingWrite<'a> {
     messages_after_persist: &'a [raft_core::Message],
 }
 
-/// A disk as recovery will read it.
-#[derive(Debug, Hash, Serialize)]
-struct CanonicalDisk<'a> {
-    durable_meta: Option<MetaRecord>,
-    durable_log: Vec<&'a [u8]>,
-    unsynced_meta: Vec<MetaRecord>,
-    unsynced_log: Vec<&'a [u8]>,
-}
-
-/// A meta record, decoded (so that the node ids in it can be relabeled).
-#[derive(Debug, Hash, Serialize)]
-enum MetaRecord {
-    HardState(HardState),
-    Unreadable(Vec<u8>),
-}
-
 impl Host {
     /// Feeds the host's state into `state` for the model checker: the node's
     /// protocol state (no clock), the disk as recovery reads it, the state
@@ -77,7 +53,7 @@ impl Host {
         HostProtocolState {
             state: self.state,
             raw: self.raw.as_ref().map(RawNode::protocol_state),
-            disk: self.canonical_disk(),
+            disk: store::canonical(&self.disk),
             kv: &self.kv,
             // The sync point is the end of the files when the write was
             // issued (no write starts while one is pending), so the
@@ -93,53 +69,6 @@ impl Host {
             synced_hard_state: &self.synced_hard_state,
             synced_log_terms: &self.synced_log_terms,
             direct_proposals: self.direct_proposals,
-        }
-    }
-
-    /// The disk's content as recovery will read it, not its history: the
-    /// last durable hard state (earlier meta records are dead), the durable
-    /// log after replaying its truncations (an entry at index i replaces
-    /// every entry from i on), and the records not yet durable, in order.
-    /// Two disks that boot alike and keep the same pending writes are alike
-    /// here (the model checker's canonical environment).
-    fn canonical_disk(&self) -> CanonicalDisk<'_> {
-        let meta = &self.disk.meta;
-        let hard_state = |payload: &[u8]| match decode::<HardState>(payload) {
-            Some(hard_state) => MetaRecord::HardState(hard_state),
-            None => MetaRecord::Unreadable(payload.to_vec()),
-        };
-        let durable_meta = meta
-            .records()
-            .take_while(|(_, end)| *end <= meta.durable_len())
-            .last()
-            .map(|(payload, _)| hard_state(payload));
-        let log = &self.disk.log;
-        let mut durable_log: Vec<&[u8]> = Vec::new();
-        for (payload, end) in log.records() {
-            if end > log.durable_len() {
-                break;
-            }
-            // Only the index matters here: decode the entry's head, not
-            // its data (no allocation).
-            let Some(head) = decode::<EntryHead>(payload) else {
-                break;
-            };
-            durable_log.truncate(head.index.0.saturating_sub(1) as usize);
-            durable_log.push(payload);
-        }
-        CanonicalDisk {
-            durable_meta,
-            durable_log,
-            unsynced_meta: meta
-                .records()
-                .filter(|(_, end)| *end > meta.durable_len())
-                .map(|(payload, _)| hard_state(payload))
-                .collect(),
-            unsynced_log: log
-                .records()
-                .filter(|(_, end)| *end > log.durable_len())
-                .map(|(payload, _)| payload)
-                .collect(),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use raft_core::{Entry, EntryKind, LogIndex, Ready, Role, Term};
 
-use super::{Host, HostState, Outbox, PendingReady, Waiter, encode};
+use super::{Host, HostState, Outbox, PendingReady, Waiter, store};
 use crate::kv::{Applied, Command};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::observed::{AckClaim, AppliedEntry, entry_digest};
@@ -75,12 +75,7 @@ impl Host {
                 .collect();
             self.ack_claims = claims;
             self.send_raft(std::mem::take(&mut ready.messages), out);
-            if let Some(hard_state) = &ready.hard_state {
-                self.disk.meta.append_record(&encode(hard_state));
-            }
-            for entry in &ready.entries {
-                self.disk.log.append_record(&encode(entry));
-            }
+            store::write(&mut self.disk, ready.hard_state.as_ref(), &ready.entries);
             if ready.must_sync && !self.bugs.skip_fsync {
                 let token = self.next_sync_token;
                 self.next_sync_token += 1;

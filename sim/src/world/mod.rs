@@ -198,31 +198,11 @@ impl World {
                     self.run_event(event);
                 }
             }
-            Action::Drop(id) => {
-                if let Some(key) = self.delivery_keys.remove(&id) {
-                    self.queue.remove(&key);
-                }
-                self.net.lose(id);
-            }
-            Action::Duplicate(id) => {
-                if let Some((copy, delay)) = self.net.duplicate(id, &mut self.rng_net) {
-                    let key = self.schedule(self.now_ns + delay, Event::Deliver(copy));
-                    self.delivery_keys.insert(copy, key);
-                }
-            }
+            Action::Drop(id) => self.drop_message(id),
+            Action::Duplicate(id) => self.duplicate_message(id),
             Action::Crash(node) => self.crash(node),
-            Action::Restart(node) => {
-                if self.hosts[node].state == HostState::Down {
-                    self.stats.restarts += 1;
-                    self.boot(node);
-                }
-            }
-            Action::Pause(node) => {
-                if self.hosts[node].state == HostState::Up {
-                    self.stats.pauses += 1;
-                    self.host_mut(node).pause();
-                }
-            }
+            Action::Restart(node) => self.restart(node),
+            Action::Pause(node) => self.pause(node),
             Action::Resume(node) => {
                 let mut out = Outbox::default();
                 self.host_mut(node).resume(&mut out);
@@ -259,30 +239,70 @@ impl World {
                 self.with_node(node, |host, out| host.check_quorum_timeout(out));
             }
             Action::TickNow(node) => self.with_node(node, Host::on_tick),
-            Action::Propose { node, count } => {
-                let mut refused = None;
-                self.with_node(node, |host, out| {
-                    for _ in 0..count {
-                        if let Err(err) = host.propose_direct(out) {
-                            refused = Some(format!("n{} refused the proposal: {err}", node + 1));
-                            break;
-                        }
-                    }
-                });
-                self.refusal = refused;
-            }
+            Action::Propose { node, count } => self.propose_direct(node, count),
             Action::Skew { node, factor } => {
                 let interval = (self.spec.tick_ns as f64 / factor.max(0.01)) as u64;
                 self.host_mut(node).tick_interval_ns = interval.max(1);
             }
-            Action::SetWorkload(on) => {
-                self.workload_on = on;
-                if on {
-                    for client in 0..self.clients.len() {
-                        if self.clients[client].in_flight.is_none() {
-                            self.wake_client_after(client, 0, WakeReason::NextOp);
-                        }
-                    }
+            Action::SetWorkload(on) => self.set_workload(on),
+        }
+    }
+
+    /// Loses message `id` (and its pending delivery).
+    fn drop_message(&mut self, id: u64) {
+        if let Some(key) = self.delivery_keys.remove(&id) {
+            self.queue.remove(&key);
+        }
+        self.net.lose(id);
+    }
+
+    /// Sends a copy of message `id`, delivered after its own delay.
+    fn duplicate_message(&mut self, id: u64) {
+        if let Some((copy, delay)) = self.net.duplicate(id, &mut self.rng_net) {
+            let key = self.schedule(self.now_ns + delay, Event::Deliver(copy));
+            self.delivery_keys.insert(copy, key);
+        }
+    }
+
+    /// Boots a node that is down; a node that is up is left alone.
+    fn restart(&mut self, node: usize) {
+        if self.hosts[node].state == HostState::Down {
+            self.stats.restarts += 1;
+            self.boot(node);
+        }
+    }
+
+    /// Pauses a node that is up.
+    fn pause(&mut self, node: usize) {
+        if self.hosts[node].state == HostState::Up {
+            self.stats.pauses += 1;
+            self.host_mut(node).pause();
+        }
+    }
+
+    /// Hands `count` entries straight to `node` (no client); a refusal is
+    /// kept for the driver to report.
+    fn propose_direct(&mut self, node: usize, count: u64) {
+        let mut refused = None;
+        self.with_node(node, |host, out| {
+            for _ in 0..count {
+                if let Err(err) = host.propose_direct(out) {
+                    refused = Some(format!("n{} refused the proposal: {err}", node + 1));
+                    break;
+                }
+            }
+        });
+        self.refusal = refused;
+    }
+
+    /// Starts or stops the clients' workload; started, every idle client
+    /// wakes now.
+    fn set_workload(&mut self, on: bool) {
+        self.workload_on = on;
+        if on {
+            for client in 0..self.clients.len() {
+                if self.clients[client].in_flight.is_none() {
+                    self.wake_client_after(client, 0, WakeReason::NextOp);
                 }
             }
         }
