@@ -213,7 +213,7 @@ pub fn json_line(report: &RunReport, plan: &RunPlan) -> String {
         serde_json::json!({
             "invariant": f.violation.invariant.to_string(),
             "time_ns": f.time_ns,
-            "nodes": f.violation.nodes.iter().map(|n| n + 1).collect::<Vec<_>>(),
+            "nodes": f.violation.nodes.iter().map(|n| n.number()).collect::<Vec<_>>(),
             "message": f.violation.message,
             "not_linearizable": f.violation.not_linearizable,
         })

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::net::NetNoise;
+use crate::slot::NodeSlot;
 
 /// Something scheduled to happen at a virtual time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -13,15 +14,15 @@ pub enum Event {
     Deliver(u64),
     /// Node `node`'s clock ticks (only if `epoch` is its current tick epoch).
     Tick {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeSlot,
         /// The host's tick epoch when scheduled.
         epoch: u64,
     },
     /// Node `node`'s fsync `token` completes.
     Synced {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeSlot,
         /// Which fsync.
         token: u64,
     },
@@ -45,15 +46,15 @@ pub enum Action {
     /// Put a second copy of in-flight packet `id` on the wire.
     Duplicate(u64),
     /// Power loss on a node.
-    Crash(usize),
+    Crash(NodeSlot),
     /// Boot a crashed node from its disk.
-    Restart(usize),
+    Restart(NodeSlot),
     /// Stop a node's process without losing memory.
-    Pause(usize),
+    Pause(NodeSlot),
     /// Resume a paused node.
-    Resume(usize),
+    Resume(NodeSlot),
     /// Block the directed links (from, to).
-    Block(Vec<(usize, usize)>),
+    Block(Vec<(NodeSlot, NodeSlot)>),
     /// Remove every partition.
     Heal,
     /// Network noise from now on.
@@ -62,33 +63,33 @@ pub enum Action {
     SetTorn(bool),
     /// A node's clock runs `factor` times real time.
     Skew {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeSlot,
         /// Clock speed factor.
         factor: f64,
     },
     /// Stop or start clients issuing new operations.
     SetWorkload(bool),
     /// A node's election timer fires now.
-    Campaign(usize),
+    Campaign(NodeSlot),
     /// A leader's heartbeat timer fires now.
-    HeartbeatTimeout(usize),
+    HeartbeatTimeout(NodeSlot),
     /// A node's CheckQuorum timer fires now (a leader checks its quorum, a
     /// follower's lease ends).
-    CheckQuorum(usize),
+    CheckQuorum(NodeSlot),
     /// One tick of a node's clock, now (outside the tick schedule).
-    TickNow(usize),
+    TickNow(NodeSlot),
     /// Entries proposed straight to a node, bypassing clients.
     Propose {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeSlot,
         /// How many entries.
         count: u64,
     },
     /// A node's disk: fsync latency range and torn writes.
     SetDisk {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeSlot,
         /// fsync latency range, if changed.
         fsync_ns: Option<(u64, u64)>,
         /// Torn writes on crash, if changed.
@@ -100,11 +101,11 @@ impl Action {
     /// Cut every link to and from each of `nodes`, in a cluster of
     /// `node_count` nodes.
     #[must_use]
-    pub fn isolate(nodes: &[usize], node_count: usize) -> Action {
+    pub fn isolate(nodes: &[NodeSlot], node_count: usize) -> Action {
         let links = nodes
             .iter()
             .flat_map(|&n| {
-                (0..node_count)
+                NodeSlot::all(node_count)
                     .filter(move |&o| o != n)
                     .flat_map(move |o| [(n, o), (o, n)])
             })
@@ -115,7 +116,7 @@ impl Action {
     /// Only nodes in the same group can talk: every link between two groups
     /// is cut, both ways.
     #[must_use]
-    pub fn partition(groups: &[Vec<usize>]) -> Action {
+    pub fn partition(groups: &[Vec<NodeSlot>]) -> Action {
         let mut links = Vec::new();
         for (i, a) in groups.iter().enumerate() {
             for (j, b) in groups.iter().enumerate() {
@@ -129,7 +130,7 @@ impl Action {
 
     /// Messages from any of `from` to any of `to` are lost (one way).
     #[must_use]
-    pub fn cut(from: &[usize], to: &[usize]) -> Action {
+    pub fn cut(from: &[NodeSlot], to: &[NodeSlot]) -> Action {
         let links = from
             .iter()
             .flat_map(|&f| to.iter().map(move |&t| (f, t)))
@@ -145,7 +146,7 @@ impl Action {
 
     /// The node this action is aimed at, if it names one.
     #[must_use]
-    pub fn node(&self) -> Option<usize> {
+    pub fn node(&self) -> Option<NodeSlot> {
         match self {
             Action::Crash(n)
             | Action::Restart(n)

@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::checker::{Stuck, Violation};
 use crate::history::{History, Outcome};
 use crate::host::HostState;
+use crate::slot::NodeSlot;
 use crate::units::format_ns;
 use crate::world::World;
 
@@ -120,7 +121,7 @@ struct Window {
 /// A leader a stable window's majority follows, and since when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FollowedLeader {
-    node: usize,
+    node: NodeSlot,
     term: u64,
     since_ns: u64,
     /// Its commit index and the sum of its match indexes: replication
@@ -289,11 +290,11 @@ impl Availability {
 fn follow(
     world: &World,
     previous: Option<FollowedLeader>,
-    node: Option<usize>,
+    node: Option<NodeSlot>,
     now_ns: u64,
 ) -> Option<FollowedLeader> {
     let followed = node.and_then(|node| {
-        let raw = world.hosts[node].raw()?;
+        let raw = world.host(node).raw()?;
         let log = raw.log();
         let mut matched: Vec<u64> = raw.matched_indexes().map(|(_, index)| index.0).collect();
         let progress = (log.committed().0, matched.iter().sum());
@@ -360,11 +361,11 @@ fn judge_commit(
         Stuck::OpsSlow,
         format!(
             "in a stable window ({} up, connected and not paused since {}) that followed \
-             leader n{} of term {} since {}, the leader held entries above its commit index {} \
+             leader {} of term {} since {}, the leader held entries above its commit index {} \
              and replication did not move for {}, past the bound of {}",
             nodes(window.group),
             format_ns(window.start_ns),
-            leader.node + 1,
+            leader.node,
             leader.term,
             format_ns(leader.since_ns),
             leader.progress.0,
@@ -413,11 +414,11 @@ fn judge_ops(
         Stuck::OpsSlow,
         format!(
             "in a stable window ({} up, connected and not paused since {}) that followed \
-             leader n{} of term {} since {}, client {}'s {:?} (started at {}, {} attempts) \
+             leader {} of term {} since {}, client {}'s {:?} (started at {}, {} attempts) \
              waited {}, past the bound of {}",
             nodes(window.group),
             format_ns(window.start_ns),
-            leader.node + 1,
+            leader.node,
             leader.term,
             format_ns(leader.since_ns),
             client.id,
@@ -432,9 +433,9 @@ fn judge_ops(
 
 /// The nodes of `group` (a bit each), as `n1,n2,n4`.
 fn nodes(group: u64) -> String {
-    let names: Vec<String> = (0..64)
-        .filter(|n| group & (1 << n) != 0)
-        .map(|n| format!("n{}", n + 1))
+    let names: Vec<String> = NodeSlot::all(64)
+        .filter(|n| group & (1 << n.index()) != 0)
+        .map(|n| n.to_string())
         .collect();
     names.join(",")
 }
@@ -463,7 +464,7 @@ fn stable_window(world: &World) -> Option<Stable> {
         .hosts
         .iter()
         .filter(|h| h.state == HostState::Up && h.raw().is_some())
-        .fold(0, |mask, h| mask | 1 << h.index);
+        .fold(0, |mask, h| mask | 1 << h.slot.index());
     if (up.count_ones() as usize) < majority {
         return None;
     }
@@ -471,7 +472,7 @@ fn stable_window(world: &World) -> Option<Stable> {
     let tick_ns = world
         .hosts
         .iter()
-        .filter(|h| group & (1 << h.index) != 0)
+        .filter(|h| group & (1 << h.slot.index()) != 0)
         .map(|h| h.tick_interval_ns)
         .max()?;
     // Election timeouts are drawn from [election, 2 * election) ticks.
@@ -528,14 +529,15 @@ fn stable_window(world: &World) -> Option<Stable> {
 /// stable window), if there is one.
 fn connected_majority(world: &World, up: u64, majority: usize) -> Option<u64> {
     let reaches_all = |group: u64| {
-        (0..world.node_count()).all(|n| {
+        world.nodes().all(|n| {
             let blocked = world.net.blocked_from(n);
-            if group & (1 << n) != 0 {
+            let bit = 1 << n.index();
+            if group & bit != 0 {
                 blocked & group == 0
             } else {
                 // Down or paused nodes send nothing; a running outsider
                 // must be cut off from the whole group.
-                up & (1 << n) == 0 || blocked & group == group
+                up & bit == 0 || blocked & group == group
             }
         })
     };

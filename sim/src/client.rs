@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kv::{ClientId, Command, Op};
 use crate::net::ReplyOutcome;
+use crate::slot::NodeSlot;
 
 /// How clients behave.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,8 +78,8 @@ pub struct Client {
     next_seq: u64,
     /// The operation in flight, if any.
     pub in_flight: Option<InFlightOp>,
-    /// The node (index) the client believes leads.
-    pub leader_guess: usize,
+    /// The node the client believes leads.
+    pub leader_guess: NodeSlot,
     /// Only the wake event with this token counts (older ones are stale).
     pub wake_token: u64,
     /// What the next wake-up is for.
@@ -87,22 +88,22 @@ pub struct Client {
     /// `None` for a workload session that draws random operations.
     pub script: Option<std::collections::VecDeque<Op>>,
     /// A session pinned to one node never tries another.
-    pub pinned: Option<usize>,
+    pub pinned: Option<NodeSlot>,
     /// The node the operation's last timeout was on.
-    pub timed_out_on: Option<usize>,
+    pub timed_out_on: Option<NodeSlot>,
     /// A node the operation timed out on twice: the next redirect back to it
     /// is not followed. A follower cut off with a stale leader would
     /// otherwise send the client back to that leader forever; the next node
     /// asked is outside that minority, or points elsewhere. (Not after one
     /// timeout: on a lossy network that is usually a lost message, and
     /// every detour costs.)
-    pub suspect: Option<usize>,
+    pub suspect: Option<NodeSlot>,
 }
 
 impl Client {
     /// A fresh session; it starts by asking node `first_guess`.
     #[must_use]
-    pub fn new(id: ClientId, first_guess: usize) -> Client {
+    pub fn new(id: ClientId, first_guess: NodeSlot) -> Client {
         Client {
             id,
             next_seq: 1,
@@ -131,7 +132,7 @@ impl Client {
             self.suspect = Some(node);
         }
         self.timed_out_on = Some(node);
-        self.leader_guess = (node + 1) % node_count;
+        self.leader_guess = node.next_of(node_count);
     }
 
     /// The operation in flight is over: it is handed back, and what was
@@ -198,7 +199,7 @@ impl Client {
     pub fn on_reply(
         &mut self,
         seq: u64,
-        from: usize,
+        from: NodeSlot,
         outcome: &ReplyOutcome,
         node_count: usize,
     ) -> Reply {
@@ -222,10 +223,10 @@ impl Client {
                     // Once: the next node pointing there is followed.
                     Some(l) if Some(*l) == self.suspect => {
                         self.suspect = None;
-                        self.leader_guess = (self.leader_guess + 1) % node_count;
+                        self.leader_guess = self.leader_guess.next_of(node_count);
                     }
                     Some(l) if *l != self.leader_guess => self.leader_guess = *l,
-                    _ => self.leader_guess = (self.leader_guess + 1) % node_count,
+                    _ => self.leader_guess = self.leader_guess.next_of(node_count),
                 }
                 Reply::Retry {
                     backoff_ns: 10_000_000,
@@ -258,7 +259,7 @@ mod tests {
     use crate::kv::Op;
 
     fn asking(node: usize) -> Client {
-        let mut client = Client::new(1, node);
+        let mut client = Client::new(1, NodeSlot::new(node));
         client.in_flight = Some(InFlightOp {
             command: Command {
                 client: 1,
@@ -275,47 +276,68 @@ mod tests {
 
     #[test]
     fn a_redirect_is_followed_unless_it_points_where_the_client_timed_out() {
-        let not_leader = ReplyOutcome::NotLeader { leader: Some(0) };
+        let not_leader = ReplyOutcome::NotLeader {
+            leader: Some(NodeSlot::new(0)),
+        };
         let mut client = asking(1);
         assert!(matches!(
-            client.on_reply(7, 1, &not_leader, 3),
+            client.on_reply(7, NodeSlot::new(1), &not_leader, 3),
             Reply::Retry { .. }
         ));
-        assert_eq!(client.leader_guess, 0, "the hint is followed");
+        assert_eq!(
+            client.leader_guess,
+            NodeSlot::new(0),
+            "the hint is followed"
+        );
         // Node 0 did not answer; a follower still points at it: try the next
         // node instead of going back (a stale leader cut off with a follower
         // would otherwise hold the client forever).
         let mut client = asking(0);
         client.timed_out(3);
-        assert_eq!((client.leader_guess, client.suspect), (1, None));
-        client.leader_guess = 0; // sent back by a redirect
+        assert_eq!(
+            (client.leader_guess, client.suspect),
+            (NodeSlot::new(1), None)
+        );
+        client.leader_guess = NodeSlot::new(0); // sent back by a redirect
         client.timed_out(3);
-        assert_eq!(client.suspect, Some(0), "two timeouts on node 0");
-        client.on_reply(7, 1, &not_leader, 3);
-        assert_eq!(client.leader_guess, 2);
+        assert_eq!(
+            client.suspect,
+            Some(NodeSlot::new(0)),
+            "two timeouts on node 0"
+        );
+        client.on_reply(7, NodeSlot::new(1), &not_leader, 3);
+        assert_eq!(client.leader_guess, NodeSlot::new(2));
         // Once: the next node pointing there is believed.
-        client.on_reply(7, 2, &not_leader, 3);
-        assert_eq!(client.leader_guess, 0);
+        client.on_reply(7, NodeSlot::new(2), &not_leader, 3);
+        assert_eq!(client.leader_guess, NodeSlot::new(0));
     }
 
     #[test]
     fn refusals_from_a_node_no_longer_asked_are_stale() {
-        let not_leader = ReplyOutcome::NotLeader { leader: Some(2) };
+        let not_leader = ReplyOutcome::NotLeader {
+            leader: Some(NodeSlot::new(2)),
+        };
         let mut client = asking(1);
-        assert_eq!(client.on_reply(7, 0, &not_leader, 3), Reply::Stale);
-        assert_eq!(client.leader_guess, 1);
+        assert_eq!(
+            client.on_reply(7, NodeSlot::new(0), &not_leader, 3),
+            Reply::Stale
+        );
+        assert_eq!(client.leader_guess, NodeSlot::new(1));
         // A duplicate of an answer already followed moves nothing either.
-        client.on_reply(7, 1, &not_leader, 3);
-        assert_eq!(client.leader_guess, 2);
-        assert_eq!(client.on_reply(7, 1, &not_leader, 3), Reply::Stale);
-        assert_eq!(client.leader_guess, 2);
+        client.on_reply(7, NodeSlot::new(1), &not_leader, 3);
+        assert_eq!(client.leader_guess, NodeSlot::new(2));
+        assert_eq!(
+            client.on_reply(7, NodeSlot::new(1), &not_leader, 3),
+            Reply::Stale
+        );
+        assert_eq!(client.leader_guess, NodeSlot::new(2));
         // An answer ends the operation whoever sends it.
         let done = ReplyOutcome::Done {
             output: crate::kv::Output::Written,
             entry: None,
         };
-        assert_eq!(client.on_reply(7, 0, &done, 3), Reply::Done);
+        assert_eq!(client.on_reply(7, NodeSlot::new(0), &done, 3), Reply::Done);
         // And answers for another operation are stale.
-        assert_eq!(client.on_reply(6, 2, &done, 3), Reply::Stale);
+        assert_eq!(client.on_reply(6, NodeSlot::new(2), &done, 3), Reply::Stale);
     }
 }

@@ -113,7 +113,7 @@ fn mid_write_crash(
         .enumerate()
         .any(|(other, at)| other != index && at.is_some_and(|t| t >= armed_ns && t <= fired_ns));
     if crowded {
-        let node = report.resolved.get(&name).map_or(0, |n| n + 1);
+        let node = report.resolved.get(&name).map_or(0, |n| n.number());
         (fired_ns + 1, format!("crash {node} as f{name}"))
     } else {
         (armed_ns, format!("crash writing as f{name}"))
@@ -122,7 +122,7 @@ fn mid_write_crash(
 
 fn who(target: Who, report: &RunReport) -> Option<String> {
     match target {
-        Who::Node(n) => Some((n + 1).to_string()),
+        Who::Node(n) => Some(print::node(n)),
         Who::Named(name) => report
             .resolved
             .contains_key(&name)
@@ -136,7 +136,7 @@ fn hit(name: u32, report: &RunReport) -> Option<String> {
     report
         .resolved
         .get(&name)
-        .map(|node| format!("{} as f{name}", node + 1))
+        .map(|node| format!("{} as f{name}", print::node(*node)))
 }
 
 /// One fault as a scenario step (without its time); `None` if it never
@@ -156,7 +156,10 @@ fn fault_line(fault: &Fault, report: &RunReport) -> Option<String> {
             if *hears_only {
                 format!("cut {node} -> all - f{name}")
             } else {
-                format!("cut all - {{{}}} -> {node}", report.resolved[name] + 1)
+                format!(
+                    "cut all - {} -> {node}",
+                    print::node_set(&[report.resolved[name]])
+                )
             }
         }
         Fault::Partition(groups) => {

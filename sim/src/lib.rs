@@ -27,6 +27,7 @@ pub mod queries;
 pub mod run;
 pub mod scenario;
 pub mod shrink;
+pub mod slot;
 pub mod stepper;
 pub mod streams;
 pub mod swarm;

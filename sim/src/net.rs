@@ -11,14 +11,14 @@ use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
 use crate::kv::{ClientId, Command, Output};
+use crate::slot::NodeSlot;
 use raft_core::{EntryId, Message, MessageBody};
 
-/// Who sends or receives: a node (0-based index; raft id is index + 1) or a
-/// client session.
+/// Who sends or receives: a node or a client session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Endpoint {
-    /// Node `index` (raft `NodeId(index + 1)`).
-    Node(usize),
+    /// A node.
+    Node(NodeSlot),
     /// Client session `id`.
     Client(ClientId),
 }
@@ -34,10 +34,10 @@ pub enum ReplyOutcome {
         /// The log entry that carried it, if this answer came from applying it.
         entry: Option<EntryId>,
     },
-    /// This node is not the leader; try `leader` (a node index) if known.
+    /// This node is not the leader; try `leader` if known.
     NotLeader {
-        /// The node index believed to lead.
-        leader: Option<usize>,
+        /// The node believed to lead.
+        leader: Option<NodeSlot>,
     },
     /// The leader refused the proposal (back-pressure); nothing was appended.
     Refused,
@@ -172,22 +172,24 @@ impl Net {
     #[must_use]
     pub fn can_reach(&self, from: Endpoint, to: Endpoint) -> bool {
         match (from, to) {
-            (Endpoint::Node(f), Endpoint::Node(t)) => self.blocked[f] & (1 << t) == 0,
+            (Endpoint::Node(f), Endpoint::Node(t)) => {
+                self.blocked[f.index()] & (1 << t.index()) == 0
+            }
             _ => true,
         }
     }
 
     /// Blocks the directed link `from -> to` between nodes.
-    pub fn block(&mut self, from: usize, to: usize) {
+    pub fn block(&mut self, from: NodeSlot, to: NodeSlot) {
         if from != to {
-            self.blocked[from] |= 1 << to;
+            self.blocked[from.index()] |= 1 << to.index();
         }
     }
 
     /// The nodes (a bit each) that `from` cannot reach.
     #[must_use]
-    pub fn blocked_from(&self, from: usize) -> u64 {
-        self.blocked[from]
+    pub fn blocked_from(&self, from: NodeSlot) -> u64 {
+        self.blocked[from.index()]
     }
 
     /// Removes every partition.
@@ -201,13 +203,13 @@ impl Net {
         self.blocked.iter().any(|row| *row != 0)
     }
 
-    /// Blocked links as (from, to) node indexes.
+    /// Blocked links as (from, to).
     #[must_use]
-    pub fn blocked_links(&self) -> Vec<(usize, usize)> {
+    pub fn blocked_links(&self) -> Vec<(NodeSlot, NodeSlot)> {
         let mut links = Vec::new();
-        for (from, row) in self.blocked.iter().enumerate() {
-            for to in 0..self.node_count {
-                if row & (1 << to) != 0 {
+        for (from, row) in NodeSlot::all(self.node_count).zip(&self.blocked) {
+            for to in NodeSlot::all(self.node_count) {
+                if row & (1 << to.index()) != 0 {
                     links.push((from, to));
                 }
             }
@@ -215,9 +217,9 @@ impl Net {
         links
     }
 
-    fn link_slot(&self, packet: &Packet) -> Option<usize> {
+    fn link_index(&self, packet: &Packet) -> Option<usize> {
         match (packet.from, packet.to) {
-            (Endpoint::Node(f), Endpoint::Node(t)) => Some(f * self.node_count + t),
+            (Endpoint::Node(f), Endpoint::Node(t)) => Some(f.index() * self.node_count + t.index()),
             _ => None,
         }
     }
@@ -260,7 +262,7 @@ impl Net {
 
     /// Puts one copy on the wire unless its link is full.
     fn enqueue(&mut self, packet: Arc<Packet>, rng: &mut impl Rng, out: &mut Vec<(u64, u64)>) {
-        if let Some(slot) = self.link_slot(&packet) {
+        if let Some(slot) = self.link_index(&packet) {
             if self.in_flight_per_link[slot] >= MAX_IN_FLIGHT_PER_LINK {
                 self.stats.dropped_overflow += 1;
                 return;
@@ -325,7 +327,7 @@ impl Net {
 
     fn remove(&mut self, id: u64) -> Option<Packet> {
         let packet = self.in_flight.remove(&id)?;
-        if let Some(slot) = self.link_slot(&packet) {
+        if let Some(slot) = self.link_index(&packet) {
             self.in_flight_per_link[slot] -= 1;
         }
         Some(Arc::unwrap_or_clone(packet))
@@ -375,8 +377,8 @@ mod tests {
 
     fn packet(from: usize, to: usize) -> Packet {
         Packet {
-            from: Endpoint::Node(from),
-            to: Endpoint::Node(to),
+            from: Endpoint::Node(NodeSlot::new(from)),
+            to: Endpoint::Node(NodeSlot::new(to)),
             payload: Payload::Request(Command {
                 client: 0,
                 seq: 0,
@@ -389,11 +391,11 @@ mod tests {
     fn partitions_block_at_send_and_at_delivery() {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let mut net = Net::new(3);
-        net.block(0, 1);
+        net.block(NodeSlot::new(0), NodeSlot::new(1));
         assert!(net.send(packet(0, 1), &mut rng).is_empty());
         let sent = net.send(packet(1, 0), &mut rng);
         assert_eq!(sent.len(), 1, "the cut is one-way");
-        net.block(1, 0);
+        net.block(NodeSlot::new(1), NodeSlot::new(0));
         assert!(net.arrive(sent[0].0).is_none(), "blocked at delivery");
         assert_eq!(net.stats.dropped_partition, 2);
         net.heal();

@@ -8,6 +8,7 @@
 
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::host::Outbox;
+use crate::slot::NodeSlot;
 use crate::world::World;
 
 impl World {
@@ -39,12 +40,12 @@ impl World {
     /// What a host reported as it acted, handed to the checkers: refused
     /// messages, what its acknowledgements claimed, each message as it
     /// leaves (against the host's durable state), the entries it applied.
-    pub(crate) fn check_outbox(&mut self, node: usize, out: &Outbox) {
+    pub(crate) fn check_outbox(&mut self, node: NodeSlot, out: &Outbox) {
         let Some(checkers) = self.checkers.as_mut() else {
             return;
         };
         let found = &mut self.found;
-        let host = &self.hosts[node];
+        let host = &self.hosts[node.index()];
         for refused in &out.refused {
             keep_first(found, checkers.on_refused(node, refused));
         }
@@ -66,9 +67,9 @@ impl World {
             return Err(violation);
         }
         for &node in &self.touched {
-            let host = &self.hosts[node];
+            let host = &self.hosts[node.index()];
             if let Some(why) = &host.boot_error {
-                let message = format!("n{} cannot boot from its disk: {why}", node + 1);
+                let message = format!("{node} cannot boot from its disk: {why}");
                 return Err(Violation::new(Invariant::Recovery, vec![node], message));
             }
             if let Some(checkers) = self.checkers.as_mut() {

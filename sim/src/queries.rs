@@ -10,6 +10,7 @@ use raft_core::Role;
 use crate::action::Event;
 use crate::host::HostState;
 use crate::net::{Endpoint, Payload};
+use crate::slot::NodeSlot;
 use crate::world::World;
 
 impl World {
@@ -18,7 +19,7 @@ impl World {
     /// liveness asks for once faults heal, what `expect leader` and a
     /// scenario's `leader` mean.
     #[must_use]
-    pub fn followed_leader(&self) -> Option<usize> {
+    pub fn followed_leader(&self) -> Option<NodeSlot> {
         let majority = self.node_count() / 2 + 1;
         let up = || {
             self.hosts
@@ -33,35 +34,35 @@ impl World {
                     >= majority
             })
             .max_by_key(|r| r.term())
-            .map(|r| r.id().0 as usize - 1)
+            .and_then(|r| NodeSlot::of_id(r.id()))
     }
 
     /// The running node of the highest term that believes it leads, whether
     /// or not a majority follows it (a deposed leader still counts): the
     /// node a swarm's fault "aimed at the leader" strikes.
     #[must_use]
-    pub fn believed_leader(&self) -> Option<usize> {
+    pub fn believed_leader(&self) -> Option<NodeSlot> {
         self.hosts
             .iter()
             .filter(|h| h.state == HostState::Up)
             .filter_map(|h| h.raw().filter(|r| r.role() == Role::Leader))
             .max_by_key(|r| r.term())
-            .map(|r| r.id().0 as usize - 1)
+            .and_then(|r| NodeSlot::of_id(r.id()))
     }
 
     /// The first node the last step left running with a write waiting for
     /// its fsync: what `crash writing` and a swarm's mid-write crash strike.
     #[must_use]
-    pub fn node_mid_write(&self) -> Option<usize> {
+    pub fn node_mid_write(&self) -> Option<NodeSlot> {
         self.touched.iter().copied().find(|&node| {
-            let host = &self.hosts[node];
+            let host = self.host(node);
             host.state == HostState::Up && host.is_mid_write()
         })
     }
 
     /// Node `node`'s pending fsync completion, if one is scheduled.
     #[must_use]
-    pub fn pending_sync(&self, node: usize) -> Option<Event> {
+    pub fn pending_sync(&self, node: NodeSlot) -> Option<Event> {
         self.scheduled()
             .find(|(_, e)| matches!(e, Event::Synced { node: n, .. } if *n == node))
             .map(|(_, e)| e)
@@ -73,8 +74,8 @@ impl World {
     /// explorer's message steps pick from.
     pub fn raft_messages_in_flight<'w>(
         &'w self,
-        from: impl Fn(usize) -> bool + 'w,
-        to: impl Fn(usize) -> bool + 'w,
+        from: impl Fn(NodeSlot) -> bool + 'w,
+        to: impl Fn(NodeSlot) -> bool + 'w,
         kind: Option<&'w str>,
     ) -> impl Iterator<Item = u64> + 'w {
         self.net

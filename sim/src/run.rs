@@ -200,7 +200,7 @@ pub struct RunReport {
     pub checked: bool,
     /// The node each named fault hit (faults aimed at "the leader" or at a
     /// node caught mid-write are resolved only when they strike).
-    pub resolved: std::collections::BTreeMap<u32, usize>,
+    pub resolved: std::collections::BTreeMap<u32, crate::slot::NodeSlot>,
     /// When each mid-write crash struck.
     pub fired_at_ns: std::collections::BTreeMap<u32, u64>,
     /// What the clients saw (`--history` writes it).

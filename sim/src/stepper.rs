@@ -9,6 +9,7 @@
 use crate::availability::{Availability, AvailabilityFigures};
 use crate::checker::{Invariant, LincheckResult, Stuck, Violation, check_history};
 use crate::history::History;
+use crate::slot::NodeSlot;
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{Action, World};
 
@@ -215,7 +216,7 @@ impl<'s> Stepper<'s> {
     /// so far and the node the step was aimed at.
     fn guarded(
         &mut self,
-        aimed: Option<usize>,
+        aimed: Option<NodeSlot>,
         f: impl FnOnce(&mut World) -> Result<(), Violation>,
     ) -> Result<(), Halt> {
         let world = &mut self.world;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::RaftSettings;
 use crate::host::HostState;
 use crate::net::NetNoise;
+use crate::slot::NodeSlot;
 use crate::streams::{self, Concern};
 use crate::world::{Action, World};
 
@@ -200,15 +201,15 @@ impl fmt::Display for FaultMix {
 /// fault hit (remembered under a name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Who {
-    /// Node index.
-    Node(usize),
+    /// A fixed node.
+    Node(NodeSlot),
     /// The leader when the fault strikes (or, with none, the first live node).
     Leader,
     /// The node an earlier fault named.
     Named(u32),
 }
 
-/// One timed step of a fault schedule (node indexes are 0-based). Faults
+/// One timed step of a fault schedule. Faults
 /// that pick a node also name it, so a later step can undo them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Fault {
@@ -228,13 +229,13 @@ pub enum Fault {
     /// The node can hear but not send (`true`), or send but not hear.
     OneWay(Who, u32, bool),
     /// Only nodes in the same group can talk.
-    Partition(Vec<Vec<usize>>),
+    Partition(Vec<Vec<NodeSlot>>),
     /// Messages from the first set to the second are lost.
-    Cut(Vec<usize>, Vec<usize>),
+    Cut(Vec<NodeSlot>, Vec<NodeSlot>),
     /// Remove every partition and cut.
     Heal,
     /// A node's clock speed.
-    Skew(usize, f64),
+    Skew(NodeSlot, f64),
     /// Network noise from now on.
     Noise(NetNoise),
     /// Torn writes on crash.
@@ -246,36 +247,36 @@ pub enum Fault {
 /// Resolves [`Who`] when a fault strikes and remembers named nodes.
 #[derive(Clone, Debug, Default)]
 pub struct Resolver {
-    names: BTreeMap<u32, usize>,
+    names: BTreeMap<u32, NodeSlot>,
     /// When each mid-write crash struck.
     fired_at_ns: BTreeMap<u32, u64>,
 }
 
 impl Resolver {
     /// The node `who` means now in `world`.
-    pub fn resolve(&self, who: Who, world: &World) -> usize {
+    pub fn resolve(&self, who: Who, world: &World) -> NodeSlot {
         match who {
             Who::Node(n) => n,
-            Who::Named(name) => self.names.get(&name).copied().unwrap_or(0),
+            Who::Named(name) => self.names.get(&name).copied().unwrap_or(NodeSlot::new(0)),
             Who::Leader => world
                 .believed_leader()
                 .or_else(|| {
                     let up = world.hosts.iter().find(|h| h.state == HostState::Up);
-                    up.map(|h| h.index)
+                    up.map(|h| h.slot)
                 })
-                .unwrap_or(0),
+                .unwrap_or(NodeSlot::new(0)),
         }
     }
 
     /// Every name resolved so far, and the node it meant.
     #[must_use]
-    pub fn names(&self) -> &BTreeMap<u32, usize> {
+    pub fn names(&self) -> &BTreeMap<u32, NodeSlot> {
         &self.names
     }
 
     /// Remembers that `name` means `node`, which a mid-write crash hit at
     /// `time_ns`.
-    pub fn fired(&mut self, name: u32, node: usize, time_ns: u64) {
+    pub fn fired(&mut self, name: u32, node: NodeSlot, time_ns: u64) {
         self.names.insert(name, node);
         self.fired_at_ns.insert(name, time_ns);
     }
@@ -286,7 +287,7 @@ impl Resolver {
         &self.fired_at_ns
     }
 
-    fn pick(&mut self, who: Who, name: u32, world: &World) -> usize {
+    fn pick(&mut self, who: Who, name: u32, world: &World) -> NodeSlot {
         let node = self.resolve(who, world);
         self.names.insert(name, node);
         node
@@ -295,7 +296,7 @@ impl Resolver {
     /// The world action(s) `fault` is, now.
     pub fn actions(&mut self, fault: &Fault, world: &World) -> Vec<Action> {
         let nodes = world.node_count();
-        let others = |n: usize| (0..nodes).filter(move |o| *o != n);
+        let others = |n: NodeSlot| world.nodes().filter(move |o| *o != n);
         match fault {
             Fault::Crash(who, name) => vec![Action::Crash(self.pick(*who, *name, world))],
             // Armed by the driver, which fires it at the right moment.
@@ -308,7 +309,7 @@ impl Resolver {
             }
             Fault::OneWay(who, name, hears_only) => {
                 let n = self.pick(*who, *name, world);
-                let others: Vec<usize> = others(n).collect();
+                let others: Vec<NodeSlot> = others(n).collect();
                 if *hears_only {
                     vec![Action::cut(&[n], &others)]
                 } else {
@@ -384,7 +385,8 @@ fn opening(mix: &FaultMix, nodes: usize, rng: &mut impl Rng) -> Vec<TimedFault> 
     if mix.clock_drift > 0.0 {
         for n in 0..nodes {
             let factor = 1.0 + rng.random_range(-mix.clock_drift..=mix.clock_drift);
-            steps.push(at(0, Fault::Skew(n, (factor * 1000.0).round() / 1000.0)));
+            let factor = (factor * 1000.0).round() / 1000.0;
+            steps.push(at(0, Fault::Skew(NodeSlot::new(n), factor)));
         }
     }
     steps
@@ -429,7 +431,7 @@ fn faults(mix: &FaultMix, nodes: usize, fault_end_ns: u64, rng: &mut impl Rng) -
         let who = if rng.random_bool(mix.leader_bias) {
             Who::Leader
         } else {
-            Who::Node(rng.random_range(0..nodes))
+            Who::Node(NodeSlot::new(rng.random_range(0..nodes)))
         };
         let name = next_name;
         next_name += 1;
@@ -497,7 +499,7 @@ fn closing(mix: &FaultMix, nodes: usize, fault_end_ns: u64, quiet_ns: u64) -> Ve
         at(fault_end_ns, Fault::Heal),
         at(fault_end_ns, Fault::Noise(clean)),
     ];
-    for n in 0..nodes {
+    for n in NodeSlot::all(nodes) {
         steps.push(at(fault_end_ns, Fault::Restart(Who::Node(n))));
         steps.push(at(fault_end_ns, Fault::Resume(Who::Node(n))));
     }
@@ -549,7 +551,7 @@ fn partition(kind: PartitionKind, shape: &Shape, rng: &mut impl Rng) -> (Vec<Tim
                 .map(|_| pool.remove(rng.random_range(0..pool.len())))
                 .collect();
             minority.sort_unstable();
-            let groups = vec![minority, pool];
+            let groups = vec![slots(minority), slots(pool)];
             let mut steps = Vec::new();
             if kind == PartitionKind::Flapping {
                 // On and off every ~1/8 of the window.
@@ -585,7 +587,7 @@ fn partition(kind: PartitionKind, shape: &Shape, rng: &mut impl Rng) -> (Vec<Tim
                 others.swap(i, rng.random_range(0..=i));
             }
             let (a, b) = others.split_at(others.len() / 2);
-            let (mut a, mut b) = (a.to_vec(), b.to_vec());
+            let (mut a, mut b) = (slots(a.to_vec()), slots(b.to_vec()));
             a.sort_unstable();
             b.sort_unstable();
             let hurt = a.len().min(b.len()).min(room);
@@ -597,6 +599,11 @@ fn partition(kind: PartitionKind, shape: &Shape, rng: &mut impl Rng) -> (Vec<Tim
             (steps, hurt)
         }
     }
+}
+
+/// Node indexes drawn by the schedule's random stream, as slots.
+fn slots(indexes: Vec<usize>) -> Vec<NodeSlot> {
+    indexes.into_iter().map(NodeSlot::new).collect()
 }
 
 #[cfg(test)]

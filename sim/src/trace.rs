@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::net::{Endpoint, Payload};
+use crate::slot::NodeSlot;
 use crate::world::{Action, Event, World};
 
 /// How many events a violation report shows.
@@ -109,9 +110,9 @@ impl fmt::Display for Peer {
     }
 }
 
-/// A node's 1-based id from its 0-based index.
-fn node_id(index: usize) -> u64 {
-    index as u64 + 1
+/// A node as the trace names it: its 1-based number.
+fn node_id(node: NodeSlot) -> u64 {
+    node.number()
 }
 
 /// One thing that happened: a scheduled event of the world, or an action a
@@ -397,7 +398,7 @@ impl TraceEvent {
     /// Describes `action` as it is about to be applied in `world`, now.
     #[must_use]
     pub fn of_action(world: &World, action: &Action) -> TraceEvent {
-        let node = |n: &usize| node_id(*n);
+        let node = |n: &NodeSlot| node_id(*n);
         let what = match action {
             Action::Event(event) => return TraceEvent::of_event(world, world.now_ns, *event),
             Action::Drop(id) => packet_what(world, *id, PacketVerb::Drop),

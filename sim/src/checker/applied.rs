@@ -6,6 +6,7 @@ use raft_core::LogIndex;
 
 use super::{Invariant, Violation};
 use crate::observed::AppliedEntry;
+use crate::slot::NodeSlot;
 
 /// The ledger of applied entries.
 #[derive(Clone, Debug)]
@@ -13,7 +14,7 @@ pub struct StateMachineSafety {
     /// The digest of the entry applied at index i, at position i - 1.
     applied: Vec<u64>,
     /// The first node that applied each index (for the report).
-    first_applier: Vec<usize>,
+    first_applier: Vec<NodeSlot>,
     /// Per node: (boot count, last index applied in that boot).
     last_applied: Vec<(u64, LogIndex)>,
 }
@@ -32,11 +33,11 @@ impl StateMachineSafety {
     /// Checks entries node `node` applied, in order, in its boot `boots`.
     pub fn applied(
         &mut self,
-        node: usize,
+        node: NodeSlot,
         boots: u64,
         entries: &[AppliedEntry],
     ) -> Result<(), Violation> {
-        let (seen_boots, mut last) = self.last_applied[node];
+        let (seen_boots, mut last) = self.last_applied[node.index()];
         if seen_boots != boots {
             last = LogIndex(0); // a restarted state machine replays from the start
         }
@@ -46,12 +47,7 @@ impl StateMachineSafety {
                 return Err(Violation::new(
                     Invariant::StateMachineSafety,
                     vec![node],
-                    format!(
-                        "n{} applied index {} right after {}",
-                        node + 1,
-                        index.0,
-                        last.0
-                    ),
+                    format!("{} applied index {} right after {}", node, index.0, last.0),
                 ));
             }
             last = index;
@@ -65,15 +61,13 @@ impl StateMachineSafety {
                     Invariant::StateMachineSafety,
                     vec![first, node],
                     format!(
-                        "n{} and n{} applied different entries at index {}",
-                        first + 1,
-                        node + 1,
-                        index.0
+                        "{} and {} applied different entries at index {}",
+                        first, node, index.0
                     ),
                 ));
             }
         }
-        self.last_applied[node] = (boots, last);
+        self.last_applied[node.index()] = (boots, last);
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 use raft_core::EntryId;
 
 use super::{Invariant, LogChecker, Violation};
+use crate::slot::NodeSlot;
 
 /// The ledger of acknowledged entries.
 #[derive(Clone, Debug)]
@@ -34,8 +35,8 @@ impl Durability {
     }
 
     /// Records whether a node is alive.
-    pub fn set_alive(&mut self, node: usize, alive: bool) {
-        self.alive[node] = alive;
+    pub fn set_alive(&mut self, node: NodeSlot, alive: bool) {
+        self.alive[node.index()] = alive;
     }
 
     /// Fails if some acknowledged entry is missing from a majority of nodes
@@ -43,8 +44,8 @@ impl Durability {
     pub fn check(&self, logs: &LogChecker) -> Result<(), Violation> {
         let majority = self.node_count / 2 + 1;
         for entry in &self.acknowledged {
-            let lacking: Vec<usize> = (0..self.node_count)
-                .filter(|n| self.alive[*n] && !logs.holds(*n, *entry))
+            let lacking: Vec<NodeSlot> = NodeSlot::all(self.node_count)
+                .filter(|n| self.alive[n.index()] && !logs.holds(*n, *entry))
                 .collect();
             if lacking.len() >= majority {
                 return Err(Violation::new(

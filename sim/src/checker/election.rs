@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use raft_core::{Role, Term};
 
 use super::{Invariant, NodeView, Violation};
+use crate::slot::NodeSlot;
 
 /// The ledger of leaders by term.
 #[derive(Clone, Debug, Default)]
 pub struct ElectionSafety {
-    leader_of_term: BTreeMap<Term, usize>,
+    leader_of_term: BTreeMap<Term, NodeSlot>,
 }
 
 impl ElectionSafety {
@@ -21,12 +22,12 @@ impl ElectionSafety {
         self.leader_of_term.len()
     }
 
-    /// Feeds the ledger of leaders by term into `state`, each node index
+    /// Feeds the ledger of leaders by term into `state`, each node
     /// mapped by `relabel` (the identity, but for symmetry reduction).
     pub fn hash_history<H: std::hash::Hasher>(
         &self,
         state: &mut H,
-        relabel: &dyn Fn(usize) -> usize,
+        relabel: &dyn Fn(NodeSlot) -> NodeSlot,
     ) {
         use std::hash::Hash;
         self.leader_of_term.len().hash(state);
@@ -40,16 +41,14 @@ impl ElectionSafety {
         if view.role != Role::Leader {
             return Ok(());
         }
-        let first = *self.leader_of_term.entry(view.term).or_insert(view.index);
-        if first != view.index {
+        let first = *self.leader_of_term.entry(view.term).or_insert(view.slot);
+        if first != view.slot {
             return Err(Violation::new(
                 Invariant::ElectionSafety,
-                vec![first, view.index],
+                vec![first, view.slot],
                 format!(
-                    "n{} and n{} were both leader in term {}",
-                    first + 1,
-                    view.index + 1,
-                    view.term.0
+                    "{} and {} were both leader in term {}",
+                    first, view.slot, view.term.0
                 ),
             ));
         }

@@ -17,6 +17,7 @@ use raft_core::{EntryId, LogIndex, Role, Term};
 
 use super::{Invariant, NodeView, Violation};
 use crate::observed::entry_digest;
+use crate::slot::NodeSlot;
 
 /// (term, chain digest, entry digest) of one mirrored entry.
 type Link = (Term, u64, u64);
@@ -36,7 +37,7 @@ pub struct LogChecker {
     /// Every (index, term) seen in any log, with its chain digest and the
     /// first node seen holding it: at position index - 1, the few terms
     /// seen at that index (indexes are dense, so a vector beats a map).
-    seen: Vec<Vec<(Term, u64, usize)>>,
+    seen: Vec<Vec<(Term, u64, NodeSlot)>>,
     /// The run's committed prefix, index i at position i - 1.
     committed: Vec<Link>,
     /// For each term, the highest index a node of that term knew committed
@@ -88,12 +89,12 @@ impl LogChecker {
         self.committed.get(at).map(|link| link.0)
     }
 
-    /// Whether node `index`'s log, as last seen, holds `entry`.
+    /// Whether node `node`'s log, as last seen, holds `entry`.
     #[must_use]
-    pub fn holds(&self, node: usize, entry: EntryId) -> bool {
+    pub fn holds(&self, node: NodeSlot, entry: EntryId) -> bool {
         let at = entry.index.0 as usize;
         at > 0
-            && self.mirrors[node]
+            && self.mirrors[node.index()]
                 .get(at - 1)
                 .is_some_and(|l| l.0 == entry.term)
     }
@@ -108,7 +109,8 @@ impl LogChecker {
     /// Brings the mirror up to date: drops what the node replaced, adds
     /// what it appended, and checks each new entry against the ledger.
     fn sync_mirror(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
-        let node = view.index;
+        let slot = view.slot;
+        let node = slot.index();
         let mirror = &mut self.mirrors[node];
         let last = view.log.len();
         let mut keep = mirror.len().min(last);
@@ -129,12 +131,8 @@ impl LogChecker {
         if same_boot && keep < committed_held && mirror[keep].1 == self.committed[keep].1 {
             return Err(Violation::new(
                 Invariant::StateMachineSafety,
-                vec![node],
-                format!(
-                    "n{} removed committed entry {} from its log",
-                    node + 1,
-                    keep + 1
-                ),
+                vec![slot],
+                format!("{} removed committed entry {} from its log", slot, keep + 1),
             ));
         }
         mirror.truncate(keep);
@@ -151,20 +149,17 @@ impl LogChecker {
             let (first_chain, first_node) = match terms.iter().find(|(t, _, _)| *t == entry.term) {
                 Some((_, chain, first)) => (*chain, *first),
                 None => {
-                    terms.push((entry.term, link.1, node));
-                    (link.1, node)
+                    terms.push((entry.term, link.1, slot));
+                    (link.1, slot)
                 }
             };
             if first_chain != link.1 {
                 return Err(Violation::new(
                     Invariant::LogMatching,
-                    vec![first_node, node],
+                    vec![first_node, slot],
                     format!(
-                        "n{} and n{} both hold an entry at index {} term {} but their logs differ up to it",
-                        first_node + 1,
-                        node + 1,
-                        entry.index.0,
-                        entry.term.0
+                        "{} and {} both hold an entry at index {} term {} but their logs differ up to it",
+                        first_node, slot, entry.index.0, entry.term.0
                     ),
                 ));
             }
@@ -173,7 +168,8 @@ impl LogChecker {
     }
 
     fn check_leader(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
-        let node = view.index;
+        let slot = view.slot;
+        let node = slot.index();
         if view.role != Role::Leader {
             self.leader_marks[node] = None;
             self.leader_commits[node] = None;
@@ -187,10 +183,10 @@ impl LogChecker {
             if term == view.term && view.commit > before && entry_term != Some(view.term) {
                 return Err(Violation::new(
                     Invariant::CurrentTermCommit,
-                    vec![node],
+                    vec![slot],
                     format!(
-                        "leader n{} of term {} moved its commit index from {} to {}, an entry of term {}",
-                        node + 1,
+                        "leader {} of term {} moved its commit index from {} to {}, an entry of term {}",
+                        slot,
                         view.term.0,
                         before.0,
                         at,
@@ -207,12 +203,10 @@ impl LogChecker {
             if term == view.term && !kept {
                 return Err(Violation::new(
                     Invariant::LeaderAppendOnly,
-                    vec![node],
+                    vec![slot],
                     format!(
-                        "leader n{} of term {} lost or changed its entry at index {}",
-                        node + 1,
-                        term.0,
-                        index.0
+                        "leader {} of term {} lost or changed its entry at index {}",
+                        slot, term.0, index.0
                     ),
                 ));
             }
@@ -231,13 +225,10 @@ impl LogChecker {
         if at > 0 && mirror.get(at - 1).map(|l| l.1) != Some(self.committed[at - 1].1) {
             return Err(Violation::new(
                 Invariant::LeaderCompleteness,
-                vec![node],
+                vec![slot],
                 format!(
-                    "leader n{} of term {} lacks committed entry {} (its log ends at {})",
-                    node + 1,
-                    view.term.0,
-                    at,
-                    last
+                    "leader {} of term {} lacks committed entry {} (its log ends at {})",
+                    slot, view.term.0, at, last
                 ),
             ));
         }
@@ -245,7 +236,8 @@ impl LogChecker {
     }
 
     fn check_commit(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
-        let node = view.index;
+        let slot = view.slot;
+        let node = slot.index();
         let commit = view.commit.0 as usize;
         if commit == 0 {
             return Ok(());
@@ -254,8 +246,8 @@ impl LogChecker {
         let Some(own) = mirror.get(commit - 1) else {
             return Err(Violation::new(
                 Invariant::StateMachineSafety,
-                vec![node],
-                format!("n{} commits index {commit} beyond its log", node + 1),
+                vec![slot],
+                format!("{slot} commits index {commit} beyond its log"),
             ));
         };
         let known = self.committed.len();
@@ -263,10 +255,9 @@ impl LogChecker {
         if agree_at > 0 && mirror[agree_at - 1].1 != self.committed[agree_at - 1].1 {
             return Err(Violation::new(
                 Invariant::StateMachineSafety,
-                vec![node],
+                vec![slot],
                 format!(
-                    "n{} committed a different entry at or before index {agree_at} than the rest of the cluster",
-                    node + 1
+                    "{slot} committed a different entry at or before index {agree_at} than the rest of the cluster"
                 ),
             ));
         }

@@ -24,6 +24,7 @@ use raft_core::{Entry, EntryId, LogIndex, Message, NodeId, Role, Term};
 use serde::{Deserialize, Serialize};
 
 use crate::observed::{AckClaim, AppliedEntry};
+use crate::slot::NodeSlot;
 
 pub use applied::StateMachineSafety;
 pub use durability::Durability;
@@ -133,13 +134,13 @@ impl fmt::Display for Stuck {
     }
 }
 
-/// A broken invariant: which, on which nodes (0-based indexes), and how.
+/// A broken invariant: which, on which nodes, and how.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     /// The invariant.
     pub invariant: Invariant,
-    /// The nodes involved (0-based indexes).
-    pub nodes: Vec<usize>,
+    /// The nodes involved.
+    pub nodes: Vec<NodeSlot>,
     /// What was seen.
     pub message: String,
     /// For a liveness failure: which condition failed.
@@ -151,7 +152,7 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub(crate) fn new(invariant: Invariant, nodes: Vec<usize>, message: String) -> Violation {
+    pub(crate) fn new(invariant: Invariant, nodes: Vec<NodeSlot>, message: String) -> Violation {
         Violation {
             invariant,
             nodes,
@@ -172,7 +173,7 @@ impl Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let nodes: Vec<String> = self.nodes.iter().map(|n| format!("n{}", n + 1)).collect();
+        let nodes: Vec<String> = self.nodes.iter().map(NodeSlot::to_string).collect();
         if nodes.is_empty() {
             // A property of the whole cluster or of what clients saw.
             return write!(f, "{}: {}", self.invariant, self.message);
@@ -191,8 +192,8 @@ impl fmt::Display for Violation {
 /// how the node is implemented.
 #[derive(Clone, Debug)]
 pub struct NodeView<'a> {
-    /// 0-based node index.
-    pub index: usize,
+    /// The node.
+    pub slot: NodeSlot,
     /// How many times the node booted (a change means it restarted).
     pub boots: u64,
     /// Whether the process has memory (up or paused).
@@ -266,7 +267,7 @@ impl Checkers {
     /// Node `node`, in its boot `boots`, applied `entries` in order.
     pub fn on_applied(
         &mut self,
-        node: usize,
+        node: NodeSlot,
         boots: u64,
         entries: &[AppliedEntry],
     ) -> Result<(), Violation> {
@@ -276,7 +277,7 @@ impl Checkers {
     /// Node `node` sent acknowledgements once its writes were durable: each
     /// must acknowledge the entry its disk holds (Figure 2: respond only
     /// after updating stable storage).
-    pub fn on_ack_claims(&mut self, node: usize, claims: &[AckClaim]) -> Result<(), Violation> {
+    pub fn on_ack_claims(&mut self, node: NodeSlot, claims: &[AckClaim]) -> Result<(), Violation> {
         let Some(claim) = claims.iter().find(|c| c.in_memory != c.on_disk) else {
             return Ok(());
         };
@@ -284,8 +285,8 @@ impl Checkers {
             Invariant::PersistBeforeSend,
             vec![node],
             format!(
-                "n{} acknowledged index {} (term {:?} in memory) with term {:?} there on disk",
-                node + 1,
+                "{} acknowledged index {} (term {:?} in memory) with term {:?} there on disk",
+                node,
                 claim.index.0,
                 claim.in_memory.map(|t| t.0),
                 claim.on_disk.map(|t| t.0)
@@ -295,7 +296,7 @@ impl Checkers {
 
     /// raft-core refused a message as impossible from a correct peer
     /// (`what` says which, and why): a finding.
-    pub fn on_refused(&mut self, node: usize, what: &str) -> Result<(), Violation> {
+    pub fn on_refused(&mut self, node: NodeSlot, what: &str) -> Result<(), Violation> {
         Err(Violation::new(
             Invariant::RefusedMessage,
             vec![node],
@@ -313,7 +314,7 @@ impl Checkers {
     /// Looks at one node after an event that touched it.
     pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
         let restarted = self.monotonic.observe(view)?;
-        self.durability.set_alive(view.index, view.alive);
+        self.durability.set_alive(view.slot, view.alive);
         if !view.alive {
             return Ok(());
         }
@@ -367,12 +368,12 @@ impl Checkers {
     /// keep `elections`), so that two paths merge only if the checkers
     /// would judge their futures alike on these ledgers. The log ledger of
     /// every (index, term) ever seen is left out: it would split states by
-    /// entries long since overwritten. Each node index is mapped by
-    /// `relabel`: the identity, but for symmetry reduction.
+    /// entries long since overwritten. Each node is mapped by `relabel`:
+    /// the identity, but for symmetry reduction.
     pub fn hash_history<H: std::hash::Hasher>(
         &self,
         state: &mut H,
-        relabel: &dyn Fn(usize) -> usize,
+        relabel: &dyn Fn(NodeSlot) -> NodeSlot,
     ) {
         self.election.hash_history(state, relabel);
         self.logs.hash_committed(state);

@@ -7,6 +7,7 @@
 use raft_core::{LogIndex, NodeId, Role, Term};
 
 use super::{Invariant, NodeView, Violation};
+use crate::slot::NodeSlot;
 
 #[derive(Clone, Debug, Default)]
 struct Seen {
@@ -39,7 +40,7 @@ pub struct Monotonicity {
     seen: Vec<Seen>,
 }
 
-fn violation(node: usize, what: String) -> Violation {
+fn violation(node: NodeSlot, what: String) -> Violation {
     Violation::new(Invariant::Monotonicity, vec![node], what)
 }
 
@@ -55,8 +56,8 @@ impl Monotonicity {
     /// Checks the node against what it showed last. Returns whether it has
     /// restarted since.
     pub fn observe(&mut self, view: &NodeView<'_>) -> Result<bool, Violation> {
-        let node = view.index;
-        let seen = &mut self.seen[node];
+        let node = view.slot;
+        let seen = &mut self.seen[node.index()];
         let restarted = view.boots != seen.boots;
         if !view.alive {
             seen.alive = false;
@@ -70,10 +71,8 @@ impl Monotonicity {
                 return Err(violation(
                     node,
                     format!(
-                        "n{} restarted in term {} though term {} was durable",
-                        node + 1,
-                        view.term.0,
-                        floor.0
+                        "{} restarted in term {} though term {} was durable",
+                        node, view.term.0, floor.0
                     ),
                 ));
             }
@@ -81,8 +80,8 @@ impl Monotonicity {
                 return Err(violation(
                     node,
                     format!(
-                        "n{} restarted in term {} without its durable vote for {}",
-                        node + 1,
+                        "{} restarted in term {} without its durable vote for {}",
+                        node,
                         floor.0,
                         seen.synced_vote.map_or(0, |v| v.0)
                     ),
@@ -100,7 +99,7 @@ impl Monotonicity {
                 if now < before {
                     return Err(violation(
                         node,
-                        format!("n{}'s {name} went from {before} back to {now}", node + 1),
+                        format!("{node}'s {name} went from {before} back to {now}"),
                     ));
                 }
             }
@@ -112,10 +111,8 @@ impl Monotonicity {
                         return Err(violation(
                             node,
                             format!(
-                                "leader n{}'s match index for {peer} went from {} back to {}",
-                                node + 1,
-                                before.0,
-                                now.0
+                                "leader {}'s match index for {peer} went from {} back to {}",
+                                node, before.0, now.0
                             ),
                         ));
                     }

@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use raft_core::{HardState, Message, MessageBody, NodeId, Term};
 
 use super::{Invariant, Violation};
+use crate::slot::NodeSlot;
 
 /// What a node has made durable, as the wire check sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct DurableState<'a> {
-    /// 0-based node index.
-    pub node: usize,
+    /// The node.
+    pub node: NodeSlot,
     /// The hard state last made durable.
     pub hard_state: &'a HardState,
     /// How many log entries the disk holds durably.
@@ -39,7 +40,7 @@ pub fn check_send(durable: &DurableState<'_>, message: &Message) -> Option<Viola
             (!durable).then(|| format!("granted its vote in term {} to {}", term.0, message.to))
         }
         MessageBody::VoteRequest { .. } => {
-            let me = Some(NodeId(node as u64 + 1));
+            let me = Some(node.id());
             let durable = synced.term > term || (synced.term == term && synced.vote == me);
             (!durable).then(|| format!("asked for votes in term {} before its own vote", term.0))
         }
@@ -68,7 +69,7 @@ pub fn check_send(durable: &DurableState<'_>, message: &Message) -> Option<Viola
     Some(Violation::new(
         Invariant::PersistBeforeSend,
         vec![node],
-        format!("n{} {promise} (not yet durable)", node + 1),
+        format!("{node} {promise} (not yet durable)"),
     ))
 }
 
@@ -76,25 +77,25 @@ pub fn check_send(durable: &DurableState<'_>, message: &Message) -> Option<Viola
 /// once per term (Raft Figure 2, votedFor), across crashes and restarts.
 #[derive(Clone, Debug, Default)]
 pub struct VoteLedger {
-    granted: BTreeMap<(usize, Term), NodeId>,
+    granted: BTreeMap<(NodeSlot, Term), NodeId>,
 }
 
 impl VoteLedger {
-    /// Feeds the votes granted so far into `state`, each node index mapped
+    /// Feeds the votes granted so far into `state`, each node mapped
     /// by `relabel` (the identity, but for symmetry reduction), as a
     /// multiset (relabeling reorders the ledger's keys).
     pub fn hash_history<H: std::hash::Hasher>(
         &self,
         state: &mut H,
-        relabel: &dyn Fn(usize) -> usize,
+        relabel: &dyn Fn(NodeSlot) -> NodeSlot,
     ) {
         let mut sum = 0u128;
         for ((node, term), voted_for) in &self.granted {
-            let voted_for = (voted_for.0 as usize).checked_sub(1).map(relabel);
+            let voted_for = NodeSlot::of_id(*voted_for).map(relabel);
             let mut bytes = [0u8; 24];
-            bytes[..8].copy_from_slice(&(relabel(*node) as u64).to_le_bytes());
+            bytes[..8].copy_from_slice(&(relabel(*node).index() as u64).to_le_bytes());
             bytes[8..16].copy_from_slice(&term.0.to_le_bytes());
-            let voted_for = voted_for.map_or(u64::MAX, |v| v as u64);
+            let voted_for = voted_for.map_or(u64::MAX, |v| v.index() as u64);
             bytes[16..].copy_from_slice(&voted_for.to_le_bytes());
             sum = sum.wrapping_add(xxhash_rust::xxh3::xxh3_128(&bytes));
         }
@@ -103,7 +104,7 @@ impl VoteLedger {
     }
 
     /// Records a message node `from` sends; fails on a second vote in a term.
-    pub fn observe(&mut self, from: usize, message: &Message) -> Option<Violation> {
+    pub fn observe(&mut self, from: NodeSlot, message: &Message) -> Option<Violation> {
         if !matches!(message.body, MessageBody::VoteResponse { granted: true }) {
             return None;
         }
@@ -116,10 +117,8 @@ impl VoteLedger {
                 Invariant::OneVotePerTerm,
                 vec![from],
                 format!(
-                    "n{} voted for {first} and then for {} in term {}",
-                    from + 1,
-                    message.to,
-                    message.term.0
+                    "{} voted for {first} and then for {} in term {}",
+                    from, message.to, message.term.0
                 ),
             )
         })

@@ -35,9 +35,10 @@
 //! expanded once, with the sleep set of the path that met it first.
 
 use super::step::Step;
+use crate::slot::NodeSlot;
 
 /// The one node a step changes, if it changes one node only.
-fn local_node(step: &Step) -> Option<usize> {
+fn local_node(step: &Step) -> Option<NodeSlot> {
     match step {
         Step::Drop(_) | Step::Duplicate(_) => None,
         _ => step.node(),
@@ -69,8 +70,8 @@ mod tests {
 
     fn pick(from: usize, to: usize) -> Pick {
         Pick {
-            from,
-            to,
+            from: NodeSlot::new(from),
+            to: NodeSlot::new(to),
             kind: "vote",
             nth: 1,
         }
@@ -86,21 +87,39 @@ mod tests {
             &Step::Deliver(pick(0, 1)),
             &Step::Deliver(pick(2, 1))
         ));
-        assert!(independent(&Step::Persist(0), &Step::Campaign(1)));
-        assert!(!independent(&Step::Persist(1), &Step::Campaign(1)));
+        assert!(independent(
+            &Step::Persist(NodeSlot::new(0)),
+            &Step::Campaign(NodeSlot::new(1))
+        ));
+        assert!(!independent(
+            &Step::Persist(NodeSlot::new(1)),
+            &Step::Campaign(NodeSlot::new(1))
+        ));
         assert!(
-            !independent(&Step::Crash(0), &Step::Crash(1)),
+            !independent(
+                &Step::Crash(NodeSlot::new(0)),
+                &Step::Crash(NodeSlot::new(1))
+            ),
             "one crash budget"
         );
         assert!(
-            !independent(&Step::Propose(0), &Step::Propose(1)),
+            !independent(
+                &Step::Propose(NodeSlot::new(0)),
+                &Step::Propose(NodeSlot::new(1))
+            ),
             "one proposal budget"
         );
-        assert!(independent(&Step::Crash(0), &Step::Propose(1)));
-        assert!(!independent(&Step::Drop(pick(0, 1)), &Step::Campaign(2)));
+        assert!(independent(
+            &Step::Crash(NodeSlot::new(0)),
+            &Step::Propose(NodeSlot::new(1))
+        ));
+        assert!(!independent(
+            &Step::Drop(pick(0, 1)),
+            &Step::Campaign(NodeSlot::new(2))
+        ));
         assert!(!independent(
             &Step::Duplicate(pick(0, 1)),
-            &Step::Persist(2)
+            &Step::Persist(NodeSlot::new(2))
         ));
     }
 

@@ -378,7 +378,11 @@ mod tests {
     }
 
     fn violation() -> Violation {
-        Violation::new(Invariant::ElectionSafety, vec![0], "made up".into())
+        Violation::new(
+            Invariant::ElectionSafety,
+            vec![crate::slot::NodeSlot::new(0)],
+            "made up".into(),
+        )
     }
 
     #[test]

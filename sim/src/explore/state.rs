@@ -19,6 +19,7 @@ use super::symmetry::hash_relabeled;
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::host::{Host, HostState};
 use crate::net::{Endpoint, NetNoise, Packet, Payload};
+use crate::slot::NodeSlot;
 use crate::world::{Action, ClusterSpec, World};
 
 /// A 128-bit fingerprint; the visited set keeps 64 or all 128 bits.
@@ -121,7 +122,7 @@ impl Hasher for Gathering {
 }
 
 /// The in-flight Raft message of `packet`, as (from, to, kind).
-fn raft_link(packet: &Packet) -> Option<(usize, usize, &'static str)> {
+fn raft_link(packet: &Packet) -> Option<(NodeSlot, NodeSlot, &'static str)> {
     match (packet.from, packet.to, &packet.payload) {
         (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) => {
             Some((f, t, m.body.kind_name()))
@@ -221,7 +222,7 @@ impl Model {
         let world = &state.world;
         let mut steps = Vec::new();
         let mut seen: Vec<u128> = Vec::with_capacity(state.packets.len());
-        let mut per_link: Vec<((usize, usize, &'static str), u32)> = Vec::new();
+        let mut per_link: Vec<((NodeSlot, NodeSlot, &'static str), u32)> = Vec::new();
         for PacketHashes { id, content, .. } in &state.packets {
             let Some(link) = world.net.packet(*id).and_then(raft_link) else {
                 continue;
@@ -255,7 +256,7 @@ impl Model {
             }
         }
         let mut node_steps = Vec::new();
-        for (node, host) in world.hosts.iter().enumerate() {
+        for (node, host) in world.nodes().zip(&world.hosts) {
             self.node_steps(state, node, host, &mut node_steps);
         }
         steps.extend(
@@ -266,7 +267,7 @@ impl Model {
         steps
     }
 
-    fn node_steps(&self, state: &State, node: usize, host: &Host, steps: &mut Vec<Step>) {
+    fn node_steps(&self, state: &State, node: NodeSlot, host: &Host, steps: &mut Vec<Step>) {
         let bounds = &self.bounds;
         if state.world.pending_sync(node).is_some() {
             steps.push(Step::Persist(node));
@@ -326,7 +327,8 @@ impl Model {
         state.world.refusal = None;
         state.checkers_mut().acknowledge_committed();
         for &node in &state.world.touched {
-            let host = &state.world.hosts[node];
+            let host = state.world.host(node);
+            let node = node.index();
             state.host_hashes[node] = host_hash(host);
             let count = self.renamings.len();
             for (r, renaming) in self.renamings.iter().enumerate() {
@@ -361,7 +363,7 @@ impl Model {
         hasher.write_u128(messages);
         hasher.write_usize(state.packets.len());
         state.spent.hash(&mut hasher);
-        let identity = |index: usize| index;
+        let identity = |node: NodeSlot| node;
         state.checkers().hash_history(&mut hasher, &identity);
         state
             .checkers()
@@ -392,7 +394,10 @@ fn fingerprint_renamed(state: &State, renamings: &[Vec<usize>], r: usize) -> Fin
     hasher.write_u128(messages);
     hasher.write_usize(state.packets.len());
     state.spent.hash(&mut hasher);
-    let relabel = |index: usize| renaming.get(index).copied().unwrap_or(index);
+    let relabel = |node: NodeSlot| {
+        let index = node.index();
+        NodeSlot::new(renaming.get(index).copied().unwrap_or(index))
+    };
     state.checkers().hash_history(&mut hasher, &relabel);
     state
         .checkers()
@@ -414,7 +419,7 @@ fn node_step_key(step: &Step) -> u128 {
         Step::Restart(_) => 6,
         Step::Propose(_) => 7,
     };
-    let node = step.node().unwrap_or(0) as u128;
+    let node = step.node().map_or(0, NodeSlot::index) as u128;
     (0xA5A5 << 112) | (variant << 32) | node
 }
 

@@ -2,16 +2,17 @@
 //! it, so that a path is a scenario.
 
 use crate::scenario::print;
+use crate::slot::NodeSlot;
 use crate::world::{Action, World};
 
 /// An in-flight Raft message: the `nth` oldest (1-based, by send order) of
 /// the messages of `kind` from node `from` to node `to`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pick {
-    /// Sender (0-based node index).
-    pub from: usize,
-    /// Recipient (0-based node index).
-    pub to: usize,
+    /// Sender.
+    pub from: NodeSlot,
+    /// Recipient.
+    pub to: NodeSlot,
     /// The message type, as scenario files name it.
     pub kind: &'static str,
     /// Which one, counting from 1 in send order.
@@ -28,24 +29,24 @@ pub enum Step {
     /// Put a second copy of it in flight.
     Duplicate(Pick),
     /// A node's election timer fires.
-    Campaign(usize),
+    Campaign(NodeSlot),
     /// A leader's heartbeat timer fires.
-    Heartbeat(usize),
+    Heartbeat(NodeSlot),
     /// A node's CheckQuorum timer fires (a leader checks its quorum, a
     /// follower's lease ends).
-    CheckQuorum(usize),
+    CheckQuorum(NodeSlot),
     /// A node's pending write and fsync complete.
-    Persist(usize),
+    Persist(NodeSlot),
     /// Power loss.
-    Crash(usize),
+    Crash(NodeSlot),
     /// Boot from disk.
-    Restart(usize),
+    Restart(NodeSlot),
     /// One client entry proposed straight to a leader.
-    Propose(usize),
+    Propose(NodeSlot),
 }
 
 impl Step {
-    /// The step as a manual-mode scenario line (nodes 1-based).
+    /// The step as a manual-mode scenario line.
     #[must_use]
     pub fn scenario_line(&self) -> String {
         let pick = |verb: &str, p: &Pick| print::message_step(verb, p.from, p.to, p.kind, p.nth);
@@ -67,7 +68,7 @@ impl Step {
     /// delivery, the node of a timer, write, crash, restart or proposal;
     /// none for a drop or duplication (they change only the network).
     #[must_use]
-    pub fn node(&self) -> Option<usize> {
+    pub fn node(&self) -> Option<NodeSlot> {
         match *self {
             Step::Deliver(p) => Some(p.to),
             Step::Drop(_) | Step::Duplicate(_) => None,

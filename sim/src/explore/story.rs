@@ -8,6 +8,7 @@ use super::state::State;
 use super::step::Step;
 use crate::host::HostState;
 use crate::net::Payload;
+use crate::slot::NodeSlot;
 use crate::world::{Action, Event};
 
 fn entry(id: EntryId) -> String {
@@ -81,8 +82,8 @@ struct Glance {
     last: u64,
 }
 
-fn glance(state: &State, node: usize) -> Glance {
-    let host = &state.world.hosts[node];
+fn glance(state: &State, node: NodeSlot) -> Glance {
+    let host = state.world.host(node);
     match host.raw().filter(|_| host.state != HostState::Down) {
         Some(raw) => Glance {
             up: true,
@@ -121,12 +122,12 @@ pub(crate) fn line(before: &State, step: &Step, after: &State) -> String {
         text.push_str(&format!("  [{message}]"));
     }
     let mut changes = Vec::new();
-    for node in 0..after.world.hosts.len() {
+    for node in after.world.nodes() {
         let (was, now) = (glance(before, node), glance(after, node));
         if was == now {
             continue;
         }
-        let name = format!("n{}", node + 1);
+        let name = node.to_string();
         if was.up != now.up {
             changes.push(format!(
                 "{name} {}",

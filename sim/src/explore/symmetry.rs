@@ -8,8 +8,10 @@
 //! A renamed fingerprint is computed without building the renamed state:
 //! the hosts' protocol states ([`crate::host::HostProtocolState`], the same
 //! values the plain fingerprint hashes) go through [`Relabel`], a serde
-//! serializer that hashes what it is given with every `NodeId` and every
-//! node index (`Endpoint::Node`) mapped by the renaming, and maps and node
+//! serializer that hashes what it is given with every raft-core `NodeId`
+//! and every [`NodeSlot`] mapped by the renaming, wherever they sit (both
+//! are found by their serde type names, [`NODE_ID`] and
+//! [`NodeSlot::SERDE_NAME`], pinned by the tests below), and maps and node
 //! sets hashed as multisets (renaming reorders their keys).
 //!
 //! **Sound only where the code does not break ties by node id.** raft-core
@@ -27,6 +29,11 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{self, Serializer};
 use xxhash_rust::xxh3::Xxh3;
+
+use crate::slot::NodeSlot;
+
+/// The serde name of raft-core's node id.
+const NODE_ID: &str = "NodeId";
 
 /// Every permutation of `0..n`, the identity first (Heap's algorithm would
 /// do; n is at most a handful, so a plain recursion is clearer).
@@ -63,8 +70,8 @@ enum Next {
     Plain,
     /// A raft `NodeId` (1-based; 0 is nobody).
     NodeId,
-    /// A 0-based node index.
-    NodeIndex,
+    /// A simulator's node slot (0-based).
+    NodeSlot,
 }
 
 /// A serializer that hashes, renaming nodes.
@@ -89,11 +96,14 @@ impl<'p> Relabel<'p> {
     fn write_u64(&mut self, value: u64) {
         let value = match std::mem::replace(&mut self.next, Next::Plain) {
             Next::Plain => value,
-            Next::NodeId => match (value as usize).checked_sub(1) {
-                Some(index) => self.perm.get(index).map_or(value, |p| *p as u64 + 1),
+            Next::NodeId => match NodeSlot::of_number(value) {
+                Some(slot) => self
+                    .perm
+                    .get(slot.index())
+                    .map_or(value, |p| NodeSlot::new(*p).number()),
                 None => 0,
             },
-            Next::NodeIndex => self.perm.get(value as usize).map_or(value, |p| *p as u64),
+            Next::NodeSlot => self.perm.get(value as usize).map_or(value, |p| *p as u64),
         };
         self.hasher.update(&value.to_le_bytes());
     }
@@ -356,22 +366,21 @@ impl<'a, 'p> Serializer for &'a mut Relabel<'p> {
         name: &'static str,
         value: &T,
     ) -> Result<(), NeverFails> {
-        if name == "NodeId" {
+        if name == NODE_ID {
             self.next = Next::NodeId;
+        } else if name == NodeSlot::SERDE_NAME {
+            self.next = Next::NodeSlot;
         }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
-        name: &'static str,
+        _: &'static str,
         index: u32,
-        variant: &'static str,
+        _: &'static str,
         value: &T,
     ) -> Result<(), NeverFails> {
         self.tag(index);
-        if name == "Endpoint" && variant == "Node" {
-            self.next = Next::NodeIndex;
-        }
         value.serialize(self)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a, 'p>, NeverFails> {
@@ -463,9 +472,22 @@ mod tests {
             hash_relabeled(&NodeId(1), &swap),
             hash_relabeled(&NodeId(2), &identity)
         );
+        let slot = NodeSlot::new;
         assert_eq!(
-            hash_relabeled(&Endpoint::Node(0), &swap),
-            hash_relabeled(&Endpoint::Node(1), &identity)
+            hash_relabeled(&Endpoint::Node(slot(0)), &swap),
+            hash_relabeled(&Endpoint::Node(slot(1)), &identity)
+        );
+        // A slot anywhere (here a client's redirect) is renamed too.
+        let redirect = |leader| crate::net::ReplyOutcome::NotLeader {
+            leader: Some(slot(leader)),
+        };
+        assert_eq!(
+            hash_relabeled(&redirect(0), &swap),
+            hash_relabeled(&redirect(1), &identity)
+        );
+        assert_ne!(
+            hash_relabeled(&redirect(0), &identity),
+            hash_relabeled(&redirect(1), &identity)
         );
         assert_eq!(
             hash_relabeled(&NodeId(0), &swap),

@@ -27,6 +27,7 @@ pub use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 use crate::disk::{Disk, SyncPoint};
 use crate::kv::{ClientId, Command, Kv, Op, Output};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use crate::slot::NodeSlot;
 use store::Recovered;
 
 /// What a host asks the world to do.
@@ -86,8 +87,8 @@ struct PendingReady {
 /// One simulated server.
 #[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct Host {
-    /// 0-based index; the raft id is index + 1.
-    pub index: usize,
+    /// Its slot in the cluster.
+    pub slot: NodeSlot,
     config: Config,
     /// The node, while the process has memory.
     raw: Option<RawNode>,
@@ -127,9 +128,9 @@ pub struct Host {
 impl Host {
     /// A host with an empty disk, not yet booted.
     #[must_use]
-    pub fn new(index: usize, config: Config, tick_interval_ns: u64) -> Host {
+    pub fn new(slot: NodeSlot, config: Config, tick_interval_ns: u64) -> Host {
         Host {
-            index,
+            slot,
             config,
             raw: None,
             disk: Disk::default(),
@@ -172,7 +173,7 @@ impl Host {
     /// The raft id.
     #[must_use]
     pub fn id(&self) -> NodeId {
-        NodeId(self.index as u64 + 1)
+        self.slot.id()
     }
 
     /// Boots from the disk (braft's start-up: read meta, then the log; the
@@ -182,8 +183,8 @@ impl Host {
         self.boots += 1;
         assert!(
             !(self.bugs.panic_on_restart && self.boots > 1),
-            "test-only rule break: n{} asserts on restart",
-            self.index + 1
+            "test-only rule break: {} asserts on restart",
+            self.slot
         );
         let Recovered {
             hard_state,
@@ -323,9 +324,9 @@ impl Host {
                 let raw = self.raw.as_mut().expect("an up host has a node");
                 let (from, kind) = (message.from, message.body.kind_name());
                 if let Err(err) = raw.step(message) {
-                    let me = self.index + 1;
+                    let me = self.slot;
                     out.refused
-                        .push(format!("n{me} refused a {kind} from {from}: {err}"));
+                        .push(format!("{me} refused a {kind} from {from}: {err}"));
                 }
             }
             Payload::Request(command) => self.on_request(&command, out),
@@ -343,7 +344,7 @@ impl Host {
         }
         let raw = self.raw.as_mut().expect("an up host has a node");
         let reply = |outcome| Packet {
-            from: Endpoint::Node(self.index),
+            from: Endpoint::Node(self.slot),
             to: Endpoint::Client(command.client),
             payload: Payload::Reply {
                 client: command.client,
@@ -352,7 +353,7 @@ impl Host {
             },
         };
         if raw.role() != Role::Leader {
-            let leader = raw.leader().map(|id| id.0 as usize - 1);
+            let leader = raw.leader().and_then(NodeSlot::of_id);
             out.packets.push(reply(ReplyOutcome::NotLeader { leader }));
             return;
         }

@@ -8,6 +8,7 @@ use super::{Host, HostState, Outbox, PendingReady, Waiter, store};
 use crate::kv::{Applied, Command};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::observed::{AckClaim, AppliedEntry, entry_digest};
+use crate::slot::NodeSlot;
 
 impl Host {
     /// The fsync `token` completed.
@@ -92,8 +93,8 @@ impl Host {
         // The host's own bound, not a raft-core assertion: a raft-core that
         // hands out a Ready after every advance forever is a livelock.
         panic!(
-            "n{}'s Ready loop did not settle in 1000 rounds (the host's bound)",
-            self.index + 1
+            "{}'s Ready loop did not settle in 1000 rounds (the host's bound)",
+            self.slot
         );
     }
 
@@ -152,7 +153,7 @@ impl Host {
             return; // another entry took that index; the client will retry
         }
         out.packets.push(Packet {
-            from: Endpoint::Node(self.index),
+            from: Endpoint::Node(self.slot),
             to: Endpoint::Client(client),
             payload: Payload::Reply {
                 client,
@@ -167,11 +168,11 @@ impl Host {
 
     fn send_raft(&self, messages: Vec<raft_core::Message>, out: &mut Outbox) {
         for message in messages {
-            let Some(to) = (message.to.0 as usize).checked_sub(1) else {
+            let Some(to) = NodeSlot::of_id(message.to) else {
                 continue; // node 0 is nobody
             };
             out.packets.push(Packet {
-                from: Endpoint::Node(self.index),
+                from: Endpoint::Node(self.slot),
                 to: Endpoint::Node(to),
                 payload: Payload::Raft(message),
             });

@@ -13,7 +13,7 @@ impl Host {
         let alive = self.state != HostState::Down;
         let Some(raw) = self.raw().filter(|_| alive) else {
             return NodeView {
-                index: self.index,
+                slot: self.slot,
                 boots: self.boots,
                 alive: false,
                 role: Role::Follower,
@@ -29,7 +29,7 @@ impl Host {
         };
         assert_eq!(raw.log().first_index(), LogIndex(1), "no compaction yet");
         NodeView {
-            index: self.index,
+            slot: self.slot,
             boots: self.boots,
             alive,
             role: raw.role(),
@@ -48,7 +48,7 @@ impl Host {
     #[must_use]
     pub fn durable(&self) -> DurableState<'_> {
         DurableState {
-            node: self.index,
+            node: self.slot,
             hard_state: &self.synced_hard_state,
             log_len: self.synced_log_terms.len(),
         }

@@ -4,13 +4,14 @@
 use super::ast::{Compare, Condition, NodeSet};
 use super::interp::{Interp, Stop};
 use crate::host::HostState;
+use crate::slot::NodeSlot;
 use std::collections::BTreeSet;
 
 impl Interp<'_> {
     pub(super) fn holds(
         &mut self,
         condition: &Condition,
-        line: &mut Vec<usize>,
+        line: &mut Vec<NodeSlot>,
     ) -> Result<bool, Stop> {
         Ok(match condition {
             Condition::Leader => self.leader_node().is_some(),
@@ -65,9 +66,18 @@ impl Interp<'_> {
                 let set = self.resolve(set, line)?;
                 let leader = self.leader_node();
                 leader.is_some_and(|l| {
-                    let voters: BTreeSet<usize> = self.stepper.world.hosts[l]
+                    let voters: BTreeSet<NodeSlot> = self
+                        .stepper
+                        .world
+                        .host(l)
                         .raw()
-                        .map(|r| r.conf().voters.iter().map(|id| id.0 as usize - 1).collect())
+                        .map(|r| {
+                            r.conf()
+                                .voters
+                                .iter()
+                                .filter_map(|id| NodeSlot::of_id(*id))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     voters == set
                 })
@@ -77,7 +87,7 @@ impl Interp<'_> {
 
     /// The leader a majority of the cluster follows, if any (SCENARIOS.md:
     /// "one leader that a majority follows").
-    pub(super) fn leader_node(&self) -> Option<usize> {
+    pub(super) fn leader_node(&self) -> Option<NodeSlot> {
         self.stepper.world.followed_leader()
     }
 
@@ -86,10 +96,10 @@ impl Interp<'_> {
         op: Compare,
         n: u64,
         on: Option<&NodeSet>,
-        line: &mut Vec<usize>,
+        line: &mut Vec<NodeSlot>,
         applied: bool,
     ) -> Result<bool, Stop> {
-        let nodes: Vec<usize> = match on {
+        let nodes: Vec<NodeSlot> = match on {
             Some(set) => self.resolve(set, line)?.into_iter().collect(),
             None => match self.leader_node() {
                 Some(l) => vec![l],
@@ -97,7 +107,7 @@ impl Interp<'_> {
             },
         };
         Ok(nodes.iter().all(|node| {
-            let host = &self.stepper.world.hosts[*node];
+            let host = self.stepper.world.host(*node);
             host.raw()
                 .filter(|_| host.state != HostState::Down)
                 .is_some_and(|raw| {

@@ -11,6 +11,7 @@ use super::resolve::names;
 use super::verbs::Verb;
 use crate::checker::Violation;
 use crate::kv::Op;
+use crate::slot::NodeSlot;
 use crate::stepper::{Halt, Stepper};
 use crate::units::format_ns;
 use crate::world::{Action, Event};
@@ -41,7 +42,7 @@ const MAX_STABILIZE_ACTIONS: u64 = 1_000_000;
 
 pub(super) struct Interp<'a> {
     pub(super) stepper: Stepper<'a>,
-    pub(super) names: BTreeMap<String, BTreeSet<usize>>,
+    pub(super) names: BTreeMap<String, BTreeSet<NodeSlot>>,
     pub(super) keys: BTreeMap<String, u8>,
     pub(super) values: BTreeMap<String, u64>,
     pub(super) manual: bool,
@@ -114,7 +115,7 @@ impl Interp<'_> {
         self.execute(&step.kind, &mut line_sets)
     }
 
-    fn execute(&mut self, kind: &StepKind, line: &mut Vec<usize>) -> Result<(), Stop> {
+    fn execute(&mut self, kind: &StepKind, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
         match kind {
             StepKind::Cluster { .. } => {
                 Err(Stop::Invalid("a scenario has one `cluster` line".into()))
@@ -228,12 +229,12 @@ impl Interp<'_> {
         latency_ns: Option<u64>,
         latency_max_ns: Option<u64>,
         torn: Option<bool>,
-        line: &mut Vec<usize>,
+        line: &mut Vec<NodeSlot>,
     ) -> Result<(), Stop> {
         let fsync_ns = latency_ns.map(|l| (l, latency_max_ns.unwrap_or(l)));
         let targets = match nodes {
             Some(set) => self.resolve(set, line)?,
-            None => (0..self.stepper.world.node_count()).collect(),
+            None => self.stepper.world.nodes().collect(),
         };
         for node in targets {
             self.act(Action::SetDisk {
@@ -278,22 +279,22 @@ impl Interp<'_> {
     }
 
     /// `isolate 2`: every link to and from the named nodes is cut.
-    fn isolate(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<(), Stop> {
-        let nodes: Vec<usize> = self.resolve(set, line)?.into_iter().collect();
+    fn isolate(&mut self, set: &NodeSet, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
+        let nodes: Vec<NodeSlot> = self.resolve(set, line)?.into_iter().collect();
         let all = self.stepper.world.node_count();
         self.act(Action::isolate(&nodes, all))
     }
 
     /// `cut {1,2} -> 3`: messages from the first set to the second are lost.
-    fn cut(&mut self, from: &NodeSet, to: &NodeSet, line: &mut Vec<usize>) -> Result<(), Stop> {
-        let from: Vec<usize> = self.resolve(from, line)?.into_iter().collect();
-        let to: Vec<usize> = self.resolve(to, line)?.into_iter().collect();
+    fn cut(&mut self, from: &NodeSet, to: &NodeSet, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
+        let from: Vec<NodeSlot> = self.resolve(from, line)?.into_iter().collect();
+        let to: Vec<NodeSlot> = self.resolve(to, line)?.into_iter().collect();
         self.act(Action::cut(&from, &to))
     }
 
     /// `tick {1,2} 3`: that many ticks of each node's clock, now (bounded in
     /// all by `TICKS_TOTAL_MAX`).
-    fn tick(&mut self, set: &NodeSet, count: u64, line: &mut Vec<usize>) -> Result<(), Stop> {
+    fn tick(&mut self, set: &NodeSet, count: u64, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
         let nodes = self.resolve(set, line)?;
         self.ticks = self.ticks.saturating_add(nodes.len() as u64 * count);
         if self.ticks > TICKS_TOTAL_MAX {
@@ -311,7 +312,7 @@ impl Interp<'_> {
 
     /// `persist 2`: each named node's pending write and fsync complete now
     /// (a node with none is left alone).
-    fn persist(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<(), Stop> {
+    fn persist(&mut self, set: &NodeSet, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
         for node in self.resolve(set, line)? {
             if let Some(event) = self.stepper.world.pending_sync(node) {
                 self.act(Action::Event(event))?;
@@ -324,8 +325,8 @@ impl Interp<'_> {
     fn each(
         &mut self,
         set: &NodeSet,
-        line: &mut Vec<usize>,
-        action: impl Fn(usize) -> Action,
+        line: &mut Vec<NodeSlot>,
+        action: impl Fn(NodeSlot) -> Action,
     ) -> Result<(), Stop> {
         for node in self.resolve(set, line)? {
             self.act(action(node))?;
@@ -333,8 +334,8 @@ impl Interp<'_> {
         Ok(())
     }
 
-    fn partition(&mut self, sets: &[NodeSet], line: &mut Vec<usize>) -> Result<(), Stop> {
-        let mut groups: Vec<BTreeSet<usize>> = Vec::new();
+    fn partition(&mut self, sets: &[NodeSet], line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
+        let mut groups: Vec<BTreeSet<NodeSlot>> = Vec::new();
         for set in sets {
             let group = self.resolve(set, line)?;
             // Groups are disjoint: a node in two groups would bridge them,
@@ -342,20 +343,20 @@ impl Interp<'_> {
             if let Some(node) = groups.iter().flatten().find(|n| group.contains(n)) {
                 return Err(Stop::Invalid(format!(
                     "node {} is in two groups of the partition; groups must not overlap",
-                    node + 1
+                    node.number()
                 )));
             }
             groups.push(group);
         }
         // Nodes named by no group join the last one.
-        let named: BTreeSet<usize> = groups.iter().flatten().copied().collect();
+        let named: BTreeSet<NodeSlot> = groups.iter().flatten().copied().collect();
         if let Some(last) = groups.last_mut() {
-            last.extend((0..self.stepper.world.node_count()).filter(|n| !named.contains(n)));
+            last.extend(self.stepper.world.nodes().filter(|n| !named.contains(n)));
         }
         // Only nodes in the same set can talk: a partition replaces the
         // links an earlier partition, isolation or cut blocked.
         self.act(Action::Heal)?;
-        let groups: Vec<Vec<usize>> = groups
+        let groups: Vec<Vec<NodeSlot>> = groups
             .into_iter()
             .map(|g| g.into_iter().collect())
             .collect();
@@ -366,7 +367,7 @@ impl Interp<'_> {
         &mut self,
         count: u64,
         on: Option<&NodeSet>,
-        line: &mut Vec<usize>,
+        line: &mut Vec<NodeSlot>,
     ) -> Result<(), Stop> {
         let target = match on {
             Some(set) => Some(self.one_node(set, line)?),
@@ -420,7 +421,7 @@ impl Interp<'_> {
     fn pick_messages(
         &mut self,
         pick: &MessagePick,
-        line: &mut Vec<usize>,
+        line: &mut Vec<NodeSlot>,
         action: impl Fn(u64) -> Action,
     ) -> Result<(), Stop> {
         let from = self.resolve(&pick.from, line)?;
@@ -494,7 +495,7 @@ impl Interp<'_> {
         &mut self,
         condition: &Condition,
         within: Option<u64>,
-        line: &mut Vec<usize>,
+        line: &mut Vec<NodeSlot>,
     ) -> Result<(), Stop> {
         let deadline = within.map(|d| self.stepper.world.now_ns.saturating_add(d));
         loop {

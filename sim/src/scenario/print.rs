@@ -2,9 +2,10 @@
 //! files uses — `--emit-scenario` and `shrink` (a run's schedule, in
 //! `crate::export`) and `raftsim check` (a counterexample, in
 //! `crate::explore`) — so that what they write is what the parser reads
-//! (SCENARIOS.md). Node indexes are 0-based here and 1-based on the page.
+//! (SCENARIOS.md).
 
 use crate::cluster::RaftSettings;
+use crate::slot::NodeSlot;
 
 /// `on` or `off`.
 #[must_use]
@@ -12,29 +13,29 @@ pub fn on_off(flag: bool) -> &'static str {
     if flag { "on" } else { "off" }
 }
 
-/// A node as the page names it (1-based).
+/// A node as the page names it: its number (`2`).
 #[must_use]
-pub fn node(index: usize) -> String {
-    (index + 1).to_string()
+pub fn node(slot: NodeSlot) -> String {
+    slot.number().to_string()
 }
 
 /// A set of nodes: `{1,2,4}`.
 #[must_use]
-pub fn node_set(indexes: &[usize]) -> String {
-    let ids: Vec<String> = indexes.iter().map(|&n| node(n)).collect();
+pub fn node_set(nodes: &[NodeSlot]) -> String {
+    let ids: Vec<String> = nodes.iter().map(|&n| node(n)).collect();
     format!("{{{}}}", ids.join(","))
 }
 
 /// A verb on one node: `crash 2`.
 #[must_use]
-pub fn on_node(verb: &str, index: usize) -> String {
-    format!("{verb} {}", node(index))
+pub fn on_node(verb: &str, slot: NodeSlot) -> String {
+    format!("{verb} {}", node(slot))
 }
 
 /// A manual step on one in-flight message: `deliver 1 -> 2 vote nth=2`
 /// (`nth` left out when it is the oldest).
 #[must_use]
-pub fn message_step(verb: &str, from: usize, to: usize, kind: &str, nth: u32) -> String {
+pub fn message_step(verb: &str, from: NodeSlot, to: NodeSlot, kind: &str, nth: u32) -> String {
     let nth = if nth > 1 {
         format!(" nth={nth}")
     } else {

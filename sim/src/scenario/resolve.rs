@@ -3,6 +3,7 @@
 
 use super::ast::{Atom, NodeSet, SetExpr, SetOp, SetTerm};
 use super::interp::{Interp, Stop};
+use crate::slot::NodeSlot;
 use std::collections::BTreeSet;
 
 impl Interp<'_> {
@@ -25,7 +26,11 @@ impl Interp<'_> {
         next
     }
 
-    pub(super) fn one_node(&mut self, set: &NodeSet, line: &mut Vec<usize>) -> Result<usize, Stop> {
+    pub(super) fn one_node(
+        &mut self,
+        set: &NodeSet,
+        line: &mut Vec<NodeSlot>,
+    ) -> Result<NodeSlot, Stop> {
         let nodes = self.resolve(set, line)?;
         match nodes.len() {
             1 => Ok(*nodes.first().expect("one")),
@@ -40,8 +45,8 @@ impl Interp<'_> {
     pub(super) fn resolve(
         &mut self,
         set: &NodeSet,
-        line: &mut Vec<usize>,
-    ) -> Result<BTreeSet<usize>, Stop> {
+        line: &mut Vec<NodeSlot>,
+    ) -> Result<BTreeSet<NodeSlot>, Stop> {
         let nodes = if set.expr.alone() == Some(&SetTerm::Writing) {
             [self.wait_for_writer()?].into()
         } else {
@@ -56,7 +61,7 @@ impl Interp<'_> {
 
     /// Runs the world until an event leaves a running node with a write
     /// waiting for its fsync, and names that node (bounded: 10 virtual s).
-    pub(super) fn wait_for_writer(&mut self) -> Result<usize, Stop> {
+    pub(super) fn wait_for_writer(&mut self) -> Result<NodeSlot, Stop> {
         let deadline = self.stepper.world.now_ns.saturating_add(10_000_000_000);
         loop {
             if let Some(node) = self.stepper.world.node_mid_write() {
@@ -79,7 +84,11 @@ impl Interp<'_> {
 
     /// Evaluates a set expression left to right in a loop (no recursion:
     /// an expression may chain tens of thousands of terms).
-    pub(super) fn eval(&self, expr: &SetExpr, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
+    pub(super) fn eval(
+        &self,
+        expr: &SetExpr,
+        line: &[NodeSlot],
+    ) -> Result<BTreeSet<NodeSlot>, Stop> {
         let mut out = self.eval_term(&expr.first, line)?;
         for (op, term) in &expr.rest {
             let nodes = self.eval_term(term, line)?;
@@ -92,17 +101,15 @@ impl Interp<'_> {
     }
 
     /// One operand of `+` and `-`.
-    fn eval_term(&self, term: &SetTerm, line: &[usize]) -> Result<BTreeSet<usize>, Stop> {
+    fn eval_term(&self, term: &SetTerm, line: &[NodeSlot]) -> Result<BTreeSet<NodeSlot>, Stop> {
         let count = self.stepper.world.node_count();
-        let all = || (0..count).collect::<BTreeSet<usize>>();
+        let all = || NodeSlot::all(count).collect::<BTreeSet<NodeSlot>>();
         Ok(match term {
             SetTerm::Nodes(atoms) => {
                 let mut out = BTreeSet::new();
                 for atom in atoms {
                     match atom {
-                        Atom::Id(id) => {
-                            out.insert(*id as usize - 1);
-                        }
+                        Atom::Id(id) => out.extend(NodeSlot::of_number(*id)),
                         Atom::Name(name) => out.extend(self.named(name)?),
                     }
                 }
@@ -123,9 +130,9 @@ impl Interp<'_> {
             SetTerm::Rest => all().into_iter().filter(|n| !line.contains(n)).collect(),
             SetTerm::Majority => {
                 let leader = self.leader_node();
-                let mut out: BTreeSet<usize> = leader.into_iter().collect();
+                let mut out: BTreeSet<NodeSlot> = leader.into_iter().collect();
                 out.extend(
-                    (0..count)
+                    NodeSlot::all(count)
                         .filter(|n| Some(*n) != leader)
                         .take(count / 2 + 1 - out.len()),
                 );
@@ -133,7 +140,7 @@ impl Interp<'_> {
             }
             SetTerm::Minority => {
                 let leader = self.leader_node();
-                (0..count)
+                NodeSlot::all(count)
                     .filter(|n| Some(*n) != leader)
                     .take((count - 1) / 2)
                     .collect()
@@ -146,7 +153,7 @@ impl Interp<'_> {
         })
     }
 
-    pub(super) fn named(&self, name: &str) -> Result<BTreeSet<usize>, Stop> {
+    pub(super) fn named(&self, name: &str) -> Result<BTreeSet<NodeSlot>, Stop> {
         self.names.get(name).cloned().ok_or_else(|| {
             Stop::Invalid(format!(
                 "`{name}` names no set (bind it first with `as {name}`)"
@@ -156,7 +163,7 @@ impl Interp<'_> {
 }
 
 /// A node set as the scenario language writes it: `{1,3}`.
-pub(super) fn names(nodes: &BTreeSet<usize>) -> String {
-    let list: Vec<String> = nodes.iter().map(|n| (n + 1).to_string()).collect();
+pub(super) fn names(nodes: &BTreeSet<NodeSlot>) -> String {
+    let list: Vec<String> = nodes.iter().map(|n| n.number().to_string()).collect();
     format!("{{{}}}", list.join(","))
 }

@@ -266,10 +266,10 @@ impl Interp<'_> {
             .hosts
             .iter()
             .map(|host| match (host.state, host.raw()) {
-                (HostState::Down, _) | (_, None) => format!("n{}: down", host.index + 1),
+                (HostState::Down, _) | (_, None) => format!("{}: down", host.slot),
                 (state, Some(raw)) => format!(
-                    "n{}: {:?} term {} commit {} applied {} last {}{}",
-                    host.index + 1,
+                    "{}: {:?} term {} commit {} applied {} last {}{}",
+                    host.slot,
                     raw.role(),
                     raw.term().0,
                     raw.log().committed().0,

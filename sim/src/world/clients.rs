@@ -11,6 +11,7 @@ use crate::client::{Client, InFlightOp, Reply, WakeReason};
 use crate::history::Outcome;
 use crate::kv::ClientId;
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use crate::slot::NodeSlot;
 
 impl World {
     pub(super) fn wake_client_after(&mut self, client: usize, delay_ns: u64, reason: WakeReason) {
@@ -130,11 +131,15 @@ impl World {
     /// Starts a scripted client session that runs `ops` in order (sent to
     /// the node it believes leads, or only to `pinned`), then stops.
     /// Returns its client index.
-    pub fn add_scripted_client(&mut self, ops: Vec<crate::kv::Op>, pinned: Option<usize>) -> usize {
+    pub fn add_scripted_client(
+        &mut self,
+        ops: Vec<crate::kv::Op>,
+        pinned: Option<NodeSlot>,
+    ) -> usize {
         let index = self.clients.len();
         let mut client = Client::new(
             index as ClientId,
-            pinned.unwrap_or(index % self.hosts.len()),
+            pinned.unwrap_or(NodeSlot::new(index % self.hosts.len())),
         );
         client.script = Some(ops.into());
         client.pinned = pinned;
@@ -149,8 +154,10 @@ impl World {
         let existing = self.clients.iter().filter(|c| c.script.is_none()).count();
         for _ in existing..count {
             let index = self.clients.len();
-            self.clients
-                .push(Client::new(index as ClientId, index % self.hosts.len()));
+            self.clients.push(Client::new(
+                index as ClientId,
+                NodeSlot::new(index % self.hosts.len()),
+            ));
             let think = Client::think_time_ns(&self.spec.workload, &mut self.rng_clients);
             self.wake_client_after(index, think, WakeReason::NextOp);
         }

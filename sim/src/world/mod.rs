@@ -19,6 +19,7 @@ use crate::history::History;
 use crate::host::{Host, HostState, Outbox};
 use crate::kv::ClientId;
 use crate::net::{Endpoint, Net, Packet};
+use crate::slot::NodeSlot;
 use crate::streams::{self, Concern, SharedRng};
 
 pub use crate::action::{Action, Event};
@@ -75,7 +76,7 @@ pub struct World {
     /// Counters.
     pub stats: WorldStats,
     /// Nodes the last action touched (what the checkers look at).
-    pub touched: Vec<usize>,
+    pub touched: Vec<NodeSlot>,
     /// The invariant checkers, fed where facts happen (see `observe.rs`);
     /// `None` runs unchecked (`--no-checkers`).
     pub(crate) checkers: Option<Checkers>,
@@ -89,20 +90,20 @@ impl World {
     /// A world of booted nodes and idle clients, seeded by `seed`.
     #[must_use]
     pub fn new(spec: ClusterSpec, seed: u64) -> World {
-        let voters: Vec<NodeId> = (1..=spec.nodes as u64).map(NodeId).collect();
-        let hosts = (0..spec.nodes)
-            .map(|index| {
-                let mut config = Config::new(NodeId(index as u64 + 1), voters.iter().copied());
+        let voters: Vec<NodeId> = NodeSlot::all(spec.nodes).map(NodeSlot::id).collect();
+        let hosts = NodeSlot::all(spec.nodes)
+            .map(|slot| {
+                let mut config = Config::new(slot.id(), voters.iter().copied());
                 spec.raft.configure(&mut config);
-                config.seed = streams::seed_for(seed, Concern::Node(index as u64));
+                config.seed = streams::seed_for(seed, Concern::Node(slot.index() as u64));
                 config.rule_breaks = spec.host_bugs.raft;
-                let mut host = Host::new(index, config, spec.tick_ns);
+                let mut host = Host::new(slot, config, spec.tick_ns);
                 host.bugs = spec.host_bugs;
                 Arc::new(host)
             })
             .collect();
         let clients = (0..spec.clients)
-            .map(|c| Client::new(c as ClientId, c % spec.nodes.max(1)))
+            .map(|c| Client::new(c as ClientId, NodeSlot::new(c % spec.nodes.max(1))))
             .collect();
         let mut world = World {
             now_ns: 0,
@@ -127,7 +128,7 @@ impl World {
             refusal: None,
             spec,
         };
-        for node in 0..world.hosts.len() {
+        for node in NodeSlot::all(world.hosts.len()) {
             world.boot(node);
         }
         for client in 0..world.clients.len() {
@@ -225,10 +226,10 @@ impl World {
                 torn,
             } => {
                 if let Some(range) = fsync_ns {
-                    self.fsync_ns[node] = range;
+                    self.fsync_ns[node.index()] = range;
                 }
                 if let Some(torn) = torn {
-                    self.torn[node] = torn;
+                    self.torn[node.index()] = torn;
                 }
             }
             Action::Campaign(node) => self.with_node(node, |host, out| host.campaign(out)),
@@ -265,16 +266,16 @@ impl World {
     }
 
     /// Boots a node that is down; a node that is up is left alone.
-    fn restart(&mut self, node: usize) {
-        if self.hosts[node].state == HostState::Down {
+    fn restart(&mut self, node: NodeSlot) {
+        if self.hosts[node.index()].state == HostState::Down {
             self.stats.restarts += 1;
             self.boot(node);
         }
     }
 
     /// Pauses a node that is up.
-    fn pause(&mut self, node: usize) {
-        if self.hosts[node].state == HostState::Up {
+    fn pause(&mut self, node: NodeSlot) {
+        if self.hosts[node.index()].state == HostState::Up {
             self.stats.pauses += 1;
             self.host_mut(node).pause();
         }
@@ -282,12 +283,12 @@ impl World {
 
     /// Hands `count` entries straight to `node` (no client); a refusal is
     /// kept for the driver to report.
-    fn propose_direct(&mut self, node: usize, count: u64) {
+    fn propose_direct(&mut self, node: NodeSlot, count: u64) {
         let mut refused = None;
         self.with_node(node, |host, out| {
             for _ in 0..count {
                 if let Err(err) = host.propose_direct(out) {
-                    refused = Some(format!("n{} refused the proposal: {err}", node + 1));
+                    refused = Some(format!("{node} refused the proposal: {err}"));
                     break;
                 }
             }
@@ -309,12 +310,12 @@ impl World {
     }
 
     /// Host `node`, to change: copied first if a clone of the world shares it.
-    pub fn host_mut(&mut self, node: usize) -> &mut Host {
-        Arc::make_mut(&mut self.hosts[node])
+    pub fn host_mut(&mut self, node: NodeSlot) -> &mut Host {
+        Arc::make_mut(&mut self.hosts[node.index()])
     }
 
     /// Runs `work` on a host and carries out what it asks.
-    fn with_node(&mut self, node: usize, work: impl FnOnce(&mut Host, &mut Outbox)) {
+    fn with_node(&mut self, node: NodeSlot, work: impl FnOnce(&mut Host, &mut Outbox)) {
         let mut out = Outbox::default();
         work(self.host_mut(node), &mut out);
         self.carry_out(node, out);
@@ -349,13 +350,13 @@ impl World {
         match event {
             Event::Deliver(id) => self.deliver(id),
             Event::Tick { node, epoch } => {
-                if epoch != self.tick_epochs[node] {
+                if epoch != self.tick_epochs[node.index()] {
                     return;
                 }
                 let mut out = Outbox::default();
                 self.host_mut(node).on_tick(&mut out);
                 self.carry_out(node, out);
-                let at = self.now_ns + self.hosts[node].tick_interval_ns;
+                let at = self.now_ns + self.hosts[node.index()].tick_interval_ns;
                 self.schedule(at, Event::Tick { node, epoch });
             }
             Event::Synced { node, token } => {
@@ -387,7 +388,7 @@ impl World {
 
     /// Hands the checkers what the host reported, sends its packets and
     /// schedules its fsync.
-    fn carry_out(&mut self, node: usize, out: Outbox) {
+    fn carry_out(&mut self, node: NodeSlot, out: Outbox) {
         if !self.touched.contains(&node) {
             self.touched.push(node);
         }
@@ -396,7 +397,7 @@ impl World {
             self.send(packet);
         }
         if let Some(token) = out.sync {
-            let (low, high) = self.fsync_ns[node];
+            let (low, high) = self.fsync_ns[node.index()];
             let latency = if high > low {
                 self.rng_disk.random_range(low..=high)
             } else {
@@ -413,28 +414,28 @@ impl World {
         }
     }
 
-    fn boot(&mut self, node: usize) {
+    fn boot(&mut self, node: NodeSlot) {
         self.host_mut(node).boot();
-        self.tick_epochs[node] += 1;
-        let epoch = self.tick_epochs[node];
-        let at = self.now_ns + self.hosts[node].tick_interval_ns;
+        self.tick_epochs[node.index()] += 1;
+        let epoch = self.tick_epochs[node.index()];
+        let at = self.now_ns + self.hosts[node.index()].tick_interval_ns;
         self.schedule(at, Event::Tick { node, epoch });
         if !self.touched.contains(&node) {
             self.touched.push(node);
         }
     }
 
-    fn crash(&mut self, node: usize) {
-        if self.hosts[node].state == HostState::Down {
+    fn crash(&mut self, node: NodeSlot) {
+        if self.hosts[node.index()].state == HostState::Down {
             return;
         }
         self.stats.crashes += 1;
         // The lost process's pending fsync will never be reported.
         self.queue
             .retain(|_, e| !matches!(e, Event::Synced { node: n, .. } if *n == node));
-        let torn = self.torn[node];
-        Arc::make_mut(&mut self.hosts[node]).crash(torn, &mut self.rng_disk);
-        self.tick_epochs[node] += 1;
+        let torn = self.torn[node.index()];
+        Arc::make_mut(&mut self.hosts[node.index()]).crash(torn, &mut self.rng_disk);
+        self.tick_epochs[node.index()] += 1;
         if !self.touched.contains(&node) {
             self.touched.push(node);
         }
@@ -469,6 +470,17 @@ impl World {
     #[must_use]
     pub fn node_count(&self) -> usize {
         self.hosts.len()
+    }
+
+    /// Every node's slot, in order.
+    pub fn nodes(&self) -> impl DoubleEndedIterator<Item = NodeSlot> + Clone + use<> {
+        NodeSlot::all(self.hosts.len())
+    }
+
+    /// The host in slot `node`.
+    #[must_use]
+    pub fn host(&self, node: NodeSlot) -> &Host {
+        &self.hosts[node.index()]
     }
 }
 

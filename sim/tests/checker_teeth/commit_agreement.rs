@@ -17,7 +17,7 @@ fn commit_disagreement_between_two_nodes_is_caught() {
         logs.observe(&with_commit(view(1, 2, &b), 1)),
         Invariant::StateMachineSafety,
     );
-    assert_eq!(violation.nodes, vec![1]);
+    assert_eq!(violation.nodes, slots(&[1]));
 
     // A commit index beyond the node's own log is as bad.
     let mut logs = LogChecker::new(3);
@@ -49,7 +49,7 @@ fn removing_a_committed_entry_within_one_boot_is_caught() {
         logs.observe(&with_commit(view(0, 2, &replaced), 1)),
         Invariant::StateMachineSafety,
     );
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
 
     // Same boot, the log cut short under its committed entries.
     let mut logs = LogChecker::new(3);

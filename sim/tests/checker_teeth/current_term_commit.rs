@@ -14,7 +14,7 @@ fn current_term_commit_catches_a_leader_committing_an_older_entry() {
         logs.observe(&with_commit(leader(0, 3, &log), 2)),
         Invariant::CurrentTermCommit,
     );
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
 
     // Through every checker.
     let mut checkers = Checkers::new(3);

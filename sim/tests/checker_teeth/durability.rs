@@ -30,7 +30,7 @@ fn durability_catches_an_acknowledged_entry_gone_from_a_majority() {
         }),
         Invariant::Durability,
     );
-    assert_eq!(violation.nodes, vec![1, 2]);
+    assert_eq!(violation.nodes, slots(&[1, 2]));
     expect_violation(checkers.final_check(), Invariant::Durability);
 }
 
@@ -60,14 +60,14 @@ fn durability_counts_only_live_nodes_as_missing() {
     }
     expect_ok(logs.observe(&view(1, 2, &[entry(1, 2, "b")])));
     expect_ok(logs.observe(&view(2, 2, &[entry(1, 2, "b")])));
-    assert!(logs.holds(0, id(1, 1)));
-    assert!(!logs.holds(1, id(1, 1)));
+    assert!(logs.holds(NodeSlot::new(0), id(1, 1)));
+    assert!(!logs.holds(NodeSlot::new(1), id(1, 1)));
 
     let mut durability = Durability::new(3);
     durability.acknowledged(&[id(1, 1)]);
     expect_violation(durability.check(&logs), Invariant::Durability);
     // With n3 down, only n2 is known to lack it.
-    durability.set_alive(2, false);
+    durability.set_alive(NodeSlot::new(2), false);
     expect_ok(durability.check(&logs));
     // Entries nobody acknowledged are nobody's business.
     let mut durability = Durability::new(3);

@@ -14,7 +14,7 @@ fn election_safety_catches_two_leaders_in_one_term() {
         checker.observe(&leader(1, 2, &[])),
         Invariant::ElectionSafety,
     );
-    assert_eq!(violation.nodes, vec![0, 1]);
+    assert_eq!(violation.nodes, slots(&[0, 1]));
 }
 
 #[test]
@@ -38,7 +38,7 @@ fn election_safety_remembers_a_leader_that_stepped_down_or_crashed() {
         checkers.observe(&leader(2, 2, &[])),
         Invariant::ElectionSafety,
     );
-    assert_eq!(violation.nodes, vec![0, 2]);
+    assert_eq!(violation.nodes, slots(&[0, 2]));
 }
 
 #[test]

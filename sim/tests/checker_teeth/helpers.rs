@@ -3,6 +3,7 @@
 use raft_core::{Entry, EntryId, EntryKind, LogIndex, NodeId, Role, Term};
 use sim::checker::{Invariant, NodeView, Violation};
 use sim::host::{AppliedEntry, entry_digest};
+pub(crate) use sim::slot::NodeSlot;
 
 pub(crate) fn entry(index: u64, term: u64, data: &str) -> Entry {
     Entry {
@@ -24,7 +25,7 @@ pub(crate) fn id(index: u64, term: u64) -> EntryId {
 /// committed or applied, its term durable and no vote.
 pub(crate) fn view(node: usize, term: u64, log: &[Entry]) -> NodeView<'_> {
     NodeView {
-        index: node,
+        slot: NodeSlot::new(node),
         boots: 1,
         alive: true,
         role: Role::Follower,
@@ -57,7 +58,7 @@ pub(crate) fn down(
     synced_vote: Option<u64>,
 ) -> NodeView<'static> {
     NodeView {
-        index: node,
+        slot: NodeSlot::new(node),
         boots,
         alive: false,
         role: Role::Follower,
@@ -110,4 +111,9 @@ pub(crate) fn expect_ok<T>(result: Result<T, Violation>) -> T {
         Ok(value) => value,
         Err(violation) => panic!("unexpected violation: {violation}"),
     }
+}
+
+/// The nodes in `indexes`' slots.
+pub(crate) fn slots(indexes: &[usize]) -> Vec<NodeSlot> {
+    indexes.iter().copied().map(NodeSlot::new).collect()
 }

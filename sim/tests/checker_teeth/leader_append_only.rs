@@ -14,7 +14,7 @@ fn leader_append_only_catches_a_leader_losing_its_last_entry() {
         logs.observe(&leader(0, 2, &full[..2])),
         Invariant::LeaderAppendOnly,
     );
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
 
     // Replacing the last entry with one of an older term is no better.
     let mut logs = LogChecker::new(3);

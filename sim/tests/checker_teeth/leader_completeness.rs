@@ -16,7 +16,7 @@ fn leader_completeness_catches_a_later_leader_without_a_committed_entry() {
         logs.observe(&leader(1, 2, &[])),
         Invariant::LeaderCompleteness,
     );
-    assert_eq!(violation.nodes, vec![1]);
+    assert_eq!(violation.nodes, slots(&[1]));
 
     // n3 leads term 3 with its own entry where the committed one was.
     let own = [entry(1, 3, "noop")];

@@ -12,7 +12,7 @@ fn log_matching_catches_one_index_and_term_with_different_content() {
     let mut logs = LogChecker::new(3);
     expect_ok(logs.observe(&view(0, 1, &a)));
     let violation = expect_violation(logs.observe(&view(1, 1, &b)), Invariant::LogMatching);
-    assert_eq!(violation.nodes, vec![0, 1]);
+    assert_eq!(violation.nodes, slots(&[0, 1]));
 
     // Through every checker.
     let mut checkers = Checkers::new(3);

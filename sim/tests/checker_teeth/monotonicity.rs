@@ -11,7 +11,7 @@ fn monotonicity_catches_a_term_going_back_within_a_boot() {
     let mut mono = Monotonicity::new(3);
     expect_ok(mono.observe(&view(0, 3, &[])));
     let violation = expect_violation(mono.observe(&view(0, 2, &[])), Invariant::Monotonicity);
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
 
     // Through every checker.
     let mut checkers = Checkers::new(3);
@@ -50,7 +50,7 @@ fn monotonicity_catches_a_restart_below_the_durable_term() {
         ..view(0, 2, &[])
     };
     let violation = expect_violation(mono.observe(&rebooted), Invariant::Monotonicity);
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
 
     // Through every checker, the durable term learned only from the crash
     // view (the node was last seen alive in an older term).
@@ -144,7 +144,7 @@ fn monotonicity_catches_a_leaders_match_index_going_back() {
         mono.observe(&leading([(2, 6), (3, 2)])),
         Invariant::Monotonicity,
     );
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
 
     // A new term starts the match indexes over.
     let mut mono = Monotonicity::new(3);

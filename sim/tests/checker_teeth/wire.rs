@@ -10,11 +10,8 @@ use sim::net::{Endpoint, Packet, Payload};
 
 fn host(index: usize) -> Host {
     let voters = [NodeId(1), NodeId(2), NodeId(3)];
-    Host::new(
-        index,
-        Config::new(NodeId(index as u64 + 1), voters),
-        10_000_000,
-    )
+    let slot = NodeSlot::new(index);
+    Host::new(slot, Config::new(slot.id(), voters), 10_000_000)
 }
 
 fn message(from: u64, to: u64, term: u64, body: MessageBody) -> Message {
@@ -35,7 +32,7 @@ fn a_vote_granted_before_it_is_synced_is_caught() {
     // The vote for n2 in term 4 is not on disk yet.
     let violation = check_send(&h.durable(), &message(1, 2, 4, GRANT)).expect("an unsynced vote");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
     // Nor is term 5.
     let violation = check_send(&h.durable(), &message(1, 2, 5, GRANT)).expect("an unsynced term");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
@@ -99,24 +96,42 @@ fn persist_before_send_covers_vote_requests_acks_and_terms() {
 #[test]
 fn a_second_vote_in_one_term_is_caught() {
     let mut ledger = VoteLedger::default();
-    assert_eq!(ledger.observe(0, &message(1, 2, 3, GRANT)), None);
+    assert_eq!(
+        ledger.observe(NodeSlot::new(0), &message(1, 2, 3, GRANT)),
+        None
+    );
     // The same vote sent again (a retry) is the same vote.
-    assert_eq!(ledger.observe(0, &message(1, 2, 3, GRANT)), None);
+    assert_eq!(
+        ledger.observe(NodeSlot::new(0), &message(1, 2, 3, GRANT)),
+        None
+    );
     // Refusals and other messages are not votes.
     let refuse = MessageBody::VoteResponse { granted: false };
-    assert_eq!(ledger.observe(0, &message(1, 3, 3, refuse)), None);
     assert_eq!(
-        ledger.observe(0, &message(1, 3, 3, MessageBody::HeartbeatResponse)),
+        ledger.observe(NodeSlot::new(0), &message(1, 3, 3, refuse)),
+        None
+    );
+    assert_eq!(
+        ledger.observe(
+            NodeSlot::new(0),
+            &message(1, 3, 3, MessageBody::HeartbeatResponse)
+        ),
         None
     );
     // Another node, or another term, may vote for someone else.
-    assert_eq!(ledger.observe(1, &message(2, 3, 3, GRANT)), None);
-    assert_eq!(ledger.observe(0, &message(1, 3, 4, GRANT)), None);
+    assert_eq!(
+        ledger.observe(NodeSlot::new(1), &message(2, 3, 3, GRANT)),
+        None
+    );
+    assert_eq!(
+        ledger.observe(NodeSlot::new(0), &message(1, 3, 4, GRANT)),
+        None
+    );
     let violation = ledger
-        .observe(0, &message(1, 3, 3, GRANT))
+        .observe(NodeSlot::new(0), &message(1, 3, 3, GRANT))
         .expect("a second vote in term 3");
     assert_eq!(violation.invariant, Invariant::OneVotePerTerm);
-    assert_eq!(violation.nodes, vec![0]);
+    assert_eq!(violation.nodes, slots(&[0]));
 }
 
 /// Delivers `message` to `host` and returns the Raft messages it sends, and
@@ -124,8 +139,8 @@ fn a_second_vote_in_one_term_is_caught() {
 fn deliver(host: &mut Host, message: Message) -> (Vec<Message>, Option<u64>) {
     let mut out = Outbox::default();
     let packet = Packet {
-        from: Endpoint::Node(message.from.0 as usize - 1),
-        to: Endpoint::Node(host.index),
+        from: Endpoint::Node(NodeSlot::of_id(message.from).expect("a node")),
+        to: Endpoint::Node(host.slot),
         payload: Payload::Raft(message),
     };
     assert!(host.on_packet(packet, &mut out));
@@ -173,7 +188,7 @@ fn a_correct_host_votes_only_after_the_fsync() {
     assert_eq!(vote.to, NodeId(2));
     assert_eq!(check_send(&h.durable(), vote), None);
     let mut ledger = VoteLedger::default();
-    assert_eq!(ledger.observe(0, vote), None);
+    assert_eq!(ledger.observe(NodeSlot::new(0), vote), None);
 }
 
 #[test]
@@ -205,7 +220,7 @@ fn a_host_forgetting_its_vote_on_boot_votes_twice() {
             h.on_synced(token, &mut out);
             for m in raft_of(out.packets) {
                 assert_eq!(check_send(&h.durable(), &m), None, "durable before sent");
-                votes.push(ledger.observe(0, &m));
+                votes.push(ledger.observe(NodeSlot::new(0), &m));
             }
         }
         // Power loss and reboot between the two requests.
@@ -232,7 +247,7 @@ fn a_host_forgetting_its_vote_on_boot_votes_twice() {
             sent.extend(raft_of(out.packets));
         }
         for m in &sent {
-            assert_eq!(ledger.observe(0, m), None);
+            assert_eq!(ledger.observe(NodeSlot::new(0), m), None);
         }
         h.crash(false, &mut disk_rng());
         assert!(h.boot());
@@ -328,8 +343,8 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     h.bugs.skip_fsync = true;
     let mut out = Outbox::default();
     let packet = Packet {
-        from: Endpoint::Node(2),
-        to: Endpoint::Node(0),
+        from: Endpoint::Node(NodeSlot::new(2)),
+        to: Endpoint::Node(NodeSlot::new(0)),
         payload: Payload::Raft(append(
             3,
             2,
@@ -342,7 +357,7 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     assert_eq!(out.ack_claims.len(), 1, "{:?}", out.ack_claims);
     assert_eq!(h.synced_log_terms, vec![Term(1); 3], "nothing was synced");
     let violation = Checkers::new(3)
-        .on_ack_claims(0, &out.ack_claims)
+        .on_ack_claims(NodeSlot::new(0), &out.ack_claims)
         .expect_err("an ack of replaced, unsynced entries");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
     assert!(
@@ -353,8 +368,8 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     let mut synced = follower_with_old_entries();
     let mut out = Outbox::default();
     let packet = Packet {
-        from: Endpoint::Node(2),
-        to: Endpoint::Node(0),
+        from: Endpoint::Node(NodeSlot::new(2)),
+        to: Endpoint::Node(NodeSlot::new(0)),
         payload: Payload::Raft(append(3, 2, id(1, 1), vec![entry(2, 2, "B")])),
     };
     assert!(synced.on_packet(packet, &mut out));
@@ -362,7 +377,10 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     let mut out = Outbox::default();
     synced.on_synced(token, &mut out);
     assert_eq!(out.ack_claims.len(), 1, "{:?}", out.ack_claims);
-    assert_eq!(Checkers::new(3).on_ack_claims(0, &out.ack_claims), Ok(()));
+    assert_eq!(
+        Checkers::new(3).on_ack_claims(NodeSlot::new(0), &out.ack_claims),
+        Ok(())
+    );
 }
 
 #[test]
@@ -372,8 +390,8 @@ fn a_message_raft_core_refuses_is_handed_out_as_a_finding() {
     let mut out = Outbox::default();
     let correct = vote_request(2, 1);
     let packet = |message: Message| Packet {
-        from: Endpoint::Node(1),
-        to: Endpoint::Node(0),
+        from: Endpoint::Node(NodeSlot::new(1)),
+        to: Endpoint::Node(NodeSlot::new(0)),
         payload: Payload::Raft(message),
     };
     assert!(h.on_packet(packet(correct), &mut out));
