@@ -149,7 +149,7 @@ impl CheckArgs {
             max_depth: self.max_depth,
             pre_vote: self.pre_vote,
             check_quorum: self.check_quorum,
-            host_bugs: crate::settings::host_bugs(&self.breaks),
+            rule_breaks: crate::settings::rule_breaks(&self.breaks),
         }
     }
 

@@ -177,7 +177,7 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
     let result = run_scenario_until(
         &scenario,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
-        crate::settings::host_bugs(breaks),
+        crate::settings::rule_breaks(breaks),
         StepBounds {
             max_events: MAX_EVENTS,
             lincheck_budget: lincheck.budget(),

@@ -5,7 +5,7 @@
 //! violation.
 
 use clap::Args;
-use sim::host::HostBugs;
+use sim::host::HostRuleBreaks;
 use sim::run::{RunOptions, event_bound};
 use sim::units::{format_ns, parse_duration_ns};
 
@@ -113,25 +113,25 @@ fn heal_phase(text: &str) -> Result<u64, String> {
     Ok(ns)
 }
 
-/// Parses a `--break` rule name (see `sim::host::HostBugs::NAMES`).
+/// Parses a `--break` rule name (see `sim::host::HostRuleBreaks::NAMES`).
 pub fn rule_break(name: &str) -> Result<String, String> {
-    if HostBugs::default().set(name) {
+    if HostRuleBreaks::default().set(name) {
         Ok(name.to_string())
     } else {
         Err(format!(
             "no rule named `{name}`; one of: {}",
-            HostBugs::NAMES.join(", ")
+            HostRuleBreaks::NAMES.join(", ")
         ))
     }
 }
 
 /// The rules named by `--break` flags, all broken.
-pub fn host_bugs(names: &[String]) -> HostBugs {
-    let mut bugs = HostBugs::default();
+pub fn rule_breaks(names: &[String]) -> HostRuleBreaks {
+    let mut breaks = HostRuleBreaks::default();
     for name in names {
-        bugs.set(name);
+        breaks.set(name);
     }
-    bugs
+    breaks
 }
 
 impl RunSettings {
@@ -147,7 +147,7 @@ impl RunSettings {
         options.max_events = self
             .max_events
             .unwrap_or_else(|| event_bound(self.duration + self.heal));
-        options.spec.host_bugs = host_bugs(&self.breaks);
+        options.spec.rule_breaks = rule_breaks(&self.breaks);
         options.lincheck_budget = self.lincheck.budget();
         options
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::export::scenario_text;
-use sim::scenario::{parse, run_scenario_with_bugs};
+use sim::scenario::{parse, run_scenario_with_breaks};
 use sim::shrink::{MAX_SHRINK_RUNS, NotShrunk, Shrunk, Signature, shrink};
 
 use crate::settings::RunSettings;
@@ -55,7 +55,7 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
     let replayed = parse(&name, &text)
         .map_err(|e| e.to_string())
         .and_then(|s| {
-            run_scenario_with_bugs(&s, None, shrunk.options.spec.host_bugs)
+            run_scenario_with_breaks(&s, None, shrunk.options.spec.rule_breaks)
                 .map_err(|e| e.to_string())
         })
         .map(|outcome| Signature::of_scenario(&outcome));

@@ -54,7 +54,7 @@ pub struct Config {
 
 /// Rules of Raft a node can be told to break, for tests only: each is a bug
 /// real implementations have shipped, and each must be caught by the
-/// checkers (see `sim/tests/explore_teeth.rs` and `sim/tests/host_bugs.rs`).
+/// checkers (see `sim/tests/explore_teeth.rs` and `sim/tests/host_rule_breaks.rs`).
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RuleBreaks {

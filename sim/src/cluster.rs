@@ -68,8 +68,8 @@ pub struct ClusterSpec {
     pub fsync_max_ns: u64,
     /// What clients do.
     pub workload: Workload,
-    /// Test-only: rules every host breaks (see [`crate::host::HostBugs`]).
-    pub host_bugs: crate::host::HostBugs,
+    /// Test-only: rules every host breaks (see [`crate::host::HostRuleBreaks`]).
+    pub rule_breaks: crate::host::HostRuleBreaks,
 }
 
 impl Default for ClusterSpec {
@@ -82,7 +82,7 @@ impl Default for ClusterSpec {
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,
             workload: Workload::default(),
-            host_bugs: crate::host::HostBugs::default(),
+            rule_breaks: crate::host::HostRuleBreaks::default(),
         }
     }
 }

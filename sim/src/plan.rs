@@ -58,7 +58,7 @@ impl RunOptions {
         .collect();
         RunPlan {
             seed: self.seed,
-            broken: cluster.host_bugs.names(),
+            broken: cluster.rule_breaks.names(),
             cluster,
             faults,
             fault_ns: self.fault_ns,

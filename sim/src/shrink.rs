@@ -14,10 +14,10 @@ use std::fmt;
 
 use crate::checker::{Invariant, Stuck, Violation};
 use crate::export::scenario_text;
-use crate::host::HostBugs;
+use crate::host::HostRuleBreaks;
 use crate::run::{RunOptions, RunReport, run_until};
 use crate::scenario::ast::Condition;
-use crate::scenario::{Outcome, parse, run_scenario_with_bugs};
+use crate::scenario::{Outcome, parse, run_scenario_with_breaks};
 use crate::swarm::Schedule;
 
 /// A bound on the runs one shrink may try.
@@ -313,27 +313,27 @@ impl Search<'_> {
 /// Exports `options`' run as a scenario and runs the scenario: how it fails
 /// (`None`: it passes), or why it could not run.
 pub fn replay(options: &RunOptions, report: &RunReport) -> Result<Option<Signature>, String> {
-    replay_with(options, report, options.spec.host_bugs)
+    replay_with(options, report, options.spec.rule_breaks)
 }
 
 /// Whether the exported scenario of a run with rules broken on purpose also
 /// fails the same way with every rule kept: then it shows the schedule, not
 /// the broken rule (false when no rule is broken).
 fn fails_without_the_bugs(options: &RunOptions, report: &RunReport) -> Result<bool, String> {
-    if options.spec.host_bugs == HostBugs::default() {
+    if options.spec.rule_breaks == HostRuleBreaks::default() {
         return Ok(false);
     }
     let with = replay(options, report)?;
-    Ok(replay_with(options, report, HostBugs::default())? == with)
+    Ok(replay_with(options, report, HostRuleBreaks::default())? == with)
 }
 
 fn replay_with(
     options: &RunOptions,
     report: &RunReport,
-    bugs: HostBugs,
+    breaks: HostRuleBreaks,
 ) -> Result<Option<Signature>, String> {
     let text = scenario_text(options, &options.fault_schedule(), report, "replay");
     let scenario = parse("shrunk.scn", &text).map_err(|e| e.to_string())?;
-    let outcome = run_scenario_with_bugs(&scenario, None, bugs).map_err(|e| e.to_string())?;
+    let outcome = run_scenario_with_breaks(&scenario, None, breaks).map_err(|e| e.to_string())?;
     Ok(Signature::of_scenario(&outcome))
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use sim::checker::{Invariant, Violation};
-use sim::host::HostBugs;
+use sim::host::HostRuleBreaks;
 use sim::net::NetStats;
 use sim::run::{RunOptions, RunReport, run};
 use sim::swarm::FaultMix;
@@ -203,9 +203,9 @@ fn a_trace_sink_sees_every_event_and_changes_nothing() {
 fn skip_fsync_run() -> RunOptions {
     // A host that never waits for its fsync breaks persist-before-send early.
     let mut options = short(3);
-    options.spec.host_bugs = HostBugs {
+    options.spec.rule_breaks = HostRuleBreaks {
         skip_fsync: true,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     };
     options
 }

@@ -5,8 +5,8 @@
 //! depth-first with breadth-first, 128-bit with 64-bit fingerprints.
 
 use sim::explore::{Bounds, Options, Property, Report, Search, check, scenario_text};
-use sim::host::HostBugs;
-use sim::scenario::{parse, run_scenario_with_bugs};
+use sim::host::HostRuleBreaks;
+use sim::scenario::{parse, run_scenario_with_breaks};
 
 fn run(bounds: &Bounds, options: &Options) -> Report {
     let report = check(bounds, options, |_| {});
@@ -172,9 +172,9 @@ fn the_parallel_search_finds_the_same_states_in_the_same_order() {
     }
     // And the same shortest counterexample.
     let buggy = Bounds {
-        host_bugs: HostBugs {
+        rule_breaks: HostRuleBreaks {
             skip_fsync: true,
-            ..HostBugs::default()
+            ..HostRuleBreaks::default()
         },
         ..Bounds::small(3, 2, 10)
     };
@@ -206,9 +206,9 @@ fn depth_first_reaches_every_state_breadth_first_does() {
 fn every_mode_finds_a_shallow_bug_and_its_scenario_replays() {
     let bounds = Bounds {
         max_crashes: 1,
-        host_bugs: HostBugs {
+        rule_breaks: HostRuleBreaks {
             forget_vote_on_boot: true,
-            ..HostBugs::default()
+            ..HostRuleBreaks::default()
         },
         ..Bounds::small(3, 2, 10)
     };
@@ -231,7 +231,7 @@ fn every_mode_finds_a_shallow_bug_and_its_scenario_replays() {
             .unwrap_or_else(|| panic!("{search:?} misses the bug"));
         let text = scenario_text(&bounds, &found);
         let scenario = parse("found.scn", &text).expect("the scenario parses");
-        let outcome = run_scenario_with_bugs(&scenario, None, bounds.host_bugs).expect("runs");
+        let outcome = run_scenario_with_breaks(&scenario, None, bounds.rule_breaks).expect("runs");
         let replayed = outcome.failure.and_then(|f| f.violation).expect("fails");
         assert_eq!(
             replayed.invariant, found.violation.invariant,

@@ -1,5 +1,5 @@
 //! The model checker has teeth: with a rule broken on purpose — by raft-core
-//! (`RuleBreaks`) or by the host (`HostBugs`), each a bug real systems
+//! (`RuleBreaks`) or by the host (`HostRuleBreaks`), each a bug real systems
 //! have shipped — it finds a violation within small bounds, the path is a
 //! shortest one (breadth-first) and short, and the scenario it writes fails
 //! the same way when the simulator runs it on its own.
@@ -7,8 +7,8 @@
 use raft_core::RuleBreaks;
 use sim::checker::Invariant;
 use sim::explore::{Bounds, Options, Search, check, scenario_text};
-use sim::host::HostBugs;
-use sim::scenario::{parse, run_scenario_with_bugs};
+use sim::host::HostRuleBreaks;
+use sim::scenario::{parse, run_scenario_with_breaks};
 
 /// What the explorer found: the invariant, the path length, the scenario.
 struct Found {
@@ -53,7 +53,7 @@ fn caught_by(bounds: &Bounds, options: &Options) -> Found {
     );
     let text = scenario_text(bounds, &found);
     let scenario = parse("found.scn", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let outcome = run_scenario_with_bugs(&scenario, None, bounds.host_bugs)
+    let outcome = run_scenario_with_breaks(&scenario, None, bounds.rule_breaks)
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     let replayed = outcome
         .failure
@@ -62,7 +62,7 @@ fn caught_by(bounds: &Bounds, options: &Options) -> Found {
     assert_eq!(replayed.invariant, found.violation.invariant, "{text}");
     // With the rule kept, the same scenario runs clean (or stops at a step
     // the correct code does not allow), never breaking an invariant.
-    let fixed = run_scenario_with_bugs(&scenario, None, HostBugs::default())
+    let fixed = run_scenario_with_breaks(&scenario, None, HostRuleBreaks::default())
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert!(
         fixed.failure.is_none_or(|f| f.violation.is_none()),
@@ -76,7 +76,7 @@ fn caught_by(bounds: &Bounds, options: &Options) -> Found {
 }
 
 fn raft(breaks: RuleBreaks, mut bounds: Bounds) -> Bounds {
-    bounds.host_bugs.raft = breaks;
+    bounds.rule_breaks.raft = breaks;
     bounds
 }
 
@@ -137,9 +137,9 @@ fn committing_an_earlier_terms_entry_by_counting_replicas_is_caught() {
 #[test]
 fn a_host_that_answers_before_its_fsync_is_caught() {
     let bounds = Bounds {
-        host_bugs: HostBugs {
+        rule_breaks: HostRuleBreaks {
             skip_fsync: true,
-            ..HostBugs::default()
+            ..HostRuleBreaks::default()
         },
         ..two_terms(10)
     };
@@ -157,9 +157,9 @@ fn a_host_that_answers_before_its_fsync_is_caught() {
 fn a_host_that_forgets_its_vote_on_reboot_is_caught() {
     let bounds = Bounds {
         max_crashes: 1,
-        host_bugs: HostBugs {
+        rule_breaks: HostRuleBreaks {
             forget_vote_on_boot: true,
-            ..HostBugs::default()
+            ..HostRuleBreaks::default()
         },
         ..two_terms(10)
     };

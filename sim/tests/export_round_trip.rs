@@ -3,21 +3,21 @@
 //! pass, and a failure fails on the same invariant.
 
 use sim::export::scenario_text;
-use sim::host::HostBugs;
+use sim::host::HostRuleBreaks;
 use sim::run::{RunOptions, run};
-use sim::scenario::{parse, run_scenario_with_bugs};
+use sim::scenario::{parse, run_scenario_with_breaks};
 
 /// The seed's outcome and the exported scenario's, as invariant names
 /// (`None` for a pass).
-fn outcomes(seed: u64, bugs: HostBugs) -> (Option<String>, Option<String>, String) {
+fn outcomes(seed: u64, breaks: HostRuleBreaks) -> (Option<String>, Option<String>, String) {
     let mut options = RunOptions::new(seed);
     options.fault_ns = 8_000_000_000;
     options.heal_ns = 4_000_000_000;
-    options.spec.host_bugs = bugs;
+    options.spec.rule_breaks = breaks;
     let report = run(&options, None);
     let text = scenario_text(&options, &options.fault_schedule(), &report, "round trip");
     let scenario = parse("exported.scn", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let outcome = run_scenario_with_bugs(&scenario, None, bugs)
+    let outcome = run_scenario_with_breaks(&scenario, None, breaks)
         .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
     let seed_outcome = report.failure.map(|f| f.violation.invariant.to_string());
     let scenario_outcome = outcome.failure.map(|f| {
@@ -30,7 +30,7 @@ fn outcomes(seed: u64, bugs: HostBugs) -> (Option<String>, Option<String>, Strin
 #[test]
 fn passing_seeds_replay_as_passing_scenarios() {
     for seed in 0..20 {
-        let (ran, replayed, text) = outcomes(seed, HostBugs::default());
+        let (ran, replayed, text) = outcomes(seed, HostRuleBreaks::default());
         assert_eq!(ran, None, "seed {seed} passes");
         assert_eq!(
             replayed, None,
@@ -41,14 +41,14 @@ fn passing_seeds_replay_as_passing_scenarios() {
 
 #[test]
 fn failing_seeds_replay_with_the_same_invariant() {
-    let bugs = HostBugs {
+    let breaks = HostRuleBreaks {
         forget_vote_on_boot: true,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     };
     let mut failing = 0;
     let mut same = 0;
     for seed in 0..40 {
-        let (ran, replayed, _) = outcomes(seed, bugs);
+        let (ran, replayed, _) = outcomes(seed, breaks);
         if let Some(invariant) = ran {
             failing += 1;
             same += usize::from(replayed.as_deref() == Some(invariant.as_str()));

@@ -488,7 +488,7 @@ fn a_cancelled_scenario_stops_within_a_few_thousand_events() {
     let outcome = sim::scenario::run_scenario_until(
         &scenario,
         None,
-        sim::host::HostBugs::default(),
+        sim::host::HostRuleBreaks::default(),
         sim::stepper::StepBounds::new(sim::scenario::MAX_EVENTS),
         &cancel,
     )
@@ -535,9 +535,10 @@ fn the_client_facing_scenarios_catch_the_bugs_they_describe() {
         let path = library().join(file);
         let text = std::fs::read_to_string(&path).expect("the library file exists");
         let scenario = parse(file, &text).expect("parses");
-        let mut bugs = sim::host::HostBugs::default();
-        assert!(bugs.set(rule));
-        let outcome = sim::scenario::run_scenario_with_bugs(&scenario, None, bugs).expect("runs");
+        let mut breaks = sim::host::HostRuleBreaks::default();
+        assert!(breaks.set(rule));
+        let outcome =
+            sim::scenario::run_scenario_with_breaks(&scenario, None, breaks).expect("runs");
         let failure = outcome
             .failure
             .unwrap_or_else(|| panic!("{file} passed with --break {rule}"));

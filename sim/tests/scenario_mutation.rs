@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sim::host::HostBugs;
+use sim::host::HostRuleBreaks;
 use sim::scenario::parse::MESSAGE_TYPES;
 use sim::scenario::verbs::words;
 use sim::scenario::{parse_bytes, run_scenario_bounded};
@@ -280,7 +280,7 @@ fn mutated_library_scenarios_never_panic_hang_or_break_an_invariant() {
             match run_scenario_bounded(
                 &scenario,
                 None,
-                HostBugs::default(),
+                HostRuleBreaks::default(),
                 StepBounds::new(MAX_EVENTS),
             ) {
                 Err(err) => {

@@ -6,14 +6,14 @@
 use sim::checker::{Invariant, Stuck};
 use sim::export::scenario_text;
 use sim::run::{RunOptions, run};
-use sim::scenario::{parse, run_scenario_with_bugs};
+use sim::scenario::{parse, run_scenario_with_breaks};
 use sim::shrink::{NotShrunk, Signature, shrink};
 
 fn buggy(seed: u64, rule: &str) -> RunOptions {
     let mut options = RunOptions::new(seed);
     options.fault_ns = 8_000_000_000;
     options.heal_ns = 4_000_000_000;
-    assert!(options.spec.host_bugs.set(rule), "{rule}");
+    assert!(options.spec.rule_breaks.set(rule), "{rule}");
     options
 }
 
@@ -50,7 +50,7 @@ fn shrinks_and_reproduces(seed: u64, rule: &str) {
     // The file, run on its own, fails the same way.
     let text = scenario_text(&shrunk.options, &schedule, &shrunk.report, "shrunk");
     let scenario = parse("shrunk.scn", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let outcome = run_scenario_with_bugs(&scenario, None, shrunk.options.spec.host_bugs)
+    let outcome = run_scenario_with_breaks(&scenario, None, shrunk.options.spec.rule_breaks)
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(
         Signature::of_scenario(&outcome),
@@ -59,7 +59,7 @@ fn shrinks_and_reproduces(seed: u64, rule: &str) {
     );
     // And it shows the broken rule, not the schedule: with every rule kept
     // the same file does not fail that way (the heal is never shrunk away).
-    let kept = run_scenario_with_bugs(&scenario, None, sim::host::HostBugs::default())
+    let kept = run_scenario_with_breaks(&scenario, None, sim::host::HostRuleBreaks::default())
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_ne!(
         Signature::of_scenario(&kept),
@@ -129,7 +129,7 @@ fn a_smallest_run_whose_export_does_not_reproduce_is_passed_over() {
     // exported scenario passes (the export is not exact for every run), so
     // the shrinker returns the smallest run whose scenario does fail.
     let mut options = RunOptions::new(27);
-    options.spec.host_bugs.set("forget-vote-on-boot");
+    options.spec.rule_breaks.set("forget-vote-on-boot");
     let shrunk = shrink(&options, |_| {}, &|| false).expect("seed 27 fails");
     assert!(shrunk.export_mismatch.is_some(), "the fallback was needed");
     assert!(shrunk.reproduced);
@@ -137,6 +137,6 @@ fn a_smallest_run_whose_export_does_not_reproduce_is_passed_over() {
     let text = scenario_text(&shrunk.options, &schedule, &shrunk.report, "shrunk");
     let scenario = parse("shrunk.scn", &text).expect("parses");
     let outcome =
-        run_scenario_with_bugs(&scenario, None, shrunk.options.spec.host_bugs).expect("runs");
+        run_scenario_with_breaks(&scenario, None, shrunk.options.spec.rule_breaks).expect("runs");
     assert_eq!(Signature::of_scenario(&outcome), Some(shrunk.signature));
 }

@@ -1,7 +1,7 @@
 //! The bounds of a search: how far the explorer may go from the initial
 //! state, and which of raft-core's features are on.
 
-use crate::host::HostBugs;
+use crate::host::HostRuleBreaks;
 
 /// The bounds of a search. Every bound cuts the state space the same way
 /// in every search mode, so a mode changes only the order states are met.
@@ -30,7 +30,7 @@ pub struct Bounds {
     /// raft-core's CheckQuorum (and its timer as an action).
     pub check_quorum: bool,
     /// Test-only rule breaking by the hosts or by raft-core.
-    pub host_bugs: HostBugs,
+    pub rule_breaks: HostRuleBreaks,
 }
 
 /// Steps a node can take in one state: campaign, heartbeat, check-quorum,
@@ -89,7 +89,7 @@ impl Default for Bounds {
             max_depth: 12,
             pre_vote: false,
             check_quorum: false,
-            host_bugs: HostBugs::default(),
+            rule_breaks: HostRuleBreaks::default(),
         }
     }
 }
@@ -111,7 +111,7 @@ impl Bounds {
             max_depth,
             pre_vote: false,
             check_quorum: false,
-            host_bugs: HostBugs::default(),
+            rule_breaks: HostRuleBreaks::default(),
         }
     }
 }

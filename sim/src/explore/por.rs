@@ -66,7 +66,7 @@ mod tests {
 
     use super::*;
     use crate::explore::{Bounds, Options, Pick, check};
-    use crate::host::HostBugs;
+    use crate::host::HostRuleBreaks;
 
     fn pick(from: usize, to: usize) -> Pick {
         Pick {
@@ -169,9 +169,9 @@ mod tests {
                 ..small.clone()
             },
             Bounds {
-                host_bugs: HostBugs {
+                rule_breaks: HostRuleBreaks {
                     skip_fsync: true,
-                    ..HostBugs::default()
+                    ..HostRuleBreaks::default()
                 },
                 ..small.clone()
             },
@@ -191,12 +191,12 @@ mod tests {
             },
             // A violation deep enough that many sleeping actions precede it.
             Bounds {
-                host_bugs: HostBugs {
+                rule_breaks: HostRuleBreaks {
                     raft: raft_core::RuleBreaks {
                         vote_without_log_check: true,
                         ..raft_core::RuleBreaks::default()
                     },
-                    ..HostBugs::default()
+                    ..HostRuleBreaks::default()
                 },
                 ..Bounds::small(3, 2, 14)
             },

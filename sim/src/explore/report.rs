@@ -339,7 +339,7 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
         bounds.max_proposals,
         bounds.max_depth
     ));
-    let broken = bounds.host_bugs.names();
+    let broken = bounds.rule_breaks.names();
     if !broken.is_empty() {
         let flags: Vec<String> = broken
             .iter()

@@ -165,7 +165,7 @@ impl Model {
                 check_quorum: bounds.check_quorum,
                 ..defaults.raft.clone()
             },
-            host_bugs: bounds.host_bugs,
+            rule_breaks: bounds.rule_breaks,
             fsync_max_ns: defaults.fsync_min_ns,
             ..defaults
         };

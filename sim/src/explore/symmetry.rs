@@ -540,7 +540,7 @@ mod search_tests {
     use super::permutations;
     use crate::explore::state::Model;
     use crate::explore::{Bounds, Options, Report, bfs, check};
-    use crate::host::HostBugs;
+    use crate::host::HostRuleBreaks;
 
     fn plain(bounds: &Bounds) -> Report {
         let options = Options {
@@ -611,26 +611,30 @@ mod search_tests {
             );
             assert_eq!(reduced.sometimes, full.sometimes, "{bounds:?}");
         }
-        for bugs in [
-            HostBugs {
+        for breaks in [
+            HostRuleBreaks {
                 skip_fsync: true,
-                ..HostBugs::default()
+                ..HostRuleBreaks::default()
             },
-            HostBugs {
+            HostRuleBreaks {
                 forget_vote_on_boot: true,
-                ..HostBugs::default()
+                ..HostRuleBreaks::default()
             },
         ] {
             let bounds = Bounds {
                 max_crashes: 1,
-                host_bugs: bugs,
+                rule_breaks: breaks,
                 ..Bounds::small(3, 2, 10)
             };
             let found = |report: Report| {
                 let found = report.counterexample.expect("caught");
                 (found.violation.invariant, found.steps.len())
             };
-            assert_eq!(found(plain(&bounds)), found(symmetric(&bounds)), "{bugs:?}");
+            assert_eq!(
+                found(plain(&bounds)),
+                found(symmetric(&bounds)),
+                "{breaks:?}"
+            );
         }
     }
 }

@@ -13,14 +13,14 @@ use raft_core::{Config, HardState, LogIndex, NodeId, RawNode, Ready, Restored, R
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-mod bugs;
 mod protocol_state;
 mod ready_loop;
+mod rule_breaks;
 mod store;
 mod view;
 
-pub use bugs::HostBugs;
 pub use protocol_state::HostProtocolState;
+pub use rule_breaks::HostRuleBreaks;
 // Re-exported where the checkers' callers have always found them.
 pub use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 
@@ -84,6 +84,15 @@ struct PendingReady {
     token: u64,
 }
 
+/// An acknowledgement in a `Ready` waiting for its fsync: the index it
+/// acknowledges and the term the node's log held there when it was made,
+/// compared with the disk when it is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct PendingAck {
+    index: LogIndex,
+    in_memory: Option<Term>,
+}
+
 /// One simulated server.
 #[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 pub struct Host {
@@ -118,11 +127,11 @@ pub struct Host {
     /// Why the last boot failed, if it did.
     pub boot_error: Option<String>,
     /// Test-only rule breaking.
-    pub bugs: HostBugs,
+    pub breaks: HostRuleBreaks,
     /// Entries proposed straight to this node so far.
     direct_proposals: u64,
     /// What the acknowledgements of the outstanding `Ready` claim.
-    ack_claims: Vec<(LogIndex, Option<Term>)>,
+    ack_claims: Vec<PendingAck>,
 }
 
 impl Host {
@@ -146,7 +155,7 @@ impl Host {
             synced_log_terms: Vec::new(),
             boots: 0,
             boot_error: None,
-            bugs: HostBugs::default(),
+            breaks: HostRuleBreaks::default(),
             direct_proposals: 0,
             ack_claims: Vec::new(),
         }
@@ -182,14 +191,14 @@ impl Host {
     pub fn boot(&mut self) -> bool {
         self.boots += 1;
         assert!(
-            !(self.bugs.panic_on_restart && self.boots > 1),
+            !(self.breaks.panic_on_restart && self.boots > 1),
             "test-only rule break: {} asserts on restart",
             self.slot
         );
         let Recovered {
             hard_state,
             entries,
-        } = store::recover(&mut self.disk, &self.bugs);
+        } = store::recover(&mut self.disk, &self.breaks);
         self.synced_hard_state = hard_state.clone();
         self.synced_log_terms = entries.iter().map(|e| e.term).collect();
         let restored = Restored {
@@ -339,7 +348,7 @@ impl Host {
     /// A client request: the leader proposes it (or answers a retry from the
     /// session table); anyone else redirects.
     fn on_request(&mut self, command: &Command, out: &mut Outbox) {
-        if self.bugs.mute_after_restart && self.boots > 1 {
+        if self.breaks.mute_after_restart && self.boots > 1 {
             return;
         }
         let raw = self.raw.as_mut().expect("an up host has a node");
@@ -357,7 +366,7 @@ impl Host {
             out.packets.push(reply(ReplyOutcome::NotLeader { leader }));
             return;
         }
-        if let (true, Op::Get { key }) = (self.bugs.local_reads, &command.op) {
+        if let (true, Op::Get { key }) = (self.breaks.local_reads, &command.op) {
             let outcome = ReplyOutcome::Done {
                 output: Output::Read(self.kv.read(*key)),
                 entry: None,
@@ -366,7 +375,7 @@ impl Host {
             return;
         }
         let cached = self.kv.cached(command.client, command.seq);
-        if let Some(output) = cached.filter(|_| !self.bugs.no_dedup) {
+        if let Some(output) = cached.filter(|_| !self.breaks.no_dedup) {
             let outcome = ReplyOutcome::Done {
                 output: output.clone(),
                 entry: None,

@@ -2,9 +2,9 @@
 //! would: send the leader's appends at once, write, wait for the fsync, then
 //! send what waited for durability, apply, advance.
 
-use raft_core::{Entry, EntryKind, LogIndex, Ready, Role, Term};
+use raft_core::{Entry, EntryKind, Ready, Role};
 
-use super::{Host, HostState, Outbox, PendingReady, Waiter, store};
+use super::{Host, HostState, Outbox, PendingAck, PendingReady, Waiter, store};
 use crate::kv::{Applied, Command};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::observed::{AckClaim, AppliedEntry, entry_digest};
@@ -63,21 +63,24 @@ impl Host {
             let mut ready = raw.ready();
             // What each acknowledgement claims, as the node's log stood when
             // it was made: checked against the disk when it is sent.
-            let claims: Vec<(LogIndex, Option<Term>)> = ready
+            let claims: Vec<PendingAck> = ready
                 .messages_after_persist
                 .iter()
                 .filter_map(|m| match m.body {
                     raft_core::MessageBody::AppendResponse {
                         index,
                         reject: None,
-                    } => Some((index, raw.log().term(index))),
+                    } => Some(PendingAck {
+                        index,
+                        in_memory: raw.log().term(index),
+                    }),
                     _ => None,
                 })
                 .collect();
             self.ack_claims = claims;
             self.send_raft(std::mem::take(&mut ready.messages), out);
             store::write(&mut self.disk, ready.hard_state.as_ref(), &ready.entries);
-            if ready.must_sync && !self.bugs.skip_fsync {
+            if ready.must_sync && !self.breaks.skip_fsync {
                 let token = self.next_sync_token;
                 self.next_sync_token += 1;
                 self.pending = Some(Box::new(PendingReady {
@@ -101,7 +104,7 @@ impl Host {
     /// The Ready's writes are durable: send what waited for them, apply,
     /// advance.
     fn finish(&mut self, mut ready: Ready, out: &mut Outbox) {
-        for (index, in_memory) in std::mem::take(&mut self.ack_claims) {
+        for PendingAck { index, in_memory } in std::mem::take(&mut self.ack_claims) {
             let Some(at) = (index.0 as usize).checked_sub(1) else {
                 continue; // index 0 claims nothing
             };
@@ -137,7 +140,7 @@ impl Host {
         let Some(command) = Command::decode(&entry.data) else {
             return;
         };
-        let applied = if self.bugs.no_dedup {
+        let applied = if self.breaks.no_dedup {
             self.kv.apply_without_sessions(&command)
         } else {
             self.kv.apply(&command)

@@ -12,7 +12,7 @@
 use raft_core::{Entry, HardState, LogIndex, Term};
 use serde::{Deserialize, Serialize};
 
-use super::HostBugs;
+use super::HostRuleBreaks;
 use crate::disk::Disk;
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -48,7 +48,7 @@ pub(super) struct Recovered {
 /// the empty state), dropping what the disk lost. Records after an
 /// unreadable one, or after a gap in the log, are not trusted. `bugs` holds
 /// the test-only recovery mistakes.
-pub(super) fn recover(disk: &mut Disk, bugs: &HostBugs) -> Recovered {
+pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
     let hard_state = disk
         .meta
         .recover_records()
@@ -86,12 +86,12 @@ pub(super) fn recover(disk: &mut Disk, bugs: &HostBugs) -> Recovered {
     // The commit index is only a hint (never needed for safety); meta and
     // log are synced together, so it can only run ahead of the log when
     // neither write was acknowledged.
-    let commit = if bugs.trust_commit_on_boot {
+    let commit = if breaks.trust_commit_on_boot {
         hard_state.commit
     } else {
         hard_state.commit.min(last_index)
     };
-    let vote = if bugs.forget_vote_on_boot {
+    let vote = if breaks.forget_vote_on_boot {
         None
     } else {
         hard_state.vote

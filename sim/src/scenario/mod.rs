@@ -22,6 +22,6 @@ pub use ast::{ParseError, Scenario};
 pub use parse::parse;
 pub use run::{
     Failure, INTERRUPTED, MAX_EVENTS, Outcome, ScenarioError, run_scenario, run_scenario_bounded,
-    run_scenario_until, run_scenario_with_bugs,
+    run_scenario_until, run_scenario_with_breaks,
 };
 pub use text::parse_bytes;

@@ -8,7 +8,7 @@ use super::ast::{ClusterOptions, Condition, Scenario, Span, Step, StepKind};
 use super::interp::{Interp, Stop};
 use crate::checker::{Invariant, Violation};
 use crate::cluster::RaftSettings;
-use crate::host::{HostBugs, HostState};
+use crate::host::{HostRuleBreaks, HostState};
 use crate::stepper::{Halt, StepBounds, Stepper};
 use crate::trace::TraceEvent;
 use crate::world::{ClusterSpec, World};
@@ -82,17 +82,17 @@ pub fn run_scenario(
     scenario: &Scenario,
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
 ) -> Result<Outcome, ScenarioError> {
-    run_scenario_with_bugs(scenario, sink, HostBugs::default())
+    run_scenario_with_breaks(scenario, sink, HostRuleBreaks::default())
 }
 
 /// Runs a parsed scenario on hosts told to break `bugs` (tests only: to
 /// show that a failure found by a seed replays from its exported scenario).
-pub fn run_scenario_with_bugs(
+pub fn run_scenario_with_breaks(
     scenario: &Scenario,
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
-    bugs: HostBugs,
+    breaks: HostRuleBreaks,
 ) -> Result<Outcome, ScenarioError> {
-    run_scenario_bounded(scenario, sink, bugs, StepBounds::new(MAX_EVENTS))
+    run_scenario_bounded(scenario, sink, breaks, StepBounds::new(MAX_EVENTS))
 }
 
 /// Runs a parsed scenario within `bounds`: it stops, inconclusive, after
@@ -101,10 +101,10 @@ pub fn run_scenario_with_bugs(
 pub fn run_scenario_bounded(
     scenario: &Scenario,
     sink: Option<&mut dyn FnMut(&TraceEvent)>,
-    bugs: HostBugs,
+    breaks: HostRuleBreaks,
     bounds: StepBounds,
 ) -> Result<Outcome, ScenarioError> {
-    run_scenario_until(scenario, sink, bugs, bounds, &|| false)
+    run_scenario_until(scenario, sink, breaks, bounds, &|| false)
 }
 
 /// How often (in events) a scenario asks whether it was cancelled.
@@ -118,7 +118,7 @@ pub const INTERRUPTED: &str = "interrupted";
 pub fn run_scenario_until<'a>(
     scenario: &Scenario,
     sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
-    bugs: HostBugs,
+    breaks: HostRuleBreaks,
     bounds: StepBounds,
     cancelled: &'a dyn Fn() -> bool,
 ) -> Result<Outcome, ScenarioError> {
@@ -138,7 +138,7 @@ pub fn run_scenario_until<'a>(
         return Err(error(first, "the first step must be `cluster`".into()));
     };
     let (mut spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
-    spec.host_bugs = bugs;
+    spec.rule_breaks = breaks;
     let mut interp = Interp {
         stepper: Stepper::new(World::new(spec, seed), true, bounds, sink),
         names: BTreeMap::new(),

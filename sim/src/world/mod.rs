@@ -96,9 +96,9 @@ impl World {
                 let mut config = Config::new(slot.id(), voters.iter().copied());
                 spec.raft.configure(&mut config);
                 config.seed = streams::seed_for(seed, Concern::Node(slot.index() as u64));
-                config.rule_breaks = spec.host_bugs.raft;
+                config.rule_breaks = spec.rule_breaks.raft;
                 let mut host = Host::new(slot, config, spec.tick_ns);
-                host.bugs = spec.host_bugs;
+                host.breaks = spec.rule_breaks;
                 Arc::new(host)
             })
             .collect();

@@ -195,7 +195,7 @@ fn a_correct_host_votes_only_after_the_fsync() {
 fn a_host_skipping_its_fsync_is_caught_on_the_wire() {
     let mut h = host(0);
     assert!(h.boot());
-    h.bugs.skip_fsync = true;
+    h.breaks.skip_fsync = true;
     let (sent, sync) = deliver(&mut h, vote_request(2, 1));
     assert_eq!(sync, None);
     let vote = sent
@@ -209,7 +209,7 @@ fn a_host_skipping_its_fsync_is_caught_on_the_wire() {
 #[test]
 fn a_host_forgetting_its_vote_on_boot_votes_twice() {
     let mut h = host(0);
-    h.bugs.forget_vote_on_boot = true;
+    h.breaks.forget_vote_on_boot = true;
     assert!(h.boot());
     let mut ledger = VoteLedger::default();
     let mut votes = Vec::new();
@@ -308,7 +308,7 @@ fn follower_with_old_entries() -> Host {
 #[test]
 fn an_ack_for_entries_beyond_the_disk_is_caught_on_the_wire() {
     let mut h = follower_with_old_entries();
-    h.bugs.skip_fsync = true;
+    h.breaks.skip_fsync = true;
     // Entry 4 exists only in memory when the ack leaves.
     let sent = deliver_and_sync(&mut h, append(3, 2, id(3, 1), vec![entry(4, 2, "d")]));
     let ack = acks(&sent);
@@ -340,7 +340,7 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     // count; the host reports what the ack claimed against the disk
     // (`Outbox::ack_claims`) and the checkers judge it.
     let mut h = follower_with_old_entries();
-    h.bugs.skip_fsync = true;
+    h.breaks.skip_fsync = true;
     let mut out = Outbox::default();
     let packet = Packet {
         from: Endpoint::Node(NodeSlot::new(2)),

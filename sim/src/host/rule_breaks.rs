@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Rules a host can be told to break, for tests only: they show that the
 /// checkers catch a server that cuts corners (never set outside tests).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct HostBugs {
+pub struct HostRuleBreaks {
     /// Answer without waiting for the fsync (writes stay in the page cache).
     pub skip_fsync: bool,
     /// Forget the vote when booting from disk.
@@ -35,7 +35,7 @@ pub struct HostBugs {
     pub raft: raft_core::RuleBreaks,
 }
 
-impl HostBugs {
+impl HostRuleBreaks {
     /// Every rule that can be broken, by its command-line name
     /// (`--break NAME`).
     pub const NAMES: &[&str] = &[
@@ -54,7 +54,7 @@ impl HostBugs {
         "stall-after-lost-append",
     ];
 
-    /// Turns on the rule named `name` (one of [`HostBugs::NAMES`]); false
+    /// Turns on the rule named `name` (one of [`HostRuleBreaks::NAMES`]); false
     /// if there is no such rule.
     pub fn set(&mut self, name: &str) -> bool {
         let flag = match name {
@@ -77,10 +77,10 @@ impl HostBugs {
         true
     }
 
-    /// The names of the rules broken, in [`HostBugs::NAMES`] order.
+    /// The names of the rules broken, in [`HostRuleBreaks::NAMES`] order.
     #[must_use]
     pub fn names(&self) -> Vec<&'static str> {
-        HostBugs::NAMES
+        HostRuleBreaks::NAMES
             .iter()
             .copied()
             .filter(|name| {
@@ -98,13 +98,17 @@ mod tests {
 
     #[test]
     fn every_rule_break_has_a_name_that_round_trips() {
-        for name in HostBugs::NAMES {
-            let mut bugs = HostBugs::default();
-            assert!(bugs.set(name), "{name}");
-            assert_ne!(bugs, HostBugs::default(), "{name} turns something on");
-            assert_eq!(bugs.names(), vec![*name]);
+        for name in HostRuleBreaks::NAMES {
+            let mut breaks = HostRuleBreaks::default();
+            assert!(breaks.set(name), "{name}");
+            assert_ne!(
+                breaks,
+                HostRuleBreaks::default(),
+                "{name} turns something on"
+            );
+            assert_eq!(breaks.names(), vec![*name]);
         }
-        assert!(!HostBugs::default().set("no-such-rule"));
-        assert!(HostBugs::default().names().is_empty());
+        assert!(!HostRuleBreaks::default().set("no-such-rule"));
+        assert!(HostRuleBreaks::default().names().is_empty());
     }
 }

@@ -1,22 +1,22 @@
-//! End to end: hosts told to break a durability rule (`HostBugs`, test
+//! End to end: hosts told to break a durability rule (`HostRuleBreaks`, test
 //! only) are caught by the swarm, and the same seeds pass with correct hosts.
 
 use std::collections::BTreeMap;
 
 use raft_core::RuleBreaks;
 use sim::checker::Invariant;
-use sim::host::HostBugs;
+use sim::host::HostRuleBreaks;
 use sim::run::{RunOptions, RunReport, run};
 
-fn options(seed: u64, bugs: HostBugs) -> RunOptions {
+fn options(seed: u64, breaks: HostRuleBreaks) -> RunOptions {
     let mut options = RunOptions::new(seed);
-    options.spec.host_bugs = bugs;
+    options.spec.rule_breaks = breaks;
     options
 }
 
 /// Runs `seeds` on two threads (one run per thread at a time, as the swarm
 /// does), in seed order.
-fn swarm(seeds: std::ops::Range<u64>, bugs: HostBugs) -> Vec<RunReport> {
+fn swarm(seeds: std::ops::Range<u64>, breaks: HostRuleBreaks) -> Vec<RunReport> {
     let mut reports: Vec<RunReport> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2u64)
             .map(|parity| {
@@ -24,7 +24,7 @@ fn swarm(seeds: std::ops::Range<u64>, bugs: HostBugs) -> Vec<RunReport> {
                 scope.spawn(move || {
                     seeds
                         .filter(|seed| seed % 2 == parity)
-                        .map(|seed| run(&options(seed, bugs), None))
+                        .map(|seed| run(&options(seed, breaks), None))
                         .collect::<Vec<_>>()
                 })
             })
@@ -63,11 +63,11 @@ fn is_safety(invariant: Invariant) -> bool {
 
 #[test]
 fn hosts_that_skip_the_fsync_are_caught() {
-    let bugs = HostBugs {
+    let breaks = HostRuleBreaks {
         skip_fsync: true,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     };
-    let reports = swarm(0..50, bugs);
+    let reports = swarm(0..50, breaks);
     let kinds = kinds(&reports);
     let failed: usize = kinds.values().map(Vec::len).sum();
     eprintln!("skip_fsync: {failed} of 50 seeds failed; by invariant: {kinds:?}");
@@ -99,11 +99,11 @@ fn hosts_that_skip_the_fsync_are_caught() {
 
 #[test]
 fn hosts_that_forget_their_vote_on_boot_are_caught() {
-    let bugs = HostBugs {
+    let breaks = HostRuleBreaks {
         forget_vote_on_boot: true,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     };
-    let reports = swarm(0..200, bugs);
+    let reports = swarm(0..200, breaks);
     let kinds = kinds(&reports);
     let failed: usize = kinds.values().map(Vec::len).sum();
     eprintln!("forget_vote_on_boot: {failed} of 200 seeds failed; by invariant: {kinds:?}");
@@ -139,7 +139,7 @@ fn hosts_that_forget_their_vote_on_boot_are_caught() {
 
 #[test]
 fn the_same_seeds_pass_with_correct_hosts() {
-    let reports = swarm(0..200, HostBugs::default());
+    let reports = swarm(0..200, HostRuleBreaks::default());
     let failures: Vec<String> = reports
         .iter()
         .filter_map(|r| {
@@ -190,11 +190,11 @@ fn raft_rule_breaks_are_caught_by_the_swarm() {
         ),
     ];
     for (name, raft) in cases {
-        let bugs = HostBugs {
+        let breaks = HostRuleBreaks {
             raft,
-            ..HostBugs::default()
+            ..HostRuleBreaks::default()
         };
-        let kinds = kinds(&swarm(0..200, bugs));
+        let kinds = kinds(&swarm(0..200, breaks));
         assert!(
             kinds.keys().any(|invariant| is_safety(*invariant)),
             "{name} escaped 200 seeds: {kinds:?}"
@@ -204,8 +204,8 @@ fn raft_rule_breaks_are_caught_by_the_swarm() {
 
 /// Runs `seeds` with `bugs` and returns the seeds caught, asserting that
 /// every failure is a linearizability violation with a small counterexample.
-fn caught_by_linearizability(seeds: std::ops::Range<u64>, bugs: HostBugs) -> Vec<u64> {
-    let reports = swarm(seeds, bugs);
+fn caught_by_linearizability(seeds: std::ops::Range<u64>, breaks: HostRuleBreaks) -> Vec<u64> {
+    let reports = swarm(seeds, breaks);
     let mut caught = Vec::new();
     for report in &reports {
         let Some(failure) = &report.failure else {
@@ -241,14 +241,14 @@ fn caught_by_linearizability(seeds: std::ops::Range<u64>, bugs: HostBugs) -> Vec
 
 #[test]
 fn a_deposed_leader_serving_reads_from_its_own_state_is_caught_by_linearizability() {
-    let bugs = HostBugs {
+    let breaks = HostRuleBreaks {
         local_reads: true,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     };
     // Rare in the swarm (a client must read from a leader cut off without
     // CheckQuorum while the majority writes): 7 of seeds 0..1000.
     // `linearizable_deposed_leader.scn` shows it every time.
-    let caught = caught_by_linearizability(0..1000, bugs);
+    let caught = caught_by_linearizability(0..1000, breaks);
     eprintln!(
         "local_reads: {} of 1000 seeds caught: {caught:?}",
         caught.len()
@@ -258,11 +258,11 @@ fn a_deposed_leader_serving_reads_from_its_own_state_is_caught_by_linearizabilit
 
 #[test]
 fn a_retry_applied_twice_is_caught_by_linearizability() {
-    let bugs = HostBugs {
+    let breaks = HostRuleBreaks {
         no_dedup: true,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     };
-    let caught = caught_by_linearizability(0..40, bugs);
+    let caught = caught_by_linearizability(0..40, breaks);
     eprintln!("no_dedup: {} of 40 seeds caught", caught.len());
     assert!(
         caught.len() >= 20,
@@ -272,11 +272,11 @@ fn a_retry_applied_twice_is_caught_by_linearizability() {
 
 #[test]
 fn elections_several_timeouts_late_are_caught_by_the_availability_check() {
-    let bugs = breaking(RuleBreaks {
+    let breaks = breaking(RuleBreaks {
         slow_elections: true,
         ..RuleBreaks::default()
     });
-    let reports = swarm(0..100, bugs);
+    let reports = swarm(0..100, breaks);
     // Safe, and it always elects in the end: only availability fails.
     assert_only_liveness(&reports);
     let mut caught = Vec::new();
@@ -305,7 +305,7 @@ fn elections_several_timeouts_late_are_caught_by_the_availability_check() {
         .map(|r| r.availability.stable_leaderless_max_of_bound)
         .collect();
     shares.sort_by(f64::total_cmp);
-    let correct = swarm(0..100, HostBugs::default());
+    let correct = swarm(0..100, HostRuleBreaks::default());
     let mut correct_shares: Vec<f64> = correct
         .iter()
         .map(|r| r.availability.stable_leaderless_max_of_bound)
@@ -320,10 +320,10 @@ fn elections_several_timeouts_late_are_caught_by_the_availability_check() {
 }
 
 /// A host whose raft-core breaks `rules`.
-fn breaking(rules: RuleBreaks) -> HostBugs {
-    HostBugs {
+fn breaking(rules: RuleBreaks) -> HostRuleBreaks {
+    HostRuleBreaks {
         raft: rules,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     }
 }
 
@@ -356,11 +356,11 @@ fn stuck_seeds(reports: &[RunReport], stuck: sim::checker::Stuck, says: &str) ->
 
 #[test]
 fn a_leader_whose_replication_stalls_is_caught_while_the_run_goes_on() {
-    let bugs = breaking(RuleBreaks {
+    let breaks = breaking(RuleBreaks {
         stall_after_lost_append: true,
         ..RuleBreaks::default()
     });
-    let reports = swarm(0..60, bugs);
+    let reports = swarm(0..60, breaks);
     // Safe: whatever fails, fails on liveness.
     assert_only_liveness(&reports);
     let caught = stuck_seeds(
@@ -380,11 +380,11 @@ fn a_leader_whose_replication_stalls_is_caught_while_the_run_goes_on() {
 
 #[test]
 fn a_host_that_ignores_clients_is_caught_while_they_wait() {
-    let bugs = HostBugs {
+    let breaks = HostRuleBreaks {
         mute_after_restart: true,
-        ..HostBugs::default()
+        ..HostRuleBreaks::default()
     };
-    let reports = swarm(0..60, bugs);
+    let reports = swarm(0..60, breaks);
     let caught = stuck_seeds(&reports, sim::checker::Stuck::OpsSlow, "waited");
     eprintln!(
         "mute_after_restart: {} of 60 seeds caught while clients waited: {caught:?}",
