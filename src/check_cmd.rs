@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use sim::explore::{Bounds, Options, Progress, Report, Search, check, scenario_text};
+use sim::explore::{Bounds, Options, Preset, Progress, Report, Search, check, scenario_text};
 
 use crate::say;
 use crate::status::Status;
@@ -23,43 +23,56 @@ enum SearchMode {
     Walk,
 }
 
+fn preset(name: &str) -> Result<Preset, String> {
+    Preset::named(name).ok_or_else(|| {
+        let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+        format!("no preset named `{name}`; one of: {}", names.join(", "))
+    })
+}
+
 /// Arguments of `raftsim check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Voters.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=7))]
-    nodes: u64,
+    /// Named bounds: ci (under a minute on two cores), default, or deep
+    /// (three terms, logs of three, PreVote and CheckQuorum, two crashes,
+    /// three and four nodes; minutes). Each bound set is printed in full as
+    /// its search starts; the flags below override it.
+    #[arg(long = "bounds", value_name = "PRESET", default_value = "default",
+          value_parser = preset)]
+    preset: Preset,
+    /// Voters (default: the preset's).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=7))]
+    nodes: Option<u64>,
     /// No election timer fires on a node already at this term.
-    #[arg(long, default_value_t = Bounds::default().max_term)]
-    max_term: u64,
+    #[arg(long)]
+    max_term: Option<u64>,
     /// No proposal on a leader whose log is already this long.
-    #[arg(long, default_value_t = Bounds::default().max_log)]
-    max_log: u64,
+    #[arg(long)]
+    max_log: Option<u64>,
     /// States with more messages in flight are checked but not expanded.
-    #[arg(long, default_value_t = Bounds::default().max_msgs)]
-    max_msgs: usize,
+    #[arg(long)]
+    max_msgs: Option<usize>,
     /// Messages lost, at most, along a path.
-    #[arg(long, default_value_t = Bounds::default().max_drops)]
-    max_drops: u32,
+    #[arg(long)]
+    max_drops: Option<u32>,
     /// Messages duplicated, at most, along a path.
-    #[arg(long, default_value_t = Bounds::default().max_dups)]
-    max_dups: u32,
+    #[arg(long)]
+    max_dups: Option<u32>,
     /// Crashes, at most, along a path.
-    #[arg(long, default_value_t = Bounds::default().max_crashes)]
-    max_crashes: u32,
+    #[arg(long)]
+    max_crashes: Option<u32>,
     /// Client proposals, at most, along a path.
-    #[arg(long, default_value_t = Bounds::default().max_proposals)]
-    max_proposals: u32,
+    #[arg(long)]
+    max_proposals: Option<u32>,
     /// Actions from the initial state, at most.
-    #[arg(long, default_value_t = Bounds::default().max_depth,
-          value_parser = clap::value_parser!(u32).range(0..=65535))]
-    max_depth: u32,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65535))]
+    max_depth: Option<u32>,
     /// raft-core's PreVote (true/false).
-    #[arg(long, default_value_t = Bounds::default().pre_vote, action = clap::ArgAction::Set)]
-    pre_vote: bool,
+    #[arg(long, action = clap::ArgAction::Set)]
+    pre_vote: Option<bool>,
     /// raft-core's CheckQuorum (true/false); its timer becomes an action.
-    #[arg(long, default_value_t = Bounds::default().check_quorum, action = clap::ArgAction::Set)]
-    check_quorum: bool,
+    #[arg(long, action = clap::ArgAction::Set)]
+    check_quorum: Option<bool>,
     /// How to search.
     #[arg(long, value_enum, default_value_t = SearchMode::Bfs)]
     search: SearchMode,
@@ -88,9 +101,7 @@ pub struct CheckArgs {
     #[arg(long)]
     symmetry: bool,
     /// Break a rule of Raft on purpose, to see a counterexample (repeatable;
-    /// one of skip-fsync, forget-vote-on-boot, trust-commit-on-boot,
-    /// mute-after-restart, panic-on-restart, commit-previous-term,
-    /// vote-without-log-check, reset-vote-in-same-term, truncate-on-match).
+    /// the rules are those `raftsim --break` takes).
     #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
     breaks: Vec<String>,
     /// Where to write the counterexample as a scenario (default:
@@ -136,21 +147,30 @@ impl CheckArgs {
         })
     }
 
-    fn bounds(&self) -> Bounds {
-        Bounds {
-            nodes: self.nodes as usize,
-            max_term: self.max_term,
-            max_log: self.max_log,
-            max_msgs: self.max_msgs,
-            max_drops: self.max_drops,
-            max_dups: self.max_dups,
-            max_crashes: self.max_crashes,
-            max_proposals: self.max_proposals,
-            max_depth: self.max_depth,
-            pre_vote: self.pre_vote,
-            check_quorum: self.check_quorum,
-            rule_breaks: crate::settings::rule_breaks(&self.breaks),
+    /// The preset's bound sets with the flags given laid over each (a set
+    /// the flags make equal to an earlier one is searched once).
+    fn bound_sets(&self) -> Vec<Bounds> {
+        let mut sets: Vec<Bounds> = Vec::new();
+        for preset in self.preset.bounds() {
+            let set = Bounds {
+                nodes: self.nodes.map_or(preset.nodes, |n| n as usize),
+                max_term: self.max_term.unwrap_or(preset.max_term),
+                max_log: self.max_log.unwrap_or(preset.max_log),
+                max_msgs: self.max_msgs.unwrap_or(preset.max_msgs),
+                max_drops: self.max_drops.unwrap_or(preset.max_drops),
+                max_dups: self.max_dups.unwrap_or(preset.max_dups),
+                max_crashes: self.max_crashes.unwrap_or(preset.max_crashes),
+                max_proposals: self.max_proposals.unwrap_or(preset.max_proposals),
+                max_depth: self.max_depth.unwrap_or(preset.max_depth),
+                pre_vote: self.pre_vote.unwrap_or(preset.pre_vote),
+                check_quorum: self.check_quorum.unwrap_or(preset.check_quorum),
+                rule_breaks: crate::settings::rule_breaks(&self.breaks),
+            };
+            if !sets.contains(&set) {
+                sets.push(set);
+            }
         }
+        sets
     }
 
     fn options(&self) -> Options {
@@ -205,18 +225,36 @@ pub fn check_command(args: &CheckArgs) -> Status {
         eprintln!("raftsim check: {why}");
         return Status::Usage;
     }
-    let bounds = args.bounds();
-    if let Err(why) = bounds.check_capacity() {
+    let sets = args.bound_sets();
+    if let Some(why) = sets.iter().find_map(|b| b.check_capacity().err()) {
         eprintln!("raftsim check: {why}");
         return Status::Usage;
     }
     let options = args.options();
+    for (n, bounds) in sets.iter().enumerate() {
+        say!(
+            "bounds {} ({} of {}): {}",
+            args.preset.name(),
+            n + 1,
+            sets.len(),
+            bounds.flags()
+        );
+        let status = check_one(args, bounds, &options);
+        if status != Status::Ok {
+            return status;
+        }
+    }
+    Status::Ok
+}
+
+/// Searches one bound set and reports it; returns the exit status.
+fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options) -> Status {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
     );
     let started = Instant::now();
-    let report = check(&bounds, &options, |progress| {
+    let report = check(bounds, options, |progress| {
         bar.set_message(progress_line(progress, started.elapsed().as_secs_f64()));
         bar.tick();
     });
@@ -230,8 +268,8 @@ pub fn check_command(args: &CheckArgs) -> Status {
     let written = report
         .counterexample
         .as_ref()
-        .map(|found| std::fs::write(&path, scenario_text(&bounds, found)));
-    print_report(&report, &options, started.elapsed().as_secs_f64());
+        .map(|found| std::fs::write(&path, scenario_text(bounds, found)));
+    print_report(&report, options, started.elapsed().as_secs_f64());
     if report.interrupted {
         say!(
             "result: INTERRUPTED: the counts above are what the search reached; no violation so far"

@@ -47,6 +47,18 @@ pub enum Action {
     Duplicate(u64),
     /// Power loss on a node.
     Crash(NodeSlot),
+    /// Power loss on a node that keeps the first `meta_records` of its
+    /// unsynced meta records and `log_records` of its unsynced log records
+    /// and loses the rest: one outcome of a torn crash, chosen (the model
+    /// checker's crash, and `crash N keep_meta=K keep_log=K`).
+    CrashKeeping {
+        /// The node.
+        node: NodeSlot,
+        /// Unsynced hard-state records kept.
+        meta_records: usize,
+        /// Unsynced log records kept.
+        log_records: usize,
+    },
     /// Boot a crashed node from its disk.
     Restart(NodeSlot),
     /// Stop a node's process without losing memory.
@@ -158,7 +170,8 @@ impl Action {
             | Action::TickNow(n)
             | Action::Skew { node: n, .. }
             | Action::Propose { node: n, .. }
-            | Action::SetDisk { node: n, .. } => Some(*n),
+            | Action::SetDisk { node: n, .. }
+            | Action::CrashKeeping { node: n, .. } => Some(*n),
             Action::Event(Event::Tick { node, .. } | Event::Synced { node, .. }) => Some(*node),
             _ => None,
         }

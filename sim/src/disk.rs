@@ -67,6 +67,31 @@ impl File {
         self.bytes.len() - self.durable_len
     }
 
+    /// The records written and not yet durable (records that straddle the
+    /// durable length count as unsynced).
+    #[must_use]
+    pub fn unsynced_records(&self) -> usize {
+        self.records()
+            .filter(|(_, end)| *end > self.durable_len)
+            .count()
+    }
+
+    /// Power loss that keeps the first `kept` unsynced records whole and
+    /// loses the rest: the outcomes of a torn crash as recovery sees them
+    /// (a torn record is cut by recovery, as if lost), each one chosen
+    /// instead of drawn (the model checker's crash). `kept` past the
+    /// unsynced records keeps them all.
+    pub fn crash_keeping(&mut self, kept: usize) {
+        let end = self
+            .records()
+            .filter(|(_, end)| *end > self.durable_len)
+            .take(kept)
+            .last()
+            .map_or(self.durable_len, |(_, end)| end);
+        self.bytes.truncate(end.max(self.durable_len));
+        self.durable_len = self.bytes.len();
+    }
+
     /// Power loss: unsynced bytes are lost, or with `torn` a random prefix of
     /// them survives (a partial sector write). What survives is on disk now.
     pub fn crash(&mut self, torn: bool, rng: &mut impl Rng) {
@@ -149,6 +174,15 @@ impl Disk {
         self.snapshot.crash(torn, rng);
     }
 
+    /// Power loss that keeps the first `meta` unsynced records of the meta
+    /// file and the first `log` of the log, losing the rest (each file
+    /// tears on its own, as the simulator's torn crash does).
+    pub fn crash_keeping(&mut self, meta: usize, log: usize) {
+        self.meta.crash_keeping(meta);
+        self.log.crash_keeping(log);
+        self.snapshot.crash_keeping(0);
+    }
+
     /// Bytes written and not yet durable, over all files.
     #[must_use]
     pub fn unsynced_len(&self) -> usize {
@@ -161,6 +195,30 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn a_crash_keeping_k_records_keeps_the_first_k_unsynced_ones() {
+        let mut file = File::default();
+        file.append_record(b"one");
+        file.synced_to(file.len());
+        for record in [b"two", b"six", b"ten"] {
+            file.append_record(record);
+        }
+        assert_eq!(file.unsynced_records(), 3);
+        let mut kept = file.clone();
+        kept.crash_keeping(2);
+        assert_eq!(kept.unsynced_records(), 0, "what is kept is durable");
+        assert_eq!(
+            kept.recover_records(),
+            vec![b"one".to_vec(), b"two".to_vec(), b"six".to_vec()]
+        );
+        let mut lost = file.clone();
+        lost.crash_keeping(0);
+        assert_eq!(lost.recover_records(), vec![b"one".to_vec()]);
+        let mut all = file;
+        all.crash_keeping(9);
+        assert_eq!(all.recover_records().len(), 4);
+    }
 
     #[test]
     fn unsynced_writes_are_lost_on_crash_and_synced_ones_kept() {

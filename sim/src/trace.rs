@@ -180,6 +180,15 @@ pub enum What {
         /// Node id.
         node: u64,
     },
+    /// Power loss keeping the first unsynced records of each file.
+    CrashKeeping {
+        /// Node id.
+        node: u64,
+        /// Unsynced meta (hard state) records kept.
+        meta_records: usize,
+        /// Unsynced log records kept.
+        log_records: usize,
+    },
     /// Boot from disk.
     Restart {
         /// Node id.
@@ -315,6 +324,14 @@ impl fmt::Display for What {
             What::Synced { node } => write!(f, "fsync done n{node}"),
             What::ClientWake { client } => write!(f, "client c{client} wakes"),
             What::Crash { node } => write!(f, "crash n{node}"),
+            What::CrashKeeping {
+                node,
+                meta_records,
+                log_records,
+            } => write!(
+                f,
+                "crash n{node} keeping {meta_records} meta and {log_records} log records"
+            ),
             What::Restart { node } => write!(f, "restart n{node}"),
             What::Pause { node } => write!(f, "pause n{node}"),
             What::Resume { node } => write!(f, "resume n{node}"),
@@ -404,6 +421,15 @@ impl TraceEvent {
             Action::Drop(id) => packet_what(world, *id, PacketVerb::Drop),
             Action::Duplicate(id) => packet_what(world, *id, PacketVerb::Duplicate),
             Action::Crash(n) => What::Crash { node: node(n) },
+            Action::CrashKeeping {
+                node: n,
+                meta_records,
+                log_records,
+            } => What::CrashKeeping {
+                node: node(n),
+                meta_records: *meta_records,
+                log_records: *log_records,
+            },
             Action::Restart(n) => What::Restart { node: node(n) },
             Action::Pause(n) => What::Pause { node: node(n) },
             Action::Resume(n) => What::Resume { node: node(n) },

@@ -45,10 +45,10 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
                 max_drops: 1,
                 ..Bounds::small(3, 2, 8)
             },
-            16_496,
-            46_849,
-            31_861,
-            10_393,
+            21_518,
+            60_559,
+            40_859,
+            13_735,
         ),
         (
             "PreVote, CheckQuorum and a duplicate",

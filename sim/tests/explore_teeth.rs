@@ -169,6 +169,32 @@ fn a_host_that_forgets_its_vote_on_reboot_is_caught() {
 }
 
 #[test]
+fn a_torn_crash_that_keeps_an_entry_but_loses_its_term_is_caught_at_boot() {
+    // The explorer's crashes keep any prefix of a node's unsynced records:
+    // here the log record of an entry of the new term survives and the
+    // hard state that raised the term does not. A host that boots from the
+    // meta file alone hands raft-core a log beyond its term.
+    let bounds = Bounds {
+        max_crashes: 1,
+        max_proposals: 1,
+        rule_breaks: HostRuleBreaks {
+            ignore_log_term_on_boot: true,
+            ..HostRuleBreaks::default()
+        },
+        ..two_terms(12)
+    };
+    let found = caught(&bounds, 2);
+    assert_eq!(found.invariant, Invariant::Recovery, "{}", found.text);
+    // The crash on the path keeps the entry and loses the term.
+    assert!(
+        found.text.contains("keep_meta=0 keep_log=1"),
+        "{}",
+        found.text
+    );
+    assert!(found.steps <= 8, "{}", found.text);
+}
+
+#[test]
 fn random_walks_find_a_stale_append_that_erases_acknowledged_entries() {
     // Too deep for breadth-first search within a test's budget: the stale
     // append must arrive after the entries it erases were acknowledged and

@@ -1,6 +1,7 @@
 //! The bounds of a search: how far the explorer may go from the initial
 //! state, and which of raft-core's features are on.
 
+use super::step::Kept;
 use crate::host::HostRuleBreaks;
 
 /// The bounds of a search. Every bound cuts the state space the same way
@@ -34,8 +35,9 @@ pub struct Bounds {
 }
 
 /// Steps a node can take in one state: campaign, heartbeat, check-quorum,
-/// persist, crash, restart, propose.
-const STEPS_PER_NODE: usize = 7;
+/// persist, restart, propose, and a crash for each choice of the unsynced
+/// records it keeps of its two files.
+const STEPS_PER_NODE: usize = 6 + Kept::CHOICES_MAX as usize * Kept::CHOICES_MAX as usize;
 /// Steps an in-flight message can take: deliver, drop, duplicate.
 const STEPS_PER_MESSAGE: usize = 3;
 /// The most actions one state may enable: the trail stores an action's
@@ -67,6 +69,33 @@ impl Bounds {
             ));
         }
         Ok(())
+    }
+}
+
+impl Bounds {
+    /// The bounds as `raftsim check` flags, every field spelled out (what a
+    /// search prints when it starts, and what reruns it).
+    #[must_use]
+    pub fn flags(&self) -> String {
+        let mut flags = format!(
+            "--nodes {} --max-term {} --max-log {} --max-msgs {} --max-drops {} --max-dups {} \
+             --max-crashes {} --max-proposals {} --max-depth {} --pre-vote {} --check-quorum {}",
+            self.nodes,
+            self.max_term,
+            self.max_log,
+            self.max_msgs,
+            self.max_drops,
+            self.max_dups,
+            self.max_crashes,
+            self.max_proposals,
+            self.max_depth,
+            self.pre_vote,
+            self.check_quorum
+        );
+        for name in self.rule_breaks.names() {
+            flags.push_str(&format!(" --break {name}"));
+        }
+        flags
     }
 }
 

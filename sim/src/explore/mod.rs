@@ -26,6 +26,7 @@ mod bounds;
 mod dfs;
 mod ordered;
 mod por;
+mod presets;
 mod report;
 mod state;
 mod step;
@@ -36,8 +37,9 @@ mod visited;
 mod walk;
 
 pub use bounds::Bounds;
+pub use presets::Preset;
 pub use report::{Counterexample, Progress, Property, Report, Sometimes, scenario_text};
-pub use step::{Pick, Step};
+pub use step::{Kept, Pick, Step};
 pub use story::describe_message;
 
 use state::Model;

@@ -52,7 +52,7 @@ pub(crate) fn independent(a: &Step, b: &Step) -> bool {
     };
     let same_budget = matches!(
         (a, b),
-        (Step::Crash(_), Step::Crash(_)) | (Step::Propose(_), Step::Propose(_))
+        (Step::Crash(..), Step::Crash(..)) | (Step::Propose(_), Step::Propose(_))
     );
     x != y && !same_budget
 }
@@ -65,6 +65,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::explore::step::Kept;
     use crate::explore::{Bounds, Options, Pick, check};
     use crate::host::HostRuleBreaks;
 
@@ -97,8 +98,8 @@ mod tests {
         ));
         assert!(
             !independent(
-                &Step::Crash(NodeSlot::new(0)),
-                &Step::Crash(NodeSlot::new(1))
+                &Step::Crash(NodeSlot::new(0), Kept::NONE),
+                &Step::Crash(NodeSlot::new(1), Kept::NONE)
             ),
             "one crash budget"
         );
@@ -110,7 +111,7 @@ mod tests {
             "one proposal budget"
         );
         assert!(independent(
-            &Step::Crash(NodeSlot::new(0)),
+            &Step::Crash(NodeSlot::new(0), Kept::NONE),
             &Step::Propose(NodeSlot::new(1))
         ));
         assert!(!independent(

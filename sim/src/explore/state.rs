@@ -14,7 +14,7 @@ use raft_core::Role;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::bounds::Bounds;
-use super::step::{Pick, Step};
+use super::step::{Kept, Pick, Step};
 use super::symmetry::hash_relabeled;
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::host::{Host, HostState};
@@ -297,7 +297,12 @@ impl Model {
             steps.push(Step::Propose(node));
         }
         if state.spent.crashes < bounds.max_crashes {
-            steps.push(Step::Crash(node));
+            let (meta, log) = host.unsynced_records();
+            for meta in Kept::choices(meta) {
+                for log in Kept::choices(log) {
+                    steps.push(Step::Crash(node, Kept { meta, log }));
+                }
+            }
         }
     }
 
@@ -311,7 +316,7 @@ impl Model {
         match step {
             Step::Drop(_) => state.spent.drops += 1,
             Step::Duplicate(_) => state.spent.dups += 1,
-            Step::Crash(_) => state.spent.crashes += 1,
+            Step::Crash(..) => state.spent.crashes += 1,
             Step::Propose(_) => state.spent.proposals += 1,
             _ => {}
         }
@@ -415,12 +420,17 @@ fn node_step_key(step: &Step) -> u128 {
         Step::Heartbeat(_) => 2,
         Step::CheckQuorum(_) => 3,
         Step::Persist(_) => 4,
-        Step::Crash(_) => 5,
+        Step::Crash(..) => 5,
         Step::Restart(_) => 6,
         Step::Propose(_) => 7,
     };
+    // A crash's outcome tells its variants apart.
+    let kept = match step {
+        Step::Crash(_, kept) => (u128::from(kept.meta) << 16) | u128::from(kept.log),
+        _ => 0,
+    };
     let node = step.node().map_or(0, NodeSlot::index) as u128;
-    (0xA5A5 << 112) | (variant << 32) | node
+    (0xA5A5 << 112) | (kept << 48) | (variant << 32) | node
 }
 
 /// Brings `state.packets` up to date with the network, hashing only the

@@ -19,6 +19,37 @@ pub struct Pick {
     pub nth: u32,
 }
 
+/// The unsynced records a crash keeps, per file: the first `meta` of the
+/// node's hard-state records and the first `log` of its log records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Kept {
+    /// Unsynced hard-state records kept.
+    pub meta: u16,
+    /// Unsynced log records kept.
+    pub log: u16,
+}
+
+impl Kept {
+    /// Every unsynced write lost.
+    pub const NONE: Kept = Kept { meta: 0, log: 0 };
+
+    /// The prefixes of `unsynced` records a crash may keep of one file:
+    /// each one while there are few, else none, one, all but one and all
+    /// (at most [`Kept::CHOICES_MAX`]; a node has one write unsynced at a
+    /// time unless a rule break skips its fsyncs).
+    pub(crate) fn choices(unsynced: usize) -> Vec<u16> {
+        let n = u16::try_from(unsynced).unwrap_or(u16::MAX);
+        if n < Kept::CHOICES_MAX {
+            (0..=n).collect()
+        } else {
+            vec![0, 1, n - 1, n]
+        }
+    }
+
+    /// The most prefixes of one file a crash chooses among.
+    pub(crate) const CHOICES_MAX: u16 = 4;
+}
+
 /// One action of the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
@@ -37,8 +68,9 @@ pub enum Step {
     CheckQuorum(NodeSlot),
     /// A node's pending write and fsync complete.
     Persist(NodeSlot),
-    /// Power loss.
-    Crash(NodeSlot),
+    /// Power loss, keeping some of the node's unsynced records (a torn
+    /// crash's outcome; none kept is the plain crash).
+    Crash(NodeSlot, Kept),
     /// Boot from disk.
     Restart(NodeSlot),
     /// One client entry proposed straight to a leader.
@@ -58,7 +90,13 @@ impl Step {
             Step::Heartbeat(n) => print::on_node("heartbeat", n),
             Step::CheckQuorum(n) => print::on_node("check-quorum", n),
             Step::Persist(n) => print::on_node("persist", n),
-            Step::Crash(n) => print::on_node("crash", n),
+            Step::Crash(n, kept) if kept == Kept::NONE => print::on_node("crash", n),
+            Step::Crash(n, kept) => format!(
+                "{} keep_meta={} keep_log={}",
+                print::on_node("crash", n),
+                kept.meta,
+                kept.log
+            ),
             Step::Restart(n) => print::on_node("restart", n),
             Step::Propose(n) => print::on_node("propose 1 on", n),
         }
@@ -76,7 +114,7 @@ impl Step {
             | Step::Heartbeat(n)
             | Step::CheckQuorum(n)
             | Step::Persist(n)
-            | Step::Crash(n)
+            | Step::Crash(n, _)
             | Step::Restart(n)
             | Step::Propose(n) => Some(n),
         }
@@ -93,7 +131,12 @@ impl Step {
             Step::Heartbeat(n) => Action::HeartbeatTimeout(n),
             Step::CheckQuorum(n) => Action::CheckQuorum(n),
             Step::Persist(n) => Action::Event(world.pending_sync(n)?),
-            Step::Crash(n) => Action::Crash(n),
+            Step::Crash(n, kept) if kept == Kept::NONE => Action::Crash(n),
+            Step::Crash(node, kept) => Action::CrashKeeping {
+                node,
+                meta_records: usize::from(kept.meta),
+                log_records: usize::from(kept.log),
+            },
             Step::Restart(n) => Action::Restart(n),
             Step::Propose(n) => Action::Propose { node: n, count: 1 },
         })

@@ -225,6 +225,29 @@ impl Host {
 
     /// Power loss: memory is gone, unsynced writes are lost or torn.
     pub fn crash(&mut self, torn: bool, rng: &mut impl Rng) {
+        self.lose_memory();
+        self.disk.crash(torn, rng);
+    }
+
+    /// Power loss that keeps the first `meta` and `log` unsynced records
+    /// of the node's files (one torn outcome, chosen).
+    pub fn crash_keeping(&mut self, meta: usize, log: usize) {
+        self.lose_memory();
+        self.disk.crash_keeping(meta, log);
+    }
+
+    /// The unsynced records of the node's (meta, log) files: the torn
+    /// outcomes a crash may keep.
+    #[must_use]
+    pub fn unsynced_records(&self) -> (usize, usize) {
+        (
+            self.disk.meta.unsynced_records(),
+            self.disk.log.unsynced_records(),
+        )
+    }
+
+    /// The process is gone: everything but the disk.
+    fn lose_memory(&mut self) {
         self.raw = None;
         self.kv = Kv::default();
         self.pending = None;
@@ -232,7 +255,6 @@ impl Host {
         self.waiting.clear();
         self.inbox.clear();
         self.state = HostState::Down;
-        self.disk.crash(torn, rng);
     }
 
     /// Stops the process without losing memory.

@@ -16,6 +16,11 @@ pub struct HostRuleBreaks {
     /// the log that survived (a torn tail): recovery trusts a hint it must
     /// clamp.
     pub trust_commit_on_boot: bool,
+    /// Boot with the hard state the meta file holds even when the log
+    /// that survived holds a later term (a torn crash kept an entry's
+    /// record and lost the hard state's): recovery does not reconcile its
+    /// two files, and raft-core refuses the state it is handed.
+    pub ignore_log_term_on_boot: bool,
     /// Panic when booting again after a crash (an internal assertion that
     /// fails): shows that a panic in the code under test is reported as a
     /// violation with its location and a replay.
@@ -42,6 +47,7 @@ impl HostRuleBreaks {
         "skip-fsync",
         "forget-vote-on-boot",
         "trust-commit-on-boot",
+        "ignore-log-term-on-boot",
         "mute-after-restart",
         "panic-on-restart",
         "local-reads",
@@ -61,6 +67,7 @@ impl HostRuleBreaks {
             "skip-fsync" => &mut self.skip_fsync,
             "forget-vote-on-boot" => &mut self.forget_vote_on_boot,
             "trust-commit-on-boot" => &mut self.trust_commit_on_boot,
+            "ignore-log-term-on-boot" => &mut self.ignore_log_term_on_boot,
             "mute-after-restart" => &mut self.mute_after_restart,
             "panic-on-restart" => &mut self.panic_on_restart,
             "local-reads" => &mut self.local_reads,

@@ -46,7 +46,7 @@ pub(super) struct Recovered {
 
 /// Reads the files back after a crash (or at first boot: empty files give
 /// the empty state), dropping what the disk lost. Records after an
-/// unreadable one, or after a gap in the log, are not trusted. `bugs` holds
+/// unreadable one, or after a gap in the log, are not trusted. `breaks` holds
 /// the test-only recovery mistakes.
 pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
     let hard_state = disk
@@ -74,7 +74,7 @@ pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
     // acknowledged from them; the node did see that term, so it resumes
     // there, with no vote (a vote is only sent once synced).
     let last_term = entries.last().map_or(Term(0), |e| e.term);
-    let hard_state = if last_term > hard_state.term {
+    let hard_state = if last_term > hard_state.term && !breaks.ignore_log_term_on_boot {
         HardState {
             term: last_term,
             vote: None,

@@ -245,6 +245,16 @@ pub enum Which {
     All,
 }
 
+/// The unsynced records a `crash` keeps (`keep_meta=K keep_log=K`): one
+/// torn outcome, chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptRecords {
+    /// Unsynced hard-state records kept.
+    pub meta: u64,
+    /// Unsynced log records kept.
+    pub log: u64,
+}
+
 /// What a step does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum StepKind {
@@ -288,8 +298,8 @@ pub enum StepKind {
         /// Operation mix.
         ops: Option<Vec<OpKind>>,
     },
-    /// `crash NODES`
-    Crash(NodeSet),
+    /// `crash NODES [keep_meta=K] [keep_log=K]`
+    Crash(NodeSet, Option<KeptRecords>),
     /// `restart NODES`
     Restart(NodeSet),
     /// `pause NODES`

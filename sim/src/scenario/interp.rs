@@ -138,7 +138,15 @@ impl Interp<'_> {
                 keys,
                 ops,
             } => self.clients(*count, *rate_per_s, *keys, ops.as_deref()),
-            StepKind::Crash(set) => self.each(set, line, Action::Crash),
+            StepKind::Crash(set, None) => self.each(set, line, Action::Crash),
+            StepKind::Crash(set, Some(kept)) => {
+                let (meta_records, log_records) = (kept.meta as usize, kept.log as usize);
+                self.each(set, line, |node| Action::CrashKeeping {
+                    node,
+                    meta_records,
+                    log_records,
+                })
+            }
             StepKind::Restart(set) => self.each(set, line, Action::Restart),
             StepKind::Pause(set) => self.each(set, line, Action::Pause),
             StepKind::Resume(set) => self.each(set, line, Action::Resume),

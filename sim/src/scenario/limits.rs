@@ -17,6 +17,11 @@ use crate::net::MAX_IN_FLIGHT_PER_LINK;
 /// The interpreter checks the voters again when it builds the cluster.
 pub const NODES_MAX: u64 = 64;
 
+/// The most unsynced records `crash N keep_meta=K keep_log=K` may keep (a
+/// node never has more than one write's records unsynced; this only
+/// bounds the number a file may write).
+pub const KEPT_RECORDS_MAX: u64 = 1 << 20;
+
 /// The most client sessions (`clients N`): the command line's `--clients`
 /// caps them at the same number, so that a swarm run exported as a
 /// scenario always parses.

@@ -18,13 +18,13 @@
 //! interpreter's to check.
 
 use super::ast::{
-    ClusterOptions, Compare, Condition, MessagePick, NodeSet, ParseError, Scenario, Span, Step,
-    StepKind, Timing, Which, shown,
+    ClusterOptions, Compare, Condition, KeptRecords, MessagePick, NodeSet, ParseError, Scenario,
+    Span, Step, StepKind, Timing, Which, shown,
 };
 use super::lex::{Cursor, Kind, lex};
 use super::limits::{
-    APPEND_BYTES_MAX, CLIENTS_MAX, INFLIGHT_MAX, KEYS_MAX, NODES_MAX, NTH_MAX, PROPOSE_ENTRIES_MAX,
-    PROPOSE_TOTAL_MAX, SKEW_FACTOR_MAX, SKEW_FACTOR_MIN, TICKS_MAX,
+    APPEND_BYTES_MAX, CLIENTS_MAX, INFLIGHT_MAX, KEPT_RECORDS_MAX, KEYS_MAX, NODES_MAX, NTH_MAX,
+    PROPOSE_ENTRIES_MAX, PROPOSE_TOTAL_MAX, SKEW_FACTOR_MAX, SKEW_FACTOR_MIN, TICKS_MAX,
 };
 use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
 use super::text;
@@ -76,6 +76,9 @@ const NET_OPTIONS: &[(&str, &str)] = &[
 
 /// The option of `deliver`, `drop` and `duplicate`.
 const PICK_OPTIONS: &[(&str, &str)] = &[("nth", "nth=K")];
+
+/// `crash`'s options.
+const CRASH_OPTIONS: &[(&str, &str)] = &[("keep_meta", "keep_meta=K"), ("keep_log", "keep_log=K")];
 
 /// `disk`'s options.
 const DISK_OPTIONS: &[(&str, &str)] = &[
@@ -241,6 +244,36 @@ fn step(cur: &mut Cursor<'_>, state: &mut State) -> Result<(Timing, StepKind), P
     let kind = (verb.read)(cur, state)?;
     cur.end("end of line")?;
     Ok((timing, kind))
+}
+
+/// `crash NODES [keep_meta=K] [keep_log=K]`: with either option, the crash
+/// keeps that many of each file's unsynced records (the other, none).
+pub(super) fn read_crash(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
+    if !has_option_after_set(cur) {
+        return Ok(StepKind::Crash(
+            last_set(cur, &mut state.scope, Arity::Many)?,
+            None,
+        ));
+    }
+    let set = node_set(cur, &mut state.scope, Arity::Many)?;
+    let mut kept = KeptRecords { meta: 0, log: 0 };
+    let mut seen = Vec::new();
+    let why = " (records kept of those not yet synced)";
+    while let Some(opt) = next_option(cur, "crash", CRASH_OPTIONS, &mut seen)? {
+        match opt.key {
+            "keep_meta" => kept.meta = whole_opt(cur, &opt, 0..=KEPT_RECORDS_MAX, why)?,
+            "keep_log" => kept.log = whole_opt(cur, &opt, 0..=KEPT_RECORDS_MAX, why)?,
+            _ => return Err(unhandled(cur, &opt)),
+        }
+    }
+    Ok(StepKind::Crash(set, Some(kept)))
+}
+
+/// Whether an option (`word=`) follows on the line: a node set is words,
+/// braces, `+`, `-`, `,` and `as NAME`, never `=`, so one ahead is the
+/// crash's option (looked at without reading).
+fn has_option_after_set(cur: &Cursor<'_>) -> bool {
+    (0..).map_while(|n| cur.peek_at(n)).any(|t| t.is_punct("="))
 }
 
 /// `cut 1 -> {2,3}`: the sending set, `->`, the receiving set.

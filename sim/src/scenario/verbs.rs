@@ -9,8 +9,8 @@
 use super::ast::{ParseError, StepKind};
 use super::lex::Cursor;
 use super::parse::{
-    State, clients, disk, key, last_set, net, partition, pick, read_add, read_cut, read_expect,
-    read_propose, read_skew, read_tick, value,
+    State, clients, disk, key, last_set, net, partition, pick, read_add, read_crash, read_cut,
+    read_expect, read_propose, read_skew, read_tick, value,
 };
 use super::sets::Arity;
 
@@ -64,13 +64,7 @@ pub const VERBS: &[Verb] = &[
         word: "crash",
         example: "crash leader",
         needs: None,
-        read: |cur, state| {
-            Ok(StepKind::Crash(last_set(
-                cur,
-                &mut state.scope,
-                Arity::Many,
-            )?))
-        },
+        read: read_crash,
     },
     Verb {
         word: "restart",
@@ -350,7 +344,7 @@ impl StepKind {
             StepKind::Net { .. } => "net",
             StepKind::Disk { .. } => "disk",
             StepKind::Clients { .. } => "clients",
-            StepKind::Crash(_) => "crash",
+            StepKind::Crash(..) => "crash",
             StepKind::Restart(_) => "restart",
             StepKind::Pause(_) => "pause",
             StepKind::Resume(_) => "resume",

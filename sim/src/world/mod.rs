@@ -201,7 +201,12 @@ impl World {
             }
             Action::Drop(id) => self.drop_message(id),
             Action::Duplicate(id) => self.duplicate_message(id),
-            Action::Crash(node) => self.crash(node),
+            Action::Crash(node) => self.crash(node, None),
+            Action::CrashKeeping {
+                node,
+                meta_records,
+                log_records,
+            } => self.crash(node, Some((meta_records, log_records))),
             Action::Restart(node) => self.restart(node),
             Action::Pause(node) => self.pause(node),
             Action::Resume(node) => {
@@ -425,7 +430,10 @@ impl World {
         }
     }
 
-    fn crash(&mut self, node: NodeSlot) {
+    /// Power loss on `node`: its unsynced writes lost, or with `kept` the
+    /// first (meta, log) unsynced records kept; without, torn writes (if on
+    /// for the node) keep a random prefix.
+    fn crash(&mut self, node: NodeSlot, kept: Option<(usize, usize)>) {
         if self.hosts[node.index()].state == HostState::Down {
             return;
         }
@@ -434,7 +442,11 @@ impl World {
         self.queue
             .retain(|_, e| !matches!(e, Event::Synced { node: n, .. } if *n == node));
         let torn = self.torn[node.index()];
-        Arc::make_mut(&mut self.hosts[node.index()]).crash(torn, &mut self.rng_disk);
+        let host = Arc::make_mut(&mut self.hosts[node.index()]);
+        match kept {
+            Some((meta, log)) => host.crash_keeping(meta, log),
+            None => host.crash(torn, &mut self.rng_disk),
+        }
         self.tick_epochs[node.index()] += 1;
         if !self.touched.contains(&node) {
             self.touched.push(node);

@@ -39,7 +39,7 @@ fn a_set_expression_of_30000_terms_parses_clones_compares_and_drops_on_a_small_s
         let text = long_union(30_000);
         assert!(text.lines().all(|line| line.len() <= LINE_BYTES_MAX));
         let scenario = parse(FILE, &text).unwrap_or_else(|e| panic!("{e}"));
-        let StepKind::Crash(set) = &scenario.steps[1].kind else {
+        let StepKind::Crash(set, None) = &scenario.steps[1].kind else {
             panic!("{:?}", scenario.steps[1].kind)
         };
         assert_eq!(set.expr.first, ids(&[1]));

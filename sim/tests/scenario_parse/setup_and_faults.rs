@@ -132,12 +132,41 @@ fn clients() {
 fn crash_with_braces_holding_an_id_and_a_name() {
     assert_eq!(
         last("isolate 2 as old\ncrash {1,old}"),
-        StepKind::Crash(set_at(
-            3,
-            7,
-            SetTerm::Nodes(vec![Atom::Id(1), Atom::Name("old".into())])
-        ))
+        StepKind::Crash(
+            set_at(
+                3,
+                7,
+                SetTerm::Nodes(vec![Atom::Id(1), Atom::Name("old".into())])
+            ),
+            None
+        )
     );
+}
+
+#[test]
+fn crash_keeping_unsynced_records() {
+    assert_eq!(
+        kind("crash 3 keep_meta=0 keep_log=2"),
+        StepKind::Crash(set(7, ids(&[3])), Some(KeptRecords { meta: 0, log: 2 }))
+    );
+    // One option alone keeps none of the other file.
+    assert_eq!(
+        kind("crash 3 keep_log=1"),
+        StepKind::Crash(set(7, ids(&[3])), Some(KeptRecords { meta: 0, log: 1 }))
+    );
+    let expected = fails("cluster 3\ncrash 3 keep=1", "2:9", "keep");
+    assert!(expected.contains("keep_meta=K"), "{expected}");
+    let expected = fails("cluster 3\ncrash 3 keep_log=x", "2:18", "x");
+    assert!(expected.contains("records kept"), "{expected}");
+    fails(
+        "cluster 3\ncrash 3 keep_log=1 keep_log=2",
+        "2:20",
+        "keep_log",
+    );
+    // Without an option, a second node outside braces is still the set's
+    // error, as before.
+    let expected = fails("cluster 3\ncrash 1 2", "2:9", "2");
+    assert!(expected.contains("braces"), "{expected}");
 }
 
 #[test]

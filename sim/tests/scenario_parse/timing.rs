@@ -20,7 +20,7 @@ fn timing_prefixes() {
     );
     assert_eq!(
         scenario.steps[2].kind,
-        StepKind::Crash(set_at(3, 17, ids(&[1])))
+        StepKind::Crash(set_at(3, 17, ids(&[1])), None)
     );
     assert_eq!(scenario.steps[2].text, "at +500ms crash 1");
 }
@@ -73,19 +73,22 @@ fn names_bind_left_to_right_on_the_same_line_and_can_be_rebound() {
     );
     assert_eq!(
         last("isolate 1 as x\nisolate all - x as x\ncrash x"),
-        StepKind::Crash(set_at(4, 7, SetTerm::Name("x".into())))
+        StepKind::Crash(set_at(4, 7, SetTerm::Name("x".into())), None)
     );
     // Verbs, conditions and message types make fine names.
     assert_eq!(
         last("partition minority as cut | rest\ncrash all - cut + {cut}"),
-        StepKind::Crash(set_at(
-            3,
-            7,
-            union(
-                minus(SetTerm::All, SetTerm::Name("cut".into())),
-                SetTerm::Nodes(vec![Atom::Name("cut".into())])
-            )
-        ))
+        StepKind::Crash(
+            set_at(
+                3,
+                7,
+                union(
+                    minus(SetTerm::All, SetTerm::Name("cut".into())),
+                    SetTerm::Nodes(vec![Atom::Name("cut".into())])
+                )
+            ),
+            None
+        )
     );
     assert_eq!(
         kind("isolate leader + 2 as both"),
@@ -99,6 +102,6 @@ fn windows_line_ends_and_tabs() {
     assert_eq!(scenario.steps[1].span, Span { line: 2, col: 2 });
     assert_eq!(
         scenario.steps[1].kind,
-        StepKind::Crash(set(8, ids(&[1, 2])))
+        StepKind::Crash(set(8, ids(&[1, 2])), None)
     );
 }
