@@ -281,13 +281,22 @@ fn check_with_small_bounds_passes_and_reports_what_it_reached() {
     }
 }
 
-/// The README's promise: a bare `raftsim check` finds no violation and
-/// reaches every sometimes-property (3.4 million states).
+/// The README's promise: `raftsim check --bounds ci`, what CI runs, prints
+/// its bounds in full, finds no violation and reaches every
+/// sometimes-property (1.4 million states).
 #[test]
-fn check_with_the_default_bounds_passes_and_reaches_every_sometimes_property() {
-    let output = raftsim(&["check"]);
+fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
+    let output = raftsim(&["check", "--bounds", "ci"]);
     assert_exit(&output, 0);
     let text = stdout(&output);
+    assert!(
+        text.contains(
+            "bounds ci (1 of 1): --nodes 3 --max-term 2 --max-log 2 --max-msgs 5 --max-drops 1 \
+             --max-dups 0 --max-crashes 1 --max-proposals 1 --max-depth 12 --pre-vote false \
+             --check-quorum false"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("NOT REACHED"), "{text}");
     assert!(text.contains("a log is truncated (depth 12)"), "{text}");
     assert!(
@@ -357,6 +366,7 @@ fn bad_usage_exits_2_with_a_message() {
     assert_usage_error(&["swarm", "--seeds", "0..2", "--seed", "3"], "--seed");
     assert_usage_error(&["check", "--nodes", "0"], "not in 1..=7");
     assert_usage_error(&["check", "--search", "sideways"], "sideways");
+    assert_usage_error(&["check", "--bounds", "huge"], "no preset named `huge`");
     assert_usage_error(&["check", "--jobs", "0"], "not in 1..=256");
     assert_usage_error(&["check", "--max-depth", "70000"], "not in 0..=65535");
     assert_usage_error(
