@@ -21,6 +21,10 @@ enum SearchMode {
     Dfs,
     /// Seeded random walks (--walks, --seed): for bounds too large to exhaust.
     Walk,
+    /// Seeded random walks, each of its own shape drawn within the bounds
+    /// (depth, budgets, how often each kind of action is taken), as the
+    /// swarm draws a fault mix per seed.
+    Swarm,
 }
 
 fn preset(name: &str) -> Result<Preset, String> {
@@ -76,11 +80,11 @@ pub struct CheckArgs {
     /// How to search.
     #[arg(long, value_enum, default_value_t = SearchMode::Bfs)]
     search: SearchMode,
-    /// Random walks to take (with --search walk; default 10000, at most
+    /// Random walks to take (with --search walk or swarm; default 10000, at most
     /// 10^12).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
     walks: Option<u64>,
-    /// The seed of the random walks (with --search walk; default 0).
+    /// The seed of the random walks (with --search walk or swarm; default 0).
     #[arg(long)]
     seed: Option<u64>,
     /// Worker threads for breadth-first search and random walks (default:
@@ -118,16 +122,12 @@ impl CheckArgs {
             SearchMode::Bfs => "bfs",
             SearchMode::Dfs => "dfs",
             SearchMode::Walk => "walk",
+            SearchMode::Swarm => "swarm",
         };
+        let walking = matches!(self.search, SearchMode::Walk | SearchMode::Swarm);
         let ignored = [
-            (
-                "--walks",
-                self.walks.is_some() && self.search != SearchMode::Walk,
-            ),
-            (
-                "--seed",
-                self.seed.is_some() && self.search != SearchMode::Walk,
-            ),
+            ("--walks", self.walks.is_some() && !walking),
+            ("--seed", self.seed.is_some() && !walking),
             (
                 "--jobs",
                 self.jobs.is_some() && self.search == SearchMode::Dfs,
@@ -179,9 +179,10 @@ impl CheckArgs {
             search: match self.search {
                 SearchMode::Bfs => Search::BreadthFirst,
                 SearchMode::Dfs => Search::DepthFirst,
-                SearchMode::Walk => Search::RandomWalk {
+                SearchMode::Walk | SearchMode::Swarm => Search::RandomWalk {
                     walks: self.walks.unwrap_or(10_000),
                     seed: self.seed.unwrap_or(0),
+                    swarm: self.search == SearchMode::Swarm,
                 },
             },
             jobs: self.jobs.map_or(cores, |jobs| jobs as usize),
@@ -315,8 +316,9 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
     let mode = match options.search {
         Search::BreadthFirst => format!("breadth-first, {} thread(s){symmetry}", options.jobs),
         Search::DepthFirst => "depth-first".to_string(),
-        Search::RandomWalk { walks, seed } => format!(
-            "{walks} random walks, seed {seed}, {} thread(s)",
+        Search::RandomWalk { walks, seed, swarm } => format!(
+            "{walks} {} walks, seed {seed}, {} thread(s)",
+            if swarm { "swarm" } else { "random" },
             options.jobs
         ),
     };

@@ -218,6 +218,12 @@ fn every_mode_finds_a_shallow_bug_and_its_scenario_replays() {
         Search::RandomWalk {
             walks: 20_000,
             seed: 1,
+            swarm: false,
+        },
+        Search::RandomWalk {
+            walks: 20_000,
+            seed: 1,
+            swarm: true,
         },
     ];
     for search in modes {
@@ -248,9 +254,13 @@ fn random_walks_are_the_same_for_the_same_seed_on_any_number_of_threads() {
         max_proposals: 1,
         ..Bounds::small(3, 3, 30)
     };
-    let walk = |seed, jobs| {
+    let walk = |seed, jobs, swarm| {
         let options = Options {
-            search: Search::RandomWalk { walks: 300, seed },
+            search: Search::RandomWalk {
+                walks: 300,
+                seed,
+                swarm,
+            },
             jobs,
             ..Options::default()
         };
@@ -262,9 +272,20 @@ fn random_walks_are_the_same_for_the_same_seed_on_any_number_of_threads() {
             report.sometimes,
         )
     };
-    assert_eq!(walk(7, 1), walk(7, 1));
-    assert_eq!(walk(7, 1), walk(7, 3));
-    assert_ne!(walk(7, 1).0, walk(8, 1).0, "another seed walks other paths");
+    for swarm in [false, true] {
+        assert_eq!(walk(7, 1, swarm), walk(7, 1, swarm));
+        assert_eq!(walk(7, 1, swarm), walk(7, 3, swarm));
+        assert_ne!(
+            walk(7, 1, swarm).0,
+            walk(8, 1, swarm).0,
+            "another seed walks other paths"
+        );
+    }
+    assert_ne!(
+        walk(7, 1, false),
+        walk(7, 1, true),
+        "swarm walks other shapes"
+    );
 }
 
 #[test]

@@ -35,6 +35,7 @@ mod symmetry;
 mod trail;
 mod visited;
 mod walk;
+mod walk_mix;
 
 pub use bounds::Bounds;
 pub use presets::Preset;
@@ -57,6 +58,10 @@ pub enum Search {
         walks: u64,
         /// The seed of the walks' choices.
         seed: u64,
+        /// Swarm-style: each walk draws its own depth, budgets and weights
+        /// per kind of action within the bounds (`walk_mix`), instead of
+        /// choosing uniformly among the enabled actions to the depth bound.
+        swarm: bool,
     },
 }
 
@@ -125,11 +130,11 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
         (Search::BreadthFirst, true) => bfs::search::<u128>(&model, jobs, reduce, record, progress),
         (Search::DepthFirst, false) => dfs::search::<u64>(&model, progress),
         (Search::DepthFirst, true) => dfs::search::<u128>(&model, progress),
-        (Search::RandomWalk { walks, seed }, false) => {
-            walk::search::<u64>(&model, walks, seed, jobs, progress)
+        (Search::RandomWalk { walks, seed, swarm }, false) => {
+            walk::search::<u64>(&model, (walks, seed, swarm), jobs, progress)
         }
-        (Search::RandomWalk { walks, seed }, true) => {
-            walk::search::<u128>(&model, walks, seed, jobs, progress)
+        (Search::RandomWalk { walks, seed, swarm }, true) => {
+            walk::search::<u128>(&model, (walks, seed, swarm), jobs, progress)
         }
     }
 }

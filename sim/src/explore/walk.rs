@@ -17,6 +17,7 @@ use super::ordered;
 use super::report::{Progress, Report};
 use super::state::{Fingerprint, Model, State};
 use super::visited::{Key, Visited};
+use super::walk_mix::WalkMix;
 use crate::checker::Violation;
 use crate::streams::{Concern, seed_for};
 
@@ -43,14 +44,26 @@ impl Chunk {
     }
 }
 
-/// Walks `walks` (a range of walk numbers) from `start`.
-fn walk_chunk(model: &Model, start: &State, seed: u64, walks: std::ops::Range<u64>) -> Chunk {
+/// Walks `walks` (a range of walk numbers) from `start`; with `swarm`,
+/// each walk first draws its own shape ([`WalkMix`]).
+fn walk_chunk(
+    model: &Model,
+    start: &State,
+    seed: u64,
+    swarm: bool,
+    walks: std::ops::Range<u64>,
+) -> Chunk {
     let mut chunk = Chunk::new();
     for walk in walks {
         let mut rng = ChaCha8Rng::seed_from_u64(seed_for(seed, Concern::Walk(walk)));
+        let mix = if swarm {
+            WalkMix::draw(&model.bounds, &mut rng)
+        } else {
+            WalkMix::uniform(&model.bounds)
+        };
         let mut state = start.clone();
         let mut path: Vec<u16> = Vec::new();
-        for depth in 1..=model.bounds.max_depth {
+        for depth in 1..=mix.max_depth {
             if !model.expandable(&state) {
                 break;
             }
@@ -58,7 +71,14 @@ fn walk_chunk(model: &Model, start: &State, seed: u64, walks: std::ops::Range<u6
             if steps.is_empty() {
                 break;
             }
-            let index = rng.random_range(0..steps.len());
+            let index = if swarm {
+                match mix.choose(&state, &steps, &mut rng) {
+                    Some(index) => index,
+                    None => break,
+                }
+            } else {
+                rng.random_range(0..steps.len())
+            };
             path.push(u16::try_from(index).expect("fewer than 65536 enabled actions"));
             if let Err(violation) = chunk.tally.take(model, &mut state, steps[index], depth) {
                 chunk.violation = Some((path, violation));
@@ -70,12 +90,11 @@ fn walk_chunk(model: &Model, start: &State, seed: u64, walks: std::ops::Range<u6
     chunk
 }
 
-/// `walks` random walks of `model` from `seed` on `jobs` threads, keeping
-/// `K`-bit fingerprints.
+/// `walks` random walks of `model` from `seed` on `jobs` threads (each of
+/// its own drawn shape with `swarm`), keeping `K`-bit fingerprints.
 pub(crate) fn search<K: Key>(
     model: &Model,
-    walks: u64,
-    seed: u64,
+    (walks, seed, swarm): (u64, u64, bool),
     jobs: usize,
     progress: &mut dyn FnMut(&Progress),
 ) -> Report {
@@ -115,7 +134,7 @@ pub(crate) fn search<K: Key>(
     let walked = ordered::in_order(
         jobs,
         chunks,
-        |index| walk_chunk(model, &start, seed, range(index)),
+        |index| walk_chunk(model, &start, seed, swarm, range(index)),
         merge,
     );
     if walked.is_continue() {
