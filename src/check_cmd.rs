@@ -233,14 +233,18 @@ pub fn check_command(args: &CheckArgs) -> Status {
     }
     let options = args.options();
     for (n, bounds) in sets.iter().enumerate() {
-        say!(
+        let line = format!(
             "bounds {} ({} of {}): {}",
             args.preset.name(),
             n + 1,
             sets.len(),
             bounds.flags()
         );
-        let status = check_one(args, bounds, &options);
+        // On standard error as the search starts (standard output may be
+        // a closed pipe, and the counterexample file comes before any
+        // report); again at the head of the report.
+        eprintln!("{line}");
+        let status = check_one(args, bounds, &options, &line);
         if status != Status::Ok {
             return status;
         }
@@ -249,7 +253,7 @@ pub fn check_command(args: &CheckArgs) -> Status {
 }
 
 /// Searches one bound set and reports it; returns the exit status.
-fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options) -> Status {
+fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options, bounds_line: &str) -> Status {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
@@ -270,6 +274,7 @@ fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options) -> Status {
         .counterexample
         .as_ref()
         .map(|found| std::fs::write(&path, scenario_text(bounds, found)));
+    say!("{bounds_line}");
     print_report(&report, options, started.elapsed().as_secs_f64());
     if report.interrupted {
         say!(

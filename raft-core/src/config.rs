@@ -82,6 +82,16 @@ pub struct RuleBreaks {
     /// `ProbeSent`). Safe; with enough peers stalled the leader, still
     /// followed, commits nothing.
     pub stall_after_lost_append: bool,
+    /// A follower's consistency check looks only at the index before the
+    /// append, not at that entry's term, so an append from a new leader
+    /// lands on a divergent prefix (§5.3, receiver step 2: the term must
+    /// match too).
+    pub prev_index_only: bool,
+    /// A follower commits up to the leader's commit index even past the
+    /// entries this append verified, so an unverified stale suffix is
+    /// committed and applied (§5.3, receiver step 5:
+    /// min(leaderCommit, index of last new entry)).
+    pub commit_unverified: bool,
 }
 
 impl Config {

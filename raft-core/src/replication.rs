@@ -166,7 +166,13 @@ impl RawNode {
             );
             return Ok(());
         }
-        if !self.log.contains(prev) {
+        let breaks = self.config.rule_breaks;
+        let consistent = if breaks.prev_index_only {
+            prev.index <= self.log.last_index()
+        } else {
+            self.log.contains(prev)
+        };
+        if !consistent {
             // The consistency check failed: point the leader at the last
             // entry that could match, skipping a whole term per round trip.
             let probe = self
@@ -187,7 +193,6 @@ impl RawNode {
             self.retract_acks_from(replaced_from);
         }
         let last_new = appended.last_new;
-        let breaks = self.config.rule_breaks;
         if breaks.truncate_on_match && last_new < self.log.last_index() {
             let from = last_new.next();
             if from > self.log.committed() {
@@ -197,7 +202,12 @@ impl RawNode {
         }
         // §5.3 receiver step 5: commit up to the leader's commit, but only
         // within what this append verified.
-        self.log.commit_to(commit.min(last_new));
+        let verified = if breaks.commit_unverified {
+            self.log.last_index()
+        } else {
+            last_new
+        };
+        self.log.commit_to(commit.min(verified));
         self.send(
             from,
             MessageBody::AppendResponse {

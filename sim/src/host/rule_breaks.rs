@@ -58,6 +58,8 @@ impl HostRuleBreaks {
         "truncate-on-match",
         "slow-elections",
         "stall-after-lost-append",
+        "prev-index-only",
+        "commit-unverified",
     ];
 
     /// Turns on the rule named `name` (one of [`HostRuleBreaks::NAMES`]); false
@@ -78,6 +80,8 @@ impl HostRuleBreaks {
             "truncate-on-match" => &mut self.raft.truncate_on_match,
             "slow-elections" => &mut self.raft.slow_elections,
             "stall-after-lost-append" => &mut self.raft.stall_after_lost_append,
+            "prev-index-only" => &mut self.raft.prev_index_only,
+            "commit-unverified" => &mut self.raft.commit_unverified,
             _ => return false,
         };
         *flag = true;
