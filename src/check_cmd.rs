@@ -202,6 +202,15 @@ fn resident_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// The process's peak resident memory so far in bytes (`VmHWM`), where the
+/// system tells it.
+fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes * 1024)
+}
+
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
@@ -336,8 +345,15 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
         report.distinct_states as f64 / seconds.max(1e-9)
     );
     let per_state = report.visited_bytes as f64 / report.distinct_states.max(1) as f64;
-    let resident = resident_bytes().map_or_else(String::new, |rss| {
-        format!(", {} resident at the end", megabytes(rss))
+    // The peak is the process's: with several bound sets, the largest so
+    // far.
+    let distinct = report.distinct_states.max(1) as f64;
+    let resident = peak_resident_bytes().map_or_else(String::new, |peak| {
+        format!(
+            ", peak resident {} ({:.0} bytes per distinct state)",
+            megabytes(peak),
+            peak as f64 / distinct
+        )
     });
     say!(
         "memory: visited set and trail {} ({per_state:.1} bytes per distinct state){resident}",
