@@ -23,7 +23,7 @@
 
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::ordered;
 use super::por::{self, Sleep};
@@ -63,6 +63,8 @@ struct Child {
 /// Everything one state's expansion produced, in action order; it stops at
 /// the first action that breaks an invariant.
 struct Expansion {
+    /// The expanded state's ordinal in the trail.
+    ordinal: u32,
     /// The expanded state, shared by the children that are queued.
     state: Arc<State>,
     children: Vec<Child>,
@@ -93,6 +95,7 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
         Ok(state) => state,
         Err(why) => {
             return Expansion {
+                ordinal: node.ordinal,
                 state: Arc::clone(&node.parent),
                 children: Vec::new(),
                 violation: None,
@@ -114,6 +117,7 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
         let mut state = (*parent).clone();
         if let Err(violation) = model.apply(&mut state, *step) {
             return Expansion {
+                ordinal: node.ordinal,
                 state: parent,
                 children,
                 violation: Some((action, violation)),
@@ -145,6 +149,7 @@ fn expand(model: &Model, node: &Node, reduce: bool) -> Expansion {
         });
     }
     Expansion {
+        ordinal: node.ordinal,
         state: parent,
         children,
         violation: None,
@@ -248,9 +253,17 @@ pub(crate) fn search<K: Key>(
     while !level.is_empty() {
         search.report.depth = depth;
         let mut next = VecDeque::new();
+        // Each batch is taken by the worker that expands it and dropped
+        // there, so a parent state is freed as soon as its last child is
+        // expanded, not at the end of the level (the peak of memory is the
+        // states kept for the next level, no longer those of the previous
+        // one as well).
         let mut batches = Vec::with_capacity(level.len().div_ceil(BATCH));
+        let mut left = 0;
         while !level.is_empty() {
-            batches.push(level.drain(..BATCH.min(level.len())).collect::<Vec<Node>>());
+            let batch: Vec<Node> = level.drain(..BATCH.min(level.len())).collect();
+            left += batch.len();
+            batches.push(Mutex::new(Some(batch)));
         }
         let mut level_run = LevelRun {
             search: &mut search,
@@ -258,18 +271,20 @@ pub(crate) fn search<K: Key>(
             depth,
             next: &mut next,
             progress,
-            left: batches.iter().map(Vec::len).sum(),
+            left,
         };
         let finished = ordered::in_order(
             jobs,
             batches.len(),
             |index| -> Vec<Expansion> {
-                batches[index]
-                    .iter()
-                    .map(|n| expand(model, n, reduce))
-                    .collect()
+                let batch = batches[index]
+                    .lock()
+                    .expect("the lock is held only to take the batch: never poisoned")
+                    .take()
+                    .expect("each batch is expanded once");
+                batch.iter().map(|n| expand(model, n, reduce)).collect()
             },
-            |index, expansions| level_run.merge_batch(&batches[index], expansions),
+            |_, expansions| level_run.merge_batch(expansions),
         );
         if finished.is_break() {
             return search.finish();
@@ -295,10 +310,11 @@ struct LevelRun<'a, K: Key> {
 impl<K: Key> LevelRun<'_, K> {
     /// Merges the expansions of `batch`; breaks once the search is over (a
     /// violation, or a rebuild that diverged).
-    fn merge_batch(&mut self, batch: &[Node], expansions: Vec<Expansion>) -> ControlFlow<()> {
+    fn merge_batch(&mut self, expansions: Vec<Expansion>) -> ControlFlow<()> {
         let search = &mut *self.search;
         let depth = self.depth;
-        for (node, expansion) in batch.iter().zip(expansions) {
+        let merged = expansions.len();
+        for expansion in expansions {
             if let Some(why) = expansion.diverged {
                 search.report.nondeterminism = Some(why);
                 search.report.visited_bytes = search.memory();
@@ -307,7 +323,7 @@ impl<K: Key> LevelRun<'_, K> {
             for child in expansion.children {
                 search.report.depth = depth + 1;
                 search.merge(
-                    (&expansion.state, node.ordinal),
+                    (&expansion.state, expansion.ordinal),
                     child,
                     depth + 1,
                     self.next,
@@ -316,14 +332,14 @@ impl<K: Key> LevelRun<'_, K> {
             if let Some((action, violation)) = expansion.violation {
                 search.report.generated_states += 1;
                 search.report.depth = depth + 1;
-                let mut path = search.trail.path_to(node.ordinal);
+                let mut path = search.trail.path_to(expansion.ordinal);
                 path.push(action);
                 search.report.visited_bytes = search.memory();
                 search.report.found(self.model, &path, violation);
                 return ControlFlow::Break(());
             }
         }
-        self.left -= batch.len();
+        self.left -= merged;
         (self.progress)(&Progress {
             generated: search.report.generated_states,
             distinct: search.report.distinct_states,

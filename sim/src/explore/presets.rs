@@ -22,7 +22,7 @@ pub enum Preset {
     /// Wider, for a longer run: three terms, logs of three, PreVote and
     /// CheckQuorum on, two crashes, two client entries, twelve actions deep,
     /// on three nodes and on four (where a majority is three of four).
-    /// Measured: 12.7 M states in 67 s on three nodes, 5.6 GB peak. With
+    /// Measured: 12.7 M states in 54–67 s on three nodes, 4.7 GB peak. With
     /// PreVote an election takes seven actions on three nodes and twelve on
     /// four, so a second leader is beyond twelve: deeper needs a frontier
     /// that fits in memory (not yet) or `--search swarm`.
