@@ -335,16 +335,7 @@ impl fmt::Display for What {
             What::Restart { node } => write!(f, "restart n{node}"),
             What::Pause { node } => write!(f, "pause n{node}"),
             What::Resume { node } => write!(f, "resume n{node}"),
-            What::Block { links } => {
-                write!(f, "block")?;
-                for [from, to] in links.iter().take(LINKS_SHOWN) {
-                    write!(f, " n{from}->n{to}")?;
-                }
-                if links.len() > LINKS_SHOWN {
-                    write!(f, " ... ({} links)", links.len())?;
-                }
-                Ok(())
-            }
+            What::Block { links } => write_links(f, links),
             What::Heal => write!(f, "heal"),
             What::Noise {
                 drop_percent,
@@ -361,16 +352,7 @@ impl fmt::Display for What {
                 node,
                 fsync_ns,
                 torn,
-            } => {
-                write!(f, "disk n{node}")?;
-                if let Some([low, high]) = fsync_ns {
-                    write!(f, " latency={low}ns..{high}ns")?;
-                }
-                if let Some(on) = torn {
-                    write!(f, " torn={}", on_off(*on))?;
-                }
-                Ok(())
-            }
+            } => write_disk(f, *node, *fsync_ns, *torn),
             What::Skew { node, factor } => write!(f, "skew n{node} {factor}"),
             What::Workload { on } => write!(f, "clients {}", on_off(*on)),
             What::Campaign { node } => write!(f, "campaign n{node}"),
@@ -380,6 +362,35 @@ impl fmt::Display for What {
             What::Propose { node, count } => write!(f, "propose {count} on n{node}"),
         }
     }
+}
+
+/// `block n1->n2 n1->n3 ...`, the first [`LINKS_SHOWN`] links.
+fn write_links(f: &mut fmt::Formatter<'_>, links: &[[u64; 2]]) -> fmt::Result {
+    write!(f, "block")?;
+    for [from, to] in links.iter().take(LINKS_SHOWN) {
+        write!(f, " n{from}->n{to}")?;
+    }
+    if links.len() > LINKS_SHOWN {
+        write!(f, " ... ({} links)", links.len())?;
+    }
+    Ok(())
+}
+
+/// `disk n2 latency=1ns..5ns torn=on`, the settings that changed.
+fn write_disk(
+    f: &mut fmt::Formatter<'_>,
+    node: u64,
+    fsync_ns: Option<[u64; 2]>,
+    torn: Option<bool>,
+) -> fmt::Result {
+    write!(f, "disk n{node}")?;
+    if let Some([low, high]) = fsync_ns {
+        write!(f, " latency={low}ns..{high}ns")?;
+    }
+    if let Some(on) = torn {
+        write!(f, " torn={}", on_off(on))?;
+    }
+    Ok(())
 }
 
 fn on_off(on: bool) -> &'static str {

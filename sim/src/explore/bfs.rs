@@ -253,18 +253,7 @@ pub(crate) fn search<K: Key>(
     while !level.is_empty() {
         search.report.depth = depth;
         let mut next = VecDeque::new();
-        // Each batch is taken by the worker that expands it and dropped
-        // there, so a parent state is freed as soon as its last child is
-        // expanded, not at the end of the level (the peak of memory is the
-        // states kept for the next level, no longer those of the previous
-        // one as well).
-        let mut batches = Vec::with_capacity(level.len().div_ceil(BATCH));
-        let mut left = 0;
-        while !level.is_empty() {
-            let batch: Vec<Node> = level.drain(..BATCH.min(level.len())).collect();
-            left += batch.len();
-            batches.push(Mutex::new(Some(batch)));
-        }
+        let (batches, left) = batches(&mut level);
         let mut level_run = LevelRun {
             search: &mut search,
             model,
@@ -294,6 +283,22 @@ pub(crate) fn search<K: Key>(
     }
     search.report.visited_bytes = search.memory();
     search.finish()
+}
+
+/// The level cut into batches, and how many states they hold. Each batch is
+/// taken by the worker that expands it and dropped there, so a parent state
+/// is freed as soon as its last child is expanded, not at the end of the
+/// level (the peak of memory is the states kept for the next level, no
+/// longer those of the previous one as well).
+fn batches(level: &mut VecDeque<Node>) -> (Vec<Mutex<Option<Vec<Node>>>>, usize) {
+    let mut batches = Vec::with_capacity(level.len().div_ceil(BATCH));
+    let mut left = 0;
+    while !level.is_empty() {
+        let batch: Vec<Node> = level.drain(..BATCH.min(level.len())).collect();
+        left += batch.len();
+        batches.push(Mutex::new(Some(batch)));
+    }
+    (batches, left)
 }
 
 /// The merge of one level, batch after batch in order.

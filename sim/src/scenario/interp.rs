@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::ast::{Condition, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which};
+use super::ast::{
+    Condition, KeptRecords, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which,
+};
 use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::resolve::names;
 use super::verbs::Verb;
@@ -138,15 +140,7 @@ impl Interp<'_> {
                 keys,
                 ops,
             } => self.clients(*count, *rate_per_s, *keys, ops.as_deref()),
-            StepKind::Crash(set, None) => self.each(set, line, Action::Crash),
-            StepKind::Crash(set, Some(kept)) => {
-                let (meta_records, log_records) = (kept.meta as usize, kept.log as usize);
-                self.each(set, line, |node| Action::CrashKeeping {
-                    node,
-                    meta_records,
-                    log_records,
-                })
-            }
+            StepKind::Crash(set, kept) => self.crash(set, *kept, line),
             StepKind::Restart(set) => self.each(set, line, Action::Restart),
             StepKind::Pause(set) => self.each(set, line, Action::Pause),
             StepKind::Resume(set) => self.each(set, line, Action::Resume),
@@ -201,6 +195,26 @@ impl Interp<'_> {
             StepKind::Persist(set) => self.persist(set, line),
             StepKind::Stabilize => self.stabilize(),
         }
+    }
+
+    /// `crash 3 keep_meta=0 keep_log=1`: power loss on each node of the
+    /// set, keeping the unsynced records `kept` names (or, without, what
+    /// the disk's torn setting draws).
+    fn crash(
+        &mut self,
+        set: &NodeSet,
+        kept: Option<KeptRecords>,
+        line: &mut Vec<NodeSlot>,
+    ) -> Result<(), Stop> {
+        let Some(kept) = kept else {
+            return self.each(set, line, Action::Crash);
+        };
+        let (meta_records, log_records) = (kept.meta as usize, kept.log as usize);
+        self.each(set, line, |node| Action::CrashKeeping {
+            node,
+            meta_records,
+            log_records,
+        })
     }
 
     /// `net drop=5% dup=1% delay=1ms..5ms tail=2%`: network noise from now
