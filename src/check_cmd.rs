@@ -19,6 +19,10 @@ enum SearchMode {
     Bfs,
     /// Depth-first within --max-depth: little memory, any counterexample.
     Dfs,
+    /// Depth-first to depth 1, 2, ... up to --max-depth: a shortest
+    /// counterexample, as breadth-first, with depth-first memory, for more
+    /// time (one thread).
+    Deepening,
     /// Seeded random walks (--walks, --seed): for bounds too large to exhaust.
     Walk,
     /// Seeded random walks, each of its own shape drawn within the bounds
@@ -121,6 +125,7 @@ impl CheckArgs {
         let search = match self.search {
             SearchMode::Bfs => "bfs",
             SearchMode::Dfs => "dfs",
+            SearchMode::Deepening => "deepening",
             SearchMode::Walk => "walk",
             SearchMode::Swarm => "swarm",
         };
@@ -130,7 +135,8 @@ impl CheckArgs {
             ("--seed", self.seed.is_some() && !walking),
             (
                 "--jobs",
-                self.jobs.is_some() && self.search == SearchMode::Dfs,
+                self.jobs.is_some()
+                    && matches!(self.search, SearchMode::Dfs | SearchMode::Deepening),
             ),
             (
                 "--por",
@@ -179,6 +185,7 @@ impl CheckArgs {
             search: match self.search {
                 SearchMode::Bfs => Search::BreadthFirst,
                 SearchMode::Dfs => Search::DepthFirst,
+                SearchMode::Deepening => Search::Deepening,
                 SearchMode::Walk | SearchMode::Swarm => Search::RandomWalk {
                     walks: self.walks.unwrap_or(10_000),
                     seed: self.seed.unwrap_or(0),
@@ -330,6 +337,7 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
     let mode = match options.search {
         Search::BreadthFirst => format!("breadth-first, {} thread(s){symmetry}", options.jobs),
         Search::DepthFirst => "depth-first".to_string(),
+        Search::Deepening => "iterative deepening, depth-first".to_string(),
         Search::RandomWalk { walks, seed, swarm } => format!(
             "{walks} {} walks, seed {seed}, {} thread(s)",
             if swarm { "swarm" } else { "random" },

@@ -190,6 +190,38 @@ fn the_parallel_search_finds_the_same_states_in_the_same_order() {
 }
 
 #[test]
+fn iterative_deepening_reaches_every_state_and_finds_a_shortest_path() {
+    for (name, bounds, distinct, ..) in pinned().into_iter().take(2) {
+        let options = Options {
+            search: Search::Deepening,
+            ..Options::default()
+        };
+        let report = run(&bounds, &options);
+        assert_eq!(report.distinct_states, distinct, "{name}");
+        assert_eq!(report.depth, bounds.max_depth, "{name}");
+    }
+    // A bug at depth 4: breadth-first and deepening paths are as long.
+    let buggy = Bounds {
+        max_crashes: 1,
+        rule_breaks: HostRuleBreaks {
+            forget_vote_on_boot: true,
+            ..HostRuleBreaks::default()
+        },
+        ..Bounds::small(3, 2, 10)
+    };
+    let length = |search| {
+        let options = Options {
+            search,
+            ..Options::default()
+        };
+        let report = run(&buggy, &options);
+        assert!(report.shortest, "{search:?}");
+        report.counterexample.expect("caught").steps.len()
+    };
+    assert_eq!(length(Search::Deepening), length(Search::BreadthFirst));
+}
+
+#[test]
 fn depth_first_reaches_every_state_breadth_first_does() {
     for (name, bounds, distinct, ..) in pinned().into_iter().skip(1).take(2) {
         let options = Options {
@@ -215,6 +247,7 @@ fn every_mode_finds_a_shallow_bug_and_its_scenario_replays() {
     let modes = [
         Search::BreadthFirst,
         Search::DepthFirst,
+        Search::Deepening,
         Search::RandomWalk {
             walks: 20_000,
             seed: 1,

@@ -23,6 +23,7 @@
 
 mod bfs;
 mod bounds;
+mod deepening;
 mod dfs;
 mod ordered;
 mod por;
@@ -52,6 +53,9 @@ pub enum Search {
     BreadthFirst,
     /// Depth-first with the depth bound: little memory, any counterexample.
     DepthFirst,
+    /// Depth-first to depth 1, 2, ... up to the bound: a shortest
+    /// counterexample with depth-first memory, for more time.
+    Deepening,
     /// Seeded random walks of up to the depth bound.
     RandomWalk {
         /// How many walks.
@@ -130,6 +134,8 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
         (Search::BreadthFirst, true) => bfs::search::<u128>(&model, jobs, reduce, record, progress),
         (Search::DepthFirst, false) => dfs::search::<u64>(&model, progress),
         (Search::DepthFirst, true) => dfs::search::<u128>(&model, progress),
+        (Search::Deepening, false) => deepening::search::<u64>(&model, progress),
+        (Search::Deepening, true) => deepening::search::<u128>(&model, progress),
         (Search::RandomWalk { walks, seed, swarm }, false) => {
             walk::search::<u64>(&model, (walks, seed, swarm), jobs, progress)
         }
