@@ -2,9 +2,10 @@
 //! that the parser reads each step's arguments through, the interpreter
 //! asks what a verb needs, and the tests hold against the documentation.
 //!
-//! Adding a verb is one row here, a [`StepKind`] variant, and an arm in the
-//! interpreter's `execute`; the compiler finds the arm, and the tests below
-//! check that the row's example parses to its own verb.
+//! Adding a verb is one row here, a [`StepKind`] variant with its word in
+//! [`StepKind::verb`], and an arm in the interpreter's `execute`; the
+//! compiler finds the two matches, and the tests check that the row's
+//! example parses to its own verb.
 
 use super::ast::{ParseError, StepKind};
 use super::lex::Cursor;
