@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::disk::FileRecords;
 use crate::net::NetNoise;
 use crate::slot::NodeSlot;
 
@@ -47,17 +48,15 @@ pub enum Action {
     Duplicate(u64),
     /// Power loss on a node.
     Crash(NodeSlot),
-    /// Power loss on a node that keeps the first `meta_records` of its
-    /// unsynced meta records and `log_records` of its unsynced log records
-    /// and loses the rest: one outcome of a torn crash, chosen (the model
-    /// checker's crash, and `crash N keep_meta=K keep_log=K`).
+    /// Power loss on a node that keeps the first `kept` of its unsynced
+    /// records in each file and loses the rest: one outcome of a torn
+    /// crash, chosen (the model checker's crash, and `crash N keep_meta=K
+    /// keep_log=K`).
     CrashKeeping {
         /// The node.
         node: NodeSlot,
-        /// Unsynced hard-state records kept.
-        meta_records: usize,
-        /// Unsynced log records kept.
-        log_records: usize,
+        /// Unsynced records kept, per file.
+        kept: FileRecords,
     },
     /// Boot a crashed node from its disk.
     Restart(NodeSlot),

@@ -131,6 +131,24 @@ fn read_record(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
     (crc32fast::hash(payload) == crc).then_some((payload, start + len))
 }
 
+/// A number of records in each of a node's two record files: how many are
+/// unsynced, or how many of those a crash keeps (`crash N keep_meta=K
+/// keep_log=K`, the model checker's crashes).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct FileRecords {
+    /// Hard-state records (the meta file).
+    pub meta: usize,
+    /// Entry records (the log file).
+    pub log: usize,
+}
+
+impl FileRecords {
+    /// None in either file (a crash that keeps nothing unsynced).
+    pub const NONE: FileRecords = FileRecords { meta: 0, log: 0 };
+}
+
 /// A node's disk: braft's three stores. `meta` holds hard states (the last
 /// intact record wins), `log` holds entries (an entry at index i replaces
 /// every entry from i on), `snapshot` is reserved for snapshots.
@@ -174,13 +192,22 @@ impl Disk {
         self.snapshot.crash(torn, rng);
     }
 
-    /// Power loss that keeps the first `meta` unsynced records of the meta
-    /// file and the first `log` of the log, losing the rest (each file
-    /// tears on its own, as the simulator's torn crash does).
-    pub fn crash_keeping(&mut self, meta: usize, log: usize) {
-        self.meta.crash_keeping(meta);
-        self.log.crash_keeping(log);
+    /// Power loss that keeps the first `kept.meta` unsynced records of the
+    /// meta file and the first `kept.log` of the log, losing the rest (each
+    /// file tears on its own, as the simulator's torn crash does).
+    pub fn crash_keeping(&mut self, kept: FileRecords) {
+        self.meta.crash_keeping(kept.meta);
+        self.log.crash_keeping(kept.log);
         self.snapshot.crash_keeping(0);
+    }
+
+    /// The records of the meta and log files not yet durable.
+    #[must_use]
+    pub fn unsynced_records(&self) -> FileRecords {
+        FileRecords {
+            meta: self.meta.unsynced_records(),
+            log: self.log.unsynced_records(),
+        }
     }
 
     /// Bytes written and not yet durable, over all files.

@@ -432,14 +432,10 @@ impl TraceEvent {
             Action::Drop(id) => packet_what(world, *id, PacketVerb::Drop),
             Action::Duplicate(id) => packet_what(world, *id, PacketVerb::Duplicate),
             Action::Crash(n) => What::Crash { node: node(n) },
-            Action::CrashKeeping {
-                node: n,
-                meta_records,
-                log_records,
-            } => What::CrashKeeping {
+            Action::CrashKeeping { node: n, kept } => What::CrashKeeping {
                 node: node(n),
-                meta_records: *meta_records,
-                log_records: *log_records,
+                meta_records: kept.meta,
+                log_records: kept.log,
             },
             Action::Restart(n) => What::Restart { node: node(n) },
             Action::Pause(n) => What::Pause { node: node(n) },

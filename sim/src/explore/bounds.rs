@@ -1,7 +1,7 @@
 //! The bounds of a search: how far the explorer may go from the initial
 //! state, and which of raft-core's features are on.
 
-use super::step::Kept;
+use super::step::KEPT_CHOICES_MAX;
 use crate::host::HostRuleBreaks;
 
 /// The bounds of a search. Every bound cuts the state space the same way
@@ -37,7 +37,7 @@ pub struct Bounds {
 /// Steps a node can take in one state: campaign, heartbeat, check-quorum,
 /// persist, restart, propose, and a crash for each choice of the unsynced
 /// records it keeps of its two files.
-const STEPS_PER_NODE: usize = 6 + Kept::CHOICES_MAX as usize * Kept::CHOICES_MAX as usize;
+const STEPS_PER_NODE: usize = 6 + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
 /// Steps an in-flight message can take: deliver, drop, duplicate.
 const STEPS_PER_MESSAGE: usize = 3;
 /// The most actions one state may enable: the trail stores an action's

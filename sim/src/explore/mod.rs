@@ -41,7 +41,7 @@ mod walk_mix;
 pub use bounds::Bounds;
 pub use presets::Preset;
 pub use report::{Counterexample, Progress, Property, Report, Sometimes, scenario_text};
-pub use step::{Kept, Pick, Step};
+pub use step::{Pick, Step};
 pub use story::describe_message;
 
 use state::Model;

@@ -65,7 +65,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::explore::step::Kept;
+    use crate::disk::FileRecords;
     use crate::explore::{Bounds, Options, Pick, check};
     use crate::host::HostRuleBreaks;
 
@@ -98,8 +98,8 @@ mod tests {
         ));
         assert!(
             !independent(
-                &Step::Crash(NodeSlot::new(0), Kept::NONE),
-                &Step::Crash(NodeSlot::new(1), Kept::NONE)
+                &Step::Crash(NodeSlot::new(0), FileRecords::NONE),
+                &Step::Crash(NodeSlot::new(1), FileRecords::NONE)
             ),
             "one crash budget"
         );
@@ -111,7 +111,7 @@ mod tests {
             "one proposal budget"
         );
         assert!(independent(
-            &Step::Crash(NodeSlot::new(0), Kept::NONE),
+            &Step::Crash(NodeSlot::new(0), FileRecords::NONE),
             &Step::Propose(NodeSlot::new(1))
         ));
         assert!(!independent(

@@ -326,19 +326,7 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
         counterexample.violation.invariant,
         counterexample.violation.message,
     );
-    text.push_str(&format!(
-        "# Bounds: --nodes {} --max-term {} --max-log {} --max-msgs {} --max-drops {} \
-         --max-dups {} --max-crashes {} --max-proposals {} --max-depth {}\n",
-        bounds.nodes,
-        bounds.max_term,
-        bounds.max_log,
-        bounds.max_msgs,
-        bounds.max_drops,
-        bounds.max_dups,
-        bounds.max_crashes,
-        bounds.max_proposals,
-        bounds.max_depth
-    ));
+    text.push_str(&format!("# Bounds: {}\n", bounds.flags()));
     let broken = bounds.rule_breaks.names();
     if !broken.is_empty() {
         let flags: Vec<String> = broken

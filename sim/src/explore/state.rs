@@ -14,9 +14,10 @@ use raft_core::Role;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::bounds::Bounds;
-use super::step::{Kept, Pick, Step};
+use super::step::{Pick, Step, kept_choices};
 use super::symmetry::hash_relabeled;
 use crate::checker::{Checkers, Invariant, Violation};
+use crate::disk::FileRecords;
 use crate::host::{Host, HostState};
 use crate::net::{Endpoint, NetNoise, Packet, Payload};
 use crate::slot::NodeSlot;
@@ -297,10 +298,10 @@ impl Model {
             steps.push(Step::Propose(node));
         }
         if state.spent.crashes < bounds.max_crashes {
-            let (meta, log) = host.unsynced_records();
-            for meta in Kept::choices(meta) {
-                for log in Kept::choices(log) {
-                    steps.push(Step::Crash(node, Kept { meta, log }));
+            let unsynced = host.disk.unsynced_records();
+            for meta in kept_choices(unsynced.meta) {
+                for log in kept_choices(unsynced.log) {
+                    steps.push(Step::Crash(node, FileRecords { meta, log }));
                 }
             }
         }
@@ -426,7 +427,7 @@ fn node_step_key(step: &Step) -> u128 {
     };
     // A crash's outcome tells its variants apart.
     let kept = match step {
-        Step::Crash(_, kept) => (u128::from(kept.meta) << 16) | u128::from(kept.log),
+        Step::Crash(_, kept) => ((kept.meta as u128) << 16) | kept.log as u128,
         _ => 0,
     };
     let node = step.node().map_or(0, NodeSlot::index) as u128;

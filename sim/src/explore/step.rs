@@ -1,6 +1,7 @@
 //! The explorer's actions, each named as a manual-mode scenario line names
 //! it, so that a path is a scenario.
 
+use crate::disk::FileRecords;
 use crate::scenario::print;
 use crate::slot::NodeSlot;
 use crate::world::{Action, World};
@@ -19,35 +20,19 @@ pub struct Pick {
     pub nth: u32,
 }
 
-/// The unsynced records a crash keeps, per file: the first `meta` of the
-/// node's hard-state records and the first `log` of its log records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Kept {
-    /// Unsynced hard-state records kept.
-    pub meta: u16,
-    /// Unsynced log records kept.
-    pub log: u16,
-}
+/// The most prefixes of one file's unsynced records a crash chooses among.
+pub(crate) const KEPT_CHOICES_MAX: usize = 4;
 
-impl Kept {
-    /// Every unsynced write lost.
-    pub const NONE: Kept = Kept { meta: 0, log: 0 };
-
-    /// The prefixes of `unsynced` records a crash may keep of one file:
-    /// each one while there are few, else none, one, all but one and all
-    /// (at most [`Kept::CHOICES_MAX`]; a node has one write unsynced at a
-    /// time unless a rule break skips its fsyncs).
-    pub(crate) fn choices(unsynced: usize) -> Vec<u16> {
-        let n = u16::try_from(unsynced).unwrap_or(u16::MAX);
-        if n < Kept::CHOICES_MAX {
-            (0..=n).collect()
-        } else {
-            vec![0, 1, n - 1, n]
-        }
+/// The prefixes of `unsynced` records a crash may keep of one file: each
+/// one while there are few, else none, one, all but one and all (at most
+/// [`KEPT_CHOICES_MAX`]; a node has one write unsynced at a time unless a
+/// rule break skips its fsyncs).
+pub(crate) fn kept_choices(unsynced: usize) -> Vec<usize> {
+    if unsynced < KEPT_CHOICES_MAX {
+        (0..=unsynced).collect()
+    } else {
+        vec![0, 1, unsynced - 1, unsynced]
     }
-
-    /// The most prefixes of one file a crash chooses among.
-    pub(crate) const CHOICES_MAX: u16 = 4;
 }
 
 /// One action of the search.
@@ -70,7 +55,7 @@ pub enum Step {
     Persist(NodeSlot),
     /// Power loss, keeping some of the node's unsynced records (a torn
     /// crash's outcome; none kept is the plain crash).
-    Crash(NodeSlot, Kept),
+    Crash(NodeSlot, FileRecords),
     /// Boot from disk.
     Restart(NodeSlot),
     /// One client entry proposed straight to a leader.
@@ -90,7 +75,7 @@ impl Step {
             Step::Heartbeat(n) => print::on_node("heartbeat", n),
             Step::CheckQuorum(n) => print::on_node("check-quorum", n),
             Step::Persist(n) => print::on_node("persist", n),
-            Step::Crash(n, kept) if kept == Kept::NONE => print::on_node("crash", n),
+            Step::Crash(n, kept) if kept == FileRecords::NONE => print::on_node("crash", n),
             Step::Crash(n, kept) => format!(
                 "{} keep_meta={} keep_log={}",
                 print::on_node("crash", n),
@@ -131,12 +116,8 @@ impl Step {
             Step::Heartbeat(n) => Action::HeartbeatTimeout(n),
             Step::CheckQuorum(n) => Action::CheckQuorum(n),
             Step::Persist(n) => Action::Event(world.pending_sync(n)?),
-            Step::Crash(n, kept) if kept == Kept::NONE => Action::Crash(n),
-            Step::Crash(node, kept) => Action::CrashKeeping {
-                node,
-                meta_records: usize::from(kept.meta),
-                log_records: usize::from(kept.log),
-            },
+            Step::Crash(n, kept) if kept == FileRecords::NONE => Action::Crash(n),
+            Step::Crash(node, kept) => Action::CrashKeeping { node, kept },
             Step::Restart(n) => Action::Restart(n),
             Step::Propose(n) => Action::Propose { node: n, count: 1 },
         })

@@ -56,14 +56,11 @@ fn walk_chunk(
     let mut chunk = Chunk::new();
     for walk in walks {
         let mut rng = ChaCha8Rng::seed_from_u64(seed_for(seed, Concern::Walk(walk)));
-        let mix = if swarm {
-            WalkMix::draw(&model.bounds, &mut rng)
-        } else {
-            WalkMix::uniform(&model.bounds)
-        };
+        let mix = swarm.then(|| WalkMix::draw(&model.bounds, &mut rng));
+        let max_depth = mix.as_ref().map_or(model.bounds.max_depth, |m| m.max_depth);
         let mut state = start.clone();
         let mut path: Vec<u16> = Vec::new();
-        for depth in 1..=mix.max_depth {
+        for depth in 1..=max_depth {
             if !model.expandable(&state) {
                 break;
             }
@@ -71,13 +68,12 @@ fn walk_chunk(
             if steps.is_empty() {
                 break;
             }
-            let index = if swarm {
-                match mix.choose(&state, &steps, &mut rng) {
+            let index = match &mix {
+                Some(mix) => match mix.choose(&state, &steps, &mut rng) {
                     Some(index) => index,
                     None => break,
-                }
-            } else {
-                rng.random_range(0..steps.len())
+                },
+                None => rng.random_range(0..steps.len()),
             };
             path.push(u16::try_from(index).expect("fewer than 65536 enabled actions"));
             if let Err(violation) = chunk.tally.take(model, &mut state, steps[index], depth) {

@@ -35,18 +35,6 @@ pub(crate) struct WalkMix {
 }
 
 impl WalkMix {
-    /// The plain walk: the bounds as they are, every enabled action alike.
-    pub(crate) fn uniform(bounds: &Bounds) -> WalkMix {
-        WalkMix {
-            max_depth: bounds.max_depth,
-            max_drops: bounds.max_drops,
-            max_dups: bounds.max_dups,
-            max_crashes: bounds.max_crashes,
-            max_proposals: bounds.max_proposals,
-            weights: [1; KINDS],
-        }
-    }
-
     /// A shape drawn from `rng` within `bounds`.
     pub(crate) fn draw(bounds: &Bounds, rng: &mut impl Rng) -> WalkMix {
         let mut budget = |most: u32| rng.random_range(0..=most);

@@ -24,7 +24,7 @@ pub use rule_breaks::HostRuleBreaks;
 // Re-exported where the checkers' callers have always found them.
 pub use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 
-use crate::disk::{Disk, SyncPoint};
+use crate::disk::{Disk, FileRecords, SyncPoint};
 use crate::kv::{ClientId, Command, Kv, Op, Output};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::slot::NodeSlot;
@@ -231,19 +231,9 @@ impl Host {
 
     /// Power loss that keeps the first `meta` and `log` unsynced records
     /// of the node's files (one torn outcome, chosen).
-    pub fn crash_keeping(&mut self, meta: usize, log: usize) {
+    pub fn crash_keeping(&mut self, kept: FileRecords) {
         self.lose_memory();
-        self.disk.crash_keeping(meta, log);
-    }
-
-    /// The unsynced records of the node's (meta, log) files: the torn
-    /// outcomes a crash may keep.
-    #[must_use]
-    pub fn unsynced_records(&self) -> (usize, usize) {
-        (
-            self.disk.meta.unsynced_records(),
-            self.disk.log.unsynced_records(),
-        )
+        self.disk.crash_keeping(kept);
     }
 
     /// The process is gone: everything but the disk.

@@ -247,13 +247,7 @@ pub enum Which {
 
 /// The unsynced records a `crash` keeps (`keep_meta=K keep_log=K`): one
 /// torn outcome, chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeptRecords {
-    /// Unsynced hard-state records kept.
-    pub meta: u64,
-    /// Unsynced log records kept.
-    pub log: u64,
-}
+pub use crate::disk::FileRecords;
 
 /// What a step does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -299,7 +293,7 @@ pub enum StepKind {
         ops: Option<Vec<OpKind>>,
     },
     /// `crash NODES [keep_meta=K] [keep_log=K]`
-    Crash(NodeSet, Option<KeptRecords>),
+    Crash(NodeSet, Option<FileRecords>),
     /// `restart NODES`
     Restart(NodeSet),
     /// `pause NODES`

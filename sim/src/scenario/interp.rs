@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::ast::{
-    Condition, KeptRecords, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which,
+    Condition, FileRecords, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which,
 };
 use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::resolve::names;
@@ -203,18 +203,13 @@ impl Interp<'_> {
     fn crash(
         &mut self,
         set: &NodeSet,
-        kept: Option<KeptRecords>,
+        kept: Option<FileRecords>,
         line: &mut Vec<NodeSlot>,
     ) -> Result<(), Stop> {
         let Some(kept) = kept else {
             return self.each(set, line, Action::Crash);
         };
-        let (meta_records, log_records) = (kept.meta as usize, kept.log as usize);
-        self.each(set, line, |node| Action::CrashKeeping {
-            node,
-            meta_records,
-            log_records,
-        })
+        self.each(set, line, |node| Action::CrashKeeping { node, kept })
     }
 
     /// `net drop=5% dup=1% delay=1ms..5ms tail=2%`: network noise from now

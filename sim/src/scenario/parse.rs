@@ -18,7 +18,7 @@
 //! interpreter's to check.
 
 use super::ast::{
-    ClusterOptions, Compare, Condition, KeptRecords, MessagePick, NodeSet, ParseError, Scenario,
+    ClusterOptions, Compare, Condition, FileRecords, MessagePick, NodeSet, ParseError, Scenario,
     Span, Step, StepKind, Timing, Which, shown,
 };
 use super::lex::{Cursor, Kind, lex};
@@ -256,13 +256,14 @@ pub(super) fn read_crash(cur: &mut Cursor<'_>, state: &mut State) -> Result<Step
         ));
     }
     let set = node_set(cur, &mut state.scope, Arity::Many)?;
-    let mut kept = KeptRecords { meta: 0, log: 0 };
+    let mut kept = FileRecords::NONE;
     let mut seen = Vec::new();
     let why = " (records kept of those not yet synced)";
     while let Some(opt) = next_option(cur, "crash", CRASH_OPTIONS, &mut seen)? {
         match opt.key {
-            "keep_meta" => kept.meta = whole_opt(cur, &opt, 0..=KEPT_RECORDS_MAX, why)?,
-            "keep_log" => kept.log = whole_opt(cur, &opt, 0..=KEPT_RECORDS_MAX, why)?,
+            // Within KEPT_RECORDS_MAX: a usize on every platform.
+            "keep_meta" => kept.meta = whole_opt(cur, &opt, 0..=KEPT_RECORDS_MAX, why)? as usize,
+            "keep_log" => kept.log = whole_opt(cur, &opt, 0..=KEPT_RECORDS_MAX, why)? as usize,
             _ => return Err(unhandled(cur, &opt)),
         }
     }

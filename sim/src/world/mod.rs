@@ -15,6 +15,7 @@ mod clients;
 
 use crate::checker::{Checkers, Violation};
 use crate::client::{Client, WakeReason};
+use crate::disk::FileRecords;
 use crate::history::History;
 use crate::host::{Host, HostState, Outbox};
 use crate::kv::ClientId;
@@ -202,11 +203,7 @@ impl World {
             Action::Drop(id) => self.drop_message(id),
             Action::Duplicate(id) => self.duplicate_message(id),
             Action::Crash(node) => self.crash(node, None),
-            Action::CrashKeeping {
-                node,
-                meta_records,
-                log_records,
-            } => self.crash(node, Some((meta_records, log_records))),
+            Action::CrashKeeping { node, kept } => self.crash(node, Some(kept)),
             Action::Restart(node) => self.restart(node),
             Action::Pause(node) => self.pause(node),
             Action::Resume(node) => {
@@ -431,9 +428,9 @@ impl World {
     }
 
     /// Power loss on `node`: its unsynced writes lost, or with `kept` the
-    /// first (meta, log) unsynced records kept; without, torn writes (if on
-    /// for the node) keep a random prefix.
-    fn crash(&mut self, node: NodeSlot, kept: Option<(usize, usize)>) {
+    /// first unsynced records of each file kept; without, torn writes (if
+    /// on for the node) keep a random prefix.
+    fn crash(&mut self, node: NodeSlot, kept: Option<FileRecords>) {
         if self.hosts[node.index()].state == HostState::Down {
             return;
         }
@@ -444,7 +441,7 @@ impl World {
         let torn = self.torn[node.index()];
         let host = Arc::make_mut(&mut self.hosts[node.index()]);
         match kept {
-            Some((meta, log)) => host.crash_keeping(meta, log),
+            Some(kept) => host.crash_keeping(kept),
             None => host.crash(torn, &mut self.rng_disk),
         }
         self.tick_epochs[node.index()] += 1;

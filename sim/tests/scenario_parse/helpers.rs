@@ -2,7 +2,7 @@
 //! builders, and the error check.
 
 pub(crate) use sim::scenario::ast::{
-    Atom, ClusterOptions, Compare, Condition, KeptRecords, MessagePick, NodeSet, OpKind, Scenario,
+    Atom, ClusterOptions, Compare, Condition, FileRecords, MessagePick, NodeSet, OpKind, Scenario,
     SetExpr, SetOp, SetTerm, Span, Step, StepKind, Timing, Which,
 };
 pub(crate) use sim::scenario::parse;

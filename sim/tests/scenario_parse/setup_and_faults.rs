@@ -147,12 +147,12 @@ fn crash_with_braces_holding_an_id_and_a_name() {
 fn crash_keeping_unsynced_records() {
     assert_eq!(
         kind("crash 3 keep_meta=0 keep_log=2"),
-        StepKind::Crash(set(7, ids(&[3])), Some(KeptRecords { meta: 0, log: 2 }))
+        StepKind::Crash(set(7, ids(&[3])), Some(FileRecords { meta: 0, log: 2 }))
     );
     // One option alone keeps none of the other file.
     assert_eq!(
         kind("crash 3 keep_log=1"),
-        StepKind::Crash(set(7, ids(&[3])), Some(KeptRecords { meta: 0, log: 1 }))
+        StepKind::Crash(set(7, ids(&[3])), Some(FileRecords { meta: 0, log: 1 }))
     );
     let expected = fails("cluster 3\ncrash 3 keep=1", "2:9", "keep");
     assert!(expected.contains("keep_meta=K"), "{expected}");
