@@ -72,9 +72,28 @@ pub struct CheckArgs {
     /// Client proposals, at most, along a path.
     #[arg(long)]
     max_proposals: Option<u32>,
+    /// Partitions, at most, along a path: a node cut off from every other,
+    /// one at a time, until `heal`.
+    #[arg(long)]
+    max_partitions: Option<u32>,
+    /// Client operations, at most, along a path (at most 8): each a new
+    /// session that asks a node believing it leads, follows redirects and
+    /// retries; what the clients saw must be linearizable.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=8))]
+    max_client_ops: Option<u32>,
+    /// Client timers fired, at most, along a path (at most 64): a timeout
+    /// (the client asks the next node) or the end of a back-off after a
+    /// redirect.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
+    max_client_retries: Option<u32>,
     /// Actions from the initial state, at most.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65535))]
     max_depth: Option<u32>,
+    /// Whether `stabilize` is an action (true/false): every delivery and
+    /// write run until nothing is in flight, as one step, so that few
+    /// actions reach deep states.
+    #[arg(long, action = clap::ArgAction::Set)]
+    settle: Option<bool>,
     /// raft-core's PreVote (true/false).
     #[arg(long, action = clap::ArgAction::Set)]
     pre_vote: Option<bool>,
@@ -167,7 +186,11 @@ impl CheckArgs {
                 max_dups: self.max_dups.unwrap_or(preset.max_dups),
                 max_crashes: self.max_crashes.unwrap_or(preset.max_crashes),
                 max_proposals: self.max_proposals.unwrap_or(preset.max_proposals),
+                max_partitions: self.max_partitions.unwrap_or(preset.max_partitions),
+                max_client_ops: self.max_client_ops.unwrap_or(preset.max_client_ops),
+                max_client_retries: self.max_client_retries.unwrap_or(preset.max_client_retries),
                 max_depth: self.max_depth.unwrap_or(preset.max_depth),
+                settle: self.settle.unwrap_or(preset.settle),
                 pre_vote: self.pre_vote.unwrap_or(preset.pre_vote),
                 check_quorum: self.check_quorum.unwrap_or(preset.check_quorum),
                 rule_breaks: crate::settings::rule_breaks(&self.breaks),

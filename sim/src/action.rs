@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::disk::FileRecords;
+use crate::kv::Op;
 use crate::net::NetNoise;
 use crate::slot::NodeSlot;
 
@@ -96,6 +97,16 @@ pub enum Action {
         node: NodeSlot,
         /// How many entries.
         count: u64,
+    },
+    /// A new client session starts one operation now, asking node `via`
+    /// first; it then follows redirects, times out and retries as every
+    /// session does (a manual scenario's `put`, `get` and `append`, the
+    /// model checker's client step).
+    ClientOp {
+        /// The operation.
+        op: Op,
+        /// The node the session asks first.
+        via: NodeSlot,
     },
     /// A node's disk: fsync latency range and torn writes.
     SetDisk {

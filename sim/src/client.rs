@@ -118,6 +118,20 @@ impl Client {
         }
     }
 
+    /// The session as the model checker hashes it: its clock-driven fields
+    /// (the wake token, the attempt count, the time of invocation) zeroed,
+    /// since two paths that differ only in them have the same future.
+    #[must_use]
+    pub fn protocol_view(&self) -> Client {
+        let mut view = self.clone();
+        view.wake_token = 0;
+        if let Some(op) = view.in_flight.as_mut() {
+            op.attempts = 0;
+            op.invoke_ns = 0;
+        }
+        view
+    }
+
     /// The attempt in flight got no answer in time: it may have been
     /// applied; the next goes to the next node (unless pinned).
     pub fn timed_out(&mut self, node_count: usize) {

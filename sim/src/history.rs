@@ -40,6 +40,15 @@ pub struct Operation {
     pub complete_ns: Option<u64>,
     /// How it ended.
     pub outcome: Outcome,
+    /// Its invocation's place among the history's events (invocations and
+    /// completions, counted from 0 in the order they happened): real-time
+    /// order even where the clock stood still between two events, as in a
+    /// manual scenario or the model checker, which never run the clock.
+    #[serde(skip)]
+    pub invoke_order: u64,
+    /// Its completion's place among the history's events.
+    #[serde(skip)]
+    pub complete_order: Option<u64>,
 }
 
 /// The history of a run, in invocation order.
@@ -47,6 +56,9 @@ pub struct Operation {
 pub struct History {
     /// Every operation.
     pub ops: Vec<Operation>,
+    /// Events (invocations and completions) recorded so far.
+    #[serde(skip)]
+    events: u64,
 }
 
 /// Counts of operations by outcome.
@@ -72,7 +84,10 @@ impl History {
             invoke_ns: now_ns,
             complete_ns: None,
             outcome: Outcome::Pending,
+            invoke_order: self.events,
+            complete_order: None,
         });
+        self.events += 1;
         self.ops.len() - 1
     }
 
@@ -82,6 +97,31 @@ impl History {
         assert_eq!(op.outcome, Outcome::Pending, "an operation ends once");
         op.outcome = outcome;
         op.complete_ns = Some(now_ns);
+        op.complete_order = Some(self.events);
+        self.events += 1;
+    }
+
+    /// How many operations have ended.
+    #[must_use]
+    pub fn completed(&self) -> usize {
+        self.ops
+            .iter()
+            .filter(|op| op.complete_order.is_some())
+            .count()
+    }
+
+    /// Feeds what a checker's verdict on this history depends on to
+    /// `state`: each operation, its outcome and the order of the events,
+    /// but not the clock (the model checker's fingerprint: two paths that
+    /// saw the same operations end the same way in the same order are one
+    /// state).
+    pub fn hash_order<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        self.ops.len().hash(state);
+        for op in &self.ops {
+            (op.client, op.seq, &op.op, &op.outcome).hash(state);
+            (op.invoke_order, op.complete_order).hash(state);
+        }
     }
 
     /// The operations a healthy cluster should have finished by now: those

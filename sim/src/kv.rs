@@ -11,7 +11,7 @@ pub type ClientId = u32;
 
 /// One operation on the store. Values are unique per (client, seq), which
 /// makes histories checkable.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Op {
     /// Replace the key's list with one value.
     Put {
@@ -32,6 +32,18 @@ pub enum Op {
         /// The value.
         value: u64,
     },
+}
+
+impl std::fmt::Display for Op {
+    /// The operation as a scenario writes it: `put 0 5`, `get 0`,
+    /// `append 0 5`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Op::Put { key, value } => write!(f, "put {key} {value}"),
+            Op::Get { key } => write!(f, "get {key}"),
+            Op::Append { key, value } => write!(f, "append {key} {value}"),
+        }
+    }
 }
 
 /// What an operation returned.

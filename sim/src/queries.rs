@@ -9,11 +9,27 @@ use raft_core::Role;
 
 use crate::action::Event;
 use crate::host::HostState;
-use crate::net::{Endpoint, Payload};
+use crate::net::Endpoint;
 use crate::slot::NodeSlot;
 use crate::world::World;
 
+/// The most events one `stabilize` runs: a cluster whose timers do not
+/// fire settles in far fewer, unless messages breed messages forever (a
+/// storm).
+pub const SETTLE_ACTIONS_MAX: u64 = 1_000_000;
+
 impl World {
+    /// The next event of settling, if any: the earliest scheduled delivery
+    /// or fsync (no timer, no client's wake-up). What a scenario's
+    /// `stabilize` and the explorer's `stabilize` step run, one after
+    /// another, until there is none (at most [`SETTLE_ACTIONS_MAX`]).
+    #[must_use]
+    pub fn settling_event(&self) -> Option<Event> {
+        self.scheduled()
+            .find(|(_, e)| matches!(e, Event::Deliver(_) | Event::Synced { .. }))
+            .map(|(_, event)| event)
+    }
+
     /// The leader that a majority of the running nodes follow (the one of
     /// the highest term, if several believe they lead), if any: what
     /// liveness asks for once faults heal, what `expect leader` and a
@@ -68,23 +84,21 @@ impl World {
             .map(|(_, e)| e)
     }
 
-    /// The ids of the Raft messages in flight from a node `from` accepts to
-    /// a node `to` accepts, of message type `kind` (any, if `None`), oldest
-    /// first: what a scenario's `deliver`, `drop` and `duplicate` and the
-    /// explorer's message steps pick from.
-    pub fn raft_messages_in_flight<'w>(
+    /// The ids of the messages in flight from an endpoint `from` accepts to
+    /// one `to` accepts, of message type `kind` (any, if `None`; between
+    /// nodes a Raft message's name, `request` and `reply` between a client
+    /// and a node), oldest first: what a scenario's `deliver`, `drop` and
+    /// `duplicate` and the explorer's message steps pick from.
+    pub fn messages_in_flight<'w>(
         &'w self,
-        from: impl Fn(NodeSlot) -> bool + 'w,
-        to: impl Fn(NodeSlot) -> bool + 'w,
+        from: impl Fn(Endpoint) -> bool + 'w,
+        to: impl Fn(Endpoint) -> bool + 'w,
         kind: Option<&'w str>,
     ) -> impl Iterator<Item = u64> + 'w {
         self.net
             .in_flight()
-            .filter(move |(_, p)| match (p.from, p.to, &p.payload) {
-                (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) => {
-                    from(f) && to(t) && kind.is_none_or(|k| k == m.body.kind_name())
-                }
-                _ => false,
+            .filter(move |(_, p)| {
+                from(p.from) && to(p.to) && kind.is_none_or(|k| k == p.payload.kind_name())
             })
             .map(|(id, _)| id)
     }

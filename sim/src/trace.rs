@@ -271,6 +271,15 @@ pub enum What {
         /// Node id.
         node: u64,
     },
+    /// A new client session starts one operation (by a driver's hand).
+    ClientOp {
+        /// Client number.
+        client: u64,
+        /// The operation, as a scenario writes it (`append 0 5`).
+        op: String,
+        /// Node id asked first.
+        via: u64,
+    },
     /// Entries proposed straight to a node.
     Propose {
         /// Node id.
@@ -360,6 +369,9 @@ impl fmt::Display for What {
             What::CheckQuorum { node } => write!(f, "check-quorum n{node}"),
             What::TickNow { node } => write!(f, "tick n{node} (by hand)"),
             What::Propose { node, count } => write!(f, "propose {count} on n{node}"),
+            What::ClientOp { client, op, via } => {
+                write!(f, "client c{client} starts `{op}` via n{via}")
+            }
         }
     }
 }
@@ -461,6 +473,11 @@ impl TraceEvent {
             Action::HeartbeatTimeout(n) => What::Heartbeat { node: node(n) },
             Action::CheckQuorum(n) => What::CheckQuorum { node: node(n) },
             Action::TickNow(n) => What::TickNow { node: node(n) },
+            Action::ClientOp { op, via } => What::ClientOp {
+                client: world.clients.len() as u64 + 1,
+                op: op.to_string(),
+                via: node(via),
+            },
             Action::Propose { node: n, count } => What::Propose {
                 node: node(n),
                 count: *count,

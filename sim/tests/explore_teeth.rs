@@ -224,3 +224,127 @@ fn swarm_walks_find_a_stale_append_that_erases_acknowledged_entries() {
     let found = caught_by(&raft(breaks, bounds), &options);
     assert!(found.steps <= 40, "{}", found.text);
 }
+
+/// Bounds where a stretch of calm is one action (`stabilize`) and a node
+/// can be cut off (`isolate`, `heal`): deep states in few actions.
+fn calm(max_term: u64, max_depth: u32) -> Bounds {
+    Bounds {
+        max_term,
+        max_log: 4,
+        max_drops: 0,
+        max_dups: 0,
+        max_crashes: 0,
+        max_proposals: 0,
+        max_partitions: 1,
+        settle: true,
+        max_depth,
+        ..Bounds::default()
+    }
+}
+
+/// `calm` bounds with two client operations.
+fn with_clients(max_term: u64, max_depth: u32) -> Bounds {
+    Bounds {
+        max_client_ops: 2,
+        ..calm(max_term, max_depth)
+    }
+}
+
+#[test]
+fn a_deposed_leader_serving_reads_from_its_own_state_is_caught() {
+    // The stale read Jepsen found in etcd 0.4: a leader cut off from the
+    // others keeps answering gets while a new leader commits a write.
+    let bounds = Bounds {
+        rule_breaks: HostRuleBreaks {
+            local_reads: true,
+            ..HostRuleBreaks::default()
+        },
+        ..with_clients(2, 9)
+    };
+    let found = caught(&bounds, 2);
+    assert_eq!(
+        found.invariant,
+        Invariant::Linearizability,
+        "{}",
+        found.text
+    );
+    assert!(found.text.contains("isolate 1"), "{}", found.text);
+    assert!(found.text.contains("get 0 via 1"), "{}", found.text);
+    assert_eq!(found.steps, 9, "{}", found.text);
+}
+
+#[test]
+fn a_retried_append_applied_twice_is_caught() {
+    // Without the session table (Raft thesis §6.3) a request that reaches
+    // the leader twice — a duplicate on the wire here — is applied twice,
+    // and a later read shows it.
+    let bounds = Bounds {
+        max_dups: 1,
+        max_partitions: 0,
+        rule_breaks: HostRuleBreaks {
+            no_dedup: true,
+            ..HostRuleBreaks::default()
+        },
+        ..with_clients(1, 10)
+    };
+    let found = caught(&bounds, 2);
+    assert_eq!(
+        found.invariant,
+        Invariant::Linearizability,
+        "{}",
+        found.text
+    );
+    assert!(
+        found.text.contains("duplicate client 1 -> 1 request"),
+        "{}",
+        found.text
+    );
+    assert!(found.steps <= 10, "{}", found.text);
+}
+
+#[test]
+fn a_commit_hint_trusted_past_a_torn_log_is_caught_at_boot() {
+    // The follower writes an append's entries and the commit index it
+    // carries in one go; a torn crash keeps the hard state's record and
+    // loses the entry's, and recovery boots with a commit index past its
+    // log. The leader must commit before the follower hears of the entry:
+    // the follower is cut off meanwhile.
+    let bounds = Bounds {
+        max_proposals: 1,
+        max_crashes: 1,
+        max_log: 3,
+        rule_breaks: HostRuleBreaks {
+            trust_commit_on_boot: true,
+            ..HostRuleBreaks::default()
+        },
+        ..calm(1, 11)
+    };
+    let found = caught(&bounds, 2);
+    assert_eq!(found.invariant, Invariant::Recovery, "{}", found.text);
+    assert!(
+        found.text.contains("keep_meta=1 keep_log=0"),
+        "{}",
+        found.text
+    );
+    assert!(found.steps <= 11, "{}", found.text);
+}
+
+#[test]
+fn an_append_checked_by_index_alone_is_caught() {
+    // A follower that accepts an append whose previous entry matches by
+    // index but not term keeps a divergent prefix (§5.3, receiver step 2).
+    let breaks = RuleBreaks {
+        prev_index_only: true,
+        ..RuleBreaks::default()
+    };
+    let bounds = Bounds {
+        max_log: 3,
+        max_proposals: 2,
+        max_crashes: 1,
+        max_drops: 1,
+        ..calm(3, 9)
+    };
+    let found = caught(&raft(breaks, bounds), 2);
+    assert_eq!(found.invariant, Invariant::LogMatching, "{}", found.text);
+    assert!(found.steps <= 9, "{}", found.text);
+}

@@ -8,47 +8,66 @@ use lincheck::{Counterexample, Verdict, check, render};
 use serde::{Deserialize, Serialize};
 
 use super::{Invariant, Violation};
-use crate::history::{History, Outcome};
+use crate::history::{History, Operation, Outcome};
 use crate::kv::{Op, Output};
 use crate::units::format_ns;
 
-/// The history in the checker's terms. A pending operation (the run ended,
-/// or the scenario is still going) and one the client gave up on may have
-/// taken effect or not: both are unknown.
+/// The history in the checker's terms, timed by the clock (what
+/// `--history` writes). A pending operation (the run ended, or the scenario
+/// is still going) and one the client gave up on may have taken effect or
+/// not: both are unknown.
 #[must_use]
 pub fn lincheck_history(history: &History) -> Vec<lincheck::Operation<KvInput, KvOutput>> {
+    operations(history, |op| (op.invoke_ns, op.complete_ns))
+}
+
+/// The history in the checker's terms, timed by the order of its events:
+/// what the check judges, so that two events at the same instant keep the
+/// order they happened in (a clock that stood still, as in a manual
+/// scenario or the model checker, orders nothing).
+fn ordered_history(history: &History) -> Vec<lincheck::Operation<KvInput, KvOutput>> {
+    operations(history, |op| (op.invoke_order, op.complete_order))
+}
+
+fn operations(
+    history: &History,
+    times: impl Fn(&Operation) -> (u64, Option<u64>),
+) -> Vec<lincheck::Operation<KvInput, KvOutput>> {
     history
         .ops
         .iter()
-        .map(|op| lincheck::Operation {
-            client: u64::from(op.client) + 1,
-            input: match op.op {
-                Op::Put { key, value } => KvInput::Put {
-                    key: u64::from(key),
-                    value,
-                },
-                Op::Get { key } => KvInput::Get {
-                    key: u64::from(key),
-                },
-                Op::Append { key, value } => KvInput::Append {
-                    key: u64::from(key),
-                    value,
-                },
-            },
-            invoked: op.invoke_ns,
-            outcome: match (&op.outcome, op.complete_ns) {
-                (Outcome::Ok { output, .. }, Some(returned)) => lincheck::Outcome::Ok {
-                    output: match output {
-                        Output::Written => KvOutput::Written,
-                        Output::Read(list) => KvOutput::Read(list.clone()),
+        .map(|op| {
+            let (invoked, completed) = times(op);
+            lincheck::Operation {
+                client: u64::from(op.client) + 1,
+                input: match op.op {
+                    Op::Put { key, value } => KvInput::Put {
+                        key: u64::from(key),
+                        value,
                     },
-                    returned,
+                    Op::Get { key } => KvInput::Get {
+                        key: u64::from(key),
+                    },
+                    Op::Append { key, value } => KvInput::Append {
+                        key: u64::from(key),
+                        value,
+                    },
                 },
-                (Outcome::Fail, _) => lincheck::Outcome::Failed,
-                (Outcome::Ok { .. } | Outcome::Pending | Outcome::Unknown, _) => {
-                    lincheck::Outcome::Unknown
-                }
-            },
+                invoked,
+                outcome: match (&op.outcome, completed) {
+                    (Outcome::Ok { output, .. }, Some(returned)) => lincheck::Outcome::Ok {
+                        output: match output {
+                            Output::Written => KvOutput::Written,
+                            Output::Read(list) => KvOutput::Read(list.clone()),
+                        },
+                        returned,
+                    },
+                    (Outcome::Fail, _) => lincheck::Outcome::Failed,
+                    (Outcome::Ok { .. } | Outcome::Pending | Outcome::Unknown, _) => {
+                        lincheck::Outcome::Unknown
+                    }
+                },
+            }
         })
         .collect()
 }
@@ -107,7 +126,7 @@ const MODEL: KeyValue = KeyValue {
 /// Checks `history`, exploring at most `budget` configurations per key.
 #[must_use]
 pub fn check_history(history: &History, budget: u64) -> LincheckResult {
-    let ops = lincheck_history(history);
+    let ops = ordered_history(history);
     let report = check(&MODEL, &ops, budget);
     match report.verdict {
         Verdict::Linearizable => LincheckResult::Linearizable,
@@ -126,7 +145,17 @@ fn violation(
     ops: &[lincheck::Operation<KvInput, KvOutput>],
     found: &Counterexample,
 ) -> Violation {
-    let text = render(&MODEL, ops, found, &|ns| format_ns(ns));
+    // The operations are timed by event order; people read the clock.
+    let mut clock_at_order = vec![0; history.ops.len() * 2];
+    for op in &history.ops {
+        clock_at_order[op.invoke_order as usize] = op.invoke_ns;
+        if let (Some(order), Some(ns)) = (op.complete_order, op.complete_ns) {
+            clock_at_order[order as usize] = ns;
+        }
+    }
+    let text = render(&MODEL, ops, found, &|order| {
+        format_ns(clock_at_order.get(order as usize).copied().unwrap_or(order))
+    });
     let seen = |at: usize| {
         let op = &history.ops[at];
         SeenOperation {

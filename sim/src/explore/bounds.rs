@@ -1,7 +1,7 @@
 //! The bounds of a search: how far the explorer may go from the initial
 //! state, and which of raft-core's features are on.
 
-use super::step::KEPT_CHOICES_MAX;
+use super::step::{CLIENT_OP_KINDS, KEPT_CHOICES_MAX};
 use crate::host::HostRuleBreaks;
 
 /// The bounds of a search. Every bound cuts the state space the same way
@@ -24,8 +24,24 @@ pub struct Bounds {
     pub max_crashes: u32,
     /// Client proposals, at most, along a path.
     pub max_proposals: u32,
+    /// Partitions, at most, along a path: a node cut off from every other
+    /// (one at a time; `heal` ends it).
+    pub max_partitions: u32,
+    /// Client operations, at most, along a path: each a new session that
+    /// asks a node that believes it leads, follows redirects and retries
+    /// with the same sequence number; what it sees goes into the history
+    /// the linearizability checker judges.
+    pub max_client_ops: u32,
+    /// Client timers fired, at most, along a path (a timeout, after which
+    /// a client asks the next node; the end of a back-off after a redirect).
+    pub max_client_retries: u32,
     /// Actions from the initial state, at most.
     pub max_depth: u32,
+    /// Whether `stabilize` is an action: every delivery and write run until
+    /// nothing is in flight, as one step (a stretch of calm reaches deep
+    /// states in few actions; the states between are still reached by
+    /// single steps, within the depth bound).
+    pub settle: bool,
     /// raft-core's PreVote.
     pub pre_vote: bool,
     /// raft-core's CheckQuorum (and its timer as an action).
@@ -35,9 +51,10 @@ pub struct Bounds {
 }
 
 /// Steps a node can take in one state: campaign, heartbeat, check-quorum,
-/// persist, restart, propose, and a crash for each choice of the unsynced
-/// records it keeps of its two files.
-const STEPS_PER_NODE: usize = 6 + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
+/// persist, restart, propose, isolate, a client operation of each kind sent
+/// to it, and a crash for each choice of the unsynced records it keeps of
+/// its two files.
+const STEPS_PER_NODE: usize = 7 + CLIENT_OP_KINDS + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
 /// Steps an in-flight message can take: deliver, drop, duplicate.
 const STEPS_PER_MESSAGE: usize = 3;
 /// The most actions one state may enable: the trail stores an action's
@@ -58,7 +75,9 @@ impl Bounds {
             .max_msgs
             .saturating_add(1)
             .saturating_mul(STEPS_PER_MESSAGE)
-            .saturating_add(self.nodes.saturating_mul(STEPS_PER_NODE));
+            .saturating_add(self.nodes.saturating_mul(STEPS_PER_NODE))
+            .saturating_add(self.max_client_ops as usize)
+            .saturating_add(2); // stabilize, heal
         if most > ENABLED_ACTIONS_MAX {
             return Err(format!(
                 "--max-msgs {} lets one state enable up to {most} actions; the explorer \
@@ -92,6 +111,18 @@ impl Bounds {
             self.pre_vote,
             self.check_quorum
         );
+        if self.settle {
+            flags.push_str(" --settle true");
+        }
+        if self.max_partitions > 0 {
+            flags.push_str(&format!(" --max-partitions {}", self.max_partitions));
+        }
+        if self.max_client_ops > 0 {
+            flags.push_str(&format!(
+                " --max-client-ops {} --max-client-retries {}",
+                self.max_client_ops, self.max_client_retries
+            ));
+        }
         for name in self.rule_breaks.names() {
             flags.push_str(&format!(" --break {name}"));
         }
@@ -115,7 +146,11 @@ impl Default for Bounds {
             max_dups: 1,
             max_crashes: 1,
             max_proposals: 1,
+            max_partitions: 0,
+            max_client_ops: 0,
+            max_client_retries: 0,
             max_depth: 12,
+            settle: false,
             pre_vote: false,
             check_quorum: false,
             rule_breaks: HostRuleBreaks::default(),
@@ -137,7 +172,11 @@ impl Bounds {
             max_dups: 0,
             max_crashes: 0,
             max_proposals: 0,
+            max_partitions: 0,
+            max_client_ops: 0,
+            max_client_retries: 0,
             max_depth,
+            settle: false,
             pre_vote: false,
             check_quorum: false,
             rule_breaks: HostRuleBreaks::default(),

@@ -129,7 +129,7 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
     // Sleep sets are kept by action keys of one naming of the nodes; with
     // symmetry a state stands for its renamed twins too, so they do not mix.
     let reduce = options.partial_order && !options.symmetry;
-    match (options.search, options.fingerprint_128) {
+    let mut report = match (options.search, options.fingerprint_128) {
         (Search::BreadthFirst, false) => bfs::search::<u64>(&model, jobs, reduce, record, progress),
         (Search::BreadthFirst, true) => bfs::search::<u128>(&model, jobs, reduce, record, progress),
         (Search::DepthFirst, false) => dfs::search::<u64>(&model, progress),
@@ -142,5 +142,7 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
         (Search::RandomWalk { walks, seed, swarm }, true) => {
             walk::search::<u128>(&model, (walks, seed, swarm), jobs, progress)
         }
-    }
+    };
+    report.sometimes.clients = bounds.max_client_ops > 0;
+    report
 }

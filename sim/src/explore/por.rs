@@ -37,10 +37,13 @@
 use super::step::Step;
 use crate::slot::NodeSlot;
 
-/// The one node a step changes, if it changes one node only.
+/// The one node a step changes, if it changes one node only. A client's
+/// steps change the client history, whose order matters: dependent on
+/// everything, like drops and duplications.
 fn local_node(step: &Step) -> Option<NodeSlot> {
     match step {
         Step::Drop(_) | Step::Duplicate(_) => None,
+        _ if step.involves_a_client() => None,
         _ => step.node(),
     }
 }
@@ -68,11 +71,12 @@ mod tests {
     use crate::disk::FileRecords;
     use crate::explore::{Bounds, Options, Pick, check};
     use crate::host::HostRuleBreaks;
+    use crate::net::Endpoint;
 
     fn pick(from: usize, to: usize) -> Pick {
         Pick {
-            from: NodeSlot::new(from),
-            to: NodeSlot::new(to),
+            from: Endpoint::Node(NodeSlot::new(from)),
+            to: Endpoint::Node(NodeSlot::new(to)),
             kind: "vote",
             nth: 1,
         }

@@ -4,10 +4,11 @@
 use raft_core::{EntryId, Role};
 
 use super::bounds::Bounds;
-use super::state::{Model, State};
+use super::state::{Model, State, explored_latencies};
 use super::step::Step;
 use super::story;
 use crate::checker::Violation;
+use crate::history::Outcome;
 use crate::host::HostState;
 use crate::scenario::print;
 
@@ -26,15 +27,19 @@ pub enum Property {
     /// A running node lost an entry of its log (replaced by a later
     /// leader's, Raft §5.3).
     LogTruncated,
+    /// A client got an answer to an operation (only searched for when the
+    /// bounds allow clients).
+    ClientAnswered,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 4] = [
+    pub const ALL: [Property; 5] = [
         Property::LeaderElected,
         Property::EntryCommitted,
         Property::LeaderChanged,
         Property::LogTruncated,
+        Property::ClientAnswered,
     ];
 
     /// The property in words.
@@ -45,6 +50,7 @@ impl Property {
             Property::EntryCommitted => "an entry commits",
             Property::LeaderChanged => "the leader changes",
             Property::LogTruncated => "a log is truncated",
+            Property::ClientAnswered => "a client is answered",
         }
     }
 
@@ -71,6 +77,12 @@ impl Property {
             Property::LogTruncated => running().any(|(host, raw, &(was_up, boots, last))| {
                 was_up && boots == host.boots && last.index.0 > 0 && !raw.log().contains(last)
             }),
+            Property::ClientAnswered => child
+                .world
+                .history
+                .ops
+                .iter()
+                .any(|op| matches!(op.outcome, Outcome::Ok { .. })),
         }
     }
 
@@ -83,6 +95,9 @@ impl Property {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sometimes {
     depths: [Option<u32>; Property::ALL.len()],
+    /// Whether the bounds allowed clients: without, no client can be
+    /// answered, and [`Property::ClientAnswered`] is not listed.
+    pub clients: bool,
 }
 
 /// The properties one transition shows, a bit each ([`Property`] order):
@@ -96,16 +111,20 @@ impl Sometimes {
         self.depths[property as usize]
     }
 
-    /// Each property with its name.
+    /// Each property the bounds can reach, with its name.
     #[must_use]
-    pub fn list(&self) -> [(&'static str, Option<u32>); Property::ALL.len()] {
-        Property::ALL.map(|p| (p.name(), self.depth(p)))
+    pub fn list(&self) -> Vec<(&'static str, Option<u32>)> {
+        Property::ALL
+            .into_iter()
+            .filter(|&p| self.clients || p != Property::ClientAnswered)
+            .map(|p| (p.name(), self.depth(p)))
+            .collect()
     }
 
-    /// Whether every property was reached.
+    /// Whether every property the bounds can reach was reached.
     #[must_use]
     pub fn all_reached(&self) -> bool {
-        self.depths.iter().all(Option::is_some)
+        self.list().iter().all(|(_, depth)| depth.is_some())
     }
 
     /// Takes in what `other` reached (each at the lesser depth).
@@ -320,11 +339,14 @@ fn rebuild(model: &Model, path: &[u16], found: &Violation) -> Result<Counterexam
 /// replays to the same violation.
 #[must_use]
 pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String {
+    // A message may run over several lines (a linearizability verdict
+    // lists operations): each is a comment.
+    let message = counterexample.violation.message.replace('\n', "\n# ");
     let mut text = format!(
         "# Found by `raftsim check`: a path of {} actions to a violation of\n# {}: {}\n",
         counterexample.steps.len(),
         counterexample.violation.invariant,
-        counterexample.violation.message,
+        message,
     );
     text.push_str(&format!("# Bounds: {}\n", bounds.flags()));
     let broken = bounds.rule_breaks.names();
@@ -344,7 +366,10 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
         ..crate::cluster::RaftSettings::default()
     };
     text.push_str(&print::cluster(bounds.nodes, &raft, None));
-    text.push_str("\nmanual\n");
+    let (latency_ns, fsync_ns) = explored_latencies();
+    text.push_str(&format!(
+        "\nnet delay={latency_ns}ns..{latency_ns}ns\ndisk latency={fsync_ns}ns..{fsync_ns}ns\nmanual\n"
+    ));
     for step in &counterexample.steps {
         text.push_str(&step.scenario_line());
         text.push('\n');

@@ -14,14 +14,16 @@ use raft_core::Role;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::bounds::Bounds;
-use super::step::{Pick, Step, kept_choices};
+use super::step::{Pick, Step, client_ops, kept_choices};
 use super::symmetry::hash_relabeled;
-use crate::checker::{Checkers, Invariant, Violation};
+use crate::checker::{Checkers, Invariant, LincheckResult, Stuck, Violation, check_history};
+use crate::client::Client;
 use crate::disk::FileRecords;
 use crate::host::{Host, HostState};
-use crate::net::{Endpoint, NetNoise, Packet, Payload};
+use crate::net::{Endpoint, NetNoise, Packet};
+use crate::queries::SETTLE_ACTIONS_MAX;
 use crate::slot::NodeSlot;
-use crate::world::{Action, ClusterSpec, World};
+use crate::world::{Action, ClusterSpec, Event, World};
 
 /// A 128-bit fingerprint; the visited set keeps 64 or all 128 bits.
 pub type Fingerprint = u128;
@@ -34,6 +36,9 @@ pub(crate) struct Spent {
     pub(crate) dups: u32,
     pub(crate) crashes: u32,
     pub(crate) proposals: u32,
+    pub(crate) client_ops: u32,
+    pub(crate) client_retries: u32,
+    pub(crate) partitions: u32,
 }
 
 /// One state of the search.
@@ -52,6 +57,10 @@ pub(crate) struct State {
     renamed_hosts: Vec<u128>,
     /// Every in-flight packet's hashes, by id.
     packets: Vec<PacketHashes>,
+    /// The clients' sessions and the history they made, hashed (under each
+    /// renaming, with symmetry reduction; the identity alone without),
+    /// refreshed after a client's step; zero while there are none.
+    clients: Vec<u128>,
 }
 
 impl State {
@@ -122,14 +131,21 @@ impl Hasher for Gathering {
     }
 }
 
-/// The in-flight Raft message of `packet`, as (from, to, kind).
-fn raft_link(packet: &Packet) -> Option<(NodeSlot, NodeSlot, &'static str)> {
-    match (packet.from, packet.to, &packet.payload) {
-        (Endpoint::Node(f), Endpoint::Node(t), Payload::Raft(m)) => {
-            Some((f, t, m.body.kind_name()))
-        }
-        _ => None,
-    }
+/// The link and kind of an in-flight `packet`, as (from, to, kind).
+fn link(packet: &Packet) -> (Endpoint, Endpoint, &'static str) {
+    (packet.from, packet.to, packet.payload.kind_name())
+}
+
+/// The one message latency and the one fsync latency of the explored
+/// world, in nanoseconds (the least of the simulator's defaults). Time is
+/// abstract, but the order in which `stabilize` takes deliveries and
+/// writes follows their scheduled times: a written counterexample fixes
+/// the same latencies so that its `stabilize` lines replay the same order.
+pub(crate) fn explored_latencies() -> (u64, u64) {
+    (
+        NetNoise::default().delay_min_ns,
+        ClusterSpec::default().fsync_min_ns,
+    )
 }
 
 /// The explorer's model: the bounds, and everything they decide.
@@ -158,6 +174,7 @@ impl Model {
         // Fixed latencies: time is abstract here, and a world that never
         // draws from its random streams never copies them.
         let defaults = ClusterSpec::default();
+        let (latency_ns, fsync_ns) = explored_latencies();
         let spec = ClusterSpec {
             nodes: bounds.nodes,
             clients: 0,
@@ -167,14 +184,15 @@ impl Model {
                 ..defaults.raft.clone()
             },
             rule_breaks: bounds.rule_breaks,
-            fsync_max_ns: defaults.fsync_min_ns,
+            fsync_min_ns: fsync_ns,
+            fsync_max_ns: fsync_ns,
             ..defaults
         };
         let mut world = World::new(spec, 0);
-        let latency = NetNoise::default().delay_min_ns;
         world
             .apply(Action::SetNoise(NetNoise {
-                delay_max_ns: latency,
+                delay_min_ns: latency_ns,
+                delay_max_ns: latency_ns,
                 ..NetNoise::default()
             }))
             .expect("setting the noise touches no node");
@@ -194,6 +212,7 @@ impl Model {
             host_hashes,
             renamed_hosts,
             packets: Vec::new(),
+            clients: Vec::new(),
         };
         refresh_packets(&mut state, &self.renamings);
         state
@@ -223,9 +242,9 @@ impl Model {
         let world = &state.world;
         let mut steps = Vec::new();
         let mut seen: Vec<u128> = Vec::with_capacity(state.packets.len());
-        let mut per_link: Vec<((NodeSlot, NodeSlot, &'static str), u32)> = Vec::new();
+        let mut per_link: Vec<((Endpoint, Endpoint, &'static str), u32)> = Vec::new();
         for PacketHashes { id, content, .. } in &state.packets {
-            let Some(link) = world.net.packet(*id).and_then(raft_link) else {
+            let Some(link) = world.net.packet(*id).map(link) else {
                 continue;
             };
             let nth = match per_link.iter_mut().find(|(l, _)| *l == link) {
@@ -259,6 +278,21 @@ impl Model {
         let mut node_steps = Vec::new();
         for (node, host) in world.nodes().zip(&world.hosts) {
             self.node_steps(state, node, host, &mut node_steps);
+        }
+        if state.spent.client_retries < bounds.max_client_retries {
+            for client in 0..world.clients.len() {
+                if world.pending_client_wake(client).is_some() {
+                    node_steps.push(Step::WakeClient(client as u32));
+                }
+            }
+        }
+        if bounds.settle && world.settling_event().is_some() {
+            node_steps.push(Step::Stabilize);
+        }
+        if world.net.is_partitioned() {
+            node_steps.push(Step::Heal);
+        } else if state.spent.partitions < bounds.max_partitions {
+            node_steps.extend(world.nodes().map(Step::Isolate));
         }
         steps.extend(
             node_steps
@@ -297,6 +331,14 @@ impl Model {
         {
             steps.push(Step::Propose(node));
         }
+        if leader && state.spent.client_ops < bounds.max_client_ops {
+            for op in client_ops(&state.world) {
+                let writes = !matches!(op, crate::kv::Op::Get { .. });
+                if !writes || raw.log().last_index().0 < bounds.max_log {
+                    steps.push(Step::Submit(node, op));
+                }
+            }
+        }
         if state.spent.crashes < bounds.max_crashes {
             let unsynced = host.disk.unsynced_records();
             for meta in kept_choices(unsynced.meta) {
@@ -311,22 +353,50 @@ impl Model {
     /// at once. Every committed entry counts as acknowledged to a client,
     /// so durability is checked against it.
     pub(crate) fn apply(&self, state: &mut State, step: Step) -> Result<(), Violation> {
-        let action = step
-            .action(&state.world)
-            .expect("the step is enabled in this state");
         match step {
             Step::Drop(_) => state.spent.drops += 1,
             Step::Duplicate(_) => state.spent.dups += 1,
             Step::Crash(..) => state.spent.crashes += 1,
             Step::Propose(_) => state.spent.proposals += 1,
+            Step::Submit(..) => state.spent.client_ops += 1,
+            Step::WakeClient(_) => state.spent.client_retries += 1,
+            Step::Isolate(_) => state.spent.partitions += 1,
             _ => {}
         }
-        // A panic is raft-core (or a host) breaking its own invariant: a
-        // finding like any other, on the node the step touched.
+        let completed = state.world.history.completed();
+        let result = if step == Step::Stabilize {
+            self.settle(state)
+        } else {
+            let action = step
+                .action(&state.world)
+                .expect("the step is enabled in this state");
+            self.act(state, action, step.node())
+        };
+        refresh_packets(state, &self.renamings);
+        if step.involves_a_client() {
+            refresh_clients(state, &self.renamings);
+        }
+        result?;
+        if state.world.history.completed() > completed {
+            return judge_history(state);
+        }
+        Ok(())
+    }
+
+    /// Applies one world action and refreshes the hashes of the hosts it
+    /// touched. A panic is raft-core (or a host) breaking its own
+    /// invariant: a finding like any other, on `node`, the one the step
+    /// touched.
+    fn act(
+        &self,
+        state: &mut State,
+        action: Action,
+        node: Option<NodeSlot>,
+    ) -> Result<(), Violation> {
         let result = match crate::panics::catch(|| state.world.apply(action)) {
             Ok(result) => result,
             Err(caught) => {
-                let nodes = step.node().into_iter().collect();
+                let nodes = node.into_iter().collect();
                 return Err(Violation::new(Invariant::Panic, nodes, caught.to_string()));
             }
         };
@@ -342,8 +412,35 @@ impl Model {
                     hash_relabeled(&host.protocol_state(), renaming);
             }
         }
-        refresh_packets(state, &self.renamings);
         result
+    }
+
+    /// `stabilize`: the next delivery or write, as the world schedules
+    /// them (the scenario's `stabilize` takes the same ones in the same
+    /// order), until there is none. A cluster whose timers never fire that
+    /// does not settle breeds messages forever: a storm.
+    fn settle(&self, state: &mut State) -> Result<(), Violation> {
+        for _ in 0..SETTLE_ACTIONS_MAX {
+            let Some(event) = state.world.settling_event() else {
+                return Ok(());
+            };
+            let node = match event {
+                Event::Deliver(id) => state.world.net.packet(id).and_then(|p| match p.to {
+                    Endpoint::Node(n) => Some(n),
+                    Endpoint::Client(_) => None,
+                }),
+                Event::Synced { node, .. } => Some(node),
+                _ => None,
+            };
+            self.act(state, Action::Event(event), node)?;
+        }
+        Err(Violation::liveness(
+            Stuck::Storm,
+            format!(
+                "with no timer firing, deliveries and writes went on for {SETTLE_ACTIONS_MAX} \
+                 events without settling"
+            ),
+        ))
     }
 
     /// The fingerprint of `state`: each host's protocol state (no clock,
@@ -369,7 +466,11 @@ impl Model {
         hasher.write_u128(messages);
         hasher.write_usize(state.packets.len());
         state.spent.hash(&mut hasher);
+        if let Some(clients) = state.clients.first() {
+            hasher.write_u128(*clients);
+        }
         let identity = |node: NodeSlot| node;
+        hash_partition(&state.world, &identity, &mut hasher);
         state.checkers().hash_history(&mut hasher, &identity);
         state
             .checkers()
@@ -400,10 +501,14 @@ fn fingerprint_renamed(state: &State, renamings: &[Vec<usize>], r: usize) -> Fin
     hasher.write_u128(messages);
     hasher.write_usize(state.packets.len());
     state.spent.hash(&mut hasher);
+    if let Some(clients) = state.clients.get(r) {
+        hasher.write_u128(*clients);
+    }
     let relabel = |node: NodeSlot| {
         let index = node.index();
         NodeSlot::new(renaming.get(index).copied().unwrap_or(index))
     };
+    hash_partition(&state.world, &relabel, &mut hasher);
     state.checkers().hash_history(&mut hasher, &relabel);
     state
         .checkers()
@@ -412,8 +517,24 @@ fn fingerprint_renamed(state: &State, renamings: &[Vec<usize>], r: usize) -> Fin
     hasher.digest128()
 }
 
-/// The key of a node's action: its variant and node, far from any content
-/// hash's likely values.
+/// Feeds the blocked links, renamed by `relabel` and sorted, to `hasher`
+/// (nothing while the network is whole).
+fn hash_partition(world: &World, relabel: &dyn Fn(NodeSlot) -> NodeSlot, hasher: &mut Xxh3) {
+    if !world.net.is_partitioned() {
+        return;
+    }
+    let mut links: Vec<(NodeSlot, NodeSlot)> = world
+        .net
+        .blocked_links()
+        .into_iter()
+        .map(|(from, to)| (relabel(from), relabel(to)))
+        .collect();
+    links.sort_unstable();
+    links.hash(hasher);
+}
+
+/// The key of a node's or a client's action: its variant and node (or
+/// client), far from any content hash's likely values.
 fn node_step_key(step: &Step) -> u128 {
     let variant = match step {
         Step::Deliver(_) | Step::Drop(_) | Step::Duplicate(_) => 0,
@@ -424,14 +545,68 @@ fn node_step_key(step: &Step) -> u128 {
         Step::Crash(..) => 5,
         Step::Restart(_) => 6,
         Step::Propose(_) => 7,
+        Step::Submit(_, crate::kv::Op::Get { .. }) => 8,
+        Step::Submit(..) => 9,
+        Step::WakeClient(_) => 10,
+        Step::Stabilize => 11,
+        Step::Isolate(_) => 12,
+        Step::Heal => 13,
     };
     // A crash's outcome tells its variants apart.
     let kept = match step {
         Step::Crash(_, kept) => ((kept.meta as u128) << 16) | kept.log as u128,
         _ => 0,
     };
-    let node = step.node().map_or(0, NodeSlot::index) as u128;
+    let node = match *step {
+        Step::Submit(node, _) => node.index() as u128,
+        Step::WakeClient(client) => u128::from(client),
+        _ => step.node().map_or(0, NodeSlot::index) as u128,
+    };
     (0xA5A5 << 112) | (kept << 48) | (variant << 32) | node
+}
+
+/// The most configurations the linearizability check of an explored
+/// history may try per key: the explored histories hold a few operations
+/// (`max_client_ops`), whose check takes a few hundred at most.
+const LINCHECK_BUDGET: u64 = 1_000_000;
+
+/// Judges what the clients saw, after a step that ended an operation: the
+/// history must be linearizable (an operation's result that cannot be, the
+/// second effect of a retried append, a stale read). Acknowledged writes'
+/// durability is judged as they are acknowledged (`World`).
+fn judge_history(state: &State) -> Result<(), Violation> {
+    match check_history(&state.world.history, LINCHECK_BUDGET) {
+        LincheckResult::Violated(violation) => Err(violation),
+        LincheckResult::Linearizable => Ok(()),
+        LincheckResult::Unknown(why) => unreachable!("an explored history is small: {why}"),
+    }
+}
+
+/// Brings `state.clients` up to date: every session as the search sees it
+/// (no clock, no wake token) and the order of the history's events, under
+/// every renaming (the identity alone without symmetry reduction).
+fn refresh_clients(state: &mut State, renamings: &[Vec<usize>]) {
+    let world = &state.world;
+    let sessions: Vec<Client> = world.clients.iter().map(Client::protocol_view).collect();
+    let history = Gathering::digest(|hasher| world.history.hash_order(hasher));
+    let identity = [NodeSlot::all(world.node_count())
+        .map(NodeSlot::index)
+        .collect::<Vec<_>>()];
+    let renamings = if renamings.is_empty() {
+        &identity[..]
+    } else {
+        renamings
+    };
+    state.clients = renamings
+        .iter()
+        .map(|renaming| {
+            let sessions = hash_relabeled(&sessions, renaming);
+            Gathering::digest(|hasher| {
+                hasher.write_u128(sessions);
+                hasher.write_u128(history);
+            })
+        })
+        .collect();
 }
 
 /// Brings `state.packets` up to date with the network, hashing only the
@@ -474,6 +649,10 @@ mod tests {
             max_dups: 2,
             max_crashes: 2,
             max_proposals: 2,
+            max_partitions: 2,
+            max_client_ops: 3,
+            max_client_retries: 3,
+            settle: true,
             check_quorum: true,
             pre_vote: true,
             ..Bounds::small(3, 3, 80)
@@ -503,7 +682,7 @@ mod tests {
                     assert_eq!(model.fingerprint(&fresh), model.fingerprint(&state));
                 }
             }
-            assert_eq!(kinds.len(), 10, "every kind of step ran");
+            assert_eq!(kinds.len(), 15, "every kind of step ran");
         }
     }
 
@@ -523,6 +702,9 @@ mod tests {
             .collect();
         fresh.packets.clear();
         refresh_packets(&mut fresh, &model.renamings);
+        if !fresh.world.clients.is_empty() {
+            refresh_clients(&mut fresh, &model.renamings);
+        }
         fresh
     }
 }

@@ -2,18 +2,21 @@
 //! it, so that a path is a scenario.
 
 use crate::disk::FileRecords;
+use crate::kv::Op;
+use crate::net::Endpoint;
 use crate::scenario::print;
 use crate::slot::NodeSlot;
 use crate::world::{Action, World};
 
-/// An in-flight Raft message: the `nth` oldest (1-based, by send order) of
-/// the messages of `kind` from node `from` to node `to`.
+/// An in-flight message: the `nth` oldest (1-based, by send order) of the
+/// messages of `kind` from `from` to `to` (a Raft message between nodes, a
+/// client's request or a node's reply).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pick {
     /// Sender.
-    pub from: NodeSlot,
+    pub from: Endpoint,
     /// Recipient.
-    pub to: NodeSlot,
+    pub to: Endpoint,
     /// The message type, as scenario files name it.
     pub kind: &'static str,
     /// Which one, counting from 1 in send order.
@@ -33,6 +36,30 @@ pub(crate) fn kept_choices(unsynced: usize) -> Vec<usize> {
     } else {
         vec![0, 1, unsynced - 1, unsynced]
     }
+}
+
+/// The operations a client step may start, on the one key the explorer
+/// uses: an append (whose value is new) and a get.
+pub(crate) const CLIENT_OP_KINDS: usize = 2;
+
+/// The client operations a new session may start in `world`: an append of
+/// a value no operation wrote before (numbered 1, 2, ... as a scenario
+/// numbers its values, so the written path replays with the same values),
+/// and a get, both on key 0.
+pub(crate) fn client_ops(world: &World) -> [Op; CLIENT_OP_KINDS] {
+    let written = world
+        .history
+        .ops
+        .iter()
+        .filter(|op| !matches!(op.op, Op::Get { .. }))
+        .count() as u64;
+    [
+        Op::Append {
+            key: 0,
+            value: written + 1,
+        },
+        Op::Get { key: 0 },
+    ]
 }
 
 /// One action of the search.
@@ -58,8 +85,23 @@ pub enum Step {
     Crash(NodeSlot, FileRecords),
     /// Boot from disk.
     Restart(NodeSlot),
+    /// Cut every link to and from a node.
+    Isolate(NodeSlot),
+    /// Remove the partition.
+    Heal,
     /// One client entry proposed straight to a leader.
     Propose(NodeSlot),
+    /// A new client session starts an operation, asking this node first.
+    Submit(NodeSlot, Op),
+    /// A client's pending timer fires (its timeout: it asks the next node;
+    /// or the end of a back-off after a redirect: it asks again), by client
+    /// index.
+    WakeClient(u32),
+    /// Deliveries and writes run in the order the network and disks
+    /// schedule them until nothing is in flight, with no timer firing and
+    /// no fault (a scenario's `stabilize`): one action for a stretch of
+    /// calm, so a path reaches deep states in few actions.
+    Stabilize,
 }
 
 impl Step {
@@ -83,18 +125,34 @@ impl Step {
                 kept.log
             ),
             Step::Restart(n) => print::on_node("restart", n),
+            Step::Isolate(n) => print::on_node("isolate", n),
+            Step::Heal => "heal".to_string(),
             Step::Propose(n) => print::on_node("propose 1 on", n),
+            Step::Submit(n, op) => format!("{op} {}", print::on_node("via", n)),
+            Step::WakeClient(c) => format!("wake client {}", c + 1),
+            Step::Stabilize => "stabilize".to_string(),
         }
     }
 
     /// The one node whose state the step changes: the recipient of a
     /// delivery, the node of a timer, write, crash, restart or proposal;
-    /// none for a drop or duplication (they change only the network).
+    /// none for a drop or duplication (they change only the network) and
+    /// for a client's steps (they change a client and send).
     #[must_use]
     pub fn node(&self) -> Option<NodeSlot> {
         match *self {
-            Step::Deliver(p) => Some(p.to),
-            Step::Drop(_) | Step::Duplicate(_) => None,
+            Step::Deliver(Pick {
+                to: Endpoint::Node(n),
+                ..
+            }) => Some(n),
+            Step::Deliver(_)
+            | Step::Drop(_)
+            | Step::Duplicate(_)
+            | Step::Submit(..)
+            | Step::WakeClient(_)
+            | Step::Stabilize
+            | Step::Isolate(_)
+            | Step::Heal => None,
             Step::Campaign(n)
             | Step::Heartbeat(n)
             | Step::CheckQuorum(n)
@@ -119,14 +177,33 @@ impl Step {
             Step::Crash(n, kept) if kept == FileRecords::NONE => Action::Crash(n),
             Step::Crash(node, kept) => Action::CrashKeeping { node, kept },
             Step::Restart(n) => Action::Restart(n),
+            Step::Isolate(n) => Action::isolate(&[n], world.node_count()),
+            Step::Heal => Action::Heal,
             Step::Propose(n) => Action::Propose { node: n, count: 1 },
+            Step::Submit(via, op) => Action::ClientOp { op, via },
+            Step::WakeClient(c) => Action::Event(world.pending_client_wake(c as usize)?),
+            Step::Stabilize => Action::Event(world.settling_event()?),
         })
+    }
+
+    /// Whether the step involves a client (its request, its answer, its
+    /// timer, a new session): such steps change the history, whose order
+    /// of events the linearizability checker reads.
+    #[must_use]
+    pub fn involves_a_client(&self) -> bool {
+        match self {
+            Step::Deliver(p) | Step::Drop(p) | Step::Duplicate(p) => {
+                matches!(p.from, Endpoint::Client(_)) || matches!(p.to, Endpoint::Client(_))
+            }
+            Step::Submit(..) | Step::WakeClient(_) | Step::Stabilize => true,
+            _ => false,
+        }
     }
 }
 
 /// The id of the message `pick` names, as a scenario's `nth=` finds it.
 fn packet_id(world: &World, pick: &Pick) -> Option<u64> {
     world
-        .raft_messages_in_flight(|f| f == pick.from, |t| t == pick.to, Some(pick.kind))
+        .messages_in_flight(|f| f == pick.from, |t| t == pick.to, Some(pick.kind))
         .nth(pick.nth as usize - 1)
 }

@@ -15,7 +15,15 @@ use super::state::State;
 use super::step::Step;
 
 /// The kinds of action a walk weighs separately.
-const KINDS: usize = 9;
+const KINDS: usize = 12;
+
+/// The kinds of a client's steps (new operations, timers), drawn last and
+/// only when the bounds allow clients, so that walks without clients draw
+/// what they drew before clients existed.
+const CLIENT_KINDS: std::ops::Range<usize> = 9..11;
+
+/// Partitions (isolate, heal), drawn last for the same reason.
+const PARTITION: usize = 11;
 
 /// The weights a kind may draw (0 turns it off for the walk; deliveries
 /// are never off).
@@ -30,6 +38,9 @@ pub(crate) struct WalkMix {
     max_dups: u32,
     max_crashes: u32,
     max_proposals: u32,
+    max_client_ops: u32,
+    max_client_retries: u32,
+    max_partitions: u32,
     /// By kind (see [`kind`]).
     weights: [u32; KINDS],
 }
@@ -41,18 +52,35 @@ impl WalkMix {
         let (max_drops, max_dups) = (budget(bounds.max_drops), budget(bounds.max_dups));
         let (max_crashes, max_proposals) =
             (budget(bounds.max_crashes), budget(bounds.max_proposals));
-        let mut weights = [1; KINDS];
-        for (kind, weight) in weights.iter_mut().enumerate() {
+        let mut weights = [0; KINDS];
+        for (kind, weight) in weights[..CLIENT_KINDS.start].iter_mut().enumerate() {
             let floor = usize::from(kind == DELIVER);
             *weight = WEIGHTS[rng.random_range(floor..WEIGHTS.len())];
         }
         let shallowest = (bounds.max_depth / 4).max(1).min(bounds.max_depth);
+        let max_depth = rng.random_range(shallowest..=bounds.max_depth);
+        let (mut max_client_ops, mut max_client_retries) = (0, 0);
+        if bounds.max_client_ops > 0 {
+            max_client_ops = rng.random_range(1..=bounds.max_client_ops);
+            max_client_retries = rng.random_range(0..=bounds.max_client_retries);
+            for weight in &mut weights[CLIENT_KINDS] {
+                *weight = WEIGHTS[rng.random_range(1..WEIGHTS.len())];
+            }
+        }
+        let mut max_partitions = 0;
+        if bounds.max_partitions > 0 {
+            max_partitions = rng.random_range(1..=bounds.max_partitions);
+            weights[PARTITION] = WEIGHTS[rng.random_range(1..WEIGHTS.len())];
+        }
         WalkMix {
-            max_depth: rng.random_range(shallowest..=bounds.max_depth),
+            max_depth,
+            max_partitions,
             max_drops,
             max_dups,
             max_crashes,
             max_proposals,
+            max_client_ops,
+            max_client_retries,
             weights,
         }
     }
@@ -72,6 +100,9 @@ impl WalkMix {
                 Step::Duplicate(_) => spent.dups < self.max_dups,
                 Step::Crash(..) => spent.crashes < self.max_crashes,
                 Step::Propose(_) => spent.proposals < self.max_proposals,
+                Step::Submit(..) => spent.client_ops < self.max_client_ops,
+                Step::WakeClient(_) => spent.client_retries < self.max_client_retries,
+                Step::Isolate(_) => spent.partitions < self.max_partitions,
                 _ => true,
             };
             if within { self.weights[kind(step)] } else { 0 }
@@ -108,6 +139,11 @@ fn kind(step: &Step) -> usize {
         Step::Crash(..) => 6,
         Step::Restart(_) => 7,
         Step::Propose(_) => 8,
+        Step::Submit(..) => 9,
+        Step::WakeClient(_) => 10,
+        // Weighed as a delivery: it is many of them.
+        Step::Stabilize => DELIVER,
+        Step::Isolate(_) | Step::Heal => PARTITION,
     }
 }
 

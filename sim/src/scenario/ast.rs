@@ -224,14 +224,24 @@ pub enum Condition {
 /// Which in-flight messages `deliver`, `drop` and `duplicate` pick.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MessagePick {
-    /// Sender set.
-    pub from: NodeSet,
-    /// Recipient set.
-    pub to: NodeSet,
+    /// Sender.
+    pub from: Party,
+    /// Recipient.
+    pub to: Party,
     /// A message type name (`append`, `vote`, ... as in scenarios/README.md).
     pub kind: Option<String>,
     /// Which of the matching messages, in the order they were sent.
     pub which: Which,
+}
+
+/// One end of a message pick: nodes, or one client session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Party {
+    /// A set of nodes (`2`, `{1,3}`, `leader`, a name).
+    Nodes(NodeSet),
+    /// `client N`: the N-th client session started (1-based; a manual
+    /// `put`, `get` or `append` starts one).
+    Client(u64),
 }
 
 /// Which of the matching in-flight messages a pick takes.
@@ -314,12 +324,14 @@ pub enum StepKind {
     Run(u64),
     /// `propose N [on NODE]`
     Propose(u64, Option<NodeSet>),
-    /// `put K V`
-    Put(String, String),
-    /// `get K`
-    Get(String),
-    /// `append K V`
-    Append(String, String),
+    /// `put K V [via NODE]`
+    Put(String, String, Option<NodeSet>),
+    /// `get K [via NODE]`
+    Get(String, Option<NodeSet>),
+    /// `append K V [via NODE]`
+    Append(String, String, Option<NodeSet>),
+    /// `wake client N`
+    WakeClient(u64),
     /// `compact NODES`
     Compact(NodeSet),
     /// `add NODE [learner]`

@@ -9,14 +9,14 @@ use super::ast::{
     Condition, FileRecords, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which,
 };
 use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
-use super::resolve::names;
 use super::verbs::Verb;
 use crate::checker::Violation;
 use crate::kv::Op;
+use crate::queries::SETTLE_ACTIONS_MAX;
 use crate::slot::NodeSlot;
 use crate::stepper::{Halt, Stepper};
 use crate::units::format_ns;
-use crate::world::{Action, Event};
+use crate::world::Action;
 
 use super::run::{CANCEL_CHECK_EVENTS, INTERRUPTED};
 
@@ -38,9 +38,6 @@ impl From<Halt> for Stop {
         }
     }
 }
-
-/// A bound on `stabilize`'s rounds.
-const MAX_STABILIZE_ACTIONS: u64 = 1_000_000;
 
 pub(super) struct Interp<'a> {
     pub(super) stepper: Stepper<'a>,
@@ -156,18 +153,19 @@ impl Interp<'_> {
                 self.advance_to(self.stepper.world.now_ns.saturating_add(*duration))
             }
             StepKind::Propose(count, on) => self.propose(*count, on.as_ref(), line),
-            StepKind::Put(key, value) => {
+            StepKind::Put(key, value, via) => {
                 let (key, value) = (self.key(key), self.value(value));
-                self.client_op(Op::Put { key, value })
+                self.client_op(Op::Put { key, value }, via.as_ref(), line)
             }
-            StepKind::Get(key) => {
+            StepKind::Get(key, via) => {
                 let key = self.key(key);
-                self.client_op(Op::Get { key })
+                self.client_op(Op::Get { key }, via.as_ref(), line)
             }
-            StepKind::Append(key, value) => {
+            StepKind::Append(key, value, via) => {
                 let (key, value) = (self.key(key), self.value(value));
-                self.client_op(Op::Append { key, value })
+                self.client_op(Op::Append { key, value }, via.as_ref(), line)
             }
+            StepKind::WakeClient(number) => self.wake_client(*number),
             StepKind::Compact(_)
             | StepKind::Add(..)
             | StepKind::Remove(_)
@@ -413,26 +411,48 @@ impl Interp<'_> {
                 value: self.next_value(),
             })
             .collect();
-        self.stepper.world.add_scripted_client(ops, target);
+        self.stepper.world.add_scripted_client(ops, target, target);
         Ok(())
     }
 
-    fn client_op(&mut self, op: Op) -> Result<(), Stop> {
+    /// `put`, `get`, `append`: a new client session runs `op`, asking
+    /// `via` first (or the leader, or the node a new session asks). In
+    /// manual mode its request is in flight at once and nothing more
+    /// happens until steps deliver it, its answer and its timers.
+    fn client_op(
+        &mut self,
+        op: Op,
+        via: Option<&NodeSet>,
+        line: &mut Vec<NodeSlot>,
+    ) -> Result<(), Stop> {
+        let via = match via {
+            Some(set) => Some(self.one_node(set, line)?),
+            None => None,
+        };
         if self.manual {
-            let node = self.leader_node().ok_or_else(|| {
+            let via = via.or_else(|| self.leader_node()).ok_or_else(|| {
                 Stop::Failed(
-                    "a client operation in manual mode needs a leader".into(),
+                    "a client operation in manual mode needs a leader or `via NODE`".into(),
                     None,
                 )
             })?;
-            self.act(Action::Propose { node, count: 1 })?;
-            return match self.stepper.world.refusal.take() {
-                Some(why) => Err(Stop::Failed(why, None)),
-                None => Ok(()),
-            };
+            return self.act(Action::ClientOp { op, via });
         }
-        self.stepper.world.add_scripted_client(vec![op], None);
+        self.stepper.world.add_scripted_client(vec![op], via, None);
         Ok(())
+    }
+
+    /// `wake client N`: the session's pending timer fires now (after a
+    /// timeout it asks the next node, after a back-off it asks again).
+    fn wake_client(&mut self, number: u64) -> Result<(), Stop> {
+        let client = usize::try_from(number - 1).unwrap_or(usize::MAX);
+        match self.stepper.world.pending_client_wake(client) {
+            Some(event) => self.act(Action::Event(event)),
+            None => Err(Stop::Failed(
+                format!("client {number} has no timer pending (no operation waiting on it)"),
+                None,
+            )),
+        }
     }
 
     fn pick_messages(
@@ -441,25 +461,17 @@ impl Interp<'_> {
         line: &mut Vec<NodeSlot>,
         action: impl Fn(u64) -> Action,
     ) -> Result<(), Stop> {
-        let from = self.resolve(&pick.from, line)?;
-        let to = self.resolve(&pick.to, line)?;
+        let from = self.resolve_end(&pick.from, line)?;
+        let to = self.resolve_end(&pick.to, line)?;
         let matching: Vec<u64> = self
             .stepper
             .world
-            .raft_messages_in_flight(
-                |f| from.contains(&f),
-                |t| to.contains(&t),
-                pick.kind.as_deref(),
-            )
+            .messages_in_flight(|f| from.accepts(f), |t| to.accepts(t), pick.kind.as_deref())
             .collect();
         if matching.is_empty() {
             let kind = pick.kind.as_deref().unwrap_or("message");
             return Err(Stop::Failed(
-                format!(
-                    "no {kind} from {} to {} is in flight",
-                    names(&from),
-                    names(&to)
-                ),
+                format!("no {kind} from {from} to {to} is in flight"),
                 None,
             ));
         }
@@ -472,10 +484,8 @@ impl Interp<'_> {
                     let kind = pick.kind.as_deref().unwrap_or("message");
                     return Err(Stop::Failed(
                         format!(
-                            "nth={nth}: only {} {kind}s from {} to {} are in flight",
+                            "nth={nth}: only {} {kind}s from {from} to {to} are in flight",
                             matching.len(),
-                            names(&from),
-                            names(&to)
                         ),
                         None,
                     ));
@@ -492,19 +502,14 @@ impl Interp<'_> {
     /// Delivers, persists and applies until nothing is in flight (ticks and
     /// clients do not run).
     fn stabilize(&mut self) -> Result<(), Stop> {
-        for _ in 0..MAX_STABILIZE_ACTIONS {
-            let next = self
-                .stepper
-                .world
-                .scheduled()
-                .find(|(_, e)| matches!(e, Event::Deliver(_) | Event::Synced { .. }));
-            match next {
-                Some((_, event)) => self.act(Action::Event(event))?,
+        for _ in 0..SETTLE_ACTIONS_MAX {
+            match self.stepper.world.settling_event() {
+                Some(event) => self.act(Action::Event(event))?,
                 None => return Ok(()),
             }
         }
         Err(Stop::Bound(format!(
-            "stabilize did not settle in {MAX_STABILIZE_ACTIONS} actions"
+            "stabilize did not settle in {SETTLE_ACTIONS_MAX} actions"
         )))
     }
 

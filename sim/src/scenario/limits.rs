@@ -27,6 +27,11 @@ pub const KEPT_RECORDS_MAX: u64 = 1 << 20;
 /// scenario always parses.
 pub const CLIENTS_MAX: u64 = 64;
 
+/// The highest client session number a step may name (`wake client N`,
+/// `deliver client N -> 2`): a manual `put`, `get` or `append` starts one
+/// session, so a file starts at most one per line.
+pub const CLIENT_NUMBER_MAX: u64 = LINES_MAX as u64;
+
 /// The most distinct keys clients use (`clients ... keys=K`): the simulator
 /// names a key with one byte.
 pub const KEYS_MAX: u64 = u8::MAX as u64;

@@ -18,13 +18,14 @@
 //! interpreter's to check.
 
 use super::ast::{
-    ClusterOptions, Compare, Condition, FileRecords, MessagePick, NodeSet, ParseError, Scenario,
-    Span, Step, StepKind, Timing, Which, shown,
+    ClusterOptions, Compare, Condition, FileRecords, MessagePick, NodeSet, ParseError, Party,
+    Scenario, Span, Step, StepKind, Timing, Which, shown,
 };
 use super::lex::{Cursor, Kind, lex};
 use super::limits::{
-    APPEND_BYTES_MAX, CLIENTS_MAX, INFLIGHT_MAX, KEPT_RECORDS_MAX, KEYS_MAX, NODES_MAX, NTH_MAX,
-    PROPOSE_ENTRIES_MAX, PROPOSE_TOTAL_MAX, SKEW_FACTOR_MAX, SKEW_FACTOR_MIN, TICKS_MAX,
+    APPEND_BYTES_MAX, CLIENT_NUMBER_MAX, CLIENTS_MAX, INFLIGHT_MAX, KEPT_RECORDS_MAX, KEYS_MAX,
+    NODES_MAX, NTH_MAX, PROPOSE_ENTRIES_MAX, PROPOSE_TOTAL_MAX, SKEW_FACTOR_MAX, SKEW_FACTOR_MIN,
+    TICKS_MAX,
 };
 use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
 use super::text;
@@ -48,9 +49,15 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "stale-term",
 ];
 
+/// The message types between a client and a node: a client's request, a
+/// node's answer.
+pub const CLIENT_MESSAGE_TYPES: &[&str] = &["request", "reply"];
+
 /// The words that join a step's parts around node sets: reserved, with the
 /// set keywords, so that no name reads as one of them.
-const JOINING_WORDS: &[&str] = &["as", "at", "in", "on", "within", "learner", "since"];
+const JOINING_WORDS: &[&str] = &[
+    "as", "at", "in", "on", "within", "learner", "since", "via", "client",
+];
 
 /// `cluster`'s options, each with how it is written.
 const CLUSTER_OPTIONS: &[(&str, &str)] = &[
@@ -541,26 +548,54 @@ pub(super) fn value(cur: &mut Cursor<'_>) -> Result<String, ParseError> {
         .to_string())
 }
 
-/// `A -> B [TYPE] [all | nth=K]` of `deliver`, `drop` and `duplicate`.
+/// `[via NODE]` after a client operation: the node its session asks
+/// first.
+pub(super) fn via(cur: &mut Cursor<'_>, state: &mut State) -> Result<Option<NodeSet>, ParseError> {
+    if cur.eat_word("via") {
+        Ok(Some(last_set(cur, &mut state.scope, Arity::One)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// `client N`: a client session by its number.
+pub(super) fn client(cur: &mut Cursor<'_>) -> Result<u64, ParseError> {
+    if !cur.eat_word("client") {
+        return Err(cur.error_here("`client` (as in `wake client 1`)"));
+    }
+    count(cur, "a client session's number", 1..=CLIENT_NUMBER_MAX)
+}
+
+/// One end of a pick: `client N`, or a set of nodes.
+fn party(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<Party, ParseError> {
+    if cur.peek().is_some_and(|t| t.text == "client") {
+        return Ok(Party::Client(client(cur)?));
+    }
+    Ok(Party::Nodes(node_set(cur, scope, Arity::Many)?))
+}
+
+/// `A -> B [TYPE] [all | nth=K]` of `deliver`, `drop` and `duplicate`;
+/// either end may be `client N` (its requests, its answers).
 pub(super) fn pick(
     cur: &mut Cursor<'_>,
     scope: &mut Scope,
     verb: &str,
 ) -> Result<MessagePick, ParseError> {
-    let from = node_set(cur, scope, Arity::Many)?;
+    let from = party(cur, scope)?;
     arrow(cur, &format!("{verb} 1 -> 2"))?;
-    let to = node_set(cur, scope, Arity::Many)?;
+    let to = party(cur, scope)?;
     let mut kind = None;
     if let Some(token) = cur
         .peek()
         .filter(|t| t.kind == Kind::Word && t.text != "all" && !option_ahead(cur))
     {
-        if !MESSAGE_TYPES.contains(&token.text) {
+        if !MESSAGE_TYPES.contains(&token.text) && !CLIENT_MESSAGE_TYPES.contains(&token.text) {
             return Err(cur.error_at(
                 token,
                 format!(
-                    "a message type (one of: {}), `all` or `nth=K`",
-                    MESSAGE_TYPES.join(", ")
+                    "a message type (one of: {}, {}), `all` or `nth=K`",
+                    MESSAGE_TYPES.join(", "),
+                    CLIENT_MESSAGE_TYPES.join(", ")
                 ),
             ));
         }
@@ -582,7 +617,8 @@ pub(super) fn pick(
     } else {
         Which::Oldest
     };
-    if kind.is_none() && which == Which::Oldest && to.bind.is_none() {
+    let bound = matches!(&to, Party::Nodes(set) if set.bind.is_some());
+    if kind.is_none() && which == Which::Oldest && !bound {
         cur.end(&format!("a message type, `all`, `nth=K`, {END_AFTER_SET}"))?;
     }
     Ok(MessagePick {

@@ -5,6 +5,7 @@
 //! (SCENARIOS.md).
 
 use crate::cluster::RaftSettings;
+use crate::net::Endpoint;
 use crate::slot::NodeSlot;
 
 /// `on` or `off`.
@@ -32,16 +33,25 @@ pub fn on_node(verb: &str, slot: NodeSlot) -> String {
     format!("{verb} {}", node(slot))
 }
 
-/// A manual step on one in-flight message: `deliver 1 -> 2 vote nth=2`
-/// (`nth` left out when it is the oldest).
+/// One end of a message: `2`, or `client 1`.
 #[must_use]
-pub fn message_step(verb: &str, from: NodeSlot, to: NodeSlot, kind: &str, nth: u32) -> String {
+pub fn endpoint(end: Endpoint) -> String {
+    match end {
+        Endpoint::Node(slot) => node(slot),
+        Endpoint::Client(id) => format!("client {}", u64::from(id) + 1),
+    }
+}
+
+/// A manual step on one in-flight message: `deliver 1 -> 2 vote nth=2`,
+/// `deliver client 1 -> 2 request` (`nth` left out when it is the oldest).
+#[must_use]
+pub fn message_step(verb: &str, from: Endpoint, to: Endpoint, kind: &str, nth: u32) -> String {
     let nth = if nth > 1 {
         format!(" nth={nth}")
     } else {
         String::new()
     };
-    format!("{verb} {} -> {} {kind}{nth}", node(from), node(to))
+    format!("{verb} {} -> {} {kind}{nth}", endpoint(from), endpoint(to))
 }
 
 /// The timing a `cluster` line spells out in full.

@@ -1,8 +1,10 @@
 //! Resolving names: keys and values named in a scenario, and node sets (set
 //! expressions, bound names, the single node a step needs).
 
-use super::ast::{Atom, NodeSet, SetExpr, SetOp, SetTerm};
+use super::ast::{Atom, NodeSet, Party, SetExpr, SetOp, SetTerm};
 use super::interp::{Interp, Stop};
+use crate::kv::ClientId;
+use crate::net::Endpoint;
 use crate::slot::NodeSlot;
 use std::collections::BTreeSet;
 
@@ -38,6 +40,20 @@ impl Interp<'_> {
                 "this step takes one node; the set has {n}"
             ))),
         }
+    }
+
+    /// Resolves one end of a message pick when its step runs.
+    pub(super) fn resolve_end(
+        &mut self,
+        party: &Party,
+        line: &mut Vec<NodeSlot>,
+    ) -> Result<End, Stop> {
+        Ok(match party {
+            Party::Nodes(set) => End::Nodes(self.resolve(set, line)?),
+            Party::Client(number) => {
+                End::Client(ClientId::try_from(number - 1).unwrap_or(ClientId::MAX))
+            }
+        })
     }
 
     /// Resolves a set when its step runs, binds `as NAME`, and remembers
@@ -166,4 +182,32 @@ impl Interp<'_> {
 pub(super) fn names(nodes: &BTreeSet<NodeSlot>) -> String {
     let list: Vec<String> = nodes.iter().map(|n| n.number().to_string()).collect();
     format!("{{{}}}", list.join(","))
+}
+
+/// One end of a message pick, resolved: nodes, or a client session.
+pub(super) enum End {
+    /// These nodes.
+    Nodes(BTreeSet<NodeSlot>),
+    /// This client session.
+    Client(ClientId),
+}
+
+impl End {
+    /// Whether a packet's endpoint is this end.
+    pub(super) fn accepts(&self, endpoint: Endpoint) -> bool {
+        match (self, endpoint) {
+            (End::Nodes(nodes), Endpoint::Node(n)) => nodes.contains(&n),
+            (End::Client(c), Endpoint::Client(id)) => *c == id,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::Nodes(nodes) => write!(f, "{}", names(nodes)),
+            End::Client(c) => write!(f, "client {}", c + 1),
+        }
+    }
 }

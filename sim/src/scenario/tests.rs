@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use raft_core::{EntryId, LogIndex, MessageBody};
 
 use super::limits::SHOWN_CHARS_MAX;
-use super::parse::{MESSAGE_TYPES, is_keyword, parse};
+use super::parse::{CLIENT_MESSAGE_TYPES, MESSAGE_TYPES, is_keyword, parse};
 use super::sets::SET_KEYWORDS;
 use super::verbs::{VERBS, words};
 
@@ -58,7 +58,7 @@ fn message_types_are_raft_cores_kind_names() {
 fn set_keywords_and_joining_words_are_keywords_and_other_words_are_not() {
     for word in SET_KEYWORDS
         .iter()
-        .chain(&["as", "at", "on", "in", "within", "learner"])
+        .chain(&["as", "at", "on", "in", "within", "learner", "via", "client"])
     {
         assert!(is_keyword(word), "{word}");
     }
@@ -79,6 +79,7 @@ fn tokens() -> Vec<&'static str> {
     words()
         .chain(SET_KEYWORDS.iter().copied())
         .chain(MESSAGE_TYPES.iter().copied())
+        .chain(CLIENT_MESSAGE_TYPES.iter().copied())
         .chain(OTHER_TOKENS.iter().copied())
         .collect()
 }
@@ -93,6 +94,8 @@ const OTHER_TOKENS: &[&str] = &[
     "no",
     "within",
     "learner",
+    "via",
+    "client",
     "old",
     "x",
     "committed",

@@ -10,8 +10,8 @@
 use super::ast::{ParseError, StepKind};
 use super::lex::Cursor;
 use super::parse::{
-    State, clients, disk, key, last_set, net, partition, pick, read_add, read_crash, read_cut,
-    read_expect, read_propose, read_skew, read_tick, value,
+    State, client, clients, disk, key, last_set, net, partition, pick, read_add, read_crash,
+    read_cut, read_expect, read_propose, read_skew, read_tick, value, via,
 };
 use super::sets::Arity;
 
@@ -153,21 +153,27 @@ pub const VERBS: &[Verb] = &[
     },
     Verb {
         word: "put",
-        example: "put x 1",
+        example: "put x 1 via 2",
         needs: None,
-        read: |cur, _| Ok(StepKind::Put(key(cur)?, value(cur)?)),
+        read: |cur, state| Ok(StepKind::Put(key(cur)?, value(cur)?, via(cur, state)?)),
     },
     Verb {
         word: "get",
         example: "get x",
         needs: None,
-        read: |cur, _| Ok(StepKind::Get(key(cur)?)),
+        read: |cur, state| Ok(StepKind::Get(key(cur)?, via(cur, state)?)),
     },
     Verb {
         word: "append",
         example: "append x 2",
         needs: None,
-        read: |cur, _| Ok(StepKind::Append(key(cur)?, value(cur)?)),
+        read: |cur, state| Ok(StepKind::Append(key(cur)?, value(cur)?, via(cur, state)?)),
+    },
+    Verb {
+        word: "wake",
+        example: "wake client 1",
+        needs: None,
+        read: |cur, _| Ok(StepKind::WakeClient(client(cur)?)),
     },
     Verb {
         word: "compact",
@@ -357,8 +363,9 @@ impl StepKind {
             StepKind::Run(_) => "run",
             StepKind::Propose(..) => "propose",
             StepKind::Put(..) => "put",
-            StepKind::Get(_) => "get",
+            StepKind::Get(..) => "get",
             StepKind::Append(..) => "append",
+            StepKind::WakeClient(_) => "wake",
             StepKind::Compact(_) => "compact",
             StepKind::Add(..) => "add",
             StepKind::Remove(_) => "remove",

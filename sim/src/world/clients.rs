@@ -38,12 +38,9 @@ impl World {
                 } else {
                     return;
                 };
-                let history_at = self.history.invoke(
-                    command.client,
-                    command.seq,
-                    command.op.clone(),
-                    self.now_ns,
-                );
+                let history_at =
+                    self.history
+                        .invoke(command.client, command.seq, command.op, self.now_ns);
                 self.clients[client].in_flight = Some(InFlightOp {
                     command,
                     attempts: 0,
@@ -129,23 +126,51 @@ impl World {
     }
 
     /// Starts a scripted client session that runs `ops` in order (sent to
-    /// the node it believes leads, or only to `pinned`), then stops.
-    /// Returns its client index.
+    /// the node it believes leads, first `first`, or only to `pinned`),
+    /// then stops. Returns its client index.
     pub fn add_scripted_client(
         &mut self,
         ops: Vec<crate::kv::Op>,
+        first: Option<NodeSlot>,
         pinned: Option<NodeSlot>,
     ) -> usize {
         let index = self.clients.len();
         let mut client = Client::new(
             index as ClientId,
-            pinned.unwrap_or(NodeSlot::new(index % self.hosts.len())),
+            first.unwrap_or(NodeSlot::new(index % self.hosts.len())),
         );
         client.script = Some(ops.into());
         client.pinned = pinned;
         self.clients.push(client);
         self.wake_client_after(index, 0, WakeReason::NextOp);
         index
+    }
+
+    /// Starts a session that runs `op` alone, asking `via` first, and sends
+    /// its first attempt now (the clock need not run: a manual scenario's
+    /// client operation, the model checker's). Returns its client index.
+    pub(super) fn start_client_op(&mut self, op: crate::kv::Op, via: NodeSlot) -> usize {
+        let index = self.clients.len();
+        let mut client = Client::new(index as ClientId, via);
+        client.script = Some(std::collections::VecDeque::from([op]));
+        self.clients.push(client);
+        self.clients[index].wake_reason = WakeReason::NextOp;
+        self.client_wake(index);
+        index
+    }
+
+    /// The client's pending wake-up (its timeout, or the end of a back-off
+    /// after a redirect), if one is scheduled: what a manual scenario's
+    /// `wake client N` and the model checker's client step fire.
+    #[must_use]
+    pub fn pending_client_wake(&self, client: usize) -> Option<Event> {
+        let c = self.clients.get(client)?;
+        c.in_flight.as_ref()?;
+        let event = Event::ClientWake {
+            client,
+            token: c.wake_token,
+        };
+        self.scheduled().any(|(_, e)| e == event).then_some(event)
     }
 
     /// Adds workload sessions until there are `count` of them, drawing

@@ -248,6 +248,9 @@ impl World {
                 self.host_mut(node).tick_interval_ns = interval.max(1);
             }
             Action::SetWorkload(on) => self.set_workload(on),
+            Action::ClientOp { op, via } => {
+                self.start_client_op(op, via);
+            }
         }
     }
 

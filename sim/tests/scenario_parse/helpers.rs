@@ -2,8 +2,8 @@
 //! builders, and the error check.
 
 pub(crate) use sim::scenario::ast::{
-    Atom, ClusterOptions, Compare, Condition, FileRecords, MessagePick, NodeSet, OpKind, Scenario,
-    SetExpr, SetOp, SetTerm, Span, Step, StepKind, Timing, Which,
+    Atom, ClusterOptions, Compare, Condition, FileRecords, MessagePick, NodeSet, OpKind, Party,
+    Scenario, SetExpr, SetOp, SetTerm, Span, Step, StepKind, Timing, Which,
 };
 pub(crate) use sim::scenario::parse;
 pub(crate) use sim::scenario::parse::MESSAGE_TYPES;

@@ -36,8 +36,8 @@ fn deliver() {
     assert_eq!(
         kind("deliver 1 -> 2 append all"),
         StepKind::Deliver(MessagePick {
-            from: set(9, ids(&[1])),
-            to: set(14, ids(&[2])),
+            from: Party::Nodes(set(9, ids(&[1]))),
+            to: Party::Nodes(set(14, ids(&[2]))),
             kind: Some("append".into()),
             which: Which::All,
         })
@@ -45,8 +45,8 @@ fn deliver() {
     assert_eq!(
         kind("deliver leader -> all"),
         StepKind::Deliver(MessagePick {
-            from: set(9, SetTerm::Leader),
-            to: set(19, SetTerm::All),
+            from: Party::Nodes(set(9, SetTerm::Leader)),
+            to: Party::Nodes(set(19, SetTerm::All)),
             kind: None,
             which: Which::Oldest,
         })
@@ -54,8 +54,8 @@ fn deliver() {
     assert_eq!(
         kind("deliver 1 -> all all"),
         StepKind::Deliver(MessagePick {
-            from: set(9, ids(&[1])),
-            to: set(14, SetTerm::All),
+            from: Party::Nodes(set(9, ids(&[1]))),
+            to: Party::Nodes(set(14, SetTerm::All)),
             kind: None,
             which: Which::All,
         })
@@ -67,8 +67,8 @@ fn drop() {
     assert_eq!(
         kind("drop 1 -> {2,3} vote-resp"),
         StepKind::Drop(MessagePick {
-            from: set(6, ids(&[1])),
-            to: set(11, ids(&[2, 3])),
+            from: Party::Nodes(set(6, ids(&[1]))),
+            to: Party::Nodes(set(11, ids(&[2, 3]))),
             kind: Some("vote-resp".into()),
             which: Which::Oldest,
         })
@@ -80,8 +80,8 @@ fn nth_picks_the_kth_oldest() {
     assert_eq!(
         kind("deliver 1 -> 2 append nth=3"),
         StepKind::Deliver(MessagePick {
-            from: set(9, ids(&[1])),
-            to: set(14, ids(&[2])),
+            from: Party::Nodes(set(9, ids(&[1]))),
+            to: Party::Nodes(set(14, ids(&[2]))),
             kind: Some("append".into()),
             which: Which::Nth(3),
         })
@@ -89,8 +89,8 @@ fn nth_picks_the_kth_oldest() {
     assert_eq!(
         kind("drop 2 -> 1 nth=2"),
         StepKind::Drop(MessagePick {
-            from: set(6, ids(&[2])),
-            to: set(11, ids(&[1])),
+            from: Party::Nodes(set(6, ids(&[2]))),
+            to: Party::Nodes(set(11, ids(&[1]))),
             kind: None,
             which: Which::Nth(2),
         })
@@ -102,8 +102,8 @@ fn duplicate() {
     assert_eq!(
         kind("duplicate 1 -> 3 vote-resp"),
         StepKind::Duplicate(MessagePick {
-            from: set(11, ids(&[1])),
-            to: set(16, ids(&[3])),
+            from: Party::Nodes(set(11, ids(&[1]))),
+            to: Party::Nodes(set(16, ids(&[3]))),
             kind: Some("vote-resp".into()),
             which: Which::Oldest,
         })
@@ -111,8 +111,8 @@ fn duplicate() {
     assert_eq!(
         kind("duplicate 1 -> 3 append nth=2"),
         StepKind::Duplicate(MessagePick {
-            from: set(11, ids(&[1])),
-            to: set(16, ids(&[3])),
+            from: Party::Nodes(set(11, ids(&[1]))),
+            to: Party::Nodes(set(16, ids(&[3]))),
             kind: Some("append".into()),
             which: Which::Nth(2),
         })
@@ -168,6 +168,7 @@ fn every_verb_has_an_example_that_parses() {
         "put a b",
         "get a",
         "append a b",
+        "wake client 1",
         "compact 1",
         "add 2",
         "remove 2",
@@ -195,4 +196,30 @@ fn every_verb_has_an_example_that_parses() {
         .map(|step| step.text.split(' ').next().unwrap())
         .collect();
     assert_eq!(verbs, words().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_pick_between_a_client_and_a_node() {
+    assert_eq!(
+        kind("deliver client 1 -> 2 request"),
+        StepKind::Deliver(MessagePick {
+            from: Party::Client(1),
+            to: Party::Nodes(set(21, ids(&[2]))),
+            kind: Some("request".into()),
+            which: Which::Oldest,
+        })
+    );
+    assert_eq!(
+        kind("drop leader -> client 3 nth=2"),
+        StepKind::Drop(MessagePick {
+            from: Party::Nodes(set(6, SetTerm::Leader)),
+            to: Party::Client(3),
+            kind: None,
+            which: Which::Nth(2),
+        })
+    );
+    let expected = fails("cluster 3\ndeliver client -> 2", "2:16", "->");
+    assert!(expected.contains("a client session's number"), "{expected}");
+    let expected = fails("cluster 3\ndeliver client 1 -> 2 answer", "2:23", "answer");
+    assert!(expected.contains("request, reply"), "{expected}");
 }

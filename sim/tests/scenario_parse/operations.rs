@@ -13,20 +13,54 @@ fn propose() {
 
 #[test]
 fn put() {
-    assert_eq!(kind("put k1 v1"), StepKind::Put("k1".into(), "v1".into()));
+    assert_eq!(
+        kind("put k1 v1"),
+        StepKind::Put("k1".into(), "v1".into(), None)
+    );
+    assert_eq!(
+        kind("put k1 v1 via 3"),
+        StepKind::Put("k1".into(), "v1".into(), Some(set(15, ids(&[3]))))
+    );
 }
 
 #[test]
 fn get() {
-    assert_eq!(kind("get user-1"), StepKind::Get("user-1".into()));
+    assert_eq!(kind("get user-1"), StepKind::Get("user-1".into(), None));
+    assert_eq!(
+        kind("get x via leader"),
+        StepKind::Get("x".into(), Some(set(11, SetTerm::Leader)))
+    );
 }
 
 #[test]
 fn append() {
     assert_eq!(
         kind("append k x.y"),
-        StepKind::Append("k".into(), "x.y".into())
+        StepKind::Append("k".into(), "x.y".into(), None)
     );
+    assert_eq!(
+        kind("append k 2 via 1"),
+        StepKind::Append("k".into(), "2".into(), Some(set(16, ids(&[1]))))
+    );
+}
+
+#[test]
+fn via_takes_one_node() {
+    let expected = fails("cluster 3\nput x 1 via {1,2}", "2:15", ",");
+    assert!(expected.contains("takes one node"), "{expected}");
+    fails("cluster 3\nget x via", "2:10", "");
+    let expected = fails("cluster 3\nget x via 2 3", "2:13", "3");
+    assert!(expected.contains("end of line"), "{expected}");
+}
+
+#[test]
+fn wake_client() {
+    assert_eq!(kind("wake client 2"), StepKind::WakeClient(2));
+    let expected = fails("cluster 3\nwake 2", "2:6", "2");
+    assert_eq!(expected, "`client` (as in `wake client 1`)");
+    let expected = fails("cluster 3\nwake client 0", "2:13", "0");
+    assert!(expected.contains("a client session's number"), "{expected}");
+    fails("cluster 3\nwake client", "2:12", "");
 }
 
 #[test]
