@@ -131,6 +131,15 @@ pub struct CheckArgs {
     /// the rules are those `raftsim --break` takes).
     #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
     breaks: Vec<String>,
+    /// Stop the search with an inconclusive result (exit 3) once the
+    /// process holds this much memory (8G, 512MiB, 1.5GB), rather than be
+    /// killed by the system.
+    #[arg(long, value_name = "SIZE", value_parser = crate::budget::parse_memory)]
+    memory: Option<u64>,
+    /// Stop the search with an inconclusive result (exit 3) after this long
+    /// (90s, 10m, 2h), counted from the start of the command.
+    #[arg(long, value_name = "DURATION", value_parser = sim::units::parse_duration_ns)]
+    time: Option<u64>,
     /// Where to write the counterexample as a scenario (default:
     /// counterexample.scn, only if a violation is found).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -220,25 +229,9 @@ impl CheckArgs {
             partial_order: self.por.unwrap_or(true),
             symmetry: self.symmetry,
             record_fingerprints: false,
-            cancelled: crate::interrupt::requested,
+            cancelled: crate::budget::stop_requested,
         }
     }
-}
-
-/// The process's resident memory in bytes, where the system tells it.
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
-/// The process's peak resident memory so far in bytes (`VmHWM`), where the
-/// system tells it.
-fn peak_resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kilobytes * 1024)
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -247,7 +240,7 @@ fn megabytes(bytes: u64) -> String {
 
 fn progress_line(progress: &Progress, seconds: f64) -> String {
     let rate = progress.distinct as f64 / seconds.max(1e-9);
-    let memory = resident_bytes().map_or_else(
+    let memory = crate::budget::resident_bytes().map_or_else(
         || format!("visited set {}", megabytes(progress.visited_bytes)),
         |rss| format!("{} resident", megabytes(rss)),
     );
@@ -270,6 +263,11 @@ pub fn check_command(args: &CheckArgs) -> Status {
         eprintln!("raftsim check: {why}");
         return Status::Usage;
     }
+    if args.memory.is_some() && !crate::budget::can_measure_memory() {
+        eprintln!("raftsim check: --memory needs /proc/self/statm, which this system lacks");
+        return Status::Usage;
+    }
+    crate::budget::set(args.memory, args.time.map(std::time::Duration::from_nanos));
     let options = args.options();
     for (n, bounds) in sets.iter().enumerate() {
         let line = format!(
@@ -297,6 +295,7 @@ fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options, bounds_line: 
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
     );
+    crate::budget::reset_peak();
     let started = Instant::now();
     let report = check(bounds, options, |progress| {
         bar.set_message(progress_line(progress, started.elapsed().as_secs_f64()));
@@ -316,6 +315,13 @@ fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options, bounds_line: 
     say!("{bounds_line}");
     print_report(&report, options, started.elapsed().as_secs_f64());
     if report.interrupted {
+        if let Some(budget) = crate::budget::exceeded() {
+            say!(
+                "result: INCONCLUSIVE: {budget}; the counts above are what the search reached; \
+                 no violation so far"
+            );
+            return Status::Inconclusive;
+        }
         say!(
             "result: INTERRUPTED: the counts above are what the search reached; no violation so far"
         );
@@ -379,7 +385,7 @@ fn print_report(report: &Report, options: &Options, seconds: f64) {
     // The peak is the process's: with several bound sets, the largest so
     // far.
     let distinct = report.distinct_states.max(1) as f64;
-    let resident = peak_resident_bytes().map_or_else(String::new, |peak| {
+    let resident = crate::budget::peak_resident_bytes().map_or_else(String::new, |peak| {
         format!(
             ", peak resident {} ({:.0} bytes per distinct state)",
             megabytes(peak),

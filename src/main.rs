@@ -2,6 +2,7 @@
 //! else lives in the `sim` crate.
 
 mod availability_report;
+mod budget;
 mod check_cmd;
 mod history_file;
 mod interrupt;

@@ -282,8 +282,9 @@ fn check_with_small_bounds_passes_and_reports_what_it_reached() {
 }
 
 /// The README's promise: `raftsim check --bounds ci`, what CI runs, prints
-/// its bounds in full, finds no violation and reaches every
-/// sometimes-property (1.4 million states).
+/// its two bound sets in full, finds no violation and reaches every
+/// sometimes-property in each (1.4 million states, then 0.4 million with
+/// clients).
 #[test]
 fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     let output = raftsim(&["check", "--bounds", "ci"]);
@@ -291,17 +292,50 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     let text = stdout(&output);
     assert!(
         text.contains(
-            "bounds ci (1 of 1): --nodes 3 --max-term 2 --max-log 2 --max-msgs 5 --max-drops 1 \
+            "bounds ci (1 of 2): --nodes 3 --max-term 2 --max-log 2 --max-msgs 5 --max-drops 1 \
              --max-dups 0 --max-crashes 1 --max-proposals 1 --max-depth 12 --pre-vote false \
-             --check-quorum false"
+             --check-quorum false\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "bounds ci (2 of 2): --nodes 3 --max-term 2 --max-log 4 --max-msgs 5 --max-drops 0 \
+             --max-dups 0 --max-crashes 0 --max-proposals 0 --max-depth 9 --pre-vote false \
+             --check-quorum false --settle true --max-partitions 1 --max-client-ops 2 \
+             --max-client-retries 0\n"
         ),
         "{text}"
     );
     assert!(!text.contains("NOT REACHED"), "{text}");
     assert!(text.contains("a log is truncated (depth 12)"), "{text}");
-    assert!(
-        text.contains("result: no violation within the bounds"),
+    assert!(text.contains("a client is answered (depth 4)"), "{text}");
+    assert_eq!(
+        text.matches("result: no violation within the bounds")
+            .count(),
+        2,
         "{text}"
+    );
+}
+
+/// A budget stops a search that would outgrow it: inconclusive (exit 3),
+/// with what it reached, never a pass.
+#[test]
+fn check_stops_at_its_memory_or_time_budget_inconclusive() {
+    let output = raftsim(&["check", "--memory", "150M", "-o", "/dev/null"]);
+    assert_exit(&output, 3);
+    let text = stdout(&output);
+    assert!(
+        text.contains("result: INCONCLUSIVE: the memory budget (--memory 150.0 MB) ran out"),
+        "{text}"
+    );
+    assert!(text.contains("bounds: not exhausted"), "{text}");
+    let output = raftsim(&["check", "--time", "1ms", "-o", "/dev/null"]);
+    assert_exit(&output, 3);
+    assert!(
+        stdout(&output).contains("result: INCONCLUSIVE: the time budget (--time) ran out"),
+        "{}",
+        stdout(&output)
     );
 }
 
@@ -369,6 +403,10 @@ fn bad_usage_exits_2_with_a_message() {
     assert_usage_error(&["check", "--bounds", "huge"], "no preset named `huge`");
     assert_usage_error(&["check", "--jobs", "0"], "not in 1..=256");
     assert_usage_error(&["check", "--max-depth", "70000"], "not in 0..=65535");
+    assert_usage_error(&["check", "--memory", "lots"], "not a size");
+    assert_usage_error(&["check", "--memory", "1M"], "at least 64 MB");
+    assert_usage_error(&["check", "--time", "soon"], "soon");
+    assert_usage_error(&["check", "--max-client-ops", "9"], "not in 0..=8");
     assert_usage_error(
         &["check", "--break", "everything"],
         "no rule named `everything`",

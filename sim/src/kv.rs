@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 /// A client session's id.
 pub type ClientId = u32;
 
+/// The key entries proposed straight to a node (bypassing clients: the
+/// model checker's and a manual scenario's `propose`) append to: no client
+/// reads or writes it, so the history clients judge never sees them.
+pub const DIRECT_PROPOSAL_KEY: u8 = u8::MAX;
+
 /// One operation on the store. Values are unique per (client, seq), which
 /// makes histories checkable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

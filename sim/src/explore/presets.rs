@@ -14,18 +14,21 @@ use super::bounds::Bounds;
 pub enum Preset {
     /// Small enough for every CI run (under a minute on two cores): the
     /// default bounds without duplication (three nodes, two terms, a client
-    /// entry, a crash, a lost message, twelve actions deep); every
-    /// sometimes-property is still reached.
+    /// entry, a crash, a lost message, twelve actions deep); then the calm
+    /// bounds with two client operations (`stabilize` as one action, a node
+    /// cut off once, nine actions deep). Every sometimes-property is
+    /// reached.
     Ci,
-    /// A bare `raftsim check`: [`Bounds::default`].
+    /// A bare `raftsim check`: [`Bounds::default`], then the calm bounds
+    /// with clients, a duplicate, a crash and a client retry.
     Default,
     /// Wider, for a longer run: three terms, logs of three, PreVote and
     /// CheckQuorum on, two crashes, two client entries, twelve actions deep,
-    /// on three nodes and on four (where a majority is three of four).
-    /// Measured: 12.7 M states in 54–67 s on three nodes, 4.7 GB peak. With
-    /// PreVote an election takes seven actions on three nodes and twelve on
-    /// four, so a second leader is beyond twelve: deeper needs a frontier
-    /// that fits in memory (not yet) or `--search swarm`.
+    /// on three nodes and on four (where a majority is three of four); then
+    /// the calm bounds with three terms, PreVote and CheckQuorum, clients,
+    /// a proposal, a duplicate, a crash and a retry. With PreVote an
+    /// election takes seven single actions on three nodes and twelve on
+    /// four, so a second leader is beyond twelve: the calm set reaches it.
     Deep,
 }
 
@@ -53,11 +56,22 @@ impl Preset {
     #[must_use]
     pub fn bounds(self) -> Vec<Bounds> {
         match self {
-            Preset::Ci => vec![Bounds {
-                max_dups: 0,
-                ..Bounds::default()
-            }],
-            Preset::Default => vec![Bounds::default()],
+            Preset::Ci => vec![
+                Bounds {
+                    max_dups: 0,
+                    ..Bounds::default()
+                },
+                calm(),
+            ],
+            Preset::Default => vec![
+                Bounds::default(),
+                Bounds {
+                    max_dups: 1,
+                    max_crashes: 1,
+                    max_client_retries: 1,
+                    ..calm()
+                },
+            ],
             Preset::Deep => {
                 let three = Bounds {
                     nodes: 3,
@@ -77,8 +91,44 @@ impl Preset {
                     nodes: 4,
                     ..three.clone()
                 };
-                vec![three, four]
+                let calm_three_terms = Bounds {
+                    max_term: 3,
+                    max_dups: 1,
+                    max_crashes: 1,
+                    max_proposals: 1,
+                    max_client_retries: 1,
+                    pre_vote: true,
+                    check_quorum: true,
+                    ..calm()
+                };
+                vec![three, four, calm_three_terms]
             }
         }
+    }
+}
+
+/// The calm bounds: `stabilize` is one action and a node may be cut off
+/// once, so that an election, a commit and a client's answer each take one
+/// or two actions; two client operations (appends and gets on one key,
+/// judged linearizable), two terms, logs of four, no other fault, nine
+/// actions deep. What single steps reach in eighteen to thirty actions — a
+/// stale read from a deposed leader, a second leader's commit — this
+/// reaches in nine.
+fn calm() -> Bounds {
+    Bounds {
+        nodes: 3,
+        max_term: 2,
+        max_log: 4,
+        max_msgs: 5,
+        max_drops: 0,
+        max_dups: 0,
+        max_crashes: 0,
+        max_proposals: 0,
+        max_partitions: 1,
+        max_client_ops: 2,
+        max_client_retries: 0,
+        max_depth: 9,
+        settle: true,
+        ..Bounds::default()
     }
 }

@@ -317,7 +317,7 @@ impl Host {
             client: ClientId::MAX,
             seq: self.direct_proposals,
             op: Op::Append {
-                key: 0,
+                key: crate::kv::DIRECT_PROPOSAL_KEY,
                 value: self.direct_proposals,
             },
         };

@@ -154,15 +154,15 @@ impl Interp<'_> {
             }
             StepKind::Propose(count, on) => self.propose(*count, on.as_ref(), line),
             StepKind::Put(key, value, via) => {
-                let (key, value) = (self.key(key), self.value(value));
+                let (key, value) = (self.key(key)?, self.value(value));
                 self.client_op(Op::Put { key, value }, via.as_ref(), line)
             }
             StepKind::Get(key, via) => {
-                let key = self.key(key);
+                let key = self.key(key)?;
                 self.client_op(Op::Get { key }, via.as_ref(), line)
             }
             StepKind::Append(key, value, via) => {
-                let (key, value) = (self.key(key), self.value(value));
+                let (key, value) = (self.key(key)?, self.value(value));
                 self.client_op(Op::Append { key, value }, via.as_ref(), line)
             }
             StepKind::WakeClient(number) => self.wake_client(*number),
@@ -404,7 +404,7 @@ impl Interp<'_> {
                 None => Ok(()),
             };
         }
-        let key = self.key("propose");
+        let key = self.key("propose")?;
         let ops = (0..count)
             .map(|_| Op::Append {
                 key,

@@ -3,18 +3,28 @@
 
 use super::ast::{Atom, NodeSet, Party, SetExpr, SetOp, SetTerm};
 use super::interp::{Interp, Stop};
-use crate::kv::ClientId;
+use crate::kv::{ClientId, DIRECT_PROPOSAL_KEY};
 use crate::net::Endpoint;
 use crate::slot::NodeSlot;
 use std::collections::BTreeSet;
 
 impl Interp<'_> {
-    pub(super) fn key(&mut self, name: &str) -> u8 {
-        let next = self.keys.len();
-        *self
-            .keys
-            .entry(name.to_string())
-            .or_insert(u8::try_from(next).unwrap_or(u8::MAX))
+    /// The key a scenario's name stands for: 0, 1, ... in the order names
+    /// first appear, below [`DIRECT_PROPOSAL_KEY`].
+    pub(super) fn key(&mut self, name: &str) -> Result<u8, Stop> {
+        if let Some(&key) = self.keys.get(name) {
+            return Ok(key);
+        }
+        let key = u8::try_from(self.keys.len())
+            .ok()
+            .filter(|&key| key < DIRECT_PROPOSAL_KEY)
+            .ok_or_else(|| {
+                Stop::Invalid(format!(
+                    "key `{name}`: a scenario names at most {DIRECT_PROPOSAL_KEY} distinct keys"
+                ))
+            })?;
+        self.keys.insert(name.to_string(), key);
+        Ok(key)
     }
 
     pub(super) fn value(&mut self, name: &str) -> u64 {
