@@ -71,20 +71,24 @@ impl Bounds {
     ///
     /// Which bound is too large, and by how much.
     pub fn check_capacity(&self) -> Result<(), String> {
+        // Per node; a timer per client; stabilize and heal.
+        let fixed = self
+            .nodes
+            .saturating_mul(STEPS_PER_NODE)
+            .saturating_add(self.max_client_ops as usize)
+            .saturating_add(2);
         let most = self
             .max_msgs
             .saturating_add(1)
             .saturating_mul(STEPS_PER_MESSAGE)
-            .saturating_add(self.nodes.saturating_mul(STEPS_PER_NODE))
-            .saturating_add(self.max_client_ops as usize)
-            .saturating_add(2); // stabilize, heal
+            .saturating_add(fixed);
         if most > ENABLED_ACTIONS_MAX {
             return Err(format!(
                 "--max-msgs {} lets one state enable up to {most} actions; the explorer \
                  numbers a state's actions in 16 bits (at most {ENABLED_ACTIONS_MAX}): \
                  use --max-msgs {} or less",
                 self.max_msgs,
-                (ENABLED_ACTIONS_MAX - self.nodes * STEPS_PER_NODE) / STEPS_PER_MESSAGE - 1
+                (ENABLED_ACTIONS_MAX.saturating_sub(fixed) / STEPS_PER_MESSAGE).saturating_sub(1)
             ));
         }
         Ok(())
