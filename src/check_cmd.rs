@@ -94,6 +94,10 @@ pub struct CheckArgs {
     /// actions reach deep states.
     #[arg(long, action = clap::ArgAction::Set)]
     settle: Option<bool>,
+    /// raft-core's bytes per append (0: one entry per message; default 1
+    /// MiB, every entry a follower lacks in one).
+    #[arg(long, value_name = "BYTES")]
+    max_append: Option<u64>,
     /// raft-core's PreVote (true/false).
     #[arg(long, action = clap::ArgAction::Set)]
     pre_vote: Option<bool>,
@@ -200,6 +204,7 @@ impl CheckArgs {
                 max_client_retries: self.max_client_retries.unwrap_or(preset.max_client_retries),
                 max_depth: self.max_depth.unwrap_or(preset.max_depth),
                 settle: self.settle.unwrap_or(preset.settle),
+                max_append_bytes: self.max_append.unwrap_or(preset.max_append_bytes),
                 pre_vote: self.pre_vote.unwrap_or(preset.pre_vote),
                 check_quorum: self.check_quorum.unwrap_or(preset.check_quorum),
                 rule_breaks: crate::settings::rule_breaks(&self.breaks),

@@ -72,6 +72,22 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
             1_180,
         ),
         (
+            "calm, a partition, two clients and a retry, one entry per append",
+            Bounds {
+                settle: true,
+                max_partitions: 1,
+                max_client_ops: 2,
+                max_client_retries: 1,
+                max_append_bytes: 0,
+                max_log: 4,
+                ..Bounds::small(3, 2, 6)
+            },
+            10_412,
+            20_076,
+            18_908,
+            7_898,
+        ),
+        (
             "1 node, 3 terms",
             Bounds {
                 max_proposals: 2,
@@ -346,4 +362,32 @@ fn wide_fingerprints_count_the_same_states_on_small_bounds() {
     );
     let narrow = bfs(&bounds).visited_bytes;
     assert!(report.visited_bytes > narrow, "16-byte keys take more room");
+}
+
+#[test]
+fn a_counterexample_spells_the_explored_cluster_and_replays() {
+    // One entry per append and a host that answers before its fsync: the
+    // written scenario carries `max_append=0` and fails the same way.
+    let bounds = Bounds {
+        max_append_bytes: 0,
+        rule_breaks: HostRuleBreaks {
+            skip_fsync: true,
+            ..HostRuleBreaks::default()
+        },
+        ..Bounds::small(3, 2, 8)
+    };
+    let found = bfs(&bounds).counterexample.expect("found");
+    let text = scenario_text(&bounds, &found);
+    assert!(
+        text.contains("\ncluster 3 pre_vote=off check_quorum=off max_append=0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nnet delay=1000000ns..1000000ns\n"),
+        "{text}"
+    );
+    let scenario = parse("found.scn", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let outcome = run_scenario_with_breaks(&scenario, None, bounds.rule_breaks).expect("runs");
+    let replayed = outcome.failure.and_then(|f| f.violation).expect("fails");
+    assert_eq!(replayed.invariant, found.violation.invariant, "{text}");
 }

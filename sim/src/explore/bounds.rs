@@ -42,12 +42,21 @@ pub struct Bounds {
     /// states in few actions; the states between are still reached by
     /// single steps, within the depth bound).
     pub settle: bool,
+    /// raft-core's bytes per append (`max_size_per_msg_bytes`; 0 sends one
+    /// entry per message, so a follower can be brought up to date by
+    /// several appends, each short of the leader's commit index).
+    pub max_append_bytes: u64,
     /// raft-core's PreVote.
     pub pre_vote: bool,
     /// raft-core's CheckQuorum (and its timer as an action).
     pub check_quorum: bool,
     /// Test-only rule breaking by the hosts or by raft-core.
     pub rule_breaks: HostRuleBreaks,
+}
+
+/// The simulator's bytes per append (what `--max-append` leaves as is).
+fn default_append_bytes() -> u64 {
+    crate::cluster::RaftSettings::default().max_size_per_msg_bytes
 }
 
 /// Steps a node can take in one state: campaign, heartbeat, check-quorum,
@@ -96,6 +105,18 @@ impl Bounds {
 }
 
 impl Bounds {
+    /// The raft-core settings of the explored cluster (the simulator's
+    /// defaults but for what the bounds choose).
+    #[must_use]
+    pub fn raft_settings(&self) -> crate::cluster::RaftSettings {
+        crate::cluster::RaftSettings {
+            pre_vote: self.pre_vote,
+            check_quorum: self.check_quorum,
+            max_size_per_msg_bytes: self.max_append_bytes,
+            ..crate::cluster::RaftSettings::default()
+        }
+    }
+
     /// The bounds as `raftsim check` flags, every field spelled out (what a
     /// search prints when it starts, and what reruns it).
     #[must_use]
@@ -117,6 +138,9 @@ impl Bounds {
         );
         if self.settle {
             flags.push_str(" --settle true");
+        }
+        if self.max_append_bytes != default_append_bytes() {
+            flags.push_str(&format!(" --max-append {}", self.max_append_bytes));
         }
         if self.max_partitions > 0 {
             flags.push_str(&format!(" --max-partitions {}", self.max_partitions));
@@ -155,6 +179,7 @@ impl Default for Bounds {
             max_client_retries: 0,
             max_depth: 12,
             settle: false,
+            max_append_bytes: default_append_bytes(),
             pre_vote: false,
             check_quorum: false,
             rule_breaks: HostRuleBreaks::default(),
@@ -181,6 +206,7 @@ impl Bounds {
             max_client_retries: 0,
             max_depth,
             settle: false,
+            max_append_bytes: default_append_bytes(),
             pre_vote: false,
             check_quorum: false,
             rule_breaks: HostRuleBreaks::default(),

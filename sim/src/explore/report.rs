@@ -360,12 +360,7 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
             flags.join(" ")
         ));
     }
-    let raft = crate::cluster::RaftSettings {
-        pre_vote: bounds.pre_vote,
-        check_quorum: bounds.check_quorum,
-        ..crate::cluster::RaftSettings::default()
-    };
-    text.push_str(&print::cluster(bounds.nodes, &raft, None));
+    text.push_str(&print::cluster(bounds.nodes, &bounds.raft_settings(), None));
     let (latency_ns, fsync_ns) = explored_latencies();
     text.push_str(&format!(
         "\nnet delay={latency_ns}ns..{latency_ns}ns\ndisk latency={fsync_ns}ns..{fsync_ns}ns\nmanual\n"

@@ -178,11 +178,7 @@ impl Model {
         let spec = ClusterSpec {
             nodes: bounds.nodes,
             clients: 0,
-            raft: crate::cluster::RaftSettings {
-                pre_vote: bounds.pre_vote,
-                check_quorum: bounds.check_quorum,
-                ..defaults.raft.clone()
-            },
+            raft: bounds.raft_settings(),
             rule_breaks: bounds.rule_breaks,
             fsync_min_ns: fsync_ns,
             fsync_max_ns: fsync_ns,

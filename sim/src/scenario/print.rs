@@ -74,6 +74,10 @@ pub fn cluster(nodes: usize, raft: &RaftSettings, timing: Option<ClusterTiming>)
         on_off(raft.check_quorum)
     );
     let Some(ClusterTiming { tick_ns, seed }) = timing else {
+        // The model checker's cluster: raft-core's defaults but for these.
+        if raft.max_size_per_msg_bytes != RaftSettings::default().max_size_per_msg_bytes {
+            return format!("{short} max_append={}", raft.max_size_per_msg_bytes);
+        }
         return short;
     };
     format!(
