@@ -282,9 +282,9 @@ fn check_with_small_bounds_passes_and_reports_what_it_reached() {
 }
 
 /// The README's promise: `raftsim check --bounds ci`, what CI runs, prints
-/// its two bound sets in full, finds no violation and reaches every
-/// sometimes-property in each (1.4 million states, then 0.4 million with
-/// clients).
+/// its three bound sets in full, finds no violation and reaches every
+/// sometimes-property its bounds allow in each (1.4 million states, then
+/// 0.4 and 0.3 million with clients).
 #[test]
 fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     let output = raftsim(&["check", "--bounds", "ci"]);
@@ -292,7 +292,7 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     let text = stdout(&output);
     assert!(
         text.contains(
-            "bounds ci (1 of 2): --nodes 3 --max-term 2 --max-log 2 --max-msgs 5 --max-drops 1 \
+            "bounds ci (1 of 3): --nodes 3 --max-term 2 --max-log 2 --max-msgs 5 --max-drops 1 \
              --max-dups 0 --max-crashes 1 --max-proposals 1 --max-depth 12 --pre-vote false \
              --check-quorum false\n"
         ),
@@ -300,20 +300,36 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     );
     assert!(
         text.contains(
-            "bounds ci (2 of 2): --nodes 3 --max-term 2 --max-log 4 --max-msgs 5 --max-drops 0 \
+            "bounds ci (2 of 3): --nodes 3 --max-term 2 --max-log 4 --max-msgs 5 --max-drops 0 \
              --max-dups 0 --max-crashes 0 --max-proposals 0 --max-depth 9 --pre-vote false \
              --check-quorum false --settle true --max-partitions 1 --max-client-ops 2 \
              --max-client-retries 0\n"
         ),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "bounds ci (3 of 3): --nodes 3 --max-term 1 --max-log 4 --max-msgs 5 --max-drops 0 \
+             --max-dups 1 --max-crashes 0 --max-proposals 0 --max-depth 10 --pre-vote false \
+             --check-quorum false --settle true --max-client-ops 2 --max-client-retries 1\n"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("NOT REACHED"), "{text}");
     assert!(text.contains("a log is truncated (depth 12)"), "{text}");
     assert!(text.contains("a client is answered (depth 4)"), "{text}");
+    // One term: the leader cannot change, and that is not asked for.
+    assert!(
+        text.contains(
+            "sometimes: a leader is elected (depth 2), an entry commits (depth 2), a client is \
+             answered (depth 4)\n"
+        ),
+        "{text}"
+    );
     assert_eq!(
         text.matches("result: no violation within the bounds")
             .count(),
-        2,
+        3,
         "{text}"
     );
 }

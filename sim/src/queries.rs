@@ -8,6 +8,7 @@
 use raft_core::Role;
 
 use crate::action::Event;
+use crate::checker::{Stuck, Violation};
 use crate::host::HostState;
 use crate::net::Endpoint;
 use crate::slot::NodeSlot;
@@ -17,6 +18,22 @@ use crate::world::World;
 /// fire settles in far fewer, unless messages breed messages forever (a
 /// storm).
 pub const SETTLE_ACTIONS_MAX: u64 = 1_000_000;
+
+/// What a `stabilize` that does not settle within [`SETTLE_ACTIONS_MAX`]
+/// events is, in a scenario and in the model checker alike: with no timer
+/// firing a cluster goes quiet, so deliveries and writes that breed more
+/// of themselves forever are a message storm, a liveness failure (as the
+/// simulator's pace bound judges a storm).
+#[must_use]
+pub fn unsettled() -> Violation {
+    Violation::liveness(
+        Stuck::Storm,
+        format!(
+            "with no timer firing, deliveries and writes went on for {SETTLE_ACTIONS_MAX} \
+             events without settling"
+        ),
+    )
+}
 
 impl World {
     /// The next event of settling, if any: the earliest scheduled delivery

@@ -1,7 +1,8 @@
 //! The bounds of a search: how far the explorer may go from the initial
 //! state, and which of raft-core's features are on.
 
-use super::step::{CLIENT_OP_KINDS, KEPT_CHOICES_MAX};
+use super::clients::CLIENT_OP_KINDS;
+use super::step::KEPT_CHOICES_MAX;
 use crate::host::HostRuleBreaks;
 
 /// The bounds of a search. Every bound cuts the state space the same way

@@ -23,6 +23,7 @@
 
 mod bfs;
 mod bounds;
+mod clients;
 mod deepening;
 mod dfs;
 mod ordered;
@@ -144,5 +145,6 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
         }
     };
     report.sometimes.clients = bounds.max_client_ops > 0;
+    report.sometimes.terms = bounds.max_term > 1;
     report
 }

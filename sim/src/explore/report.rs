@@ -98,6 +98,9 @@ pub struct Sometimes {
     /// Whether the bounds allowed clients: without, no client can be
     /// answered, and [`Property::ClientAnswered`] is not listed.
     pub clients: bool,
+    /// Whether the bounds allowed a second term: with one, the leader
+    /// cannot change nor a log be truncated, and those are not listed.
+    pub terms: bool,
 }
 
 /// The properties one transition shows, a bit each ([`Property`] order):
@@ -117,6 +120,9 @@ impl Sometimes {
         Property::ALL
             .into_iter()
             .filter(|&p| self.clients || p != Property::ClientAnswered)
+            .filter(|&p| {
+                self.terms || !matches!(p, Property::LeaderChanged | Property::LogTruncated)
+            })
             .map(|p| (p.name(), self.depth(p)))
             .collect()
     }

@@ -14,14 +14,14 @@ use raft_core::Role;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::bounds::Bounds;
-use super::step::{Pick, Step, client_ops, kept_choices};
+use super::clients::{client_ops, judge_history, refresh_clients};
+use super::step::{Pick, Step, kept_choices};
 use super::symmetry::hash_relabeled;
-use crate::checker::{Checkers, Invariant, LincheckResult, Stuck, Violation, check_history};
-use crate::client::Client;
+use crate::checker::{Checkers, Invariant, Violation};
 use crate::disk::FileRecords;
 use crate::host::{Host, HostState};
 use crate::net::{Endpoint, NetNoise, Packet};
-use crate::queries::SETTLE_ACTIONS_MAX;
+use crate::queries::{SETTLE_ACTIONS_MAX, unsettled};
 use crate::slot::NodeSlot;
 use crate::world::{Action, ClusterSpec, Event, World};
 
@@ -60,7 +60,7 @@ pub(crate) struct State {
     /// The clients' sessions and the history they made, hashed (under each
     /// renaming, with symmetry reduction; the identity alone without),
     /// refreshed after a client's step; zero while there are none.
-    clients: Vec<u128>,
+    pub(super) clients: Vec<u128>,
 }
 
 impl State {
@@ -100,12 +100,12 @@ fn host_hash(host: &Host) -> u128 {
 /// at the end (xxh3's one-shot 128-bit hash). A protocol state feeds a few
 /// hundred small writes; xxh3's streaming state spent a fifth of the
 /// checker's instructions on them (callgrind), gathering costs a copy each.
-struct Gathering {
+pub(super) struct Gathering {
     bytes: Vec<u8>,
 }
 
 impl Gathering {
-    fn digest(feed: impl FnOnce(&mut Gathering)) -> u128 {
+    pub(super) fn digest(feed: impl FnOnce(&mut Gathering)) -> u128 {
         thread_local! {
             static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
@@ -430,13 +430,7 @@ impl Model {
             };
             self.act(state, Action::Event(event), node)?;
         }
-        Err(Violation::liveness(
-            Stuck::Storm,
-            format!(
-                "with no timer firing, deliveries and writes went on for {SETTLE_ACTIONS_MAX} \
-                 events without settling"
-            ),
-        ))
+        Err(unsettled())
     }
 
     /// The fingerprint of `state`: each host's protocol state (no clock,
@@ -559,50 +553,6 @@ fn node_step_key(step: &Step) -> u128 {
         _ => step.node().map_or(0, NodeSlot::index) as u128,
     };
     (0xA5A5 << 112) | (kept << 48) | (variant << 32) | node
-}
-
-/// The most configurations the linearizability check of an explored
-/// history may try per key: the explored histories hold a few operations
-/// (`max_client_ops`), whose check takes a few hundred at most.
-const LINCHECK_BUDGET: u64 = 1_000_000;
-
-/// Judges what the clients saw, after a step that ended an operation: the
-/// history must be linearizable (an operation's result that cannot be, the
-/// second effect of a retried append, a stale read). Acknowledged writes'
-/// durability is judged as they are acknowledged (`World`).
-fn judge_history(state: &State) -> Result<(), Violation> {
-    match check_history(&state.world.history, LINCHECK_BUDGET) {
-        LincheckResult::Violated(violation) => Err(violation),
-        LincheckResult::Linearizable => Ok(()),
-        LincheckResult::Unknown(why) => unreachable!("an explored history is small: {why}"),
-    }
-}
-
-/// Brings `state.clients` up to date: every session as the search sees it
-/// (no clock, no wake token) and the order of the history's events, under
-/// every renaming (the identity alone without symmetry reduction).
-fn refresh_clients(state: &mut State, renamings: &[Vec<usize>]) {
-    let world = &state.world;
-    let sessions: Vec<Client> = world.clients.iter().map(Client::protocol_view).collect();
-    let history = Gathering::digest(|hasher| world.history.hash_order(hasher));
-    let identity = [NodeSlot::all(world.node_count())
-        .map(NodeSlot::index)
-        .collect::<Vec<_>>()];
-    let renamings = if renamings.is_empty() {
-        &identity[..]
-    } else {
-        renamings
-    };
-    state.clients = renamings
-        .iter()
-        .map(|renaming| {
-            let sessions = hash_relabeled(&sessions, renaming);
-            Gathering::digest(|hasher| {
-                hasher.write_u128(sessions);
-                hasher.write_u128(history);
-            })
-        })
-        .collect();
 }
 
 /// Brings `state.packets` up to date with the network, hashing only the

@@ -38,30 +38,6 @@ pub(crate) fn kept_choices(unsynced: usize) -> Vec<usize> {
     }
 }
 
-/// The operations a client step may start, on the one key the explorer
-/// uses: an append (whose value is new) and a get.
-pub(crate) const CLIENT_OP_KINDS: usize = 2;
-
-/// The client operations a new session may start in `world`: an append of
-/// a value no operation wrote before (numbered 1, 2, ... as a scenario
-/// numbers its values, so the written path replays with the same values),
-/// and a get, both on key 0.
-pub(crate) fn client_ops(world: &World) -> [Op; CLIENT_OP_KINDS] {
-    let written = world
-        .history
-        .ops
-        .iter()
-        .filter(|op| !matches!(op.op, Op::Get { .. }))
-        .count() as u64;
-    [
-        Op::Append {
-            key: 0,
-            value: written + 1,
-        },
-        Op::Get { key: 0 },
-    ]
-}
-
 /// One action of the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {

@@ -12,7 +12,7 @@ use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::verbs::Verb;
 use crate::checker::Violation;
 use crate::kv::Op;
-use crate::queries::SETTLE_ACTIONS_MAX;
+use crate::queries::{SETTLE_ACTIONS_MAX, unsettled};
 use crate::slot::NodeSlot;
 use crate::stepper::{Halt, Stepper};
 use crate::units::format_ns;
@@ -508,9 +508,7 @@ impl Interp<'_> {
                 None => return Ok(()),
             }
         }
-        Err(Stop::Bound(format!(
-            "stabilize did not settle in {SETTLE_ACTIONS_MAX} actions"
-        )))
+        Err(Stop::from(Halt::Violation(unsettled())))
     }
 
     fn expect(
