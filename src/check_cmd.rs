@@ -79,7 +79,7 @@ pub struct CheckArgs {
     /// Client operations, at most, along a path (at most 8): each a new
     /// session that asks a node believing it leads, follows redirects and
     /// retries; what the clients saw must be linearizable.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=8))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(sim::explore::CLIENT_OPS_MAX)))]
     max_client_ops: Option<u32>,
     /// Client timers fired, at most, along a path (at most 64): a timeout
     /// (the client asks the next node) or the end of a back-off after a

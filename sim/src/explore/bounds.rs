@@ -65,6 +65,10 @@ fn default_append_bytes() -> u64 {
 /// to it, and a crash for each choice of the unsynced records it keeps of
 /// its two files.
 const STEPS_PER_NODE: usize = 7 + CLIENT_OP_KINDS + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
+/// The most client operations along a path: the history is judged after
+/// every step that ends one, within a fixed budget of configurations.
+pub const CLIENT_OPS_MAX: u32 = 8;
+
 /// Steps an in-flight message can take: deliver, drop, duplicate.
 const STEPS_PER_MESSAGE: usize = 3;
 /// The most actions one state may enable: the trail stores an action's
@@ -81,6 +85,13 @@ impl Bounds {
     ///
     /// Which bound is too large, and by how much.
     pub fn check_capacity(&self) -> Result<(), String> {
+        if self.max_client_ops > CLIENT_OPS_MAX {
+            return Err(format!(
+                "--max-client-ops {} is more than the {CLIENT_OPS_MAX} operations whose \
+                 linearizability every explored state can afford to check",
+                self.max_client_ops
+            ));
+        }
         // Per node; a timer per client; stabilize and heal.
         let fixed = self
             .nodes
@@ -237,5 +248,23 @@ mod capacity_tests {
             .expect("a suggestion");
         assert_eq!(at_most(largest).check_capacity(), Ok(()));
         assert!(at_most(largest + 1).check_capacity().is_err());
+    }
+}
+
+#[cfg(test)]
+mod client_bound_tests {
+    use super::*;
+
+    #[test]
+    fn more_client_operations_than_can_be_judged_are_refused() {
+        let bounds = |max_client_ops| Bounds {
+            max_client_ops,
+            ..Bounds::default()
+        };
+        assert_eq!(bounds(CLIENT_OPS_MAX).check_capacity(), Ok(()));
+        let err = bounds(CLIENT_OPS_MAX + 1)
+            .check_capacity()
+            .expect_err("too many");
+        assert!(err.contains("--max-client-ops 9"), "{err}");
     }
 }

@@ -37,8 +37,9 @@ pub(crate) fn client_ops(world: &World) -> [Op; CLIENT_OP_KINDS] {
 }
 
 /// The most configurations the linearizability check of an explored
-/// history may try per key: the explored histories hold a few operations
-/// (`max_client_ops`), whose check takes a few hundred at most.
+/// history may try per key: an explored history holds at most
+/// `CLIENT_OPS_MAX` (8) operations (`Bounds::check_capacity`), whose orders
+/// are far fewer.
 const LINCHECK_BUDGET: u64 = 1_000_000;
 
 /// Judges what the clients saw, after a step that ended an operation: the

@@ -39,7 +39,7 @@ mod visited;
 mod walk;
 mod walk_mix;
 
-pub use bounds::Bounds;
+pub use bounds::{Bounds, CLIENT_OPS_MAX};
 pub use presets::Preset;
 pub use report::{Counterexample, Progress, Property, Report, Sometimes, scenario_text};
 pub use step::{Pick, Step};
