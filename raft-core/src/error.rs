@@ -45,6 +45,22 @@ pub enum Error {
         /// The configured bound, `Config::max_uncommitted_entries`.
         limit: u64,
     },
+    /// A snapshot was offered at an index the state machine has not applied
+    /// yet: it cannot hold what the log up to there holds.
+    CompactBeyondApplied {
+        /// The index offered.
+        index: LogIndex,
+        /// The last index applied.
+        applied: LogIndex,
+    },
+    /// A snapshot was offered at or below the one the log already starts
+    /// after: there is nothing to drop.
+    StaleCompaction {
+        /// The index offered.
+        index: LogIndex,
+        /// The index of the latest snapshot.
+        snapshot: LogIndex,
+    },
 }
 
 impl fmt::Display for Error {
@@ -66,6 +82,15 @@ impl fmt::Display for Error {
             Error::TooManyUncommitted { limit } => {
                 write!(f, "proposal dropped: {limit} entries already uncommitted")
             }
+            Error::CompactBeyondApplied { index, applied } => write!(
+                f,
+                "cannot compact up to {index}: only {applied} is applied (a snapshot holds \
+                 what was applied)"
+            ),
+            Error::StaleCompaction { index, snapshot } => write!(
+                f,
+                "cannot compact up to {index}: the log already starts after {snapshot}"
+            ),
         }
     }
 }

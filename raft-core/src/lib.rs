@@ -55,6 +55,7 @@ mod raw_node;
 mod ready;
 mod replication;
 mod rng;
+mod snapshot;
 mod types;
 
 pub use config::Config;

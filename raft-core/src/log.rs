@@ -283,6 +283,40 @@ impl RaftLog {
         })
     }
 
+    /// Drops the entries up to `index`, which a snapshot the host holds
+    /// durably now stands for (Raft §7): the log starts after it, and its
+    /// last entry's id is kept so that appends after it still match. The
+    /// host applied those entries (`index <= applied`), so they are
+    /// committed, and the snapshot makes them durable: entries the host
+    /// has not written yet need not be.
+    pub(crate) fn compact_to(&mut self, index: LogIndex) -> Result<EntryId, Error> {
+        if index > self.applied {
+            return Err(Error::CompactBeyondApplied {
+                index,
+                applied: self.applied,
+            });
+        }
+        if index <= self.snapshot.index {
+            return Err(Error::StaleCompaction {
+                index,
+                snapshot: self.snapshot.index,
+            });
+        }
+        let position = self
+            .position(index)
+            .expect("an index above the snapshot and applied is in memory");
+        let last = EntryId {
+            index,
+            term: self.entries[position].term,
+        };
+        self.entries.drain(..=position);
+        self.snapshot = last;
+        self.unstable_from = self.unstable_from.max(index.next());
+        self.persisted = self.persisted.max(index);
+        self.check();
+        Ok(last)
+    }
+
     /// Drops the entries after `index` (they were never committed); only
     /// test-only rule breaking calls it.
     pub(crate) fn truncate_after(&mut self, index: LogIndex) {

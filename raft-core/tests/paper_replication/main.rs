@@ -14,3 +14,4 @@ mod durability;
 mod flow_control;
 mod helpers;
 mod responses;
+mod snapshot;
