@@ -116,7 +116,51 @@ pub enum Applied {
     Stale,
 }
 
+/// The first bytes of a store's snapshot: the format and its version, so
+/// that foreign or older bytes are refused, never misread.
+const SNAPSHOT_MAGIC: &[u8; 8] = b"rsimkv01";
+
+/// The most bytes a store's snapshot may claim when read back (far more
+/// than a simulated store holds).
+const SNAPSHOT_BYTES_MAX: usize = 256 << 20;
+
 impl Kv {
+    /// The store as a snapshot's data (Raft §7): the keys and the session
+    /// table together, so that a node restored from it still answers a
+    /// retried request once (the MIT 6.824 lab 3B rule) and counts the
+    /// commands it applied.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut bytes = SNAPSHOT_MAGIC.to_vec();
+        bincode::serde::encode_into_std_write(self, &mut bytes, bincode::config::standard())
+            .expect("a store always encodes");
+        bytes
+    }
+
+    /// The store a snapshot's data holds.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with `bytes`: not a store's snapshot (another format
+    /// or version), cut short, or with bytes left over.
+    pub fn restore(bytes: &[u8]) -> Result<Kv, String> {
+        let body = bytes
+            .strip_prefix(SNAPSHOT_MAGIC.as_slice())
+            .ok_or("not a key-value snapshot (no `rsimkv01` header)")?;
+        // The limit bounds what a length prefix may claim, so corrupt bytes
+        // cannot ask for a huge allocation before they fail to decode.
+        let config = bincode::config::standard().with_limit::<SNAPSHOT_BYTES_MAX>();
+        let (kv, read): (Kv, usize) = bincode::serde::decode_from_slice(body, config)
+            .map_err(|err| format!("a key-value snapshot that does not decode: {err}"))?;
+        if read != body.len() {
+            return Err(format!(
+                "a key-value snapshot with {} bytes after its end",
+                body.len() - read
+            ));
+        }
+        Ok(kv)
+    }
+
     /// The session's cached answer if `seq` was already applied.
     #[must_use]
     pub fn cached(&self, client: ClientId, seq: u64) -> Option<&Output> {
@@ -205,5 +249,54 @@ mod tests {
         let c = cmd(9, 4, Op::Put { key: 1, value: 99 });
         assert_eq!(Command::decode(&c.encode()), Some(c));
         assert_eq!(Command::decode(&[0xFF, 0xFF, 0xFF]), None);
+    }
+
+    #[test]
+    fn a_store_restored_from_its_snapshot_answers_a_retry_once() {
+        let mut kv = Kv::default();
+        let append = cmd(1, 1, Op::Append { key: 0, value: 7 });
+        kv.apply(&append);
+        kv.apply(&cmd(2, 1, Op::Put { key: 1, value: 9 }));
+        let mut restored = Kv::restore(&kv.snapshot()).expect("round trip");
+        assert_eq!(restored, kv);
+        assert_eq!(
+            restored.apply(&append),
+            Applied::Duplicate(Output::Written),
+            "the session table came along"
+        );
+        assert_eq!(restored.read(0), vec![7], "applied once");
+        assert_eq!(restored.applied_commands, 2);
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_store_snapshot_are_refused() {
+        let snapshot = Kv::default().snapshot();
+        assert!(
+            Kv::restore(b"")
+                .unwrap_err()
+                .contains("not a key-value snapshot")
+        );
+        assert!(
+            Kv::restore(b"rsimkv02\0")
+                .unwrap_err()
+                .contains("not a key-value snapshot")
+        );
+        let mut kv = Kv::default();
+        kv.apply(&cmd(1, 1, Op::Append { key: 0, value: 7 }));
+        let full = kv.snapshot();
+        let cut = &full[..full.len() - 1];
+        assert!(Kv::restore(cut).unwrap_err().contains("does not decode"));
+        let mut longer = snapshot.clone();
+        longer.push(0);
+        assert!(Kv::restore(&longer).unwrap_err().contains("after its end"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_after_the_header_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let mut bytes = SNAPSHOT_MAGIC.to_vec();
+            bytes.extend(body);
+            let _ = Kv::restore(&bytes);
+        }
     }
 }
