@@ -384,10 +384,7 @@ impl Interp<'_> {
         on: Option<&NodeSet>,
         line: &mut Vec<NodeSlot>,
     ) -> Result<(), Stop> {
-        let target = match on {
-            Some(set) => Some(self.one_node(set, line)?),
-            None => None,
-        };
+        let target = on.map(|set| self.one_node(set, line)).transpose()?;
         if self.manual {
             let node = match target {
                 Some(node) => node,
@@ -425,10 +422,7 @@ impl Interp<'_> {
         via: Option<&NodeSet>,
         line: &mut Vec<NodeSlot>,
     ) -> Result<(), Stop> {
-        let via = match via {
-            Some(set) => Some(self.one_node(set, line)?),
-            None => None,
-        };
+        let via = via.map(|set| self.one_node(set, line)).transpose()?;
         if self.manual {
             let via = via.or_else(|| self.leader_node()).ok_or_else(|| {
                 Stop::Failed(
