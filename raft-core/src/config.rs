@@ -38,6 +38,10 @@ pub struct Config {
     pub max_size_per_msg_bytes: u64,
     /// A leader refuses proposals while this many entries are uncommitted.
     pub max_uncommitted_entries: u64,
+    /// At most this many bytes of snapshot data in one InstallSnapshot
+    /// message; a larger snapshot goes in chunks, each acknowledged (Raft
+    /// Figure 13's `offset` and `done`).
+    pub max_snapshot_chunk_bytes: u64,
     /// At most this many bytes of committed entries in one `Ready` (at least
     /// one entry is always handed out).
     pub max_committed_bytes_per_ready: u64,
@@ -108,6 +112,7 @@ impl Config {
             max_inflight_msgs: 256,
             max_size_per_msg_bytes: 1024 * 1024,
             max_uncommitted_entries: 1 << 16,
+            max_snapshot_chunk_bytes: 64 * 1024,
             max_committed_bytes_per_ready: 16 * 1024 * 1024,
             seed: 0,
             rule_breaks: RuleBreaks::default(),
@@ -140,6 +145,9 @@ impl Config {
         }
         if self.max_uncommitted_entries == 0 {
             return bad("max_uncommitted_entries must be at least 1".into());
+        }
+        if self.max_snapshot_chunk_bytes == 0 {
+            return bad("max_snapshot_chunk_bytes must be at least 1".into());
         }
         Ok(())
     }

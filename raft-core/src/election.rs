@@ -204,7 +204,9 @@ impl RawNode {
                 // granted PreVote answer echoes it. Neither raises ours.
                 MessageBody::PreVoteRequest { .. } => {}
                 MessageBody::PreVoteResponse { granted: true } => {}
-                MessageBody::AppendEntries { .. } | MessageBody::Heartbeat { .. } => {
+                MessageBody::AppendEntries { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. } => {
                     self.become_follower(message.term, Some(message.from));
                 }
                 _ => self.become_follower(message.term, None),
@@ -223,10 +225,7 @@ impl RawNode {
     /// it steps down even when our vote requests are ignored under its
     /// lease), and a stale PreVote is refused outright.
     fn answer_stale(&mut self, message: &Message) {
-        let stale_leader = matches!(
-            message.body,
-            MessageBody::AppendEntries { .. } | MessageBody::Heartbeat { .. }
-        );
+        let stale_leader = message.body.is_leader_replication();
         if stale_leader && (self.config.check_quorum || self.config.pre_vote) {
             // Not an AppendResponse: by the time it arrives the sender may
             // lead the newer term, and must not count it as a match.

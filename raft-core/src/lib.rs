@@ -68,8 +68,8 @@ pub use progress::ProgressState;
 pub use raw_node::{ProtocolState, RawNode};
 pub use ready::{PeerStatus, Ready, Restored, Status};
 pub use types::{
-    ConfState, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Role, SnapshotMeta,
-    SoftState, Term,
+    ConfState, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Role, Snapshot,
+    SnapshotMeta, SoftState, Term,
 };
 
 /// The version of this crate.

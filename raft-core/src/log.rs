@@ -6,9 +6,12 @@
 //! it. Positions, in order (each `<=` the next, asserted in [`RaftLog::check`]):
 //!
 //! ```text
-//! snapshot.index <= applied <= applying <= committed <= last_index
-//!                                              persisted <= last_index
+//! applied <= applying <= committed <= last_index
+//! snapshot.index <= applying            persisted <= last_index
 //! ```
+//!
+//! `applied` may lag behind the snapshot between a follower's install and
+//! the `Ready` that hands the snapshot to the host to restore.
 
 use serde::{Deserialize, Serialize};
 
@@ -101,8 +104,8 @@ impl RaftLog {
     pub fn check(&self) {
         let last = self.last_index();
         assert!(
-            self.snapshot.index <= self.applied,
-            "applied below snapshot"
+            self.snapshot.index <= self.applying,
+            "the snapshot is not applied nor being applied"
         );
         assert!(self.applied <= self.applying, "applied beyond applying");
         assert!(self.applying <= self.committed, "applying beyond commit");
@@ -217,19 +220,23 @@ impl RaftLog {
         out
     }
 
-    /// The leader's search for where to resume after a rejection (Raft §5.3,
-    /// the "fast back-up"): the largest index `<= index` whose term is `<=
+    /// The search for where to resume after a rejection (Raft §5.3, the
+    /// "fast back-up"): the largest index `<= index` whose term is `<=
     /// term`, with its term. Every entry above it has a larger term and so
-    /// cannot match the other log's entries at or below `term`.
+    /// cannot match the other log's entries at or below `term`. `None` if
+    /// no such entry is left after compaction: the other log can match
+    /// this one only below the snapshot (a leader then sends it).
     #[must_use]
-    pub fn probe_below(&self, index: LogIndex, term: Term) -> EntryId {
+    pub fn probe_below(&self, index: LogIndex, term: Term) -> Option<EntryId> {
+        if index < self.snapshot.index {
+            return None;
+        }
         let mut at = index.min(self.last_index());
         loop {
             match self.term(at) {
-                Some(t) if t <= term => return EntryId { index: at, term: t },
+                Some(t) if t <= term => return Some(EntryId { index: at, term: t }),
                 Some(_) if at > self.snapshot.index => at = at.prev(),
-                // Below the snapshot nothing is known: resume at the snapshot.
-                _ => return self.snapshot,
+                _ => return None,
             }
         }
     }
@@ -317,6 +324,33 @@ impl RaftLog {
         Ok(last)
     }
 
+    /// A follower installs a snapshot ending at `last`, newer than its
+    /// commit index (Raft Figure 13, steps 6 and 7): if the log holds
+    /// `last`, the entries after it are kept; otherwise the whole log goes.
+    /// Commit moves to `last`, and the snapshot is being applied. The host
+    /// stores the snapshot by the same rule (its stored entries after
+    /// `last` stay only if its stored entry at `last` is that entry), so
+    /// what it persisted of a kept suffix stays persisted.
+    pub(crate) fn install(&mut self, last: EntryId) {
+        assert!(
+            last.index > self.committed,
+            "installing a snapshot that is not newer than the commit index"
+        );
+        if self.contains(last) {
+            let position = self.position(last.index).expect("held");
+            self.entries.drain(..=position);
+        } else {
+            self.entries.clear();
+        }
+        self.snapshot = last;
+        self.committed = last.index;
+        self.applying = last.index;
+        let end = self.last_index();
+        self.persisted = self.persisted.max(last.index).min(end);
+        self.unstable_from = self.unstable_from.clamp(last.index.next(), end.next());
+        self.check();
+    }
+
     /// Drops the entries after `index` (they were never committed); only
     /// test-only rule breaking calls it.
     pub(crate) fn truncate_after(&mut self, index: LogIndex) {
@@ -391,9 +425,10 @@ impl RaftLog {
         out
     }
 
-    /// The host applied everything handed out so far.
-    pub(crate) fn applied_to_handed_out(&mut self) {
-        self.applied = self.applying;
+    /// The host applied (or restored a snapshot) up to `index`.
+    pub(crate) fn applied_to(&mut self, index: LogIndex) {
+        assert!(index <= self.applying, "applied beyond what was handed out");
+        self.applied = self.applied.max(index);
     }
 }
 
@@ -446,11 +481,13 @@ mod tests {
     #[test]
     fn probe_below_skips_a_whole_term() {
         let log = log_of(&[1, 1, 1, 4, 4, 5, 5, 6, 6, 6]);
-        let hint = log.probe_below(LogIndex(10), Term(3));
+        let hint = log.probe_below(LogIndex(10), Term(3)).unwrap();
         assert_eq!(hint.index, LogIndex(3));
         assert_eq!(hint.term, Term(1));
-        assert_eq!(log.probe_below(LogIndex(20), Term(9)).index, LogIndex(10));
-        assert_eq!(log.probe_below(LogIndex(5), Term(0)).index, LogIndex(0));
+        let top = log.probe_below(LogIndex(20), Term(9)).unwrap();
+        assert_eq!(top.index, LogIndex(10));
+        let bottom = log.probe_below(LogIndex(5), Term(0)).unwrap();
+        assert_eq!(bottom.index, LogIndex(0));
     }
 
     #[test]
@@ -492,7 +529,7 @@ mod tests {
         let handed = log.take_unstable();
         log.persisted_to(handed.last().unwrap().id());
         assert_eq!(log.take_to_apply(u64::MAX), vec![entry(2, 1)]);
-        log.applied_to_handed_out();
+        log.applied_to(LogIndex(2));
         assert_eq!(log.applied(), LogIndex(2));
         log.check();
     }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Entry, EntryId, LogIndex, NodeId, Term};
+use crate::types::{Entry, EntryId, LogIndex, NodeId, SnapshotMeta, Term};
 
 /// A message from one node to another. Every message carries the sender's
 /// term, so that any node learns of newer terms from any message (Raft §5.1).
@@ -31,8 +31,8 @@ pub struct RejectHint {
     pub probe: EntryId,
 }
 
-/// The kinds of messages. Variants for snapshots, leader transfer and
-/// ReadIndex are added with those features.
+/// The kinds of messages. Variants for leader transfer and ReadIndex are
+/// added with those features.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageBody {
     /// "Would you vote for me?" — sent without raising the sender's term
@@ -84,6 +84,30 @@ pub enum MessageBody {
     },
     /// The answer to a heartbeat: "I am alive and follow you".
     HeartbeatResponse,
+    /// InstallSnapshot (Raft §7, Figure 13): one chunk of the leader's
+    /// latest snapshot, sent to a follower that needs entries the leader's
+    /// log no longer holds. Chunks go one at a time, each acknowledged.
+    InstallSnapshot {
+        /// What the whole snapshot covers.
+        meta: SnapshotMeta,
+        /// Where this chunk starts in the snapshot's data.
+        offset: u64,
+        /// The chunk: at most `Config::max_snapshot_chunk_bytes` bytes.
+        data: Vec<u8>,
+        /// Whether this is the last chunk.
+        done: bool,
+    },
+    /// The answer to a chunk that was not the last: how many bytes of the
+    /// snapshot ending at `last` the follower holds, so the leader sends
+    /// from there (a lost or reordered chunk is resent; a follower that
+    /// restarted answers 0 and the transfer starts over). The last chunk
+    /// is answered with an `AppendResponse` for the snapshot's index.
+    SnapshotResponse {
+        /// The snapshot's last entry.
+        last: EntryId,
+        /// The bytes received, contiguous from the start.
+        received: u64,
+    },
     /// "Your term is stale": the answer to an append or heartbeat from an
     /// earlier term, carrying only the newer term (in `Message::term`), so
     /// that a deposed leader steps down even when the newer node's vote
@@ -104,6 +128,8 @@ impl MessageBody {
             MessageBody::AppendResponse { .. } => "append-resp",
             MessageBody::Heartbeat { .. } => "heartbeat",
             MessageBody::HeartbeatResponse => "heartbeat-resp",
+            MessageBody::InstallSnapshot { .. } => "snapshot",
+            MessageBody::SnapshotResponse { .. } => "snapshot-resp",
             MessageBody::StaleTerm => "stale-term",
         }
     }
@@ -114,7 +140,9 @@ impl MessageBody {
     pub fn is_leader_replication(&self) -> bool {
         matches!(
             self,
-            MessageBody::AppendEntries { .. } | MessageBody::Heartbeat { .. }
+            MessageBody::AppendEntries { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. }
         )
     }
 }

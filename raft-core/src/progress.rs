@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::LogIndex;
+use crate::types::{EntryId, LogIndex};
 
 /// How the leader replicates to one follower.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,6 +18,21 @@ pub enum ProgressState {
     /// The follower's log is known to match up to `matched`: the leader
     /// streams appends without waiting, up to the inflight window.
     Replicate,
+    /// The follower needs entries the leader's log no longer holds: the
+    /// leader sends its snapshot, one chunk at a time, and no appends
+    /// (etcd's StateSnapshot), until the follower answers that it holds
+    /// the snapshot's index.
+    Snapshot,
+}
+
+/// A snapshot being sent to one follower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SnapshotTransfer {
+    /// The last entry of the snapshot being sent.
+    pub last: EntryId,
+    /// How many of its bytes the follower acknowledged: the next chunk
+    /// starts there.
+    pub acked_bytes: u64,
 }
 
 /// The appends in flight to one follower, by the last index each carries.
@@ -94,8 +109,11 @@ pub struct Progress {
     pub next: LogIndex,
     /// Probe or replicate.
     pub state: ProgressState,
-    /// In the probe state: an append was sent and its answer is awaited.
+    /// In the probe state: an append was sent and its answer is awaited;
+    /// in the snapshot state: a chunk was.
     pub probe_sent: bool,
+    /// In the snapshot state: the snapshot being sent.
+    pub snapshot: Option<SnapshotTransfer>,
     /// Whether the peer was heard from since the last CheckQuorum round.
     pub recent_active: bool,
     /// The appends in flight in the replicate state.
@@ -112,6 +130,7 @@ impl Progress {
             next,
             state: ProgressState::Probe,
             probe_sent: false,
+            snapshot: None,
             recent_active: false,
             inflights: Inflights::new(inflight_capacity),
         }
@@ -121,7 +140,7 @@ impl Progress {
     #[must_use]
     pub fn is_paused(&self) -> bool {
         match self.state {
-            ProgressState::Probe => self.probe_sent,
+            ProgressState::Probe | ProgressState::Snapshot => self.probe_sent,
             ProgressState::Replicate => self.inflights.is_full(),
         }
     }
@@ -131,6 +150,7 @@ impl Progress {
         self.state = ProgressState::Probe;
         self.next = self.matched.next();
         self.probe_sent = false;
+        self.snapshot = None;
         self.inflights.clear();
     }
 
@@ -139,7 +159,25 @@ impl Progress {
         self.state = ProgressState::Replicate;
         self.next = self.matched.next();
         self.probe_sent = false;
+        self.snapshot = None;
         self.inflights.clear();
+    }
+
+    /// Starts sending the snapshot ending at `last`, from its first byte.
+    pub fn become_snapshot(&mut self, last: EntryId) {
+        self.state = ProgressState::Snapshot;
+        self.probe_sent = false;
+        self.snapshot = Some(SnapshotTransfer {
+            last,
+            acked_bytes: 0,
+        });
+        self.inflights.clear();
+    }
+
+    /// Whether the snapshot being sent is done: the peer holds its index.
+    #[must_use]
+    pub fn snapshot_done(&self) -> bool {
+        self.snapshot.is_some_and(|s| self.matched >= s.last.index)
     }
 
     /// An append ending at `last` was sent.
@@ -150,7 +188,7 @@ impl Progress {
                 self.inflights.add(last);
             }
             ProgressState::Replicate => {}
-            ProgressState::Probe => self.probe_sent = true,
+            ProgressState::Probe | ProgressState::Snapshot => self.probe_sent = true,
         }
     }
 
@@ -159,7 +197,10 @@ impl Progress {
         let news = index > self.matched;
         if news {
             self.matched = index;
-            self.probe_sent = false;
+            // A chunk in flight stays in flight: its answer is awaited.
+            if self.state != ProgressState::Snapshot {
+                self.probe_sent = false;
+            }
         }
         self.next = self.next.max(index.next());
         self.inflights.free_up_to(index);
@@ -172,6 +213,8 @@ impl Progress {
     /// that is no longer the one outstanding), in which case nothing changes.
     pub fn rejected(&mut self, rejected: LogIndex, resume_after: LogIndex) -> bool {
         match self.state {
+            // No append is outstanding while a snapshot is sent.
+            ProgressState::Snapshot => false,
             ProgressState::Replicate => {
                 if rejected <= self.matched {
                     return false;

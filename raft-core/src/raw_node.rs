@@ -13,7 +13,10 @@ use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
 use crate::ready::{PeerStatus, Ready, Restored, Status};
 use crate::rng::JitterRng;
-use crate::types::{ConfState, EntryKind, HardState, LogIndex, NodeId, Role, SoftState, Term};
+use crate::snapshot::IncomingSnapshot;
+use crate::types::{
+    ConfState, EntryKind, HardState, LogIndex, NodeId, Role, Snapshot, SoftState, Term,
+};
 
 /// A node's protocol state without its clock: see
 /// [`RawNode::protocol_state`]. Hash and serialize it; its fields are the
@@ -35,7 +38,10 @@ pub struct ProtocolState<'a> {
     reported_hard: &'a HardState,
     outstanding_ready: bool,
     outstanding_last_entry: Option<crate::types::EntryId>,
-    outstanding_applies: bool,
+    outstanding_applied_to: Option<LogIndex>,
+    snapshot: Option<&'a crate::types::SnapshotMeta>,
+    incoming_snapshot: &'a Option<IncomingSnapshot>,
+    snapshot_to_restore: bool,
     lease: bool,
 }
 
@@ -85,7 +91,16 @@ pub struct RawNode {
     pub(crate) ready_count: u64,
     /// What the outstanding `Ready` handed out: its last entry.
     pub(crate) outstanding_last_entry: Option<crate::types::EntryId>,
-    pub(crate) outstanding_applies: bool,
+    /// What the outstanding `Ready` has the host apply (or restore) up to.
+    pub(crate) outstanding_applied_to: Option<LogIndex>,
+    /// The latest snapshot, taken or installed: what a leader sends a
+    /// follower that needs compacted entries. Its metadata matches the
+    /// log's start (`RaftLog::snapshot`) whenever one is held.
+    pub(crate) snapshot: Option<Snapshot>,
+    /// A snapshot being received from the leader, chunk by chunk.
+    pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
+    /// An installed snapshot waits for the next `Ready` to reach the host.
+    pub(crate) snapshot_to_restore: bool,
 }
 
 impl RawNode {
@@ -104,13 +119,18 @@ impl RawNode {
         if hard_state.vote == Some(NodeId(0)) {
             return Err(Error::CorruptRestore("vote for node 0".into()));
         }
-        let (snapshot_last, conf) = match snapshot {
-            Some(meta) if meta.conf.voters.is_empty() => {
+        let (snapshot_last, conf) = match &snapshot {
+            Some(snapshot) if snapshot.meta.conf.voters.is_empty() => {
                 return Err(Error::CorruptRestore(
                     "the snapshot's configuration has no voters".into(),
                 ));
             }
-            Some(meta) => (meta.last, meta.conf),
+            Some(snapshot) if snapshot.meta.conf.contains(NodeId(0)) => {
+                return Err(Error::CorruptRestore(
+                    "the snapshot's configuration names node 0".into(),
+                ));
+            }
+            Some(snapshot) => (snapshot.meta.last, snapshot.meta.conf.clone()),
             None => (
                 Default::default(),
                 ConfState::with_voters(config.voters.iter().copied()),
@@ -150,7 +170,10 @@ impl RawNode {
             outstanding_ready: None,
             ready_count: 0,
             outstanding_last_entry: None,
-            outstanding_applies: false,
+            outstanding_applied_to: None,
+            snapshot,
+            incoming_snapshot: None,
+            snapshot_to_restore: false,
             config,
         };
         node.reset_timers();
@@ -252,10 +275,16 @@ impl RawNode {
         if message.from == self.config.id || message.from == NodeId(0) {
             return Err(Error::InvalidSender(message.from));
         }
-        if let MessageBody::AppendEntries { prev, entries, .. } = &message.body {
-            // Check the shape before anything changes, so that a malformed
-            // message leaves no trace (not even a raised term).
-            crate::replication::validate_entries(*prev, entries, message.term)?;
+        // Check the shape before anything changes, so that a malformed
+        // message leaves no trace (not even a raised term).
+        match &message.body {
+            MessageBody::AppendEntries { prev, entries, .. } => {
+                crate::replication::validate_entries(*prev, entries, message.term)?;
+            }
+            MessageBody::InstallSnapshot { meta, .. } => {
+                crate::snapshot::validate_meta(meta, message.term)?;
+            }
+            _ => {}
         }
         if !self.observe_term(&message) {
             return Ok(());
@@ -294,6 +323,15 @@ impl RawNode {
                 self.on_append_response(from, index, reject)
             }
             MessageBody::HeartbeatResponse => self.on_heartbeat_response(from),
+            MessageBody::InstallSnapshot {
+                meta,
+                offset,
+                data,
+                done,
+            } => self.on_install_snapshot(from, meta, offset, data, done),
+            MessageBody::SnapshotResponse { last, received } => {
+                self.on_snapshot_response(from, last, received)
+            }
             // Its whole content is its term, handled above.
             MessageBody::StaleTerm => Ok(()),
         }
@@ -312,6 +350,7 @@ impl RawNode {
             || self.hard_state() != self.reported_hard
             || self.log.has_unstable()
             || self.log.has_to_apply()
+            || self.snapshot_to_restore
             || self.replication_pending
             || !self.messages.is_empty()
             || !self.messages_after_persist.is_empty()
@@ -340,6 +379,9 @@ impl RawNode {
         let hard_state = (hard != self.reported_hard).then(|| hard.clone());
         self.reported_soft = soft;
         self.reported_hard = hard;
+        let snapshot = std::mem::take(&mut self.snapshot_to_restore)
+            .then(|| self.snapshot.clone())
+            .flatten();
         let entries = self.log.take_unstable();
         let committed_entries = self
             .log
@@ -347,11 +389,13 @@ impl RawNode {
         self.ready_count += 1;
         self.outstanding_ready = Some(self.ready_count);
         self.outstanding_last_entry = entries.last().map(|e| e.id());
-        self.outstanding_applies = !committed_entries.is_empty();
+        let restored_to = snapshot.as_ref().map(|s| s.meta.last.index);
+        self.outstanding_applied_to = committed_entries.last().map(|e| e.index).or(restored_to);
         Ready {
-            must_sync: term_or_vote_changed || !entries.is_empty(),
+            must_sync: term_or_vote_changed || !entries.is_empty() || snapshot.is_some(),
             soft_state,
             hard_state,
+            snapshot,
             entries,
             committed_entries,
             messages: std::mem::take(&mut self.messages),
@@ -393,8 +437,8 @@ impl RawNode {
         if let Some(last) = self.outstanding_last_entry.take() {
             self.log.persisted_to(last);
         }
-        if std::mem::take(&mut self.outstanding_applies) {
-            self.log.applied_to_handed_out();
+        if let Some(index) = self.outstanding_applied_to.take() {
+            self.log.applied_to(index);
         }
         if self.role == Role::Leader {
             self.leader_persisted();
@@ -541,7 +585,12 @@ impl RawNode {
             reported_hard: &self.reported_hard,
             outstanding_ready: self.outstanding_ready.is_some(),
             outstanding_last_entry: self.outstanding_last_entry,
-            outstanding_applies: self.outstanding_applies,
+            outstanding_applied_to: self.outstanding_applied_to,
+            // The data is the state machine's, which the host's state
+            // covers; the metadata says which snapshot a leader would send.
+            snapshot: self.snapshot.as_ref().map(|s| &s.meta),
+            incoming_snapshot: &self.incoming_snapshot,
+            snapshot_to_restore: self.snapshot_to_restore,
             // The one thing the clock decides that behaviour depends on
             // besides firing timers: whether the follower lease still holds.
             lease: self.lease_holds(),
@@ -556,6 +605,13 @@ impl RawNode {
     /// If an invariant is broken.
     pub fn assert_invariants(&self) {
         self.log.check();
+        if let Some(snapshot) = &self.snapshot {
+            assert_eq!(
+                snapshot.meta.last,
+                self.log.snapshot(),
+                "the snapshot held is not the one the log starts after"
+            );
+        }
         assert!(
             self.log.last_id().term <= self.term,
             "log holds a term beyond the node's term"
@@ -570,6 +626,11 @@ impl RawNode {
                 );
                 for (id, pr) in &self.progress {
                     assert!(pr.matched < pr.next, "progress of {id}: match >= next");
+                    assert_eq!(
+                        pr.snapshot.is_some(),
+                        pr.state == crate::progress::ProgressState::Snapshot,
+                        "progress of {id}: a snapshot transfer outside the snapshot state"
+                    );
                     assert!(
                         pr.matched <= self.log.last_index(),
                         "progress of {id}: match beyond the log"

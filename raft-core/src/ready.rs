@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
 use crate::progress::ProgressState;
-use crate::types::{Entry, HardState, LogIndex, NodeId, Role, SnapshotMeta, SoftState, Term};
+use crate::types::{Entry, HardState, LogIndex, NodeId, Role, Snapshot, SoftState, Term};
 
 /// What the host read back from stable storage when the node (re)starts, as
 /// braft does on boot: term and vote, the latest snapshot, the log after it.
@@ -17,9 +17,10 @@ use crate::types::{Entry, HardState, LogIndex, NodeId, Role, SnapshotMeta, SoftS
 pub struct Restored {
     /// The last hard state persisted.
     pub hard_state: HardState,
-    /// The latest snapshot's metadata, if one was taken or installed; its
-    /// configuration replaces `Config::voters`.
-    pub snapshot: Option<SnapshotMeta>,
+    /// The latest snapshot, if one was taken or installed; its
+    /// configuration replaces `Config::voters`. The node keeps it to send
+    /// to followers that need the entries it stands for.
+    pub snapshot: Option<Snapshot>,
     /// The log entries after the snapshot, contiguous.
     pub entries: Vec<Entry>,
     /// The last index the host's state machine has already applied (the
@@ -38,11 +39,15 @@ pub struct Restored {
 ///    leader's appends and heartbeats: the leader counts its own copy of an
 ///    entry only after `advance`, so its disk write may overlap replication,
 ///    Raft thesis §10.2.1, braft's parallel append).
-/// 2. Persist `hard_state` and `entries` — durably (fsync) if `must_sync`.
+/// 2. Persist `snapshot` (if any: the stored entries after its last entry
+///    stay only if the stored entry at its index has its term — Raft
+///    Figure 13, step 6 — and go otherwise), then `hard_state` and
+///    `entries` — durably (fsync) if `must_sync`.
 /// 3. Only then send `messages_after_persist` (votes and acknowledgements
 ///    promise that what they acknowledge is on disk: Raft Figure 2, "respond
 ///    to RPCs only after updating stable storage").
-/// 4. Apply `committed_entries` in order, then call `advance`. They are all
+/// 4. Restore the state machine from `snapshot` (if any), apply
+///    `committed_entries` in order, then call `advance`. They are all
 ///    persisted on this node already.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Ready {
@@ -52,6 +57,11 @@ pub struct Ready {
     /// Term, vote and commit, if they changed since the last `Ready`.
     /// Persist before sending `messages_after_persist`.
     pub hard_state: Option<HardState>,
+    /// A snapshot the leader sent and this node installed (Raft §7): store
+    /// it durably (keeping the stored entries after it only if they follow
+    /// it, Figure 13 step 6), and restore the state machine from it before
+    /// applying anything else.
+    pub snapshot: Option<Snapshot>,
     /// Entries to append to the log on disk. If the first one's index is at
     /// or below the last index on disk, the disk's entries from that index on
     /// are stale (overwritten by a new leader) and must be discarded first.
@@ -77,7 +87,7 @@ impl Ready {
     /// Whether the host has anything to persist.
     #[must_use]
     pub fn has_writes(&self) -> bool {
-        self.hard_state.is_some() || !self.entries.is_empty()
+        self.hard_state.is_some() || !self.entries.is_empty() || self.snapshot.is_some()
     }
 }
 

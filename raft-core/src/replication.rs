@@ -38,10 +38,12 @@ impl RawNode {
             return false;
         }
         let prev_index = pr.next.prev();
-        let Some(prev_term) = self.log.term(prev_index) else {
-            // The entries were compacted away: a snapshot is needed, which a
-            // later feature adds. Until then, nothing can be sent.
-            return false;
+        let prev_term = self.log.term(prev_index);
+        let Some(prev_term) = prev_term.filter(|_| pr.state != ProgressState::Snapshot) else {
+            // The entries it needs were compacted away, or a snapshot is
+            // on its way to it already: send (the next chunk of) the
+            // snapshot instead (Raft §7).
+            return self.send_snapshot_chunk(to);
         };
         let entries = self
             .log
@@ -175,9 +177,12 @@ impl RawNode {
         if !consistent {
             // The consistency check failed: point the leader at the last
             // entry that could match, skipping a whole term per round trip.
+            // A correct leader's `prev` is at or above our snapshot (it is
+            // above our commit index), so a hint below it cannot be needed.
             let probe = self
                 .log
-                .probe_below(prev.index.min(self.log.last_index()), prev.term);
+                .probe_below(prev.index.min(self.log.last_index()), prev.term)
+                .unwrap_or(self.log.snapshot());
             let reject = Some(RejectHint { probe });
             self.send(
                 from,
@@ -221,7 +226,7 @@ impl RawNode {
     /// Entries from `replaced_from` on were replaced: acknowledgements not
     /// yet handed out that claim them would be false by the time they are
     /// sent (an acknowledgement promises the entry is durable), so drop them.
-    fn retract_acks_from(&mut self, replaced_from: LogIndex) {
+    pub(crate) fn retract_acks_from(&mut self, replaced_from: LogIndex) {
         self.messages_after_persist.retain(|m| {
             !matches!(
                 m.body,
@@ -249,7 +254,7 @@ impl RawNode {
 
     /// A message from the leader of our term arrived: follow it, and restart
     /// the election timer without drawing a new timeout (§5.2).
-    fn follow(&mut self, leader: NodeId) {
+    pub(crate) fn follow(&mut self, leader: NodeId) {
         if self.role == Role::Follower {
             self.election_elapsed_ticks = 0;
             self.leader = Some(leader);
@@ -279,10 +284,13 @@ impl RawNode {
         pr.recent_active = true;
         match reject {
             Some(hint) => {
-                let resume_after = self
-                    .log
-                    .probe_below(hint.probe.index, hint.probe.term)
-                    .index;
+                // Where the follower's log can match ours; below our
+                // snapshot if nothing left in our log can (then the next
+                // send is the snapshot).
+                let resume_after = match self.log.probe_below(hint.probe.index, hint.probe.term) {
+                    Some(id) => id.index,
+                    None => hint.probe.index.min(self.log.snapshot().index.prev()),
+                };
                 let pr = self.progress.get_mut(&from).expect("checked above");
                 if pr.rejected(index, resume_after) {
                     self.send_append(from, IfEmpty::Send);
@@ -291,12 +299,14 @@ impl RawNode {
             None => {
                 let was_paused = pr.is_paused();
                 let news = pr.update_matched(index);
-                // An answer that only confirms the match still ends a probe.
+                // An answer that only confirms the match still ends a probe;
+                // one at or past the snapshot's index ends its transfer.
                 let probe_confirmed = pr.state == ProgressState::Probe && pr.matched == index;
-                if !news && !probe_confirmed {
+                let snapshot_done = pr.snapshot_done();
+                if !news && !probe_confirmed && !snapshot_done {
                     return Ok(());
                 }
-                if pr.state == ProgressState::Probe {
+                if pr.state == ProgressState::Probe || snapshot_done {
                     pr.become_replicate();
                 }
                 if self.maybe_commit() {

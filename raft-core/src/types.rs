@@ -199,3 +199,14 @@ pub struct SnapshotMeta {
     /// The configuration as of `last`.
     pub conf: ConfState,
 }
+
+/// A snapshot: the state machine's bytes as of `meta.last`, opaque to
+/// raft-core, which keeps the latest one to send to a follower that needs
+/// entries the log no longer holds (InstallSnapshot, Raft §7).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// What the snapshot covers.
+    pub meta: SnapshotMeta,
+    /// The state machine's bytes.
+    pub data: Vec<u8>,
+}

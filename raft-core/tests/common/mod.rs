@@ -7,13 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use raft_core::{
     Config, Entry, EntryId, EntryKind, HardState, LogIndex, Message, MessageBody, NodeId, RawNode,
-    Restored, Role, Term,
+    Restored, Role, Snapshot, Term,
 };
 
 /// What a node's disk holds: the hard state and the log, as the host wrote them.
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     pub hard_state: HardState,
+    /// The latest snapshot stored, if any; `entries` follow it.
+    pub snapshot: Option<Snapshot>,
     pub entries: Vec<Entry>,
 }
 
@@ -25,6 +27,20 @@ impl Disk {
         self.entries.retain(|e| e.index < first.index);
         self.entries.extend_from_slice(entries);
     }
+}
+
+/// The test state machine's snapshot: the normal entries applied up to
+/// `index`, encoded.
+pub fn state_bytes(applied: &[Entry], index: LogIndex) -> Vec<u8> {
+    let upto: Vec<&Entry> = applied.iter().filter(|e| e.index <= index).collect();
+    bincode::serde::encode_to_vec(&upto, bincode::config::standard()).expect("encodes")
+}
+
+/// The state a snapshot's data holds.
+pub fn state_from(data: &[u8]) -> Vec<Entry> {
+    bincode::serde::decode_from_slice(data, bincode::config::standard())
+        .expect("a test snapshot decodes")
+        .0
 }
 
 /// One node and what its host keeps.
@@ -138,6 +154,18 @@ impl Network {
         }
         let mut ready = node.raw.ready();
         self.in_flight.append(&mut ready.messages);
+        if let Some(snapshot) = &ready.snapshot {
+            // Figure 13 step 6: the stored entries after the snapshot stay
+            // if they follow it. The state machine restarts from it.
+            let last = snapshot.meta.last;
+            if node.disk.entries.iter().any(|e| e.id() == last) {
+                node.disk.entries.retain(|e| e.index > last.index);
+            } else {
+                node.disk.entries.clear();
+            }
+            node.disk.snapshot = Some(snapshot.clone());
+            node.applied = state_from(&snapshot.data);
+        }
         if let Some(hs) = &ready.hard_state {
             node.disk.hard_state = hs.clone();
         }
@@ -273,14 +301,29 @@ impl Network {
     /// in-flight Ready work it never processed) is lost.
     pub fn restart(&mut self, n: u64) {
         let node = self.nodes.get_mut(&id(n)).expect("node exists");
+        let snapshot = node.disk.snapshot.clone();
+        let applied = snapshot.as_ref().map_or(LogIndex(0), |s| s.meta.last.index);
+        node.applied = snapshot
+            .as_ref()
+            .map_or(Vec::new(), |s| state_from(&s.data));
         let restored = Restored {
             hard_state: node.disk.hard_state.clone(),
-            snapshot: None,
+            snapshot,
             entries: node.disk.entries.clone(),
-            applied: LogIndex(0),
+            applied,
         };
         node.raw = RawNode::new(node.config.clone(), restored).expect("disk is consistent");
-        node.applied.clear();
+    }
+
+    /// Node `n`'s host snapshots its state machine at `index` (applied),
+    /// stores it, compacts the node's log and drops the stored prefix.
+    pub fn compact(&mut self, n: u64, index: LogIndex) -> Result<(), raft_core::Error> {
+        let node = self.nodes.get_mut(&id(n)).expect("node exists");
+        let data = state_bytes(&node.applied, index);
+        let meta = node.raw.compact(index, data.clone())?;
+        node.disk.snapshot = Some(Snapshot { meta, data });
+        node.disk.entries.retain(|e| e.index > index);
+        Ok(())
     }
 
     /// Every node's role, by id.

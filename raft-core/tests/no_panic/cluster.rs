@@ -51,6 +51,8 @@ enum Act {
     /// Rounds of "every node processes its Ready, then everything in flight
     /// is delivered".
     Settle(u8),
+    /// The node's host snapshots what it applied and compacts its log.
+    Compact(u64),
 }
 
 fn act() -> impl Strategy<Value = Act> {
@@ -72,6 +74,7 @@ fn act() -> impl Strategy<Value = Act> {
         2 => node().prop_map(Act::Campaign),
         2 => node().prop_map(Act::Restart),
         3 => (1u8..=3).prop_map(Act::Settle),
+        2 => node().prop_map(Act::Compact),
     ]
 }
 
@@ -83,6 +86,7 @@ struct ClusterCase {
     max_inflight_msgs: u64,
     max_size_per_msg_bytes: u64,
     max_committed_bytes_per_ready: u64,
+    max_snapshot_chunk_bytes: u64,
     seed: u64,
     acts: Vec<Act>,
 }
@@ -95,7 +99,7 @@ fn cluster_case() -> impl Strategy<Value = ClusterCase> {
         1u64..=4,
         prop_oneof![Just(0u64), 1u64..=200, Just(1 << 20)],
         prop_oneof![Just(0u64), 1u64..=200, Just(1 << 20)],
-        any::<u64>(),
+        (prop_oneof![1u64..=16, Just(1 << 20)], any::<u64>()),
         prop::collection::vec(act(), 1..600),
     )
         .prop_map(
@@ -106,7 +110,7 @@ fn cluster_case() -> impl Strategy<Value = ClusterCase> {
                 inflight,
                 max_size,
                 max_bytes,
-                seed,
+                (chunk, seed),
                 acts,
             )| {
                 ClusterCase {
@@ -116,6 +120,7 @@ fn cluster_case() -> impl Strategy<Value = ClusterCase> {
                     max_inflight_msgs: inflight,
                     max_size_per_msg_bytes: max_size,
                     max_committed_bytes_per_ready: max_bytes,
+                    max_snapshot_chunk_bytes: chunk,
                     seed,
                     acts,
                 }
@@ -129,6 +134,19 @@ struct Host {
     disk: Disk,
     /// A `Ready` taken, whose immediate messages are out, not yet persisted.
     pending: Option<Ready>,
+    /// The state machine: the ids of the entries applied, in order (a
+    /// snapshot's data is this list, encoded).
+    applied: Vec<EntryId>,
+}
+
+fn encode_ids(ids: &[EntryId]) -> Vec<u8> {
+    bincode::serde::encode_to_vec(ids, bincode::config::standard()).expect("encodes")
+}
+
+fn decode_ids(data: &[u8]) -> Vec<EntryId> {
+    bincode::serde::decode_from_slice(data, bincode::config::standard())
+        .expect("a snapshot this test took")
+        .0
 }
 
 #[derive(Debug, Default)]
@@ -147,6 +165,8 @@ struct ClusterStats {
     /// not take them for an acknowledgement).
     stale_terms_to_leader: u64,
     max_term: u64,
+    compactions: u64,
+    snapshots_installed: u64,
 }
 
 struct Cluster {
@@ -179,6 +199,7 @@ impl Cluster {
                 config.max_inflight_msgs = case.max_inflight_msgs;
                 config.max_size_per_msg_bytes = case.max_size_per_msg_bytes;
                 config.max_committed_bytes_per_ready = case.max_committed_bytes_per_ready;
+                config.max_snapshot_chunk_bytes = case.max_snapshot_chunk_bytes;
                 config.seed = case.seed.wrapping_add(n);
                 let raw = RawNode::new(config.clone(), Restored::default()).expect("valid");
                 let host = Host {
@@ -186,6 +207,7 @@ impl Cluster {
                     config,
                     disk: Disk::default(),
                     pending: None,
+                    applied: Vec::new(),
                 };
                 (id(n), host)
             })
@@ -243,6 +265,13 @@ impl Cluster {
             return;
         };
         host.disk.persist(&ready);
+        let installed = ready.snapshot.is_some();
+        if let Some(snapshot) = &ready.snapshot {
+            host.applied = decode_ids(&snapshot.data);
+        }
+        host.applied
+            .extend(ready.committed_entries.iter().map(Entry::id));
+        let state = host.applied.clone();
         let durable = host.disk.hard_state.term;
         let after = std::mem::take(&mut ready.messages_after_persist);
         let applied = ready.committed_entries.clone();
@@ -262,7 +291,30 @@ impl Cluster {
                 );
             }
         }
+        // The state machine, restored or replayed, holds the committed log.
+        for (k, applied_id) in state.iter().enumerate() {
+            let index = LogIndex(k as u64 + 1);
+            assert_eq!(applied_id.index, index, "node {n} applied out of order");
+            if let Some((entry, _)) = self.committed.get(&index) {
+                assert_eq!(
+                    *applied_id,
+                    entry.id(),
+                    "node {n}'s state machine holds a different entry"
+                );
+            }
+        }
         self.stats.entries_applied += applied.len() as u64;
+        self.stats.snapshots_installed += u64::from(installed);
+    }
+
+    fn compact(&mut self, n: u64) {
+        let host = self.host(n);
+        let index = host.raw.log().applied();
+        let data = encode_ids(&host.applied[..index.0 as usize]);
+        if let Ok(meta) = host.raw.compact(index, data.clone()) {
+            host.disk.compact(meta, data);
+            self.stats.compactions += 1;
+        }
     }
 
     fn process_ready(&mut self, n: u64) {
@@ -300,7 +352,11 @@ impl Cluster {
     fn restart(&mut self, n: u64) {
         let host = self.host(n);
         host.pending = None;
-        let restored = host.disk.restored(None);
+        let restored = host.disk.restored();
+        host.applied = restored
+            .snapshot
+            .as_ref()
+            .map_or(Vec::new(), |s| decode_ids(&s.data));
         host.raw = match RawNode::new(host.config.clone(), restored) {
             Ok(raw) => raw,
             Err(err) => panic!("node {n} cannot restart from its disk: {err}"),
@@ -375,6 +431,7 @@ impl Cluster {
             }
             Act::Campaign(n) => self.host(*n).raw.campaign(),
             Act::Restart(n) => self.restart(*n),
+            Act::Compact(n) => self.compact(*n),
             Act::Settle(rounds) => {
                 for _ in 0..*rounds {
                     for n in 1..=CLUSTER {
@@ -405,7 +462,7 @@ impl Cluster {
                 "after {after}: {node_id} runs in a term below the one it persisted"
             );
             self.stats.max_term = self.stats.max_term.max(raw.term().0);
-            host.disk.check_against(raw, None, after);
+            host.disk.check_against(raw, after);
             if raw.role() == Role::Leader {
                 let first = *self.leaders.entry(raw.term()).or_insert(*node_id);
                 assert_eq!(
@@ -416,11 +473,20 @@ impl Cluster {
                 );
             }
             let log = raw.log();
-            let mut index = LogIndex(1);
+            // The snapshot's last entry is the committed one there.
+            let snapshot = log.snapshot();
+            if let Some((e, _)) = self.committed.get(&snapshot.index) {
+                assert_eq!(
+                    e.id(),
+                    snapshot,
+                    "after {after}: {node_id}'s snapshot ends at another entry than committed"
+                );
+            }
+            let mut index = log.first_index();
             while index <= log.committed() {
                 let e = log
                     .entry(index)
-                    .expect("no snapshots: the whole log is in memory");
+                    .expect("committed entries after the snapshot are in memory");
                 let (seen, _) = self
                     .committed
                     .entry(index)
@@ -440,7 +506,8 @@ impl Cluster {
             self.check_matches_are_backed(*node_id, &host.raw, after);
             // Leader Completeness (Raft §5.4): a leader holds every entry
             // that was committed in an earlier term.
-            for (index, (e, seen_in)) in &self.committed {
+            let compacted = host.raw.log().snapshot().index;
+            for (index, (e, seen_in)) in self.committed.range(compacted.next()..) {
                 if host.raw.term() > *seen_in {
                     assert_eq!(
                         host.raw.log().entry(*index),
@@ -469,12 +536,26 @@ impl Cluster {
             if peer == leader_id || follower.raw.term() != leader.term() {
                 continue;
             }
-            // No snapshots: the disk's log starts at index 1.
-            let backed = (1..=matched.0).all(|i| {
+            // What the snapshot on disk covers is committed there; the
+            // entries after it must be the leader's.
+            let stored = follower
+                .disk
+                .snapshot
+                .as_ref()
+                .map_or(EntryId::default(), |s| s.meta.last);
+            let backed = (stored.index.0 + 1..=matched.0).all(|i| {
                 let index = LogIndex(i);
-                let on_disk = follower.disk.entries.get(i as usize - 1).map(Entry::id);
+                let on_disk = follower
+                    .disk
+                    .entries
+                    .iter()
+                    .find(|e| e.index == index)
+                    .map(Entry::id);
+                let leader_term = leader.log().term(index);
+                // Below the leader's own snapshot only the follower's word counts.
                 on_disk.is_some()
-                    && on_disk == leader.log().term(index).map(|term| EntryId { index, term })
+                    && (leader_term.is_none()
+                        || on_disk == leader_term.map(|term| EntryId { index, term }))
             });
             assert!(
                 backed,
@@ -510,6 +591,8 @@ fn run_cluster_case(case: &ClusterCase, stats: &RefCell<ClusterStats>) {
     total.stale_terms += run.stale_terms;
     total.stale_terms_to_leader += run.stale_terms_to_leader;
     total.max_term = total.max_term.max(run.max_term);
+    total.compactions += run.compactions;
+    total.snapshots_installed += run.snapshots_installed;
 }
 
 #[test]
@@ -530,6 +613,10 @@ fn schedules_keep_election_and_log_safety() {
             "nothing beyond a no-op committed: {stats:?}"
         );
         assert!(stats.restarts > 0, "no restart happened: {stats:?}");
+        assert!(
+            stats.compactions > 0 && stats.snapshots_installed > 0,
+            "no snapshot taken or installed: {stats:?}"
+        );
         assert!(
             stats.stale_deliveries > 0 && stats.stale_terms > 0,
             "no stale leader was answered: {stats:?}"

@@ -2,22 +2,24 @@
 //! state a node can restart from.
 
 use raft_core::{
-    Entry, EntryId, HardState, LogIndex, NodeId, RawNode, Ready, Restored, SnapshotMeta,
+    Entry, EntryId, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Snapshot, SnapshotMeta,
 };
 
 /// What the host has written: the hard state and the log after the snapshot.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Disk {
     pub(crate) hard_state: HardState,
+    /// The latest snapshot stored; `entries` follow it.
+    pub(crate) snapshot: Option<Snapshot>,
     pub(crate) entries: Vec<Entry>,
 }
 
 impl Disk {
     /// What the host would hand back after a crash now.
-    pub(crate) fn restored(&self, snapshot: Option<&SnapshotMeta>) -> Restored {
+    pub(crate) fn restored(&self) -> Restored {
         Restored {
             hard_state: self.hard_state.clone(),
-            snapshot: snapshot.cloned(),
+            snapshot: self.snapshot.clone(),
             entries: self.entries.clone(),
             applied: LogIndex(0),
         }
@@ -26,13 +28,8 @@ impl Disk {
     /// The disk is a state the node can restart from, and every entry the
     /// node counts as persisted is on it, as the node holds it (a leader
     /// counts its own copy toward commitment: Raft thesis §10.2.1).
-    pub(crate) fn check_against(
-        &self,
-        node: &RawNode,
-        snapshot: Option<&SnapshotMeta>,
-        after: &str,
-    ) {
-        let restored = self.restored(snapshot);
+    pub(crate) fn check_against(&self, node: &RawNode, after: &str) {
+        let restored = self.restored();
         assert!(
             restored_is_valid(&restored),
             "after {after}: the disk holds a state the node cannot restart from: {restored:?}"
@@ -54,8 +51,26 @@ impl Disk {
         }
     }
 
+    /// Stores a snapshot the host took and drops the log it stands for.
+    pub(crate) fn compact(&mut self, meta: SnapshotMeta, data: Vec<u8>) {
+        let index = meta.last.index;
+        self.snapshot = Some(Snapshot { meta, data });
+        self.entries.retain(|e| e.index > index);
+    }
+
     /// Writes what `ready` asks to persist.
     pub(crate) fn persist(&mut self, ready: &Ready) {
+        if let Some(snapshot) = &ready.snapshot {
+            // Figure 13 step 6: the stored entries after the snapshot stay
+            // only if they follow it.
+            let last = snapshot.meta.last;
+            if self.entries.iter().any(|e| e.id() == last) {
+                self.entries.retain(|e| e.index > last.index);
+            } else {
+                self.entries.clear();
+            }
+            self.snapshot = Some(snapshot.clone());
+        }
         if let Some(hs) = &ready.hard_state {
             self.hard_state = hs.clone();
         }
@@ -74,11 +89,14 @@ pub(crate) fn restored_is_valid(r: &Restored) -> bool {
     }
     if r.snapshot
         .as_ref()
-        .is_some_and(|s| s.conf.voters.is_empty())
+        .is_some_and(|s| s.meta.conf.voters.is_empty() || s.meta.conf.contains(NodeId(0)))
     {
         return false;
     }
-    let base = r.snapshot.as_ref().map_or(EntryId::default(), |s| s.last);
+    let base = r
+        .snapshot
+        .as_ref()
+        .map_or(EntryId::default(), |s| s.meta.last);
     let mut last = base;
     for e in &r.entries {
         if e.index != last.index.next() || e.term < last.term {

@@ -84,6 +84,19 @@ pub(crate) enum BodySpec {
     Heartbeat(PrevSpec),
     HeartbeatResponse,
     StaleTerm,
+    /// A chunk of a snapshot ending at `last`, of a configuration of
+    /// `voters`, `len` bytes from `offset`.
+    InstallSnapshot {
+        last: PrevSpec,
+        voters: Vec<u64>,
+        offset: u64,
+        len: usize,
+        done: bool,
+    },
+    SnapshotResponse {
+        last: IdSpec,
+        received: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -159,6 +172,22 @@ fn body_spec() -> impl Strategy<Value = BodySpec> {
         2 => prev_spec().prop_map(BodySpec::Heartbeat),
         2 => Just(BodySpec::HeartbeatResponse),
         2 => Just(BodySpec::StaleTerm),
+        3 => (
+            prev_spec(),
+            prop::collection::vec(0u64..=4, 0..4),
+            prop_oneof![3 => Just(0u64), 1 => 0u64..40],
+            0usize..24,
+            any::<bool>(),
+        )
+            .prop_map(|(last, voters, offset, len, done)| BodySpec::InstallSnapshot {
+                last,
+                voters,
+                offset,
+                len,
+                done,
+            }),
+        2 => (id_spec(), 0u64..64)
+            .prop_map(|(last, received)| BodySpec::SnapshotResponse { last, received }),
     ]
 }
 
@@ -192,11 +221,13 @@ pub(crate) fn kind_number(body: &MessageBody) -> usize {
         MessageBody::Heartbeat { .. } => 6,
         MessageBody::HeartbeatResponse => 7,
         MessageBody::StaleTerm => 8,
+        MessageBody::InstallSnapshot { .. } => 9,
+        MessageBody::SnapshotResponse { .. } => 10,
     }
 }
 
 /// The number of kinds [`kind_number`] tells apart.
-pub(crate) const KINDS: usize = 9;
+pub(crate) const KINDS: usize = 11;
 
 fn resolve_term(spec: &TermSpec, node: &RawNode) -> Term {
     match *spec {
@@ -322,6 +353,25 @@ pub(crate) fn resolve_message(spec: &MsgSpec, node: &RawNode) -> Message {
         },
         BodySpec::HeartbeatResponse => MessageBody::HeartbeatResponse,
         BodySpec::StaleTerm => MessageBody::StaleTerm,
+        BodySpec::InstallSnapshot {
+            last,
+            voters,
+            offset,
+            len,
+            done,
+        } => MessageBody::InstallSnapshot {
+            meta: raft_core::SnapshotMeta {
+                last: resolve_prev(last, node),
+                conf: raft_core::ConfState::with_voters(voters.iter().copied().map(id)),
+            },
+            offset: *offset,
+            data: vec![0x5A; *len],
+            done: *done,
+        },
+        BodySpec::SnapshotResponse { last, received } => MessageBody::SnapshotResponse {
+            last: resolve_id(last, node),
+            received: *received,
+        },
     };
     Message {
         from: id(spec.from),

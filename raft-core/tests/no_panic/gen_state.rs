@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use raft_core::{
-    ConfState, Config, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Restored,
+    ConfState, Config, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Restored, Snapshot,
     SnapshotMeta, Term,
 };
 
@@ -129,15 +129,21 @@ impl RawRestored {
                 if *learner && !conf.voters.contains(&me) {
                     conf.learners.insert(me);
                 }
-                SnapshotMeta {
+                let meta = SnapshotMeta {
                     last: EntryId {
                         index: LogIndex(*index),
                         term: Term(1 + term_pick % term),
                     },
                     conf,
+                };
+                Snapshot {
+                    meta,
+                    data: index.to_le_bytes().to_vec(),
                 }
             });
-        let base = snapshot.as_ref().map_or(EntryId::default(), |s| s.last);
+        let base = snapshot
+            .as_ref()
+            .map_or(EntryId::default(), |s| s.meta.last);
         let mut entry_term = base.term.0.max(1);
         let mut entries = Vec::new();
         for (k, (step, kind, size)) in self.steps.iter().enumerate() {

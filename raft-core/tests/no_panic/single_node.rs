@@ -31,6 +31,9 @@ enum Input {
     ReadyCycle,
     /// Flushes every `Ready`, then restarts the node from its "disk".
     CleanRestart,
+    /// The host snapshots its state machine this many entries below the
+    /// applied index and compacts the log (refused if stale).
+    Compact(u8),
 }
 
 fn input() -> impl Strategy<Value = Input> {
@@ -44,6 +47,7 @@ fn input() -> impl Strategy<Value = Input> {
         2 => Just(Input::Advance),
         5 => Just(Input::ReadyCycle),
         1 => Just(Input::CleanRestart),
+        2 => (0u8..3).prop_map(Input::Compact),
     ]
 }
 
@@ -88,6 +92,8 @@ struct SingleStats {
     proposals_accepted: u64,
     committed_entries_handed_out: u64,
     restarts: u64,
+    compactions: u64,
+    snapshots_installed: u64,
 }
 
 impl SingleStats {
@@ -119,6 +125,7 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
     };
     let mut disk = Disk {
         hard_state: case.restored.hard_state.clone(),
+        snapshot: case.restored.snapshot.clone(),
         entries: case.restored.entries.clone(),
     };
     let mut watch = Watch::new(&node, &case.restored);
@@ -139,6 +146,7 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
                    outstanding: &mut Option<Ready>,
                    stats: &mut SingleStats| {
         if let Some(ready) = outstanding.take() {
+            stats.snapshots_installed += u64::from(ready.snapshot.is_some());
             disk.persist(&ready);
             stats.committed_entries_handed_out += ready.committed_entries.len() as u64;
             node.advance(ready);
@@ -178,6 +186,18 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
                 take(&mut node, &mut watch, &mut outstanding);
                 advance(&mut node, &mut disk, &mut outstanding, &mut stats);
             }
+            Input::Compact(below) => {
+                let index =
+                    raft_core::LogIndex(node.log().applied().0.saturating_sub(u64::from(*below)));
+                let before = node.clone();
+                match node.compact(index, index.0.to_le_bytes().to_vec()) {
+                    Ok(meta) => {
+                        stats.compactions += 1;
+                        disk.compact(meta, index.0.to_le_bytes().to_vec());
+                    }
+                    Err(_) => assert!(node == before, "a refused compaction changed the node"),
+                }
+            }
             Input::CleanRestart => {
                 advance(&mut node, &mut disk, &mut outstanding, &mut stats);
                 let mut rounds = 0;
@@ -187,7 +207,7 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
                     take(&mut node, &mut watch, &mut outstanding);
                     advance(&mut node, &mut disk, &mut outstanding, &mut stats);
                 }
-                let restored = disk.restored(case.restored.snapshot.as_ref());
+                let restored = disk.restored();
                 let reborn = match RawNode::new(case.config.clone(), restored) {
                     Ok(reborn) => reborn,
                     Err(err) => panic!("the node cannot restart from what it persisted: {err}"),
@@ -203,7 +223,7 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
         }
         let after = format!("input {k} ({input:?})");
         watch.check(&node, &after);
-        disk.check_against(&node, case.restored.snapshot.as_ref(), &after);
+        disk.check_against(&node, &after);
         if node.role() == Role::Leader && !was_leader {
             stats.became_leader += 1;
         }
@@ -242,8 +262,12 @@ fn arbitrary_input_never_panics_nor_breaks_invariants() {
         );
         assert_eq!(
             stats.malformed.len(),
-            4,
-            "a kind of malformed append was never stepped: {stats:?}"
+            7,
+            "a kind of malformed append or snapshot was never stepped: {stats:?}"
+        );
+        assert!(
+            stats.compactions > 0 && stats.snapshots_installed > 0,
+            "no snapshot taken or installed: {stats:?}"
         );
         assert!(
             stats.malformed_newer > 0

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use raft_core::{
     ConfState, Config, Entry, EntryId, EntryKind, Error, HardState, LogIndex, NodeId, RawNode,
-    Restored, SnapshotMeta, Term,
+    Restored, Snapshot, SnapshotMeta, Term,
 };
 
 use crate::disk::restored_is_valid;
@@ -35,17 +35,21 @@ fn restored(term: u64, entries: Vec<Entry>, commit: u64) -> Restored {
     }
 }
 
-fn snapshot_of(index: u64, term: u64, conf: ConfState) -> Option<SnapshotMeta> {
-    Some(SnapshotMeta {
+fn snapshot_of(index: u64, term: u64, conf: ConfState) -> Option<Snapshot> {
+    let meta = SnapshotMeta {
         last: EntryId {
             index: LogIndex(index),
             term: Term(term),
         },
         conf,
+    };
+    Some(Snapshot {
+        meta,
+        data: Vec::new(),
     })
 }
 
-fn snapshot(index: u64, term: u64) -> Option<SnapshotMeta> {
+fn snapshot(index: u64, term: u64) -> Option<Snapshot> {
     snapshot_of(index, term, ConfState::with_voters([id(1), id(2), id(3)]))
 }
 
@@ -223,7 +227,9 @@ fn any_restored() -> impl Strategy<Value = AnyRestored> {
             |(term, vote, snapshot, (steps, flaw, pairs), commit, applied)| {
                 let snapshot =
                     snapshot.and_then(|(index, term, conf)| snapshot_of(index, term, conf));
-                let base = snapshot.as_ref().map_or(EntryId::default(), |s| s.last);
+                let base = snapshot
+                    .as_ref()
+                    .map_or(EntryId::default(), |s| s.meta.last);
                 let entries = match (pairs, flaw) {
                     (Some(pairs), _) => resolve_entries(&EntriesSpec::Raw(pairs), base, Term(term)),
                     (None, Some(flaw)) if !steps.is_empty() => {

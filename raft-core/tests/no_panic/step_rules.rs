@@ -24,6 +24,12 @@ pub(crate) enum AppendFlaw {
     TermsDecrease,
     /// An entry's term is above the message's.
     TermAbove,
+    /// A snapshot's last term is above the message's.
+    SnapshotTermAbove,
+    /// A snapshot ends at an entry of term 0 (only index 0 has it).
+    SnapshotTermZero,
+    /// A snapshot's configuration has no voters, or names node 0.
+    SnapshotBadConf,
 }
 
 /// The first flaw of an append of `term` carrying `entries` after `prev`.
@@ -86,6 +92,19 @@ impl Expectation {
             MessageBody::AppendEntries { prev, entries, .. } => {
                 append_flaw(*prev, entries, message.term)
             }
+            MessageBody::InstallSnapshot { meta, .. } if meta.last.term > message.term => {
+                Some(AppendFlaw::SnapshotTermAbove)
+            }
+            MessageBody::InstallSnapshot { meta, .. }
+                if meta.last.term == Term(0) && meta.last.index.0 > 0 =>
+            {
+                Some(AppendFlaw::SnapshotTermZero)
+            }
+            MessageBody::InstallSnapshot { meta, .. }
+                if meta.conf.voters.is_empty() || meta.conf.contains(NodeId(0)) =>
+            {
+                Some(AppendFlaw::SnapshotBadConf)
+            }
             _ => None,
         };
         let rule = if misaddressed || bad_sender || flaw.is_some() {
@@ -144,6 +163,7 @@ impl Expectation {
                     message.body,
                     MessageBody::AppendEntries { .. }
                         | MessageBody::Heartbeat { .. }
+                        | MessageBody::InstallSnapshot { .. }
                         | MessageBody::PreVoteRequest { .. }
                 );
                 if !answered {

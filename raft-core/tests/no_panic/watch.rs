@@ -24,7 +24,7 @@ impl Watch {
         let snapshot_index = restored
             .snapshot
             .as_ref()
-            .map_or(LogIndex(0), |s| s.last.index);
+            .map_or(LogIndex(0), |s| s.meta.last.index);
         let mut watch = Watch {
             id: node.id(),
             term: node.term(),
@@ -101,6 +101,18 @@ impl Watch {
         }
         if !ready.entries.is_empty() {
             assert!(ready.must_sync, "new entries without must_sync");
+        }
+        if let Some(snapshot) = &ready.snapshot {
+            assert!(ready.must_sync, "a snapshot to store without must_sync");
+            let index = snapshot.meta.last.index;
+            assert!(
+                index > self.last_handed,
+                "a snapshot at {index} to restore over {} applied",
+                self.last_handed
+            );
+            assert_eq!(node.log().snapshot(), snapshot.meta.last, "not the log's");
+            // Restored first: what is applied next follows it.
+            self.last_handed = index;
         }
         for pair in ready.entries.windows(2) {
             assert_eq!(

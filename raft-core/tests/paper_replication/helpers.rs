@@ -35,6 +35,7 @@ pub(crate) fn boot(net: &mut Network, n: u64, term: u64, commit: u64, terms: &[u
             vote: None,
             commit: LogIndex(commit),
         },
+        snapshot: None,
         entries: entries_of(terms),
     };
     net.restart(n);

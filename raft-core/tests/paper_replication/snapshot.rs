@@ -1,9 +1,13 @@
 //! Raft §7, log compaction: a snapshot of the state machine replaces the
-//! log up to an applied index. (InstallSnapshot is not built yet: a leader
-//! sends a follower that needs a compacted entry nothing, never a panic.)
+//! log up to an applied index; a leader sends it, in chunks, to a follower
+//! that needs entries it no longer holds (InstallSnapshot, Figure 13).
 
 use super::common::*;
-use raft_core::{Error, LogIndex, Restored, Role, Term};
+use crate::helpers::{boot, entries_of, is_append};
+use raft_core::{
+    Error, LogIndex, Message, MessageBody, ProgressState, Restored, Role, Snapshot, SnapshotMeta,
+    Term,
+};
 
 /// A three-node cluster with a leader, five entries committed and applied
 /// everywhere (the no-op and four proposals).
@@ -29,13 +33,15 @@ fn compaction_goes_only_as_far_as_the_state_machine_and_only_forward() {
     let mut net = cluster_with_five_applied();
     let node = net.node_mut(2);
     assert_eq!(
-        node.compact(LogIndex(6)),
+        node.compact(LogIndex(6), vec![]),
         Err(Error::CompactBeyondApplied {
             index: LogIndex(6),
             applied: LogIndex(5)
         })
     );
-    let meta = node.compact(LogIndex(3)).expect("3 is applied");
+    let meta = node
+        .compact(LogIndex(3), b"state".to_vec())
+        .expect("3 is applied");
     assert_eq!(meta.last, eid(3, 1));
     assert_eq!(
         &meta.conf,
@@ -43,18 +49,23 @@ fn compaction_goes_only_as_far_as_the_state_machine_and_only_forward() {
         "the configuration as of the snapshot"
     );
     assert_eq!(
-        node.compact(LogIndex(3)),
+        node.compact(LogIndex(3), vec![]),
         Err(Error::StaleCompaction {
             index: LogIndex(3),
             snapshot: LogIndex(3)
         })
     );
     assert_eq!(
-        node.compact(LogIndex(2)),
+        node.compact(LogIndex(2), vec![]),
         Err(Error::StaleCompaction {
             index: LogIndex(2),
             snapshot: LogIndex(3)
         })
+    );
+    let held = node.snapshot().expect("kept to send");
+    assert_eq!(
+        held.data, b"state",
+        "a refused compaction kept the last one"
     );
 }
 
@@ -67,7 +78,7 @@ fn a_compacted_log_keeps_the_last_included_entry_and_its_length() {
     let mut net = cluster_with_five_applied();
     let node = net.node_mut(2);
     let last_before = node.log().last_id();
-    node.compact(LogIndex(4)).expect("applied");
+    node.compact(LogIndex(4), vec![]).expect("applied");
     let log = node.log();
     assert_eq!(log.snapshot(), eid(4, 1));
     assert_eq!(log.first_index(), LogIndex(5));
@@ -91,10 +102,10 @@ fn a_compacted_log_keeps_the_last_included_entry_and_its_length() {
 fn a_node_restarts_from_its_snapshot_and_the_rest_of_its_log() {
     let mut net = cluster_with_five_applied();
     let node = net.node_mut(3);
-    let meta = node.compact(LogIndex(4)).expect("applied");
+    let meta = node.compact(LogIndex(4), vec![]).expect("applied");
     let restored = Restored {
         hard_state: node.hard_state(),
-        snapshot: Some(meta),
+        snapshot: Some(Snapshot { meta, data: vec![] }),
         entries: node.log().entries().to_vec(),
         applied: LogIndex(4),
     };
@@ -108,26 +119,286 @@ fn a_node_restarts_from_its_snapshot_and_the_rest_of_its_log() {
     assert_eq!(reborn.role(), Role::Follower);
 }
 
-/// Until InstallSnapshot exists, a leader whose follower needs an entry it
-/// compacted sends that follower nothing — and keeps replicating to the
-/// others.
-#[test]
-fn a_leader_sends_nothing_it_no_longer_holds_and_goes_on_with_the_others() {
-    let mut net = cluster_with_five_applied();
-    net.isolate(3);
-    for k in 0..3 {
-        net.propose(1, format!("y{k}").as_bytes());
+fn is_chunk(m: &Message) -> bool {
+    matches!(m.body, MessageBody::InstallSnapshot { .. })
+}
+
+fn chunk_offset(m: &Message) -> u64 {
+    match &m.body {
+        MessageBody::InstallSnapshot { offset, .. } => *offset,
+        _ => panic!("not a chunk: {m:?}"),
     }
-    net.stabilize();
+}
+
+/// A three-node cluster with small snapshot chunks, node 3 cut off while
+/// the leader commits and applies 8 entries and compacts them all.
+fn follower_left_behind_a_snapshot(chunk_bytes: u64) -> Network {
+    let mut net = Network::with_config(3, |c| c.max_snapshot_chunk_bytes = chunk_bytes);
+    net.elect(1);
+    net.isolate(3);
+    for k in 0..7 {
+        net.propose(1, format!("entry {k}").as_bytes());
+    }
     assert_eq!(net.node(1).log().applied(), LogIndex(8));
-    net.node_mut(1).compact(LogIndex(8)).expect("applied");
+    net.compact(1, LogIndex(8)).expect("applied");
     net.heal();
-    // Node 3 lacks 6..8, which only a snapshot could bring now.
-    net.tick(1, 10);
+    net
+}
+
+/// §7: "the leader must occasionally send snapshots to followers that lag
+/// behind" — here in chunks of at most `max_snapshot_chunk_bytes`, each
+/// acknowledged (Figure 13's offset and done). The follower ends with the
+/// leader's state machine and a log that starts after the snapshot, and
+/// the leader goes back to streaming appends.
+#[test]
+fn a_follower_that_needs_compacted_entries_gets_the_snapshot_in_chunks() {
+    let mut net = follower_left_behind_a_snapshot(16);
+    let data_len = net.node(1).snapshot().unwrap().data.len() as u64;
+    assert!(data_len > 3 * 16, "the snapshot takes several chunks");
+    net.node_mut(1).heartbeat_timeout();
+    let mut chunks = Vec::new();
+    for _ in 0..10_000 {
+        net.process_all();
+        let batch = std::mem::take(&mut net.in_flight);
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            if is_chunk(&m) {
+                if let MessageBody::InstallSnapshot { data, .. } = &m.body {
+                    assert!(data.len() <= 16, "a chunk over the limit");
+                }
+                chunks.push(chunk_offset(&m));
+                let pr = &net.node(1).status().progress[&id(3)];
+                assert_eq!(pr.state, ProgressState::Snapshot);
+            }
+            net.deliver(m);
+        }
+    }
+    let expected: Vec<u64> = (0..data_len.div_ceil(16)).map(|k| k * 16).collect();
+    assert_eq!(chunks, expected, "each chunk once, in order");
+    let follower = net.node(3);
+    assert_eq!(follower.log().snapshot(), eid(8, 1));
+    assert_eq!(follower.log().applied(), LogIndex(8));
+    assert_eq!(net.applied(3), net.applied(1), "the same state machine");
+    assert_eq!(
+        net.node(1).status().progress[&id(3)].state,
+        ProgressState::Replicate
+    );
+    net.propose(1, b"after");
+    assert_eq!(net.node(3).log().committed(), LogIndex(9));
+    assert_eq!(net.applied(3), net.applied(1));
+}
+
+/// While a snapshot is on its way the leader sends that follower no
+/// appends (etcd's StateSnapshot), and a lost chunk is sent again, from
+/// the same offset, once the follower shows it is alive.
+#[test]
+fn a_lost_chunk_is_resent_and_no_append_goes_meanwhile() {
+    let mut net = follower_left_behind_a_snapshot(16);
+    net.node_mut(1).heartbeat_timeout();
+    // Deliver until the first chunk after the first one is in flight, then lose it.
+    let mut lost = None;
+    for _ in 0..100 {
+        net.process_all();
+        if let Some(m) = net
+            .in_flight
+            .iter()
+            .find(|m| is_chunk(m) && chunk_offset(m) > 0)
+        {
+            lost = Some(chunk_offset(m));
+            break;
+        }
+        net.deliver_all();
+    }
+    let lost = lost.expect("a second chunk was sent");
+    net.drop_where(is_chunk);
+    net.propose(1, b"meanwhile");
+    assert!(
+        !net.in_flight.iter().any(|m| m.to == id(3) && is_append(m)),
+        "no append to a follower receiving a snapshot"
+    );
     net.stabilize();
-    assert_eq!(net.node(3).log().last_index(), LogIndex(5));
-    net.propose(1, b"z");
+    assert!(
+        net.node(3).log().last_index() < LogIndex(8),
+        "not caught up yet"
+    );
+    // The heartbeat's answer frees the transfer: the chunk goes again.
+    net.node_mut(1).heartbeat_timeout();
+    net.process_all();
+    net.deliver_all(); // the heartbeat
+    net.process_all();
+    net.deliver_all(); // its answer
+    net.process_all();
+    let resent = net.in_flight.iter().find(|m| is_chunk(m)).expect("resent");
+    assert_eq!(chunk_offset(resent), lost, "from where the follower stands");
     net.stabilize();
-    assert_eq!(net.node(2).log().committed(), LogIndex(9), "1 and 2 commit");
-    assert_eq!(net.node(3).log().last_index(), LogIndex(5));
+    assert_eq!(net.node(3).log().committed(), LogIndex(9));
+    assert_eq!(net.applied(3), net.applied(1));
+}
+
+/// Figure 13 step 6: a follower that holds the snapshot's last entry keeps
+/// the entries after it; steps 7-8: one that does not discards its log.
+#[test]
+fn installing_keeps_a_suffix_that_follows_the_snapshot_and_drops_one_that_does_not() {
+    let meta = |index, term| SnapshotMeta {
+        last: eid(index, term),
+        conf: raft_core::ConfState::with_voters([id(1), id(2), id(3)]),
+    };
+    let chunk = |meta: SnapshotMeta| MessageBody::InstallSnapshot {
+        meta,
+        offset: 0,
+        data: state_bytes(&[], LogIndex(0)),
+        done: true,
+    };
+    // Node 2 holds 1..=4 of term 1 (nothing committed), then installs a
+    // snapshot ending at (3, 1): 4 stays.
+    let mut net = Network::new(3);
+    boot(&mut net, 2, 1, 0, &[1, 1, 1, 1]);
+    net.deliver(msg(1, 2, 1, chunk(meta(3, 1))));
+    assert_eq!(net.node(2).log().persisted(), LogIndex(4), "still durable");
+    let log = net.node(2).log();
+    assert_eq!((log.snapshot(), log.last_id()), (eid(3, 1), eid(4, 1)));
+    assert_eq!(log.committed(), LogIndex(3));
+    let ready = net.node_mut(2).ready();
+    assert_eq!(
+        ready.snapshot.as_ref().map(|s| s.meta.last),
+        Some(eid(3, 1))
+    );
+    assert!(ready.entries.is_empty(), "what it kept is on disk already");
+    assert_eq!(net.node(2).log().entries(), &entries_of(&[1, 1, 1, 1])[3..]);
+    assert!(ready.must_sync);
+    assert!(
+        ready.messages_after_persist.iter().any(|m| matches!(
+            m.body,
+            MessageBody::AppendResponse {
+                index: LogIndex(3),
+                reject: None
+            }
+        )),
+        "the install is acknowledged once durable"
+    );
+    net.node_mut(2).advance(ready);
+    assert_eq!(net.node(2).log().applied(), LogIndex(3));
+    // Node 3 holds (3, 2) where the snapshot has (3, 4): its log goes.
+    boot(&mut net, 3, 2, 0, &[1, 2, 2, 2]);
+    net.deliver(msg(1, 3, 4, chunk(meta(3, 4))));
+    let log = net.node(3).log();
+    assert_eq!((log.snapshot(), log.last_id()), (eid(3, 4), eid(3, 4)));
+}
+
+/// §7: a follower installs only a snapshot newer than what it committed;
+/// an older one (a stale or repeated transfer) is answered with where its
+/// log stands, and its data is ignored.
+#[test]
+fn a_stale_snapshot_is_answered_with_the_commit_index_and_ignored() {
+    let mut net = cluster_with_five_applied();
+    let stale = MessageBody::InstallSnapshot {
+        meta: SnapshotMeta {
+            last: eid(3, 1),
+            conf: net.node(2).conf().clone(),
+        },
+        offset: 0,
+        data: b"not a state".to_vec(),
+        done: true,
+    };
+    net.deliver(msg(1, 2, 1, stale));
+    assert_eq!(net.node(2).log().snapshot(), eid(0, 0), "nothing installed");
+    assert_eq!(net.node(2).log().last_index(), LogIndex(5));
+    let ready = net.node_mut(2).ready();
+    assert!(ready.snapshot.is_none());
+    assert!(ready.messages_after_persist.iter().any(|m| matches!(
+        m.body,
+        MessageBody::AppendResponse {
+            index: LogIndex(5),
+            reject: None
+        }
+    )));
+}
+
+/// A follower that restarts in the middle of a transfer lost what it had
+/// received; it says so (0 bytes) and the leader starts over cleanly.
+#[test]
+fn a_transfer_starts_over_when_the_follower_restarts() {
+    let mut net = follower_left_behind_a_snapshot(16);
+    net.node_mut(1).heartbeat_timeout();
+    for _ in 0..4 {
+        net.process_all();
+        net.deliver_all();
+    }
+    assert!(net.in_flight.is_empty() || net.in_flight.iter().any(is_chunk));
+    net.restart(3);
+    let mut offsets = Vec::new();
+    for _ in 0..10_000 {
+        net.process_all();
+        let batch = std::mem::take(&mut net.in_flight);
+        if batch.is_empty() {
+            break;
+        }
+        for m in batch {
+            if is_chunk(&m) {
+                offsets.push(chunk_offset(&m));
+            }
+            net.deliver(m);
+        }
+    }
+    assert!(
+        offsets.contains(&0),
+        "the transfer started over: {offsets:?}"
+    );
+    assert_eq!(net.node(3).log().snapshot(), eid(8, 1));
+    assert_eq!(net.applied(3), net.applied(1));
+}
+
+/// A node restarted from an installed snapshot comes back with it: commit
+/// and applied at or above its index, the state machine as it was.
+#[test]
+fn a_node_restarts_from_an_installed_snapshot() {
+    let mut net = follower_left_behind_a_snapshot(1 << 20);
+    net.node_mut(1).heartbeat_timeout();
+    net.stabilize();
+    let before = net.applied(3).to_vec();
+    net.restart(3);
+    let log = net.node(3).log();
+    assert_eq!(log.snapshot(), eid(8, 1));
+    assert!(log.committed() >= LogIndex(8) && log.applied() >= LogIndex(8));
+    assert_eq!(net.applied(3), before.as_slice());
+    // And a leader restarted from its own snapshot still sends it.
+    net.restart(1);
+    assert!(
+        net.node(1)
+            .snapshot()
+            .is_some_and(|s| s.meta.last == eid(8, 1))
+    );
+}
+
+/// A malformed snapshot message is an error, never a panic: a response that
+/// claims more bytes than the snapshot has.
+#[test]
+fn a_response_claiming_more_bytes_than_the_snapshot_is_refused() {
+    let mut net = follower_left_behind_a_snapshot(16);
+    net.node_mut(1).heartbeat_timeout();
+    for _ in 0..10 {
+        net.process_all();
+        if net.in_flight.iter().any(is_chunk) {
+            break;
+        }
+        net.deliver_all();
+    }
+    assert_eq!(
+        net.node(1).status().progress[&id(3)].state,
+        ProgressState::Snapshot,
+        "a transfer is under way"
+    );
+    let len = net.node(1).snapshot().unwrap().data.len() as u64;
+    let too_many = MessageBody::SnapshotResponse {
+        last: eid(8, 1),
+        received: len + 1,
+    };
+    net.deliver(msg(3, 1, 1, too_many));
+    let errors = &net.nodes[&id(1)].step_errors;
+    assert!(
+        matches!(errors.last(), Some(Error::MalformedMessage(_))),
+        "{errors:?}"
+    );
 }

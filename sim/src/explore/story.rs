@@ -65,6 +65,21 @@ pub fn describe_message(message: &Message) -> String {
         }
         MessageBody::HeartbeatResponse => format!("heartbeat answer (term {term})"),
         MessageBody::StaleTerm => format!("\"your term is stale\": term {term}"),
+        MessageBody::InstallSnapshot {
+            meta,
+            offset,
+            data,
+            done,
+        } => format!(
+            "snapshot up to {}, term {term}, bytes {offset}..{}{}",
+            entry(meta.last),
+            offset + data.len() as u64,
+            if *done { " (last chunk)" } else { "" }
+        ),
+        MessageBody::SnapshotResponse { last, received } => format!(
+            "snapshot up to {} received up to byte {received} (term {term})",
+            entry(*last)
+        ),
     }
 }
 

@@ -47,6 +47,8 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "heartbeat",
     "heartbeat-resp",
     "stale-term",
+    "snapshot",
+    "snapshot-resp",
 ];
 
 /// The message types between a client and a node: a client's request, a

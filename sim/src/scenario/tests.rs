@@ -35,6 +35,16 @@ fn message_types_are_raft_cores_kind_names() {
         },
         MessageBody::HeartbeatResponse,
         MessageBody::StaleTerm,
+        MessageBody::InstallSnapshot {
+            meta: raft_core::SnapshotMeta::default(),
+            offset: 0,
+            data: Vec::new(),
+            done: true,
+        },
+        MessageBody::SnapshotResponse {
+            last: EntryId::default(),
+            received: 0,
+        },
     ];
     // A new variant breaks this match: add it to `bodies` and MESSAGE_TYPES.
     for body in &bodies {
@@ -47,7 +57,9 @@ fn message_types_are_raft_cores_kind_names() {
             | MessageBody::AppendResponse { .. }
             | MessageBody::Heartbeat { .. }
             | MessageBody::HeartbeatResponse
-            | MessageBody::StaleTerm => {}
+            | MessageBody::StaleTerm
+            | MessageBody::InstallSnapshot { .. }
+            | MessageBody::SnapshotResponse { .. } => {}
         }
     }
     let names: Vec<&str> = bodies.iter().map(MessageBody::kind_name).collect();
