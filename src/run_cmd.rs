@@ -262,6 +262,14 @@ fn print_report(args: &RunArgs, report: &RunReport, wall_s: f64) {
         faults.partitions,
         report.schedule_steps
     );
+    if faults.snapshots_taken + faults.snapshots_installed > 0 {
+        say!(
+            "  snapshots      {} taken, {} chunks sent, {} installed",
+            faults.snapshots_taken,
+            faults.snapshot_chunks_sent,
+            faults.snapshots_installed
+        );
+    }
     say!("  committed      {} entries", report.committed);
     say!(
         "  client ops     {} ok, {} failed, {} unknown, {} pending",

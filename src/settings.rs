@@ -40,6 +40,12 @@ pub struct RunSettings {
     /// Pin raft-core's CheckQuorum (true/false); by default the seed chooses.
     #[arg(long)]
     pub check_quorum: Option<bool>,
+    /// Pin how often each host snapshots its state machine and compacts
+    /// its log: every N applied entries (1 to 1000000), or `never`; by
+    /// default the seed chooses (half the seeds never, the others every 3,
+    /// 10, 30 or 100).
+    #[arg(long, value_name = "N|never", value_parser = snapshot_every)]
+    pub snapshot_every: Option<SnapshotEvery>,
     /// Stop a run after N events and actions, as inconclusive (exit 3);
     /// default: 50,000 per simulated second of the run, at least 5 million.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -142,6 +148,7 @@ impl RunSettings {
         options.spec.clients = self.clients as usize;
         options.pre_vote = self.pre_vote;
         options.check_quorum = self.check_quorum;
+        options.snapshot_every = self.snapshot_every.map(|every| every.0);
         options.fault_ns = self.duration;
         options.heal_ns = self.heal;
         options.max_events = self
@@ -172,6 +179,9 @@ impl RunSettings {
         }
         if let Some(on) = self.check_quorum {
             flags += &format!(" --check-quorum {on}");
+        }
+        if let Some(every) = self.snapshot_every {
+            flags += &format!(" --snapshot-every {every}");
         }
         if let Some(events) = self.max_events {
             flags += &format!(" --max-events {events}");
@@ -204,5 +214,30 @@ mod tests {
         assert_eq!(rule_break("skip-fsync"), Ok("skip-fsync".into()));
         let err = rule_break("nope").unwrap_err();
         assert!(err.contains("skip-fsync") && err.contains("truncate-on-match"));
+    }
+}
+
+/// `--snapshot-every`: entries between snapshots, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapshotEvery(pub Option<u64>);
+
+impl std::fmt::Display for SnapshotEvery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(every) => write!(f, "{every}"),
+            None => f.write_str("never"),
+        }
+    }
+}
+
+fn snapshot_every(text: &str) -> Result<SnapshotEvery, String> {
+    if text == "never" {
+        return Ok(SnapshotEvery(None));
+    }
+    match text.parse::<u64>() {
+        Ok(every @ 1..=1_000_000) => Ok(SnapshotEvery(Some(every))),
+        _ => Err(format!(
+            "`{text}` is not a number of entries from 1 to 1000000, nor `never`"
+        )),
     }
 }

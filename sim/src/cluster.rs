@@ -23,6 +23,13 @@ pub struct RaftSettings {
     pub max_inflight_msgs: u64,
     /// Bytes per append (0: one entry per message).
     pub max_size_per_msg_bytes: u64,
+    /// Bytes of snapshot per InstallSnapshot chunk.
+    #[serde(default = "default_snapshot_chunk_bytes")]
+    pub max_snapshot_chunk_bytes: u64,
+}
+
+fn default_snapshot_chunk_bytes() -> u64 {
+    64 * 1024
 }
 
 impl Default for RaftSettings {
@@ -34,6 +41,7 @@ impl Default for RaftSettings {
             heartbeat_ticks: 5,
             max_inflight_msgs: 256,
             max_size_per_msg_bytes: 1024 * 1024,
+            max_snapshot_chunk_bytes: default_snapshot_chunk_bytes(),
         }
     }
 }
@@ -47,6 +55,7 @@ impl RaftSettings {
         config.heartbeat_ticks = self.heartbeat_ticks;
         config.max_inflight_msgs = self.max_inflight_msgs;
         config.max_size_per_msg_bytes = self.max_size_per_msg_bytes;
+        config.max_snapshot_chunk_bytes = self.max_snapshot_chunk_bytes;
     }
 }
 
@@ -68,6 +77,10 @@ pub struct ClusterSpec {
     pub fsync_max_ns: u64,
     /// What clients do.
     pub workload: Workload,
+    /// Each host snapshots its state machine and compacts its log once this
+    /// many entries were applied since its last snapshot (`None`: never).
+    #[serde(default)]
+    pub snapshot_every_entries: Option<u64>,
     /// Test-only: rules every host breaks (see [`crate::host::HostRuleBreaks`]).
     pub rule_breaks: crate::host::HostRuleBreaks,
 }
@@ -82,6 +95,7 @@ impl Default for ClusterSpec {
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,
             workload: Workload::default(),
+            snapshot_every_entries: None,
             rule_breaks: crate::host::HostRuleBreaks::default(),
         }
     }

@@ -105,6 +105,29 @@ impl File {
         self.durable_len = self.bytes.len();
     }
 
+    /// Drops the durable records `drop` picks, keeping the others and every
+    /// unsynced byte in order: what deleting a log's old segments does once
+    /// a snapshot stands for them. Modeled as atomic and durable at once
+    /// (an unlink); callers drop only records whose loss a crash could not
+    /// make matter (recovery ignores them).
+    pub fn drop_durable_records(&mut self, drop: impl Fn(&[u8]) -> bool) {
+        let mut kept = Vec::with_capacity(self.bytes.len());
+        let mut at = 0;
+        while let Some((payload, next)) = read_record(&self.bytes, at) {
+            if next > self.durable_len {
+                break;
+            }
+            if !drop(payload) {
+                kept.extend_from_slice(&self.bytes[at..next]);
+            }
+            at = next;
+        }
+        let durable_len = kept.len() + self.durable_len.saturating_sub(at);
+        kept.extend_from_slice(&self.bytes[at..]);
+        self.bytes = kept;
+        self.durable_len = durable_len;
+    }
+
     /// Reads back every intact record, in order, and cuts the file after the
     /// last one: a torn or corrupt tail is dropped (it was never synced, so
     /// nothing acknowledged lived there).
@@ -151,15 +174,20 @@ impl FileRecords {
 
 /// A node's disk: braft's three stores. `meta` holds hard states (the last
 /// intact record wins), `log` holds entries (an entry at index i replaces
-/// every entry from i on), `snapshot` is reserved for snapshots.
+/// every entry from i on), `snapshot` the latest snapshot, written as a
+/// real server writes one: into `snapshot_tmp`, fsync, then renamed over
+/// `snapshot` (atomic), so a crash leaves the old snapshot or the new one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Disk {
     /// Term, vote and commit records.
     pub meta: File,
     /// Log entry records.
     pub log: File,
-    /// Snapshot records (unused until raft-core takes snapshots).
+    /// The latest snapshot: one record.
     pub snapshot: File,
+    /// A snapshot being written, renamed over `snapshot` once durable;
+    /// recovery deletes it.
+    pub snapshot_tmp: File,
 }
 
 /// Where an fsync issued now would make each file durable up to.
@@ -167,6 +195,7 @@ pub struct Disk {
 pub struct SyncPoint {
     meta_len: usize,
     log_len: usize,
+    snapshot_tmp_len: usize,
 }
 
 impl Disk {
@@ -176,6 +205,7 @@ impl Disk {
         SyncPoint {
             meta_len: self.meta.len(),
             log_len: self.log.len(),
+            snapshot_tmp_len: self.snapshot_tmp.len(),
         }
     }
 
@@ -183,6 +213,29 @@ impl Disk {
     pub fn synced(&mut self, point: SyncPoint) {
         self.meta.synced_to(point.meta_len);
         self.log.synced_to(point.log_len);
+        self.snapshot_tmp.synced_to(point.snapshot_tmp_len);
+    }
+
+    /// Starts writing a new snapshot: a fresh temporary file holding one
+    /// record (not durable until an fsync).
+    pub fn write_snapshot_tmp(&mut self, payload: &[u8]) {
+        self.snapshot_tmp = File::default();
+        self.snapshot_tmp.append_record(payload);
+    }
+
+    /// rename(2) of the durable temporary snapshot over the snapshot:
+    /// atomic, durable at once (the directory is synced with it).
+    ///
+    /// # Panics
+    ///
+    /// If the temporary file is not durable: renaming unsynced bytes into
+    /// place is the very bug this order exists to prevent.
+    pub fn rename_snapshot_tmp(&mut self) {
+        assert!(
+            !self.snapshot_tmp.is_empty() && self.snapshot_tmp.unsynced_len() == 0,
+            "renaming a snapshot that is not durable"
+        );
+        self.snapshot = std::mem::take(&mut self.snapshot_tmp);
     }
 
     /// Power loss on every file.
@@ -190,15 +243,18 @@ impl Disk {
         self.meta.crash(torn, rng);
         self.log.crash(torn, rng);
         self.snapshot.crash(torn, rng);
+        self.snapshot_tmp.crash(torn, rng);
     }
 
     /// Power loss that keeps the first `kept.meta` unsynced records of the
     /// meta file and the first `kept.log` of the log, losing the rest (each
-    /// file tears on its own, as the simulator's torn crash does).
+    /// file tears on its own, as the simulator's torn crash does). A
+    /// temporary snapshot is lost whole: recovery deletes it either way.
     pub fn crash_keeping(&mut self, kept: FileRecords) {
         self.meta.crash_keeping(kept.meta);
         self.log.crash_keeping(kept.log);
         self.snapshot.crash_keeping(0);
+        self.snapshot_tmp.crash_keeping(0);
     }
 
     /// The records of the meta and log files not yet durable.
@@ -213,7 +269,10 @@ impl Disk {
     /// Bytes written and not yet durable, over all files.
     #[must_use]
     pub fn unsynced_len(&self) -> usize {
-        self.meta.unsynced_len() + self.log.unsynced_len() + self.snapshot.unsynced_len()
+        self.meta.unsynced_len()
+            + self.log.unsynced_len()
+            + self.snapshot.unsynced_len()
+            + self.snapshot_tmp.unsynced_len()
     }
 }
 
@@ -284,6 +343,42 @@ mod tests {
             assert_eq!(again, records);
         }
         assert!(dropped_some, "torn writes lose something on some seed");
+    }
+
+    #[test]
+    fn dropping_durable_records_keeps_the_rest_and_every_unsynced_byte() {
+        let mut file = File::default();
+        for record in [b"drop", b"keep", b"drop"] {
+            file.append_record(record);
+        }
+        file.synced_to(file.len());
+        file.append_record(b"drop"); // unsynced: never dropped
+        file.drop_durable_records(|payload| payload == b"drop");
+        assert_eq!(file.unsynced_records(), 1);
+        assert_eq!(
+            file.clone().recover_records(),
+            vec![b"keep".to_vec(), b"drop".to_vec()]
+        );
+        file.crash_keeping(0);
+        assert_eq!(file.recover_records(), vec![b"keep".to_vec()]);
+    }
+
+    #[test]
+    fn a_snapshot_is_renamed_into_place_only_once_durable() {
+        let mut disk = Disk::default();
+        disk.write_snapshot_tmp(b"old");
+        disk.synced(disk.sync_point());
+        disk.rename_snapshot_tmp();
+        disk.write_snapshot_tmp(b"new");
+        let point = disk.sync_point();
+        let mut crashed = disk.clone();
+        crashed.crash_keeping(FileRecords::NONE);
+        assert!(crashed.snapshot_tmp.is_empty());
+        assert_eq!(crashed.snapshot.recover_records(), vec![b"old".to_vec()]);
+        disk.synced(point);
+        disk.rename_snapshot_tmp();
+        assert_eq!(disk.snapshot.recover_records(), vec![b"new".to_vec()]);
+        assert!(disk.snapshot_tmp.is_empty());
     }
 
     #[test]

@@ -137,6 +137,24 @@ impl Kv {
         bytes
     }
 
+    /// A digest of the whole store (keys, sessions, count): what the
+    /// checkers compare between nodes at each applied index and against a
+    /// restored snapshot. The encoding is streamed into the hash.
+    #[must_use]
+    pub fn digest(&self) -> u64 {
+        struct HashWriter(xxhash_rust::xxh3::Xxh3);
+        impl bincode::enc::write::Writer for HashWriter {
+            fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+                self.0.update(bytes);
+                Ok(())
+            }
+        }
+        let mut writer = HashWriter(xxhash_rust::xxh3::Xxh3::new());
+        bincode::serde::encode_into_writer(self, &mut writer, bincode::config::standard())
+            .expect("a store always encodes");
+        writer.0.digest()
+    }
+
     /// The store a snapshot's data holds.
     ///
     /// # Errors

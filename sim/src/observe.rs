@@ -56,6 +56,9 @@ impl World {
                 keep_first(found, checkers.on_send(&durable, message));
             }
         }
+        if let Some(restored) = &out.restored {
+            keep_first(found, checkers.on_restored(node, host.boots, restored));
+        }
         keep_first(found, checkers.on_applied(node, host.boots, &out.applied));
     }
 
@@ -79,7 +82,7 @@ impl World {
         let Some(checkers) = self.checkers.as_mut() else {
             return Ok(());
         };
-        let disks = self.hosts.iter().map(|h| h.synced_log_terms.as_slice());
+        let disks = self.hosts.iter().map(|h| &h.synced_log);
         checkers.check_commit_durable(disks)
     }
 }

@@ -48,10 +48,12 @@ impl RunOptions {
         faults.nodes = cluster.nodes;
         faults.raft.pre_vote = cluster.raft.pre_vote;
         faults.raft.check_quorum = cluster.raft.check_quorum;
+        faults.snapshot_every_entries = cluster.snapshot_every_entries;
         let pinned = [
             ("nodes", self.nodes.is_some()),
             ("pre_vote", self.pre_vote.is_some()),
             ("check_quorum", self.check_quorum.is_some()),
+            ("snapshot_every", self.snapshot_every.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, pinned)| pinned.then_some(name))
@@ -109,6 +111,15 @@ impl fmt::Display for RunPlan {
             c.raft.max_inflight_msgs,
             c.raft.max_size_per_msg_bytes
         )?;
+        match c.snapshot_every_entries {
+            Some(every) => writeln!(
+                f,
+                "  snapshots: every {every} applied entries{}, sent in chunks of {} bytes",
+                self.pin("snapshot_every"),
+                c.raft.max_snapshot_chunk_bytes
+            )?,
+            None => writeln!(f, "  snapshots: never{}", self.pin("snapshot_every"))?,
+        }
         write!(
             f,
             "  clients: {} ops/s each; fsync {}..{} us; event bound {}",

@@ -42,6 +42,9 @@ pub struct RunOptions {
     pub pre_vote: Option<bool>,
     /// Pin CheckQuorum instead of letting the seed choose.
     pub check_quorum: Option<bool>,
+    /// Pin how often hosts snapshot (`Some(None)`: never) instead of
+    /// letting the seed choose.
+    pub snapshot_every: Option<Option<u64>>,
     /// Let the seed choose raft-core's timing and flow-control settings,
     /// the client rate and disk latency (swarm testing); off, `spec` is used
     /// as given.
@@ -65,6 +68,7 @@ impl RunOptions {
             nodes: None,
             pre_vote: None,
             check_quorum: None,
+            snapshot_every: None,
             seed_picks_settings: true,
         }
     }
@@ -107,7 +111,9 @@ impl RunOptions {
             spec.fsync_min_ns = mix.fsync_min_ns;
             spec.fsync_max_ns = mix.fsync_max_ns;
             spec.nodes = mix.nodes;
+            spec.snapshot_every_entries = mix.snapshot_every_entries;
         }
+        spec.snapshot_every_entries = self.snapshot_every.unwrap_or(spec.snapshot_every_entries);
         spec.nodes = self.nodes.unwrap_or(spec.nodes);
         spec.raft.pre_vote = self.pre_vote.unwrap_or(spec.raft.pre_vote);
         spec.raft.check_quorum = self.check_quorum.unwrap_or(spec.raft.check_quorum);

@@ -21,6 +21,9 @@ pub enum Concern {
     Disk,
     /// What clients do and when.
     Clients,
+    /// Whether and how often hosts snapshot (drawn apart from the fault
+    /// mix, so that adding the knob left every other draw as it was).
+    Snapshots,
     /// Node `n`'s election jitter seed and clock drift.
     Node(u64),
     /// The model checker's random walk number `n` (`raftsim check --search walk`).
@@ -35,6 +38,7 @@ impl Concern {
             Concern::Network => 3,
             Concern::Disk => 4,
             Concern::Clients => 5,
+            Concern::Snapshots => 6,
             Concern::Node(n) => 0x100 + n,
             Concern::Walk(n) => (1 << 40) + n,
         }

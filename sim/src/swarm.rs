@@ -68,6 +68,11 @@ pub struct FaultMix {
     /// Cluster size (3, 4 or 5 voters: an even size catches quorum
     /// arithmetic that odd sizes forgive).
     pub nodes: usize,
+    /// Hosts snapshot and compact once this many entries were applied
+    /// since the last snapshot (`None`: never). Small values make a node
+    /// that was down or cut off catch up by InstallSnapshot.
+    #[serde(default)]
+    pub snapshot_every_entries: Option<u64>,
 }
 
 impl FaultMix {
@@ -103,7 +108,14 @@ impl FaultMix {
             heartbeat_ticks: rng.random_range(1..=(election_ticks / 3).max(1)),
             max_inflight_msgs: [1, 2, 8, 256][rng.random_range(0..4)],
             max_size_per_msg_bytes: [0, 300, 4096, 1 << 20][rng.random_range(0..4)],
+            max_snapshot_chunk_bytes: 64 * 1024,
         };
+        let mut snapshots = streams::stream(seed, Concern::Snapshots);
+        let snapshot_every_entries = snapshots
+            .random_bool(0.5)
+            .then(|| [3, 10, 30, 100][snapshots.random_range(0..4)]);
+        let mut raft = raft;
+        raft.max_snapshot_chunk_bytes = [64, 1024, 64 * 1024][snapshots.random_range(0..3)];
         let fsync_min_ns = rng.random_range(50_000..1_000_000);
         FaultMix {
             noise,
@@ -125,6 +137,7 @@ impl FaultMix {
             fsync_min_ns,
             fsync_max_ns: fsync_min_ns + rng.random_range(0..20_000_000),
             nodes: [3, 3, 4, 5, 5][rng.random_range(0..5)],
+            snapshot_every_entries,
         }
     }
 
@@ -147,6 +160,7 @@ impl FaultMix {
             fsync_min_ns: 100_000,
             fsync_max_ns: 2_000_000,
             nodes: 3,
+            snapshot_every_entries: None,
         }
     }
 }

@@ -106,21 +106,52 @@ impl LogChecker {
         self.check_commit(view)
     }
 
+    /// The mirror of a node whose log starts after a snapshot ending at
+    /// `snapshot`: the snapshot stands for the committed entries up to it
+    /// (Raft §7), so the mirror holds the run's committed prefix there.
+    fn mirror_snapshot(&mut self, slot: NodeSlot, snapshot: EntryId) -> Result<(), Violation> {
+        let base = snapshot.index.0 as usize;
+        if base == 0 {
+            return Ok(());
+        }
+        let committed = self.committed.get(base - 1).copied();
+        if committed.map(|link| link.0) != Some(snapshot.term) {
+            return Err(Violation::new(
+                Invariant::StateMachineSafety,
+                vec![slot],
+                format!(
+                    "{slot}'s snapshot ends at index {} term {}, which is not a committed entry",
+                    snapshot.index.0, snapshot.term.0
+                ),
+            ));
+        }
+        let mirror = &mut self.mirrors[slot.index()];
+        if mirror.get(base - 1).map(|link| link.1) != committed.map(|link| link.1) {
+            // It installed the snapshot in place of what it held.
+            mirror.clear();
+            mirror.extend_from_slice(&self.committed[..base]);
+        }
+        Ok(())
+    }
+
     /// Brings the mirror up to date: drops what the node replaced, adds
     /// what it appended, and checks each new entry against the ledger.
     fn sync_mirror(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
         let slot = view.slot;
         let node = slot.index();
+        self.mirror_snapshot(slot, view.snapshot)?;
+        let base = view.snapshot.index.0 as usize;
         let mirror = &mut self.mirrors[node];
-        let last = view.log.len();
+        let entry_at = |k: usize| &view.log[k - 1 - base];
+        let last = base + view.log.len();
         let mut keep = mirror.len().min(last);
-        while keep > 0 && mirror[keep - 1].0 != view.log[keep - 1].term {
+        while keep > base && mirror[keep - 1].0 != entry_at(keep).term {
             keep -= 1;
         }
         // Same terms: the content of the last kept entry must match too, or
         // it was rewritten in place (never legitimate; checked at the end
         // of the kept prefix, where a rewrite would land).
-        while keep > 0 && mirror[keep - 1].2 != entry_digest(&view.log[keep - 1]) {
+        while keep > base && mirror[keep - 1].2 != entry_digest(entry_at(keep)) {
             keep -= 1;
         }
         // Raft never removes a committed entry from a log (only a crash may
@@ -136,7 +167,7 @@ impl LogChecker {
             ));
         }
         mirror.truncate(keep);
-        for entry in &view.log[keep..] {
+        for entry in &view.log[keep - base..] {
             let prev = mirror.last().map_or(0, |l| l.1);
             let digest = entry_digest(entry);
             let link = (entry.term, chain(prev, digest), digest);
@@ -179,7 +210,7 @@ impl LogChecker {
         // own term; older entries commit with it (Figure 8).
         if let Some((term, before)) = self.leader_commits[node] {
             let at = view.commit.0 as usize;
-            let entry_term = view.log.get(at.wrapping_sub(1)).map(|e| e.term);
+            let entry_term = self.mirrors[node].get(at.wrapping_sub(1)).map(|l| l.0);
             if term == view.term && view.commit > before && entry_term != Some(view.term) {
                 return Err(Violation::new(
                     Invariant::CurrentTermCommit,

@@ -23,7 +23,7 @@ use std::fmt;
 use raft_core::{Entry, EntryId, LogIndex, Message, NodeId, Role, Term};
 use serde::{Deserialize, Serialize};
 
-use crate::observed::{AckClaim, AppliedEntry};
+use crate::observed::{AckClaim, AppliedEntry, DurableLog, RestoredSnapshot};
 use crate::slot::NodeSlot;
 
 pub use applied::StateMachineSafety;
@@ -208,8 +208,14 @@ pub struct NodeView<'a> {
     pub commit: LogIndex,
     /// Applied index.
     pub applied: LogIndex,
-    /// The log from index 1 on.
+    /// The last entry the node's snapshot covers ((0, 0) if none): its log
+    /// starts after it.
+    pub snapshot: EntryId,
+    /// The log after `snapshot`.
     pub log: &'a [Entry],
+    /// The index of the snapshot the node's disk holds durably (before a
+    /// crash, the floor of what the next boot applies).
+    pub synced_snapshot: LogIndex,
     /// The term last made durable (before a crash, the floor for the next boot).
     pub synced_term: Term,
     /// The vote last made durable, with `synced_term`.
@@ -262,6 +268,17 @@ impl Checkers {
             Some(violation) => Err(violation),
             None => Ok(()),
         }
+    }
+
+    /// Node `node`, in its boot `boots`, restored its state machine from a
+    /// snapshot: it must hold the state the committed log produces there.
+    pub fn on_restored(
+        &mut self,
+        node: NodeSlot,
+        boots: u64,
+        restored: &RestoredSnapshot,
+    ) -> Result<(), Violation> {
+        self.applied.restored(node, boots, restored)
     }
 
     /// Node `node`, in its boot `boots`, applied `entries` in order.
@@ -329,23 +346,25 @@ impl Checkers {
     /// An entry is committed only once a majority holds it durably (Raft
     /// §5.3 with Figure 2's stable storage): when the run's committed prefix
     /// grows, its new last entry must be on the disks of a majority.
-    /// `disks` holds, per node, the term of each entry its disk holds
-    /// durably (index i at i - 1).
+    /// `disks` holds, per node, the log its disk holds durably.
     pub fn check_commit_durable<'d>(
         &mut self,
-        disks: impl Iterator<Item = &'d [Term]>,
+        disks: impl Iterator<Item = &'d DurableLog>,
     ) -> Result<(), Violation> {
         let committed = self.logs.committed_index();
         if committed <= self.durable_commit_checked {
             return Ok(());
         }
         self.durable_commit_checked = committed;
-        let term = self.logs.committed_term(committed);
-        let at = committed.0 as usize - 1;
+        let term = self.logs.committed_term(committed).expect("committed");
+        let entry = EntryId {
+            index: committed,
+            term,
+        };
         let (mut holders, mut nodes) = (0, 0);
-        for terms in disks {
+        for disk in disks {
             nodes += 1;
-            holders += usize::from(terms.get(at).copied() == term);
+            holders += usize::from(disk.holds_committed(entry));
         }
         let majority = nodes / 2 + 1;
         if holders >= majority {

@@ -1,8 +1,10 @@
 //! Per-node monotonicity: the term never decreases, across restarts too
 //! (against what was durable at the crash, and a durable vote comes back with
-//! its term: recovery loses nothing that was synced); commit and applied indexes never
-//! decrease within one boot; a leader's match indexes never decrease within
-//! its term.
+//! its term: recovery loses nothing that was synced); commit and applied
+//! indexes never decrease within one boot (installing a snapshot included),
+//! and a restarted node's commit and applied indexes start at or above the
+//! snapshot its disk held durably; a leader's match indexes never decrease
+//! within its term.
 
 use raft_core::{LogIndex, NodeId, Role, Term};
 
@@ -16,6 +18,8 @@ struct Seen {
     term: Term,
     synced_term: Term,
     synced_vote: Option<NodeId>,
+    /// The durable snapshot's index, the floor of the next boot's indexes.
+    synced_snapshot: LogIndex,
     commit: LogIndex,
     applied: LogIndex,
     leader_term: Option<Term>,
@@ -25,6 +29,7 @@ struct Seen {
 impl Seen {
     /// Keeps the latest durable (term, vote) as the floor for the next boot.
     fn remember_synced(&mut self, view: &NodeView<'_>) {
+        self.synced_snapshot = view.synced_snapshot;
         if view.synced_term > self.synced_term {
             self.synced_term = view.synced_term;
             self.synced_vote = view.synced_vote;
@@ -84,6 +89,16 @@ impl Monotonicity {
                         node,
                         floor.0,
                         seen.synced_vote.map_or(0, |v| v.0)
+                    ),
+                ));
+            }
+            let snapshot = seen.synced_snapshot;
+            if view.commit < snapshot || view.applied < snapshot {
+                return Err(violation(
+                    node,
+                    format!(
+                        "{} restarted with commit {} and applied {} though its durable snapshot covers {}",
+                        node, view.commit.0, view.applied.0, snapshot.0
                     ),
                 ));
             }

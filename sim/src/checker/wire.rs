@@ -19,8 +19,8 @@ pub struct DurableState<'a> {
     pub node: NodeSlot,
     /// The hard state last made durable.
     pub hard_state: &'a HardState,
-    /// How many log entries the disk holds durably.
-    pub log_len: usize,
+    /// The last index the disk holds durably (in its snapshot or log).
+    pub last_index: raft_core::LogIndex,
 }
 
 /// Checks a message a node is about to send against its durable state.
@@ -50,9 +50,13 @@ pub fn check_send(durable: &DurableState<'_>, message: &Message) -> Option<Viola
         } => {
             // The count here; that the entry on disk is the one acknowledged
             // is checked by the host against the `Ready` the ack came from.
-            let held = durable.log_len as u64;
-            (index.0 > held)
-                .then(|| format!("acknowledged index {} with {held} entries on disk", index.0))
+            let held = durable.last_index.0;
+            (index.0 > held).then(|| {
+                format!(
+                    "acknowledged index {} with its disk holding up to {held}",
+                    index.0
+                )
+            })
         }
         _ => None,
     };

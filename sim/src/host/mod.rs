@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use raft_core::{Config, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Term};
+use raft_core::{
+    Config, EntryId, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Snapshot, Term,
+};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +24,7 @@ mod view;
 pub use protocol_state::HostProtocolState;
 pub use rule_breaks::HostRuleBreaks;
 // Re-exported where the checkers' callers have always found them.
-pub use crate::observed::{AckClaim, AppliedEntry, entry_digest};
+pub use crate::observed::{AckClaim, AppliedEntry, DurableLog, RestoredSnapshot, entry_digest};
 
 use crate::disk::{Disk, FileRecords, SyncPoint};
 use crate::kv::{ClientId, Command, Kv, Op, Output};
@@ -46,6 +48,13 @@ pub struct Outbox {
     pub applied: Vec<AppliedEntry>,
     /// What the acknowledgements sent claimed, against the disk.
     pub ack_claims: Vec<AckClaim>,
+    /// A snapshot the state machine was restored from (before `applied`).
+    pub restored: Option<RestoredSnapshot>,
+    /// Whether that snapshot was one the leader sent (not the node's own,
+    /// read back at boot).
+    pub installed: bool,
+    /// Whether the node took a snapshot and compacted its log.
+    pub compacted: bool,
 }
 
 /// Whether the host's process runs.
@@ -81,6 +90,17 @@ struct PendingReady {
     /// What the fsync makes durable.
     point: SyncPoint,
     /// The fsync's token: only its completion finishes this `Ready`.
+    token: u64,
+}
+
+/// A snapshot of the host's own state machine being stored: once its fsync
+/// completes it is renamed into place and the node compacts its log.
+#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
+struct PendingCompaction {
+    snapshot: Snapshot,
+    /// What the fsync makes durable.
+    point: SyncPoint,
+    /// The fsync's token.
     token: u64,
 }
 
@@ -120,8 +140,17 @@ pub struct Host {
     pub tick_interval_ns: u64,
     /// The hard state last made durable by an fsync.
     pub synced_hard_state: HardState,
-    /// The term of each entry the disk holds durably (index i at i - 1).
-    pub synced_log_terms: Vec<Term>,
+    /// The log the disk holds durably: its snapshot and the entries after.
+    pub synced_log: DurableLog,
+    /// A snapshot of the host's own state machine waiting for its fsync.
+    compacting: Option<Box<PendingCompaction>>,
+    /// A compaction was asked for (a scenario's `compact`) while the disk
+    /// was busy: it starts once the disk is idle.
+    compact_requested: bool,
+    /// Snapshot once this many entries were applied since the last one.
+    pub snapshot_every_entries: Option<u64>,
+    /// Snapshots taken (compactions completed) since the world began.
+    pub compactions: u64,
     /// Times the process booted.
     pub boots: u64,
     /// Why the last boot failed, if it did.
@@ -152,7 +181,11 @@ impl Host {
             inbox: VecDeque::new(),
             tick_interval_ns,
             synced_hard_state: HardState::default(),
-            synced_log_terms: Vec::new(),
+            synced_log: DurableLog::default(),
+            compacting: None,
+            compact_requested: false,
+            snapshot_every_entries: None,
+            compactions: 0,
             boots: 0,
             boot_error: None,
             breaks: HostRuleBreaks::default(),
@@ -164,7 +197,7 @@ impl Host {
     /// Whether a write waits for its fsync (the riskiest moment to crash).
     #[must_use]
     pub fn is_mid_write(&self) -> bool {
-        self.pending.is_some()
+        self.pending.is_some() || self.compacting.is_some()
     }
 
     /// The raft node, if the process is alive (up or paused).
@@ -185,10 +218,11 @@ impl Host {
         self.slot.id()
     }
 
-    /// Boots from the disk (braft's start-up: read meta, then the log; the
-    /// state machine is rebuilt by re-applying committed entries). Returns
+    /// Boots from the disk (braft's start-up: read meta, the snapshot,
+    /// then the log; the state machine is restored from the snapshot and
+    /// rebuilt by re-applying the committed entries after it). Returns
     /// false if the disk could not be read back into a node.
-    pub fn boot(&mut self) -> bool {
+    pub fn boot(&mut self, out: &mut Outbox) -> bool {
         self.boots += 1;
         assert!(
             !(self.breaks.panic_on_restart && self.boots > 1),
@@ -197,30 +231,96 @@ impl Host {
         );
         let Recovered {
             hard_state,
+            snapshot,
             entries,
         } = store::recover(&mut self.disk, &self.breaks);
         self.synced_hard_state = hard_state.clone();
-        self.synced_log_terms = entries.iter().map(|e| e.term).collect();
+        self.synced_log = store::durable_log(&self.disk);
+        let kv = match snapshot.as_ref().map(|s| Kv::restore(&s.data)) {
+            None => Kv::default(),
+            Some(Ok(kv)) => kv,
+            Some(Err(why)) => return self.boot_failed(format!("its snapshot: {why}")),
+        };
+        let applied = snapshot.as_ref().map_or(LogIndex(0), |s| s.meta.last.index);
+        out.restored = snapshot.as_ref().map(|s| RestoredSnapshot {
+            last: s.meta.last,
+            state_digest: kv.digest(),
+        });
         let restored = Restored {
             hard_state,
-            snapshot: None,
+            snapshot,
             entries,
-            applied: LogIndex(0),
+            applied,
         };
         match RawNode::new(self.config.clone(), restored) {
             Ok(raw) => {
                 self.raw = Some(raw);
-                self.kv = Kv::default();
+                self.kv = kv;
                 self.state = HostState::Up;
                 self.boot_error = None;
                 true
             }
-            Err(err) => {
-                self.boot_error = Some(err.to_string());
-                self.state = HostState::Down;
-                false
-            }
+            Err(err) => self.boot_failed(err.to_string()),
         }
+    }
+
+    fn boot_failed(&mut self, why: String) -> bool {
+        self.boot_error = Some(why);
+        self.state = HostState::Down;
+        false
+    }
+
+    /// Snapshots the state machine and compacts the log now (a scenario's
+    /// `compact`), or as soon as the disk is idle. Nothing to do if nothing
+    /// was applied since the last snapshot.
+    pub fn request_compaction(&mut self, out: &mut Outbox) {
+        if self.state == HostState::Down {
+            return;
+        }
+        self.compact_requested = true;
+        self.pump(out);
+    }
+
+    /// Starts storing a snapshot of the state machine as of the applied
+    /// index, if one is due (asked for, or `snapshot_every_entries` applied
+    /// since the last) and the disk is idle: into the temporary file, then
+    /// an fsync; the rename and the compaction follow when it completes.
+    fn maybe_start_compaction(&mut self, out: &mut Outbox) {
+        if self.pending.is_some() || self.compacting.is_some() {
+            return;
+        }
+        let Some(raw) = self.raw.as_ref() else { return };
+        let applied = raw.log().applied();
+        // Zero also while an installed snapshot waits to be restored.
+        let since = applied.0.saturating_sub(raw.log().snapshot().index.0);
+        let due = self
+            .snapshot_every_entries
+            .is_some_and(|every| since >= every);
+        if since == 0 || !(due || self.compact_requested) {
+            return;
+        }
+        self.compact_requested = false;
+        let term = raw.log().term(applied).expect("the applied entry is held");
+        let snapshot = Snapshot {
+            meta: raft_core::SnapshotMeta {
+                last: EntryId {
+                    index: applied,
+                    term,
+                },
+                conf: raw.conf().clone(),
+            },
+            data: self.kv.snapshot(),
+        };
+        store::write_own_snapshot(&mut self.disk, &snapshot);
+        let token = self.next_sync_token;
+        self.next_sync_token += 1;
+        let point = self.disk.sync_point();
+        self.compacting = Some(Box::new(PendingCompaction {
+            snapshot,
+            point,
+            token,
+        }));
+        out.sync = Some(token);
     }
 
     /// Power loss: memory is gone, unsynced writes are lost or torn.
@@ -241,6 +341,8 @@ impl Host {
         self.raw = None;
         self.kv = Kv::default();
         self.pending = None;
+        self.compacting = None;
+        self.compact_requested = false;
         self.synced_while_paused = None;
         self.waiting.clear();
         self.inbox.clear();

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use raft_core::{Entry, HardState, LogIndex, RawNode, Term};
+use raft_core::{Entry, HardState, LogIndex, RawNode};
 use serde::Serialize;
 
 use super::store::{self, CanonicalDisk};
@@ -23,7 +23,7 @@ pub struct HostProtocolState<'a> {
     synced_while_paused: bool,
     waiting: &'a BTreeMap<LogIndex, Waiter>,
     synced_hard_state: &'a HardState,
-    synced_log_terms: &'a [Term],
+    synced_log: &'a crate::observed::DurableLog,
     direct_proposals: u64,
 }
 
@@ -67,7 +67,7 @@ impl Host {
             synced_while_paused: self.synced_while_paused.is_some(),
             waiting: &self.waiting,
             synced_hard_state: &self.synced_hard_state,
-            synced_log_terms: &self.synced_log_terms,
+            synced_log: &self.synced_log,
             direct_proposals: self.direct_proposals,
         }
     }

@@ -4,8 +4,13 @@
 
 use raft_core::{Entry, EntryKind, Ready, Role};
 
-use super::{Host, HostState, Outbox, PendingAck, PendingReady, Waiter, store};
-use crate::kv::{Applied, Command};
+use raft_core::LogIndex;
+
+use super::{
+    Host, HostState, Outbox, PendingAck, PendingCompaction, PendingReady, RestoredSnapshot, Waiter,
+    store,
+};
+use crate::kv::{Applied, Command, Kv};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 use crate::slot::NodeSlot;
@@ -13,6 +18,10 @@ use crate::slot::NodeSlot;
 impl Host {
     /// The fsync `token` completed.
     pub fn on_synced(&mut self, token: u64, out: &mut Outbox) {
+        if self.compacting.as_ref().is_some_and(|c| c.token == token) {
+            self.compaction_synced(out);
+            return;
+        }
         let Some(pending) = self.pending.as_deref() else {
             return;
         };
@@ -31,13 +40,39 @@ impl Host {
         if let Some(hard_state) = &ready.hard_state {
             self.synced_hard_state = hard_state.clone();
         }
-        if let Some(first) = ready.entries.first() {
-            // An entry at index i replaces every entry from i on.
-            self.synced_log_terms.truncate(first.index.0 as usize - 1);
-            self.synced_log_terms
-                .extend(ready.entries.iter().map(|e| e.term));
+        if let Some(snapshot) = &ready.snapshot {
+            // Durable: rename it into place; the log is read anew.
+            self.synced_log = store::snapshot_synced(&mut self.disk, snapshot.meta.last);
+        } else if let Some(first) = ready.entries.first() {
+            self.synced_log
+                .write(first.index, ready.entries.iter().map(|e| e.term));
         }
         self.finish(ready, out);
+        self.pump(out);
+    }
+
+    /// The snapshot of the host's own state machine is durable: rename it
+    /// into place, compact the node's log (Raft §7), drop the old log
+    /// records.
+    fn compaction_synced(&mut self, out: &mut Outbox) {
+        let compaction = self.compacting.as_deref().expect("checked by the caller");
+        self.disk.synced(compaction.point);
+        if self.state == HostState::Paused {
+            // The disk finished; the process notices when it resumes.
+            self.synced_while_paused = Some(compaction.token);
+            return;
+        }
+        let PendingCompaction { snapshot, .. } = *self.compacting.take().expect("checked");
+        let last = snapshot.meta.last;
+        self.synced_log = store::snapshot_synced(&mut self.disk, last);
+        if let Some(raw) = self.raw.as_mut() {
+            // A snapshot the leader sent may have overtaken this one: then
+            // the node refuses it as stale, and installs that one next.
+            if raw.compact(last.index, snapshot.data).is_ok() {
+                self.compactions += 1;
+                out.compacted = true;
+            }
+        }
         self.pump(out);
     }
 
@@ -48,7 +83,7 @@ impl Host {
             if self.state != HostState::Up {
                 return;
             }
-            if self.pending.is_some() {
+            if self.pending.is_some() || self.compacting.is_some() {
                 // The disk is busy; the leader's replication need not wait.
                 if let Some(raw) = self.raw.as_mut() {
                     let messages = raw.take_messages();
@@ -58,6 +93,7 @@ impl Host {
             }
             let Some(raw) = self.raw.as_mut() else { return };
             if !raw.has_ready() {
+                self.maybe_start_compaction(out);
                 return;
             }
             let mut ready = raw.ready();
@@ -79,7 +115,12 @@ impl Host {
                 .collect();
             self.ack_claims = claims;
             self.send_raft(std::mem::take(&mut ready.messages), out);
-            store::write(&mut self.disk, ready.hard_state.as_ref(), &ready.entries);
+            store::write(
+                &mut self.disk,
+                ready.snapshot.as_ref(),
+                ready.hard_state.as_ref(),
+                &ready.entries,
+            );
             if ready.must_sync && !self.breaks.skip_fsync {
                 let token = self.next_sync_token;
                 self.next_sync_token += 1;
@@ -105,13 +146,13 @@ impl Host {
     /// advance.
     fn finish(&mut self, mut ready: Ready, out: &mut Outbox) {
         for PendingAck { index, in_memory } in std::mem::take(&mut self.ack_claims) {
-            let Some(at) = (index.0 as usize).checked_sub(1) else {
+            if index == LogIndex(0) {
                 continue; // index 0 claims nothing
-            };
+            }
             out.ack_claims.push(AckClaim {
                 index,
                 in_memory,
-                on_disk: self.synced_log_terms.get(at).copied(),
+                on_disk: self.synced_log.term(index),
             });
         }
         self.send_raft(std::mem::take(&mut ready.messages_after_persist), out);
@@ -122,28 +163,57 @@ impl Host {
                 self.waiting.clear();
             }
         }
+        if let Some(snapshot) = ready.snapshot.take() {
+            self.restore(&snapshot, out);
+        }
         for entry in &ready.committed_entries {
             self.apply(entry, out);
         }
         self.raw.as_mut().expect("node alive").advance(ready);
     }
 
+    /// The state machine restarts from a snapshot the leader sent (Raft
+    /// §7): what it covers is applied; clients waiting on entries it covers
+    /// retry, and the session table it carries answers them once.
+    fn restore(&mut self, snapshot: &raft_core::Snapshot, out: &mut Outbox) {
+        match Kv::restore(&snapshot.data) {
+            Ok(kv) => self.kv = kv,
+            Err(why) => {
+                let me = self.slot;
+                out.refused.push(format!(
+                    "{me} cannot restore the snapshot it installed: {why}"
+                ));
+                return;
+            }
+        }
+        let last = snapshot.meta.last;
+        self.waiting.retain(|index, _| *index > last.index);
+        out.restored = Some(RestoredSnapshot {
+            last,
+            state_digest: self.kv.digest(),
+        });
+        out.installed = true;
+    }
+
     fn apply(&mut self, entry: &Entry, out: &mut Outbox) {
+        let waiter = self.waiting.remove(&entry.index);
+        let command = (entry.kind == EntryKind::Normal)
+            .then(|| Command::decode(&entry.data))
+            .flatten();
+        let applied = command.as_ref().map(|command| {
+            if self.breaks.no_dedup {
+                self.kv.apply_without_sessions(command)
+            } else {
+                self.kv.apply(command)
+            }
+        });
         out.applied.push(AppliedEntry {
             id: entry.id(),
             digest: entry_digest(entry),
+            state_digest: self.kv.digest(),
         });
-        let waiter = self.waiting.remove(&entry.index);
-        if entry.kind != EntryKind::Normal {
+        let (Some(command), Some(applied)) = (command, applied) else {
             return;
-        }
-        let Some(command) = Command::decode(&entry.data) else {
-            return;
-        };
-        let applied = if self.breaks.no_dedup {
-            self.kv.apply_without_sessions(&command)
-        } else {
-            self.kv.apply(&command)
         };
         let outcome = match applied {
             Applied::Fresh(output) | Applied::Duplicate(output) => output,

@@ -1,19 +1,29 @@
 //! The node's files on the simulated disk, as a real server keeps them
-//! (braft's meta file and log segments; etcd's WAL): the record format,
-//! what a `Ready` writes, what a boot recovers, and the canonical view of
-//! the files the model checker hashes. Everything that knows the format is
+//! (braft's meta file, log segments and snapshot store; etcd's WAL and
+//! snap directory): the record formats, what a `Ready` writes, how a
+//! snapshot is stored, what a boot recovers, and the canonical view of the
+//! files the model checker hashes. Everything that knows the formats is
 //! here.
 //!
-//! Two files: `meta` holds one bincode record per hard state written (the
-//! last readable one counts), `log` one record per entry written (an entry
-//! at index i replaces every entry from i on, so a truncation is just a
-//! later record). Neither is rewritten in place.
+//! Three files and a temporary one:
+//! - `meta`: one record per hard state written (the last readable one
+//!   counts).
+//! - `log`: one record per entry written (an entry at index i replaces
+//!   every entry from i on, so a truncation is just a later record), and
+//!   the anchor a follower writes when it installs a snapshot (see
+//!   [`LogRecord::Anchor`]). Records below the snapshot are dropped once it
+//!   is in place, as a server deletes old segments.
+//! - `snapshot`: the latest snapshot (raft-core's `Snapshot`: metadata and
+//!   the state machine's bytes), replaced by writing `snapshot_tmp`,
+//!   syncing it, and renaming it over (atomic), so a crash at any point
+//!   leaves the old snapshot or the new one.
 
-use raft_core::{Entry, HardState, LogIndex, Term};
+use raft_core::{Entry, EntryId, HardState, LogIndex, Snapshot, Term};
 use serde::{Deserialize, Serialize};
 
 use super::HostRuleBreaks;
 use crate::disk::Disk;
+use crate::observed::DurableLog;
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     bincode::serde::encode_to_vec(value, bincode::config::standard()).expect("encodes")
@@ -25,58 +35,205 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
         .map(|(value, _)| value)
 }
 
-/// Appends a `Ready`'s writes: its hard state, if it changed, and its
-/// entries. They are durable only after the disk's next fsync.
-pub(super) fn write(disk: &mut Disk, hard_state: Option<&HardState>, entries: &[Entry]) {
+/// A record of the log file.
+#[derive(Debug, Serialize, Deserialize)]
+enum LogRecord {
+    /// An entry; it replaces every entry from its index on.
+    Entry(Entry),
+    /// A follower installed a snapshot ending at this entry (Raft Figure 13
+    /// step 6, applied when the log is read back): the entries after it
+    /// stay only if the log holds this very entry; otherwise the log is cut
+    /// before its index. It counts only once the snapshot is in place: an
+    /// anchor above the snapshot recovery finds marks an install whose
+    /// snapshot was lost in a crash, and the log is read only up to it.
+    Anchor(EntryId),
+}
+
+/// The first fields of a log record (bincode reads a prefix of the record
+/// and leaves an entry's data).
+#[derive(Deserialize)]
+enum LogRecordHead {
+    Entry { term: Term, index: LogIndex },
+    Anchor(EntryId),
+}
+
+impl LogRecordHead {
+    fn id(&self) -> EntryId {
+        match *self {
+            LogRecordHead::Entry { term, index } => EntryId { index, term },
+            LogRecordHead::Anchor(id) => id,
+        }
+    }
+}
+
+/// Appends a `Ready`'s writes: its snapshot, if it installed one (into the
+/// temporary file, and its anchor into the log), its hard state, if it
+/// changed, and its entries. They are durable only after the disk's next
+/// fsync, and the snapshot is in place only once renamed
+/// ([`snapshot_synced`]).
+pub(super) fn write(
+    disk: &mut Disk,
+    snapshot: Option<&Snapshot>,
+    hard_state: Option<&HardState>,
+    entries: &[Entry],
+) {
+    if let Some(snapshot) = snapshot {
+        disk.write_snapshot_tmp(&encode(snapshot));
+        disk.log
+            .append_record(&encode(&LogRecord::Anchor(snapshot.meta.last)));
+    }
     if let Some(hard_state) = hard_state {
         disk.meta.append_record(&encode(hard_state));
     }
     for entry in entries {
-        disk.log.append_record(&encode(entry));
+        disk.log
+            .append_record(&encode(&LogRecord::Entry(entry.clone())));
     }
+}
+
+/// Starts storing a snapshot the host took of its own state machine: into
+/// the temporary file, durable after the next fsync.
+pub(super) fn write_own_snapshot(disk: &mut Disk, snapshot: &Snapshot) {
+    disk.write_snapshot_tmp(&encode(snapshot));
+}
+
+/// The fsync covering a snapshot's temporary file completed: rename it into
+/// place, then drop the log records below its last entry (old segments).
+/// Returns the durable log as recovery would now read it.
+pub(super) fn snapshot_synced(disk: &mut Disk, last: EntryId) -> DurableLog {
+    disk.rename_snapshot_tmp();
+    disk.log.drop_durable_records(|payload| {
+        decode::<LogRecordHead>(payload).is_none_or(|head| head.id().index < last.index)
+    });
+    durable_log(disk)
 }
 
 /// What a boot reads back from the files.
 pub(super) struct Recovered {
     /// The hard state to resume with.
     pub(super) hard_state: HardState,
-    /// The log, from index 1, without gaps.
+    /// The latest snapshot, if one is in place.
+    pub(super) snapshot: Option<Snapshot>,
+    /// The log after the snapshot, without gaps.
     pub(super) entries: Vec<Entry>,
 }
 
+/// The log a stream of records describes, on top of a snapshot ending at
+/// `base`: replays the records (dropping what later ones replaced or cut),
+/// ignores an install whose snapshot never got in place, and keeps what
+/// follows `base` only if the log holds `base` itself (Figure 13 step 6).
+/// Records after an unreadable one, or after a gap, are not trusted.
+fn replay<'r>(
+    records: impl Iterator<Item = &'r [u8]>,
+    base: EntryId,
+    mut read: impl FnMut(&'r [u8]) -> Option<(EntryId, bool)>,
+) -> Vec<(EntryId, &'r [u8])> {
+    // (id, record, is an anchor), contiguous by index.
+    let mut run: Vec<(EntryId, &[u8], bool)> = Vec::new();
+    for payload in records {
+        let Some((id, anchor)) = read(payload) else {
+            break;
+        };
+        if anchor && id.index > base.index {
+            break; // its snapshot never got in place: nothing after it counts
+        }
+        let first = run.first().map_or(id.index, |(first, _, _)| first.index);
+        let next = run
+            .last()
+            .map_or(id.index, |(last, _, _)| last.index.next());
+        if id.index > next {
+            break; // a gap: the rest of the file cannot be trusted
+        }
+        let held = run
+            .iter()
+            .any(|(held, _, is_anchor)| *held == id && !*is_anchor)
+            || run.iter().any(|(held, _, _)| *held == id);
+        if anchor && held {
+            continue; // the log holds the snapshot's entry: all of it stays
+        }
+        let keep = usize::try_from(id.index.0.saturating_sub(first.0)).expect("fits");
+        run.truncate(if id.index < first { 0 } else { keep });
+        run.push((id, payload, anchor));
+    }
+    let holds_base = base.index == LogIndex(0) || run.iter().any(|(id, _, _)| *id == base);
+    if !holds_base {
+        return Vec::new();
+    }
+    run.into_iter()
+        .filter(|(id, _, _)| id.index > base.index)
+        .map(|(id, payload, _)| (id, payload))
+        .collect()
+}
+
+/// Reads a log record's head: its entry id, and whether it is an anchor.
+fn read_head(payload: &[u8]) -> Option<(EntryId, bool)> {
+    let head = decode::<LogRecordHead>(payload)?;
+    Some((head.id(), matches!(head, LogRecordHead::Anchor(_))))
+}
+
+/// The snapshot in place, if one is readable.
+fn snapshot_in_place(disk: &Disk) -> Option<Snapshot> {
+    let durable = disk.snapshot.durable_len();
+    disk.snapshot
+        .records()
+        .take_while(|(_, end)| *end <= durable)
+        .last()
+        .and_then(|(payload, _)| decode::<Snapshot>(payload))
+}
+
+/// The durable log as recovery would read it now: the snapshot in place and
+/// the durable entries after it.
+pub(super) fn durable_log(disk: &Disk) -> DurableLog {
+    let base = snapshot_in_place(disk).map_or(EntryId::default(), |s| s.meta.last);
+    let durable = disk.log.durable_len();
+    let records = disk
+        .log
+        .records()
+        .take_while(|(_, end)| *end <= durable)
+        .map(|(payload, _)| payload);
+    let run = replay(records, base, read_head);
+    DurableLog {
+        snapshot: base,
+        terms: run.iter().map(|(id, _)| id.term).collect(),
+    }
+}
+
 /// Reads the files back after a crash (or at first boot: empty files give
-/// the empty state), dropping what the disk lost. Records after an
-/// unreadable one, or after a gap in the log, are not trusted. `breaks` holds
-/// the test-only recovery mistakes.
+/// the empty state), dropping what the disk lost and deleting a temporary
+/// snapshot. `breaks` holds the test-only recovery mistakes.
 pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
+    disk.snapshot_tmp = crate::disk::File::default();
     let hard_state = disk
         .meta
         .recover_records()
         .last()
         .and_then(|bytes| decode::<HardState>(bytes))
         .unwrap_or_default();
-    let mut entries: Vec<Entry> = Vec::new();
-    for record in disk.log.recover_records() {
-        let Some(entry) = decode::<Entry>(&record) else {
-            break;
-        };
-        // An entry at index i replaces every entry from i on.
-        let keep = entry.index.0.saturating_sub(1) as usize;
-        if keep > entries.len() {
-            break; // a gap: the rest of the file cannot be trusted
-        }
-        entries.truncate(keep);
-        entries.push(entry);
-    }
-    let last_index = entries.last().map_or(LogIndex(0), |e| e.index);
+    let snapshot = disk
+        .snapshot
+        .recover_records()
+        .last()
+        .and_then(|bytes| decode::<Snapshot>(bytes));
+    let base = snapshot
+        .as_ref()
+        .map_or(EntryId::default(), |s| s.meta.last);
+    let records = disk.log.recover_records();
+    let run = replay(records.iter().map(Vec::as_slice), base, read_head);
+    let entries: Vec<Entry> = run
+        .iter()
+        .map_while(|(_, payload)| match decode::<LogRecord>(payload) {
+            Some(LogRecord::Entry(entry)) => Some(entry),
+            _ => None,
+        })
+        .collect();
+    let last = entries.last().map_or(base, Entry::id);
     // Meta and log are separate files: a torn crash can keep a log record
     // whose hard state was lost. Neither was synced, so nothing was
     // acknowledged from them; the node did see that term, so it resumes
     // there, with no vote (a vote is only sent once synced).
-    let last_term = entries.last().map_or(Term(0), |e| e.term);
-    let hard_state = if last_term > hard_state.term && !breaks.ignore_log_term_on_boot {
+    let hard_state = if last.term > hard_state.term && !breaks.ignore_log_term_on_boot {
         HardState {
-            term: last_term,
+            term: last.term,
             vote: None,
             commit: hard_state.commit,
         }
@@ -89,7 +246,7 @@ pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
     let commit = if breaks.trust_commit_on_boot {
         hard_state.commit
     } else {
-        hard_state.commit.min(last_index)
+        hard_state.commit.min(last.index)
     };
     let vote = if breaks.forget_vote_on_boot {
         None
@@ -102,25 +259,19 @@ pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
             vote,
             ..hard_state
         },
+        snapshot,
         entries,
     }
-}
-
-/// The first fields of an encoded `Entry` (bincode reads a prefix of the
-/// record and leaves the data).
-#[derive(Deserialize)]
-struct EntryHead {
-    #[allow(dead_code)]
-    term: Term,
-    index: LogIndex,
 }
 
 /// A disk as recovery will read it.
 #[derive(Debug, Hash, Serialize)]
 pub(super) struct CanonicalDisk<'a> {
     durable_meta: Option<MetaRecord>,
+    durable_snapshot: Option<&'a [u8]>,
     durable_log: Vec<&'a [u8]>,
     unsynced_meta: Vec<MetaRecord>,
+    unsynced_snapshot: Option<&'a [u8]>,
     unsynced_log: Vec<&'a [u8]>,
 }
 
@@ -132,11 +283,11 @@ enum MetaRecord {
 }
 
 /// The disk's content as recovery will read it, not its history: the last
-/// durable hard state (earlier meta records are dead), the durable log
-/// after replaying its truncations (an entry at index i replaces every
-/// entry from i on), and the records not yet durable, in order. Two disks
-/// that boot alike and keep the same pending writes are alike here (the
-/// model checker's canonical environment).
+/// durable hard state (earlier meta records are dead), the snapshot in
+/// place, the durable log after replaying its truncations and anchors, and
+/// the records not yet durable, in order. Two disks that boot alike and
+/// keep the same pending writes are alike here (the model checker's
+/// canonical environment).
 pub(super) fn canonical(disk: &Disk) -> CanonicalDisk<'_> {
     let meta = &disk.meta;
     let hard_state = |payload: &[u8]| match decode::<HardState>(payload) {
@@ -148,32 +299,49 @@ pub(super) fn canonical(disk: &Disk) -> CanonicalDisk<'_> {
         .take_while(|(_, end)| *end <= meta.durable_len())
         .last()
         .map(|(payload, _)| hard_state(payload));
+    let snapshot = &disk.snapshot;
+    let durable_snapshot = snapshot
+        .records()
+        .take_while(|(_, end)| *end <= snapshot.durable_len())
+        .last()
+        .map(|(payload, _)| payload);
+    let base = durable_snapshot
+        .and_then(decode::<SnapshotHead>)
+        .map_or(EntryId::default(), |head| head.last);
     let log = &disk.log;
-    let mut durable_log: Vec<&[u8]> = Vec::new();
-    for (payload, end) in log.records() {
-        if end > log.durable_len() {
-            break;
-        }
-        // Only the index matters here: decode the entry's head, not its
-        // data (no allocation).
-        let Some(head) = decode::<EntryHead>(payload) else {
-            break;
-        };
-        durable_log.truncate(head.index.0.saturating_sub(1) as usize);
-        durable_log.push(payload);
-    }
+    let durable_records = log
+        .records()
+        .take_while(|(_, end)| *end <= log.durable_len())
+        .map(|(payload, _)| payload);
+    // Only ids matter here: decode record heads, not entry data.
+    let durable_log = replay(durable_records, base, read_head)
+        .into_iter()
+        .map(|(_, payload)| payload)
+        .collect();
     CanonicalDisk {
         durable_meta,
+        durable_snapshot,
         durable_log,
         unsynced_meta: meta
             .records()
             .filter(|(_, end)| *end > meta.durable_len())
             .map(|(payload, _)| hard_state(payload))
             .collect(),
+        unsynced_snapshot: disk
+            .snapshot_tmp
+            .records()
+            .next()
+            .map(|(payload, _)| payload),
         unsynced_log: log
             .records()
             .filter(|(_, end)| *end > log.durable_len())
             .map(|(payload, _)| payload)
             .collect(),
     }
+}
+
+/// The first field of an encoded snapshot: its metadata's last entry.
+#[derive(Deserialize)]
+struct SnapshotHead {
+    last: EntryId,
 }

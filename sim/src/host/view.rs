@@ -1,7 +1,7 @@
 //! What the checkers may see of a host: its `NodeView` and its durable
 //! state. The host builds them; the checkers never see the host itself.
 
-use raft_core::{LogIndex, Role, Term};
+use raft_core::{EntryId, LogIndex, Role, Term};
 
 use super::{Host, HostState};
 use crate::checker::{DurableState, NodeView};
@@ -21,13 +21,14 @@ impl Host {
                 vote: None,
                 commit: LogIndex(0),
                 applied: LogIndex(0),
+                snapshot: EntryId::default(),
                 log: &[],
+                synced_snapshot: self.synced_log.snapshot.index,
                 synced_term: self.synced_hard_state.term,
                 synced_vote: self.synced_hard_state.vote,
                 matched: Vec::new(),
             };
         };
-        assert_eq!(raw.log().first_index(), LogIndex(1), "no compaction yet");
         NodeView {
             slot: self.slot,
             boots: self.boots,
@@ -37,7 +38,9 @@ impl Host {
             vote: raw.vote(),
             commit: raw.log().committed(),
             applied: raw.log().applied(),
+            snapshot: raw.log().snapshot(),
             log: raw.log().entries(),
+            synced_snapshot: self.synced_log.snapshot.index,
             synced_term: self.synced_hard_state.term,
             synced_vote: self.synced_hard_state.vote,
             matched: raw.matched_indexes().collect(),
@@ -50,7 +53,7 @@ impl Host {
         DurableState {
             node: self.slot,
             hard_state: &self.synced_hard_state,
-            log_len: self.synced_log_terms.len(),
+            last_index: self.synced_log.last_index(),
         }
     }
 }

@@ -216,6 +216,7 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
         nodes: nodes as usize,
         clients: 0,
         raft: RaftSettings {
+            max_snapshot_chunk_bytes: defaults.max_snapshot_chunk_bytes,
             pre_vote: options.pre_vote.unwrap_or(true),
             check_quorum: options.check_quorum.unwrap_or(true),
             election_ticks,

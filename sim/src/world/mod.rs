@@ -19,7 +19,7 @@ use crate::disk::FileRecords;
 use crate::history::History;
 use crate::host::{Host, HostState, Outbox};
 use crate::kv::ClientId;
-use crate::net::{Endpoint, Net, Packet};
+use crate::net::{Endpoint, Net, Packet, Payload};
 use crate::slot::NodeSlot;
 use crate::streams::{self, Concern, SharedRng};
 
@@ -39,6 +39,15 @@ pub struct WorldStats {
     pub pauses: u64,
     /// Partitions started.
     pub partitions: u64,
+    /// Snapshots hosts took (each compacting a log).
+    #[serde(default)]
+    pub snapshots_taken: u64,
+    /// InstallSnapshot chunks sent.
+    #[serde(default)]
+    pub snapshot_chunks_sent: u64,
+    /// Snapshots followers installed from a leader.
+    #[serde(default)]
+    pub snapshots_installed: u64,
 }
 
 /// The simulated world.
@@ -100,6 +109,7 @@ impl World {
                 config.rule_breaks = spec.rule_breaks.raft;
                 let mut host = Host::new(slot, config, spec.tick_ns);
                 host.breaks = spec.rule_breaks;
+                host.snapshot_every_entries = spec.snapshot_every_entries;
                 Arc::new(host)
             })
             .collect();
@@ -398,7 +408,15 @@ impl World {
             self.touched.push(node);
         }
         self.check_outbox(node, &out);
+        self.stats.snapshots_taken += u64::from(out.compacted);
+        self.stats.snapshots_installed += u64::from(out.installed);
         for packet in out.packets {
+            if matches!(
+                &packet.payload,
+                Payload::Raft(m) if matches!(m.body, raft_core::MessageBody::InstallSnapshot { .. })
+            ) {
+                self.stats.snapshot_chunks_sent += 1;
+            }
             self.send(packet);
         }
         if let Some(token) = out.sync {
@@ -420,7 +438,9 @@ impl World {
     }
 
     fn boot(&mut self, node: NodeSlot) {
-        self.host_mut(node).boot();
+        let mut out = Outbox::default();
+        self.host_mut(node).boot(&mut out);
+        self.carry_out(node, out);
         self.tick_epochs[node.index()] += 1;
         let epoch = self.tick_epochs[node.index()];
         let at = self.now_ns + self.hosts[node.index()].tick_interval_ns;

@@ -33,7 +33,9 @@ pub(crate) fn view(node: usize, term: u64, log: &[Entry]) -> NodeView<'_> {
         vote: None,
         commit: LogIndex(0),
         applied: LogIndex(0),
+        snapshot: EntryId::default(),
         log,
+        synced_snapshot: LogIndex(0),
         synced_term: Term(term),
         synced_vote: None,
         matched: Vec::new(),
@@ -66,7 +68,9 @@ pub(crate) fn down(
         vote: None,
         commit: LogIndex(0),
         applied: LogIndex(0),
+        snapshot: EntryId::default(),
         log: &[],
+        synced_snapshot: LogIndex(0),
         synced_term: Term(synced_term),
         synced_vote: synced_vote.map(NodeId),
         matched: Vec::new(),
@@ -84,6 +88,8 @@ pub(crate) fn applied(e: &Entry) -> AppliedEntry {
     AppliedEntry {
         id: e.id(),
         digest: entry_digest(e),
+        // A state machine that is the log itself, up to the entry.
+        state_digest: entry_digest(e),
     }
 }
 

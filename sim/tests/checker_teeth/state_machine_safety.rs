@@ -24,10 +24,12 @@ fn state_machine_safety_catches_two_nodes_applying_different_entries() {
     let one = AppliedEntry {
         id: id(1, 1),
         digest: 10,
+        state_digest: 20,
     };
     let other = AppliedEntry {
         id: id(1, 1),
         digest: 11,
+        state_digest: 20,
     };
     expect_ok(sms.applied(NodeSlot::new(0), 1, &[one]));
     expect_violation(

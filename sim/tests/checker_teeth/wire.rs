@@ -59,7 +59,7 @@ fn persist_before_send_covers_vote_requests_acks_and_terms() {
     assert_eq!(check_send(&h.durable(), &message(2, 1, 3, ask)), None);
 
     // Acknowledging entries the disk does not hold.
-    h.synced_log_terms = vec![Term(1), Term(3)];
+    h.synced_log.terms = vec![Term(1), Term(3)];
     let ack = |index| MessageBody::AppendResponse {
         index: LogIndex(index),
         reject: None,
@@ -169,7 +169,7 @@ fn vote_request(from: u64, term: u64) -> Message {
 #[test]
 fn a_correct_host_votes_only_after_the_fsync() {
     let mut h = host(0);
-    assert!(h.boot());
+    assert!(h.boot(&mut Outbox::default()));
     let (sent, sync) = deliver(&mut h, vote_request(2, 1));
     assert!(
         !sent
@@ -194,7 +194,7 @@ fn a_correct_host_votes_only_after_the_fsync() {
 #[test]
 fn a_host_skipping_its_fsync_is_caught_on_the_wire() {
     let mut h = host(0);
-    assert!(h.boot());
+    assert!(h.boot(&mut Outbox::default()));
     h.breaks.skip_fsync = true;
     let (sent, sync) = deliver(&mut h, vote_request(2, 1));
     assert_eq!(sync, None);
@@ -210,7 +210,7 @@ fn a_host_skipping_its_fsync_is_caught_on_the_wire() {
 fn a_host_forgetting_its_vote_on_boot_votes_twice() {
     let mut h = host(0);
     h.breaks.forget_vote_on_boot = true;
-    assert!(h.boot());
+    assert!(h.boot(&mut Outbox::default()));
     let mut ledger = VoteLedger::default();
     let mut votes = Vec::new();
     for candidate in [2, 3] {
@@ -225,7 +225,7 @@ fn a_host_forgetting_its_vote_on_boot_votes_twice() {
         }
         // Power loss and reboot between the two requests.
         h.crash(false, &mut disk_rng());
-        assert!(h.boot());
+        assert!(h.boot(&mut Outbox::default()));
     }
     let violation = votes
         .into_iter()
@@ -236,7 +236,7 @@ fn a_host_forgetting_its_vote_on_boot_votes_twice() {
 
     // A correct host refuses the second candidate after the reboot.
     let mut h = host(0);
-    assert!(h.boot());
+    assert!(h.boot(&mut Outbox::default()));
     let mut ledger = VoteLedger::default();
     for candidate in [2, 3] {
         let (sent, sync) = deliver(&mut h, vote_request(candidate, 1));
@@ -250,7 +250,7 @@ fn a_host_forgetting_its_vote_on_boot_votes_twice() {
             assert_eq!(ledger.observe(NodeSlot::new(0), m), None);
         }
         h.crash(false, &mut disk_rng());
-        assert!(h.boot());
+        assert!(h.boot(&mut Outbox::default()));
     }
 }
 
@@ -294,14 +294,14 @@ fn acks(sent: &[Message]) -> Vec<&Message> {
 /// n3, the leader of term 2).
 fn follower_with_old_entries() -> Host {
     let mut h = host(0);
-    assert!(h.boot());
+    assert!(h.boot(&mut Outbox::default()));
     let old = vec![entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 1, "c")];
     let sent = deliver_and_sync(&mut h, append(2, 1, id(0, 0), old));
     assert_eq!(acks(&sent).len(), 1, "{sent:?}");
     let heartbeat = message(3, 1, 2, MessageBody::Heartbeat { commit: id(0, 0) });
     deliver_and_sync(&mut h, heartbeat);
     assert_eq!(h.synced_hard_state.term, Term(2));
-    assert_eq!(h.synced_log_terms, vec![Term(1); 3]);
+    assert_eq!(h.synced_log.terms, vec![Term(1); 3]);
     h
 }
 
@@ -327,7 +327,7 @@ fn a_correct_follower_acks_replaced_entries_once_durable() {
     let ack = acks(&sent);
     assert_eq!(ack.len(), 1, "{sent:?}");
     assert_eq!(check_send(&h.durable(), ack[0]), None);
-    assert_eq!(h.synced_log_terms, vec![Term(1), Term(2), Term(2)]);
+    assert_eq!(h.synced_log.terms, vec![Term(1), Term(2), Term(2)]);
 }
 
 #[test]
@@ -355,7 +355,7 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     assert!(h.on_packet(packet, &mut out));
     assert_eq!(out.sync, None, "the fsync is skipped");
     assert_eq!(out.ack_claims.len(), 1, "{:?}", out.ack_claims);
-    assert_eq!(h.synced_log_terms, vec![Term(1); 3], "nothing was synced");
+    assert_eq!(h.synced_log.terms, vec![Term(1); 3], "nothing was synced");
     let violation = Checkers::new(3)
         .on_ack_claims(NodeSlot::new(0), &out.ack_claims)
         .expect_err("an ack of replaced, unsynced entries");
@@ -386,7 +386,7 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
 #[test]
 fn a_message_raft_core_refuses_is_handed_out_as_a_finding() {
     let mut h = host(0);
-    assert!(h.boot());
+    assert!(h.boot(&mut Outbox::default()));
     let mut out = Outbox::default();
     let correct = vote_request(2, 1);
     let packet = |message: Message| Packet {
