@@ -96,6 +96,11 @@ pub struct RuleBreaks {
     /// committed and applied (§5.3, receiver step 5:
     /// min(leaderCommit, index of last new entry)).
     pub commit_unverified: bool,
+    /// A follower installs any snapshot the leader sends, even one that is
+    /// not newer than its commit index (a stale or repeated transfer): its
+    /// commit index and state machine go back to the snapshot's (Raft §7:
+    /// a snapshot of a prefix of the log must not replace it).
+    pub install_stale_snapshot: bool,
 }
 
 impl Config {

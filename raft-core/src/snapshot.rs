@@ -108,7 +108,8 @@ impl RawNode {
         }
         self.follow(from);
         let committed = self.log.committed();
-        if meta.last.index <= committed {
+        let stale_allowed = self.config.rule_breaks.install_stale_snapshot;
+        if meta.last.index <= committed && !(stale_allowed && meta.last.index > LogIndex(0)) {
             // Everything it covers is committed here already: answer with
             // where this log stands and ignore the data (a stale or
             // repeated transfer; the leader resumes appends from there).

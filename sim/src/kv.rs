@@ -155,6 +155,17 @@ impl Kv {
         writer.0.digest()
     }
 
+    /// The store as a snapshot's data without its session table: the
+    /// test-only `snapshot-without-sessions` host bug.
+    #[must_use]
+    pub fn snapshot_without_sessions(&self) -> Vec<u8> {
+        Kv {
+            sessions: BTreeMap::new(),
+            ..self.clone()
+        }
+        .snapshot()
+    }
+
     /// The store a snapshot's data holds.
     ///
     /// # Errors

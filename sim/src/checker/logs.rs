@@ -114,7 +114,14 @@ impl LogChecker {
         if base == 0 {
             return Ok(());
         }
-        let committed = self.committed.get(base - 1).copied();
+        let mirror = &self.mirrors[slot.index()];
+        // A node may commit, apply and compact within one step: then its
+        // own log (the mirror) holds the entry the ledger learns next.
+        let committed = self
+            .committed
+            .get(base - 1)
+            .or(mirror.get(base - 1))
+            .copied();
         if committed.map(|link| link.0) != Some(snapshot.term) {
             return Err(Violation::new(
                 Invariant::StateMachineSafety,
@@ -127,9 +134,20 @@ impl LogChecker {
         }
         let mirror = &mut self.mirrors[slot.index()];
         if mirror.get(base - 1).map(|link| link.1) != committed.map(|link| link.1) {
-            // It installed the snapshot in place of what it held.
+            // It installed the snapshot in place of what it held: a leader
+            // sent it, whose commit the ledger saw.
+            let Some(prefix) = self.committed.get(..base) else {
+                return Err(Violation::new(
+                    Invariant::StateMachineSafety,
+                    vec![slot],
+                    format!(
+                        "{slot} installed a snapshot up to index {}, beyond what any node committed",
+                        snapshot.index.0
+                    ),
+                ));
+            };
             mirror.clear();
-            mirror.extend_from_slice(&self.committed[..base]);
+            mirror.extend_from_slice(prefix);
         }
         Ok(())
     }

@@ -309,8 +309,22 @@ impl Host {
                 },
                 conf: raw.conf().clone(),
             },
-            data: self.kv.snapshot(),
+            data: if self.breaks.snapshot_without_sessions {
+                self.kv.snapshot_without_sessions()
+            } else {
+                self.kv.snapshot()
+            },
         };
+        if self.breaks.compact_before_sync {
+            store::write_snapshot_in_place_unsynced(&mut self.disk, &snapshot);
+            let index = snapshot.meta.last.index;
+            let raw = self.raw.as_mut().expect("checked above");
+            if raw.compact(index, snapshot.data).is_ok() {
+                self.compactions += 1;
+                out.compacted = true;
+            }
+            return;
+        }
         store::write_own_snapshot(&mut self.disk, &snapshot);
         let token = self.next_sync_token;
         self.next_sync_token += 1;

@@ -36,6 +36,15 @@ pub struct HostRuleBreaks {
     /// no longer deduplicates (Raft thesis §6.3), so a retried append whose
     /// first attempt also committed is applied twice.
     pub no_dedup: bool,
+    /// A snapshot of the store leaves out the client session table: a node
+    /// restored from it applies a retried request again (the MIT 6.824
+    /// lab 3B rule broken).
+    pub snapshot_without_sessions: bool,
+    /// The host writes its snapshot in place and compacts the log without
+    /// waiting for the fsync (no temporary file, no rename): a crash before
+    /// the write is durable leaves a log whose start is gone and no
+    /// snapshot to stand for it.
+    pub compact_before_sync: bool,
     /// Rules raft-core itself breaks (see `raft_core::RuleBreaks`).
     pub raft: raft_core::RuleBreaks,
 }
@@ -52,6 +61,8 @@ impl HostRuleBreaks {
         "panic-on-restart",
         "local-reads",
         "no-dedup",
+        "snapshot-without-sessions",
+        "compact-before-sync",
         "commit-previous-term",
         "vote-without-log-check",
         "reset-vote-in-same-term",
@@ -60,6 +71,7 @@ impl HostRuleBreaks {
         "stall-after-lost-append",
         "prev-index-only",
         "commit-unverified",
+        "install-stale-snapshot",
     ];
 
     /// Turns on the rule named `name` (one of [`HostRuleBreaks::NAMES`]); false
@@ -74,6 +86,8 @@ impl HostRuleBreaks {
             "panic-on-restart" => &mut self.panic_on_restart,
             "local-reads" => &mut self.local_reads,
             "no-dedup" => &mut self.no_dedup,
+            "snapshot-without-sessions" => &mut self.snapshot_without_sessions,
+            "compact-before-sync" => &mut self.compact_before_sync,
             "commit-previous-term" => &mut self.raft.commit_previous_term,
             "vote-without-log-check" => &mut self.raft.vote_without_log_check,
             "reset-vote-in-same-term" => &mut self.raft.reset_vote_in_same_term,
@@ -82,6 +96,7 @@ impl HostRuleBreaks {
             "stall-after-lost-append" => &mut self.raft.stall_after_lost_append,
             "prev-index-only" => &mut self.raft.prev_index_only,
             "commit-unverified" => &mut self.raft.commit_unverified,
+            "install-stale-snapshot" => &mut self.raft.install_stale_snapshot,
             _ => return false,
         };
         *flag = true;

@@ -97,6 +97,18 @@ pub(super) fn write_own_snapshot(disk: &mut Disk, snapshot: &Snapshot) {
     disk.write_snapshot_tmp(&encode(snapshot));
 }
 
+/// The test-only `compact-before-sync` host bug: the snapshot is written
+/// over the old one in place and the log records below it dropped at once,
+/// with no fsync and no rename.
+pub(super) fn write_snapshot_in_place_unsynced(disk: &mut Disk, snapshot: &Snapshot) {
+    disk.snapshot = crate::disk::File::default();
+    disk.snapshot.append_record(&encode(snapshot));
+    let last = snapshot.meta.last;
+    disk.log.drop_durable_records(|payload| {
+        decode::<LogRecordHead>(payload).is_none_or(|head| head.id().index < last.index)
+    });
+}
+
 /// The fsync covering a snapshot's temporary file completed: rename it into
 /// place, then drop the log records below its last entry (old segments).
 /// Returns the durable log as recovery would now read it.
@@ -345,3 +357,7 @@ pub(super) fn canonical(disk: &Disk) -> CanonicalDisk<'_> {
 struct SnapshotHead {
     last: EntryId,
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;
