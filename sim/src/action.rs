@@ -91,6 +91,9 @@ pub enum Action {
     CheckQuorum(NodeSlot),
     /// One tick of a node's clock, now (outside the tick schedule).
     TickNow(NodeSlot),
+    /// A node snapshots its state machine and compacts its log now (or as
+    /// soon as its disk is idle).
+    Compact(NodeSlot),
     /// Entries proposed straight to a node, bypassing clients.
     Propose {
         /// The node.
@@ -178,6 +181,7 @@ impl Action {
             | Action::HeartbeatTimeout(n)
             | Action::CheckQuorum(n)
             | Action::TickNow(n)
+            | Action::Compact(n)
             | Action::Skew { node: n, .. }
             | Action::Propose { node: n, .. }
             | Action::SetDisk { node: n, .. }

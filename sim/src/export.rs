@@ -31,7 +31,12 @@ pub fn scenario_text(
     let _ = writeln!(
         out,
         "{}",
-        print::cluster(spec.nodes, &spec.raft, Some(timing))
+        print::cluster(
+            spec.nodes,
+            &spec.raft,
+            spec.snapshot_every_entries,
+            Some(timing)
+        )
     );
     let _ = writeln!(
         out,

@@ -271,6 +271,11 @@ pub enum What {
         /// Node id.
         node: u64,
     },
+    /// A node asked to snapshot and compact its log (by hand).
+    Compact {
+        /// Node id.
+        node: u64,
+    },
     /// A new client session starts one operation (by a driver's hand).
     ClientOp {
         /// Client number.
@@ -368,6 +373,7 @@ impl fmt::Display for What {
             What::Heartbeat { node } => write!(f, "heartbeat n{node}"),
             What::CheckQuorum { node } => write!(f, "check-quorum n{node}"),
             What::TickNow { node } => write!(f, "tick n{node} (by hand)"),
+            What::Compact { node } => write!(f, "compact n{node}"),
             What::Propose { node, count } => write!(f, "propose {count} on n{node}"),
             What::ClientOp { client, op, via } => {
                 write!(f, "client c{client} starts `{op}` via n{via}")
@@ -473,6 +479,7 @@ impl TraceEvent {
             Action::HeartbeatTimeout(n) => What::Heartbeat { node: node(n) },
             Action::CheckQuorum(n) => What::CheckQuorum { node: node(n) },
             Action::TickNow(n) => What::TickNow { node: node(n) },
+            Action::Compact(n) => What::Compact { node: node(n) },
             Action::ClientOp { op, via } => What::ClientOp {
                 client: world.clients.len() as u64 + 1,
                 op: op.to_string(),

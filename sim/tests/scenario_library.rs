@@ -184,12 +184,39 @@ fn an_at_into_the_past_is_a_scenario_error() {
 }
 
 #[test]
-fn compact_is_refused_naming_snapshots() {
-    let error = run_text("cluster 3\nexpect leader within 2s\ncompact all\n")
-        .expect_err("raft-core has no snapshots yet");
-    assert_eq!(error.location, "t.scn:3:1");
-    assert_eq!(error.line, "compact all");
-    assert!(error.message.contains("snapshots"), "{error}");
+fn compact_snapshots_every_node_and_a_node_that_was_away_installs_one() {
+    let text = "cluster 3\n\
+                expect leader within 2s\n\
+                propose 5\n\
+                expect committed >= 6 on all within 2s\n\
+                compact all\n\
+                run 100ms\n";
+    let compacted = outcome(text);
+    assert!(compacted.failure.is_none(), "{:?}", compacted.failure);
+    assert_eq!(compacted.stats.snapshots_taken, 3, "one per node");
+    assert_eq!(compacted.stats.snapshots_installed, 0);
+    // `snapshot_every`: node 3, cut off, comes back to a leader whose log
+    // starts after what it lacks.
+    let text = "cluster 3 snapshot_every=4 snapshot_chunk=8\n\
+                expect leader within 2s\n\
+                isolate 3\n\
+                propose 12\n\
+                expect committed >= 12 within 3s\n\
+                heal\n\
+                expect committed >= 13 on all within 3s\n\
+                expect converged within 2s\n";
+    let caught_up = outcome(text);
+    assert!(caught_up.failure.is_none(), "{:?}", caught_up.failure);
+    assert!(
+        caught_up.stats.snapshots_installed >= 1,
+        "{:?}",
+        caught_up.stats
+    );
+    assert!(
+        caught_up.stats.snapshot_chunks_sent >= 2,
+        "{:?}",
+        caught_up.stats
+    );
 }
 
 #[test]

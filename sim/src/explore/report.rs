@@ -366,7 +366,12 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
             flags.join(" ")
         ));
     }
-    text.push_str(&print::cluster(bounds.nodes, &bounds.raft_settings(), None));
+    text.push_str(&print::cluster(
+        bounds.nodes,
+        &bounds.raft_settings(),
+        None,
+        None,
+    ));
     let (latency_ns, fsync_ns) = explored_latencies();
     text.push_str(&format!(
         "\nnet delay={latency_ns}ns..{latency_ns}ns\ndisk latency={fsync_ns}ns..{fsync_ns}ns\nmanual\n"

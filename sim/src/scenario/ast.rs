@@ -179,6 +179,8 @@ pub struct ClusterOptions {
     pub inflight: Option<u64>,
     /// `max_append=BYTES`: bytes per append, 0 for one entry (an extension).
     pub max_append_bytes: Option<u64>,
+    /// `snapshot_chunk=BYTES`: bytes per InstallSnapshot chunk (an extension).
+    pub snapshot_chunk_bytes: Option<u64>,
 }
 
 /// The operations `clients ... ops=` can name.

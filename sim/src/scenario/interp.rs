@@ -166,8 +166,8 @@ impl Interp<'_> {
                 self.client_op(Op::Append { key, value }, via.as_ref(), line)
             }
             StepKind::WakeClient(number) => self.wake_client(*number),
-            StepKind::Compact(_)
-            | StepKind::Add(..)
+            StepKind::Compact(set) => self.each(set, line, Action::Compact),
+            StepKind::Add(..)
             | StepKind::Remove(_)
             | StepKind::Promote(_)
             | StepKind::TransferLeader(_) => unsupported(kind.verb()),

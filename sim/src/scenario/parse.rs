@@ -73,6 +73,7 @@ const CLUSTER_OPTIONS: &[(&str, &str)] = &[
     ("seed", "seed=S"),
     ("inflight", "inflight=N"),
     ("max_append", "max_append=BYTES"),
+    ("snapshot_chunk", "snapshot_chunk=BYTES"),
 ];
 
 /// `net`'s options.
@@ -211,6 +212,10 @@ fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
             "max_append" => {
                 let bytes = whole_opt(cur, &opt, 0..=APPEND_BYTES_MAX, " (bytes: 1 GiB at most)")?;
                 options.max_append_bytes = Some(bytes);
+            }
+            "snapshot_chunk" => {
+                let bytes = whole_opt(cur, &opt, 1..=APPEND_BYTES_MAX, " (bytes: 1 GiB at most)")?;
+                options.snapshot_chunk_bytes = Some(bytes);
             }
             _ => return Err(unhandled(cur, &opt)),
         }

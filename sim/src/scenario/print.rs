@@ -63,16 +63,28 @@ pub struct ClusterTiming {
     pub seed: u64,
 }
 
-/// The `cluster` line: its size and PreVote and CheckQuorum, and, with
-/// `timing`, every raft setting in time units (election and heartbeat
-/// from ticks, the inflight window, the bytes per append) and the seed.
+/// The `cluster` line: its size and PreVote and CheckQuorum, how often
+/// hosts snapshot (if they do) and in what chunks, and, with `timing`,
+/// every raft setting in time units (election and heartbeat from ticks,
+/// the inflight window, the bytes per append) and the seed.
 #[must_use]
-pub fn cluster(nodes: usize, raft: &RaftSettings, timing: Option<ClusterTiming>) -> String {
-    let short = format!(
+pub fn cluster(
+    nodes: usize,
+    raft: &RaftSettings,
+    snapshot_every: Option<u64>,
+    timing: Option<ClusterTiming>,
+) -> String {
+    let mut short = format!(
         "cluster {nodes} pre_vote={} check_quorum={}",
         on_off(raft.pre_vote),
         on_off(raft.check_quorum)
     );
+    if let Some(every) = snapshot_every {
+        short += &format!(" snapshot_every={every}");
+    }
+    if raft.max_snapshot_chunk_bytes != RaftSettings::default().max_snapshot_chunk_bytes {
+        short += &format!(" snapshot_chunk={}", raft.max_snapshot_chunk_bytes);
+    }
     let Some(ClusterTiming { tick_ns, seed }) = timing else {
         // The model checker's cluster: raft-core's defaults but for these.
         if raft.max_size_per_msg_bytes != RaftSettings::default().max_size_per_msg_bytes {

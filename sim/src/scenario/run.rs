@@ -29,6 +29,8 @@ pub struct Outcome {
     pub inconclusive: Option<Failure>,
     /// What the clients saw (`--history` writes it).
     pub history: crate::history::History,
+    /// The world's counters (faults, snapshots taken, sent, installed).
+    pub stats: crate::world::WorldStats,
 }
 
 /// A failed expectation or a broken invariant.
@@ -201,11 +203,6 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
             "learners need membership changes, which raft-core does not implement yet".into(),
         );
     }
-    if options.snapshot_every.is_some() {
-        return Err(
-            "snapshot_every needs snapshots, which raft-core does not implement yet".into(),
-        );
-    }
     let tick_ns = options.tick_ns.unwrap_or(10_000_000).max(1);
     let (election_min_ns, _) = options.election_ns.unwrap_or((150_000_000, 300_000_000));
     let heartbeat_ns = options.heartbeat_ns.unwrap_or(50_000_000);
@@ -216,7 +213,9 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
         nodes: nodes as usize,
         clients: 0,
         raft: RaftSettings {
-            max_snapshot_chunk_bytes: defaults.max_snapshot_chunk_bytes,
+            max_snapshot_chunk_bytes: options
+                .snapshot_chunk_bytes
+                .unwrap_or(defaults.max_snapshot_chunk_bytes),
             pre_vote: options.pre_vote.unwrap_or(true),
             check_quorum: options.check_quorum.unwrap_or(true),
             election_ticks,
@@ -227,6 +226,7 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
                 .unwrap_or(defaults.max_size_per_msg_bytes),
         },
         tick_ns,
+        snapshot_every_entries: options.snapshot_every,
         ..ClusterSpec::default()
     };
     Ok((spec, options.seed.unwrap_or(0)))
@@ -257,6 +257,7 @@ impl Interp<'_> {
             failure: failure.map(|(step, message, violation)| at(step, message, violation)),
             inconclusive: inconclusive.map(|(step, message)| at(step, message, None)),
             history: self.stepper.world.history.clone(),
+            stats: self.stepper.world.stats.clone(),
         }
     }
 

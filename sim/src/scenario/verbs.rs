@@ -178,7 +178,7 @@ pub const VERBS: &[Verb] = &[
     Verb {
         word: "compact",
         example: "compact all",
-        needs: Some("snapshots"),
+        needs: None,
         read: |cur, state| {
             Ok(StepKind::Compact(last_set(
                 cur,

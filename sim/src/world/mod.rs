@@ -252,6 +252,7 @@ impl World {
                 self.with_node(node, |host, out| host.check_quorum_timeout(out));
             }
             Action::TickNow(node) => self.with_node(node, Host::on_tick),
+            Action::Compact(node) => self.with_node(node, Host::request_compaction),
             Action::Propose { node, count } => self.propose_direct(node, count),
             Action::Skew { node, factor } => {
                 let interval = (self.spec.tick_ns as f64 / factor.max(0.01)) as u64;

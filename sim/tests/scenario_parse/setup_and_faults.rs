@@ -30,6 +30,7 @@ fn cluster_with_every_option_and_the_step_fields() {
                         seed: Some(7),
                         inflight: None,
                         max_append_bytes: None,
+                        snapshot_chunk_bytes: None,
                     },
                 },
             }],
