@@ -76,6 +76,17 @@ pub struct CheckArgs {
     /// one at a time, until `heal`.
     #[arg(long)]
     max_partitions: Option<u32>,
+    /// Compactions, at most, along a path: a node snapshots its state
+    /// machine and compacts its log (its snapshot's write and fsync follow
+    /// as its pending write); a follower that then needs a dropped entry
+    /// gets the snapshot in InstallSnapshot chunks, delivered, dropped or
+    /// duplicated like any message.
+    #[arg(long)]
+    max_compactions: Option<u32>,
+    /// raft-core's bytes per InstallSnapshot chunk (1 to 2^30; default 64
+    /// KiB, a whole explored snapshot in one).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    snapshot_chunk: Option<u64>,
     /// Client operations, at most, along a path (at most 8): each a new
     /// session that asks a node believing it leads, follows redirects and
     /// retries; what the clients saw must be linearizable.
@@ -199,6 +210,8 @@ impl CheckArgs {
                 max_dups: self.max_dups.unwrap_or(preset.max_dups),
                 max_crashes: self.max_crashes.unwrap_or(preset.max_crashes),
                 max_proposals: self.max_proposals.unwrap_or(preset.max_proposals),
+                max_compactions: self.max_compactions.unwrap_or(preset.max_compactions),
+                snapshot_chunk_bytes: self.snapshot_chunk.unwrap_or(preset.snapshot_chunk_bytes),
                 max_partitions: self.max_partitions.unwrap_or(preset.max_partitions),
                 max_client_ops: self.max_client_ops.unwrap_or(preset.max_client_ops),
                 max_client_retries: self.max_client_retries.unwrap_or(preset.max_client_retries),

@@ -88,6 +88,23 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
             7_898,
         ),
         (
+            "calm, a node cut off, a proposal, a compaction in 16-byte chunks",
+            Bounds {
+                settle: true,
+                max_partitions: 1,
+                max_proposals: 1,
+                max_compactions: 1,
+                snapshot_chunk_bytes: 16,
+                max_log: 3,
+                max_drops: 1,
+                ..Bounds::small(3, 1, 7)
+            },
+            21_394,
+            50_598,
+            46_598,
+            14_520,
+        ),
+        (
             "1 node, 3 terms",
             Bounds {
                 max_proposals: 2,

@@ -348,3 +348,70 @@ fn an_append_checked_by_index_alone_is_caught() {
     assert_eq!(found.invariant, Invariant::LogMatching, "{}", found.text);
     assert!(found.steps <= 9, "{}", found.text);
 }
+
+/// `calm` bounds with a proposal, a compaction in 16-byte chunks, a lost
+/// and a duplicated message and a crash, one term: a follower cut off
+/// while the leader compacts catches up by InstallSnapshot.
+fn with_snapshots(max_depth: u32, breaks: HostRuleBreaks) -> Bounds {
+    Bounds {
+        max_log: 3,
+        max_drops: 1,
+        max_dups: 1,
+        max_crashes: 1,
+        max_proposals: 1,
+        max_compactions: 1,
+        snapshot_chunk_bytes: 16,
+        rule_breaks: breaks,
+        ..calm(1, max_depth)
+    }
+}
+
+#[test]
+fn a_snapshot_without_the_session_table_is_caught_where_it_is_restored() {
+    let breaks = HostRuleBreaks {
+        snapshot_without_sessions: true,
+        ..HostRuleBreaks::default()
+    };
+    let found = caught(&with_snapshots(9, breaks), 2);
+    assert_eq!(
+        found.invariant,
+        Invariant::StateMachineSafety,
+        "{}",
+        found.text
+    );
+    assert!(found.text.contains("compact"), "{}", found.text);
+    assert!(found.steps <= 9, "{}", found.text);
+}
+
+#[test]
+fn compacting_before_the_snapshot_is_durable_is_caught_at_boot() {
+    let breaks = HostRuleBreaks {
+        compact_before_sync: true,
+        ..HostRuleBreaks::default()
+    };
+    let found = caught(&with_snapshots(9, breaks), 2);
+    assert_eq!(found.invariant, Invariant::Recovery, "{}", found.text);
+    assert!(found.text.contains("compact"), "{}", found.text);
+    assert!(found.text.contains("restart"), "{}", found.text);
+}
+
+#[test]
+fn installing_a_stale_snapshot_is_caught() {
+    let breaks = HostRuleBreaks {
+        raft: RuleBreaks {
+            install_stale_snapshot: true,
+            ..RuleBreaks::default()
+        },
+        ..HostRuleBreaks::default()
+    };
+    let found = caught(&with_snapshots(9, breaks), 2);
+    assert!(
+        matches!(
+            found.invariant,
+            Invariant::StateMachineSafety | Invariant::Monotonicity
+        ),
+        "{}",
+        found.text
+    );
+    assert!(found.text.contains("compact"), "{}", found.text);
+}

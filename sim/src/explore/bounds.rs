@@ -25,6 +25,14 @@ pub struct Bounds {
     pub max_crashes: u32,
     /// Client proposals, at most, along a path.
     pub max_proposals: u32,
+    /// Compactions, at most, along a path: a node snapshots its state
+    /// machine and compacts its log; a follower that then needs a dropped
+    /// entry gets InstallSnapshot chunks, delivered, dropped or duplicated
+    /// like any message.
+    pub max_compactions: u32,
+    /// raft-core's bytes per InstallSnapshot chunk (small: a snapshot
+    /// takes several chunks).
+    pub snapshot_chunk_bytes: u64,
     /// Partitions, at most, along a path: a node cut off from every other
     /// (one at a time; `heal` ends it).
     pub max_partitions: u32,
@@ -60,11 +68,17 @@ fn default_append_bytes() -> u64 {
     crate::cluster::RaftSettings::default().max_size_per_msg_bytes
 }
 
+/// The simulator's bytes per snapshot chunk (what `--snapshot-chunk`
+/// leaves as is).
+fn default_snapshot_chunk_bytes() -> u64 {
+    crate::cluster::RaftSettings::default().max_snapshot_chunk_bytes
+}
+
 /// Steps a node can take in one state: campaign, heartbeat, check-quorum,
-/// persist, restart, propose, isolate, a client operation of each kind sent
-/// to it, and a crash for each choice of the unsynced records it keeps of
-/// its two files.
-const STEPS_PER_NODE: usize = 7 + CLIENT_OP_KINDS + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
+/// persist, restart, propose, isolate, compact, a client operation of each
+/// kind sent to it, and a crash for each choice of the unsynced records it
+/// keeps of its two files.
+const STEPS_PER_NODE: usize = 8 + CLIENT_OP_KINDS + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
 /// The most client operations along a path: the history is judged after
 /// every step that ends one, within a fixed budget of configurations.
 pub const CLIENT_OPS_MAX: u32 = 8;
@@ -125,6 +139,7 @@ impl Bounds {
             pre_vote: self.pre_vote,
             check_quorum: self.check_quorum,
             max_size_per_msg_bytes: self.max_append_bytes,
+            max_snapshot_chunk_bytes: self.snapshot_chunk_bytes,
             ..crate::cluster::RaftSettings::default()
         }
     }
@@ -157,6 +172,12 @@ impl Bounds {
         if self.max_partitions > 0 {
             flags.push_str(&format!(" --max-partitions {}", self.max_partitions));
         }
+        if self.max_compactions > 0 {
+            flags.push_str(&format!(" --max-compactions {}", self.max_compactions));
+        }
+        if self.snapshot_chunk_bytes != default_snapshot_chunk_bytes() {
+            flags.push_str(&format!(" --snapshot-chunk {}", self.snapshot_chunk_bytes));
+        }
         if self.max_client_ops > 0 {
             flags.push_str(&format!(
                 " --max-client-ops {} --max-client-retries {}",
@@ -186,6 +207,8 @@ impl Default for Bounds {
             max_dups: 1,
             max_crashes: 1,
             max_proposals: 1,
+            max_compactions: 0,
+            snapshot_chunk_bytes: default_snapshot_chunk_bytes(),
             max_partitions: 0,
             max_client_ops: 0,
             max_client_retries: 0,
@@ -213,6 +236,8 @@ impl Bounds {
             max_dups: 0,
             max_crashes: 0,
             max_proposals: 0,
+            max_compactions: 0,
+            snapshot_chunk_bytes: default_snapshot_chunk_bytes(),
             max_partitions: 0,
             max_client_ops: 0,
             max_client_retries: 0,

@@ -146,5 +146,6 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
     };
     report.sometimes.clients = bounds.max_client_ops > 0;
     report.sometimes.terms = bounds.max_term > 1;
+    report.sometimes.snapshots = bounds.max_compactions > 0;
     report
 }

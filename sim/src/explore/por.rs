@@ -55,7 +55,9 @@ pub(crate) fn independent(a: &Step, b: &Step) -> bool {
     };
     let same_budget = matches!(
         (a, b),
-        (Step::Crash(..), Step::Crash(..)) | (Step::Propose(_), Step::Propose(_))
+        (Step::Crash(..), Step::Crash(..))
+            | (Step::Propose(_), Step::Propose(_))
+            | (Step::Compact(_), Step::Compact(_))
     );
     x != y && !same_budget
 }

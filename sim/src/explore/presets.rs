@@ -16,13 +16,15 @@ pub enum Preset {
     /// default bounds without duplication (three nodes, two terms, a client
     /// entry, a crash, a lost message, twelve actions deep); then the calm
     /// bounds with two client operations (`stabilize` as one action, a node
-    /// cut off once, nine actions deep), then the calm bounds for retries.
-    /// Every sometimes-property a set allows is reached. Measured: 1.45 M +
-    /// 0.40 M + 0.27 M states, 13 s.
+    /// cut off once, nine actions deep), then the calm bounds for retries,
+    /// then the calm bounds for snapshots. Every sometimes-property a set
+    /// allows is reached. Measured: 1.45 M + 0.40 M + 0.27 M + 1.49 M
+    /// states, 32 s.
     Ci,
     /// A bare `raftsim check`: [`Bounds::default`], then the calm bounds
     /// with clients, a duplicate, a crash and a client retry, then the calm
-    /// bounds for recovery and for retries. Measured: 4.59 M + 3.94 M +
+    /// bounds for recovery, for retries and for snapshots. Measured (before
+    /// the snapshot set, which adds 1.49 M states): 4.59 M + 3.94 M +
     /// 1.17 M + 0.27 M states, 61 s, 2.5 GB peak.
     Default,
     /// Wider, for a longer run: three terms, logs of three, PreVote and
@@ -32,9 +34,10 @@ pub enum Preset {
     /// a proposal, a duplicate, a crash and a retry. With PreVote an
     /// election takes seven single actions on three nodes and twelve on
     /// four, so a second leader is beyond twelve: the calm set reaches it
-    /// at five; then the calm bounds for recovery and for retries, with
-    /// PreVote and CheckQuorum. Measured: 12.7 M + 11.2 M + 12.5 M + 3.7 M
-    /// + 0.7 M states, about 3.5 minutes, 5.0 GB peak.
+    /// at five; then the calm bounds for recovery, for retries and for
+    /// snapshots, with PreVote and CheckQuorum. Measured (before the
+    /// snapshot set): 12.7 M + 11.2 M + 12.5 M + 3.7 M + 0.7 M states,
+    /// about 3.5 minutes, 5.0 GB peak.
     Deep,
 }
 
@@ -69,6 +72,7 @@ impl Preset {
                 },
                 calm(),
                 calm_retries(),
+                calm_snapshots(),
             ],
             Preset::Default => vec![
                 Bounds::default(),
@@ -80,6 +84,7 @@ impl Preset {
                 },
                 calm_recovery(),
                 calm_retries(),
+                calm_snapshots(),
             ],
             Preset::Deep => {
                 let three = Bounds {
@@ -121,6 +126,7 @@ impl Preset {
                     calm_three_terms,
                     prevote(calm_recovery()),
                     prevote(calm_retries()),
+                    prevote(calm_snapshots()),
                 ]
             }
         }
@@ -165,6 +171,28 @@ fn calm_recovery() -> Bounds {
         max_proposals: 1,
         max_client_ops: 0,
         max_depth: 11,
+        ..calm()
+    }
+}
+
+/// Calm bounds for snapshots: one term, a proposal, a compaction in
+/// 16-byte InstallSnapshot chunks, a node cut off, a lost and a duplicated
+/// message and a torn crash, nine actions deep: a follower cut off while
+/// the leader commits and compacts catches up by snapshot (seven actions),
+/// and a chunk, the snapshot's write or a node's boot can go wrong on the
+/// way.
+fn calm_snapshots() -> Bounds {
+    Bounds {
+        max_term: 1,
+        max_log: 3,
+        max_drops: 1,
+        max_dups: 1,
+        max_crashes: 1,
+        max_proposals: 1,
+        max_compactions: 1,
+        snapshot_chunk_bytes: 16,
+        max_client_ops: 0,
+        max_depth: 9,
         ..calm()
     }
 }

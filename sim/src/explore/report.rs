@@ -30,16 +30,20 @@ pub enum Property {
     /// A client got an answer to an operation (only searched for when the
     /// bounds allow clients).
     ClientAnswered,
+    /// A follower installed a snapshot a leader sent (only searched for
+    /// when the bounds allow compactions).
+    SnapshotInstalled,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 5] = [
+    pub const ALL: [Property; 6] = [
         Property::LeaderElected,
         Property::EntryCommitted,
         Property::LeaderChanged,
         Property::LogTruncated,
         Property::ClientAnswered,
+        Property::SnapshotInstalled,
     ];
 
     /// The property in words.
@@ -51,6 +55,7 @@ impl Property {
             Property::LeaderChanged => "the leader changes",
             Property::LogTruncated => "a log is truncated",
             Property::ClientAnswered => "a client is answered",
+            Property::SnapshotInstalled => "a follower installs a snapshot",
         }
     }
 
@@ -83,6 +88,7 @@ impl Property {
                 .ops
                 .iter()
                 .any(|op| matches!(op.outcome, Outcome::Ok { .. })),
+            Property::SnapshotInstalled => child.world.stats.snapshots_installed > 0,
         }
     }
 
@@ -101,6 +107,9 @@ pub struct Sometimes {
     /// Whether the bounds allowed a second term: with one, the leader
     /// cannot change nor a log be truncated, and those are not listed.
     pub terms: bool,
+    /// Whether the bounds allowed compactions: without, no snapshot is
+    /// sent, and [`Property::SnapshotInstalled`] is not listed.
+    pub snapshots: bool,
 }
 
 /// The properties one transition shows, a bit each ([`Property`] order):
@@ -120,6 +129,7 @@ impl Sometimes {
         Property::ALL
             .into_iter()
             .filter(|&p| self.clients || p != Property::ClientAnswered)
+            .filter(|&p| self.snapshots || p != Property::SnapshotInstalled)
             .filter(|&p| {
                 self.terms || !matches!(p, Property::LeaderChanged | Property::LogTruncated)
             })

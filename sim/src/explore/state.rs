@@ -39,6 +39,7 @@ pub(crate) struct Spent {
     pub(crate) client_ops: u32,
     pub(crate) client_retries: u32,
     pub(crate) partitions: u32,
+    pub(crate) compactions: u32,
 }
 
 /// One state of the search.
@@ -335,6 +336,13 @@ impl Model {
                 }
             }
         }
+        let log = raw.log();
+        if state.spent.compactions < bounds.max_compactions
+            && log.applied() > log.snapshot().index
+            && !host.is_mid_write()
+        {
+            steps.push(Step::Compact(node));
+        }
         if state.spent.crashes < bounds.max_crashes {
             let unsynced = host.disk.unsynced_records();
             for meta in kept_choices(unsynced.meta) {
@@ -357,6 +365,7 @@ impl Model {
             Step::Submit(..) => state.spent.client_ops += 1,
             Step::WakeClient(_) => state.spent.client_retries += 1,
             Step::Isolate(_) => state.spent.partitions += 1,
+            Step::Compact(_) => state.spent.compactions += 1,
             _ => {}
         }
         let completed = state.world.history.completed();
@@ -541,6 +550,7 @@ fn node_step_key(step: &Step) -> u128 {
         Step::Stabilize => 11,
         Step::Isolate(_) => 12,
         Step::Heal => 13,
+        Step::Compact(_) => 14,
     };
     // A crash's outcome tells its variants apart.
     let kept = match step {

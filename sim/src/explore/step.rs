@@ -67,6 +67,9 @@ pub enum Step {
     Heal,
     /// One client entry proposed straight to a leader.
     Propose(NodeSlot),
+    /// A node snapshots its state machine and compacts its log (the
+    /// snapshot's write and fsync follow as the node's pending write).
+    Compact(NodeSlot),
     /// A new client session starts an operation, asking this node first.
     Submit(NodeSlot, Op),
     /// A client's pending timer fires (its timeout: it asks the next node;
@@ -104,6 +107,7 @@ impl Step {
             Step::Isolate(n) => print::on_node("isolate", n),
             Step::Heal => "heal".to_string(),
             Step::Propose(n) => print::on_node("propose 1 on", n),
+            Step::Compact(n) => print::on_node("compact", n),
             Step::Submit(n, op) => format!("{op} {}", print::on_node("via", n)),
             Step::WakeClient(c) => format!("wake client {}", c + 1),
             Step::Stabilize => "stabilize".to_string(),
@@ -135,6 +139,7 @@ impl Step {
             | Step::Persist(n)
             | Step::Crash(n, _)
             | Step::Restart(n)
+            | Step::Compact(n)
             | Step::Propose(n) => Some(n),
         }
     }
@@ -159,6 +164,7 @@ impl Step {
             Step::Isolate(n) => Action::isolate(&[n], world.node_count()),
             Step::Heal => Action::Heal,
             Step::Propose(n) => Action::Propose { node: n, count: 1 },
+            Step::Compact(n) => Action::Compact(n),
             Step::Submit(via, op) => Action::ClientOp { op, via },
             Step::WakeClient(c) => Action::Event(world.pending_client_wake(c as usize)?),
             Step::Stabilize => return None,

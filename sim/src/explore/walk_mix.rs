@@ -134,7 +134,7 @@ fn kind(step: &Step) -> usize {
         Step::Drop(_) => 1,
         Step::Duplicate(_) => 2,
         Step::Campaign(_) => 3,
-        Step::Heartbeat(_) | Step::CheckQuorum(_) => 4,
+        Step::Heartbeat(_) | Step::CheckQuorum(_) | Step::Compact(_) => 4,
         Step::Persist(_) => 5,
         Step::Crash(..) => 6,
         Step::Restart(_) => 7,
