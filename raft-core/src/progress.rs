@@ -33,6 +33,10 @@ pub struct SnapshotTransfer {
     /// How many of its bytes the follower acknowledged: the next chunk
     /// starts there.
     pub acked_bytes: u64,
+    /// A chunk was acknowledged since the follower last answered a
+    /// heartbeat: the transfer is moving, so that answer resends nothing
+    /// (only one with no progress since the last resends the chunk).
+    pub progressed: bool,
 }
 
 /// The appends in flight to one follower, by the last index each carries.
@@ -170,6 +174,7 @@ impl Progress {
         self.snapshot = Some(SnapshotTransfer {
             last,
             acked_bytes: 0,
+            progressed: false,
         });
         self.inflights.clear();
     }

@@ -336,6 +336,12 @@ impl RawNode {
         if self.config.rule_breaks.stall_after_lost_append {
             return Ok(());
         }
+        if let Some(transfer) = pr.snapshot.as_mut().filter(|t| t.progressed) {
+            // A snapshot transfer that moved since the last answer is not
+            // stuck: resending its chunk now would only duplicate it.
+            transfer.progressed = false;
+            return Ok(());
+        }
         pr.probe_sent = false;
         if pr.state == ProgressState::Replicate && pr.inflights.is_full() {
             pr.inflights.free_first();

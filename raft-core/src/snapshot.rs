@@ -203,6 +203,7 @@ impl RawNode {
             )));
         }
         transfer.acked_bytes = received;
+        transfer.progressed = true;
         pr.probe_sent = false;
         debug_assert_eq!(pr.state, ProgressState::Snapshot);
         self.send_snapshot_chunk(from);

@@ -102,6 +102,54 @@ pub struct Kv {
     sessions: BTreeMap<ClientId, Session>,
     /// Commands applied (not counting duplicates answered from a session).
     pub applied_commands: u64,
+    /// The parts of [`Kv::digest`], kept up to date by every command so
+    /// that the digest the checkers take after each applied entry costs
+    /// O(1), not O(state). Not in a snapshot: rebuilt from the content on
+    /// restore.
+    #[serde(skip)]
+    digests: Digests,
+}
+
+/// A rolling hash per key's list, and order-free sums over keys and
+/// sessions: what [`Kv::digest`] combines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Digests {
+    lists: BTreeMap<u8, u64>,
+    keys_sum: u64,
+    sessions_sum: u64,
+}
+
+fn mix(words: [u64; 3]) -> u64 {
+    let mut bytes = [0u8; 24];
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+/// The rolling hash of a list with `value` appended to one hashed `hash`.
+fn roll(hash: u64, value: u64) -> u64 {
+    mix([hash, value, 0x6c69_7374])
+}
+
+/// The rolling hash of a whole list (the empty list's is 0).
+fn list_hash(values: &[u64]) -> u64 {
+    values.iter().fold(0, |hash, value| roll(hash, *value))
+}
+
+fn output_hash(output: &Output) -> u64 {
+    match output {
+        Output::Written => 1,
+        Output::Read(values) => mix([list_hash(values), 2, 0]),
+    }
+}
+
+fn session_mix(client: ClientId, session: &Session) -> u64 {
+    mix([
+        u64::from(client),
+        session.last_seq,
+        output_hash(&session.last_output),
+    ])
 }
 
 /// What applying a command did.
@@ -139,20 +187,38 @@ impl Kv {
 
     /// A digest of the whole store (keys, sessions, count): what the
     /// checkers compare between nodes at each applied index and against a
-    /// restored snapshot. The encoding is streamed into the hash.
+    /// restored snapshot. O(1): its parts follow every command.
     #[must_use]
     pub fn digest(&self) -> u64 {
-        struct HashWriter(xxhash_rust::xxh3::Xxh3);
-        impl bincode::enc::write::Writer for HashWriter {
-            fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
-                self.0.update(bytes);
-                Ok(())
-            }
+        let d = &self.digests;
+        mix([d.keys_sum, d.sessions_sum, self.applied_commands])
+    }
+
+    /// The digest's parts computed from the content (after a restore).
+    fn rebuild_digests(&mut self) {
+        let mut digests = Digests::default();
+        for (key, values) in &self.data {
+            let hash = list_hash(values);
+            digests.lists.insert(*key, hash);
+            digests.keys_sum = digests
+                .keys_sum
+                .wrapping_add(mix([u64::from(*key), hash, 0]));
         }
-        let mut writer = HashWriter(xxhash_rust::xxh3::Xxh3::new());
-        bincode::serde::encode_into_writer(self, &mut writer, bincode::config::standard())
-            .expect("a store always encodes");
-        writer.0.digest()
+        for (client, session) in &self.sessions {
+            digests.sessions_sum = digests
+                .sessions_sum
+                .wrapping_add(session_mix(*client, session));
+        }
+        self.digests = digests;
+    }
+
+    /// Key `key`'s list now hashes to `hash` (it was written).
+    fn key_written(&mut self, key: u8, hash: u64) {
+        let d = &mut self.digests;
+        if let Some(old) = d.lists.insert(key, hash) {
+            d.keys_sum = d.keys_sum.wrapping_sub(mix([u64::from(key), old, 0]));
+        }
+        d.keys_sum = d.keys_sum.wrapping_add(mix([u64::from(key), hash, 0]));
     }
 
     /// The store as a snapshot's data without its session table: the
@@ -179,8 +245,9 @@ impl Kv {
         // The limit bounds what a length prefix may claim, so corrupt bytes
         // cannot ask for a huge allocation before they fail to decode.
         let config = bincode::config::standard().with_limit::<SNAPSHOT_BYTES_MAX>();
-        let (kv, read): (Kv, usize) = bincode::serde::decode_from_slice(body, config)
+        let (mut kv, read): (Kv, usize) = bincode::serde::decode_from_slice(body, config)
             .map_err(|err| format!("a key-value snapshot that does not decode: {err}"))?;
+        kv.rebuild_digests();
         if read != body.len() {
             return Err(format!(
                 "a key-value snapshot with {} bytes after its end",
@@ -224,22 +291,30 @@ impl Kv {
         let output = match &command.op {
             Op::Put { key, value } => {
                 self.data.insert(*key, vec![*value]);
+                self.key_written(*key, roll(0, *value));
                 Output::Written
             }
             Op::Append { key, value } => {
                 self.data.entry(*key).or_default().push(*value);
+                let before = self.digests.lists.get(key).copied().unwrap_or(0);
+                self.key_written(*key, roll(before, *value));
                 Output::Written
             }
             Op::Get { key } => Output::Read(self.read(*key)),
         };
         self.applied_commands += 1;
-        self.sessions.insert(
-            command.client,
-            Session {
-                last_seq: command.seq,
-                last_output: output.clone(),
-            },
-        );
+        let session = Session {
+            last_seq: command.seq,
+            last_output: output.clone(),
+        };
+        let added = session_mix(command.client, &session);
+        let d = &mut self.digests;
+        if let Some(old) = self.sessions.insert(command.client, session) {
+            d.sessions_sum = d
+                .sessions_sum
+                .wrapping_sub(session_mix(command.client, &old));
+        }
+        d.sessions_sum = d.sessions_sum.wrapping_add(added);
         Applied::Fresh(output)
     }
 }
@@ -318,6 +393,36 @@ mod tests {
         let mut longer = snapshot.clone();
         longer.push(0);
         assert!(Kv::restore(&longer).unwrap_err().contains("after its end"));
+    }
+
+    /// The digest kept up to date command by command is the one computed
+    /// from the content, as a restored store computes it; and stores that
+    /// differ in a key, a session or the count differ in it.
+    #[test]
+    fn the_running_digest_is_the_digest_of_the_content() {
+        let mut kv = Kv::default();
+        let mut digests = vec![kv.digest()];
+        let ops = [
+            cmd(1, 1, Op::Append { key: 0, value: 7 }),
+            cmd(1, 2, Op::Append { key: 0, value: 8 }),
+            cmd(2, 1, Op::Put { key: 1, value: 9 }),
+            cmd(2, 2, Op::Get { key: 0 }),
+            cmd(1, 3, Op::Put { key: 0, value: 1 }),
+            cmd(3, 1, Op::Get { key: 5 }),
+        ];
+        for op in &ops {
+            kv.apply(op);
+            let restored = Kv::restore(&kv.snapshot()).expect("round trip");
+            assert_eq!(restored.digest(), kv.digest(), "after {op:?}");
+            assert_eq!(restored, kv);
+            digests.push(kv.digest());
+        }
+        let mut distinct = digests.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), digests.len(), "every command changed it");
+        let without_sessions = Kv::restore(&kv.snapshot_without_sessions()).expect("decodes");
+        assert_ne!(without_sessions.digest(), kv.digest());
     }
 
     proptest::proptest! {
