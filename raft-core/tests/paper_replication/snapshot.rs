@@ -3,7 +3,7 @@
 //! that needs entries it no longer holds (InstallSnapshot, Figure 13).
 
 use super::common::*;
-use crate::helpers::{boot, entries_of, is_append};
+use crate::helpers::{append_msg, boot, entries_of, is_append};
 use raft_core::{
     Error, LogIndex, Message, MessageBody, ProgressState, Restored, Role, Snapshot, SnapshotMeta,
     Term,
@@ -412,5 +412,48 @@ fn a_response_claiming_more_bytes_than_the_snapshot_is_refused() {
     assert!(
         matches!(errors.last(), Some(Error::MalformedMessage(_))),
         "{errors:?}"
+    );
+}
+
+/// Acknowledgements never lie: an install that drops entries this node
+/// acknowledged but has not yet handed out withdraws those
+/// acknowledgements (the entries will not be on its disk when they leave).
+#[test]
+fn an_install_withdraws_acknowledgements_of_the_entries_it_drops() {
+    let mut net = Network::new(3);
+    boot(&mut net, 2, 2, 0, &[1, 1, 1]);
+    // Node 1, leader of term 2, appends 4..=6 of term 2: node 2 queues its
+    // acknowledgement of 6 until they are written.
+    let entries = entries_of(&[1, 1, 1, 2, 2, 2])[3..].to_vec();
+    net.deliver(append_msg(1, 2, 2, eid(3, 1), entries, 0));
+    // Before it writes them, node 3, leader of term 3, sends a snapshot
+    // ending at (5, 3): node 2's 4..=6 go.
+    let snapshot = MessageBody::InstallSnapshot {
+        meta: SnapshotMeta {
+            last: eid(5, 3),
+            conf: net.node(2).conf().clone(),
+        },
+        offset: 0,
+        data: state_bytes(&[], LogIndex(0)),
+        done: true,
+    };
+    net.deliver(msg(3, 2, 3, snapshot));
+    assert_eq!(net.node(2).log().last_id(), eid(5, 3));
+    let ready = net.node_mut(2).ready();
+    let acks: Vec<&Message> = ready
+        .messages_after_persist
+        .iter()
+        .filter(|m| matches!(m.body, MessageBody::AppendResponse { reject: None, .. }))
+        .collect();
+    assert!(
+        acks.iter().all(|m| !matches!(
+            m.body,
+            MessageBody::AppendResponse { index, .. } if index > LogIndex(5)
+        )),
+        "an acknowledgement of a dropped entry survived: {acks:?}"
+    );
+    assert!(
+        acks.iter().any(|m| m.to == id(3)),
+        "the install itself is acknowledged"
     );
 }
