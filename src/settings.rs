@@ -52,11 +52,12 @@ pub struct RunSettings {
     pub max_events: Option<u64>,
     /// Break a rule of Raft on purpose, to see the tool catch it
     /// (repeatable; one of skip-fsync, forget-vote-on-boot,
-    /// trust-commit-on-boot, mute-after-restart, panic-on-restart, local-reads,
-    /// no-dedup,
-    /// commit-previous-term, vote-without-log-check,
+    /// trust-commit-on-boot, ignore-log-term-on-boot, mute-after-restart,
+    /// panic-on-restart, local-reads, no-dedup, snapshot-without-sessions,
+    /// compact-before-sync, commit-previous-term, vote-without-log-check,
     /// reset-vote-in-same-term, truncate-on-match, slow-elections,
-    /// stall-after-lost-append).
+    /// stall-after-lost-append, prev-index-only, commit-unverified,
+    /// install-stale-snapshot).
     #[arg(long = "break", value_name = "RULE", value_parser = rule_break)]
     pub breaks: Vec<String>,
     #[command(flatten)]

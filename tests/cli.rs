@@ -460,3 +460,18 @@ fn no_arguments_prints_help_and_exits_2() {
     assert!(text.contains("--seed"), "{text}");
     assert!(text.contains("swarm"), "{text}");
 }
+
+/// `--help` names every rule `--break` accepts (the list is written by
+/// hand in the flag's documentation; this keeps it whole).
+#[test]
+fn help_lists_every_rule_that_can_be_broken() {
+    let output = raftsim(&["--help"]);
+    assert_exit(&output, 0);
+    let help = stdout(&output)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for name in sim::host::HostRuleBreaks::NAMES {
+        assert!(help.contains(name), "`{name}` missing from --help:\n{help}");
+    }
+}
