@@ -128,6 +128,25 @@ impl File {
         self.durable_len = durable_len;
     }
 
+    /// Drops every durable record but the last one (and keeps every
+    /// unsynced byte): a file whose last record alone counts, kept short.
+    /// Atomic and durable at once, as [`File::drop_durable_records`].
+    pub fn keep_last_durable_record(&mut self) {
+        let mut last_start = None;
+        let mut at = 0;
+        while let Some((_, next)) = read_record(&self.bytes, at) {
+            if next > self.durable_len {
+                break;
+            }
+            last_start = Some(at);
+            at = next;
+        }
+        if let Some(start) = last_start {
+            self.bytes.drain(..start);
+            self.durable_len -= start;
+        }
+    }
+
     /// Reads back every intact record, in order, and cuts the file after the
     /// last one: a torn or corrupt tail is dropped (it was never synced, so
     /// nothing acknowledged lived there).
@@ -361,6 +380,28 @@ mod tests {
         );
         file.crash_keeping(0);
         assert_eq!(file.recover_records(), vec![b"keep".to_vec()]);
+    }
+
+    #[test]
+    fn keeping_the_last_durable_record_keeps_what_recovery_reads() {
+        let mut file = File::default();
+        for record in [b"one", b"two", b"six"] {
+            file.append_record(record);
+        }
+        file.synced_to(file.len());
+        file.append_record(b"ten");
+        let mut kept = file.clone();
+        kept.keep_last_durable_record();
+        assert_eq!(kept.unsynced_records(), 1);
+        assert_eq!(
+            kept.clone().recover_records().last(),
+            file.clone().recover_records().last()
+        );
+        kept.crash_keeping(0);
+        assert_eq!(kept.recover_records(), vec![b"six".to_vec()]);
+        let mut empty = File::default();
+        empty.keep_last_durable_record();
+        assert!(empty.is_empty());
     }
 
     #[test]

@@ -110,10 +110,12 @@ pub(super) fn write_snapshot_in_place_unsynced(disk: &mut Disk, snapshot: &Snaps
 }
 
 /// The fsync covering a snapshot's temporary file completed: rename it into
-/// place, then drop the log records below its last entry (old segments).
+/// place, then drop the log records below its last entry (old segments)
+/// and every durable hard state but the last (only the last counts).
 /// Returns the durable log as recovery would now read it.
 pub(super) fn snapshot_synced(disk: &mut Disk, last: EntryId) -> DurableLog {
     disk.rename_snapshot_tmp();
+    disk.meta.keep_last_durable_record();
     disk.log.drop_durable_records(|payload| {
         decode::<LogRecordHead>(payload).is_none_or(|head| head.id().index < last.index)
     });
