@@ -15,6 +15,7 @@ impl RawNode {
     /// Whether this node may become leader: only voters may (thesis §4.2.1).
     pub(crate) fn is_promotable(&self) -> bool {
         self.conf.voters.contains(&self.config.id)
+            || self.conf.voters_outgoing.contains(&self.config.id)
     }
 
     /// Restarts the election timer with a fresh random timeout (§5.2).
@@ -60,16 +61,13 @@ impl RawNode {
     /// partitioned leader stops serving (and stops holding its lease).
     pub(crate) fn check_quorum(&mut self) {
         let me = self.config.id;
-        let active = self
-            .conf
-            .voters
-            .iter()
-            .filter(|id| **id == me || self.progress.get(id).is_some_and(|p| p.recent_active))
-            .count();
+        let active = quorum::has_quorum(&self.conf, |id| {
+            id == me || self.progress.get(&id).is_some_and(|p| p.recent_active)
+        });
         for (id, pr) in self.progress.iter_mut() {
             pr.recent_active = *id == me;
         }
-        if active < quorum::majority(self.conf.voters.len()) {
+        if !active {
             self.become_follower(self.term, None);
         }
     }
@@ -171,9 +169,8 @@ impl RawNode {
     fn other_voters(&self) -> Vec<NodeId> {
         let me = self.config.id;
         self.conf
-            .voters
-            .iter()
-            .copied()
+            .all_voters()
+            .into_iter()
             .filter(|id| *id != me)
             .collect()
     }
@@ -279,7 +276,7 @@ impl RawNode {
     }
 
     fn tally_votes(&mut self) {
-        match quorum::vote_result(&self.conf.voters, &self.votes) {
+        match quorum::vote_result(&self.conf, &self.votes) {
             VoteResult::Won if self.role == Role::PreCandidate => self.become_candidate(),
             VoteResult::Won => self.become_leader(),
             VoteResult::Lost => self.become_follower(self.term, None),

@@ -129,7 +129,7 @@ impl RawNode {
     /// but only if that entry is of its own term; earlier entries commit
     /// with it (Figure 8 shows why counting older entries is unsafe).
     fn maybe_commit(&mut self) -> bool {
-        let index = quorum::committed_index(&self.conf.voters, |id| {
+        let index = quorum::committed_index(&self.conf, |id| {
             self.progress.get(&id).map_or(LogIndex(0), |p| p.matched)
         });
         let own_term = self.log.term(index) == Some(self.term);

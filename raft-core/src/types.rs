@@ -163,8 +163,14 @@ pub struct SoftState {
 /// A cluster configuration: who votes and who only listens (Raft §6).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ConfState {
-    /// The nodes whose votes and acknowledgements count toward a majority.
+    /// The nodes whose votes and acknowledgements count toward a majority
+    /// (while a change is joint: the incoming configuration's voters).
     pub voters: BTreeSet<NodeId>,
+    /// While a membership change is joint (Raft thesis §4.3): the voters of
+    /// the configuration being left. Every quorum then needs a majority of
+    /// `voters` and a majority of these. Empty when not joint.
+    #[serde(default)]
+    pub voters_outgoing: BTreeSet<NodeId>,
     /// Nodes that receive the log but do not vote (Raft thesis §4.2.1).
     pub learners: BTreeSet<NodeId>,
 }
@@ -174,19 +180,41 @@ impl ConfState {
     pub fn with_voters(voters: impl IntoIterator<Item = NodeId>) -> ConfState {
         ConfState {
             voters: voters.into_iter().collect(),
+            voters_outgoing: BTreeSet::new(),
             learners: BTreeSet::new(),
         }
     }
 
-    /// Every node of the configuration, voters then learners, in id order.
-    pub fn members(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.voters.iter().chain(self.learners.iter()).copied()
+    /// Whether a membership change is under way (two majorities count).
+    #[must_use]
+    pub fn is_joint(&self) -> bool {
+        !self.voters_outgoing.is_empty()
     }
 
-    /// Whether `id` is a voter or a learner.
+    /// Every voter, of either half while joint, in id order, once.
+    #[must_use]
+    pub fn all_voters(&self) -> BTreeSet<NodeId> {
+        self.voters.union(&self.voters_outgoing).copied().collect()
+    }
+
+    /// Every node of the configuration, voters (of either half) then
+    /// learners, in id order.
+    pub fn members(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let outgoing_only = self
+            .voters_outgoing
+            .iter()
+            .filter(|id| !self.voters.contains(id));
+        let mut voters: Vec<NodeId> = self.voters.iter().chain(outgoing_only).copied().collect();
+        voters.sort_unstable();
+        voters.into_iter().chain(self.learners.iter().copied())
+    }
+
+    /// Whether `id` is a voter (of either half) or a learner.
     #[must_use]
     pub fn contains(&self, id: NodeId) -> bool {
-        self.voters.contains(&id) || self.learners.contains(&id)
+        self.voters.contains(&id)
+            || self.voters_outgoing.contains(&id)
+            || self.learners.contains(&id)
     }
 }
 

@@ -112,8 +112,8 @@ fn new_rejects_invalid_restored_states() {
 #[test]
 fn new_rejects_a_snapshot_whose_configuration_has_no_voters() {
     let learner_only = ConfState {
-        voters: Default::default(),
         learners: [id(1)].into(),
+        ..ConfState::default()
     };
     for conf in [ConfState::default(), learner_only] {
         let mut state = restored(3, vec![plain(6, 2)], 6);

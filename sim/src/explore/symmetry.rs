@@ -515,14 +515,8 @@ mod tests {
             hash_relabeled(&renamed, &identity)
         );
         // So is a configuration's voter set.
-        let conf = ConfState {
-            voters: [NodeId(1), NodeId(3)].into(),
-            learners: BTreeSet::new(),
-        };
-        let renamed = ConfState {
-            voters: [NodeId(2), NodeId(3)].into(),
-            learners: BTreeSet::new(),
-        };
+        let conf = ConfState::with_voters([NodeId(1), NodeId(3)]);
+        let renamed = ConfState::with_voters([NodeId(2), NodeId(3)]);
         assert_eq!(
             hash_relabeled(&conf, &swap),
             hash_relabeled(&renamed, &identity)
