@@ -42,6 +42,9 @@ pub struct Config {
     /// message; a larger snapshot goes in chunks, each acknowledged (Raft
     /// Figure 13's `offset` and `done`).
     pub max_snapshot_chunk_bytes: u64,
+    /// A follower refuses a snapshot that would grow past this many bytes:
+    /// the bound on what it buffers while a transfer is under way.
+    pub max_snapshot_bytes: u64,
     /// At most this many bytes of committed entries in one `Ready` (at least
     /// one entry is always handed out).
     pub max_committed_bytes_per_ready: u64,
@@ -118,6 +121,7 @@ impl Config {
             max_size_per_msg_bytes: 1024 * 1024,
             max_uncommitted_entries: 1 << 16,
             max_snapshot_chunk_bytes: 64 * 1024,
+            max_snapshot_bytes: 1 << 30,
             max_committed_bytes_per_ready: 16 * 1024 * 1024,
             seed: 0,
             rule_breaks: RuleBreaks::default(),
@@ -153,6 +157,12 @@ impl Config {
         }
         if self.max_snapshot_chunk_bytes == 0 {
             return bad("max_snapshot_chunk_bytes must be at least 1".into());
+        }
+        if self.max_snapshot_bytes < self.max_snapshot_chunk_bytes {
+            return bad(format!(
+                "max_snapshot_bytes ({}) must be at least max_snapshot_chunk_bytes ({})",
+                self.max_snapshot_bytes, self.max_snapshot_chunk_bytes
+            ));
         }
         Ok(())
     }

@@ -281,8 +281,17 @@ impl RawNode {
             MessageBody::AppendEntries { prev, entries, .. } => {
                 crate::replication::validate_entries(*prev, entries, message.term)?;
             }
-            MessageBody::InstallSnapshot { meta, .. } => {
+            MessageBody::InstallSnapshot {
+                meta, offset, data, ..
+            } => {
                 crate::snapshot::validate_meta(meta, message.term)?;
+                let end = offset.saturating_add(data.len() as u64);
+                if end > self.config.max_snapshot_bytes {
+                    return Err(Error::MalformedMessage(format!(
+                        "a snapshot chunk ending at byte {end}, past max_snapshot_bytes ({})",
+                        self.config.max_snapshot_bytes
+                    )));
+                }
             }
             _ => {}
         }

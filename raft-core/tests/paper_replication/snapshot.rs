@@ -457,3 +457,42 @@ fn an_install_withdraws_acknowledgements_of_the_entries_it_drops() {
         "the install itself is acknowledged"
     );
 }
+
+/// A follower buffers at most `max_snapshot_bytes` of a snapshot: a chunk
+/// that would take it past the bound is refused as malformed, and changes
+/// nothing (not even the term).
+#[test]
+fn a_chunk_past_the_snapshot_bound_is_refused_without_a_trace() {
+    let mut net = Network::with_config(3, |c| {
+        c.max_snapshot_chunk_bytes = 8;
+        c.max_snapshot_bytes = 16;
+    });
+    let chunk = |offset: u64, len: usize| MessageBody::InstallSnapshot {
+        meta: SnapshotMeta {
+            last: eid(5, 1),
+            conf: net.node(2).conf().clone(),
+        },
+        offset,
+        data: vec![7; len],
+        done: false,
+    };
+    let (first, past) = (chunk(0, 8), chunk(8, 9));
+    net.deliver(msg(1, 2, 1, first));
+    let before = net.node(2).clone();
+    net.deliver(msg(1, 2, 2, past));
+    assert_eq!(net.node(2), &before, "a refused chunk leaves no trace");
+    let errors = &net.nodes[&id(2)].step_errors;
+    assert!(
+        matches!(errors.last(), Some(Error::MalformedMessage(why)) if why.contains("max_snapshot_bytes")),
+        "{errors:?}"
+    );
+    let mut config = net.node(2).config().clone();
+    config.max_snapshot_bytes = 4;
+    assert!(
+        matches!(
+            raft_core::RawNode::new(config, Restored::default()),
+            Err(Error::InvalidConfig(_))
+        ),
+        "a bound below one chunk is refused"
+    );
+}
