@@ -53,6 +53,9 @@ pub enum Error {
         /// The last index applied.
         applied: LogIndex,
     },
+    /// A membership change that cannot be made from the configuration in
+    /// force (thesis chapter 4), and why.
+    InvalidConfChange(String),
     /// A snapshot was offered at or below the one the log already starts
     /// after: there is nothing to drop.
     StaleCompaction {
@@ -87,6 +90,7 @@ impl fmt::Display for Error {
                 "cannot compact up to {index}: only {applied} is applied (a snapshot holds \
                  what was applied)"
             ),
+            Error::InvalidConfChange(why) => write!(f, "invalid membership change: {why}"),
             Error::StaleCompaction { index, snapshot } => write!(
                 f,
                 "cannot compact up to {index}: the log already starts after {snapshot}"

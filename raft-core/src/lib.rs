@@ -11,8 +11,10 @@
 //! (thesis §9.6), CheckQuorum and the follower lease (thesis §6.2), log
 //! replication with probe/replicate flow control, an inflight window and a
 //! byte cap per message, fast log back-up with conflict hints (§5.3), commit
-//! of current-term entries only with a no-op per term (§5.4.2, §8), and the
-//! leader's disk write in parallel with replication (thesis §10.2.1).
+//! of current-term entries only with a no-op per term (§5.4.2, §8), the
+//! leader's disk write in parallel with replication (thesis §10.2.1), log
+//! compaction and InstallSnapshot in acknowledged chunks (§7, Figure 13),
+//! and joint quorums (thesis §4.3; the changes that enter them come next).
 //!
 //! # Example
 //!
@@ -44,6 +46,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod conf_change;
 mod config;
 mod election;
 mod error;
@@ -58,6 +61,7 @@ mod rng;
 mod snapshot;
 mod types;
 
+pub use conf_change::{CHANGES_MAX, ConfChange, ConfChangeSingle};
 pub use config::Config;
 #[doc(hidden)]
 pub use config::RuleBreaks;
