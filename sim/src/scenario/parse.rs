@@ -18,8 +18,8 @@
 //! interpreter's to check.
 
 use super::ast::{
-    ClusterOptions, Compare, Condition, FileRecords, MessagePick, NodeSet, ParseError, Party,
-    Scenario, Span, Step, StepKind, Timing, Which, shown,
+    ClusterOptions, FileRecords, MessagePick, NodeSet, ParseError, Party, Scenario, Span, Step,
+    StepKind, Timing, Which, shown,
 };
 use super::lex::{Cursor, Kind, lex};
 use super::limits::{
@@ -30,8 +30,8 @@ use super::limits::{
 use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
 use super::text;
 use super::values::{
-    any_duration, count, decimal, duration, duration_of, is_digits, next_option, on_off, ops,
-    option_ahead, percent, positive_duration, range, rate, unhandled, whole_opt,
+    any_duration, count, decimal, duration_of, is_digits, next_option, on_off, ops, option_ahead,
+    percent, positive_duration, range, rate, unhandled, whole_opt,
 };
 use super::verbs::{verb_named, words};
 
@@ -113,9 +113,6 @@ pub(super) fn is_keyword(word: &str) -> bool {
 }
 
 const FIRST: &str = "`cluster N [opt=val ...]` as the first step (missing cluster line)";
-const A_CONDITION: &str = "a condition (one of: leader, leader in SET, leader != NODE, \
-     no leader, committed OP N, applied OP N, converged, term OP N, linearizable, \
-     members == SET, clients done [since T])";
 const END_AFTER_SET: &str = "end of line, or `+`/`-` and another set, or `as NAME`";
 
 /// What the parser knows once the `cluster` line is read.
@@ -349,18 +346,6 @@ pub(super) fn read_add(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKi
         cur.end("`learner`, end of line, `+`/`-` and another set, or `as NAME`")?;
     }
     Ok(StepKind::Add(node, learner))
-}
-
-/// `expect COND [within D]`.
-pub(super) fn read_expect(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
-    let condition = condition(cur, &mut state.scope)?;
-    let within = if cur.eat_word("within") {
-        Some(duration(cur)?)
-    } else {
-        cur.end("`within D` or end of line")?;
-        None
-    };
-    Ok(StepKind::Expect(condition, within))
 }
 
 /// `tick NODE [N]`: one tick unless a count follows.
@@ -633,71 +618,5 @@ pub(super) fn pick(
         to,
         kind,
         which,
-    })
-}
-
-/// `>=`, `<=` or `==`.
-fn compare(cur: &mut Cursor<'_>) -> Result<Compare, ParseError> {
-    let op = match cur.peek() {
-        Some(t) if t.is_punct(">=") => Compare::AtLeast,
-        Some(t) if t.is_punct("<=") => Compare::AtMost,
-        Some(t) if t.is_punct("==") => Compare::Equal,
-        _ => return Err(cur.error_here("a comparison (one of: >=, <=, ==)")),
-    };
-    cur.next();
-    Ok(op)
-}
-
-/// The condition of `expect`.
-fn condition(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<Condition, ParseError> {
-    let token = cur.word(A_CONDITION)?;
-    Ok(match token.text {
-        "leader" if cur.eat_word("in") => Condition::LeaderIn(node_set(cur, scope, Arity::Many)?),
-        "leader" if cur.eat_punct("!=") => Condition::LeaderNot(node_set(cur, scope, Arity::One)?),
-        "leader" => Condition::Leader,
-        "no" => {
-            if !cur.eat_word("leader") {
-                return Err(cur.error_here("`leader` (as in `expect no leader`)"));
-            }
-            Condition::NoLeader
-        }
-        "committed" | "applied" => {
-            let op = compare(cur)?;
-            let n = count(cur, "a log index", 0..=u64::MAX)?;
-            let on = if cur.eat_word("on") {
-                Some(node_set(cur, scope, Arity::Many)?)
-            } else {
-                None
-            };
-            if token.text == "committed" {
-                Condition::Committed(op, n, on)
-            } else {
-                Condition::Applied(op, n, on)
-            }
-        }
-        "converged" => Condition::Converged,
-        "clients" => {
-            if !cur.eat_word("done") {
-                return Err(cur.error_here("`done` (as in `expect clients done [since T]`)"));
-            }
-            let since = if cur.eat_word("since") {
-                Some(duration(cur)?)
-            } else {
-                None
-            };
-            Condition::ClientsDone(since)
-        }
-        "term" => {
-            let op = compare(cur)?;
-            Condition::Term(op, count(cur, "a term", 0..=u64::MAX)?)
-        }
-        "linearizable" => Condition::Linearizable,
-        "members" => {
-            if !cur.eat_punct("==") {
-                return Err(cur.error_here("`==` and a set (e.g. `members == {1,2,3}`)"));
-            }
-            Condition::Members(node_set(cur, scope, Arity::Many)?)
-        }
-        _ => return Err(cur.error_at(token, A_CONDITION)),
     })
 }

@@ -8,10 +8,11 @@
 //! example parses to its own verb.
 
 use super::ast::{ParseError, StepKind};
+use super::expectation::read_expect;
 use super::lex::Cursor;
 use super::parse::{
     State, client, clients, disk, key, last_set, net, partition, pick, read_add, read_crash,
-    read_cut, read_expect, read_propose, read_skew, read_tick, value, via,
+    read_cut, read_propose, read_skew, read_tick, value, via,
 };
 use super::sets::Arity;
 
