@@ -148,13 +148,7 @@ impl RawNode {
         entries: &[Entry],
         commit: LogIndex,
     ) -> Result<(), Error> {
-        if self.role == Role::Leader {
-            return Err(Error::MalformedMessage(format!(
-                "append from {from} in {}, a term this node leads",
-                self.term
-            )));
-        }
-        self.follow(from);
+        self.follow(from, "append")?;
         if prev.index < self.log.committed() {
             // Everything up to our commit index matches any leader's log
             // (Leader Completeness): tell the leader to resume from there.
@@ -238,13 +232,7 @@ impl RawNode {
     /// Heartbeat receiver: the leader is alive; commit what it says if we
     /// hold that very entry.
     pub(crate) fn on_heartbeat(&mut self, from: NodeId, commit: EntryId) -> Result<(), Error> {
-        if self.role == Role::Leader {
-            return Err(Error::MalformedMessage(format!(
-                "heartbeat from {from} in {}, a term this node leads",
-                self.term
-            )));
-        }
-        self.follow(from);
+        self.follow(from, "heartbeat")?;
         if self.log.contains(commit) {
             self.log.commit_to(commit.index);
         }
@@ -252,15 +240,24 @@ impl RawNode {
         Ok(())
     }
 
-    /// A message from the leader of our term arrived: follow it, and restart
-    /// the election timer without drawing a new timeout (§5.2).
-    pub(crate) fn follow(&mut self, leader: NodeId) {
+    /// A leader's message (`kind`) of our term arrived: follow its sender,
+    /// and restart the election timer without drawing a new timeout (§5.2).
+    /// From another node of a term this node leads, it is malformed (one
+    /// leader per term): refused, nothing changed.
+    pub(crate) fn follow(&mut self, leader: NodeId, kind: &str) -> Result<(), Error> {
+        if self.role == Role::Leader {
+            return Err(Error::MalformedMessage(format!(
+                "{kind} from {leader} in {}, a term this node leads",
+                self.term
+            )));
+        }
         if self.role == Role::Follower {
             self.election_elapsed_ticks = 0;
             self.leader = Some(leader);
         } else {
             self.become_follower(self.term, Some(leader));
         }
+        Ok(())
     }
 
     /// The leader hears back about an append.

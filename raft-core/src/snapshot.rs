@@ -100,13 +100,7 @@ impl RawNode {
         data: Vec<u8>,
         done: bool,
     ) -> Result<(), Error> {
-        if self.role == Role::Leader {
-            return Err(Error::MalformedMessage(format!(
-                "snapshot from {from} in {}, a term this node leads",
-                self.term
-            )));
-        }
-        self.follow(from);
+        self.follow(from, "snapshot")?;
         let committed = self.log.committed();
         let stale_allowed = self.config.rule_breaks.install_stale_snapshot;
         if meta.last.index <= committed && !(stale_allowed && meta.last.index > LogIndex(0)) {

@@ -6,7 +6,7 @@
 
 use raft_core::RuleBreaks;
 use sim::checker::Invariant;
-use sim::explore::{Bounds, Options, Search, check, scenario_text};
+use sim::explore::{Bounds, Options, Preset, Search, check, scenario_text};
 use sim::host::HostRuleBreaks;
 use sim::scenario::{parse, run_scenario_with_breaks};
 
@@ -349,20 +349,19 @@ fn an_append_checked_by_index_alone_is_caught() {
     assert!(found.steps <= 9, "{}", found.text);
 }
 
-/// `calm` bounds with a proposal, a compaction in 16-byte chunks, a lost
-/// and a duplicated message and a crash, one term: a follower cut off
-/// while the leader compacts catches up by InstallSnapshot.
-fn with_snapshots(max_depth: u32, breaks: HostRuleBreaks) -> Bounds {
+/// The presets' snapshot bounds (one term, a proposal, a compaction in
+/// 16-byte chunks, a node cut off, a lost and a duplicated message, a
+/// crash, 9 deep) with `breaks`: a follower cut off while the leader
+/// compacts catches up by InstallSnapshot.
+fn with_snapshots(breaks: HostRuleBreaks) -> Bounds {
+    let set = Preset::Ci
+        .bounds()
+        .into_iter()
+        .find(|bounds| bounds.max_compactions > 0)
+        .expect("the ci preset has a snapshot set");
     Bounds {
-        max_log: 3,
-        max_drops: 1,
-        max_dups: 1,
-        max_crashes: 1,
-        max_proposals: 1,
-        max_compactions: 1,
-        snapshot_chunk_bytes: 16,
         rule_breaks: breaks,
-        ..calm(1, max_depth)
+        ..set
     }
 }
 
@@ -372,7 +371,7 @@ fn a_snapshot_without_the_session_table_is_caught_where_it_is_restored() {
         snapshot_without_sessions: true,
         ..HostRuleBreaks::default()
     };
-    let found = caught(&with_snapshots(9, breaks), 2);
+    let found = caught(&with_snapshots(breaks), 2);
     assert_eq!(
         found.invariant,
         Invariant::StateMachineSafety,
@@ -389,7 +388,7 @@ fn compacting_before_the_snapshot_is_durable_is_caught_at_boot() {
         compact_before_sync: true,
         ..HostRuleBreaks::default()
     };
-    let found = caught(&with_snapshots(9, breaks), 2);
+    let found = caught(&with_snapshots(breaks), 2);
     assert_eq!(found.invariant, Invariant::Recovery, "{}", found.text);
     assert!(found.text.contains("compact"), "{}", found.text);
     assert!(found.text.contains("restart"), "{}", found.text);
@@ -404,7 +403,7 @@ fn installing_a_stale_snapshot_is_caught() {
         },
         ..HostRuleBreaks::default()
     };
-    let found = caught(&with_snapshots(9, breaks), 2);
+    let found = caught(&with_snapshots(breaks), 2);
     assert!(
         matches!(
             found.invariant,

@@ -1,12 +1,13 @@
 //! End to end: hosts told to break a durability rule (`HostRuleBreaks`, test
 //! only) are caught by the swarm, and the same seeds pass with correct hosts.
 
-use std::collections::BTreeMap;
+mod common;
 
+use common::kinds;
 use raft_core::RuleBreaks;
 use sim::checker::Invariant;
 use sim::host::HostRuleBreaks;
-use sim::run::{RunOptions, RunReport, run};
+use sim::run::{RunOptions, RunReport};
 
 fn options(seed: u64, breaks: HostRuleBreaks) -> RunOptions {
     let mut options = RunOptions::new(seed);
@@ -14,42 +15,9 @@ fn options(seed: u64, breaks: HostRuleBreaks) -> RunOptions {
     options
 }
 
-/// Runs `seeds` on two threads (one run per thread at a time, as the swarm
-/// does), in seed order.
+/// Runs `seeds` with `breaks`, on two threads, in seed order.
 fn swarm(seeds: std::ops::Range<u64>, breaks: HostRuleBreaks) -> Vec<RunReport> {
-    let mut reports: Vec<RunReport> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2u64)
-            .map(|parity| {
-                let seeds = seeds.clone();
-                scope.spawn(move || {
-                    seeds
-                        .filter(|seed| seed % 2 == parity)
-                        .map(|seed| run(&options(seed, breaks), None))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("runs catch their own panics"))
-            .collect()
-    });
-    reports.sort_by_key(|r| r.seed);
-    reports
-}
-
-/// Failures by invariant.
-fn kinds(reports: &[RunReport]) -> BTreeMap<Invariant, Vec<u64>> {
-    let mut kinds: BTreeMap<Invariant, Vec<u64>> = BTreeMap::new();
-    for report in reports {
-        if let Some(failure) = &report.failure {
-            kinds
-                .entry(failure.violation.invariant)
-                .or_default()
-                .push(report.seed);
-        }
-    }
-    kinds
+    common::swarm(seeds, |seed| options(seed, breaks))
 }
 
 /// Invariants that say the cluster lost or promised data it should not

@@ -4,59 +4,27 @@
 //! default swarm's seeds (which pick snapshots for themselves) catch up by
 //! InstallSnapshot.
 
-use std::collections::BTreeMap;
+mod common;
 
+use common::kinds;
 use raft_core::RuleBreaks;
 use sim::checker::Invariant;
 use sim::host::HostRuleBreaks;
-use sim::run::{RunOptions, RunReport, run};
+use sim::run::{RunOptions, RunReport};
 
 /// Runs `seeds` with snapshots every `every` entries (`None`: the seed
-/// picks), on two threads, in seed order.
+/// picks) and `breaks`, on two threads, in seed order.
 fn swarm(
     seeds: std::ops::Range<u64>,
     every: Option<Option<u64>>,
     breaks: HostRuleBreaks,
 ) -> Vec<RunReport> {
-    let options = |seed| {
+    common::swarm(seeds, |seed| {
         let mut options = RunOptions::new(seed);
         options.spec.rule_breaks = breaks;
         options.snapshot_every = every;
         options
-    };
-    let mut reports: Vec<RunReport> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2u64)
-            .map(|parity| {
-                let seeds = seeds.clone();
-                scope.spawn(move || {
-                    seeds
-                        .filter(|seed| seed % 2 == parity)
-                        .map(|seed| run(&options(seed), None))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("runs catch their own panics"))
-            .collect()
-    });
-    reports.sort_by_key(|r| r.seed);
-    reports
-}
-
-/// Failures by invariant.
-fn kinds(reports: &[RunReport]) -> BTreeMap<Invariant, Vec<u64>> {
-    let mut kinds: BTreeMap<Invariant, Vec<u64>> = BTreeMap::new();
-    for report in reports {
-        if let Some(failure) = &report.failure {
-            kinds
-                .entry(failure.violation.invariant)
-                .or_default()
-                .push(report.seed);
-        }
-    }
-    kinds
+    })
 }
 
 const EVERY_3: Option<Option<u64>> = Some(Some(3));

@@ -130,6 +130,25 @@ fn chunk_offset(m: &Message) -> u64 {
     }
 }
 
+/// Runs the cluster until nothing moves, showing `watch` every snapshot
+/// chunk (with the cluster as it is) before it is delivered.
+fn stabilize_watching_chunks(net: &mut Network, mut watch: impl FnMut(&Network, &Message)) {
+    for _ in 0..10_000 {
+        net.process_all();
+        let batch = std::mem::take(&mut net.in_flight);
+        if batch.is_empty() {
+            return;
+        }
+        for m in batch {
+            if is_chunk(&m) {
+                watch(net, &m);
+            }
+            net.deliver(m);
+        }
+    }
+    panic!("the cluster did not settle in 10,000 rounds");
+}
+
 /// A three-node cluster with small snapshot chunks, node 3 cut off while
 /// the leader commits and applies 8 entries and compacts them all.
 fn follower_left_behind_a_snapshot(chunk_bytes: u64) -> Network {
@@ -157,24 +176,14 @@ fn a_follower_that_needs_compacted_entries_gets_the_snapshot_in_chunks() {
     assert!(data_len > 3 * 16, "the snapshot takes several chunks");
     net.node_mut(1).heartbeat_timeout();
     let mut chunks = Vec::new();
-    for _ in 0..10_000 {
-        net.process_all();
-        let batch = std::mem::take(&mut net.in_flight);
-        if batch.is_empty() {
-            break;
+    stabilize_watching_chunks(&mut net, |net, m| {
+        if let MessageBody::InstallSnapshot { data, .. } = &m.body {
+            assert!(data.len() <= 16, "a chunk over the limit");
         }
-        for m in batch {
-            if is_chunk(&m) {
-                if let MessageBody::InstallSnapshot { data, .. } = &m.body {
-                    assert!(data.len() <= 16, "a chunk over the limit");
-                }
-                chunks.push(chunk_offset(&m));
-                let pr = &net.node(1).status().progress[&id(3)];
-                assert_eq!(pr.state, ProgressState::Snapshot);
-            }
-            net.deliver(m);
-        }
-    }
+        chunks.push(chunk_offset(m));
+        let pr = &net.node(1).status().progress[&id(3)];
+        assert_eq!(pr.state, ProgressState::Snapshot);
+    });
     let expected: Vec<u64> = (0..data_len.div_ceil(16)).map(|k| k * 16).collect();
     assert_eq!(chunks, expected, "each chunk once, in order");
     let follower = net.node(3);
@@ -341,19 +350,7 @@ fn a_transfer_starts_over_when_the_follower_restarts() {
     assert!(net.in_flight.is_empty() || net.in_flight.iter().any(is_chunk));
     net.restart(3);
     let mut offsets = Vec::new();
-    for _ in 0..10_000 {
-        net.process_all();
-        let batch = std::mem::take(&mut net.in_flight);
-        if batch.is_empty() {
-            break;
-        }
-        for m in batch {
-            if is_chunk(&m) {
-                offsets.push(chunk_offset(&m));
-            }
-            net.deliver(m);
-        }
-    }
+    stabilize_watching_chunks(&mut net, |_, m| offsets.push(chunk_offset(m)));
     assert!(
         offsets.contains(&0),
         "the transfer started over: {offsets:?}"

@@ -18,6 +18,8 @@
 //!   syncing it, and renaming it over (atomic), so a crash at any point
 //!   leaves the old snapshot or the new one.
 
+use std::borrow::Cow;
+
 use raft_core::{Entry, EntryId, HardState, LogIndex, Snapshot, Term};
 use serde::{Deserialize, Serialize};
 
@@ -35,11 +37,12 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
         .map(|(value, _)| value)
 }
 
-/// A record of the log file.
+/// A record of the log file. The entry is borrowed when a record is
+/// written (no copy on the write path) and owned when one is read back.
 #[derive(Debug, Serialize, Deserialize)]
-enum LogRecord {
+enum LogRecord<'a> {
     /// An entry; it replaces every entry from its index on.
-    Entry(Entry),
+    Entry(Cow<'a, Entry>),
     /// A follower installed a snapshot ending at this entry (Raft Figure 13
     /// step 6, applied when the log is read back): the entries after it
     /// stay only if the log holds this very entry; otherwise the log is cut
@@ -87,7 +90,7 @@ pub(super) fn write(
     }
     for entry in entries {
         disk.log
-            .append_record(&encode(&LogRecord::Entry(entry.clone())));
+            .append_record(&encode(&LogRecord::Entry(Cow::Borrowed(entry))));
     }
 }
 
@@ -103,9 +106,15 @@ pub(super) fn write_own_snapshot(disk: &mut Disk, snapshot: &Snapshot) {
 pub(super) fn write_snapshot_in_place_unsynced(disk: &mut Disk, snapshot: &Snapshot) {
     disk.snapshot = crate::disk::File::default();
     disk.snapshot.append_record(&encode(snapshot));
-    let last = snapshot.meta.last;
+    drop_log_below(disk, snapshot.meta.last.index);
+}
+
+/// Drops the durable log records below `index`, which a snapshot in place
+/// stands for (old segments deleted); the record at `index` stays, so that
+/// the log read back can be checked to follow the snapshot.
+fn drop_log_below(disk: &mut Disk, index: LogIndex) {
     disk.log.drop_durable_records(|payload| {
-        decode::<LogRecordHead>(payload).is_none_or(|head| head.id().index < last.index)
+        decode::<LogRecordHead>(payload).is_none_or(|head| head.id().index < index)
     });
 }
 
@@ -116,9 +125,7 @@ pub(super) fn write_snapshot_in_place_unsynced(disk: &mut Disk, snapshot: &Snaps
 pub(super) fn snapshot_synced(disk: &mut Disk, last: EntryId) -> DurableLog {
     disk.rename_snapshot_tmp();
     disk.meta.keep_last_durable_record();
-    disk.log.drop_durable_records(|payload| {
-        decode::<LogRecordHead>(payload).is_none_or(|head| head.id().index < last.index)
-    });
+    drop_log_below(disk, last.index);
     durable_log(disk)
 }
 
@@ -235,8 +242,8 @@ pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
     let run = replay(records.iter().map(Vec::as_slice), base, read_head);
     let entries: Vec<Entry> = run
         .iter()
-        .map_while(|(_, payload)| match decode::<LogRecord>(payload) {
-            Some(LogRecord::Entry(entry)) => Some(entry),
+        .map_while(|(_, payload)| match decode::<LogRecord<'static>>(payload) {
+            Some(LogRecord::Entry(entry)) => Some(entry.into_owned()),
             _ => None,
         })
         .collect();
