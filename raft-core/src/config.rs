@@ -104,6 +104,12 @@ pub struct RuleBreaks {
     /// commit index and state machine go back to the snapshot's (Raft §7:
     /// a snapshot of a prefix of the log must not replace it).
     pub install_stale_snapshot: bool,
+    /// A new leader proposes a membership change before it has committed
+    /// an entry of its own term, so it may not know of a change a
+    /// previous leader committed: two single-server changes from one
+    /// configuration then make majorities that do not overlap (the bug
+    /// Ongaro reported in 2015, thesis §4.1 errata).
+    pub conf_change_before_commit: bool,
 }
 
 impl Config {

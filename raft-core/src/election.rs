@@ -14,8 +14,8 @@ const SLOW_ELECTIONS_FACTOR: u64 = 8;
 impl RawNode {
     /// Whether this node may become leader: only voters may (thesis §4.2.1).
     pub(crate) fn is_promotable(&self) -> bool {
-        self.conf.voters.contains(&self.config.id)
-            || self.conf.voters_outgoing.contains(&self.config.id)
+        let conf = self.confs.latest();
+        conf.voters.contains(&self.config.id) || conf.voters_outgoing.contains(&self.config.id)
     }
 
     /// Restarts the election timer with a fresh random timeout (§5.2).
@@ -43,6 +43,7 @@ impl RawNode {
         self.election_elapsed_ticks += 1;
         if self.election_elapsed_ticks >= self.config.election_ticks {
             self.election_elapsed_ticks = 0;
+            self.abort_leader_transfer();
             if self.config.check_quorum {
                 self.check_quorum();
             }
@@ -61,7 +62,7 @@ impl RawNode {
     /// partitioned leader stops serving (and stops holding its lease).
     pub(crate) fn check_quorum(&mut self) {
         let me = self.config.id;
-        let active = quorum::has_quorum(&self.conf, |id| {
+        let active = quorum::has_quorum(self.confs.latest(), |id| {
             id == me || self.progress.get(&id).is_some_and(|p| p.recent_active)
         });
         for (id, pr) in self.progress.iter_mut() {
@@ -80,7 +81,7 @@ impl RawNode {
         if self.config.pre_vote {
             self.become_pre_candidate();
         } else {
-            self.become_candidate();
+            self.become_candidate(false);
         }
     }
 
@@ -100,8 +101,9 @@ impl RawNode {
         self.tally_votes();
     }
 
-    /// §5.2: increment the term, vote for ourself, request votes.
-    fn become_candidate(&mut self) {
+    /// §5.2: increment the term, vote for ourself, request votes (saying
+    /// whether the leader asked for this election: a leader transfer).
+    pub(crate) fn become_candidate(&mut self, leader_transfer: bool) {
         self.step_to_term(self.term.next());
         self.role = Role::Candidate;
         self.leader = None;
@@ -109,7 +111,11 @@ impl RawNode {
         self.votes.insert(self.config.id, true);
         let last_log = self.log.last_id();
         for voter in self.other_voters() {
-            self.send(voter, MessageBody::VoteRequest { last_log });
+            let body = MessageBody::VoteRequest {
+                last_log,
+                leader_transfer,
+            };
+            self.send(voter, body);
         }
         self.tally_votes();
     }
@@ -136,7 +142,8 @@ impl RawNode {
         let next = self.log.last_index().next();
         let capacity = self.config.max_inflight_msgs;
         self.progress = self
-            .conf
+            .confs
+            .latest()
             .members()
             .map(|id| (id, Progress::new(next, capacity)))
             .collect();
@@ -164,11 +171,13 @@ impl RawNode {
         self.votes.clear();
         self.progress.clear();
         self.replication_pending = false;
+        self.lead_transferee = None;
     }
 
     fn other_voters(&self) -> Vec<NodeId> {
         let me = self.config.id;
-        self.conf
+        self.confs
+            .latest()
             .all_voters()
             .into_iter()
             .filter(|id| *id != me)
@@ -188,9 +197,15 @@ impl RawNode {
     /// The term rules every message passes first (§5.1). Returns whether the
     /// message should be processed further.
     pub(crate) fn observe_term(&mut self, message: &Message) -> bool {
+        // A vote request the leader asked for (a transfer) overrides the
+        // lease: the leader it protects is the one stepping aside.
         let is_vote_request = matches!(
             message.body,
-            MessageBody::PreVoteRequest { .. } | MessageBody::VoteRequest { .. }
+            MessageBody::PreVoteRequest { .. }
+                | MessageBody::VoteRequest {
+                    leader_transfer: false,
+                    ..
+                }
         );
         if message.term > self.term {
             if is_vote_request && self.lease_holds() {
@@ -203,7 +218,8 @@ impl RawNode {
                 MessageBody::PreVoteResponse { granted: true } => {}
                 MessageBody::AppendEntries { .. }
                 | MessageBody::Heartbeat { .. }
-                | MessageBody::InstallSnapshot { .. } => {
+                | MessageBody::InstallSnapshot { .. }
+                | MessageBody::TimeoutNow => {
                     self.become_follower(message.term, Some(message.from));
                 }
                 _ => self.become_follower(message.term, None),
@@ -276,8 +292,8 @@ impl RawNode {
     }
 
     fn tally_votes(&mut self) {
-        match quorum::vote_result(&self.conf, &self.votes) {
-            VoteResult::Won if self.role == Role::PreCandidate => self.become_candidate(),
+        match quorum::vote_result(self.confs.latest(), &self.votes) {
+            VoteResult::Won if self.role == Role::PreCandidate => self.become_candidate(false),
             VoteResult::Won => self.become_leader(),
             VoteResult::Lost => self.become_follower(self.term, None),
             VoteResult::Pending => {}

@@ -22,8 +22,6 @@ pub enum Error {
     },
     /// A message was sent by this node to itself, or by node 0.
     InvalidSender(NodeId),
-    /// A response came from a node this leader does not replicate to.
-    UnknownPeer(NodeId),
     /// A message is malformed (entries not contiguous, an index beyond what
     /// was sent, ...); the text says how. It was ignored.
     MalformedMessage(String),
@@ -56,6 +54,20 @@ pub enum Error {
     /// A membership change that cannot be made from the configuration in
     /// force (thesis chapter 4), and why.
     InvalidConfChange(String),
+    /// A membership change that cannot be proposed yet (another change is
+    /// uncommitted, or this leader has not committed an entry of its
+    /// term); the text says which. Retry later.
+    ConfChangeNotNow(String),
+    /// The leader is handing leadership to `to` (thesis §3.10) and takes
+    /// no proposals meanwhile; retry at the new leader, or after the
+    /// transfer is aborted.
+    LeaderTransferring {
+        /// The node leadership is being handed to.
+        to: NodeId,
+    },
+    /// A leader transfer that cannot be made (to itself, to a learner, to
+    /// a node outside the configuration), and why.
+    InvalidTransfer(String),
     /// A snapshot was offered at or below the one the log already starts
     /// after: there is nothing to drop.
     StaleCompaction {
@@ -75,7 +87,6 @@ impl fmt::Display for Error {
                 write!(f, "message for {to} delivered to {me}")
             }
             Error::InvalidSender(from) => write!(f, "message from invalid sender {from}"),
-            Error::UnknownPeer(from) => write!(f, "response from unknown peer {from}"),
             Error::MalformedMessage(why) => write!(f, "malformed message: {why}"),
             Error::ConflictsWithCommitted { index } => {
                 write!(f, "append conflicts with committed entry at {index}")
@@ -91,6 +102,14 @@ impl fmt::Display for Error {
                  what was applied)"
             ),
             Error::InvalidConfChange(why) => write!(f, "invalid membership change: {why}"),
+            Error::ConfChangeNotNow(why) => write!(f, "membership change refused for now: {why}"),
+            Error::LeaderTransferring { to } => {
+                write!(
+                    f,
+                    "proposal dropped: leadership is being transferred to {to}"
+                )
+            }
+            Error::InvalidTransfer(why) => write!(f, "invalid leader transfer: {why}"),
             Error::StaleCompaction { index, snapshot } => write!(
                 f,
                 "cannot compact up to {index}: the log already starts after {snapshot}"

@@ -14,7 +14,10 @@
 //! of current-term entries only with a no-op per term (§5.4.2, §8), the
 //! leader's disk write in parallel with replication (thesis §10.2.1), log
 //! compaction and InstallSnapshot in acknowledged chunks (§7, Figure 13),
-//! and joint quorums (thesis §4.3; the changes that enter them come next).
+//! membership changes ([`RawNode::propose_conf_change`]: one voter at once,
+//! more through a joint configuration the leader leaves on its own, learners,
+//! a removed leader stepping down; thesis ch. 4), and leader transfer
+//! ([`RawNode::transfer_leader`], thesis §3.10).
 //!
 //! # Example
 //!
@@ -51,6 +54,7 @@ mod config;
 mod election;
 mod error;
 mod log;
+mod membership;
 mod message;
 mod progress;
 mod quorum;
@@ -59,6 +63,7 @@ mod ready;
 mod replication;
 mod rng;
 mod snapshot;
+mod transfer;
 mod types;
 
 pub use conf_change::{CHANGES_MAX, ConfChange, ConfChangeSingle};

@@ -169,6 +169,14 @@ impl RaftLog {
         Some((index.0 - self.snapshot.index.0 - 1) as usize)
     }
 
+    /// The entries from `index` on that are held in memory (all of them if
+    /// `index` is compacted, none past the end).
+    #[must_use]
+    pub fn entries_from(&self, index: LogIndex) -> &[Entry] {
+        let skip = index.0.saturating_sub(self.first_index().0);
+        &self.entries[(skip as usize).min(self.entries.len())..]
+    }
+
     /// The entry at `index`, if held in memory.
     #[must_use]
     pub fn entry(&self, index: LogIndex) -> Option<&Entry> {

@@ -31,7 +31,7 @@ pub struct RejectHint {
     pub probe: EntryId,
 }
 
-/// The kinds of messages. Variants for leader transfer and ReadIndex are
+/// The kinds of messages. Variants for ReadIndex are
 /// added with those features.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageBody {
@@ -50,6 +50,10 @@ pub enum MessageBody {
     VoteRequest {
         /// The candidate's last log entry, for the up-to-date check (§5.4.1).
         last_log: EntryId,
+        /// The candidate campaigns because the leader told it to (leader
+        /// transfer, thesis §3.10): voters grant it even while they hold a
+        /// lease on that leader.
+        leader_transfer: bool,
     },
     /// The answer to a vote request.
     VoteResponse {
@@ -113,6 +117,9 @@ pub enum MessageBody {
     /// that a deposed leader steps down even when the newer node's vote
     /// requests are ignored under its lease. It acknowledges nothing.
     StaleTerm,
+    /// "Campaign now": the leader hands leadership to the recipient, whose
+    /// log it has brought up to date (leader transfer, thesis §3.10).
+    TimeoutNow,
 }
 
 impl MessageBody {
@@ -131,6 +138,7 @@ impl MessageBody {
             MessageBody::InstallSnapshot { .. } => "snapshot",
             MessageBody::SnapshotResponse { .. } => "snapshot-resp",
             MessageBody::StaleTerm => "stale-term",
+            MessageBody::TimeoutNow => "timeout-now",
         }
     }
 

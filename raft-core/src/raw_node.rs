@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::error::Error;
 use crate::log::RaftLog;
+use crate::membership::Configurations;
 use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
 use crate::ready::{PeerStatus, Ready, Restored, Status};
@@ -23,7 +24,8 @@ use crate::types::{
 /// node's own.
 #[derive(Debug, Hash, Serialize)]
 pub struct ProtocolState<'a> {
-    conf: &'a ConfState,
+    confs: &'a Configurations,
+    lead_transferee: Option<NodeId>,
     term: Term,
     vote: Option<NodeId>,
     role: Role,
@@ -56,8 +58,11 @@ pub struct ProtocolState<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RawNode {
     pub(crate) config: Config,
-    /// The configuration in force.
-    pub(crate) conf: ConfState,
+    /// The configurations the log holds; the latest is in force.
+    pub(crate) confs: Configurations,
+    /// The voter a leader transfer is handing leadership to (thesis
+    /// §3.10); proposals wait meanwhile. Only a leader has one.
+    pub(crate) lead_transferee: Option<NodeId>,
     /// Invariant: never decreases.
     pub(crate) term: Term,
     /// Invariant: at most one vote per term (reset only when `term` rises).
@@ -137,6 +142,10 @@ impl RawNode {
             ),
         };
         let log = RaftLog::restore(snapshot_last, entries, hard_state.commit, applied)?;
+        let mut confs = Configurations::new(conf);
+        confs
+            .rebuild_from(log.first_index(), log.entries())
+            .map_err(|err| Error::CorruptRestore(format!("a membership change: {err}")))?;
         if log.last_id().term > hard_state.term {
             return Err(Error::CorruptRestore(format!(
                 "the log holds term {} but the hard state's term is {}",
@@ -150,7 +159,8 @@ impl RawNode {
             leader: None,
         };
         let mut node = RawNode {
-            conf,
+            confs,
+            lead_transferee: None,
             term: hard_state.term,
             vote: hard_state.vote,
             role: Role::Follower,
@@ -215,17 +225,21 @@ impl RawNode {
     /// resets it. A leader runs its CheckQuorum round and steps down unless
     /// a majority was active (thesis §6.2); a follower's lease on its leader
     /// ends, so it grants votes again (§9.6), but it campaigns only when its
-    /// randomized timeout fires ([`campaign`](Self::campaign)). Does nothing
-    /// unless `Config::check_quorum` is on. (Scenario files and the model
-    /// checker fire timers directly instead of ticking.)
+    /// randomized timeout fires ([`campaign`](Self::campaign)). A leader
+    /// transfer still under way is aborted (thesis §3.10). Without
+    /// `Config::check_quorum`, only the transfer is affected. (Scenario
+    /// files and the model checker fire timers directly instead of
+    /// ticking.)
     pub fn check_quorum_timeout(&mut self) {
-        if !self.config.check_quorum {
-            return;
-        }
         if self.role == Role::Leader {
             self.election_elapsed_ticks = 0;
-            self.check_quorum();
-        } else {
+            self.abort_leader_transfer();
+            if self.config.check_quorum {
+                self.check_quorum();
+            }
+            return;
+        }
+        if self.config.check_quorum {
             self.election_elapsed_ticks =
                 self.election_elapsed_ticks.max(self.config.election_ticks);
         }
@@ -242,11 +256,7 @@ impl RawNode {
     /// Proposes `data` for the log. Returns the index the entry will have if
     /// it commits. Only the leader accepts proposals.
     pub fn propose(&mut self, data: Vec<u8>) -> Result<LogIndex, Error> {
-        if self.role != Role::Leader {
-            return Err(Error::NotLeader {
-                leader: self.leader,
-            });
-        }
+        self.check_accepts_proposals()?;
         let uncommitted = self.log.last_index().0 - self.log.committed().0;
         if uncommitted >= self.config.max_uncommitted_entries {
             return Err(Error::TooManyUncommitted {
@@ -304,10 +314,11 @@ impl RawNode {
                 self.on_vote_request(from, message.term, last_log, true);
                 Ok(())
             }
-            MessageBody::VoteRequest { last_log } => {
+            MessageBody::VoteRequest { last_log, .. } => {
                 self.on_vote_request(from, message.term, last_log, false);
                 Ok(())
             }
+            MessageBody::TimeoutNow => self.on_timeout_now(from),
             MessageBody::PreVoteResponse { granted } => {
                 // A grant counts only if it echoes the term this node would
                 // campaign in now; a grant from a round with another term
@@ -492,10 +503,18 @@ impl RawNode {
         &self.log
     }
 
-    /// The configuration in force.
+    /// The configuration in force: the latest in the log, committed or
+    /// not (thesis §4.1).
     #[must_use]
     pub fn conf(&self) -> &ConfState {
-        &self.conf
+        self.confs.latest()
+    }
+
+    /// The configuration in force once the log up to `index` is appended
+    /// (`index` at or after the log's start).
+    #[must_use]
+    pub fn conf_at(&self, index: LogIndex) -> &ConfState {
+        self.confs.at(index)
     }
 
     /// The settings this node runs with.
@@ -579,7 +598,8 @@ impl RawNode {
     #[must_use]
     pub fn protocol_state(&self) -> ProtocolState<'_> {
         ProtocolState {
-            conf: &self.conf,
+            confs: &self.confs,
+            lead_transferee: self.lead_transferee,
             term: self.term,
             vote: self.vote,
             role: self.role,

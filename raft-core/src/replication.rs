@@ -2,12 +2,13 @@
 //! with probe/replicate flow control and fast back-up, the follower's
 //! consistency check, heartbeats, and the commit rule.
 
+use crate::conf_change::ConfChange;
 use crate::error::Error;
 use crate::message::{MessageBody, RejectHint};
 use crate::progress::ProgressState;
 use crate::quorum;
 use crate::raw_node::RawNode;
-use crate::types::{Entry, EntryId, LogIndex, NodeId, Role, Term};
+use crate::types::{Entry, EntryId, EntryKind, LogIndex, NodeId, Role, Term};
 
 /// Whether to send an append that carries no entries.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,11 @@ impl RawNode {
             pr.sent_append(last, entry_count);
         }
         true
+    }
+
+    /// Sends `to` what it is missing now (a transfer's target catching up).
+    pub(crate) fn broadcast_append_to(&mut self, to: NodeId) {
+        self.send_append(to, IfEmpty::Send);
     }
 
     /// Sends every follower what it is missing (and the commit index).
@@ -129,7 +135,7 @@ impl RawNode {
     /// but only if that entry is of its own term; earlier entries commit
     /// with it (Figure 8 shows why counting older entries is unsafe).
     fn maybe_commit(&mut self) -> bool {
-        let index = quorum::committed_index(&self.conf, |id| {
+        let index = quorum::committed_index(self.confs.latest(), |id| {
             self.progress.get(&id).map_or(LogIndex(0), |p| p.matched)
         });
         let own_term = self.log.term(index) == Some(self.term);
@@ -137,7 +143,9 @@ impl RawNode {
         if index <= self.log.committed() || !(own_term || breaks) {
             return false;
         }
-        self.log.commit_to(index)
+        let committed = self.log.commit_to(index);
+        self.leader_committed();
+        committed
     }
 
     /// AppendEntries receiver (§5.3).
@@ -187,16 +195,22 @@ impl RawNode {
             );
             return Ok(());
         }
+        // Membership changes take effect when appended (thesis §4.1): each
+        // must follow from the configuration before it, or the append is
+        // refused before it changes anything.
+        self.confs.check_append(prev.index, entries)?;
         let appended = self.log.append_after(prev, entries)?;
         if let Some(replaced_from) = appended.replaced_from {
             self.retract_acks_from(replaced_from);
         }
+        self.log_changed_from(prev.index.next());
         let last_new = appended.last_new;
         if breaks.truncate_on_match && last_new < self.log.last_index() {
             let from = last_new.next();
             if from > self.log.committed() {
                 self.log.truncate_after(last_new);
                 self.retract_acks_from(from);
+                self.log_changed_from(from);
             }
         }
         // §5.3 receiver step 5: commit up to the leader's commit, but only
@@ -276,7 +290,7 @@ impl RawNode {
             )));
         }
         let Some(pr) = self.progress.get_mut(&from) else {
-            return Err(Error::UnknownPeer(from));
+            return Ok(()); // a node no longer in the configuration
         };
         pr.recent_active = true;
         match reject {
@@ -314,6 +328,7 @@ impl RawNode {
                     self.send_append(from, IfEmpty::Send);
                 }
                 self.fill_window(from);
+                self.maybe_send_timeout_now(from);
             }
         }
         Ok(())
@@ -327,7 +342,7 @@ impl RawNode {
         }
         let last_index = self.log.last_index();
         let Some(pr) = self.progress.get_mut(&from) else {
-            return Err(Error::UnknownPeer(from));
+            return Ok(()); // a node no longer in the configuration
         };
         pr.recent_active = true;
         if self.config.rule_breaks.stall_after_lost_append {
@@ -373,6 +388,9 @@ pub(crate) fn validate_entries(prev: EntryId, entries: &[Entry], term: Term) -> 
                 "entry {} has term {}, outside [{last_term}, {term}]",
                 entry.index, entry.term
             )));
+        }
+        if entry.kind == EntryKind::ConfChange {
+            ConfChange::decode(&entry.data)?;
         }
         last_term = entry.term;
         expected = expected.next();

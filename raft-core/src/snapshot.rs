@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::membership::Configurations;
 use crate::message::MessageBody;
 use crate::progress::ProgressState;
 use crate::raw_node::RawNode;
@@ -43,10 +44,13 @@ impl RawNode {
     /// already starts at or after `index`. Neither changes the node.
     pub fn compact(&mut self, index: LogIndex, data: Vec<u8>) -> Result<SnapshotMeta, Error> {
         let last = self.log.compact_to(index)?;
+        // The configuration as of the snapshot's last entry, not the
+        // latest: a later change may still be replaced.
         let meta = SnapshotMeta {
             last,
-            conf: self.conf.clone(),
+            conf: self.confs.at(index).clone(),
         };
+        self.confs.compact_to(index);
         self.snapshot = Some(Snapshot {
             meta: meta.clone(),
             data,
@@ -146,6 +150,12 @@ impl RawNode {
             return Ok(());
         }
         let IncomingSnapshot { meta, data, .. } = self.incoming_snapshot.take().expect("held");
+        if self.log.contains(meta.last) {
+            // The suffix kept after the snapshot (Figure 13 step 6) must
+            // follow from the snapshot's configuration.
+            let suffix = self.log.entries_from(meta.last.index.next());
+            Configurations::new(meta.conf.clone()).check_append(meta.last.index, suffix)?;
+        }
         self.install_snapshot(Snapshot { meta, data });
         let body = MessageBody::AppendResponse {
             index: last.index,
@@ -160,7 +170,8 @@ impl RawNode {
     /// configuration, and goes to the host to restore.
     fn install_snapshot(&mut self, snapshot: Snapshot) {
         self.log.install(snapshot.meta.last);
-        self.conf = snapshot.meta.conf.clone();
+        self.confs = Configurations::new(snapshot.meta.conf.clone());
+        self.log_changed_from(self.log.first_index());
         self.snapshot = Some(snapshot);
         self.snapshot_to_restore = true;
         // Acknowledgements not yet handed out that claim entries past the
@@ -184,7 +195,7 @@ impl RawNode {
             .filter(|s| s.meta.last == last)
             .map(|s| s.data.len() as u64);
         let Some(pr) = self.progress.get_mut(&from) else {
-            return Err(Error::UnknownPeer(from));
+            return Ok(()); // a node no longer in the configuration
         };
         pr.recent_active = true;
         let Some(transfer) = pr.snapshot.as_mut().filter(|t| t.last == last) else {

@@ -107,9 +107,16 @@ impl Network {
 
     /// `size` fresh nodes; `adjust` edits each config.
     pub fn with_config(size: u64, adjust: impl Fn(&mut Config)) -> Network {
-        let nodes = (1..=size)
+        Network::with_spares(size, 0, adjust)
+    }
+
+    /// `voters` fresh nodes of the bootstrap configuration, and `spares`
+    /// more (numbered after them) that start empty, outside it, until a
+    /// membership change adds them; `adjust` edits each config.
+    pub fn with_spares(voters: u64, spares: u64, adjust: impl Fn(&mut Config)) -> Network {
+        let nodes = (1..=voters + spares)
             .map(|me| {
-                let mut config = config(me, size);
+                let mut config = config(me, voters);
                 adjust(&mut config);
                 let raw = RawNode::new(config.clone(), Restored::default()).expect("valid config");
                 let node = TestNode {

@@ -1,5 +1,7 @@
-//! Property: a three-node cluster under an arbitrary schedule keeps election
-//! and log safety, and every delivery obeys the [`step_rules`].
+//! Property: a cluster of three voters, with two more nodes that membership
+//! changes may add (and voters they may remove), under an arbitrary
+//! schedule keeps election and log safety, and every delivery obeys the
+//! [`step_rules`].
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -7,8 +9,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use raft_core::{
-    Config, Entry, EntryId, LogIndex, Message, MessageBody, NodeId, RawNode, Ready, Restored, Role,
-    Term,
+    ConfChange, ConfChangeSingle, Config, Entry, EntryId, EntryKind, LogIndex, Message,
+    MessageBody, NodeId, RawNode, Ready, Restored, Role, Term,
 };
 
 use crate::disk::Disk;
@@ -18,7 +20,10 @@ use crate::step_rules::Expectation;
 
 const CASES: u32 = scaled(2048);
 
-const CLUSTER: u64 = 3;
+/// Every node that exists; the first `BOOTSTRAP_VOTERS` are the initial
+/// configuration, the others start empty until a change adds them.
+const CLUSTER: u64 = 5;
+const BOOTSTRAP_VOTERS: u64 = 3;
 
 #[derive(Clone, Debug)]
 enum Act {
@@ -53,6 +58,36 @@ enum Act {
     Settle(u8),
     /// The node's host snapshots what it applied and compacts its log.
     Compact(u64),
+    /// The leader (the highest-numbered one) is asked for a membership
+    /// change: of `kind` (see [`change_of`]) about node `node`.
+    ChangeMembership {
+        kind: u8,
+        node: u64,
+    },
+    /// The leader is asked to hand leadership to `to`.
+    TransferLeader(u64),
+}
+
+/// A membership change of `kind` about `node` (and its neighbour): add a
+/// voter, add a learner, remove, swap two voters, add two voters; the
+/// last two go through a joint configuration.
+fn change_of(kind: u8, node: u64) -> ConfChange {
+    let other = id(node % CLUSTER + 1);
+    let node = id(node);
+    let changes = match kind % 5 {
+        0 => vec![ConfChangeSingle::AddVoter(node)],
+        1 => vec![ConfChangeSingle::AddLearner(node)],
+        2 => vec![ConfChangeSingle::Remove(node)],
+        3 => vec![
+            ConfChangeSingle::AddVoter(node),
+            ConfChangeSingle::Remove(other),
+        ],
+        _ => vec![
+            ConfChangeSingle::AddVoter(node),
+            ConfChangeSingle::AddVoter(other),
+        ],
+    };
+    ConfChange { changes }
 }
 
 fn act() -> impl Strategy<Value = Act> {
@@ -75,6 +110,8 @@ fn act() -> impl Strategy<Value = Act> {
         2 => node().prop_map(Act::Restart),
         3 => (1u8..=3).prop_map(Act::Settle),
         2 => node().prop_map(Act::Compact),
+        3 => (0u8..5, node()).prop_map(|(kind, node)| Act::ChangeMembership { kind, node }),
+        1 => node().prop_map(Act::TransferLeader),
     ]
 }
 
@@ -167,6 +204,14 @@ struct ClusterStats {
     max_term: u64,
     compactions: u64,
     snapshots_installed: u64,
+    conf_changes_accepted: u64,
+    /// Membership change entries seen committed, and of those the ones
+    /// that leave a joint configuration.
+    conf_changes_committed: u64,
+    joint_left: u64,
+    transfers_accepted: u64,
+    /// Leaders elected that were not in the bootstrap configuration.
+    leaders_added_later: u64,
 }
 
 struct Cluster {
@@ -191,7 +236,7 @@ impl Cluster {
     fn new(case: &ClusterCase) -> Cluster {
         let hosts = (1..=CLUSTER)
             .map(|n| {
-                let mut config = Config::new(id(n), (1..=CLUSTER).map(id));
+                let mut config = Config::new(id(n), (1..=BOOTSTRAP_VOTERS).map(id));
                 config.pre_vote = case.pre_vote;
                 config.check_quorum = case.check_quorum;
                 config.election_ticks = case.election_ticks;
@@ -417,13 +462,7 @@ impl Cluster {
             }
             Act::Propose(n) => self.propose(*n),
             Act::ProposeToLeader(count) => {
-                let leader = self
-                    .hosts
-                    .values()
-                    .filter(|h| h.raw.role() == Role::Leader)
-                    .map(|h| h.raw.id().0)
-                    .max();
-                if let Some(n) = leader {
+                if let Some(n) = self.leader() {
                     for _ in 0..*count {
                         self.propose(n);
                     }
@@ -432,6 +471,21 @@ impl Cluster {
             Act::Campaign(n) => self.host(*n).raw.campaign(),
             Act::Restart(n) => self.restart(*n),
             Act::Compact(n) => self.compact(*n),
+            Act::ChangeMembership { kind, node } => {
+                if let Some(leader) = self.leader() {
+                    let change = change_of(*kind, *node);
+                    if self.host(leader).raw.propose_conf_change(&change).is_ok() {
+                        self.stats.conf_changes_accepted += 1;
+                    }
+                }
+            }
+            Act::TransferLeader(to) => {
+                if let Some(leader) = self.leader() {
+                    if self.host(leader).raw.transfer_leader(id(*to)).is_ok() {
+                        self.stats.transfers_accepted += 1;
+                    }
+                }
+            }
             Act::Settle(rounds) => {
                 for _ in 0..*rounds {
                     for n in 1..=CLUSTER {
@@ -443,6 +497,15 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// The highest-numbered node that believes it leads.
+    fn leader(&self) -> Option<u64> {
+        self.hosts
+            .values()
+            .filter(|h| h.raw.role() == Role::Leader)
+            .map(|h| h.raw.id().0)
+            .max()
     }
 
     fn propose(&mut self, n: u64) {
@@ -464,6 +527,9 @@ impl Cluster {
             self.stats.max_term = self.stats.max_term.max(raw.term().0);
             host.disk.check_against(raw, after);
             if raw.role() == Role::Leader {
+                if node_id.0 > BOOTSTRAP_VOTERS && !self.leaders.contains_key(&raw.term()) {
+                    self.stats.leaders_added_later += 1;
+                }
                 let first = *self.leaders.entry(raw.term()).or_insert(*node_id);
                 assert_eq!(
                     first,
@@ -487,6 +553,11 @@ impl Cluster {
                 let e = log
                     .entry(index)
                     .expect("committed entries after the snapshot are in memory");
+                if e.kind == EntryKind::ConfChange && !self.committed.contains_key(&index) {
+                    self.stats.conf_changes_committed += 1;
+                    let leaves = ConfChange::decode(&e.data).is_ok_and(|c| c.changes.is_empty());
+                    self.stats.joint_left += u64::from(leaves);
+                }
                 let (seen, _) = self
                     .committed
                     .entry(index)
@@ -593,6 +664,11 @@ fn run_cluster_case(case: &ClusterCase, stats: &RefCell<ClusterStats>) {
     total.max_term = total.max_term.max(run.max_term);
     total.compactions += run.compactions;
     total.snapshots_installed += run.snapshots_installed;
+    total.conf_changes_accepted += run.conf_changes_accepted;
+    total.conf_changes_committed += run.conf_changes_committed;
+    total.joint_left += run.joint_left;
+    total.transfers_accepted += run.transfers_accepted;
+    total.leaders_added_later += run.leaders_added_later;
 }
 
 #[test]
@@ -620,6 +696,14 @@ fn schedules_keep_election_and_log_safety() {
         assert!(
             stats.stale_deliveries > 0 && stats.stale_terms > 0,
             "no stale leader was answered: {stats:?}"
+        );
+        assert!(
+            stats.conf_changes_committed > 0
+                && stats.joint_left > 0
+                && stats.transfers_accepted > 0
+                && stats.leaders_added_later > 0,
+            "membership changes did not reach commit, a joint configuration, a transfer or \
+             a leader added later: {stats:?}"
         );
     }
     // Rarer (a few per hundred cases): an answer to a stale append reaches

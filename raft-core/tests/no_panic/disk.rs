@@ -1,8 +1,11 @@
 //! A host's disk as the properties keep it, and the documented rules for a
 //! state a node can restart from.
 
+use std::collections::BTreeSet;
+
 use raft_core::{
-    Entry, EntryId, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Snapshot, SnapshotMeta,
+    ConfChange, ConfState, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, RawNode, Ready,
+    Restored, Snapshot, SnapshotMeta,
 };
 
 /// What the host has written: the hard state and the log after the snapshot.
@@ -31,7 +34,7 @@ impl Disk {
     pub(crate) fn check_against(&self, node: &RawNode, after: &str) {
         let restored = self.restored();
         assert!(
-            restored_is_valid(&restored),
+            restored_is_valid(&restored, &node.config().voters),
             "after {after}: the disk holds a state the node cannot restart from: {restored:?}"
         );
         let log = node.log();
@@ -83,7 +86,7 @@ impl Disk {
 
 /// The documented rules for a restored state (`Restored`, `RaftLog`,
 /// `RawNode::new`).
-pub(crate) fn restored_is_valid(r: &Restored) -> bool {
+pub(crate) fn restored_is_valid(r: &Restored, bootstrap_voters: &BTreeSet<NodeId>) -> bool {
     if r.hard_state.vote == Some(NodeId(0)) {
         return false;
     }
@@ -103,6 +106,18 @@ pub(crate) fn restored_is_valid(r: &Restored) -> bool {
             return false;
         }
         last = e.id();
+    }
+    // Each membership change follows from the configuration before it:
+    // the snapshot's, or the bootstrap one.
+    let mut conf = r.snapshot.as_ref().map_or_else(
+        || ConfState::with_voters(bootstrap_voters.iter().copied()),
+        |s| s.meta.conf.clone(),
+    );
+    for e in r.entries.iter().filter(|e| e.kind == EntryKind::ConfChange) {
+        match ConfChange::decode(&e.data).and_then(|change| conf.changed_by(&change)) {
+            Ok(next) => conf = next,
+            Err(_) => return false,
+        }
     }
     let commit = r.hard_state.commit;
     commit <= last.index

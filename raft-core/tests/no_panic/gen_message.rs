@@ -70,7 +70,7 @@ pub(crate) enum EntriesSpec {
 pub(crate) enum BodySpec {
     PreVoteRequest(IdSpec),
     PreVoteResponse(bool),
-    VoteRequest(IdSpec),
+    VoteRequest(IdSpec, bool),
     VoteResponse(bool),
     Append {
         prev: PrevSpec,
@@ -97,6 +97,7 @@ pub(crate) enum BodySpec {
         last: IdSpec,
         received: u64,
     },
+    TimeoutNow,
 }
 
 #[derive(Clone, Debug)]
@@ -163,7 +164,7 @@ fn body_spec() -> impl Strategy<Value = BodySpec> {
     prop_oneof![
         2 => id_spec().prop_map(BodySpec::PreVoteRequest),
         2 => any::<bool>().prop_map(BodySpec::PreVoteResponse),
-        2 => id_spec().prop_map(BodySpec::VoteRequest),
+        2 => (id_spec(), any::<bool>()).prop_map(|(last, transfer)| BodySpec::VoteRequest(last, transfer)),
         3 => any::<bool>().prop_map(BodySpec::VoteResponse),
         5 => (prev_spec(), entries_spec(), index_spec())
             .prop_map(|(prev, entries, commit)| BodySpec::Append { prev, entries, commit }),
@@ -188,6 +189,7 @@ fn body_spec() -> impl Strategy<Value = BodySpec> {
             }),
         2 => (id_spec(), 0u64..64)
             .prop_map(|(last, received)| BodySpec::SnapshotResponse { last, received }),
+        1 => Just(BodySpec::TimeoutNow),
     ]
 }
 
@@ -223,11 +225,12 @@ pub(crate) fn kind_number(body: &MessageBody) -> usize {
         MessageBody::StaleTerm => 8,
         MessageBody::InstallSnapshot { .. } => 9,
         MessageBody::SnapshotResponse { .. } => 10,
+        MessageBody::TimeoutNow => 11,
     }
 }
 
 /// The number of kinds [`kind_number`] tells apart.
-pub(crate) const KINDS: usize = 11;
+pub(crate) const KINDS: usize = 12;
 
 fn resolve_term(spec: &TermSpec, node: &RawNode) -> Term {
     match *spec {
@@ -263,6 +266,28 @@ fn resolve_prev(spec: &PrevSpec, node: &RawNode) -> EntryId {
     }
 }
 
+/// An entry's data: for a membership change, mostly one that decodes
+/// (adding, promoting or removing one of a handful of nodes, or leaving a
+/// joint configuration), so that changes reach the node's configuration;
+/// otherwise filler bytes.
+pub(crate) fn entry_data(kind: EntryKind, size: usize) -> Vec<u8> {
+    use raft_core::{ConfChange, ConfChangeSingle, NodeId};
+    let node = NodeId(size as u64 % 5 + 1);
+    let changes = match size % 6 {
+        _ if kind != EntryKind::ConfChange => return vec![0xA5; size],
+        0 => vec![ConfChangeSingle::AddLearner(node)],
+        1 => vec![ConfChangeSingle::AddVoter(node)],
+        2 => vec![ConfChangeSingle::Remove(node)],
+        3 => Vec::new(),
+        4 => vec![
+            ConfChangeSingle::AddVoter(node),
+            ConfChangeSingle::AddVoter(NodeId(6)),
+        ],
+        _ => return vec![0xA5; size],
+    };
+    ConfChange { changes }.encode()
+}
+
 fn well_formed(prev: EntryId, msg_term: Term, steps: &[(u64, EntryKind, usize)]) -> Vec<Entry> {
     let mut term = prev.term.0;
     steps
@@ -270,7 +295,12 @@ fn well_formed(prev: EntryId, msg_term: Term, steps: &[(u64, EntryKind, usize)])
         .enumerate()
         .map(|(k, (step, kind, size))| {
             term = (term + step).min(msg_term.0).max(term);
-            entry(prev.index.0 + 1 + k as u64, term, *kind, vec![0xA5; *size])
+            entry(
+                prev.index.0 + 1 + k as u64,
+                term,
+                *kind,
+                entry_data(*kind, *size),
+            )
         })
         .collect()
 }
@@ -326,8 +356,9 @@ pub(crate) fn resolve_message(spec: &MsgSpec, node: &RawNode) -> Message {
             last_log: resolve_id(last, node),
         },
         BodySpec::PreVoteResponse(granted) => MessageBody::PreVoteResponse { granted: *granted },
-        BodySpec::VoteRequest(last) => MessageBody::VoteRequest {
+        BodySpec::VoteRequest(last, leader_transfer) => MessageBody::VoteRequest {
             last_log: resolve_id(last, node),
+            leader_transfer: *leader_transfer,
         },
         BodySpec::VoteResponse(granted) => MessageBody::VoteResponse { granted: *granted },
         BodySpec::Append {
@@ -353,6 +384,7 @@ pub(crate) fn resolve_message(spec: &MsgSpec, node: &RawNode) -> Message {
         },
         BodySpec::HeartbeatResponse => MessageBody::HeartbeatResponse,
         BodySpec::StaleTerm => MessageBody::StaleTerm,
+        BodySpec::TimeoutNow => MessageBody::TimeoutNow,
         BodySpec::InstallSnapshot {
             last,
             voters,

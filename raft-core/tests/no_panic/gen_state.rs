@@ -1,12 +1,13 @@
 //! Strategies for a node's settings and for valid restored states.
 
+use crate::gen_message::entry_data;
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
 use raft_core::{
-    ConfState, Config, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Restored, Snapshot,
-    SnapshotMeta, Term,
+    ConfChange, ConfState, Config, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId,
+    Restored, Snapshot, SnapshotMeta, Term,
 };
 
 pub(crate) fn id(n: u64) -> NodeId {
@@ -108,7 +109,8 @@ pub(crate) fn raw_restored() -> impl Strategy<Value = RawRestored> {
 }
 
 impl RawRestored {
-    pub(crate) fn normalize(&self, me: NodeId) -> Restored {
+    pub(crate) fn normalize(&self, config: &Config) -> Restored {
+        let me = config.id;
         let term = self.term;
         if term == 0 {
             // Nothing can have been logged before term 1.
@@ -146,10 +148,26 @@ impl RawRestored {
             .map_or(EntryId::default(), |s| s.meta.last);
         let mut entry_term = base.term.0.max(1);
         let mut entries = Vec::new();
+        // Membership changes that cannot follow the configuration before
+        // them become plain entries: a valid log holds only those that can.
+        let mut conf = snapshot.as_ref().map_or_else(
+            || ConfState::with_voters(config.voters.iter().copied()),
+            |s| s.meta.conf.clone(),
+        );
         for (k, (step, kind, size)) in self.steps.iter().enumerate() {
             entry_term = (entry_term + step).min(term);
             let index = base.index.0 + 1 + k as u64;
-            entries.push(entry(index, entry_term, *kind, vec![k as u8; *size]));
+            let data = entry_data(*kind, *size);
+            let change = ConfChange::decode(&data).and_then(|c| conf.changed_by(&c));
+            let (kind, data) = match change {
+                Ok(next) if *kind == EntryKind::ConfChange => {
+                    conf = next;
+                    (EntryKind::ConfChange, data)
+                }
+                _ if *kind == EntryKind::ConfChange => (EntryKind::Normal, vec![k as u8; *size]),
+                _ => (*kind, vec![k as u8; *size]),
+            };
+            entries.push(entry(index, entry_term, kind, data));
         }
         let last = base.index.0 + entries.len() as u64;
         let commit = self.commit_pick % (last + 1);

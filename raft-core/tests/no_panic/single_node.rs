@@ -6,10 +6,10 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use raft_core::{Config, RawNode, Ready, Restored, Role};
+use raft_core::{ConfChange, Config, EntryKind, NodeId, RawNode, Ready, Restored, Role};
 
 use crate::disk::Disk;
-use crate::gen_message::{KINDS, MsgSpec, kind_number, msg_spec, resolve_message};
+use crate::gen_message::{KINDS, MsgSpec, entry_data, kind_number, msg_spec, resolve_message};
 use crate::gen_state::{config_strategy, raw_restored};
 use crate::runner::{cases_requested, run_property, scaled};
 use crate::step_rules::{AppendFlaw, Expectation, Rule};
@@ -34,6 +34,10 @@ enum Input {
     /// The host snapshots its state machine this many entries below the
     /// applied index and compacts the log (refused if stale).
     Compact(u8),
+    /// A membership change proposed (its data picked as an entry's is).
+    ProposeConfChange(usize),
+    /// A leader transfer to this node id.
+    TransferLeader(u64),
 }
 
 fn input() -> impl Strategy<Value = Input> {
@@ -48,6 +52,8 @@ fn input() -> impl Strategy<Value = Input> {
         5 => Just(Input::ReadyCycle),
         1 => Just(Input::CleanRestart),
         2 => (0u8..3).prop_map(Input::Compact),
+        2 => (0usize..12).prop_map(Input::ProposeConfChange),
+        2 => (1u64..=4).prop_map(Input::TransferLeader),
     ]
 }
 
@@ -65,7 +71,7 @@ fn single_case() -> impl Strategy<Value = SingleCase> {
         prop::collection::vec(input(), 1..160),
     )
         .prop_map(|(config, raw, inputs)| {
-            let restored = raw.map_or_else(Restored::default, |raw| raw.normalize(config.id));
+            let restored = raw.map_or_else(Restored::default, |raw| raw.normalize(&config));
             SingleCase {
                 config,
                 restored,
@@ -94,6 +100,8 @@ struct SingleStats {
     restarts: u64,
     compactions: u64,
     snapshots_installed: u64,
+    conf_changes_accepted: u64,
+    transfers_started: u64,
 }
 
 impl SingleStats {
@@ -180,6 +188,26 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
                     stats.proposals_accepted += 1;
                 }
             }
+            Input::ProposeConfChange(pick) => {
+                // Picks that entry_data fills with bytes propose a
+                // learner instead.
+                let data = entry_data(EntryKind::ConfChange, *pick);
+                let change = ConfChange::decode(&data).unwrap_or(ConfChange {
+                    changes: vec![raft_core::ConfChangeSingle::AddLearner(NodeId(6))],
+                });
+                let before = node.clone();
+                match node.propose_conf_change(&change) {
+                    Ok(_) => stats.conf_changes_accepted += 1,
+                    Err(_) => assert!(node == before, "a refused conf change changed the node"),
+                }
+            }
+            Input::TransferLeader(to) => {
+                let before = node.clone();
+                match node.transfer_leader(NodeId(*to)) {
+                    Ok(()) => stats.transfers_started += 1,
+                    Err(_) => assert!(node == before, "a refused transfer changed the node"),
+                }
+            }
             Input::TakeReady => take(&mut node, &mut watch, &mut outstanding),
             Input::Advance => advance(&mut node, &mut disk, &mut outstanding, &mut stats),
             Input::ReadyCycle => {
@@ -262,8 +290,12 @@ fn arbitrary_input_never_panics_nor_breaks_invariants() {
         );
         assert_eq!(
             stats.malformed.len(),
-            7,
+            8,
             "a kind of malformed append or snapshot was never stepped: {stats:?}"
+        );
+        assert!(
+            stats.conf_changes_accepted > 0 && stats.transfers_started > 0,
+            "no membership change or leader transfer accepted: {stats:?}"
         );
         assert!(
             stats.compactions > 0 && stats.snapshots_installed > 0,

@@ -118,13 +118,13 @@ fn new_rejects_a_snapshot_whose_configuration_has_no_voters() {
     for conf in [ConfState::default(), learner_only] {
         let mut state = restored(3, vec![plain(6, 2)], 6);
         state.snapshot = snapshot_of(5, 2, conf.clone());
-        assert!(!restored_is_valid(&state));
+        assert!(!restored_is_valid(&state, &three_voters(1).voters));
         assert_corrupt(&state, &format!("a snapshot with {conf:?}"));
     }
     // One voter, even another node, is a configuration to restart into.
     let mut state = restored(3, vec![plain(6, 2)], 6);
     state.snapshot = snapshot_of(5, 2, ConfState::with_voters([id(2)]));
-    assert!(restored_is_valid(&state));
+    assert!(restored_is_valid(&state, &three_voters(1).voters));
     let node = RawNode::new(three_voters(1), state).expect("valid");
     assert_eq!(node.conf(), &ConfState::with_voters([id(2)]));
 }
@@ -256,7 +256,7 @@ fn any_restored() -> impl Strategy<Value = AnyRestored> {
 #[test]
 fn new_never_panics_on_arbitrary_restored_states() {
     run_property("restored", CASES, &any_restored(), |any| {
-        let valid = restored_is_valid(&any.restored);
+        let valid = restored_is_valid(&any.restored, &three_voters(1).voters);
         let result = RawNode::new(three_voters(1), any.restored.clone());
         match result {
             Ok(mut node) => {

@@ -10,7 +10,9 @@
 //! - `StaleTerm` acknowledges nothing: at most it raises the term, and a
 //!   leader of its term counts no match from it.
 
-use raft_core::{Entry, EntryId, Error, Message, MessageBody, NodeId, RawNode, Role, Term};
+use raft_core::{
+    ConfChange, Entry, EntryId, EntryKind, Error, Message, MessageBody, NodeId, RawNode, Role, Term,
+};
 
 /// Why a correct leader of the message's term cannot have sent an append.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,6 +32,8 @@ pub(crate) enum AppendFlaw {
     SnapshotTermZero,
     /// A snapshot's configuration has no voters, or names node 0.
     SnapshotBadConf,
+    /// A membership change entry whose data does not decode.
+    ConfChangeUndecodable,
 }
 
 /// The first flaw of an append of `term` carrying `entries` after `prev`.
@@ -47,6 +51,9 @@ pub(crate) fn append_flaw(prev: EntryId, entries: &[Entry], term: Term) -> Optio
         }
         if e.term > term {
             return Some(AppendFlaw::TermAbove);
+        }
+        if e.kind == EntryKind::ConfChange && ConfChange::decode(&e.data).is_err() {
+            return Some(AppendFlaw::ConfChangeUndecodable);
         }
         last = e.id();
     }

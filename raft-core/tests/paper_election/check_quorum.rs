@@ -88,7 +88,10 @@ fn check_lease(pre_vote: bool) {
         let body = if pre_vote {
             MessageBody::PreVoteRequest { last_log }
         } else {
-            MessageBody::VoteRequest { last_log }
+            MessageBody::VoteRequest {
+                last_log,
+                leader_transfer: false,
+            }
         };
         msg(3, to, term + 1, body)
     };
@@ -145,7 +148,15 @@ fn no_lease_without_check_quorum() {
     let mut net = Network::new(3);
     net.elect(1);
     let last_log = net.node(3).log().last_id();
-    net.deliver(msg(3, 2, 2, MessageBody::VoteRequest { last_log }));
+    net.deliver(msg(
+        3,
+        2,
+        2,
+        MessageBody::VoteRequest {
+            last_log,
+            leader_transfer: false,
+        },
+    ));
     assert_eq!(net.node(2).term(), Term(2));
     assert_eq!(net.node(2).vote(), Some(id(3)));
 }
@@ -270,7 +281,15 @@ fn check_quorum_timeout_ends_a_follower_lease_and_news_renews_it() {
     assert_eq!(hash(net.node(2)), in_lease);
     net.node_mut(2).check_quorum_timeout();
     let last_log = net.node(3).log().last_id();
-    net.deliver(msg(3, 2, term + 1, MessageBody::VoteRequest { last_log }));
+    net.deliver(msg(
+        3,
+        2,
+        term + 1,
+        MessageBody::VoteRequest {
+            last_log,
+            leader_transfer: false,
+        },
+    ));
     assert_eq!(net.node(2).term(), Term(term + 1), "out of lease: obeyed");
     assert_eq!(net.node(2).vote(), Some(id(3)));
 }

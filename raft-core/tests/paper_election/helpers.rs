@@ -14,6 +14,7 @@ pub(crate) const ET: u64 = 10;
 pub(crate) fn vote_req(index: u64, term: u64) -> MessageBody {
     MessageBody::VoteRequest {
         last_log: eid(index, term),
+        leader_transfer: false,
     }
 }
 

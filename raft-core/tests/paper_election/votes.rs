@@ -153,7 +153,15 @@ fn voter_up_to_date_check() {
         let mut voter = node_from(2, 3, plain, disk(2, &[(1, 1), (2, 2)]));
         step_ok(
             &mut voter,
-            msg(1, 2, 3, MessageBody::VoteRequest { last_log }),
+            msg(
+                1,
+                2,
+                3,
+                MessageBody::VoteRequest {
+                    last_log,
+                    leader_transfer: false,
+                },
+            ),
         );
         assert_eq!(voter.term(), Term(3), "{why}");
         assert_eq!(voter.vote(), granted.then_some(id(1)), "{why}");

@@ -81,6 +81,7 @@ fn restarted_follower_keeps_term_vote_and_log() {
         term.0,
         MessageBody::VoteRequest {
             last_log: eid(10, term.0),
+            leader_transfer: false,
         },
     ));
     net.process_ready(2);

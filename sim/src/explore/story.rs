@@ -29,9 +29,18 @@ pub fn describe_message(message: &Message) -> String {
         MessageBody::PreVoteResponse { granted } => {
             format!("pre-vote {} (term {term})", granted_or_refused(*granted))
         }
-        MessageBody::VoteRequest { last_log } => {
-            format!("vote request, term {term}, last entry {}", entry(*last_log))
-        }
+        MessageBody::VoteRequest {
+            last_log,
+            leader_transfer,
+        } => format!(
+            "vote request, term {term}, last entry {}{}",
+            entry(*last_log),
+            if *leader_transfer {
+                " (the leader hands over)"
+            } else {
+                ""
+            }
+        ),
         MessageBody::VoteResponse { granted } => {
             format!("vote {} (term {term})", granted_or_refused(*granted))
         }
@@ -65,6 +74,7 @@ pub fn describe_message(message: &Message) -> String {
         }
         MessageBody::HeartbeatResponse => format!("heartbeat answer (term {term})"),
         MessageBody::StaleTerm => format!("\"your term is stale\": term {term}"),
+        MessageBody::TimeoutNow => format!("\"campaign now\": the leader hands over (term {term})"),
         MessageBody::InstallSnapshot {
             meta,
             offset,

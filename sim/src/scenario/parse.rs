@@ -49,6 +49,7 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "stale-term",
     "snapshot",
     "snapshot-resp",
+    "timeout-now",
 ];
 
 /// The message types between a client and a node: a client's request, a

@@ -19,6 +19,7 @@ fn message_types_are_raft_cores_kind_names() {
         MessageBody::PreVoteResponse { granted: true },
         MessageBody::VoteRequest {
             last_log: EntryId::default(),
+            leader_transfer: false,
         },
         MessageBody::VoteResponse { granted: true },
         MessageBody::AppendEntries {
@@ -45,6 +46,7 @@ fn message_types_are_raft_cores_kind_names() {
             last: EntryId::default(),
             received: 0,
         },
+        MessageBody::TimeoutNow,
     ];
     // A new variant breaks this match: add it to `bodies` and MESSAGE_TYPES.
     for body in &bodies {
@@ -59,7 +61,8 @@ fn message_types_are_raft_cores_kind_names() {
             | MessageBody::HeartbeatResponse
             | MessageBody::StaleTerm
             | MessageBody::InstallSnapshot { .. }
-            | MessageBody::SnapshotResponse { .. } => {}
+            | MessageBody::SnapshotResponse { .. }
+            | MessageBody::TimeoutNow => {}
         }
     }
     let names: Vec<&str> = bodies.iter().map(MessageBody::kind_name).collect();

@@ -52,7 +52,10 @@ fn a_vote_granted_before_it_is_synced_is_caught() {
 fn persist_before_send_covers_vote_requests_acks_and_terms() {
     let mut h = host(1);
     h.synced_hard_state.term = Term(3);
-    let ask = MessageBody::VoteRequest { last_log: id(0, 0) };
+    let ask = MessageBody::VoteRequest {
+        last_log: id(0, 0),
+        leader_transfer: false,
+    };
     // Asking for votes in term 3 before its own vote is durable.
     assert!(check_send(&h.durable(), &message(2, 1, 3, ask.clone())).is_some());
     h.synced_hard_state.vote = Some(NodeId(2));
@@ -162,7 +165,10 @@ fn vote_request(from: u64, term: u64) -> Message {
         from,
         1,
         term,
-        MessageBody::VoteRequest { last_log: id(0, 0) },
+        MessageBody::VoteRequest {
+            last_log: id(0, 0),
+            leader_transfer: false,
+        },
     )
 }
 
@@ -401,7 +407,15 @@ fn a_message_raft_core_refuses_is_handed_out_as_a_finding() {
         out.refused
     );
     // Addressed to n3 but delivered to n1: no correct network does that.
-    let misrouted = message(2, 3, 1, MessageBody::VoteRequest { last_log: id(0, 0) });
+    let misrouted = message(
+        2,
+        3,
+        1,
+        MessageBody::VoteRequest {
+            last_log: id(0, 0),
+            leader_transfer: false,
+        },
+    );
     assert!(h.on_packet(packet(misrouted), &mut out));
     assert_eq!(out.refused.len(), 1, "{:?}", out.refused);
     assert!(
