@@ -46,6 +46,12 @@ pub struct RunSettings {
     /// 10, 30 or 100).
     #[arg(long, value_name = "N|never", value_parser = snapshot_every)]
     pub snapshot_every: Option<SnapshotEvery>,
+    /// Pin whether the cluster's members change (on/off): on, the seed's
+    /// membership plan runs (every node replaced one by one, a learner
+    /// added and promoted, or two voters added and two removed at once,
+    /// with leader transfers); by default the seed chooses (30% of seeds).
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub membership: Option<bool>,
     /// Stop a run after N events and actions, as inconclusive (exit 3);
     /// default: 50,000 per simulated second of the run, at least 5 million.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -150,6 +156,7 @@ impl RunSettings {
         options.pre_vote = self.pre_vote;
         options.check_quorum = self.check_quorum;
         options.snapshot_every = self.snapshot_every.map(|every| every.0);
+        options.membership = self.membership;
         options.fault_ns = self.duration;
         options.heal_ns = self.heal;
         options.max_events = self
@@ -184,6 +191,9 @@ impl RunSettings {
         if let Some(every) = self.snapshot_every {
             flags += &format!(" --snapshot-every {every}");
         }
+        if let Some(on) = self.membership {
+            flags += &format!(" --membership {}", if on { "on" } else { "off" });
+        }
         if let Some(events) = self.max_events {
             flags += &format!(" --max-events {events}");
         }
@@ -215,6 +225,15 @@ mod tests {
         assert_eq!(rule_break("skip-fsync"), Ok("skip-fsync".into()));
         let err = rule_break("nope").unwrap_err();
         assert!(err.contains("skip-fsync") && err.contains("truncate-on-match"));
+    }
+}
+
+/// `--membership`: on or off.
+fn on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("`{text}` is not `on` or `off`")),
     }
 }
 

@@ -13,9 +13,15 @@ use crate::types::NodeId;
 pub struct Config {
     /// This node's id; never 0.
     pub id: NodeId,
-    /// The voters of the initial configuration, used when the restored state
-    /// holds no snapshot (a snapshot's configuration wins).
+    /// The voters of the bootstrap configuration, in force until the log
+    /// or a snapshot says otherwise (a node added later starts with the
+    /// same bootstrap configuration, outside it, and learns the changes
+    /// from the leader's log or snapshot).
     pub voters: BTreeSet<NodeId>,
+    /// The learners of the bootstrap configuration (thesis §4.2.1): they
+    /// receive the log without voting. Disjoint from `voters`.
+    #[serde(default)]
+    pub learners: BTreeSet<NodeId>,
     /// Ticks a follower waits without hearing from a leader before it starts
     /// an election. The actual timeout is drawn uniformly from
     /// `[election_ticks, 2 * election_ticks)` after every reset (Raft §5.2).
@@ -113,12 +119,23 @@ pub struct RuleBreaks {
 }
 
 impl Config {
+    /// The bootstrap configuration: `voters` and `learners`.
+    #[must_use]
+    pub fn bootstrap_conf(&self) -> crate::types::ConfState {
+        crate::types::ConfState {
+            voters: self.voters.clone(),
+            voters_outgoing: BTreeSet::new(),
+            learners: self.learners.clone(),
+        }
+    }
+
     /// A configuration with etcd-like defaults: election after 10 ticks,
     /// heartbeat every tick, PreVote and CheckQuorum on.
     pub fn new(id: NodeId, voters: impl IntoIterator<Item = NodeId>) -> Config {
         Config {
             id,
             voters: voters.into_iter().collect(),
+            learners: BTreeSet::new(),
             election_ticks: 10,
             heartbeat_ticks: 1,
             pre_vote: true,
@@ -143,8 +160,11 @@ impl Config {
         if self.voters.is_empty() {
             return bad("the voter set is empty; a cluster needs at least one voter".into());
         }
-        if self.voters.contains(&NodeId(0)) {
-            return bad("the voter set names node 0, which is reserved".into());
+        if self.voters.contains(&NodeId(0)) || self.learners.contains(&NodeId(0)) {
+            return bad("the configuration names node 0, which is reserved".into());
+        }
+        if let Some(both) = self.voters.intersection(&self.learners).next() {
+            return bad(format!("{both} is both a voter and a learner"));
         }
         if self.heartbeat_ticks == 0 {
             return bad("heartbeat_ticks must be at least 1".into());

@@ -31,8 +31,14 @@ impl RawNode {
     }
 
     pub(crate) fn tick_election(&mut self) {
-        self.election_elapsed_ticks += 1;
-        if self.election_elapsed_ticks >= self.randomized_election_ticks {
+        self.election_elapsed_ticks = self.election_elapsed_ticks.saturating_add(1);
+        // Only a voter restarts its timer by campaigning (etcd's
+        // `tickElection`): a learner, or a node that does not know yet it
+        // was added, lets it run on, so that its lease on a leader it no
+        // longer hears from ends and it answers vote requests again (were
+        // it reset, the lease would hold for most of each round, and a
+        // configuration that needs its vote would elect no one).
+        if self.election_elapsed_ticks >= self.randomized_election_ticks && self.is_promotable() {
             self.election_elapsed_ticks = 0;
             self.start_election();
         }

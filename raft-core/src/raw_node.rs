@@ -136,10 +136,7 @@ impl RawNode {
                 ));
             }
             Some(snapshot) => (snapshot.meta.last, snapshot.meta.conf.clone()),
-            None => (
-                Default::default(),
-                ConfState::with_voters(config.voters.iter().copied()),
-            ),
+            None => (Default::default(), config.bootstrap_conf()),
         };
         let log = RaftLog::restore(snapshot_last, entries, hard_state.commit, applied)?;
         let mut confs = Configurations::new(conf);

@@ -44,8 +44,6 @@ impl RawNode {
     /// already starts at or after `index`. Neither changes the node.
     pub fn compact(&mut self, index: LogIndex, data: Vec<u8>) -> Result<SnapshotMeta, Error> {
         let last = self.log.compact_to(index)?;
-        // The configuration as of the snapshot's last entry, not the
-        // latest: a later change may still be replaced.
         let meta = SnapshotMeta {
             last,
             conf: self.confs.at(index).clone(),
@@ -56,6 +54,24 @@ impl RawNode {
             data,
         });
         Ok(meta)
+    }
+
+    /// The metadata a snapshot of the state machine as of `index` carries:
+    /// that entry's id and the configuration in force there — not the
+    /// latest, which a later change may still replace (a host writing its
+    /// snapshot before calling [`compact`](Self::compact) takes it from
+    /// here). `None` unless `index` is applied and still in the log (or
+    /// is the log's start).
+    #[must_use]
+    pub fn snapshot_meta(&self, index: LogIndex) -> Option<SnapshotMeta> {
+        if index > self.log.applied() {
+            return None;
+        }
+        let term = self.log.term(index)?;
+        Some(SnapshotMeta {
+            last: EntryId { index, term },
+            conf: self.confs.at(index).clone(),
+        })
     }
 
     /// The latest snapshot this node holds (taken or installed), if any.

@@ -2,10 +2,12 @@
 //! actions that change it (faults, timers fired by hand, messages picked).
 //! Re-exported from [`crate::world`], where they are applied.
 
+use raft_core::ConfChange;
 use serde::{Deserialize, Serialize};
 
 use crate::disk::FileRecords;
 use crate::kv::Op;
+use crate::membership::MembershipOp;
 use crate::net::NetNoise;
 use crate::slot::NodeSlot;
 
@@ -32,6 +34,11 @@ pub enum Event {
     ClientWake {
         /// Client index.
         client: usize,
+        /// Only the current token counts.
+        token: u64,
+    },
+    /// The operator tries its first pending membership operation again.
+    AdminWake {
         /// Only the current token counts.
         token: u64,
     },
@@ -111,6 +118,26 @@ pub enum Action {
         /// The node the session asks first.
         via: NodeSlot,
     },
+    /// A membership change proposed straight to a node, once (a manual
+    /// scenario's `add`, `remove` and `promote`, the model checker's
+    /// step); a node it adds that never ran starts first.
+    ConfChange {
+        /// The node asked (the leader, if all goes well).
+        node: NodeSlot,
+        /// The change.
+        change: ConfChange,
+    },
+    /// A node is asked, once, to hand its leadership to `to`.
+    TransferLeader {
+        /// The node asked.
+        node: NodeSlot,
+        /// The node to hand over to.
+        to: NodeSlot,
+    },
+    /// The operator's membership operation, retried in the background
+    /// through whoever leads until done (a scenario's `add`, `remove`,
+    /// `promote` and `transfer-leader` in auto mode, the swarm's).
+    Membership(MembershipOp),
     /// A node's disk: fsync latency range and torn writes.
     SetDisk {
         /// The node.
@@ -184,6 +211,8 @@ impl Action {
             | Action::Compact(n)
             | Action::Skew { node: n, .. }
             | Action::Propose { node: n, .. }
+            | Action::ConfChange { node: n, .. }
+            | Action::TransferLeader { node: n, .. }
             | Action::SetDisk { node: n, .. }
             | Action::CrashKeeping { node: n, .. } => Some(*n),
             Action::Event(Event::Tick { node, .. } | Event::Synced { node, .. }) => Some(*node),

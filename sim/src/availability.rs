@@ -108,6 +108,9 @@ pub struct AvailabilityFigures {
 struct Window {
     /// The nodes (a bit each) that are up and connected in it.
     group: u64,
+    /// The voters (a bit each, both halves while joint) of the
+    /// configuration it was judged in.
+    voters: u64,
     /// When it opened.
     start_ns: u64,
     /// The last sample in it that saw a leader.
@@ -139,6 +142,9 @@ struct FollowedLeader {
 struct Stable {
     /// The nodes (a bit each) that are up and connected in it.
     group: u64,
+    /// The voters (a bit each, both halves while joint) of the
+    /// configuration in force.
+    voters: u64,
     /// The longest it may go without a leader.
     leader_bound_ns: u64,
     /// The longest a client operation may wait on its leader, if the
@@ -176,13 +182,17 @@ impl Availability {
             return Ok(());
         };
         let term = highest_term(world);
-        // A different majority (a node crashed, restarted or was cut off):
-        // a new window, judged from now.
-        if self.window.is_some_and(|w| w.group != stable.group) {
+        // A different quorum (a node crashed, restarted or was cut off, or
+        // the configuration changed): a new window, judged from now.
+        if self
+            .window
+            .is_some_and(|w| (w.group, w.voters) != (stable.group, stable.voters))
+        {
             self.window = None;
         }
         let window = self.window.get_or_insert(Window {
             group: stable.group,
+            voters: stable.voters,
             start_ns: now_ns,
             leader_seen_ns: None,
             term_at_start: term,
@@ -296,7 +306,12 @@ fn follow(
     let followed = node.and_then(|node| {
         let raw = world.host(node).raw()?;
         let log = raw.log();
-        let mut matched: Vec<u64> = raw.matched_indexes().map(|(_, index)| index.0).collect();
+        let voters = &raw.conf().voters;
+        let mut matched: Vec<u64> = raw
+            .matched_indexes()
+            .filter(|(id, _)| voters.contains(id))
+            .map(|(_, index)| index.0)
+            .collect();
         let progress = (log.committed().0, matched.iter().sum());
         let uncommitted = log.last_index() > log.committed();
         // What a quorum holds: the majority-th highest match index.
@@ -451,24 +466,37 @@ fn highest_term(world: &World) -> u64 {
         .unwrap_or(0)
 }
 
-/// If the world is in a stable window (a majority of nodes up and pairwise
-/// connected both ways, and the network's noise within bounds), its
-/// majority and bounds.
+/// If the world is in a stable window (a quorum of the configuration in
+/// force up and pairwise connected both ways, and the network's noise
+/// within bounds), its quorum and bounds.
 fn stable_window(world: &World) -> Option<Stable> {
     let noise = &world.net.noise;
     if noise.drop_probability > STABLE_DROP_MAX || noise.tail_probability > STABLE_TAIL_MAX {
         return None;
     }
-    let majority = world.node_count() / 2 + 1;
+    let conf = world.conf_in_force()?;
+    let bits = |ids: &std::collections::BTreeSet<raft_core::NodeId>| {
+        ids.iter()
+            .filter_map(|id| NodeSlot::of_id(*id))
+            .filter(|slot| slot.index() < 64)
+            .fold(0u64, |mask, slot| mask | 1 << slot.index())
+    };
+    let is_quorum = |group: u64| {
+        crate::checker::is_quorum(&conf, |id| {
+            NodeSlot::of_id(id)
+                .is_some_and(|slot| slot.index() < 64 && group & (1 << slot.index()) != 0)
+        })
+    };
     let up: u64 = world
         .hosts
         .iter()
         .filter(|h| h.state == HostState::Up && h.raw().is_some())
         .fold(0, |mask, h| mask | 1 << h.slot.index());
-    if (up.count_ones() as usize) < majority {
+    if !is_quorum(up) {
         return None;
     }
-    let group = connected_majority(world, up, majority)?;
+    let group = connected_quorum(world, up, is_quorum)?;
+    let majority = conf.voters.len() / 2 + 1;
     let tick_ns = world
         .hosts
         .iter()
@@ -486,7 +514,7 @@ fn stable_window(world: &World) -> Option<Stable> {
         .max()
         .unwrap_or(0);
     let round_trip_ns = 2 * noise.delay_max_ns + fsync_max_ns;
-    let bare_majority = group.count_ones() as usize == majority;
+    let bare_majority = (group & bits(&conf.voters)).count_ones() as usize == majority;
     let election_timeouts =
         LEADER_WITHIN_ELECTION_TIMEOUTS + u64::from(bare_majority) * BARE_MAJORITY_EXTRA_TIMEOUTS;
     let bound_ns = election_timeouts * election_max_ns + LEADER_WITHIN_ROUND_TRIPS * round_trip_ns;
@@ -517,17 +545,18 @@ fn stable_window(world: &World) -> Option<Stable> {
         .then_some(ops_bound_ns);
     Some(Stable {
         group,
+        voters: bits(&conf.all_voters()),
         leader_bound_ns,
         ops_bound_ns,
     })
 }
 
-/// A set of at least `majority` nodes of `up` that all reach one another,
+/// A set of nodes of `up` holding a quorum that all reach one another,
 /// and that no other running node can reach (a node that can send to the
 /// group but not hear its leader may campaign again and again: without
 /// PreVote that disrupts the group, Raft thesis §4.2.3 — a fault, not a
 /// stable window), if there is one.
-fn connected_majority(world: &World, up: u64, majority: usize) -> Option<u64> {
+fn connected_quorum(world: &World, up: u64, is_quorum: impl Fn(u64) -> bool) -> Option<u64> {
     let reaches_all = |group: u64| {
         world.nodes().all(|n| {
             let blocked = world.net.blocked_from(n);
@@ -548,7 +577,7 @@ fn connected_majority(world: &World, up: u64, majority: usize) -> Option<u64> {
     let mut subset = up;
     while subset != 0 {
         subset = (subset - 1) & up;
-        if subset.count_ones() as usize >= majority && reaches_all(subset) {
+        if is_quorum(subset) && reaches_all(subset) {
             return Some(subset);
         }
     }

@@ -134,7 +134,7 @@ impl Client {
 
     /// The attempt in flight got no answer in time: it may have been
     /// applied; the next goes to the next node (unless pinned).
-    pub fn timed_out(&mut self, node_count: usize) {
+    pub fn timed_out(&mut self, nodes: &[NodeSlot]) {
         if let Some(op) = self.in_flight.as_mut() {
             op.maybe_applied = true;
         }
@@ -146,7 +146,7 @@ impl Client {
             self.suspect = Some(node);
         }
         self.timed_out_on = Some(node);
-        self.leader_guess = node.next_of(node_count);
+        self.leader_guess = node.next_among(nodes);
     }
 
     /// The operation in flight is over: it is handed back, and what was
@@ -215,7 +215,7 @@ impl Client {
         seq: u64,
         from: NodeSlot,
         outcome: &ReplyOutcome,
-        node_count: usize,
+        nodes: &[NodeSlot],
     ) -> Reply {
         let Some(op) = self.in_flight.as_mut() else {
             return Reply::Stale;
@@ -237,10 +237,10 @@ impl Client {
                     // Once: the next node pointing there is followed.
                     Some(l) if Some(*l) == self.suspect => {
                         self.suspect = None;
-                        self.leader_guess = self.leader_guess.next_of(node_count);
+                        self.leader_guess = self.leader_guess.next_among(nodes);
                     }
                     Some(l) if *l != self.leader_guess => self.leader_guess = *l,
-                    _ => self.leader_guess = self.leader_guess.next_of(node_count),
+                    _ => self.leader_guess = self.leader_guess.next_among(nodes),
                 }
                 Reply::Retry {
                     backoff_ns: 10_000_000,
@@ -288,6 +288,9 @@ mod tests {
         client
     }
 
+    /// A cluster of three nodes.
+    const THREE: [NodeSlot; 3] = [NodeSlot::new(0), NodeSlot::new(1), NodeSlot::new(2)];
+
     #[test]
     fn a_redirect_is_followed_unless_it_points_where_the_client_timed_out() {
         let not_leader = ReplyOutcome::NotLeader {
@@ -295,7 +298,7 @@ mod tests {
         };
         let mut client = asking(1);
         assert!(matches!(
-            client.on_reply(7, NodeSlot::new(1), &not_leader, 3),
+            client.on_reply(7, NodeSlot::new(1), &not_leader, &THREE),
             Reply::Retry { .. }
         ));
         assert_eq!(
@@ -307,22 +310,22 @@ mod tests {
         // node instead of going back (a stale leader cut off with a follower
         // would otherwise hold the client forever).
         let mut client = asking(0);
-        client.timed_out(3);
+        client.timed_out(&THREE);
         assert_eq!(
             (client.leader_guess, client.suspect),
             (NodeSlot::new(1), None)
         );
         client.leader_guess = NodeSlot::new(0); // sent back by a redirect
-        client.timed_out(3);
+        client.timed_out(&THREE);
         assert_eq!(
             client.suspect,
             Some(NodeSlot::new(0)),
             "two timeouts on node 0"
         );
-        client.on_reply(7, NodeSlot::new(1), &not_leader, 3);
+        client.on_reply(7, NodeSlot::new(1), &not_leader, &THREE);
         assert_eq!(client.leader_guess, NodeSlot::new(2));
         // Once: the next node pointing there is believed.
-        client.on_reply(7, NodeSlot::new(2), &not_leader, 3);
+        client.on_reply(7, NodeSlot::new(2), &not_leader, &THREE);
         assert_eq!(client.leader_guess, NodeSlot::new(0));
     }
 
@@ -333,15 +336,15 @@ mod tests {
         };
         let mut client = asking(1);
         assert_eq!(
-            client.on_reply(7, NodeSlot::new(0), &not_leader, 3),
+            client.on_reply(7, NodeSlot::new(0), &not_leader, &THREE),
             Reply::Stale
         );
         assert_eq!(client.leader_guess, NodeSlot::new(1));
         // A duplicate of an answer already followed moves nothing either.
-        client.on_reply(7, NodeSlot::new(1), &not_leader, 3);
+        client.on_reply(7, NodeSlot::new(1), &not_leader, &THREE);
         assert_eq!(client.leader_guess, NodeSlot::new(2));
         assert_eq!(
-            client.on_reply(7, NodeSlot::new(1), &not_leader, 3),
+            client.on_reply(7, NodeSlot::new(1), &not_leader, &THREE),
             Reply::Stale
         );
         assert_eq!(client.leader_guess, NodeSlot::new(2));
@@ -350,8 +353,14 @@ mod tests {
             output: crate::kv::Output::Written,
             entry: None,
         };
-        assert_eq!(client.on_reply(7, NodeSlot::new(0), &done, 3), Reply::Done);
+        assert_eq!(
+            client.on_reply(7, NodeSlot::new(0), &done, &THREE),
+            Reply::Done
+        );
         // And answers for another operation are stale.
-        assert_eq!(client.on_reply(6, NodeSlot::new(2), &done, 3), Reply::Stale);
+        assert_eq!(
+            client.on_reply(6, NodeSlot::new(2), &done, &THREE),
+            Reply::Stale
+        );
     }
 }

@@ -62,8 +62,16 @@ impl RaftSettings {
 /// The shape of a cluster and its timing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClusterSpec {
-    /// Voters, ids 1..=nodes.
+    /// Voters of the bootstrap configuration, ids 1..=nodes.
     pub nodes: usize,
+    /// Learners of the bootstrap configuration (thesis §4.2.1), the ids
+    /// after the voters.
+    #[serde(default)]
+    pub learners: usize,
+    /// Nodes that exist but have never run, the ids after the learners: a
+    /// membership change that adds one starts it with an empty disk.
+    #[serde(default)]
+    pub spares: usize,
     /// Client sessions.
     pub clients: usize,
     /// raft-core's settings (flattened: the JSON keeps one level).
@@ -81,6 +89,12 @@ pub struct ClusterSpec {
     /// many entries were applied since its last snapshot (`None`: never).
     #[serde(default)]
     pub snapshot_every_entries: Option<u64>,
+    /// The operator shuts a node down for good once the change removing it
+    /// is committed. Without PreVote and CheckQuorum a removed node that
+    /// keeps timing out disrupts the cluster (Raft thesis §4.2.3: a known
+    /// hazard, not a bug), so the swarm retires removed nodes then.
+    #[serde(default)]
+    pub retire_removed: bool,
     /// Test-only: rules every host breaks (see [`crate::host::HostRuleBreaks`]).
     pub rule_breaks: crate::host::HostRuleBreaks,
 }
@@ -89,6 +103,8 @@ impl Default for ClusterSpec {
     fn default() -> ClusterSpec {
         ClusterSpec {
             nodes: 3,
+            learners: 0,
+            spares: 0,
             clients: 2,
             raft: RaftSettings::default(),
             tick_ns: 10_000_000,
@@ -96,7 +112,39 @@ impl Default for ClusterSpec {
             fsync_max_ns: 2_000_000,
             workload: Workload::default(),
             snapshot_every_entries: None,
+            retire_removed: false,
             rule_breaks: crate::host::HostRuleBreaks::default(),
+        }
+    }
+}
+
+impl ClusterSpec {
+    /// Every node of the world: the bootstrap voters and learners, then
+    /// the spares. The network, the checkers and every per-node table have
+    /// this many slots.
+    #[must_use]
+    pub fn slot_count(&self) -> usize {
+        self.nodes + self.learners + self.spares
+    }
+
+    /// The nodes that run from the start: the bootstrap voters and learners.
+    #[must_use]
+    pub fn bootstrap_count(&self) -> usize {
+        self.nodes + self.learners
+    }
+
+    /// The bootstrap configuration: voters 1..=nodes, then the learners.
+    #[must_use]
+    pub fn bootstrap_conf(&self) -> raft_core::ConfState {
+        let slots = crate::slot::NodeSlot::all(self.bootstrap_count());
+        let (voters, learners): (Vec<_>, Vec<_>) = slots.partition(|s| s.index() < self.nodes);
+        raft_core::ConfState {
+            voters: voters.into_iter().map(crate::slot::NodeSlot::id).collect(),
+            voters_outgoing: Default::default(),
+            learners: learners
+                .into_iter()
+                .map(crate::slot::NodeSlot::id)
+                .collect(),
         }
     }
 }

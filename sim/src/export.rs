@@ -5,8 +5,10 @@
 
 use std::fmt::Write;
 
+use crate::membership::{MembershipOp, describe_change};
 use crate::run::{RunOptions, RunReport};
 use crate::scenario::print;
+use crate::slot::NodeSlot;
 use crate::swarm::{Fault, Schedule, Who};
 
 /// The scenario text for `options` with `schedule` (the run's own schedule
@@ -28,16 +30,7 @@ pub fn scenario_text(
         tick_ns: spec.tick_ns,
         seed: options.seed,
     };
-    let _ = writeln!(
-        out,
-        "{}",
-        print::cluster(
-            spec.nodes,
-            &spec.raft,
-            spec.snapshot_every_entries,
-            Some(timing)
-        )
-    );
+    let _ = writeln!(out, "{}", print::cluster(&spec, Some(timing)));
     let _ = writeln!(
         out,
         "disk latency={}ns..{}ns",
@@ -62,7 +55,20 @@ pub fn scenario_text(
         .iter()
         .map(|step| fault_line(&step.fault, report).map(|_| step.at_ns))
         .collect();
+    // A scenario names a node beyond the cluster line only after an `add`
+    // of it: the heal's restarts of spares no change added are left out
+    // (they change nothing in the run either: a spare that never ran
+    // does not boot).
+    let mut added: Vec<NodeSlot> = Vec::new();
     for (index, step) in ran.iter().enumerate() {
+        if let Fault::Membership(op) = &step.fault {
+            added.extend(op.added());
+        }
+        if let Fault::Restart(Who::Node(n)) | Fault::Resume(Who::Node(n)) = step.fault {
+            if n.index() >= spec.bootstrap_count() && !added.contains(&n) {
+                continue;
+            }
+        }
         if let Fault::CrashMidWrite(name) = step.fault {
             let Some(&fired_ns) = report.fired_at_ns.get(&name) else {
                 continue;
@@ -185,5 +191,15 @@ fn fault_line(fault: &Fault, report: &RunReport) -> Option<String> {
         Fault::Torn(on) => format!("disk torn={}", print::on_off(*on)),
         Fault::Workload(true) => "clients 1".to_string(),
         Fault::Workload(false) => "clients 0".to_string(),
+        Fault::Membership(MembershipOp::Change(change)) => describe_change(change),
+        Fault::Membership(MembershipOp::TransferLeader(to)) => {
+            format!("transfer-leader {}", print::node(*to))
+        }
+        Fault::TransferLeader { name, .. } => {
+            format!(
+                "transfer-leader {}",
+                print::node(*report.resolved.get(name)?)
+            )
+        }
     })
 }

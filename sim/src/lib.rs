@@ -18,6 +18,8 @@ pub mod export;
 pub mod history;
 pub mod host;
 pub mod kv;
+pub mod membership;
+pub mod membership_plan;
 pub mod net;
 pub mod observe;
 pub mod observed;

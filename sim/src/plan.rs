@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::membership_plan::MembershipKind;
 use crate::run::RunOptions;
 use crate::swarm::FaultMix;
 use crate::units::format_ns;
@@ -54,6 +55,7 @@ impl RunOptions {
             ("pre_vote", self.pre_vote.is_some()),
             ("check_quorum", self.check_quorum.is_some()),
             ("snapshot_every", self.snapshot_every.is_some()),
+            ("membership", self.membership.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, pinned)| pinned.then_some(name))
@@ -119,6 +121,22 @@ impl fmt::Display for RunPlan {
                 c.raft.max_snapshot_chunk_bytes
             )?,
             None => writeln!(f, "  snapshots: never{}", self.pin("snapshot_every"))?,
+        }
+        match &self.faults.membership {
+            Some(plan) => writeln!(
+                f,
+                "  membership: {}, {} leader transfers{} ({} spare nodes)",
+                match plan.kind {
+                    MembershipKind::ReplaceAll => "every node replaced one by one",
+                    MembershipKind::Learner => "a learner added, promoted, a voter removed",
+                    MembershipKind::Joint => "two voters added at once, two removed at once",
+                    MembershipKind::TransfersOnly => "no change of members",
+                },
+                plan.transfers,
+                self.pin("membership"),
+                c.spares
+            )?,
+            None => writeln!(f, "  membership: fixed{}", self.pin("membership"))?,
         }
         write!(
             f,

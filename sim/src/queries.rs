@@ -5,10 +5,10 @@
 //! interpreter and the explorer all ask here, so an exported run and the
 //! scenario replaying it mean the same node by the same words.
 
-use raft_core::Role;
+use raft_core::{ConfState, Role};
 
 use crate::action::Event;
-use crate::checker::{Stuck, Violation};
+use crate::checker::{Stuck, Violation, is_quorum};
 use crate::host::HostState;
 use crate::net::Endpoint;
 use crate::slot::NodeSlot;
@@ -53,21 +53,46 @@ impl World {
     /// scenario's `leader` mean.
     #[must_use]
     pub fn followed_leader(&self) -> Option<NodeSlot> {
-        let majority = self.node_count() / 2 + 1;
         let up = || {
             self.hosts
                 .iter()
                 .filter(|h| h.state == HostState::Up)
                 .filter_map(|h| h.raw())
         };
+        // A quorum of the leader's own configuration (thesis §4.1: the
+        // latest in its log), counting the leader itself.
         up().filter(|r| r.role() == Role::Leader)
             .filter(|leader| {
-                up().filter(|n| n.term() == leader.term() && n.leader() == Some(leader.id()))
-                    .count()
-                    >= majority
+                let follows = |id: raft_core::NodeId| {
+                    up().any(|n| {
+                        n.id() == id && n.term() == leader.term() && n.leader() == Some(leader.id())
+                    })
+                };
+                is_quorum(leader.conf(), follows)
             })
             .max_by_key(|r| r.term())
             .and_then(|r| NodeSlot::of_id(r.id()))
+    }
+
+    /// The nodes that are part of the world's story: every node that ran
+    /// and was not retired (a spare no change added yet is not one). A
+    /// scenario's `all`; the nodes a client tries in turn.
+    pub fn present_nodes(&self) -> impl Iterator<Item = NodeSlot> + '_ {
+        self.hosts.iter().filter(|h| h.is_present()).map(|h| h.slot)
+    }
+
+    /// The configuration the cluster is in, as far as a running node
+    /// knows: the latest in the log of the running node with the highest
+    /// term and, among those, the longest log (a leader's, as a rule);
+    /// `None` if no node runs.
+    #[must_use]
+    pub fn conf_in_force(&self) -> Option<ConfState> {
+        self.hosts
+            .iter()
+            .filter(|h| h.state == HostState::Up)
+            .filter_map(|h| h.raw())
+            .max_by_key(|r| (r.term(), r.log().last_id().term, r.log().last_index()))
+            .map(|r| r.conf().clone())
     }
 
     /// The running node of the highest term that believes it leads, whether

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::availability::AvailabilityFigures;
 use crate::checker::{Invariant, Stuck, Violation};
 use crate::history::OutcomeCounts;
+use crate::membership_plan::MembershipPlan;
 use crate::net::NetStats;
 use crate::stepper::{Halt, StepBounds, Stepper};
 use crate::swarm::{Fault, FaultMix, Resolver, Schedule, Who};
@@ -45,6 +46,10 @@ pub struct RunOptions {
     /// Pin how often hosts snapshot (`Some(None)`: never) instead of
     /// letting the seed choose.
     pub snapshot_every: Option<Option<u64>>,
+    /// Pin whether the seed's membership plan runs (`Some(true)`: the plan
+    /// the seed draws, even if its coin said no) instead of letting the
+    /// seed choose.
+    pub membership: Option<bool>,
     /// Let the seed choose raft-core's timing and flow-control settings,
     /// the client rate and disk latency (swarm testing); off, `spec` is used
     /// as given.
@@ -69,6 +74,7 @@ impl RunOptions {
             pre_vote: None,
             check_quorum: None,
             snapshot_every: None,
+            membership: None,
             seed_picks_settings: true,
         }
     }
@@ -117,15 +123,30 @@ impl RunOptions {
         spec.nodes = self.nodes.unwrap_or(spec.nodes);
         spec.raft.pre_vote = self.pre_vote.unwrap_or(spec.raft.pre_vote);
         spec.raft.check_quorum = self.check_quorum.unwrap_or(spec.raft.check_quorum);
+        spec.spares = mix.membership.map_or(0, |plan| plan.spares(spec.nodes));
+        // Without PreVote and CheckQuorum a removed node that keeps timing
+        // out disrupts the cluster (thesis §4.2.3): the operator shuts it
+        // down, as one would.
+        spec.retire_removed =
+            mix.membership.is_some() && !spec.raft.pre_vote && !spec.raft.check_quorum;
         spec
     }
 
     /// The fault mix this run uses.
     #[must_use]
     pub fn fault_mix(&self) -> FaultMix {
-        self.mix
+        let mut mix = self
+            .mix
             .clone()
-            .unwrap_or_else(|| FaultMix::from_seed(self.seed))
+            .unwrap_or_else(|| FaultMix::from_seed(self.seed));
+        match self.membership {
+            Some(true) if mix.membership.is_none() => {
+                mix.membership = Some(MembershipPlan::for_seed(self.seed).1);
+            }
+            Some(false) => mix.membership = None,
+            _ => {}
+        }
+        mix
     }
 
     /// The schedule this run uses.

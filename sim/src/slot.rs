@@ -61,11 +61,17 @@ impl NodeSlot {
         usize::try_from(index).ok().map(NodeSlot)
     }
 
-    /// The slot after this one round a ring of `count` nodes (how a client
-    /// tries the nodes in turn).
+    /// The node after this one round the ring of `nodes` (in slot order):
+    /// how a client tries the nodes in turn. This one itself if `nodes` is
+    /// empty.
     #[must_use]
-    pub fn next_of(self, count: usize) -> NodeSlot {
-        NodeSlot((self.0 + 1) % count)
+    pub fn next_among(self, nodes: &[NodeSlot]) -> NodeSlot {
+        nodes
+            .iter()
+            .copied()
+            .find(|n| *n > self)
+            .or_else(|| nodes.first().copied())
+            .unwrap_or(self)
     }
 
     /// Every slot of a cluster of `count` nodes, in order.

@@ -24,6 +24,9 @@ pub enum Concern {
     /// Whether and how often hosts snapshot (drawn apart from the fault
     /// mix, so that adding the knob left every other draw as it was).
     Snapshots,
+    /// Whether and how the cluster's members change, and when (drawn apart
+    /// from the fault mix, as `Snapshots` is).
+    Membership,
     /// Node `n`'s election jitter seed and clock drift.
     Node(u64),
     /// The model checker's random walk number `n` (`raftsim check --search walk`).
@@ -39,6 +42,7 @@ impl Concern {
             Concern::Disk => 4,
             Concern::Clients => 5,
             Concern::Snapshots => 6,
+            Concern::Membership => 7,
             Concern::Node(n) => 0x100 + n,
             Concern::Walk(n) => (1 << 40) + n,
         }

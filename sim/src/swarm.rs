@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::RaftSettings;
 use crate::host::HostState;
+use crate::membership::MembershipOp;
+use crate::membership_plan::MembershipPlan;
 use crate::net::NetNoise;
 use crate::slot::NodeSlot;
 use crate::streams::{self, Concern};
@@ -73,6 +75,10 @@ pub struct FaultMix {
     /// that was down or cut off catch up by InstallSnapshot.
     #[serde(default)]
     pub snapshot_every_entries: Option<u64>,
+    /// The membership changes and leader transfers the seed makes, if any
+    /// (drawn from their own stream: [`MembershipPlan::for_seed`]).
+    #[serde(default)]
+    pub membership: Option<MembershipPlan>,
 }
 
 impl FaultMix {
@@ -117,6 +123,7 @@ impl FaultMix {
         let mut raft = raft;
         raft.max_snapshot_chunk_bytes = [64, 1024, 64 * 1024][snapshots.random_range(0..3)];
         let fsync_min_ns = rng.random_range(50_000..1_000_000);
+        let (membership_on, plan) = MembershipPlan::for_seed(seed);
         FaultMix {
             noise,
             partitions,
@@ -138,6 +145,7 @@ impl FaultMix {
             fsync_max_ns: fsync_min_ns + rng.random_range(0..20_000_000),
             nodes: [3, 3, 4, 5, 5][rng.random_range(0..5)],
             snapshot_every_entries,
+            membership: membership_on.then_some(plan),
         }
     }
 
@@ -161,6 +169,7 @@ impl FaultMix {
             fsync_max_ns: 2_000_000,
             nodes: 3,
             snapshot_every_entries: None,
+            membership: None,
         }
     }
 }
@@ -256,6 +265,17 @@ pub enum Fault {
     Torn(bool),
     /// Clients start (true) or stop (false) issuing new operations.
     Workload(bool),
+    /// The operator asks for a membership change (retried until done).
+    Membership(MembershipOp),
+    /// The operator asks the leader to hand over to one of its other
+    /// voters, picked by `pick` when the transfer strikes, and remembered
+    /// under `name`.
+    TransferLeader {
+        /// Which voter (modulo their number).
+        pick: u32,
+        /// The name the target is remembered under.
+        name: u32,
+    },
 }
 
 /// Resolves [`Who`] when a fault strikes and remembers named nodes.
@@ -301,6 +321,21 @@ impl Resolver {
         &self.fired_at_ns
     }
 
+    /// The voter a transfer numbered `pick` hands over to: one of the
+    /// leader's voters other than itself (none without a leader).
+    pub fn transfer_target(&self, pick: u32, world: &World) -> Option<NodeSlot> {
+        let leader = world.believed_leader()?;
+        let raw = world.host(leader).raw()?;
+        let others: Vec<NodeSlot> = raw
+            .conf()
+            .voters
+            .iter()
+            .filter(|id| **id != raw.id())
+            .filter_map(|id| NodeSlot::of_id(*id))
+            .collect();
+        (!others.is_empty()).then(|| others[pick as usize % others.len()])
+    }
+
     fn pick(&mut self, who: Who, name: u32, world: &World) -> NodeSlot {
         let node = self.resolve(who, world);
         self.names.insert(name, node);
@@ -340,6 +375,14 @@ impl Resolver {
             Fault::Noise(noise) => vec![Action::SetNoise(noise.clone())],
             Fault::Torn(on) => vec![Action::SetTorn(*on)],
             Fault::Workload(on) => vec![Action::SetWorkload(*on)],
+            Fault::Membership(op) => vec![Action::Membership(op.clone())],
+            Fault::TransferLeader { pick, name } => {
+                let Some(to) = self.transfer_target(*pick, world) else {
+                    return Vec::new();
+                };
+                self.names.insert(*name, to);
+                vec![Action::Membership(MembershipOp::TransferLeader(to))]
+            }
         }
     }
 }
@@ -383,7 +426,12 @@ impl Schedule {
         let mut rng = streams::stream(seed, Concern::Nemesis);
         let mut steps = opening(mix, nodes, &mut rng);
         steps.extend(faults(mix, nodes, fault_end_ns, &mut rng));
-        steps.extend(closing(mix, nodes, fault_end_ns, quiet_ns));
+        let mut spares = 0;
+        if let Some(plan) = &mix.membership {
+            steps.extend(plan.steps(seed, nodes, fault_end_ns));
+            spares = plan.spares(nodes);
+        }
+        steps.extend(closing(mix, nodes + spares, fault_end_ns, quiet_ns));
         steps.sort_by_key(|s| s.at_ns);
         Schedule { steps }
     }

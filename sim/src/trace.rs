@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::membership::{MembershipOp, describe_change};
 use crate::net::{Endpoint, Payload};
 use crate::slot::NodeSlot;
 use crate::world::{Action, Event, World};
@@ -292,6 +293,29 @@ pub enum What {
         /// How many.
         count: u64,
     },
+    /// A membership change proposed straight to a node, once.
+    ConfChange {
+        /// Node id asked.
+        node: u64,
+        /// The change, as a scenario writes it (`add 4`, `remove {1,2}`).
+        change: String,
+    },
+    /// A node asked, once, to hand its leadership over.
+    TransferLeader {
+        /// Node id asked.
+        node: u64,
+        /// Node id to hand over to.
+        to: u64,
+    },
+    /// The operator asked for a membership operation, retried in the
+    /// background until done.
+    Membership {
+        /// The operation, as a scenario writes it (`add 4`,
+        /// `transfer-leader 2`).
+        op: String,
+    },
+    /// The operator tries its pending membership operations again.
+    AdminWake,
 }
 
 /// One line of the trace.
@@ -378,6 +402,12 @@ impl fmt::Display for What {
             What::ClientOp { client, op, via } => {
                 write!(f, "client c{client} starts `{op}` via n{via}")
             }
+            What::ConfChange { node, change } => write!(f, "{change} (asked of n{node})"),
+            What::TransferLeader { node, to } => {
+                write!(f, "transfer-leader {to} (asked of n{node})")
+            }
+            What::Membership { op } => write!(f, "{op}"),
+            What::AdminWake => write!(f, "the operator retries"),
         }
     }
 }
@@ -434,6 +464,7 @@ impl TraceEvent {
             Event::Synced { node, .. } => What::Synced {
                 node: node_id(node),
             },
+            Event::AdminWake { .. } => What::AdminWake,
             Event::ClientWake { client, .. } => What::ClientWake {
                 client: client as u64 + 1,
             },
@@ -484,6 +515,20 @@ impl TraceEvent {
                 client: world.clients.len() as u64 + 1,
                 op: op.to_string(),
                 via: node(via),
+            },
+            Action::ConfChange { node: n, change } => What::ConfChange {
+                node: node(n),
+                change: describe_change(change),
+            },
+            Action::TransferLeader { node: n, to } => What::TransferLeader {
+                node: node(n),
+                to: node(to),
+            },
+            Action::Membership(op) => What::Membership {
+                op: match op {
+                    MembershipOp::Change(change) => describe_change(change),
+                    MembershipOp::TransferLeader(to) => format!("transfer-leader {}", to.number()),
+                },
             },
             Action::Propose { node: n, count } => What::Propose {
                 node: node(n),

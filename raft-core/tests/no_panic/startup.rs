@@ -161,7 +161,18 @@ fn validate_names_the_bad_setting() {
 
     let c = Config::new(id(1), [id(0), id(1)]);
     let why = invalid_because(&c);
-    assert!(why.contains("voter") && why.contains("node 0"), "{why}");
+    assert!(
+        why.contains("configuration") && why.contains("node 0"),
+        "{why}"
+    );
+
+    let mut c = three_voters(1);
+    c.learners.insert(id(0));
+    assert!(invalid_because(&c).contains("node 0"));
+    let mut c = three_voters(1);
+    c.learners.insert(id(2));
+    let why = invalid_because(&c);
+    assert!(why.contains("both a voter and a learner"), "{why}");
 
     for (heartbeat, election) in [(10, 10), (11, 10), (2, 1)] {
         let mut c = three_voters(1);

@@ -1,9 +1,9 @@
 //! Learners (thesis §4.2.1): they receive the log but neither vote nor
 //! count toward any majority, until promoted.
 
-use raft_core::Role;
+use raft_core::{MessageBody, Role};
 
-use crate::common::Network;
+use crate::common::{Network, msg};
 use crate::helpers::{AddLearner, AddVoter, change, ids, propose_change};
 
 #[test]
@@ -63,4 +63,43 @@ fn a_promoted_learner_votes_and_counts() {
     net.node_mut(4).campaign();
     net.stabilize();
     assert_eq!(net.node(4).role(), Role::Leader);
+}
+
+/// A learner's election timer runs on without campaigning, so its lease
+/// on a leader it no longer hears from ends, and it answers vote requests
+/// (etcd's `tickElection` resets the timer only for a voter). Were it reset
+/// each round, the lease would hold most of the time, and a node that
+/// does not know yet it was made a voter would withhold a vote the
+/// configuration needs.
+#[test]
+fn a_learner_that_no_longer_hears_the_leader_answers_vote_requests() {
+    let mut net = Network::with_spares(3, 1, |c| {
+        c.pre_vote = false;
+        c.check_quorum = true;
+    });
+    net.elect(1);
+    propose_change(&mut net, 1, &change(&[(AddLearner, 4)]));
+    net.stabilize();
+    assert!(net.node(4).in_lease());
+    net.isolate(1);
+    let election_ticks = net.node(4).config().election_ticks;
+    net.tick(4, 3 * election_ticks);
+    assert!(!net.node(4).in_lease(), "the learner's lease never ended");
+    // A candidate that counts 4 as a voter (its log holds a promotion 4
+    // has not received yet) asks for its vote.
+    let term = net.node(4).term().0 + 1;
+    let last_log = net.node(4).log().last_id();
+    let ask = MessageBody::VoteRequest {
+        last_log,
+        leader_transfer: false,
+    };
+    net.deliver(msg(2, 4, term, ask));
+    net.process_ready(4);
+    assert!(
+        net.in_flight
+            .iter()
+            .any(|m| m.from.0 == 4 && m.body.kind_name() == "vote-resp"),
+        "the learner ignored the vote request: {:?}",
+        net.in_flight
+    );
 }

@@ -1,12 +1,13 @@
 //! Durability: an entry a client saw acknowledged is never lost, across any
-//! crashes. Raft keeps a committed entry in the durable logs of a majority
-//! forever, so once the live nodes that lack it form a majority, it is lost.
+//! crashes. Raft keeps a committed entry in the durable logs of a quorum
+//! forever, so once the live nodes that lack it form a quorum of the
+//! configuration (the latest committed one), it is lost.
 //! Checked when a node restarts (the only way a durable entry can vanish
 //! without a truncation, which the log checkers catch) and at the end.
 
 use raft_core::EntryId;
 
-use super::{Invariant, LogChecker, Violation};
+use super::{Invariant, LogChecker, Violation, describe_conf, is_quorum};
 use crate::slot::NodeSlot;
 
 /// The ledger of acknowledged entries.
@@ -39,27 +40,34 @@ impl Durability {
         self.alive[node.index()] = alive;
     }
 
-    /// Fails if some acknowledged entry is missing from a majority of nodes
-    /// (counting only live nodes as missing it).
+    /// Fails if some acknowledged entry is missing from a quorum of the
+    /// latest committed configuration (counting only live nodes as missing
+    /// it: a crashed node's disk may still hold it).
     pub fn check(&self, logs: &LogChecker) -> Result<(), Violation> {
-        let majority = self.node_count / 2 + 1;
+        let conf = logs.committed_confs().latest();
         for entry in &self.acknowledged {
-            let lacking: Vec<NodeSlot> = NodeSlot::all(self.node_count)
-                .filter(|n| self.alive[n.index()] && !logs.holds(*n, *entry))
-                .collect();
-            if lacking.len() >= majority {
-                return Err(Violation::new(
-                    Invariant::Durability,
-                    lacking.clone(),
-                    format!(
-                        "acknowledged entry at index {} term {} is gone from {} of {} nodes",
-                        entry.index.0,
-                        entry.term.0,
-                        lacking.len(),
-                        self.node_count
-                    ),
-                ));
+            let lacks = |node: NodeSlot| {
+                node.index() < self.node_count
+                    && self.alive[node.index()]
+                    && !logs.holds(node, *entry)
+            };
+            if !is_quorum(conf, |id| NodeSlot::of_id(id).is_some_and(lacks)) {
+                continue;
             }
+            let lacking: Vec<NodeSlot> = NodeSlot::all(self.node_count)
+                .filter(|n| lacks(*n) && conf.all_voters().contains(&n.id()))
+                .collect();
+            return Err(Violation::new(
+                Invariant::Durability,
+                lacking.clone(),
+                format!(
+                    "acknowledged entry at index {} term {} is gone from {} nodes, a quorum of {}",
+                    entry.index.0,
+                    entry.term.0,
+                    lacking.len(),
+                    describe_conf(conf)
+                ),
+            ));
         }
         Ok(())
     }

@@ -13,9 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use raft_core::{EntryId, LogIndex, Role, Term};
+use raft_core::{ConfState, EntryId, LogIndex, Role, Term};
 
-use super::{Invariant, NodeView, Violation};
+use super::{CommittedConfs, Invariant, NodeView, Violation};
 use crate::observed::entry_digest;
 use crate::slot::NodeSlot;
 
@@ -52,12 +52,15 @@ pub struct LogChecker {
     leader_commits: Vec<Option<(Term, LogIndex)>>,
     /// Per node, the (term, commit) last recorded in `committed_by_term`.
     last_commit_seen: Vec<(Term, LogIndex)>,
+    /// The configurations the committed prefix leads to.
+    confs: CommittedConfs,
 }
 
 impl LogChecker {
-    /// Ledgers for `node_count` nodes.
+    /// Ledgers for `node_count` nodes, whose bootstrap configuration is
+    /// `bootstrap`.
     #[must_use]
-    pub fn new(node_count: usize) -> LogChecker {
+    pub fn new(node_count: usize, bootstrap: ConfState) -> LogChecker {
         LogChecker {
             mirrors: vec![Vec::new(); node_count],
             seen: Vec::new(),
@@ -67,7 +70,14 @@ impl LogChecker {
             mirror_boots: vec![0; node_count],
             leader_commits: vec![None; node_count],
             last_commit_seen: vec![(Term(0), LogIndex(0)); node_count],
+            confs: CommittedConfs::new(bootstrap),
         }
+    }
+
+    /// The configurations of the run's committed prefix.
+    #[must_use]
+    pub fn committed_confs(&self) -> &CommittedConfs {
+        &self.confs
     }
 
     /// The highest index known committed anywhere.
@@ -312,6 +322,16 @@ impl LogChecker {
         }
         if commit > known {
             self.committed.extend_from_slice(&mirror[known..commit]);
+            // The entries newly committed are in the view's log: a node's
+            // snapshot never ends past the run's committed prefix (see
+            // `mirror_snapshot`).
+            let first = view.snapshot.index.0 as usize;
+            let fresh = &view.log[known.saturating_sub(first)..commit - first];
+            for entry in fresh {
+                if let Err(why) = self.confs.committed(entry) {
+                    return Err(Violation::new(Invariant::Membership, vec![slot], why));
+                }
+            }
         }
         let _ = own;
         if self.last_commit_seen[node] == (view.term, view.commit) {

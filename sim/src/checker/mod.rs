@@ -15,12 +15,13 @@ mod durability;
 mod election;
 mod linearizability;
 mod logs;
+mod membership;
 mod monotonic;
 mod wire;
 
 use std::fmt;
 
-use raft_core::{Entry, EntryId, LogIndex, Message, NodeId, Role, Term};
+use raft_core::{ConfState, Entry, EntryId, LogIndex, Message, NodeId, Role, Term};
 use serde::{Deserialize, Serialize};
 
 use crate::observed::{AckClaim, AppliedEntry, DurableLog, RestoredSnapshot};
@@ -33,6 +34,7 @@ pub use linearizability::{
     LincheckResult, NotLinearizable, SeenOperation, check_history, lincheck_history,
 };
 pub use logs::LogChecker;
+pub use membership::{CommittedConfs, is_quorum};
 pub use monotonic::Monotonicity;
 pub use wire::{DurableState, VoteLedger, check_send};
 
@@ -77,6 +79,10 @@ pub enum Invariant {
     /// What clients saw fits no order of single operations on the store
     /// that respects real time (Herlihy & Wing).
     Linearizability,
+    /// A committed membership change does not follow from the committed
+    /// configuration before it (thesis ch. 4: one change at a time, each
+    /// from the configuration in force).
+    Membership,
 }
 
 impl fmt::Display for Invariant {
@@ -98,6 +104,7 @@ impl fmt::Display for Invariant {
             Invariant::Liveness => "liveness",
             Invariant::Linearizability => "linearizability",
             Invariant::RefusedMessage => "refused-message",
+            Invariant::Membership => "membership",
         };
         f.write_str(name)
     }
@@ -222,6 +229,9 @@ pub struct NodeView<'a> {
     pub synced_vote: Option<NodeId>,
     /// The leader's match index per member, when leader.
     pub matched: Vec<(NodeId, LogIndex)>,
+    /// The configuration the node is in: the latest in its log (thesis
+    /// §4.1); empty unless alive.
+    pub conf: &'a ConfState,
 }
 
 /// Every checker, run together.
@@ -229,6 +239,10 @@ pub struct NodeView<'a> {
 pub struct Checkers {
     /// The highest committed index already checked to be durable on a majority.
     durable_commit_checked: LogIndex,
+    /// The configuration of the node whose view last extended the run's
+    /// committed prefix (the leader that committed it, as a rule): the
+    /// one it counted a quorum in.
+    commit_conf: Option<ConfState>,
     /// The highest committed index counted as acknowledged by
     /// `acknowledge_committed`.
     acknowledged_committed: LogIndex,
@@ -241,14 +255,16 @@ pub struct Checkers {
 }
 
 impl Checkers {
-    /// Checkers for a cluster of `node_count` nodes.
+    /// Checkers for a world of `node_count` nodes whose bootstrap
+    /// configuration is `bootstrap`.
     #[must_use]
-    pub fn new(node_count: usize) -> Checkers {
+    pub fn new(node_count: usize, bootstrap: ConfState) -> Checkers {
         Checkers {
             durable_commit_checked: LogIndex(0),
+            commit_conf: None,
             acknowledged_committed: LogIndex(0),
             election: ElectionSafety::default(),
-            logs: LogChecker::new(node_count),
+            logs: LogChecker::new(node_count, bootstrap),
             applied: StateMachineSafety::new(node_count),
             monotonic: Monotonicity::new(node_count),
             durability: Durability::new(node_count),
@@ -336,17 +352,24 @@ impl Checkers {
             return Ok(());
         }
         self.election.observe(view)?;
+        let committed_before = self.logs.committed_index();
         self.logs.observe(view)?;
+        if self.logs.committed_index() > committed_before {
+            self.commit_conf = Some(view.conf.clone());
+        }
         if restarted {
             self.durability.check(&self.logs)?;
         }
         Ok(())
     }
 
-    /// An entry is committed only once a majority holds it durably (Raft
+    /// An entry is committed only once a quorum holds it durably (Raft
     /// §5.3 with Figure 2's stable storage): when the run's committed prefix
-    /// grows, its new last entry must be on the disks of a majority.
-    /// `disks` holds, per node, the log its disk holds durably.
+    /// grows, its new last entry must be on the disks of a quorum of the
+    /// configuration in force there (the committed log's), or of the one
+    /// the committing node counted in (its latest, which may be a change
+    /// appended after the entry: thesis §4.1). `disks` holds, per node in
+    /// slot order, the log its disk holds durably.
     pub fn check_commit_durable<'d>(
         &mut self,
         disks: impl Iterator<Item = &'d DurableLog>,
@@ -361,21 +384,30 @@ impl Checkers {
             index: committed,
             term,
         };
-        let (mut holders, mut nodes) = (0, 0);
-        for disk in disks {
-            nodes += 1;
-            holders += usize::from(disk.holds_committed(entry));
-        }
-        let majority = nodes / 2 + 1;
-        if holders >= majority {
+        let holders: std::collections::BTreeSet<NodeId> = disks
+            .enumerate()
+            .filter(|(_, disk)| disk.holds_committed(entry))
+            .map(|(slot, _)| NodeSlot::new(slot).id())
+            .collect();
+        let holds = |id: NodeId| holders.contains(&id);
+        let in_force = self.logs.committed_confs().at(committed);
+        if is_quorum(in_force, holds)
+            || self
+                .commit_conf
+                .as_ref()
+                .is_some_and(|c| is_quorum(c, holds))
+        {
             return Ok(());
         }
+        let names: Vec<String> = holders.iter().map(|id| id.0.to_string()).collect();
         Err(Violation::new(
             Invariant::DurableCommit,
             Vec::new(),
             format!(
-                "index {} committed while only {holders} of {} disks hold it (a majority is {majority})",
-                committed.0, nodes
+                "index {} committed while only {{{}}} hold it on disk, no quorum of {}",
+                committed.0,
+                names.join(","),
+                describe_conf(in_force)
             ),
         ))
     }
@@ -436,5 +468,24 @@ impl Checkers {
     #[must_use]
     pub fn committed_index(&self) -> LogIndex {
         self.logs.committed_index()
+    }
+}
+
+/// A configuration in words: `voters {1,2,3}`, with the outgoing voters
+/// while joint.
+#[must_use]
+pub fn describe_conf(conf: &ConfState) -> String {
+    let list = |ids: &std::collections::BTreeSet<NodeId>| {
+        let names: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+        format!("{{{}}}", names.join(","))
+    };
+    if conf.is_joint() {
+        format!(
+            "voters {} and {} (joint)",
+            list(&conf.voters),
+            list(&conf.voters_outgoing)
+        )
+    } else {
+        format!("voters {}", list(&conf.voters))
     }
 }

@@ -121,7 +121,13 @@ impl Monotonicity {
         }
         if view.role == Role::Leader {
             if seen.leader_term == Some(view.term) {
-                for ((peer, before), (_, now)) in seen.matched.iter().zip(&view.matched) {
+                // By peer: a membership change adds and removes peers (one
+                // added anew starts from nothing).
+                let matched_before = |peer| seen.matched.iter().find(|(p, _)| *p == peer);
+                for (peer, now) in &view.matched {
+                    let Some((_, before)) = matched_before(*peer) else {
+                        continue;
+                    };
                     if now < before {
                         return Err(violation(
                             node,

@@ -376,12 +376,13 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
             flags.join(" ")
         ));
     }
-    text.push_str(&print::cluster(
-        bounds.nodes,
-        &bounds.raft_settings(),
-        None,
-        None,
-    ));
+    let spec = crate::world::ClusterSpec {
+        nodes: bounds.nodes,
+        raft: bounds.raft_settings(),
+        snapshot_every_entries: None,
+        ..crate::world::ClusterSpec::default()
+    };
+    text.push_str(&print::cluster(&spec, None));
     let (latency_ns, fsync_ns) = explored_latencies();
     text.push_str(&format!(
         "\nnet delay={latency_ns}ns..{latency_ns}ns\ndisk latency={fsync_ns}ns..{fsync_ns}ns\nmanual\n"

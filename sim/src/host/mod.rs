@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use raft_core::{
-    Config, EntryId, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Snapshot, Term,
+    Config, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Snapshot, Term,
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -153,6 +153,8 @@ pub struct Host {
     pub compactions: u64,
     /// Times the process booted.
     pub boots: u64,
+    /// Shut down for good: removed from the cluster, it never boots again.
+    pub retired: bool,
     /// Why the last boot failed, if it did.
     pub boot_error: Option<String>,
     /// Test-only rule breaking.
@@ -187,6 +189,7 @@ impl Host {
             snapshot_every_entries: None,
             compactions: 0,
             boots: 0,
+            retired: false,
             boot_error: None,
             breaks: HostRuleBreaks::default(),
             direct_proposals: 0,
@@ -300,15 +303,10 @@ impl Host {
             return;
         }
         self.compact_requested = false;
-        let term = raw.log().term(applied).expect("the applied entry is held");
         let snapshot = Snapshot {
-            meta: raft_core::SnapshotMeta {
-                last: EntryId {
-                    index: applied,
-                    term,
-                },
-                conf: raw.conf().clone(),
-            },
+            meta: raw
+                .snapshot_meta(applied)
+                .expect("the applied entry is held"),
             data: if self.breaks.snapshot_without_sessions {
                 self.kv.snapshot_without_sessions()
             } else {
@@ -440,6 +438,49 @@ impl Host {
         let result = raw.propose(command.encode());
         self.pump(out);
         result
+    }
+
+    /// Proposes a membership change to the node (thesis ch. 4), as an
+    /// operator's request to it. Returns the refusal, if any.
+    pub fn propose_conf_change(
+        &mut self,
+        change: &raft_core::ConfChange,
+        out: &mut Outbox,
+    ) -> Result<LogIndex, raft_core::Error> {
+        let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) else {
+            return Err(raft_core::Error::NotLeader { leader: None });
+        };
+        let result = raw.propose_conf_change(change);
+        self.pump(out);
+        result
+    }
+
+    /// Asks the node to hand its leadership to `to` (thesis §3.10).
+    /// Returns the refusal, if any.
+    pub fn transfer_leader(
+        &mut self,
+        to: NodeId,
+        out: &mut Outbox,
+    ) -> Result<(), raft_core::Error> {
+        let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) else {
+            return Err(raft_core::Error::NotLeader { leader: None });
+        };
+        let result = raw.transfer_leader(to);
+        self.pump(out);
+        result
+    }
+
+    /// Whether the process never ran: a spare node no change added yet.
+    #[must_use]
+    pub fn never_ran(&self) -> bool {
+        self.boots == 0
+    }
+
+    /// Whether the node is part of the cluster's story: it ran, and was not
+    /// retired.
+    #[must_use]
+    pub fn is_present(&self) -> bool {
+        !self.never_ran() && !self.retired
     }
 
     /// A packet arrived. Returns false if it was lost (host down, or a full

@@ -113,12 +113,20 @@ impl Host {
                     _ => None,
                 })
                 .collect();
+            // The commit hint goes to disk with the term of its entry.
+            let meta = ready
+                .hard_state
+                .as_ref()
+                .map(|hard_state| store::MetaWrite {
+                    hard_state: hard_state.clone(),
+                    commit_term: raw.log().term(hard_state.commit).unwrap_or_default(),
+                });
             self.ack_claims = claims;
             self.send_raft(std::mem::take(&mut ready.messages), out);
             store::write(
                 &mut self.disk,
                 ready.snapshot.as_ref(),
-                ready.hard_state.as_ref(),
+                meta,
                 &ready.entries,
             );
             if ready.must_sync && !self.breaks.skip_fsync {

@@ -69,6 +69,21 @@ impl LogRecordHead {
     }
 }
 
+/// A meta record: the hard state, and the term of the entry at its commit
+/// index as the node's log held it. Meta and log are separate files, and a
+/// torn crash keeps any prefix of each: a hard state may survive whose
+/// log records did not, over an older suffix at the same indexes. Recovery
+/// trusts the commit index only with that very entry in the log it reads
+/// back (etcd keeps both in one WAL, in order, and needs no such check).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct MetaWrite {
+    /// The hard state.
+    pub hard_state: HardState,
+    /// The term of the entry at `hard_state.commit` (0 when the log no
+    /// longer holds it: a snapshot covers it).
+    pub commit_term: Term,
+}
+
 /// Appends a `Ready`'s writes: its snapshot, if it installed one (into the
 /// temporary file, and its anchor into the log), its hard state, if it
 /// changed, and its entries. They are durable only after the disk's next
@@ -77,7 +92,7 @@ impl LogRecordHead {
 pub(super) fn write(
     disk: &mut Disk,
     snapshot: Option<&Snapshot>,
-    hard_state: Option<&HardState>,
+    hard_state: Option<MetaWrite>,
     entries: &[Entry],
 ) {
     if let Some(snapshot) = snapshot {
@@ -85,8 +100,8 @@ pub(super) fn write(
         disk.log
             .append_record(&encode(&LogRecord::Anchor(snapshot.meta.last)));
     }
-    if let Some(hard_state) = hard_state {
-        disk.meta.append_record(&encode(hard_state));
+    if let Some(meta) = hard_state {
+        disk.meta.append_record(&encode(&meta));
     }
     for entry in entries {
         disk.log
@@ -224,12 +239,18 @@ pub(super) fn durable_log(disk: &Disk) -> DurableLog {
 /// snapshot. `breaks` holds the test-only recovery mistakes.
 pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
     disk.snapshot_tmp = crate::disk::File::default();
-    let hard_state = disk
+    let MetaWrite {
+        hard_state,
+        commit_term,
+    } = disk
         .meta
         .recover_records()
         .last()
-        .and_then(|bytes| decode::<HardState>(bytes))
-        .unwrap_or_default();
+        .and_then(|bytes| decode::<MetaWrite>(bytes))
+        .unwrap_or(MetaWrite {
+            hard_state: HardState::default(),
+            commit_term: Term(0),
+        });
     let snapshot = disk
         .snapshot
         .recover_records()
@@ -261,13 +282,22 @@ pub(super) fn recover(disk: &mut Disk, breaks: &HostRuleBreaks) -> Recovered {
     } else {
         hard_state
     };
-    // The commit index is only a hint (never needed for safety); meta and
-    // log are synced together, so it can only run ahead of the log when
-    // neither write was acknowledged.
+    // The commit index is only a hint (never needed for safety): trusted
+    // only with the very entry it was computed over in the log read back
+    // (or at the snapshot, which stands for committed entries). A torn
+    // crash can keep it over an older suffix at the same index; then the
+    // node starts from its snapshot and relearns commit from the leader.
+    let hint = hard_state.commit;
+    let holds_it = entries
+        .iter()
+        .find(|e| e.index == hint)
+        .is_some_and(|e| e.term == commit_term);
     let commit = if breaks.trust_commit_on_boot {
-        hard_state.commit
+        hint
+    } else if hint <= base.index || holds_it {
+        hint.min(last.index).max(base.index)
     } else {
-        hard_state.commit.min(last.index)
+        base.index
     };
     let vote = if breaks.forget_vote_on_boot {
         None
@@ -299,7 +329,7 @@ pub(super) struct CanonicalDisk<'a> {
 /// A meta record, decoded (so that the node ids in it can be relabeled).
 #[derive(Debug, Hash, Serialize)]
 enum MetaRecord {
-    HardState(HardState),
+    HardState(MetaWrite),
     Unreadable(Vec<u8>),
 }
 
@@ -311,7 +341,7 @@ enum MetaRecord {
 /// canonical environment).
 pub(super) fn canonical(disk: &Disk) -> CanonicalDisk<'_> {
     let meta = &disk.meta;
-    let hard_state = |payload: &[u8]| match decode::<HardState>(payload) {
+    let hard_state = |payload: &[u8]| match decode::<MetaWrite>(payload) {
         Some(hard_state) => MetaRecord::HardState(hard_state),
         None => MetaRecord::Unreadable(payload.to_vec()),
     };

@@ -44,7 +44,11 @@ fn disk_with(terms: &[u64]) -> Disk {
         vote: None,
         commit: LogIndex(0),
     };
-    write(&mut disk, None, Some(&hard_state), &entries);
+    let meta = MetaWrite {
+        hard_state,
+        commit_term: Term(0),
+    };
+    write(&mut disk, None, Some(meta), &entries);
     disk.synced(disk.sync_point());
     disk
 }
@@ -193,4 +197,45 @@ fn a_crash_at_any_write_of_an_install_that_keeps_a_suffix_recovers_old_or_new() 
     let all: Vec<(u64, u64)> = (1..=7).map(|i| (i, if i <= 3 { 1 } else { 2 })).collect();
     let allowed = [(None, ids(&all), 7), (Some(last), ids(&all[5..]), 2)];
     crash_after_every_write(&disk, &ops, &allowed);
+}
+
+/// A `Ready` replaces an uncommitted suffix (entries 3 and 4 of term 1)
+/// with the new leader's entries (3 and 4 of term 2) and moves commit to 4.
+/// A torn crash may keep the hard state and lose the log records: the log
+/// read back holds the old suffix at those very indexes. The commit hint
+/// must not be trusted over it (it was, before the meta record carried the
+/// term of its entry: the membership swarm found it, seed 3119), and with
+/// the new entries it is.
+#[test]
+fn a_commit_hint_whose_entries_were_lost_is_not_trusted_over_an_older_suffix() {
+    let mut disk = disk_with(&[1, 1, 1, 1]);
+    let meta = MetaWrite {
+        hard_state: HardState {
+            term: Term(2),
+            vote: None,
+            commit: LogIndex(4),
+        },
+        commit_term: Term(2),
+    };
+    write(&mut disk, None, Some(meta), &[entry(3, 2), entry(4, 2)]);
+    let mut commits = Vec::new();
+    for mut crashed in crashes(&disk) {
+        let recovered = recover(&mut crashed, &HostRuleBreaks::default());
+        let commit = recovered.hard_state.commit;
+        let at_commit = recovered.entries.iter().find(|e| e.index == commit);
+        assert!(
+            commit == LogIndex(0) || at_commit.is_some_and(|e| e.term == Term(2)),
+            "commit {commit} over {:?}",
+            recovered.entries.iter().map(Entry::id).collect::<Vec<_>>()
+        );
+        commits.push(commit);
+    }
+    assert!(
+        commits.contains(&LogIndex(4)),
+        "the hint is kept when its entry is"
+    );
+    assert!(
+        commits.contains(&LogIndex(0)),
+        "a crash kept the hint, not the entries"
+    );
 }

@@ -1,10 +1,19 @@
 //! What the checkers may see of a host: its `NodeView` and its durable
 //! state. The host builds them; the checkers never see the host itself.
 
-use raft_core::{EntryId, LogIndex, Role, Term};
+use std::collections::BTreeSet;
+
+use raft_core::{ConfState, EntryId, LogIndex, Role, Term};
 
 use super::{Host, HostState};
 use crate::checker::{DurableState, NodeView};
+
+/// The configuration a node without memory is in: none.
+static NO_CONF: ConfState = ConfState {
+    voters: BTreeSet::new(),
+    voters_outgoing: BTreeSet::new(),
+    learners: BTreeSet::new(),
+};
 
 impl Host {
     /// The read-only picture the checkers judge.
@@ -27,6 +36,7 @@ impl Host {
                 synced_term: self.synced_hard_state.term,
                 synced_vote: self.synced_hard_state.vote,
                 matched: Vec::new(),
+                conf: &NO_CONF,
             };
         };
         NodeView {
@@ -44,6 +54,7 @@ impl Host {
             synced_term: self.synced_hard_state.term,
             synced_vote: self.synced_hard_state.vote,
             matched: raw.matched_indexes().collect(),
+            conf: raw.conf(),
         }
     }
 

@@ -103,6 +103,21 @@ impl SetExpr {
     pub fn alone(&self) -> Option<&SetTerm> {
         self.rest.is_empty().then_some(&self.first)
     }
+
+    /// The node ids the expression writes out (`4` in `{4,old} - 1` and
+    /// `1`), in file order.
+    pub fn written_ids(&self) -> impl Iterator<Item = u64> + '_ {
+        std::iter::once(&self.first)
+            .chain(self.rest.iter().map(|(_, term)| term))
+            .flat_map(|term| match term {
+                SetTerm::Nodes(atoms) => atoms.as_slice(),
+                _ => &[],
+            })
+            .filter_map(|atom| match atom {
+                Atom::Id(id) => Some(*id),
+                Atom::Name(_) => None,
+            })
+    }
 }
 
 impl From<SetTerm> for SetExpr {
@@ -181,6 +196,10 @@ pub struct ClusterOptions {
     pub max_append_bytes: Option<u64>,
     /// `snapshot_chunk=BYTES`: bytes per InstallSnapshot chunk (an extension).
     pub snapshot_chunk_bytes: Option<u64>,
+    /// `retire_removed=on/off`: the operator shuts a node down once its
+    /// removal commits (an extension; the swarm's setting without PreVote
+    /// and CheckQuorum).
+    pub retire_removed: Option<bool>,
 }
 
 /// The operations `clients ... ops=` can name.

@@ -63,24 +63,23 @@ impl Interp<'_> {
                 true
             }
             Condition::Members(set) => {
+                // The leader's committed configuration, not joint: a change
+                // counts once it is in force for good.
                 let set = self.resolve(set, line)?;
-                let leader = self.leader_node();
-                leader.is_some_and(|l| {
-                    let voters: BTreeSet<NodeSlot> = self
-                        .stepper
-                        .world
-                        .host(l)
-                        .raw()
-                        .map(|r| {
-                            r.conf()
-                                .voters
-                                .iter()
-                                .filter_map(|id| NodeSlot::of_id(*id))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    voters == set
-                })
+                let world = &self.stepper.world;
+                let voters = self
+                    .leader_node()
+                    .and_then(|l| world.host(l).raw())
+                    .map(|r| {
+                        let conf = r.conf_at(r.log().committed());
+                        let voters: BTreeSet<NodeSlot> = conf
+                            .voters
+                            .iter()
+                            .filter_map(|id| NodeSlot::of_id(*id))
+                            .collect();
+                        (voters, conf.is_joint())
+                    });
+                voters.is_some_and(|(voters, joint)| !joint && voters == set)
             }
         })
     }

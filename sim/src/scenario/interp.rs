@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use raft_core::{ConfChange, ConfChangeSingle};
+
 use super::ast::{
     Condition, FileRecords, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which,
 };
@@ -12,6 +14,7 @@ use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
 use super::verbs::Verb;
 use crate::checker::Violation;
 use crate::kv::Op;
+use crate::membership::MembershipOp;
 use crate::queries::{SETTLE_ACTIONS_MAX, unsettled};
 use crate::slot::NodeSlot;
 use crate::stepper::{Halt, Stepper};
@@ -115,6 +118,9 @@ impl Interp<'_> {
     }
 
     fn execute(&mut self, kind: &StepKind, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
+        if kind.verb().needs.is_some() {
+            return unsupported(kind.verb());
+        }
         match kind {
             StepKind::Cluster { .. } => {
                 Err(Stop::Invalid("a scenario has one `cluster` line".into()))
@@ -167,10 +173,17 @@ impl Interp<'_> {
             }
             StepKind::WakeClient(number) => self.wake_client(*number),
             StepKind::Compact(set) => self.each(set, line, Action::Compact),
-            StepKind::Add(..)
-            | StepKind::Remove(_)
-            | StepKind::Promote(_)
-            | StepKind::TransferLeader(_) => unsupported(kind.verb()),
+            StepKind::Add(set, learner) => {
+                let make = if *learner {
+                    ConfChangeSingle::AddLearner
+                } else {
+                    ConfChangeSingle::AddVoter
+                };
+                self.change_membership(set, make, line)
+            }
+            StepKind::Remove(set) => self.change_membership(set, ConfChangeSingle::Remove, line),
+            StepKind::Promote(set) => self.change_membership(set, ConfChangeSingle::AddVoter, line),
+            StepKind::TransferLeader(set) => self.transfer_leader(set, line),
             StepKind::Expect(condition, within) => self.expect(condition, *within, line),
             StepKind::Manual => {
                 // Time now moves only as steps say: availability is no
@@ -396,10 +409,7 @@ impl Interp<'_> {
                 })?,
             };
             self.act(Action::Propose { node, count })?;
-            return match self.stepper.world.refusal.take() {
-                Some(why) => Err(Stop::Failed(why, None)),
-                None => Ok(()),
-            };
+            return self.refused_fails();
         }
         let key = self.key("propose")?;
         let ops = (0..count)
@@ -410,6 +420,60 @@ impl Interp<'_> {
             .collect();
         self.stepper.world.add_scripted_client(ops, target, target);
         Ok(())
+    }
+
+    /// `add`, `remove`, `promote`: one membership change of every node of
+    /// the set (more than one voter changed goes through a joint
+    /// configuration). In auto mode the operator retries it through
+    /// whoever leads until the committed configuration shows it (wait with
+    /// `expect members == SET within D`); in manual mode it is proposed
+    /// once to the leader, and a refusal fails the step.
+    fn change_membership(
+        &mut self,
+        set: &NodeSet,
+        make: fn(raft_core::NodeId) -> ConfChangeSingle,
+        line: &mut Vec<NodeSlot>,
+    ) -> Result<(), Stop> {
+        let nodes = self.resolve(set, line)?;
+        let changes = nodes.iter().map(|n| make(n.id())).collect();
+        let change = ConfChange { changes };
+        if !self.manual {
+            return self.act(Action::Membership(MembershipOp::Change(change)));
+        }
+        let node = self.leader_node().ok_or_else(|| {
+            Stop::Failed(
+                "a membership change in manual mode needs a leader".into(),
+                None,
+            )
+        })?;
+        self.act(Action::ConfChange { node, change })?;
+        self.refused_fails()
+    }
+
+    /// `transfer-leader NODE`: the leader is asked to hand over to NODE
+    /// (in auto mode by the operator, once a leader is known; in manual
+    /// mode at once, and a refusal fails the step).
+    fn transfer_leader(&mut self, set: &NodeSet, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
+        let to = self.one_node(set, line)?;
+        if !self.manual {
+            return self.act(Action::Membership(MembershipOp::TransferLeader(to)));
+        }
+        let node = self.leader_node().ok_or_else(|| {
+            Stop::Failed(
+                "`transfer-leader` in manual mode needs a leader".into(),
+                None,
+            )
+        })?;
+        self.act(Action::TransferLeader { node, to })?;
+        self.refused_fails()
+    }
+
+    /// A refusal of the last direct proposal fails the step.
+    fn refused_fails(&mut self) -> Result<(), Stop> {
+        match self.stepper.world.refusal.take() {
+            Some(why) => Err(Stop::Failed(why, None)),
+            None => Ok(()),
+        }
     }
 
     /// `put`, `get`, `append`: a new client session runs `op`, asking

@@ -75,6 +75,7 @@ const CLUSTER_OPTIONS: &[(&str, &str)] = &[
     ("inflight", "inflight=N"),
     ("max_append", "max_append=BYTES"),
     ("snapshot_chunk", "snapshot_chunk=BYTES"),
+    ("retire_removed", "retire_removed=on/off"),
 ];
 
 /// `net`'s options.
@@ -190,6 +191,7 @@ fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
         match opt.key {
             "pre_vote" => options.pre_vote = Some(on_off(cur, &opt)?),
             "check_quorum" => options.check_quorum = Some(on_off(cur, &opt)?),
+            "retire_removed" => options.retire_removed = Some(on_off(cur, &opt)?),
             "election" => options.election_ns = Some(range(cur, &opt, true)?),
             "heartbeat" => options.heartbeat_ns = Some(positive_duration(cur, &opt)?),
             "tick" => options.tick_ns = Some(positive_duration(cur, &opt)?),
@@ -221,7 +223,7 @@ fn cluster_line(cur: &mut Cursor<'_>) -> Result<(StepKind, State), ParseError> {
     let scope = Scope {
         voters: nodes,
         learners: options.learners.unwrap_or(0),
-        names: Default::default(),
+        ..Scope::default()
     };
     let state = State {
         scope,
@@ -341,7 +343,11 @@ pub(super) fn read_propose(
 
 /// `add NODE [learner]`.
 pub(super) fn read_add(cur: &mut Cursor<'_>, state: &mut State) -> Result<StepKind, ParseError> {
-    let node = node_set(cur, &mut state.scope, Arity::One)?;
+    state.scope.adding = true;
+    let node = node_set(cur, &mut state.scope, Arity::Many);
+    state.scope.adding = false;
+    let node = node?;
+    state.scope.added.extend(node.expr.written_ids());
     let learner = cur.eat_word("learner");
     if !learner && node.bind.is_none() {
         cur.end("`learner`, end of line, `+`/`-` and another set, or `as NAME`")?;

@@ -4,7 +4,7 @@
 //! `crate::explore`) — so that what they write is what the parser reads
 //! (SCENARIOS.md).
 
-use crate::cluster::RaftSettings;
+use crate::cluster::{ClusterSpec, RaftSettings};
 use crate::net::Endpoint;
 use crate::slot::NodeSlot;
 
@@ -63,24 +63,28 @@ pub struct ClusterTiming {
     pub seed: u64,
 }
 
-/// The `cluster` line: its size and PreVote and CheckQuorum, how often
-/// hosts snapshot (if they do) and in what chunks, and, with `timing`,
+/// The `cluster` line: its size (and learners) and PreVote and
+/// CheckQuorum, how often hosts snapshot (if they do) and in what chunks,
+/// whether removed nodes are retired, and, with `timing`,
 /// every raft setting in time units (election and heartbeat from ticks,
 /// the inflight window, the bytes per append) and the seed.
 #[must_use]
-pub fn cluster(
-    nodes: usize,
-    raft: &RaftSettings,
-    snapshot_every: Option<u64>,
-    timing: Option<ClusterTiming>,
-) -> String {
+pub fn cluster(spec: &ClusterSpec, timing: Option<ClusterTiming>) -> String {
+    let raft = &spec.raft;
     let mut short = format!(
-        "cluster {nodes} pre_vote={} check_quorum={}",
+        "cluster {} pre_vote={} check_quorum={}",
+        spec.nodes,
         on_off(raft.pre_vote),
         on_off(raft.check_quorum)
     );
-    if let Some(every) = snapshot_every {
+    if spec.learners > 0 {
+        short += &format!(" learners={}", spec.learners);
+    }
+    if let Some(every) = spec.snapshot_every_entries {
         short += &format!(" snapshot_every={every}");
+    }
+    if spec.retire_removed {
+        short += " retire_removed=on";
     }
     if raft.max_snapshot_chunk_bytes != RaftSettings::default().max_snapshot_chunk_bytes {
         short += &format!(" snapshot_chunk={}", raft.max_snapshot_chunk_bytes);

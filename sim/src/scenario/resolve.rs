@@ -128,8 +128,19 @@ impl Interp<'_> {
 
     /// One operand of `+` and `-`.
     fn eval_term(&self, term: &SetTerm, line: &[NodeSlot]) -> Result<BTreeSet<NodeSlot>, Stop> {
-        let count = self.stepper.world.node_count();
-        let all = || NodeSlot::all(count).collect::<BTreeSet<NodeSlot>>();
+        let world = &self.stepper.world;
+        let all = || world.present_nodes().collect::<BTreeSet<NodeSlot>>();
+        // `majority` and `minority` are sizes of the configuration's voters
+        // (every node, before any change), chosen among them.
+        let voters: Vec<NodeSlot> = match world.conf_in_force() {
+            Some(conf) => conf
+                .voters
+                .iter()
+                .filter_map(|id| NodeSlot::of_id(*id))
+                .collect(),
+            None => all().into_iter().collect(),
+        };
+        let count = voters.len();
         Ok(match term {
             SetTerm::Nodes(atoms) => {
                 let mut out = BTreeSet::new();
@@ -157,18 +168,23 @@ impl Interp<'_> {
             SetTerm::Majority => {
                 let leader = self.leader_node();
                 let mut out: BTreeSet<NodeSlot> = leader.into_iter().collect();
+                let wanted = (count / 2 + 1).saturating_sub(out.len());
                 out.extend(
-                    NodeSlot::all(count)
+                    voters
+                        .iter()
+                        .copied()
                         .filter(|n| Some(*n) != leader)
-                        .take(count / 2 + 1 - out.len()),
+                        .take(wanted),
                 );
                 out
             }
             SetTerm::Minority => {
                 let leader = self.leader_node();
-                NodeSlot::all(count)
+                voters
+                    .iter()
+                    .copied()
                     .filter(|n| Some(*n) != leader)
-                    .take((count - 1) / 2)
+                    .take(count.saturating_sub(1) / 2)
                     .collect()
             }
             SetTerm::Writing => {

@@ -140,6 +140,17 @@ pub fn run_scenario_until<'a>(
         return Err(error(first, "the first step must be `cluster`".into()));
     };
     let (mut spec, seed) = cluster_spec(*nodes, options).map_err(|m| error(first, m))?;
+    // Nodes an `add` brings in exist from the start, as spares that never
+    // ran (the parser allows ids up to 64).
+    let highest_added = rest
+        .iter()
+        .filter_map(|step| match &step.kind {
+            StepKind::Add(set, _) => set.expr.written_ids().max(),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0) as usize;
+    spec.spares = highest_added.saturating_sub(spec.bootstrap_count());
     spec.rule_breaks = breaks;
     let mut interp = Interp {
         stepper: Stepper::new(World::new(spec, seed), true, bounds, sink),
@@ -198,11 +209,6 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
     if nodes == 0 || nodes > 64 {
         return Err(format!("a cluster has 1 to 64 nodes, not {nodes}"));
     }
-    if options.learners.unwrap_or(0) > 0 {
-        return Err(
-            "learners need membership changes, which raft-core does not implement yet".into(),
-        );
-    }
     let tick_ns = options.tick_ns.unwrap_or(10_000_000).max(1);
     let (election_min_ns, _) = options.election_ns.unwrap_or((150_000_000, 300_000_000));
     let heartbeat_ns = options.heartbeat_ns.unwrap_or(50_000_000);
@@ -211,6 +217,7 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
     let defaults = RaftSettings::default();
     let spec = ClusterSpec {
         nodes: nodes as usize,
+        learners: options.learners.unwrap_or(0) as usize,
         clients: 0,
         raft: RaftSettings {
             max_snapshot_chunk_bytes: options
@@ -227,6 +234,7 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
         },
         tick_ns,
         snapshot_every_entries: options.snapshot_every,
+        retire_removed: options.retire_removed.unwrap_or(false),
         ..ClusterSpec::default()
     };
     Ok((spec, options.seed.unwrap_or(0)))

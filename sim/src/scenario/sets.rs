@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 
 use super::ast::{Atom, NodeSet, ParseError, SetExpr, SetOp, SetTerm, shown};
 use super::lex::{Cursor, Kind, Token};
+use super::limits::NODES_MAX;
 use super::parse::is_keyword;
 
 /// The keywords that stand for node sets.
@@ -44,6 +45,12 @@ pub(super) struct Scope {
     pub voters: u64,
     /// Learners: ids `voters+1..=voters+learners`.
     pub learners: u64,
+    /// Nodes beyond those that an `add` line named: later lines may name
+    /// them too.
+    pub added: BTreeSet<u64>,
+    /// An `add` line's set is being read: any id up to `NODES_MAX` is a
+    /// node (it is the one that brings it in).
+    pub adding: bool,
     /// Names bound with `as` so far.
     pub names: BTreeSet<String>,
 }
@@ -183,21 +190,30 @@ fn braces(cur: &mut Cursor<'_>, scope: &Scope, arity: Arity) -> Result<SetTerm, 
     }
 }
 
-/// A node id in range.
+/// A node id in range: one of the cluster's voters and learners, or one an
+/// earlier `add` named (or, on an `add` line, any up to `NODES_MAX`).
 fn node_id(cur: &Cursor<'_>, scope: &Scope, token: Token<'_>) -> Result<u64, ParseError> {
     let max = scope.voters.saturating_add(scope.learners);
     match token.text.parse::<u64>() {
-        Ok(id) if (1..=max).contains(&id) => Ok(id),
+        Ok(id) if (1..=max).contains(&id) || scope.added.contains(&id) => Ok(id),
+        Ok(id) if scope.adding && (1..=NODES_MAX).contains(&id) => Ok(id),
+        _ if scope.adding => Err(cur.error_at(
+            token,
+            format!("a node id from 1 to {NODES_MAX} (node out of range)"),
+        )),
         _ => {
-            let expected = if scope.learners == 0 {
-                format!("a node id from 1 to {max} (node out of range)")
+            let cluster = if scope.learners == 0 {
+                String::new()
             } else {
-                format!(
-                    "a node id from 1 to {max} ({} voters and {} learners; node out of range)",
-                    scope.voters, scope.learners
-                )
+                format!("{} voters and {} learners; ", scope.voters, scope.learners)
             };
-            Err(cur.error_at(token, expected))
+            Err(cur.error_at(
+                token,
+                format!(
+                    "a node id from 1 to {max}, or one an earlier `add` named \
+                     ({cluster}node out of range)"
+                ),
+            ))
         }
     }
 }

@@ -190,38 +190,38 @@ pub const VERBS: &[Verb] = &[
     },
     Verb {
         word: "add",
-        example: "add 3 learner",
-        needs: Some("membership changes"),
+        example: "add 4 learner",
+        needs: None,
         read: read_add,
     },
     Verb {
         word: "remove",
         example: "remove 3",
-        needs: Some("membership changes"),
+        needs: None,
         read: |cur, state| {
             Ok(StepKind::Remove(last_set(
                 cur,
                 &mut state.scope,
-                Arity::One,
+                Arity::Many,
             )?))
         },
     },
     Verb {
         word: "promote",
         example: "promote 3",
-        needs: Some("membership changes"),
+        needs: None,
         read: |cur, state| {
             Ok(StepKind::Promote(last_set(
                 cur,
                 &mut state.scope,
-                Arity::One,
+                Arity::Many,
             )?))
         },
     },
     Verb {
         word: "transfer-leader",
         example: "transfer-leader 2",
-        needs: Some("leader transfer"),
+        needs: None,
         read: |cur, state| {
             Ok(StepKind::TransferLeader(last_set(
                 cur,

@@ -51,8 +51,8 @@ impl World {
             }
             WakeReason::Timeout => {
                 // No answer: the attempt may have been applied; ask another node.
-                let node_count = self.hosts.len();
-                self.clients[client].timed_out(node_count);
+                let nodes: Vec<NodeSlot> = self.present_nodes().collect();
+                self.clients[client].timed_out(&nodes);
             }
             WakeReason::Retry => {}
         }
@@ -98,8 +98,8 @@ impl World {
         let Endpoint::Node(from) = packet.from else {
             return;
         };
-        let node_count = self.hosts.len();
-        match self.clients[client].on_reply(seq, from, &outcome, node_count) {
+        let nodes: Vec<NodeSlot> = self.present_nodes().collect();
+        match self.clients[client].on_reply(seq, from, &outcome, &nodes) {
             Reply::Stale => {}
             Reply::Done => {
                 let op = self.clients[client]

@@ -7,11 +7,14 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use raft_core::{Config, NodeId};
+use raft_core::Config;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+mod admin;
 mod clients;
+
+pub use admin::{ADMIN_PENDING_MAX, Admin};
 
 use crate::checker::{Checkers, Violation};
 use crate::client::{Client, WakeReason};
@@ -48,6 +51,25 @@ pub struct WorldStats {
     /// Snapshots followers installed from a leader.
     #[serde(default)]
     pub snapshots_installed: u64,
+    /// Membership changes the operator saw committed.
+    #[serde(default)]
+    pub membership_changes_done: u64,
+    /// Membership changes a leader accepted (an operation may be proposed
+    /// again after its entry was lost).
+    #[serde(default)]
+    pub conf_changes_proposed: u64,
+    /// Leader transfers a leader accepted.
+    #[serde(default)]
+    pub leader_transfers: u64,
+    /// Operations no configuration could make (removing a non-member).
+    #[serde(default)]
+    pub membership_ops_refused: u64,
+    /// Operations dropped because `ADMIN_PENDING_MAX` waited already.
+    #[serde(default)]
+    pub membership_ops_dropped: u64,
+    /// Removed nodes the operator shut down (`retire_removed`).
+    #[serde(default)]
+    pub nodes_retired: u64,
 }
 
 /// The simulated world.
@@ -92,18 +114,23 @@ pub struct World {
     pub(crate) checkers: Option<Checkers>,
     /// The first violation the step under way found, returned when it ends.
     pub(crate) found: Option<Violation>,
-    /// Why the last `Action::Propose` was refused, if it was.
+    /// Why the last `Action::Propose`, `ConfChange` or `TransferLeader`
+    /// was refused, if it was.
     pub refusal: Option<String>,
+    /// The operator's membership operations waiting.
+    pub admin: Admin,
 }
 
 impl World {
     /// A world of booted nodes and idle clients, seeded by `seed`.
     #[must_use]
     pub fn new(spec: ClusterSpec, seed: u64) -> World {
-        let voters: Vec<NodeId> = NodeSlot::all(spec.nodes).map(NodeSlot::id).collect();
-        let hosts = NodeSlot::all(spec.nodes)
+        let bootstrap = spec.bootstrap_conf();
+        let slots = spec.slot_count();
+        let hosts = NodeSlot::all(slots)
             .map(|slot| {
-                let mut config = Config::new(slot.id(), voters.iter().copied());
+                let mut config = Config::new(slot.id(), bootstrap.voters.iter().copied());
+                config.learners.clone_from(&bootstrap.learners);
                 spec.raft.configure(&mut config);
                 config.seed = streams::seed_for(seed, Concern::Node(slot.index() as u64));
                 config.rule_breaks = spec.rule_breaks.raft;
@@ -121,25 +148,28 @@ impl World {
             next_seq: 0,
             queue: BTreeMap::new(),
             delivery_keys: BTreeMap::new(),
-            net: Net::new(spec.nodes),
+            net: Net::new(slots),
             hosts,
-            tick_epochs: vec![0; spec.nodes],
+            tick_epochs: vec![0; slots],
             clients,
             history: History::default(),
             workload_on: true,
-            torn: vec![false; spec.nodes],
-            fsync_ns: vec![(spec.fsync_min_ns, spec.fsync_max_ns); spec.nodes],
+            torn: vec![false; slots],
+            fsync_ns: vec![(spec.fsync_min_ns, spec.fsync_max_ns); slots],
             rng_net: SharedRng::new(seed, Concern::Network),
             rng_disk: SharedRng::new(seed, Concern::Disk),
             rng_clients: SharedRng::new(seed, Concern::Clients),
             stats: WorldStats::default(),
             touched: Vec::new(),
-            checkers: Some(Checkers::new(spec.nodes)),
+            checkers: Some(Checkers::new(slots, bootstrap.clone())),
             found: None,
             refusal: None,
+            admin: Admin::default(),
             spec,
         };
-        for node in NodeSlot::all(world.hosts.len()) {
+        // The spares have never run: a membership change that adds one
+        // starts it.
+        for node in NodeSlot::all(world.spec.bootstrap_count()) {
             world.boot(node);
         }
         for client in 0..world.clients.len() {
@@ -262,6 +292,29 @@ impl World {
             Action::ClientOp { op, via } => {
                 self.start_client_op(op, via);
             }
+            Action::ConfChange { node, change } => {
+                let added: Vec<NodeSlot> = crate::membership::added_by(&change.changes).collect();
+                self.start_added(&added);
+                let mut result = Ok(raft_core::LogIndex(0));
+                self.with_node(node, |host, out| {
+                    result = host.propose_conf_change(&change, out);
+                });
+                self.stats.conf_changes_proposed += u64::from(result.is_ok());
+                self.refusal = result
+                    .err()
+                    .map(|err| format!("{node} refused the change: {err}"));
+            }
+            Action::TransferLeader { node, to } => {
+                let mut result = Ok(());
+                self.with_node(node, |host, out| {
+                    result = host.transfer_leader(to.id(), out);
+                });
+                self.stats.leader_transfers += u64::from(result.is_ok());
+                self.refusal = result
+                    .err()
+                    .map(|err| format!("{node} refused the transfer: {err}"));
+            }
+            Action::Membership(op) => self.ask_admin(op),
         }
     }
 
@@ -282,8 +335,12 @@ impl World {
     }
 
     /// Boots a node that is down; a node that is up is left alone.
+    /// Boots a crashed node from its disk. A spare that never ran is not
+    /// part of the cluster yet (only a change that adds it starts it), and a
+    /// retired node is no longer.
     fn restart(&mut self, node: NodeSlot) {
-        if self.hosts[node.index()].state == HostState::Down {
+        let host = &self.hosts[node.index()];
+        if host.state == HostState::Down && host.is_present() {
             self.stats.restarts += 1;
             self.boot(node);
         }
@@ -385,6 +442,7 @@ impl World {
                     self.client_wake(client);
                 }
             }
+            Event::AdminWake { token } => self.admin_wake(token),
         }
     }
 

@@ -1,14 +1,14 @@
 //! Durability.
 
 use super::helpers::*;
-use sim::checker::{Checkers, Durability, Invariant, LogChecker, NodeView};
+use sim::checker::{Durability, Invariant, NodeView};
 
 // ---- durability ------------------------------------------------------------
 
 #[test]
 fn durability_catches_an_acknowledged_entry_gone_from_a_majority() {
     let log = [entry(1, 1, "a")];
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     for node in 0..3 {
         expect_ok(checkers.observe(&view(node, 1, &log)));
     }
@@ -40,7 +40,7 @@ fn durability_final_check_catches_a_loss_without_a_restart() {
     // replaced it: only the end-of-run check can tell.
     let log = [entry(1, 1, "a")];
     let other = [entry(1, 2, "b")];
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     for node in 0..3 {
         expect_ok(checkers.observe(&view(node, 1, &log)));
     }
@@ -54,7 +54,7 @@ fn durability_final_check_catches_a_loss_without_a_restart() {
 #[test]
 fn durability_counts_only_live_nodes_as_missing() {
     let log = [entry(1, 1, "a")];
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     for node in 0..3 {
         expect_ok(logs.observe(&view(node, 1, &log)));
     }

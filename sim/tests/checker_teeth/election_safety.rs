@@ -2,7 +2,7 @@
 
 use super::helpers::*;
 use raft_core::Role;
-use sim::checker::{Checkers, ElectionSafety, Invariant, NodeView};
+use sim::checker::{ElectionSafety, Invariant, NodeView};
 
 // ---- election safety ----------------------------------------------------
 
@@ -31,7 +31,7 @@ fn election_safety_remembers_a_leader_that_stepped_down_or_crashed() {
     );
 
     // Through every checker: the first leader crashed in between.
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     expect_ok(checkers.observe(&leader(0, 2, &[])));
     expect_ok(checkers.observe(&down(0, 1, 2, Some(1))));
     let violation = expect_violation(

@@ -1,9 +1,30 @@
 //! Helpers shared by the test modules.
 
-use raft_core::{Entry, EntryId, EntryKind, LogIndex, NodeId, Role, Term};
-use sim::checker::{Invariant, NodeView, Violation};
+use std::sync::LazyLock;
+
+use raft_core::{ConfState, Entry, EntryId, EntryKind, LogIndex, NodeId, Role, Term};
+use sim::checker::{Checkers, Invariant, LogChecker, NodeView, Violation};
 use sim::host::{AppliedEntry, entry_digest};
 pub(crate) use sim::slot::NodeSlot;
+
+/// The configuration every view here is in: voters 1, 2 and 3.
+static THREE_VOTERS: LazyLock<ConfState> =
+    LazyLock::new(|| ConfState::with_voters([1, 2, 3].map(NodeId)));
+
+/// The configuration of voters 1..=`count`.
+pub(crate) fn voters(count: u64) -> ConfState {
+    ConfState::with_voters((1..=count).map(NodeId))
+}
+
+/// Log checkers for `count` nodes, all of them bootstrap voters.
+pub(crate) fn log_checker(count: u64) -> LogChecker {
+    LogChecker::new(count as usize, voters(count))
+}
+
+/// Every checker, for `count` nodes, all of them bootstrap voters.
+pub(crate) fn checkers(count: u64) -> Checkers {
+    Checkers::new(count as usize, voters(count))
+}
 
 pub(crate) fn entry(index: u64, term: u64, data: &str) -> Entry {
     Entry {
@@ -39,6 +60,7 @@ pub(crate) fn view(node: usize, term: u64, log: &[Entry]) -> NodeView<'_> {
         synced_term: Term(term),
         synced_vote: None,
         matched: Vec::new(),
+        conf: &THREE_VOTERS,
     }
 }
 
@@ -74,6 +96,7 @@ pub(crate) fn down(
         synced_term: Term(synced_term),
         synced_vote: synced_vote.map(NodeId),
         matched: Vec::new(),
+        conf: &THREE_VOTERS,
     }
 }
 

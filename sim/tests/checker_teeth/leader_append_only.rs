@@ -1,14 +1,14 @@
 //! Leader append-only.
 
 use super::helpers::*;
-use sim::checker::{Checkers, Invariant, LogChecker};
+use sim::checker::Invariant;
 
 // ---- leader append-only ---------------------------------------------------
 
 #[test]
 fn leader_append_only_catches_a_leader_losing_its_last_entry() {
     let full = [entry(1, 1, "a"), entry(2, 2, "noop"), entry(3, 2, "x")];
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     expect_ok(logs.observe(&leader(0, 2, &full)));
     let violation = expect_violation(
         logs.observe(&leader(0, 2, &full[..2])),
@@ -17,7 +17,7 @@ fn leader_append_only_catches_a_leader_losing_its_last_entry() {
     assert_eq!(violation.nodes, slots(&[0]));
 
     // Replacing the last entry with one of an older term is no better.
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     expect_ok(logs.observe(&leader(0, 2, &full)));
     let replaced = [entry(1, 1, "a"), entry(2, 2, "noop"), entry(3, 1, "old")];
     expect_violation(
@@ -26,7 +26,7 @@ fn leader_append_only_catches_a_leader_losing_its_last_entry() {
     );
 
     // Through every checker.
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     expect_ok(checkers.observe(&leader(0, 2, &full)));
     expect_violation(
         checkers.observe(&leader(0, 2, &full[..2])),
@@ -37,7 +37,7 @@ fn leader_append_only_catches_a_leader_losing_its_last_entry() {
 #[test]
 fn leader_append_only_passes_appends_and_a_new_term() {
     let full = [entry(1, 1, "a"), entry(2, 2, "noop"), entry(3, 2, "x")];
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     expect_ok(logs.observe(&leader(0, 2, &full[..1])));
     expect_ok(logs.observe(&leader(0, 2, &full[..2])));
     expect_ok(logs.observe(&leader(0, 2, &full)));

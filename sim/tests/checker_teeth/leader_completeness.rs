@@ -1,14 +1,14 @@
 //! Leader completeness.
 
 use super::helpers::*;
-use sim::checker::{Checkers, Invariant, LogChecker};
+use sim::checker::Invariant;
 
 // ---- leader completeness --------------------------------------------------
 
 #[test]
 fn leader_completeness_catches_a_later_leader_without_a_committed_entry() {
     let log = [entry(1, 1, "a")];
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     expect_ok(logs.observe(&leader(0, 1, &log)));
     expect_ok(logs.observe(&with_commit(leader(0, 1, &log), 1)));
     // n2 leads term 2 with nothing at all.
@@ -31,7 +31,7 @@ fn leader_completeness_counts_commits_learned_by_followers() {
     // The entry is known committed only by a follower of term 1; the
     // leader of term 2 must still hold it.
     let log = [entry(1, 1, "a")];
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     expect_ok(checkers.observe(&view(0, 1, &log)));
     expect_ok(checkers.observe(&with_commit(view(0, 1, &log), 1)));
     expect_violation(
@@ -43,7 +43,7 @@ fn leader_completeness_counts_commits_learned_by_followers() {
 #[test]
 fn leader_completeness_passes_a_leader_with_every_committed_entry() {
     let log = [entry(1, 1, "a")];
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     expect_ok(logs.observe(&with_commit(leader(0, 1, &log), 1)));
     let next = [entry(1, 1, "a"), entry(2, 2, "noop")];
     expect_ok(logs.observe(&leader(1, 2, &next)));

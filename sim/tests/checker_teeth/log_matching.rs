@@ -1,7 +1,7 @@
 //! Log matching.
 
 use super::helpers::*;
-use sim::checker::{Checkers, Invariant, LogChecker};
+use sim::checker::Invariant;
 
 // ---- log matching ---------------------------------------------------------
 
@@ -9,13 +9,13 @@ use sim::checker::{Checkers, Invariant, LogChecker};
 fn log_matching_catches_one_index_and_term_with_different_content() {
     let a = [entry(1, 1, "x=1")];
     let b = [entry(1, 1, "x=2")];
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     expect_ok(logs.observe(&view(0, 1, &a)));
     let violation = expect_violation(logs.observe(&view(1, 1, &b)), Invariant::LogMatching);
     assert_eq!(violation.nodes, slots(&[0, 1]));
 
     // Through every checker.
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     expect_ok(checkers.observe(&view(0, 1, &a)));
     expect_violation(checkers.observe(&view(1, 1, &b)), Invariant::LogMatching);
 }
@@ -26,14 +26,14 @@ fn log_matching_catches_equal_entries_on_different_prefixes() {
     // differ before it: Log Matching says they must be identical up to it.
     let a = [entry(1, 1, "a"), entry(2, 2, "same")];
     let b = [entry(1, 2, "b"), entry(2, 2, "same")];
-    let mut logs = LogChecker::new(2);
+    let mut logs = log_checker(2);
     expect_ok(logs.observe(&view(0, 2, &a)));
     expect_violation(logs.observe(&view(1, 2, &b)), Invariant::LogMatching);
 }
 
 #[test]
 fn log_matching_passes_equal_logs_and_replaced_uncommitted_suffixes() {
-    let mut logs = LogChecker::new(3);
+    let mut logs = log_checker(3);
     let base = [entry(1, 1, "a"), entry(2, 1, "b")];
     expect_ok(logs.observe(&view(0, 1, &base)));
     expect_ok(logs.observe(&view(1, 1, &base[..1])));
@@ -56,7 +56,7 @@ fn log_matching_catches_an_entry_rewritten_in_place() {
     // content and the ledger is never consulted.
     let before = [entry(1, 1, "a"), entry(2, 1, "b")];
     let after = [entry(1, 1, "a"), entry(2, 1, "B")];
-    let mut logs = LogChecker::new(2);
+    let mut logs = log_checker(2);
     expect_ok(logs.observe(&view(0, 1, &before)));
     expect_ok(logs.observe(&view(1, 1, &before)));
     let result = logs.observe(&view(1, 1, &after));

@@ -2,7 +2,7 @@
 
 use super::helpers::*;
 use raft_core::{LogIndex, NodeId};
-use sim::checker::{Checkers, Invariant, Monotonicity, NodeView};
+use sim::checker::{Invariant, Monotonicity, NodeView};
 
 // ---- monotonicity ----------------------------------------------------------
 
@@ -14,7 +14,7 @@ fn monotonicity_catches_a_term_going_back_within_a_boot() {
     assert_eq!(violation.nodes, slots(&[0]));
 
     // Through every checker.
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     expect_ok(checkers.observe(&view(1, 3, &[])));
     expect_violation(checkers.observe(&view(1, 2, &[])), Invariant::Monotonicity);
 }
@@ -54,7 +54,7 @@ fn monotonicity_catches_a_restart_below_the_durable_term() {
 
     // Through every checker, the durable term learned only from the crash
     // view (the node was last seen alive in an older term).
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     expect_ok(checkers.observe(&view(1, 2, &[])));
     expect_ok(checkers.observe(&down(1, 1, 4, None)));
     expect_violation(

@@ -2,7 +2,7 @@
 //! node applies them).
 
 use super::helpers::*;
-use sim::checker::{Checkers, Invariant, StateMachineSafety};
+use sim::checker::{Invariant, StateMachineSafety};
 use sim::host::AppliedEntry;
 
 // ---- state machine safety (applied entries) -------------------------------
@@ -38,7 +38,7 @@ fn state_machine_safety_catches_two_nodes_applying_different_entries() {
     );
 
     // Through every checker's hook.
-    let mut checkers = Checkers::new(3);
+    let mut checkers = checkers(3);
     expect_ok(checkers.on_applied(NodeSlot::new(0), 1, &[applied(&a)]));
     expect_violation(
         checkers.on_applied(NodeSlot::new(1), 1, &[applied(&b)]),

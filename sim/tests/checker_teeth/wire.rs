@@ -2,7 +2,7 @@
 
 use super::helpers::*;
 use raft_core::{Config, Entry, EntryId, LogIndex, Message, MessageBody, NodeId, RejectHint, Term};
-use sim::checker::{Checkers, Invariant, VoteLedger, check_send};
+use sim::checker::{Invariant, VoteLedger, check_send};
 use sim::host::{Host, Outbox};
 use sim::net::{Endpoint, Packet, Payload};
 
@@ -362,7 +362,7 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     assert_eq!(out.sync, None, "the fsync is skipped");
     assert_eq!(out.ack_claims.len(), 1, "{:?}", out.ack_claims);
     assert_eq!(h.synced_log.terms, vec![Term(1); 3], "nothing was synced");
-    let violation = Checkers::new(3)
+    let violation = checkers(3)
         .on_ack_claims(NodeSlot::new(0), &out.ack_claims)
         .expect_err("an ack of replaced, unsynced entries");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
@@ -384,7 +384,7 @@ fn an_ack_for_entries_that_replaced_durable_ones_in_memory_is_caught() {
     synced.on_synced(token, &mut out);
     assert_eq!(out.ack_claims.len(), 1, "{:?}", out.ack_claims);
     assert_eq!(
-        Checkers::new(3).on_ack_claims(NodeSlot::new(0), &out.ack_claims),
+        checkers(3).on_ack_claims(NodeSlot::new(0), &out.ack_claims),
         Ok(())
     );
 }

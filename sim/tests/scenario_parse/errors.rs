@@ -66,9 +66,18 @@ fn error_bad_duration_carries_the_unit_message() {
 fn error_node_out_of_range() {
     let expected = fails("cluster 3\ncrash {1,4}", "2:10", "4");
     assert!(
-        expected.contains("from 1 to 3 (node out of range)"),
+        expected.contains("from 1 to 3, or one an earlier `add` named (node out of range)"),
         "{expected}"
     );
+    // A node an `add` brings in may be named after it, not before.
+    fails("cluster 3\ncrash 4\nadd 4", "2:7", "4");
+    parse(
+        "t.scn",
+        "cluster 3\nadd 4\ncrash 4\nremove {1,4}\nadd {5,6} learner\npromote 6",
+    )
+    .expect("nodes named after their `add`");
+    let expected = fails("cluster 3\nadd 65", "2:5", "65");
+    assert!(expected.contains("from 1 to 64"), "{expected}");
     fails("cluster 3\ncrash 0", "2:7", "0");
     fails(
         "cluster 3\nisolate all - 99999999999999999999999",

@@ -31,6 +31,7 @@ fn cluster_with_every_option_and_the_step_fields() {
                         inflight: None,
                         max_append_bytes: None,
                         snapshot_chunk_bytes: None,
+                        retire_removed: None,
                     },
                 },
             }],

@@ -1,0 +1,117 @@
+//! Membership as the checkers see it: the configurations the run's
+//! committed log leads to from the bootstrap one (thesis ch. 4), and
+//! quorums counted in a configuration. The arithmetic is the checkers'
+//! own, apart from raft-core's: a bug in one is not hidden by the other.
+
+use raft_core::{ConfChange, ConfState, Entry, EntryKind, LogIndex, NodeId};
+
+/// The configurations of the run's committed log.
+#[derive(Clone, Debug)]
+pub struct CommittedConfs {
+    bootstrap: ConfState,
+    /// Each committed change entry's index with the configuration it leads
+    /// to, in index order.
+    changes: Vec<(LogIndex, ConfState)>,
+}
+
+impl CommittedConfs {
+    /// Only the bootstrap configuration, before anything committed.
+    #[must_use]
+    pub fn new(bootstrap: ConfState) -> CommittedConfs {
+        CommittedConfs {
+            bootstrap,
+            changes: Vec::new(),
+        }
+    }
+
+    /// The latest committed configuration.
+    #[must_use]
+    pub fn latest(&self) -> &ConfState {
+        self.changes.last().map_or(&self.bootstrap, |(_, c)| c)
+    }
+
+    /// The configuration once the committed log up to `index` is in force.
+    #[must_use]
+    pub fn at(&self, index: LogIndex) -> &ConfState {
+        self.changes
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= index)
+            .map_or(&self.bootstrap, |(_, c)| c)
+    }
+
+    /// `entry` joined the committed prefix (entries arrive in index
+    /// order). A membership change must follow from the configuration
+    /// before it; the error says why it cannot.
+    pub fn committed(&mut self, entry: &Entry) -> Result<(), String> {
+        if entry.kind != EntryKind::ConfChange {
+            return Ok(());
+        }
+        let next = ConfChange::decode(&entry.data)
+            .and_then(|change| self.latest().changed_by(&change))
+            .map_err(|err| format!("committed entry {}: {err}", entry.index))?;
+        self.changes.push((entry.index, next));
+        Ok(())
+    }
+}
+
+/// Whether the nodes for which `holds` is true make a quorum of `conf`: a
+/// majority of its voters, and while joint a majority of the outgoing
+/// voters too (thesis §4.3).
+pub fn is_quorum(conf: &ConfState, holds: impl Fn(NodeId) -> bool) -> bool {
+    let majority_of = |voters: &std::collections::BTreeSet<NodeId>| {
+        let count = voters.iter().filter(|id| holds(**id)).count();
+        !voters.is_empty() && count > voters.len() / 2
+    };
+    majority_of(&conf.voters) && (!conf.is_joint() || majority_of(&conf.voters_outgoing))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft_core::{ConfChangeSingle, Term};
+
+    fn conf_entry(index: u64, change: &[ConfChangeSingle]) -> Entry {
+        Entry {
+            term: Term(1),
+            index: LogIndex(index),
+            kind: EntryKind::ConfChange,
+            data: ConfChange {
+                changes: change.to_vec(),
+            }
+            .encode(),
+        }
+    }
+
+    #[test]
+    fn quorums_count_voters_only_and_both_halves_while_joint() {
+        let ids = |ns: &[u64]| ns.iter().map(|n| NodeId(*n)).collect();
+        let mut conf = ConfState::with_voters([1, 2, 3].map(NodeId));
+        conf.learners.insert(NodeId(4));
+        let has = |set: Vec<u64>| move |id: NodeId| set.contains(&id.0);
+        assert!(is_quorum(&conf, has(vec![1, 2])));
+        assert!(!is_quorum(&conf, has(vec![1, 4])), "a learner counted");
+        let joint = ConfState {
+            voters: ids(&[1, 4, 5]),
+            voters_outgoing: ids(&[1, 2, 3]),
+            learners: Default::default(),
+        };
+        assert!(!is_quorum(&joint, has(vec![1, 4, 5])), "one half alone");
+        assert!(is_quorum(&joint, has(vec![1, 2, 4])));
+    }
+
+    #[test]
+    fn committed_changes_lead_from_the_bootstrap_and_impossible_ones_are_errors() {
+        let mut confs = CommittedConfs::new(ConfState::with_voters([1, 2, 3].map(NodeId)));
+        confs
+            .committed(&conf_entry(3, &[ConfChangeSingle::AddVoter(NodeId(4))]))
+            .unwrap();
+        assert_eq!(confs.at(LogIndex(2)).voters.len(), 3);
+        assert_eq!(confs.at(LogIndex(3)).voters.len(), 4);
+        let leave = conf_entry(5, &[]);
+        assert!(
+            confs.committed(&leave).is_err(),
+            "leaving a joint that is not"
+        );
+    }
+}
