@@ -97,6 +97,19 @@ pub struct CheckArgs {
     /// redirect.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
     max_client_retries: Option<u32>,
+    /// Membership changes, at most, along a path: the leader a majority
+    /// follows is asked to add a voter, add a learner or remove a node (one
+    /// node each, as raft-core accepts it then).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=8))]
+    max_conf_changes: Option<u32>,
+    /// Leader transfers, at most, along a path: the leader a majority
+    /// follows hands over to another voter (TimeoutNow).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=8))]
+    max_transfers: Option<u32>,
+    /// Nodes beyond --nodes that exist but never ran until a membership
+    /// change adds them (at most 4; turns symmetry reduction off).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=4))]
+    spares: Option<u64>,
     /// Actions from the initial state, at most.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65535))]
     max_depth: Option<u32>,
@@ -215,6 +228,9 @@ impl CheckArgs {
                 max_partitions: self.max_partitions.unwrap_or(preset.max_partitions),
                 max_client_ops: self.max_client_ops.unwrap_or(preset.max_client_ops),
                 max_client_retries: self.max_client_retries.unwrap_or(preset.max_client_retries),
+                max_conf_changes: self.max_conf_changes.unwrap_or(preset.max_conf_changes),
+                max_transfers: self.max_transfers.unwrap_or(preset.max_transfers),
+                spares: self.spares.map_or(preset.spares, |n| n as usize),
                 max_depth: self.max_depth.unwrap_or(preset.max_depth),
                 settle: self.settle.unwrap_or(preset.settle),
                 max_append_bytes: self.max_append.unwrap_or(preset.max_append_bytes),

@@ -142,6 +142,19 @@ impl RawNode {
     /// change cannot be made from the configuration in force. None of them
     /// changes the node.
     pub fn propose_conf_change(&mut self, change: &ConfChange) -> Result<LogIndex, Error> {
+        self.conf_change_allowed(change)?;
+        Ok(self.append_conf_change(change))
+    }
+
+    /// Whether [`propose_conf_change`](Self::propose_conf_change) would
+    /// accept `change` now, without proposing it (a host can answer an
+    /// operator's request at once; a model checker enables only changes
+    /// that do something).
+    ///
+    /// # Errors
+    ///
+    /// The error `propose_conf_change` would return.
+    pub fn conf_change_allowed(&self, change: &ConfChange) -> Result<(), Error> {
         self.check_accepts_proposals()?;
         let committed = self.log.committed();
         if let Some(index) = self.confs.latest_change().filter(|i| *i > committed) {
@@ -161,8 +174,7 @@ impl RawNode {
                 "an empty change (the leader leaves a joint configuration on its own)".into(),
             ));
         }
-        self.confs.latest().changed_by(change)?;
-        Ok(self.append_conf_change(change))
+        self.confs.latest().changed_by(change).map(drop)
     }
 
     /// The leader appends a change it has checked.

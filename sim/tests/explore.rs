@@ -105,6 +105,21 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
             14_520,
         ),
         (
+            "calm, a spare node, two membership changes and a transfer",
+            Bounds {
+                settle: true,
+                max_conf_changes: 2,
+                max_transfers: 1,
+                spares: 1,
+                max_log: 4,
+                ..Bounds::small(3, 2, 6)
+            },
+            9_746,
+            16_532,
+            14_901,
+            7_087,
+        ),
+        (
             "1 node, 3 terms",
             Bounds {
                 max_proposals: 2,

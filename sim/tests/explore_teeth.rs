@@ -414,3 +414,43 @@ fn installing_a_stale_snapshot_is_caught() {
     );
     assert!(found.text.contains("compact"), "{}", found.text);
 }
+
+/// The membership set of the `ci` preset (a spare node, two changes and a
+/// transfer asked of the leader), with `breaks`.
+fn with_membership(breaks: HostRuleBreaks) -> Bounds {
+    let set = Preset::Ci
+        .bounds()
+        .into_iter()
+        .find(|bounds| bounds.max_conf_changes > 0)
+        .expect("the ci preset has a membership set");
+    Bounds {
+        rule_breaks: breaks,
+        ..set
+    }
+}
+
+/// Ongaro's 2015 bug: a new leader proposes a change before committing an
+/// entry of its term. The checkers' rule for changes catches the proposal
+/// itself, a few actions after an election; the safety it costs (a
+/// committed change lost) takes four nodes and two dozen actions and is
+/// shown step by step in raft-core's `paper_membership` tests. Without the
+/// break the same set passes (`pinned_state_counts`, and `ci` in
+/// `explore.rs`).
+#[test]
+fn a_change_proposed_before_committing_in_the_term_is_caught() {
+    let breaks = HostRuleBreaks {
+        raft: RuleBreaks {
+            conf_change_before_commit: true,
+            ..RuleBreaks::default()
+        },
+        ..HostRuleBreaks::default()
+    };
+    let found = caught(&with_membership(breaks), 2);
+    assert_eq!(found.invariant, Invariant::Membership, "{}", found.text);
+    assert!(found.steps <= 8, "{}", found.text);
+    assert!(
+        found.text.contains("remove") || found.text.contains("add"),
+        "{}",
+        found.text
+    );
+}

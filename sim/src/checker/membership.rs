@@ -1,9 +1,12 @@
 //! Membership as the checkers see it: the configurations the run's
-//! committed log leads to from the bootstrap one (thesis ch. 4), and
-//! quorums counted in a configuration. The arithmetic is the checkers'
+//! committed log leads to from the bootstrap one (thesis ch. 4), quorums
+//! counted in a configuration, and the leader's rule for proposing a
+//! change. The arithmetic is the checkers'
 //! own, apart from raft-core's: a bug in one is not hidden by the other.
 
-use raft_core::{ConfChange, ConfState, Entry, EntryKind, LogIndex, NodeId};
+use raft_core::{ConfChange, ConfState, Entry, EntryKind, LogIndex, NodeId, Role, Term};
+
+use super::{Invariant, NodeView, Violation};
 
 /// The configurations of the run's committed log.
 #[derive(Clone, Debug)]
@@ -22,6 +25,12 @@ impl CommittedConfs {
             bootstrap,
             changes: Vec::new(),
         }
+    }
+
+    /// How many committed changes there are.
+    #[must_use]
+    pub fn changes(&self) -> usize {
+        self.changes.len()
     }
 
     /// The latest committed configuration.
@@ -113,5 +122,90 @@ mod tests {
             confs.committed(&leave).is_err(),
             "leaving a joint that is not"
         );
+    }
+}
+
+/// The leader's rule for proposing a membership change (thesis §4.1, with
+/// the fix Ongaro posted in 2015): a leader appends a change only once the
+/// configuration it is in is committed (one change at a time) and it has
+/// committed an entry of its own term (else a change committed by an
+/// earlier leader may be unknown to it, and two changes from one
+/// configuration make majorities that do not overlap). Checked on each
+/// leader's log, for each change entry of its own term it appends.
+#[derive(Clone, Debug)]
+pub struct ChangeRule {
+    /// Per node, while it leads: its term and the last index of its log
+    /// already looked at.
+    looked: Vec<Option<(Term, LogIndex)>>,
+}
+
+impl ChangeRule {
+    /// The rule for `node_count` nodes.
+    #[must_use]
+    pub fn new(node_count: usize) -> ChangeRule {
+        ChangeRule {
+            looked: vec![None; node_count],
+        }
+    }
+
+    /// Looks at the change entries a leader appended since it was last seen.
+    pub fn observe(&mut self, view: &NodeView<'_>) -> Result<(), Violation> {
+        let node = view.slot.index();
+        if view.role != Role::Leader {
+            self.looked[node] = None;
+            return Ok(());
+        }
+        let first = view.snapshot.index.next();
+        let from = match self.looked[node] {
+            Some((term, looked)) if term == view.term => looked.next().max(first),
+            _ => first,
+        };
+        let last = view.snapshot.index.plus(view.log.len() as u64);
+        self.looked[node] = Some((view.term, last));
+        let at = |index: LogIndex| (index.0 - first.0) as usize;
+        if from > last {
+            return Ok(());
+        }
+        let own_term_start = view
+            .log
+            .iter()
+            .find(|e| e.term == view.term)
+            .map(|e| e.index);
+        for entry in &view.log[at(from)..] {
+            if entry.kind != EntryKind::ConfChange || entry.term != view.term {
+                continue;
+            }
+            let earlier_change = view.log[..at(entry.index)]
+                .iter()
+                .rev()
+                .find(|e| e.kind == EntryKind::ConfChange)
+                .map(|e| e.index);
+            let own_term_committed = own_term_start.is_some_and(|start| view.commit >= start);
+            let previous_committed = earlier_change.is_none_or(|index| view.commit >= index);
+            if own_term_committed && previous_committed {
+                continue;
+            }
+            let why = if own_term_committed {
+                format!(
+                    "while the change at {} was not committed (commit {})",
+                    earlier_change.map_or(0, |i| i.0),
+                    view.commit.0
+                )
+            } else {
+                format!(
+                    "before committing an entry of its term (commit {})",
+                    view.commit.0
+                )
+            };
+            return Err(Violation::new(
+                Invariant::Membership,
+                vec![view.slot],
+                format!(
+                    "leader {} of term {} appended a membership change at {} {why}",
+                    view.slot, view.term.0, entry.index.0
+                ),
+            ));
+        }
+        Ok(())
     }
 }

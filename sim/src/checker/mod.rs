@@ -34,7 +34,7 @@ pub use linearizability::{
     LincheckResult, NotLinearizable, SeenOperation, check_history, lincheck_history,
 };
 pub use logs::LogChecker;
-pub use membership::{CommittedConfs, is_quorum};
+pub use membership::{ChangeRule, CommittedConfs, is_quorum};
 pub use monotonic::Monotonicity;
 pub use wire::{DurableState, VoteLedger, check_send};
 
@@ -80,8 +80,10 @@ pub enum Invariant {
     /// that respects real time (Herlihy & Wing).
     Linearizability,
     /// A committed membership change does not follow from the committed
-    /// configuration before it (thesis ch. 4: one change at a time, each
-    /// from the configuration in force).
+    /// configuration before it, or a leader appended a change before its
+    /// configuration was committed or before it committed an entry of its
+    /// own term (thesis ch. 4: one change at a time, each from the
+    /// configuration in force; Ongaro's 2015 fix).
     Membership,
 }
 
@@ -252,6 +254,7 @@ pub struct Checkers {
     monotonic: Monotonicity,
     durability: Durability,
     votes: VoteLedger,
+    change_rule: ChangeRule,
 }
 
 impl Checkers {
@@ -269,6 +272,7 @@ impl Checkers {
             monotonic: Monotonicity::new(node_count),
             durability: Durability::new(node_count),
             votes: VoteLedger::default(),
+            change_rule: ChangeRule::new(node_count),
         }
     }
 
@@ -352,6 +356,7 @@ impl Checkers {
             return Ok(());
         }
         self.election.observe(view)?;
+        self.change_rule.observe(view)?;
         let committed_before = self.logs.committed_index();
         self.logs.observe(view)?;
         if self.logs.committed_index() > committed_before {
@@ -428,6 +433,12 @@ impl Checkers {
     ) {
         self.election.hash_history(state, relabel);
         self.logs.hash_committed(state);
+    }
+
+    /// How many membership changes the run's committed log holds.
+    #[must_use]
+    pub fn committed_conf_changes(&self) -> usize {
+        self.logs.committed_confs().changes()
     }
 
     /// Records entries that clients saw acknowledged.

@@ -44,6 +44,15 @@ pub struct Bounds {
     /// Client timers fired, at most, along a path (a timeout, after which
     /// a client asks the next node; the end of a back-off after a redirect).
     pub max_client_retries: u32,
+    /// Membership changes, at most, along a path: the leader a majority
+    /// follows is asked to add a voter, add a learner or remove a node
+    /// (one node each: a single-server change, thesis §4.1).
+    pub max_conf_changes: u32,
+    /// Leader transfers, at most, along a path (thesis §3.10).
+    pub max_transfers: u32,
+    /// Nodes beyond `nodes` that exist but never ran until a change adds
+    /// them (symmetry reduction is off with spares).
+    pub spares: usize,
     /// Actions from the initial state, at most.
     pub max_depth: u32,
     /// Whether `stabilize` is an action: every delivery and write run until
@@ -76,9 +85,10 @@ fn default_snapshot_chunk_bytes() -> u64 {
 
 /// Steps a node can take in one state: campaign, heartbeat, check-quorum,
 /// persist, restart, propose, isolate, compact, a client operation of each
-/// kind sent to it, and a crash for each choice of the unsynced records it
-/// keeps of its two files.
-const STEPS_PER_NODE: usize = 8 + CLIENT_OP_KINDS + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
+/// kind sent to it, a crash for each choice of the unsynced records it
+/// keeps of its two files, and the leader's changes about it (add it as a
+/// voter or a learner, remove it, hand leadership to it).
+const STEPS_PER_NODE: usize = 12 + CLIENT_OP_KINDS + KEPT_CHOICES_MAX * KEPT_CHOICES_MAX;
 /// The most client operations along a path: the history is judged after
 /// every step that ends one, within a fixed budget of configurations.
 pub const CLIENT_OPS_MAX: u32 = 8;
@@ -107,8 +117,7 @@ impl Bounds {
             ));
         }
         // Per node; a timer per client; stabilize and heal.
-        let fixed = self
-            .nodes
+        let fixed = (self.nodes + self.spares)
             .saturating_mul(STEPS_PER_NODE)
             .saturating_add(self.max_client_ops as usize)
             .saturating_add(2);
@@ -184,6 +193,15 @@ impl Bounds {
                 self.max_client_ops, self.max_client_retries
             ));
         }
+        if self.max_conf_changes > 0 {
+            flags.push_str(&format!(" --max-conf-changes {}", self.max_conf_changes));
+        }
+        if self.max_transfers > 0 {
+            flags.push_str(&format!(" --max-transfers {}", self.max_transfers));
+        }
+        if self.spares > 0 {
+            flags.push_str(&format!(" --spares {}", self.spares));
+        }
         for name in self.rule_breaks.names() {
             flags.push_str(&format!(" --break {name}"));
         }
@@ -212,6 +230,9 @@ impl Default for Bounds {
             max_partitions: 0,
             max_client_ops: 0,
             max_client_retries: 0,
+            max_conf_changes: 0,
+            max_transfers: 0,
+            spares: 0,
             max_depth: 12,
             settle: false,
             max_append_bytes: default_append_bytes(),
@@ -241,6 +262,9 @@ impl Bounds {
             max_partitions: 0,
             max_client_ops: 0,
             max_client_retries: 0,
+            max_conf_changes: 0,
+            max_transfers: 0,
+            spares: 0,
             max_depth,
             settle: false,
             max_append_bytes: default_append_bytes(),

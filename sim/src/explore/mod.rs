@@ -114,7 +114,9 @@ impl Default for Options {
 /// Searches the state space within `bounds` as `options` say; `progress`
 /// is told how far the search got now and then.
 pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progress)) -> Report {
-    let renamings = if options.symmetry {
+    // Spares are not interchangeable with the bootstrap nodes (they never
+    // ran): with spares the search runs without symmetry reduction.
+    let renamings = if options.symmetry && bounds.spares == 0 {
         symmetry::permutations(bounds.nodes)
     } else {
         Vec::new()
@@ -147,5 +149,7 @@ pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progr
     report.sometimes.clients = bounds.max_client_ops > 0;
     report.sometimes.terms = bounds.max_term > 1;
     report.sometimes.snapshots = bounds.max_compactions > 0;
+    report.sometimes.conf_changes = bounds.max_conf_changes > 0;
+    report.sometimes.transfers = bounds.max_transfers > 0;
     report
 }

@@ -73,6 +73,7 @@ impl Preset {
                 calm(),
                 calm_retries(),
                 calm_snapshots(),
+                calm_membership(),
             ],
             Preset::Default => vec![
                 Bounds::default(),
@@ -85,6 +86,7 @@ impl Preset {
                 calm_recovery(),
                 calm_retries(),
                 calm_snapshots(),
+                calm_membership(),
             ],
             Preset::Deep => {
                 let three = Bounds {
@@ -127,6 +129,7 @@ impl Preset {
                     prevote(calm_recovery()),
                     prevote(calm_retries()),
                     prevote(calm_snapshots()),
+                    prevote(calm_membership()),
                 ]
             }
         }
@@ -193,6 +196,26 @@ fn calm_snapshots() -> Bounds {
         snapshot_chunk_bytes: 16,
         max_client_ops: 0,
         max_depth: 9,
+        ..calm()
+    }
+}
+
+/// Calm bounds for membership changes: two terms, a spare node, two
+/// single-server changes and a leader transfer asked of the leader a
+/// majority follows, a proposal and a node cut off, eight actions deep: a
+/// node added and caught up, a leader that removes itself and steps down,
+/// a transfer that completes, and a change asked for at every point an
+/// election leaves the cluster in (before the new leader's no-op commits,
+/// it must be refused).
+fn calm_membership() -> Bounds {
+    Bounds {
+        max_log: 4,
+        max_proposals: 1,
+        max_client_ops: 0,
+        max_conf_changes: 2,
+        max_transfers: 1,
+        spares: 1,
+        max_depth: 8,
         ..calm()
     }
 }

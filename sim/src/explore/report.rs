@@ -33,17 +33,25 @@ pub enum Property {
     /// A follower installed a snapshot a leader sent (only searched for
     /// when the bounds allow compactions).
     SnapshotInstalled,
+    /// A membership change committed (only searched for when the bounds
+    /// allow changes).
+    ConfChangeCommitted,
+    /// A leader accepted to hand leadership over (only searched for when
+    /// the bounds allow transfers).
+    TransferAccepted,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 6] = [
+    pub const ALL: [Property; 8] = [
         Property::LeaderElected,
         Property::EntryCommitted,
         Property::LeaderChanged,
         Property::LogTruncated,
         Property::ClientAnswered,
         Property::SnapshotInstalled,
+        Property::ConfChangeCommitted,
+        Property::TransferAccepted,
     ];
 
     /// The property in words.
@@ -56,6 +64,8 @@ impl Property {
             Property::LogTruncated => "a log is truncated",
             Property::ClientAnswered => "a client is answered",
             Property::SnapshotInstalled => "a follower installs a snapshot",
+            Property::ConfChangeCommitted => "a membership change commits",
+            Property::TransferAccepted => "a leader hands over",
         }
     }
 
@@ -89,6 +99,8 @@ impl Property {
                 .iter()
                 .any(|op| matches!(op.outcome, Outcome::Ok { .. })),
             Property::SnapshotInstalled => child.world.stats.snapshots_installed > 0,
+            Property::ConfChangeCommitted => child.checkers().committed_conf_changes() > 0,
+            Property::TransferAccepted => child.world.stats.leader_transfers > 0,
         }
     }
 
@@ -110,6 +122,12 @@ pub struct Sometimes {
     /// Whether the bounds allowed compactions: without, no snapshot is
     /// sent, and [`Property::SnapshotInstalled`] is not listed.
     pub snapshots: bool,
+    /// Whether the bounds allowed membership changes (else
+    /// [`Property::ConfChangeCommitted`] is not listed).
+    pub conf_changes: bool,
+    /// Whether the bounds allowed leader transfers (else
+    /// [`Property::TransferAccepted`] is not listed).
+    pub transfers: bool,
 }
 
 /// The properties one transition shows, a bit each ([`Property`] order):
@@ -130,6 +148,8 @@ impl Sometimes {
             .into_iter()
             .filter(|&p| self.clients || p != Property::ClientAnswered)
             .filter(|&p| self.snapshots || p != Property::SnapshotInstalled)
+            .filter(|&p| self.conf_changes || p != Property::ConfChangeCommitted)
+            .filter(|&p| self.transfers || p != Property::TransferAccepted)
             .filter(|&p| {
                 self.terms || !matches!(p, Property::LeaderChanged | Property::LogTruncated)
             })

@@ -15,7 +15,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::bounds::Bounds;
 use super::clients::{client_ops, judge_history, refresh_clients};
-use super::step::{Pick, Step, kept_choices};
+use super::step::{Pick, Reconfigure, Step, kept_choices};
 use super::symmetry::hash_relabeled;
 use crate::checker::{Checkers, Invariant, Violation};
 use crate::disk::FileRecords;
@@ -40,6 +40,8 @@ pub(crate) struct Spent {
     pub(crate) client_retries: u32,
     pub(crate) partitions: u32,
     pub(crate) compactions: u32,
+    pub(crate) conf_changes: u32,
+    pub(crate) transfers: u32,
 }
 
 /// One state of the search.
@@ -178,6 +180,7 @@ impl Model {
         let (latency_ns, fsync_ns) = explored_latencies();
         let spec = ClusterSpec {
             nodes: bounds.nodes,
+            spares: bounds.spares,
             clients: 0,
             raft: bounds.raft_settings(),
             rule_breaks: bounds.rule_breaks,
@@ -289,8 +292,9 @@ impl Model {
         if world.net.is_partitioned() {
             node_steps.push(Step::Heal);
         } else if state.spent.partitions < bounds.max_partitions {
-            node_steps.extend(world.nodes().map(Step::Isolate));
+            node_steps.extend(world.present_nodes().map(Step::Isolate));
         }
+        self.membership_steps(state, &mut node_steps);
         steps.extend(
             node_steps
                 .into_iter()
@@ -306,7 +310,7 @@ impl Model {
         }
         let raw = match (host.state, host.raw()) {
             (HostState::Up, Some(raw)) => raw,
-            (HostState::Down, _) => {
+            (HostState::Down, _) if host.is_present() => {
                 steps.push(Step::Restart(node));
                 return;
             }
@@ -353,6 +357,44 @@ impl Model {
         }
     }
 
+    /// The membership changes and transfers the leader a majority follows
+    /// would take now (within the budget): each single-server change about
+    /// each node that raft-core accepts, and a transfer to each other voter.
+    fn membership_steps(&self, state: &State, steps: &mut Vec<Step>) {
+        let bounds = &self.bounds;
+        let world = &state.world;
+        let wants_changes = state.spent.conf_changes < bounds.max_conf_changes;
+        let wants_transfers = state.spent.transfers < bounds.max_transfers;
+        if !wants_changes && !wants_transfers {
+            return;
+        }
+        let Some(raw) = world.followed_leader().and_then(|l| world.host(l).raw()) else {
+            return;
+        };
+        for node in world.nodes() {
+            if wants_changes {
+                for change in [
+                    Reconfigure::AddVoter(node),
+                    Reconfigure::AddLearner(node),
+                    Reconfigure::Remove(node),
+                ] {
+                    if raw.conf_change_allowed(&change.change()).is_ok()
+                        && changes_something(raw, change)
+                    {
+                        steps.push(Step::Reconfigure(change));
+                    }
+                }
+            }
+            if wants_transfers
+                && node.id() != raw.id()
+                && raw.conf().voters.contains(&node.id())
+                && raw.lead_transferee().is_none()
+            {
+                steps.push(Step::TransferLeader(node));
+            }
+        }
+    }
+
     /// Applies `step` (which must be enabled in `state`); the checkers look
     /// at once. Every committed entry counts as acknowledged to a client,
     /// so durability is checked against it.
@@ -366,6 +408,8 @@ impl Model {
             Step::WakeClient(_) => state.spent.client_retries += 1,
             Step::Isolate(_) => state.spent.partitions += 1,
             Step::Compact(_) => state.spent.compactions += 1,
+            Step::Reconfigure(_) => state.spent.conf_changes += 1,
+            Step::TransferLeader(_) => state.spent.transfers += 1,
             _ => {}
         }
         let completed = state.world.history.completed();
@@ -551,6 +595,10 @@ fn node_step_key(step: &Step) -> u128 {
         Step::Isolate(_) => 12,
         Step::Heal => 13,
         Step::Compact(_) => 14,
+        Step::Reconfigure(Reconfigure::AddVoter(_)) => 15,
+        Step::Reconfigure(Reconfigure::AddLearner(_)) => 16,
+        Step::Reconfigure(Reconfigure::Remove(_)) => 17,
+        Step::TransferLeader(_) => 18,
     };
     // A crash's outcome tells its variants apart.
     let kept = match step {
@@ -560,6 +608,10 @@ fn node_step_key(step: &Step) -> u128 {
     let node = match *step {
         Step::Submit(node, _) => node.index() as u128,
         Step::WakeClient(client) => u128::from(client),
+        Step::Reconfigure(
+            Reconfigure::AddVoter(node) | Reconfigure::AddLearner(node) | Reconfigure::Remove(node),
+        )
+        | Step::TransferLeader(node) => node.index() as u128,
         _ => step.node().map_or(0, NodeSlot::index) as u128,
     };
     (0xA5A5 << 112) | (kept << 48) | (variant << 32) | node
@@ -587,6 +639,17 @@ fn refresh_packets(state: &mut State, renamings: &[Vec<usize>]) {
         packets.push(hashes);
     }
     state.packets = packets;
+}
+
+/// Whether `change` changes the leader's configuration (adding a voter
+/// that is one already is accepted by raft-core, and changes nothing).
+fn changes_something(raw: &raft_core::RawNode, change: Reconfigure) -> bool {
+    let conf = raw.conf();
+    match change {
+        Reconfigure::AddVoter(n) => !conf.voters.contains(&n.id()),
+        Reconfigure::AddLearner(n) => !conf.learners.contains(&n.id()),
+        Reconfigure::Remove(n) => conf.contains(n.id()),
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,34 @@ pub(crate) fn kept_choices(unsynced: usize) -> Vec<usize> {
     }
 }
 
+/// A single-server membership change the leader is asked for (thesis
+/// §4.1): about one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reconfigure {
+    /// Make the node a voter (a new node, or a learner promoted).
+    AddVoter(NodeSlot),
+    /// Make a new node a learner.
+    AddLearner(NodeSlot),
+    /// Remove the node.
+    Remove(NodeSlot),
+}
+
+impl Reconfigure {
+    /// The change as raft-core takes it.
+    #[must_use]
+    pub fn change(self) -> raft_core::ConfChange {
+        use raft_core::ConfChangeSingle;
+        let single = match self {
+            Reconfigure::AddVoter(n) => ConfChangeSingle::AddVoter(n.id()),
+            Reconfigure::AddLearner(n) => ConfChangeSingle::AddLearner(n.id()),
+            Reconfigure::Remove(n) => ConfChangeSingle::Remove(n.id()),
+        };
+        raft_core::ConfChange {
+            changes: vec![single],
+        }
+    }
+}
+
 /// One action of the search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
@@ -76,6 +104,10 @@ pub enum Step {
     /// or the end of a back-off after a redirect: it asks again), by client
     /// index.
     WakeClient(u32),
+    /// The leader a majority follows is asked for a membership change.
+    Reconfigure(Reconfigure),
+    /// The leader a majority follows is asked to hand leadership to a node.
+    TransferLeader(NodeSlot),
     /// Deliveries and writes run in the order the network and disks
     /// schedule them until nothing is in flight, with no timer firing and
     /// no fault (a scenario's `stabilize`): one action for a stretch of
@@ -111,6 +143,12 @@ impl Step {
             Step::Submit(n, op) => format!("{op} {}", print::on_node("via", n)),
             Step::WakeClient(c) => format!("wake client {}", c + 1),
             Step::Stabilize => "stabilize".to_string(),
+            Step::Reconfigure(Reconfigure::AddVoter(n)) => print::on_node("add", n),
+            Step::Reconfigure(Reconfigure::AddLearner(n)) => {
+                format!("{} learner", print::on_node("add", n))
+            }
+            Step::Reconfigure(Reconfigure::Remove(n)) => print::on_node("remove", n),
+            Step::TransferLeader(n) => print::on_node("transfer-leader", n),
         }
     }
 
@@ -132,7 +170,10 @@ impl Step {
             | Step::WakeClient(_)
             | Step::Stabilize
             | Step::Isolate(_)
-            | Step::Heal => None,
+            | Step::Heal
+            // The leader's, and an added node's that starts: not one.
+            | Step::Reconfigure(_)
+            | Step::TransferLeader(_) => None,
             Step::Campaign(n)
             | Step::Heartbeat(n)
             | Step::CheckQuorum(n)
@@ -167,6 +208,14 @@ impl Step {
             Step::Compact(n) => Action::Compact(n),
             Step::Submit(via, op) => Action::ClientOp { op, via },
             Step::WakeClient(c) => Action::Event(world.pending_client_wake(c as usize)?),
+            Step::Reconfigure(r) => Action::ConfChange {
+                node: world.followed_leader()?,
+                change: r.change(),
+            },
+            Step::TransferLeader(to) => Action::TransferLeader {
+                node: world.followed_leader()?,
+                to,
+            },
             Step::Stabilize => return None,
         })
     }

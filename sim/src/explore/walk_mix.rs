@@ -144,6 +144,8 @@ fn kind(step: &Step) -> usize {
         // Weighed as a delivery: it is many of them.
         Step::Stabilize => DELIVER,
         Step::Isolate(_) | Step::Heal => PARTITION,
+        // Rare operator actions, weighed as the rarest faults are.
+        Step::Reconfigure(_) | Step::TransferLeader(_) => PARTITION,
     }
 }
 

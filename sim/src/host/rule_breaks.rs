@@ -72,6 +72,7 @@ impl HostRuleBreaks {
         "prev-index-only",
         "commit-unverified",
         "install-stale-snapshot",
+        "conf-change-before-commit",
     ];
 
     /// Turns on the rule named `name` (one of [`HostRuleBreaks::NAMES`]); false
@@ -97,6 +98,7 @@ impl HostRuleBreaks {
             "prev-index-only" => &mut self.raft.prev_index_only,
             "commit-unverified" => &mut self.raft.commit_unverified,
             "install-stale-snapshot" => &mut self.raft.install_stale_snapshot,
+            "conf-change-before-commit" => &mut self.raft.conf_change_before_commit,
             _ => return false,
         };
         *flag = true;
