@@ -270,6 +270,16 @@ fn print_report(args: &RunArgs, report: &RunReport, wall_s: f64) {
             faults.snapshots_installed
         );
     }
+    let membership_ops = faults.conf_changes_proposed + faults.leader_transfers;
+    if membership_ops + faults.membership_changes_done > 0 {
+        say!(
+            "  membership     {} changes committed ({} proposals accepted), {} leader transfers, {} nodes retired",
+            faults.membership_changes_done,
+            faults.conf_changes_proposed,
+            faults.leader_transfers,
+            faults.nodes_retired
+        );
+    }
     say!("  committed      {} entries", report.committed);
     say!(
         "  client ops     {} ok, {} failed, {} unknown, {} pending",

@@ -166,11 +166,19 @@ impl ChangeRule {
         if from > last {
             return Ok(());
         }
-        let own_term_start = view
-            .log
-            .iter()
-            .find(|e| e.term == view.term)
-            .map(|e| e.index);
+        // Terms never decrease along a log: an entry of the leader's term
+        // is committed iff the one at the commit index is of its term (the
+        // snapshot's last entry, if the log was compacted up to there).
+        let commit_term = if view.commit == view.snapshot.index {
+            Some(view.snapshot.term)
+        } else {
+            view.commit
+                .0
+                .checked_sub(first.0)
+                .and_then(|at| view.log.get(at as usize))
+                .map(|e| e.term)
+        };
+        let own_term_committed = commit_term == Some(view.term);
         for entry in &view.log[at(from)..] {
             if entry.kind != EntryKind::ConfChange || entry.term != view.term {
                 continue;
@@ -180,7 +188,6 @@ impl ChangeRule {
                 .rev()
                 .find(|e| e.kind == EntryKind::ConfChange)
                 .map(|e| e.index);
-            let own_term_committed = own_term_start.is_some_and(|start| view.commit >= start);
             let previous_committed = earlier_change.is_none_or(|index| view.commit >= index);
             if own_term_committed && previous_committed {
                 continue;
