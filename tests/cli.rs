@@ -282,9 +282,10 @@ fn check_with_small_bounds_passes_and_reports_what_it_reached() {
 }
 
 /// The README's promise: `raftsim check --bounds ci`, what CI runs, prints
-/// its four bound sets in full, finds no violation and reaches every
+/// its five bound sets in full, finds no violation and reaches every
 /// sometimes-property its bounds allow in each (1.4 million states, then
-/// 0.4 and 0.3 million with clients, then 1.5 million with a compaction).
+/// 0.4 and 0.3 million with clients, then 1.5 million with a compaction,
+/// then 1.1 million with membership changes and a transfer).
 #[test]
 fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     let output = raftsim(&["check", "--bounds", "ci"]);
@@ -292,7 +293,7 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     let text = stdout(&output);
     assert!(
         text.contains(
-            "bounds ci (1 of 4): --nodes 3 --max-term 2 --max-log 2 --max-msgs 5 --max-drops 1 \
+            "bounds ci (1 of 5): --nodes 3 --max-term 2 --max-log 2 --max-msgs 5 --max-drops 1 \
              --max-dups 0 --max-crashes 1 --max-proposals 1 --max-depth 12 --pre-vote false \
              --check-quorum false\n"
         ),
@@ -300,7 +301,7 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     );
     assert!(
         text.contains(
-            "bounds ci (2 of 4): --nodes 3 --max-term 2 --max-log 4 --max-msgs 5 --max-drops 0 \
+            "bounds ci (2 of 5): --nodes 3 --max-term 2 --max-log 4 --max-msgs 5 --max-drops 0 \
              --max-dups 0 --max-crashes 0 --max-proposals 0 --max-depth 9 --pre-vote false \
              --check-quorum false --settle true --max-partitions 1 --max-client-ops 2 \
              --max-client-retries 0\n"
@@ -309,7 +310,7 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     );
     assert!(
         text.contains(
-            "bounds ci (3 of 4): --nodes 3 --max-term 1 --max-log 4 --max-msgs 5 --max-drops 0 \
+            "bounds ci (3 of 5): --nodes 3 --max-term 1 --max-log 4 --max-msgs 5 --max-drops 0 \
              --max-dups 1 --max-crashes 0 --max-proposals 0 --max-depth 10 --pre-vote false \
              --check-quorum false --settle true --max-client-ops 2 --max-client-retries 1\n"
         ),
@@ -317,7 +318,7 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     );
     assert!(
         text.contains(
-            "bounds ci (4 of 4): --nodes 3 --max-term 1 --max-log 3 --max-msgs 5 --max-drops 1 \
+            "bounds ci (4 of 5): --nodes 3 --max-term 1 --max-log 3 --max-msgs 5 --max-drops 1 \
              --max-dups 1 --max-crashes 1 --max-proposals 1 --max-depth 9 --pre-vote false \
              --check-quorum false --settle true --max-partitions 1 --max-compactions 1 \
              --snapshot-chunk 16\n"
@@ -326,6 +327,19 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     );
     assert!(
         text.contains("a follower installs a snapshot (depth 7)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "bounds ci (5 of 5): --nodes 3 --max-term 2 --max-log 4 --max-msgs 5 --max-drops 0 \
+             --max-dups 0 --max-crashes 0 --max-proposals 1 --max-depth 8 --pre-vote false \
+             --check-quorum false --settle true --max-partitions 1 --max-conf-changes 2 \
+             --max-transfers 1 --spares 1\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("a membership change commits (depth 4), a leader hands over (depth 3)"),
         "{text}"
     );
     assert!(!text.contains("NOT REACHED"), "{text}");
@@ -342,7 +356,7 @@ fn check_with_the_ci_preset_passes_and_reaches_every_sometimes_property() {
     assert_eq!(
         text.matches("result: no violation within the bounds")
             .count(),
-        4,
+        5,
         "{text}"
     );
 }

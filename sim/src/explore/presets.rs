@@ -17,15 +17,17 @@ pub enum Preset {
     /// entry, a crash, a lost message, twelve actions deep); then the calm
     /// bounds with two client operations (`stabilize` as one action, a node
     /// cut off once, nine actions deep), then the calm bounds for retries,
-    /// then the calm bounds for snapshots. Every sometimes-property a set
-    /// allows is reached. Measured: 1.45 M + 0.40 M + 0.27 M + 1.49 M
-    /// states, 32 s.
+    /// then the calm bounds for snapshots, then the calm bounds for
+    /// membership changes. Every sometimes-property a set allows is
+    /// reached. Measured: 1.45 M + 0.40 M + 0.27 M + 1.49 M + 1.13 M
+    /// states, 37 s.
     Ci,
     /// A bare `raftsim check`: [`Bounds::default`], then the calm bounds
     /// with clients, a duplicate, a crash and a client retry, then the calm
-    /// bounds for recovery, for retries and for snapshots. Measured (before
-    /// the snapshot set, which adds 1.49 M states): 4.59 M + 3.94 M +
-    /// 1.17 M + 0.27 M states, 61 s, 2.5 GB peak.
+    /// bounds for recovery, for retries, for snapshots and for membership
+    /// changes. Measured (before the snapshot and membership sets, which
+    /// add 1.49 M and 1.13 M states): 4.59 M + 3.94 M + 1.17 M + 0.27 M
+    /// states, 61 s, 2.5 GB peak.
     Default,
     /// Wider, for a longer run: three terms, logs of three, PreVote and
     /// CheckQuorum on, two crashes, two client entries, twelve actions deep,
@@ -37,7 +39,9 @@ pub enum Preset {
     /// at five; then the calm bounds for recovery, for retries and for
     /// snapshots, with PreVote and CheckQuorum. Measured: 12.7 M + 11.2 M +
     /// 12.5 M + 3.7 M + 0.7 M states, about 3.5 minutes, 5.0 GB peak, before
-    /// the snapshot set; that set alone: 3.9 M states, 39 s, 1.8 GB peak.
+    /// the snapshot set; that set alone: 3.9 M states, 39 s, 1.8 GB peak;
+    /// then the calm membership set with PreVote and CheckQuorum (not
+    /// measured).
     Deep,
 }
 
