@@ -328,7 +328,7 @@ fn check_writes_its_counterexample_before_the_report_even_into_a_closed_pipe() {
         assert!(
             errors
                 .lines()
-                .all(|line| line.starts_with("bounds default (1 of 5): ")),
+                .all(|line| line.starts_with("bounds default (1 of 6): ")),
             "quiet: {errors}"
         );
         statuses.push(output.status.code());

@@ -7,6 +7,8 @@
 //! the default of 13). Benchmarks are outside the determinism rules: they
 //! read the wall clock, never the search.
 
+mod common;
+
 use std::time::Instant;
 
 use sim::explore::{Bounds, Options, Report, check};
@@ -46,11 +48,6 @@ fn measure(bounds: &Bounds, jobs: usize, partial_order: bool) -> (f64, Report) {
     (wall, report)
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// The peak resident memory so far, where the system tells it (Linux).
 fn peak_resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -60,10 +57,7 @@ fn peak_resident_bytes() -> Option<u64> {
 }
 
 fn main() {
-    let max_depth: u32 = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(13);
+    let max_depth = u32::try_from(common::count_arg(13)).unwrap_or(13);
     let bounds = bounds(max_depth);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let rounds = 3;
@@ -86,7 +80,7 @@ fn main() {
             .collect();
         let distinct = runs[0].1.distinct_states;
         assert!(runs.iter().all(|(_, r)| r.distinct_states == distinct));
-        let wall = median(runs.iter().map(|(w, _)| *w).collect());
+        let wall = common::median(runs.iter().map(|(w, _)| *w).collect());
         let rate = distinct as f64 / wall;
         if jobs == 1 {
             one_core = rate;

@@ -9,6 +9,8 @@
 //! change the default of 100). Benchmarks read the wall clock; the
 //! simulated runs never do.
 
+mod common;
+
 use std::time::Instant;
 
 use sim::run::{RunOptions, run};
@@ -34,16 +36,8 @@ fn swarm(seeds: u64, membership: bool) -> (f64, u64, u64, u64, u64, u64) {
     (wall, events, sim_ns, changed, done, transfers)
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() {
-    let seeds: u64 = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(100);
+    let seeds: u64 = common::count_arg(100);
     let rounds = 3;
     println!("membership_throughput: {seeds} seeds x {rounds} rounds, one core");
     let mut off = (0.0, 0.0);
@@ -55,7 +49,7 @@ fn main() {
             walls.push(wall);
             last = (events, sim_ns, changed, done, transfers);
         }
-        let wall = median(walls);
+        let wall = common::median(walls);
         let events_per_s = last.0 as f64 / wall;
         let sim_per_s = last.1 as f64 / 1e9 / wall;
         if !membership {

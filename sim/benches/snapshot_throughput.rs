@@ -12,6 +12,8 @@
 //! change the default of 100). Benchmarks read the wall clock; the
 //! simulated runs never do.
 
+mod common;
+
 use std::time::Instant;
 
 use sim::cluster::ClusterSpec;
@@ -32,11 +34,6 @@ fn swarm(seeds: u64, every: Option<u64>) -> (f64, u64, u64) {
         sim_ns += report.sim_time_ns;
     }
     (started.elapsed().as_secs_f64(), events, sim_ns)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// Steps `world` until `done` holds (or the schedule runs dry); returns the
@@ -112,10 +109,7 @@ fn one_mebibyte_install() -> (u64, u64, f64) {
 }
 
 fn main() {
-    let seeds: u64 = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(100);
+    let seeds: u64 = common::count_arg(100);
     let rounds = 3;
     println!("snapshot_throughput: {seeds} seeds x {rounds} rounds, one core, 3 nodes");
     let mut never = (0.0, 0.0);
@@ -127,7 +121,7 @@ fn main() {
             walls.push(wall);
             last = (events, sim_ns);
         }
-        let wall = median(walls);
+        let wall = common::median(walls);
         let events_per_s = last.0 as f64 / wall;
         let sim_per_s = last.1 as f64 / 1e9 / wall;
         if every.is_none() {

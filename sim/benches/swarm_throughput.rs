@@ -8,6 +8,8 @@
 //! the default of 200). Benchmarks are outside the determinism rules: they
 //! read the wall clock, never the simulated runs.
 
+mod common;
+
 use std::time::Instant;
 
 use sim::run::{RunOptions, run};
@@ -47,16 +49,8 @@ fn measure(seeds: u64, checkers: bool, lincheck: bool) -> Totals {
     totals
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() {
-    let seeds: u64 = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(200);
+    let seeds: u64 = common::count_arg(200);
     let rounds = 5;
     let mut on = Vec::new();
     let mut off = Vec::new();
@@ -71,9 +65,9 @@ fn main() {
         last = Some(with);
     }
     let totals = last.expect("at least one round");
-    let wall_on = median(on);
-    let wall_off = median(off);
-    let wall_no_lincheck = median(no_lincheck);
+    let wall_on = common::median(on);
+    let wall_off = common::median(off);
+    let wall_no_lincheck = common::median(no_lincheck);
     println!(
         "swarm_throughput: {} seeds x {rounds} rounds, one core, checkers on (median wall {wall_on:.3} s)",
         totals.seeds

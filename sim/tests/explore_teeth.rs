@@ -354,11 +354,17 @@ fn an_append_checked_by_index_alone_is_caught() {
 /// crash, 9 deep) with `breaks`: a follower cut off while the leader
 /// compacts catches up by InstallSnapshot.
 fn with_snapshots(breaks: HostRuleBreaks) -> Bounds {
+    ci_set(|bounds| bounds.max_compactions > 0, breaks)
+}
+
+/// The first bound set of the `ci` preset that `pick` chooses, with
+/// `breaks`.
+fn ci_set(pick: impl Fn(&Bounds) -> bool, breaks: HostRuleBreaks) -> Bounds {
     let set = Preset::Ci
         .bounds()
         .into_iter()
-        .find(|bounds| bounds.max_compactions > 0)
-        .expect("the ci preset has a snapshot set");
+        .find(|bounds| pick(bounds))
+        .expect("the ci preset has such a set");
     Bounds {
         rule_breaks: breaks,
         ..set
@@ -418,15 +424,7 @@ fn installing_a_stale_snapshot_is_caught() {
 /// The membership set of the `ci` preset (a spare node, two changes and a
 /// transfer asked of the leader), with `breaks`.
 fn with_membership(breaks: HostRuleBreaks) -> Bounds {
-    let set = Preset::Ci
-        .bounds()
-        .into_iter()
-        .find(|bounds| bounds.max_conf_changes > 0)
-        .expect("the ci preset has a membership set");
-    Bounds {
-        rule_breaks: breaks,
-        ..set
-    }
+    ci_set(|bounds| bounds.max_conf_changes > 0, breaks)
 }
 
 /// Ongaro's 2015 bug: a new leader proposes a change before committing an

@@ -436,18 +436,7 @@ impl Interp<'_> {
     ) -> Result<(), Stop> {
         let nodes = self.resolve(set, line)?;
         let changes = nodes.iter().map(|n| make(n.id())).collect();
-        let change = ConfChange { changes };
-        if !self.manual {
-            return self.act(Action::Membership(MembershipOp::Change(change)));
-        }
-        let node = self.leader_node().ok_or_else(|| {
-            Stop::Failed(
-                "a membership change in manual mode needs a leader".into(),
-                None,
-            )
-        })?;
-        self.act(Action::ConfChange { node, change })?;
-        self.refused_fails()
+        self.operate(MembershipOp::Change(ConfChange { changes }))
     }
 
     /// `transfer-leader NODE`: the leader is asked to hand over to NODE
@@ -455,16 +444,27 @@ impl Interp<'_> {
     /// mode at once, and a refusal fails the step).
     fn transfer_leader(&mut self, set: &NodeSet, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
         let to = self.one_node(set, line)?;
+        self.operate(MembershipOp::TransferLeader(to))
+    }
+
+    /// An operator's request: in auto mode retried in the background until
+    /// done; in manual mode asked once of the leader, a refusal failing
+    /// the step.
+    fn operate(&mut self, op: MembershipOp) -> Result<(), Stop> {
         if !self.manual {
-            return self.act(Action::Membership(MembershipOp::TransferLeader(to)));
+            return self.act(Action::Membership(op));
         }
         let node = self.leader_node().ok_or_else(|| {
             Stop::Failed(
-                "`transfer-leader` in manual mode needs a leader".into(),
+                "a membership change or transfer in manual mode needs a leader".into(),
                 None,
             )
         })?;
-        self.act(Action::TransferLeader { node, to })?;
+        let action = match op {
+            MembershipOp::Change(change) => Action::ConfChange { node, change },
+            MembershipOp::TransferLeader(to) => Action::TransferLeader { node, to },
+        };
+        self.act(action)?;
         self.refused_fails()
     }
 
