@@ -345,7 +345,10 @@ impl Resolver {
     /// The world action(s) `fault` is, now.
     pub fn actions(&mut self, fault: &Fault, world: &World) -> Vec<Action> {
         let nodes = world.node_count();
-        let others = |n: NodeSlot| world.nodes().filter(move |o| *o != n);
+        // As a scenario reads `all`: the nodes that are part of the
+        // cluster now (a spare not added yet is not one), so that an
+        // exported run replays the same links.
+        let others = |n: NodeSlot| world.present_nodes().filter(move |o| *o != n);
         match fault {
             Fault::Crash(who, name) => vec![Action::Crash(self.pick(*who, *name, world))],
             // Armed by the driver, which fires it at the right moment.
@@ -365,7 +368,17 @@ impl Resolver {
                     vec![Action::cut(&others, &[n])]
                 }
             }
-            Fault::Partition(groups) => vec![Action::partition(groups)],
+            Fault::Partition(groups) => {
+                // Nodes no group names (added since the schedule was made)
+                // join the last group, as a scenario's `partition` puts
+                // them.
+                let mut groups = groups.clone();
+                let named: Vec<NodeSlot> = groups.iter().flatten().copied().collect();
+                if let Some(last) = groups.last_mut() {
+                    last.extend(world.present_nodes().filter(|n| !named.contains(n)));
+                }
+                vec![Action::partition(&groups)]
+            }
             Fault::Cut(from, to) => vec![Action::cut(from, to)],
             Fault::Heal => vec![Action::Heal],
             Fault::Skew(n, factor) => vec![Action::Skew {
