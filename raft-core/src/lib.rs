@@ -56,6 +56,7 @@ mod error;
 mod log;
 mod membership;
 mod message;
+mod observation;
 mod progress;
 mod quorum;
 mod raw_node;
@@ -73,8 +74,9 @@ pub use config::RuleBreaks;
 pub use error::Error;
 pub use log::RaftLog;
 pub use message::{Message, MessageBody, RejectHint};
+pub use observation::ProtocolState;
 pub use progress::ProgressState;
-pub use raw_node::{ProtocolState, RawNode};
+pub use raw_node::RawNode;
 pub use ready::{PeerStatus, Ready, Restored, Status};
 pub use types::{
     ConfState, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Role, Snapshot,

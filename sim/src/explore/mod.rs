@@ -26,6 +26,7 @@ mod bounds;
 mod clients;
 mod deepening;
 mod dfs;
+mod enabled;
 mod ordered;
 mod por;
 mod presets;
