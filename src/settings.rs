@@ -6,6 +6,7 @@
 
 use clap::Args;
 use sim::host::HostRuleBreaks;
+use sim::read_path::ReadPath;
 use sim::run::{RunOptions, event_bound};
 use sim::units::{format_ns, parse_duration_ns};
 
@@ -52,6 +53,20 @@ pub struct RunSettings {
     /// with leader transfers); by default the seed chooses (30% of seeds).
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub membership: Option<bool>,
+    /// Pin how clients' gets are served: index (ReadIndex), lease (the
+    /// leader's lease; a round without CheckQuorum), log (an entry, like a
+    /// write) or local (the contacted node's state: unsafe, to see the
+    /// checker catch it); by default the seed chooses (index half the
+    /// seeds, lease three in ten, log the rest).
+    #[arg(long, value_name = "index|lease|log|local", value_parser = read_path)]
+    pub reads: Option<ReadPath>,
+    /// Pin the largest clock drift, in percent (0 to 90): each node's
+    /// clock runs at a rate drawn from 1 ± that; by default the seed
+    /// chooses (none in 7 seeds of 10, else up to 30%, within raft-core's
+    /// lease allowance of 30%). Beyond the allowance lease reads may be
+    /// stale: a documented hazard.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u64).range(0..=90))]
+    pub clock_drift: Option<u64>,
     /// Stop a run after N events and actions, as inconclusive (exit 3);
     /// default: 50,000 per simulated second of the run, at least 5 million.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -157,6 +172,8 @@ impl RunSettings {
         options.check_quorum = self.check_quorum;
         options.snapshot_every = self.snapshot_every.map(|every| every.0);
         options.membership = self.membership;
+        options.reads = self.reads;
+        options.clock_drift = self.clock_drift.map(|percent| percent as f64 / 100.0);
         options.fault_ns = self.duration;
         options.heal_ns = self.heal;
         options.max_events = self
@@ -194,6 +211,12 @@ impl RunSettings {
         if let Some(on) = self.membership {
             flags += &format!(" --membership {}", if on { "on" } else { "off" });
         }
+        if let Some(path) = self.reads {
+            flags += &format!(" --reads {path}");
+        }
+        if let Some(percent) = self.clock_drift {
+            flags += &format!(" --clock-drift {percent}");
+        }
         if let Some(events) = self.max_events {
             flags += &format!(" --max-events {events}");
         }
@@ -226,6 +249,11 @@ mod tests {
         let err = rule_break("nope").unwrap_err();
         assert!(err.contains("skip-fsync") && err.contains("truncate-on-match"));
     }
+}
+
+/// `--reads`: a read path's name.
+fn read_path(text: &str) -> Result<ReadPath, String> {
+    text.parse()
 }
 
 /// `--membership`: on or off.

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::read_index::ReadMode;
 use crate::types::NodeId;
 
 /// Settings of one node. Build it with [`Config::new`] and adjust the public
@@ -54,6 +55,24 @@ pub struct Config {
     /// At most this many bytes of committed entries in one `Ready` (at least
     /// one entry is always handed out).
     pub max_committed_bytes_per_ready: u64,
+    /// How a leader confirms that a read it serves is not stale
+    /// ([`crate::RawNode::read_index`]): a heartbeat round a quorum
+    /// answers (the default), or its lease.
+    #[serde(default)]
+    pub read_mode: ReadMode,
+    /// The clock assumption lease reads rest on: every node's clock runs
+    /// within this many percent of real time (30: between 0.7x and 1.3x).
+    /// A leader's lease is then `(election_ticks - 1) * (100 - d) / (100 +
+    /// d)` of its own ticks from the send of a heartbeat a quorum answered:
+    /// over before the lease of any follower that answered it can end
+    /// (that lease lasts `election_ticks` of the follower's ticks from the
+    /// heartbeat's arrival, less one tick of phase). Clocks that drift
+    /// further apart make lease reads stale; ReadIndex rounds do not
+    /// depend on clocks. Below 100.
+    pub max_clock_drift_percent: u64,
+    /// At most this many reads wait at once on a node (its own, and those
+    /// its followers forwarded); more are refused.
+    pub max_pending_reads: u64,
     /// Seeds the node's election-timeout jitter. Nodes of one cluster should
     /// get different seeds; the id is mixed in as well.
     pub seed: u64,
@@ -116,6 +135,12 @@ pub struct RuleBreaks {
     /// configuration then make majorities that do not overlap (the bug
     /// Ongaro reported in 2015, thesis §4.1 errata).
     pub conf_change_before_commit: bool,
+    /// A new leader serves reads before it has committed an entry of its
+    /// term, at a commit index that may lag what the previous leader
+    /// committed and acknowledged: a stale read (etcd issue 7331; thesis
+    /// §6.4 step 1 waits for the no-op).
+    #[serde(default)]
+    pub read_before_own_term_commit: bool,
 }
 
 impl Config {
@@ -146,6 +171,9 @@ impl Config {
             max_snapshot_chunk_bytes: 64 * 1024,
             max_snapshot_bytes: 1 << 30,
             max_committed_bytes_per_ready: 16 * 1024 * 1024,
+            read_mode: ReadMode::Safe,
+            max_clock_drift_percent: 30,
+            max_pending_reads: 4096,
             seed: 0,
             rule_breaks: RuleBreaks::default(),
         }
@@ -190,6 +218,34 @@ impl Config {
                 self.max_snapshot_bytes, self.max_snapshot_chunk_bytes
             ));
         }
+        if self.max_clock_drift_percent >= 100 {
+            return bad(format!(
+                "max_clock_drift_percent ({}) must be below 100",
+                self.max_clock_drift_percent
+            ));
+        }
+        if self.read_mode == ReadMode::LeaseBased && !self.check_quorum {
+            return bad(
+                "lease reads need check_quorum: without it followers hold no lease \
+                 and a deposed leader never learns it"
+                    .into(),
+            );
+        }
+        if self.max_pending_reads == 0 {
+            return bad("max_pending_reads must be at least 1".into());
+        }
         Ok(())
+    }
+
+    /// How many of its own ticks a leader's lease lasts after the send of
+    /// a heartbeat a quorum answered (see `max_clock_drift_percent`); 0
+    /// means no lease: every read takes a round.
+    #[must_use]
+    pub fn lease_ticks(&self) -> u64 {
+        let d = self.max_clock_drift_percent.min(99);
+        self.election_ticks
+            .saturating_sub(1)
+            .saturating_mul(100 - d)
+            / (100 + d)
     }
 }

@@ -38,6 +38,9 @@ impl RawNode {
         // longer hears from ends and it answers vote requests again (were
         // it reset, the lease would hold for most of each round, and a
         // configuration that needs its vote would elect no one).
+        if self.election_elapsed_ticks >= self.config.election_ticks {
+            self.boot_lease = false;
+        }
         if self.election_elapsed_ticks >= self.randomized_election_ticks && self.is_promotable() {
             self.election_elapsed_ticks = 0;
             self.start_election();
@@ -94,6 +97,7 @@ impl RawNode {
     /// Asks every voter whether it would grant a vote in the next term,
     /// without raising our own term (thesis §9.6).
     fn become_pre_candidate(&mut self) {
+        self.fail_reads();
         self.role = Role::PreCandidate;
         self.leader = None;
         self.progress.clear();
@@ -145,6 +149,7 @@ impl RawNode {
         self.votes.clear();
         self.role = Role::Leader;
         self.leader = Some(self.config.id);
+        self.reset_reads_for_leadership();
         let next = self.log.last_index().next();
         let capacity = self.config.max_inflight_msgs;
         self.progress = self
@@ -178,6 +183,7 @@ impl RawNode {
         self.progress.clear();
         self.replication_pending = false;
         self.lead_transferee = None;
+        self.fail_reads();
     }
 
     fn other_voters(&self) -> Vec<NodeId> {
@@ -196,7 +202,7 @@ impl RawNode {
     /// leader cannot depose it.
     pub(crate) fn lease_holds(&self) -> bool {
         self.config.check_quorum
-            && self.leader.is_some()
+            && (self.leader.is_some() || self.boot_lease)
             && self.election_elapsed_ticks < self.config.election_ticks
     }
 

@@ -43,6 +43,12 @@ pub enum Error {
         /// The configured bound, `Config::max_uncommitted_entries`.
         limit: u64,
     },
+    /// The node holds `limit` reads waiting already: the read is refused
+    /// (back-pressure, `Config::max_pending_reads`).
+    TooManyReads {
+        /// The configured bound.
+        limit: u64,
+    },
     /// A snapshot was offered at an index the state machine has not applied
     /// yet: it cannot hold what the log up to there holds.
     CompactBeyondApplied {
@@ -95,6 +101,9 @@ impl fmt::Display for Error {
             Error::NotLeader { leader: None } => write!(f, "not leader (no leader known)"),
             Error::TooManyUncommitted { limit } => {
                 write!(f, "proposal dropped: {limit} entries already uncommitted")
+            }
+            Error::TooManyReads { limit } => {
+                write!(f, "read refused: {limit} reads already waiting")
             }
             Error::CompactBeyondApplied { index, applied } => write!(
                 f,

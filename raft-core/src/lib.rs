@@ -60,6 +60,7 @@ mod observation;
 mod progress;
 mod quorum;
 mod raw_node;
+mod read_index;
 mod ready;
 mod replication;
 mod rng;
@@ -77,6 +78,7 @@ pub use message::{Message, MessageBody, RejectHint};
 pub use observation::ProtocolState;
 pub use progress::ProgressState;
 pub use raw_node::RawNode;
+pub use read_index::{ReadFailure, ReadMode, ReadOutcome, ReadState};
 pub use ready::{PeerStatus, Ready, Restored, Status};
 pub use types::{
     ConfState, Entry, EntryId, EntryKind, HardState, LogIndex, NodeId, Role, Snapshot,

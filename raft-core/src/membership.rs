@@ -223,6 +223,7 @@ impl RawNode {
         if self.role != Role::Leader {
             return;
         }
+        self.release_held_reads();
         let committed = self.log.committed();
         let latest_committed = self.confs.latest_change().is_none_or(|i| i <= committed);
         if !latest_committed {

@@ -31,8 +31,7 @@ pub struct RejectHint {
     pub probe: EntryId,
 }
 
-/// The kinds of messages. Variants for ReadIndex are
-/// added with those features.
+/// The kinds of messages.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageBody {
     /// "Would you vote for me?" — sent without raising the sender's term
@@ -85,9 +84,16 @@ pub enum MessageBody {
     Heartbeat {
         /// `min(follower's match index, leader's commit index)`.
         commit: EntryId,
+        /// The leader's newest read round (thesis §6.4): a quorum's answers
+        /// to it confirm that the leader still led once every read of that
+        /// round or an earlier one had been asked. 0 before any round.
+        read_round: u64,
     },
     /// The answer to a heartbeat: "I am alive and follow you".
-    HeartbeatResponse,
+    HeartbeatResponse {
+        /// The heartbeat's `read_round`, echoed.
+        read_round: u64,
+    },
     /// InstallSnapshot (Raft §7, Figure 13): one chunk of the leader's
     /// latest snapshot, sent to a follower that needs entries the leader's
     /// log no longer holds. Chunks go one at a time, each acknowledged.
@@ -120,6 +126,21 @@ pub enum MessageBody {
     /// "Campaign now": the leader hands leadership to the recipient, whose
     /// log it has brought up to date (leader transfer, thesis §3.10).
     TimeoutNow,
+    /// A follower asks its leader to confirm a read (thesis §6.4, follower
+    /// reads): the leader answers with the index the read may be served at.
+    ReadIndex {
+        /// The follower's name for the read, echoed in the answer.
+        context: u64,
+    },
+    /// The leader's answer to `ReadIndex`.
+    ReadIndexResponse {
+        /// The `context` of the request.
+        context: u64,
+        /// The leader's commit index when the read was asked, once a quorum
+        /// confirmed its leadership; `None` if it refused (it does not
+        /// lead, or holds too many reads already).
+        index: Option<LogIndex>,
+    },
 }
 
 impl MessageBody {
@@ -134,11 +155,13 @@ impl MessageBody {
             MessageBody::AppendEntries { .. } => "append",
             MessageBody::AppendResponse { .. } => "append-resp",
             MessageBody::Heartbeat { .. } => "heartbeat",
-            MessageBody::HeartbeatResponse => "heartbeat-resp",
+            MessageBody::HeartbeatResponse { .. } => "heartbeat-resp",
             MessageBody::InstallSnapshot { .. } => "snapshot",
             MessageBody::SnapshotResponse { .. } => "snapshot-resp",
             MessageBody::StaleTerm => "stale-term",
             MessageBody::TimeoutNow => "timeout-now",
+            MessageBody::ReadIndex { .. } => "read-index",
+            MessageBody::ReadIndexResponse { .. } => "read-index-resp",
         }
     }
 
@@ -152,5 +175,14 @@ impl MessageBody {
                 | MessageBody::Heartbeat { .. }
                 | MessageBody::InstallSnapshot { .. }
         )
+    }
+
+    /// Whether a leader may send this before its pending write is durable:
+    /// its replication, and a read's answer (the index it names is
+    /// committed, hence durable on a quorum already; the term was durable
+    /// before the election was won).
+    #[must_use]
+    pub fn leaves_before_persist(&self) -> bool {
+        self.is_leader_replication() || matches!(self, MessageBody::ReadIndexResponse { .. })
     }
 }

@@ -42,6 +42,8 @@ pub struct ProtocolState<'a> {
     incoming_snapshot: &'a Option<IncomingSnapshot>,
     snapshot_to_restore: bool,
     lease: bool,
+    reads: &'a crate::read_index::Reads,
+    read_lease: bool,
 }
 
 impl RawNode {
@@ -160,7 +162,8 @@ impl RawNode {
     /// Feeds the node's protocol state into `state`: everything that decides
     /// its future behaviour except its clock — the tick counters, the drawn
     /// election timeout and the jitter generator are left out (only whether
-    /// the follower lease holds is kept, as a flag), and so is the count of
+    /// the follower lease and the leader's read lease hold is kept, as
+    /// flags), and so is the count of
     /// `Ready`s handed out. A model checker that fires timers as
     /// actions (instead of ticking) fingerprints nodes with this, so that
     /// states differing only in elapsed ticks are one state.
@@ -201,6 +204,9 @@ impl RawNode {
             // The one thing the clock decides that behaviour depends on
             // besides firing timers: whether the follower lease still holds.
             lease: self.lease_holds(),
+            reads: &self.reads,
+            // Likewise for a leader: whether its read lease holds.
+            read_lease: self.lease_read_holds(),
         }
     }
 
@@ -212,6 +218,7 @@ impl RawNode {
     /// If an invariant is broken.
     pub fn assert_invariants(&self) {
         self.log.check();
+        self.reads.check(self.role, self.config.max_pending_reads);
         if let Some(snapshot) = &self.snapshot {
             assert_eq!(
                 snapshot.meta.last,

@@ -122,6 +122,8 @@ pub struct Progress {
     pub recent_active: bool,
     /// The appends in flight in the replicate state.
     pub inflights: Inflights,
+    /// The newest read round the peer answered (thesis §6.4).
+    pub read_round_acked: u64,
 }
 
 impl Progress {
@@ -137,6 +139,7 @@ impl Progress {
             snapshot: None,
             recent_active: false,
             inflights: Inflights::new(inflight_capacity),
+            read_round_acked: 0,
         }
     }
 

@@ -33,9 +33,18 @@ pub fn majority(voter_count: usize) -> usize {
 /// current-term check).
 #[must_use]
 pub fn committed_index(conf: &ConfState, matched: impl Fn(NodeId) -> LogIndex) -> LogIndex {
-    let incoming = majority_index(&conf.voters, &matched);
+    LogIndex(quorum_value(conf, |id| matched(id).0))
+}
+
+/// The largest value that a majority of each half of `conf` has reached
+/// (the lower of the two while joint), given each voter's value: the
+/// commit rule's arithmetic, also used for the newest read round a quorum
+/// acknowledged (thesis §6.4).
+#[must_use]
+pub fn quorum_value(conf: &ConfState, value: impl Fn(NodeId) -> u64) -> u64 {
+    let incoming = majority_value(&conf.voters, &value);
     if conf.is_joint() {
-        incoming.min(majority_index(&conf.voters_outgoing, &matched))
+        incoming.min(majority_value(&conf.voters_outgoing, &value))
     } else {
         incoming
     }
@@ -66,12 +75,12 @@ pub fn has_quorum(conf: &ConfState, active: impl Fn(NodeId) -> bool) -> bool {
     majority_of(&conf.voters) && (!conf.is_joint() || majority_of(&conf.voters_outgoing))
 }
 
-/// The largest index held by a majority of `voters`.
-fn majority_index(voters: &BTreeSet<NodeId>, matched: &impl Fn(NodeId) -> LogIndex) -> LogIndex {
+/// The largest value reached by a majority of `voters`.
+fn majority_value(voters: &BTreeSet<NodeId>, value: &impl Fn(NodeId) -> u64) -> u64 {
     if voters.is_empty() {
-        return LogIndex(0);
+        return 0;
     }
-    let mut indexes: Vec<LogIndex> = voters.iter().map(|id| matched(*id)).collect();
+    let mut indexes: Vec<u64> = voters.iter().map(|id| value(*id)).collect();
     indexes.sort_unstable_by(|a, b| b.cmp(a));
     indexes[majority(indexes.len()) - 1]
 }
@@ -171,11 +180,20 @@ mod tests {
     #[test]
     fn committed_index_is_the_majority_th_largest_match() {
         let voters = ids(&[1, 2, 3, 4, 5]);
-        let matched = |id: NodeId| LogIndex([0, 9, 7, 5, 3, 1][id.0 as usize]);
-        assert_eq!(majority_index(&voters, &matched), LogIndex(5));
+        let matched = |id: NodeId| [0, 9, 7, 5, 3, 1][id.0 as usize];
+        assert_eq!(majority_value(&voters, &matched), 5);
         let three = ids(&[1, 2, 3]);
-        assert_eq!(majority_index(&three, &matched), LogIndex(7));
-        assert_eq!(majority_index(&ids(&[4]), &matched), LogIndex(3));
+        assert_eq!(majority_value(&three, &matched), 7);
+        assert_eq!(majority_value(&ids(&[4]), &matched), 3);
+    }
+
+    #[test]
+    fn a_joint_quorum_value_is_the_lower_of_the_two_halves() {
+        // Read rounds answered: 1, 2, 3 at 5; 4 and 5 at 2.
+        let answered = |id: NodeId| if id.0 <= 3 { 5 } else { 2 };
+        assert_eq!(quorum_value(&conf(&[1, 2, 3]), answered), 5);
+        assert_eq!(quorum_value(&joint(&[3, 4, 5], &[1, 2, 3]), answered), 2);
+        assert_eq!(quorum_value(&joint(&[2, 3, 4], &[1, 2, 3]), answered), 5);
     }
 
     #[test]

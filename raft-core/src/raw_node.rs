@@ -13,6 +13,7 @@ use crate::log::RaftLog;
 use crate::membership::Configurations;
 use crate::message::{Message, MessageBody};
 use crate::progress::Progress;
+use crate::read_index::{ReadClock, ReadMode, Reads};
 use crate::ready::{Ready, Restored};
 use crate::rng::JitterRng;
 use crate::snapshot::IncomingSnapshot;
@@ -77,6 +78,15 @@ pub struct RawNode {
     pub(crate) incoming_snapshot: Option<IncomingSnapshot>,
     /// An installed snapshot waits for the next `Ready` to reach the host.
     pub(crate) snapshot_to_restore: bool,
+    /// Reads waiting to be confirmed, and their outcomes (thesis §6.4).
+    pub(crate) reads: Reads,
+    /// The reads' clock: their timeouts and the leader's lease.
+    pub(crate) read_clock: ReadClock,
+    /// With lease reads, a node that boots refuses vote requests until an
+    /// election timeout has passed: the lease it promised a leader before
+    /// it crashed may still be counted on (lost with its memory, it would
+    /// otherwise let another leader be elected under that lease).
+    pub(crate) boot_lease: bool,
 }
 
 impl RawNode {
@@ -122,6 +132,7 @@ impl RawNode {
             )));
         }
         let rng = JitterRng::new(config.seed, config.id.0);
+        let ran_before = hard_state.term.0 > 0;
         let reported_soft = SoftState {
             role: Role::Follower,
             leader: None,
@@ -152,6 +163,12 @@ impl RawNode {
             snapshot,
             incoming_snapshot: None,
             snapshot_to_restore: false,
+            reads: Reads::default(),
+            read_clock: ReadClock::default(),
+            // A node that never ran promised no lease to anyone.
+            boot_lease: config.read_mode == ReadMode::LeaseBased
+                && config.check_quorum
+                && ran_before,
             config,
         };
         node.reset_timers();
@@ -165,6 +182,7 @@ impl RawNode {
     /// toward an election timeout, leaders toward a heartbeat and a
     /// CheckQuorum round.
     pub fn tick(&mut self) {
+        self.tick_reads();
         match self.role {
             Role::Leader => self.tick_leader(),
             _ => self.tick_election(),
@@ -199,6 +217,7 @@ impl RawNode {
     /// files and the model checker fire timers directly instead of
     /// ticking.)
     pub fn check_quorum_timeout(&mut self) {
+        self.age_reads();
         if self.role == Role::Leader {
             self.election_elapsed_ticks = 0;
             self.abort_leader_transfer();
@@ -207,6 +226,7 @@ impl RawNode {
             }
             return;
         }
+        self.boot_lease = false;
         if self.config.check_quorum {
             self.election_elapsed_ticks =
                 self.election_elapsed_ticks.max(self.config.election_ticks);
@@ -306,11 +326,15 @@ impl RawNode {
                 entries,
                 commit,
             } => self.on_append(from, prev, &entries, commit),
-            MessageBody::Heartbeat { commit } => self.on_heartbeat(from, commit),
+            MessageBody::Heartbeat { commit, read_round } => {
+                self.on_heartbeat(from, commit, read_round)
+            }
             MessageBody::AppendResponse { index, reject } => {
                 self.on_append_response(from, index, reject)
             }
-            MessageBody::HeartbeatResponse => self.on_heartbeat_response(from),
+            MessageBody::HeartbeatResponse { read_round } => {
+                self.on_heartbeat_response(from, read_round)
+            }
             MessageBody::InstallSnapshot {
                 meta,
                 offset,
@@ -322,6 +346,10 @@ impl RawNode {
             }
             // Its whole content is its term, handled above.
             MessageBody::StaleTerm => Ok(()),
+            MessageBody::ReadIndex { context } => self.on_read_index(from, context),
+            MessageBody::ReadIndexResponse { context, index } => {
+                self.on_read_index_response(from, context, index)
+            }
         }
     }
 
@@ -342,6 +370,8 @@ impl RawNode {
             || self.replication_pending
             || !self.messages.is_empty()
             || !self.messages_after_persist.is_empty()
+            || !self.reads.done.is_empty()
+            || (self.reads.round_wanted && self.role == Role::Leader)
     }
 
     /// Hands out the work to do: what to persist, send and apply (see
@@ -359,6 +389,7 @@ impl RawNode {
             self.replication_pending = false;
             self.send_new_entries();
         }
+        self.send_read_round();
         let soft = self.soft_state();
         let hard = self.hard_state();
         let term_or_vote_changed =
@@ -388,6 +419,7 @@ impl RawNode {
             committed_entries,
             messages: std::mem::take(&mut self.messages),
             messages_after_persist: std::mem::take(&mut self.messages_after_persist),
+            read_states: std::mem::take(&mut self.reads.done),
             number: self.ready_count,
         }
     }
@@ -403,7 +435,16 @@ impl RawNode {
             self.replication_pending = false;
             self.send_new_entries();
         }
+        self.send_read_round();
         std::mem::take(&mut self.messages)
+    }
+
+    /// Reads wait for a round: one heartbeat to every follower carries it
+    /// (many reads share it).
+    fn send_read_round(&mut self) {
+        if self.reads.round_wanted && self.role == Role::Leader {
+            self.broadcast_heartbeat();
+        }
     }
 
     /// Acknowledges that everything `ready` asked for is done: its writes
@@ -449,7 +490,11 @@ impl RawNode {
             term,
             body,
         };
-        if self.role == Role::Leader && message.body.is_leader_replication() {
+        if matches!(message.body, MessageBody::TimeoutNow) {
+            // The target's vote requests override the voters' leases.
+            self.reads.lease_forfeited = true;
+        }
+        if self.role == Role::Leader && message.body.leaves_before_persist() {
             self.messages.push(message);
         } else {
             self.messages_after_persist.push(message);

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::message::Message;
 use crate::progress::ProgressState;
+use crate::read_index::ReadState;
 use crate::types::{Entry, HardState, LogIndex, NodeId, Role, Snapshot, SoftState, Term};
 
 /// What the host read back from stable storage when the node (re)starts, as
@@ -78,6 +79,10 @@ pub struct Ready {
     /// `messages_after_persist` go out (true when the term, the vote or the
     /// log changed; a commit-index change alone needs no sync).
     pub must_sync: bool,
+    /// Reads confirmed or failed since the last `Ready` (see
+    /// [`crate::RawNode::read_index`]). A confirmed read is served once the
+    /// state machine has applied its index, whichever `Ready` applies it.
+    pub read_states: Vec<ReadState>,
     /// Which `Ready` this is, so that `advance` can check it is given the
     /// outstanding one.
     pub(crate) number: u64,

@@ -107,6 +107,7 @@ impl RawNode {
     /// known to hold, tagged with that entry's term, so a follower never
     /// commits an entry it has not verified.
     pub(crate) fn broadcast_heartbeat(&mut self) {
+        let read_round = self.heartbeat_read_round();
         for peer in self.peers() {
             let matched = self.progress.get(&peer).map_or(LogIndex(0), |p| p.matched);
             let index = matched.min(self.log.committed());
@@ -114,8 +115,11 @@ impl RawNode {
                 Some(term) => EntryId { index, term },
                 None => EntryId::default(),
             };
-            self.send(peer, MessageBody::Heartbeat { commit });
+            self.send(peer, MessageBody::Heartbeat { commit, read_round });
         }
+        // A configuration where this node alone is a quorum confirms its
+        // reads without answers.
+        self.confirm_reads();
     }
 
     /// The leader's own write completed: count its copy (§5.3 with the
@@ -245,12 +249,17 @@ impl RawNode {
 
     /// Heartbeat receiver: the leader is alive; commit what it says if we
     /// hold that very entry.
-    pub(crate) fn on_heartbeat(&mut self, from: NodeId, commit: EntryId) -> Result<(), Error> {
+    pub(crate) fn on_heartbeat(
+        &mut self,
+        from: NodeId,
+        commit: EntryId,
+        read_round: u64,
+    ) -> Result<(), Error> {
         self.follow(from, "heartbeat")?;
         if self.log.contains(commit) {
             self.log.commit_to(commit.index);
         }
-        self.send(from, MessageBody::HeartbeatResponse);
+        self.send(from, MessageBody::HeartbeatResponse { read_round });
         Ok(())
     }
 
@@ -265,6 +274,8 @@ impl RawNode {
                 self.term
             )));
         }
+        // A leader heard: its lease replaces the one held since boot.
+        self.boot_lease = false;
         if self.role == Role::Follower {
             self.election_elapsed_ticks = 0;
             self.leader = Some(leader);
@@ -336,14 +347,20 @@ impl RawNode {
 
     /// The leader hears back about a heartbeat: the follower is alive, so an
     /// outstanding probe or a full window gets another chance.
-    pub(crate) fn on_heartbeat_response(&mut self, from: NodeId) -> Result<(), Error> {
+    pub(crate) fn on_heartbeat_response(
+        &mut self,
+        from: NodeId,
+        read_round: u64,
+    ) -> Result<(), Error> {
         if self.role != Role::Leader {
             return Ok(());
         }
-        let last_index = self.log.last_index();
-        let Some(pr) = self.progress.get_mut(&from) else {
+        if !self.progress.contains_key(&from) {
             return Ok(()); // a node no longer in the configuration
-        };
+        }
+        self.on_read_round_answer(from, read_round)?;
+        let last_index = self.log.last_index();
+        let pr = self.progress.get_mut(&from).expect("checked above");
         pr.recent_active = true;
         if self.config.rule_breaks.stall_after_lost_append {
             return Ok(());

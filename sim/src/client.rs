@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kv::{ClientId, Command, Op};
 use crate::net::ReplyOutcome;
+use crate::read_path::ReadPath;
 use crate::slot::NodeSlot;
 
 /// How clients behave.
@@ -27,6 +28,10 @@ pub struct Workload {
     /// How long a client keeps retrying one operation before giving up
     /// (its outcome is then unknown, or fail if nothing was ever proposed).
     pub give_up_after_ns: u64,
+    /// How nodes serve a `get`; with a path followers serve, half the gets
+    /// go to a node drawn at random instead of the one believed to lead.
+    #[serde(default)]
+    pub reads: ReadPath,
 }
 
 impl Default for Workload {
@@ -39,6 +44,7 @@ impl Default for Workload {
             appends: true,
             request_timeout_ns: 500_000_000,
             give_up_after_ns: 5_000_000_000,
+            reads: ReadPath::default(),
         }
     }
 }

@@ -26,6 +26,11 @@ pub struct RaftSettings {
     /// Bytes of snapshot per InstallSnapshot chunk.
     #[serde(default = "default_snapshot_chunk_bytes")]
     pub max_snapshot_chunk_bytes: u64,
+    /// Leaders may serve reads by their lease (raft-core's
+    /// `ReadMode::LeaseBased`; only with CheckQuorum, which it needs):
+    /// set when clients read by lease (`reads=lease`).
+    #[serde(default)]
+    pub lease_reads: bool,
 }
 
 fn default_snapshot_chunk_bytes() -> u64 {
@@ -42,6 +47,7 @@ impl Default for RaftSettings {
             max_inflight_msgs: 256,
             max_size_per_msg_bytes: 1024 * 1024,
             max_snapshot_chunk_bytes: default_snapshot_chunk_bytes(),
+            lease_reads: false,
         }
     }
 }
@@ -56,6 +62,9 @@ impl RaftSettings {
         config.max_inflight_msgs = self.max_inflight_msgs;
         config.max_size_per_msg_bytes = self.max_size_per_msg_bytes;
         config.max_snapshot_chunk_bytes = self.max_snapshot_chunk_bytes;
+        if self.lease_reads && self.check_quorum {
+            config.read_mode = raft_core::ReadMode::LeaseBased;
+        }
     }
 }
 

@@ -39,8 +39,8 @@ pub fn scenario_text(
     let workload = &spec.workload;
     let _ = writeln!(
         out,
-        "clients {} rate={}/s keys={} ops=put,get,append",
-        spec.clients, workload.rate_per_s, workload.keys
+        "clients {} rate={}/s keys={} ops=put,get,append reads={}",
+        spec.clients, workload.rate_per_s, workload.keys, workload.reads
     );
     let mut lines: Vec<(u64, String)> = Vec::new();
     // Steps after the run's end never ran (a run cut short by the shrinker

@@ -26,6 +26,7 @@ pub mod observed;
 pub mod panics;
 pub mod plan;
 pub mod queries;
+pub mod read_path;
 pub mod run;
 pub mod scenario;
 pub mod shrink;

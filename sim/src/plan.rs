@@ -56,6 +56,8 @@ impl RunOptions {
             ("check_quorum", self.check_quorum.is_some()),
             ("snapshot_every", self.snapshot_every.is_some()),
             ("membership", self.membership.is_some()),
+            ("reads", self.reads.is_some()),
+            ("clock_drift", self.clock_drift.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, pinned)| pinned.then_some(name))
@@ -138,6 +140,17 @@ impl fmt::Display for RunPlan {
             )?,
             None => writeln!(f, "  membership: fixed{}", self.pin("membership"))?,
         }
+        writeln!(
+            f,
+            "  reads: {}{}{}",
+            c.workload.reads,
+            self.pin("reads"),
+            if c.workload.reads == crate::read_path::ReadPath::Lease && !c.raft.check_quorum {
+                " (without CheckQuorum: a round each)"
+            } else {
+                ""
+            }
+        )?;
         write!(
             f,
             "  clients: {} ops/s each; fsync {}..{} us; event bound {}",

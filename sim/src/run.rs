@@ -10,6 +10,7 @@ use crate::checker::{Invariant, Stuck, Violation};
 use crate::history::OutcomeCounts;
 use crate::membership_plan::MembershipPlan;
 use crate::net::NetStats;
+use crate::read_path::ReadPath;
 use crate::stepper::{Halt, StepBounds, Stepper};
 use crate::swarm::{Fault, FaultMix, Resolver, Schedule, Who};
 use crate::trace::TraceEvent;
@@ -50,6 +51,12 @@ pub struct RunOptions {
     /// the seed draws, even if its coin said no) instead of letting the
     /// seed choose.
     pub membership: Option<bool>,
+    /// Pin how clients' gets are served instead of letting the seed choose.
+    pub reads: Option<ReadPath>,
+    /// Pin the largest clock drift, as a fraction (0.5: clocks run 0.5x
+    /// to 1.5x), instead of letting the seed choose (none, or up to 30%:
+    /// within the lease's allowance, raft-core's `max_clock_drift_percent`).
+    pub clock_drift: Option<f64>,
     /// Let the seed choose raft-core's timing and flow-control settings,
     /// the client rate and disk latency (swarm testing); off, `spec` is used
     /// as given.
@@ -75,6 +82,8 @@ impl RunOptions {
             check_quorum: None,
             snapshot_every: None,
             membership: None,
+            reads: None,
+            clock_drift: None,
             seed_picks_settings: true,
         }
     }
@@ -118,7 +127,10 @@ impl RunOptions {
             spec.fsync_max_ns = mix.fsync_max_ns;
             spec.nodes = mix.nodes;
             spec.snapshot_every_entries = mix.snapshot_every_entries;
+            spec.workload.reads = mix.reads;
         }
+        spec.workload.reads = self.reads.unwrap_or(spec.workload.reads);
+        spec.raft.lease_reads = spec.workload.reads == ReadPath::Lease;
         spec.snapshot_every_entries = self.snapshot_every.unwrap_or(spec.snapshot_every_entries);
         spec.nodes = self.nodes.unwrap_or(spec.nodes);
         spec.raft.pre_vote = self.pre_vote.unwrap_or(spec.raft.pre_vote);
@@ -146,6 +158,8 @@ impl RunOptions {
             Some(false) => mix.membership = None,
             _ => {}
         }
+        mix.reads = self.reads.unwrap_or(mix.reads);
+        mix.clock_drift = self.clock_drift.unwrap_or(mix.clock_drift);
         mix
     }
 

@@ -27,6 +27,9 @@ pub enum Concern {
     /// Whether and how the cluster's members change, and when (drawn apart
     /// from the fault mix, as `Snapshots` is).
     Membership,
+    /// How clients' reads are served (drawn apart from the fault mix, as
+    /// `Snapshots` is).
+    Reads,
     /// Node `n`'s election jitter seed and clock drift.
     Node(u64),
     /// The model checker's random walk number `n` (`raftsim check --search walk`).
@@ -43,6 +46,7 @@ impl Concern {
             Concern::Clients => 5,
             Concern::Snapshots => 6,
             Concern::Membership => 7,
+            Concern::Reads => 8,
             Concern::Node(n) => 0x100 + n,
             Concern::Walk(n) => (1 << 40) + n,
         }

@@ -82,10 +82,10 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
                 max_log: 4,
                 ..Bounds::small(3, 2, 6)
             },
-            10_412,
-            20_076,
-            18_908,
-            7_898,
+            10_400,
+            19_989,
+            18_824,
+            7_883,
         ),
         (
             "calm, a node cut off, a proposal, a compaction in 16-byte chunks",

@@ -19,17 +19,37 @@ const ELECTED: &str = "cluster 3 pre_vote=off\nmanual\ncampaign 1\nstabilize\n";
 #[test]
 fn a_redirected_client_retries_on_its_timer_and_is_answered() {
     let text = format!(
-        "{ELECTED}append x 1\nstabilize\nget x via 2\ndeliver client 2 -> 2 request\n\
+        "{ELECTED}append x 1\nstabilize\nappend x 2 via 2\ndeliver client 2 -> 2 request\n\
          deliver 2 -> client 2 reply\nwake client 2\ndeliver client 2 -> 1\nstabilize\n\
-         expect linearizable\n"
+         get x\nstabilize\nexpect linearizable\n"
     );
     let outcome = run(&text, HostRuleBreaks::default());
     assert!(outcome.failure.is_none(), "{:?}", outcome.failure);
     let outcomes: Vec<&Outcome> = outcome.history.ops.iter().map(|op| &op.outcome).collect();
-    assert!(matches!(outcomes[0], Outcome::Ok { .. }), "{outcomes:?}");
+    assert!(matches!(outcomes[1], Outcome::Ok { .. }), "{outcomes:?}");
     assert!(
-        matches!(outcomes[1], Outcome::Ok { output: Output::Read(list), .. } if list == &[1]),
+        matches!(outcomes[2], Outcome::Ok { output: Output::Read(list), .. } if list == &[1, 2]),
         "{outcomes:?}"
+    );
+}
+
+/// A follower serves a `get` itself (thesis §6.4): it asks the leader for
+/// the read index (`read-index`), the leader confirms it with a heartbeat
+/// round and answers, and the follower replies once it has applied that
+/// far — no redirect, no log entry.
+#[test]
+fn a_follower_serves_a_get_after_asking_the_leader_for_the_read_index() {
+    let text = format!(
+        "{ELECTED}append x 1\nstabilize\nget x via 2\ndeliver client 2 -> 2 request\n\
+         deliver 2 -> 1 read-index\nstabilize\nexpect committed == 2\n\
+         expect linearizable\n"
+    );
+    let outcome = run(&text, HostRuleBreaks::default());
+    assert!(outcome.failure.is_none(), "{:?}", outcome.failure);
+    assert!(
+        matches!(&outcome.history.ops[1].outcome, Outcome::Ok { output: Output::Read(list), .. } if list == &[1]),
+        "{:?}",
+        outcome.history.ops
     );
 }
 

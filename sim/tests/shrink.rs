@@ -14,6 +14,9 @@ fn buggy(seed: u64, rule: &str) -> RunOptions {
     options.fault_ns = 8_000_000_000;
     options.heal_ns = 4_000_000_000;
     assert!(options.spec.rule_breaks.set(rule), "{rule}");
+    // Every operation through the log: the most writes, where recovery
+    // bugs live (reads by ReadIndex write nothing).
+    options.reads = Some(sim::read_path::ReadPath::Log);
     options
 }
 

@@ -53,6 +53,8 @@ pub struct TestNode {
     pub applied: Vec<Entry>,
     /// Errors `step` returned, for tests that feed bad input.
     pub step_errors: Vec<raft_core::Error>,
+    /// Read outcomes handed out, in order.
+    pub read_states: Vec<raft_core::ReadState>,
 }
 
 /// The network of test nodes.
@@ -125,6 +127,7 @@ impl Network {
                     disk: Disk::default(),
                     applied: Vec::new(),
                     step_errors: Vec::new(),
+                    read_states: Vec::new(),
                 };
                 (id(me), node)
             })
@@ -178,6 +181,7 @@ impl Network {
         }
         node.disk.append(&ready.entries);
         self.in_flight.append(&mut ready.messages_after_persist);
+        node.read_states.append(&mut ready.read_states);
         for entry in &ready.committed_entries {
             if entry.kind == EntryKind::Normal {
                 node.applied.push(entry.clone());

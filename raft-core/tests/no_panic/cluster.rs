@@ -66,6 +66,8 @@ enum Act {
     },
     /// The leader is asked to hand leadership to `to`.
     TransferLeader(u64),
+    /// A node is asked for a linearizable read (thesis §6.4).
+    Read(u64),
 }
 
 /// A membership change of `kind` about `node` (and its neighbour): add a
@@ -112,6 +114,7 @@ fn act() -> impl Strategy<Value = Act> {
         2 => node().prop_map(Act::Compact),
         3 => (0u8..5, node()).prop_map(|(kind, node)| Act::ChangeMembership { kind, node }),
         1 => node().prop_map(Act::TransferLeader),
+        4 => node().prop_map(Act::Read),
     ]
 }
 
@@ -212,6 +215,11 @@ struct ClusterStats {
     transfers_accepted: u64,
     /// Leaders elected that were not in the bootstrap configuration.
     leaders_added_later: u64,
+    reads_asked: u64,
+    /// Reads confirmed, and of those the ones a follower asked.
+    reads_confirmed: u64,
+    follower_reads_confirmed: u64,
+    reads_failed: u64,
 }
 
 struct Cluster {
@@ -229,6 +237,10 @@ struct Cluster {
     /// The highest term each node persisted.
     durable_terms: BTreeMap<NodeId, Term>,
     proposals: u64,
+    /// Reads waiting for an outcome, by context: the node asked and the
+    /// highest index seen committed anywhere when it was asked.
+    reads: BTreeMap<u64, (NodeId, LogIndex)>,
+    next_read: u64,
     stats: ClusterStats,
 }
 
@@ -266,6 +278,8 @@ impl Cluster {
             votes: BTreeMap::new(),
             durable_terms: BTreeMap::new(),
             proposals: 0,
+            reads: BTreeMap::new(),
+            next_read: 0,
             stats: ClusterStats::default(),
         }
     }
@@ -320,6 +334,7 @@ impl Cluster {
         let durable = host.disk.hard_state.term;
         let after = std::mem::take(&mut ready.messages_after_persist);
         let applied = ready.committed_entries.clone();
+        let read_states = std::mem::take(&mut ready.read_states);
         host.raw.advance(ready);
         let previous = self
             .durable_terms
@@ -350,6 +365,56 @@ impl Cluster {
         }
         self.stats.entries_applied += applied.len() as u64;
         self.stats.snapshots_installed += u64::from(installed);
+        for read in read_states {
+            self.read_outcome(id(n), &read);
+        }
+    }
+
+    /// A read's outcome: at most one per read, to the node that asked,
+    /// and a confirmed one at an index no lower than anything committed
+    /// before it was asked (so serving it there cannot miss a write that
+    /// was acknowledged: §6.4's linearizability argument).
+    fn read_outcome(&mut self, node: NodeId, read: &raft_core::ReadState) {
+        let Some((asked_at, committed_then)) = self.reads.remove(&read.context) else {
+            panic!(
+                "{node} handed out read {} twice, or one never asked",
+                read.context
+            );
+        };
+        assert_eq!(
+            asked_at, node,
+            "read {} answered on another node",
+            read.context
+        );
+        match read.outcome {
+            raft_core::ReadOutcome::Ready { index } => {
+                assert!(
+                    index >= committed_then,
+                    "read {} on {node} confirmed at {index}, below {committed_then} \
+                     committed before it was asked",
+                    read.context
+                );
+                self.stats.reads_confirmed += 1;
+                let leads = self.hosts[&node].raw.role() == Role::Leader;
+                self.stats.follower_reads_confirmed += u64::from(!leads);
+            }
+            raft_core::ReadOutcome::Failed(_) => self.stats.reads_failed += 1,
+        }
+    }
+
+    fn read(&mut self, n: u64) {
+        self.next_read += 1;
+        let context = self.next_read;
+        let committed_then = self
+            .committed
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or_default();
+        if self.host(n).raw.read_index(context).is_ok() {
+            self.reads.insert(context, (id(n), committed_then));
+            self.stats.reads_asked += 1;
+        }
     }
 
     fn compact(&mut self, n: u64) {
@@ -395,6 +460,8 @@ impl Cluster {
     }
 
     fn restart(&mut self, n: u64) {
+        // Its reads die with it (as a client's request does with a server).
+        self.reads.retain(|_, (node, _)| *node != id(n));
         let host = self.host(n);
         host.pending = None;
         let restored = host.disk.restored();
@@ -486,6 +553,7 @@ impl Cluster {
                     }
                 }
             }
+            Act::Read(n) => self.read(*n),
             Act::Settle(rounds) => {
                 for _ in 0..*rounds {
                     for n in 1..=CLUSTER {
@@ -669,6 +737,10 @@ fn run_cluster_case(case: &ClusterCase, stats: &RefCell<ClusterStats>) {
     total.joint_left += run.joint_left;
     total.transfers_accepted += run.transfers_accepted;
     total.leaders_added_later += run.leaders_added_later;
+    total.reads_asked += run.reads_asked;
+    total.reads_confirmed += run.reads_confirmed;
+    total.follower_reads_confirmed += run.follower_reads_confirmed;
+    total.reads_failed += run.reads_failed;
 }
 
 #[test]
@@ -704,6 +776,12 @@ fn schedules_keep_election_and_log_safety() {
                 && stats.leaders_added_later > 0,
             "membership changes did not reach commit, a joint configuration, a transfer or \
              a leader added later: {stats:?}"
+        );
+        assert!(
+            stats.reads_confirmed > 0
+                && stats.follower_reads_confirmed > 0
+                && stats.reads_failed > 0,
+            "reads were not confirmed (by a leader and through one), or none failed: {stats:?}"
         );
     }
     // Rarer (a few per hundred cases): an answer to a stale append reaches

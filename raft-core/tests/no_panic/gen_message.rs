@@ -81,8 +81,10 @@ pub(crate) enum BodySpec {
         index: IndexSpec,
         reject: Option<IdSpec>,
     },
-    Heartbeat(PrevSpec),
-    HeartbeatResponse,
+    Heartbeat(PrevSpec, u64),
+    HeartbeatResponse(u64),
+    ReadIndex(u64),
+    ReadIndexResponse(u64, Option<IndexSpec>),
     StaleTerm,
     /// A chunk of a snapshot ending at `last`, of a configuration of
     /// `voters`, `len` bytes from `offset`.
@@ -170,8 +172,11 @@ fn body_spec() -> impl Strategy<Value = BodySpec> {
             .prop_map(|(prev, entries, commit)| BodySpec::Append { prev, entries, commit }),
         4 => (index_spec(), prop::option::of(id_spec()))
             .prop_map(|(index, reject)| BodySpec::AppendResponse { index, reject }),
-        2 => prev_spec().prop_map(BodySpec::Heartbeat),
-        2 => Just(BodySpec::HeartbeatResponse),
+        2 => (prev_spec(), read_round()).prop_map(|(p, r)| BodySpec::Heartbeat(p, r)),
+        2 => read_round().prop_map(BodySpec::HeartbeatResponse),
+        1 => (0u64..4).prop_map(BodySpec::ReadIndex),
+        1 => (0u64..4, prop::option::of(index_spec()))
+            .prop_map(|(context, index)| BodySpec::ReadIndexResponse(context, index)),
         2 => Just(BodySpec::StaleTerm),
         3 => (
             prev_spec(),
@@ -191,6 +196,12 @@ fn body_spec() -> impl Strategy<Value = BodySpec> {
             .prop_map(|(last, received)| BodySpec::SnapshotResponse { last, received }),
         1 => Just(BodySpec::TimeoutNow),
     ]
+}
+
+/// A read round: mostly the few a test's leader reaches, sometimes far
+/// beyond.
+fn read_round() -> impl Strategy<Value = u64> {
+    prop_oneof![4 => 0u64..4, 1 => any::<u64>()]
 }
 
 pub(crate) fn msg_spec() -> impl Strategy<Value = MsgSpec> {
@@ -221,16 +232,18 @@ pub(crate) fn kind_number(body: &MessageBody) -> usize {
         MessageBody::AppendEntries { .. } => 4,
         MessageBody::AppendResponse { .. } => 5,
         MessageBody::Heartbeat { .. } => 6,
-        MessageBody::HeartbeatResponse => 7,
+        MessageBody::HeartbeatResponse { .. } => 7,
         MessageBody::StaleTerm => 8,
         MessageBody::InstallSnapshot { .. } => 9,
         MessageBody::SnapshotResponse { .. } => 10,
         MessageBody::TimeoutNow => 11,
+        MessageBody::ReadIndex { .. } => 12,
+        MessageBody::ReadIndexResponse { .. } => 13,
     }
 }
 
 /// The number of kinds [`kind_number`] tells apart.
-pub(crate) const KINDS: usize = 12;
+pub(crate) const KINDS: usize = 14;
 
 fn resolve_term(spec: &TermSpec, node: &RawNode) -> Term {
     match *spec {
@@ -379,10 +392,18 @@ pub(crate) fn resolve_message(spec: &MsgSpec, node: &RawNode) -> Message {
                 probe: resolve_id(probe, node),
             }),
         },
-        BodySpec::Heartbeat(commit) => MessageBody::Heartbeat {
+        BodySpec::Heartbeat(commit, read_round) => MessageBody::Heartbeat {
             commit: resolve_prev(commit, node),
+            read_round: *read_round,
         },
-        BodySpec::HeartbeatResponse => MessageBody::HeartbeatResponse,
+        BodySpec::HeartbeatResponse(read_round) => MessageBody::HeartbeatResponse {
+            read_round: *read_round,
+        },
+        BodySpec::ReadIndex(context) => MessageBody::ReadIndex { context: *context },
+        BodySpec::ReadIndexResponse(context, index) => MessageBody::ReadIndexResponse {
+            context: *context,
+            index: index.as_ref().map(|i| resolve_index(i, node)),
+        },
         BodySpec::StaleTerm => MessageBody::StaleTerm,
         BodySpec::TimeoutNow => MessageBody::TimeoutNow,
         BodySpec::InstallSnapshot {

@@ -58,6 +58,10 @@ pub(crate) fn config_strategy() -> impl Strategy<Value = Config> {
                 config.max_uncommitted_entries = max_uncommitted;
                 config.max_committed_bytes_per_ready = max_committed_bytes;
                 config.seed = seed;
+                // Lease reads where they are allowed, on a seed's whim.
+                if check_quorum && seed % 2 == 0 {
+                    config.read_mode = raft_core::ReadMode::LeaseBased;
+                }
                 config
             },
         )

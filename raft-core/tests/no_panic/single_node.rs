@@ -38,6 +38,8 @@ enum Input {
     ProposeConfChange(usize),
     /// A leader transfer to this node id.
     TransferLeader(u64),
+    /// A linearizable read asked (thesis §6.4).
+    Read,
 }
 
 fn input() -> impl Strategy<Value = Input> {
@@ -54,6 +56,7 @@ fn input() -> impl Strategy<Value = Input> {
         2 => (0u8..3).prop_map(Input::Compact),
         2 => (0usize..12).prop_map(Input::ProposeConfChange),
         2 => (1u64..=4).prop_map(Input::TransferLeader),
+        3 => Just(Input::Read),
     ]
 }
 
@@ -102,6 +105,8 @@ struct SingleStats {
     snapshots_installed: u64,
     conf_changes_accepted: u64,
     transfers_started: u64,
+    reads_asked: u64,
+    reads_confirmed: u64,
 }
 
 impl SingleStats {
@@ -157,6 +162,11 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
             stats.snapshots_installed += u64::from(ready.snapshot.is_some());
             disk.persist(&ready);
             stats.committed_entries_handed_out += ready.committed_entries.len() as u64;
+            stats.reads_confirmed += ready
+                .read_states
+                .iter()
+                .filter(|r| matches!(r.outcome, raft_core::ReadOutcome::Ready { .. }))
+                .count() as u64;
             node.advance(ready);
         }
     };
@@ -206,6 +216,13 @@ fn run_single_case(case: &SingleCase, stats: &RefCell<SingleStats>) {
                 match node.transfer_leader(NodeId(*to)) {
                     Ok(()) => stats.transfers_started += 1,
                     Err(_) => assert!(node == before, "a refused transfer changed the node"),
+                }
+            }
+            Input::Read => {
+                let before = node.clone();
+                match node.read_index(k as u64) {
+                    Ok(()) => stats.reads_asked += 1,
+                    Err(_) => assert!(node == before, "a refused read changed the node"),
                 }
             }
             Input::TakeReady => take(&mut node, &mut watch, &mut outstanding),
@@ -296,6 +313,10 @@ fn arbitrary_input_never_panics_nor_breaks_invariants() {
         assert!(
             stats.conf_changes_accepted > 0 && stats.transfers_started > 0,
             "no membership change or leader transfer accepted: {stats:?}"
+        );
+        assert!(
+            stats.reads_asked > 0 && stats.reads_confirmed > 0,
+            "no read asked or confirmed: {stats:?}"
         );
         assert!(
             stats.compactions > 0 && stats.snapshots_installed > 0,

@@ -155,7 +155,7 @@ impl Watch {
         }
         for m in &ready.messages {
             assert!(
-                m.body.is_leader_replication(),
+                m.body.leaves_before_persist(),
                 "{} may not leave before the write: {m:?}",
                 m.body.kind_name()
             );

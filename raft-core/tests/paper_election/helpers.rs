@@ -43,6 +43,7 @@ pub(crate) fn empty_append() -> MessageBody {
 pub(crate) fn heartbeat() -> MessageBody {
     MessageBody::Heartbeat {
         commit: EntryId::default(),
+        read_round: 0,
     }
 }
 

@@ -23,7 +23,11 @@ fn higher_term_bodies(new_term: u64) -> Vec<(&'static str, MessageBody, bool)> {
             false,
         ),
         ("heartbeat", heartbeat(), true),
-        ("heartbeat-resp", MessageBody::HeartbeatResponse, false),
+        (
+            "heartbeat-resp",
+            MessageBody::HeartbeatResponse { read_round: 0 },
+            false,
+        ),
     ]
 }
 
@@ -132,7 +136,10 @@ fn reject_stale_term_message() {
                     reject: None,
                 },
             ),
-            ("heartbeat-resp", MessageBody::HeartbeatResponse),
+            (
+                "heartbeat-resp",
+                MessageBody::HeartbeatResponse { read_round: 0 },
+            ),
         ]
     };
     for (who, make) in makers {

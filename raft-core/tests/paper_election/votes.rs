@@ -108,7 +108,10 @@ fn voter_regrants_a_duplicate_request() {
 fn granting_a_vote_resets_the_election_timer_refusing_does_not() {
     // Term 1, no vote, no leader (learned from a response of term 1).
     let mut n = node(2, 3, plain);
-    step_ok(&mut n, msg(3, 2, 1, MessageBody::HeartbeatResponse));
+    step_ok(
+        &mut n,
+        msg(3, 2, 1, MessageBody::HeartbeatResponse { read_round: 0 }),
+    );
     assert_eq!((n.term(), n.vote(), n.leader()), (Term(1), None, None));
     drain(&mut n);
     let timeout = ticks_to_campaign(&n);

@@ -64,7 +64,8 @@ fn leader_commits_entry_once_a_majority_stores_it() {
     assert_eq!(
         heartbeat.body,
         MessageBody::Heartbeat {
-            commit: eid(2, net.node(1).term().0)
+            commit: eid(2, net.node(1).term().0),
+            read_round: 0,
         }
     );
     net.deliver_first(|m| *m == heartbeat);

@@ -316,19 +316,56 @@ fn heartbeat_commits_only_an_entry_the_follower_holds() {
     let mut net = Network::new(3);
     boot(&mut net, 2, 3, 1, &[1, 1, 2]);
     net.process_all();
-    net.deliver(msg(1, 2, 3, MessageBody::Heartbeat { commit: eid(3, 3) }));
+    net.deliver(msg(
+        1,
+        2,
+        3,
+        MessageBody::Heartbeat {
+            commit: eid(3, 3),
+            read_round: 0,
+        },
+    ));
     assert_eq!(commit_of(&net, 2), LogIndex(1), "(3, 2) is not (3, 3)");
     assert_eq!(net.node(2).leader(), Some(id(1)));
     net.process_ready(2);
     assert_eq!(
         net.drop_where(|m| m.from == id(2)),
-        vec![msg(2, 1, 3, MessageBody::HeartbeatResponse)]
+        vec![msg(
+            2,
+            1,
+            3,
+            MessageBody::HeartbeatResponse { read_round: 0 }
+        )]
     );
-    net.deliver(msg(1, 2, 3, MessageBody::Heartbeat { commit: eid(5, 3) }));
+    net.deliver(msg(
+        1,
+        2,
+        3,
+        MessageBody::Heartbeat {
+            commit: eid(5, 3),
+            read_round: 0,
+        },
+    ));
     assert_eq!(commit_of(&net, 2), LogIndex(1), "beyond the log");
-    net.deliver(msg(1, 2, 3, MessageBody::Heartbeat { commit: eid(2, 1) }));
+    net.deliver(msg(
+        1,
+        2,
+        3,
+        MessageBody::Heartbeat {
+            commit: eid(2, 1),
+            read_round: 0,
+        },
+    ));
     assert_eq!(commit_of(&net, 2), LogIndex(2), "(2, 1) is held");
-    net.deliver(msg(1, 2, 3, MessageBody::Heartbeat { commit: eid(1, 1) }));
+    net.deliver(msg(
+        1,
+        2,
+        3,
+        MessageBody::Heartbeat {
+            commit: eid(1, 1),
+            read_round: 0,
+        },
+    ));
     assert_eq!(commit_of(&net, 2), LogIndex(2), "commit never decreases");
 }
 
@@ -361,7 +398,7 @@ fn leader_heartbeat_never_makes_a_divergent_follower_commit() {
             .find(|m| m.to == id(2) && matches!(m.body, MessageBody::Heartbeat { .. }))
             .cloned()
             .expect("heartbeat to S2");
-        let MessageBody::Heartbeat { commit } = heartbeat.body else {
+        let MessageBody::Heartbeat { commit, .. } = heartbeat.body else {
             unreachable!()
         };
         assert!(commit.index <= matched(&net, 1, 2), "{commit:?}");

@@ -69,10 +69,33 @@ pub fn describe_message(message: &Message) -> String {
             index.0,
             entry(hint.probe)
         ),
-        MessageBody::Heartbeat { commit } => {
+        MessageBody::Heartbeat {
+            commit,
+            read_round: 0,
+        } => {
             format!("heartbeat, term {term}, commit {}", entry(*commit))
         }
-        MessageBody::HeartbeatResponse => format!("heartbeat answer (term {term})"),
+        MessageBody::Heartbeat { commit, read_round } => format!(
+            "heartbeat, term {term}, commit {}, read round {read_round}",
+            entry(*commit)
+        ),
+        MessageBody::HeartbeatResponse { read_round: 0 } => {
+            format!("heartbeat answer (term {term})")
+        }
+        MessageBody::HeartbeatResponse { read_round } => {
+            format!("heartbeat answer to read round {read_round} (term {term})")
+        }
+        MessageBody::ReadIndex { context } => {
+            format!("\"confirm read {context}\" to the leader (term {term})")
+        }
+        MessageBody::ReadIndexResponse {
+            context,
+            index: Some(index),
+        } => format!("read {context} may be served at {} (term {term})", index.0),
+        MessageBody::ReadIndexResponse {
+            context,
+            index: None,
+        } => format!("read {context} refused (term {term})"),
         MessageBody::StaleTerm => format!("\"your term is stale\": term {term}"),
         MessageBody::TimeoutNow => format!("\"campaign now\": the leader hands over (term {term})"),
         MessageBody::InstallSnapshot {

@@ -16,19 +16,22 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 mod protocol_state;
+mod reads;
 mod ready_loop;
 mod rule_breaks;
 mod store;
 mod view;
 
 pub use protocol_state::HostProtocolState;
+pub use reads::{HostReads, ReadWaiter};
 pub use rule_breaks::HostRuleBreaks;
 // Re-exported where the checkers' callers have always found them.
 pub use crate::observed::{AckClaim, AppliedEntry, DurableLog, RestoredSnapshot, entry_digest};
 
 use crate::disk::{Disk, FileRecords, SyncPoint};
-use crate::kv::{ClientId, Command, Kv, Op, Output};
+use crate::kv::{ClientId, Command, Kv, Op};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use crate::read_path::ReadPath;
 use crate::slot::NodeSlot;
 use store::Recovered;
 
@@ -163,6 +166,10 @@ pub struct Host {
     direct_proposals: u64,
     /// What the acknowledgements of the outstanding `Ready` claim.
     ack_claims: Vec<PendingAck>,
+    /// How a client's `get` is served.
+    pub read_path: ReadPath,
+    /// Reads waiting to be confirmed or applied.
+    reads: HostReads,
 }
 
 impl Host {
@@ -194,6 +201,8 @@ impl Host {
             breaks: HostRuleBreaks::default(),
             direct_proposals: 0,
             ack_claims: Vec::new(),
+            read_path: ReadPath::default(),
+            reads: HostReads::default(),
         }
     }
 
@@ -357,6 +366,7 @@ impl Host {
         self.compact_requested = false;
         self.synced_while_paused = None;
         self.waiting.clear();
+        self.reads = HostReads::default();
         self.inbox.clear();
         self.state = HostState::Down;
     }
@@ -514,11 +524,28 @@ impl Host {
         true
     }
 
-    /// A client request: the leader proposes it (or answers a retry from the
-    /// session table); anyone else redirects.
+    /// A client request: a `get` goes by the read path; anything else the
+    /// leader proposes (or answers a retry from the session table), and
+    /// anyone else redirects.
     fn on_request(&mut self, command: &Command, out: &mut Outbox) {
         if self.breaks.mute_after_restart && self.boots > 1 {
             return;
+        }
+        if let Op::Get { key } = command.op {
+            let waiter = ReadWaiter {
+                client: command.client,
+                seq: command.seq,
+                key,
+            };
+            let leads = self.raw.as_ref().is_some_and(|r| r.role() == Role::Leader);
+            if self.breaks.local_reads && leads {
+                return self.read_locally(waiter, out);
+            }
+            match self.read_path {
+                ReadPath::Index | ReadPath::Lease => return self.read_by_index(waiter, out),
+                ReadPath::Local => return self.read_locally(waiter, out),
+                ReadPath::Log => {}
+            }
         }
         let raw = self.raw.as_mut().expect("an up host has a node");
         let reply = |outcome| Packet {
@@ -533,14 +560,6 @@ impl Host {
         if raw.role() != Role::Leader {
             let leader = raw.leader().and_then(NodeSlot::of_id);
             out.packets.push(reply(ReplyOutcome::NotLeader { leader }));
-            return;
-        }
-        if let (true, Op::Get { key }) = (self.breaks.local_reads, &command.op) {
-            let outcome = ReplyOutcome::Done {
-                output: Output::Read(self.kv.read(*key)),
-                entry: None,
-            };
-            out.packets.push(reply(outcome));
             return;
         }
         let cached = self.kv.cached(command.client, command.seq);

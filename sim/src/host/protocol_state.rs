@@ -25,6 +25,11 @@ pub struct HostProtocolState<'a> {
     synced_hard_state: &'a HardState,
     synced_log: &'a crate::observed::DurableLog,
     direct_proposals: u64,
+    read_path: crate::read_path::ReadPath,
+    reads: (
+        Vec<&'a super::ReadWaiter>,
+        Vec<(LogIndex, &'a super::ReadWaiter)>,
+    ),
 }
 
 /// The write a host waits on: what it will make durable and send.
@@ -69,6 +74,8 @@ impl Host {
             synced_hard_state: &self.synced_hard_state,
             synced_log: &self.synced_log,
             direct_proposals: self.direct_proposals,
+            read_path: self.read_path,
+            reads: self.reads.protocol_view(),
         }
     }
 }

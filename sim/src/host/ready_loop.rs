@@ -97,6 +97,7 @@ impl Host {
                 return;
             }
             let mut ready = raw.ready();
+            let read_states = std::mem::take(&mut ready.read_states);
             // What each acknowledgement claims, as the node's log stood when
             // it was made: checked against the disk when it is sent.
             let claims: Vec<PendingAck> = ready
@@ -122,6 +123,7 @@ impl Host {
                     commit_term: raw.log().term(hard_state.commit).unwrap_or_default(),
                 });
             self.ack_claims = claims;
+            self.take_read_states(read_states, out);
             self.send_raft(std::mem::take(&mut ready.messages), out);
             store::write(
                 &mut self.disk,
@@ -178,6 +180,7 @@ impl Host {
             self.apply(entry, out);
         }
         self.raw.as_mut().expect("node alive").advance(ready);
+        self.serve_reads(out);
     }
 
     /// The state machine restarts from a snapshot the leader sent (Raft

@@ -312,7 +312,7 @@ pub enum StepKind {
         /// Torn writes on crash.
         torn: Option<bool>,
     },
-    /// `clients N [rate=R/s] [keys=K] [ops=put,get,append]`
+    /// `clients N [rate=R/s] [keys=K] [ops=put,get,append] [reads=PATH]`
     Clients {
         /// Sessions.
         count: u64,
@@ -322,6 +322,8 @@ pub enum StepKind {
         keys: Option<u64>,
         /// Operation mix.
         ops: Option<Vec<OpKind>>,
+        /// How a `get` is served, from now on.
+        reads: Option<crate::read_path::ReadPath>,
     },
     /// `crash NODES [keep_meta=K] [keep_log=K]`
     Crash(NodeSet, Option<FileRecords>),

@@ -142,7 +142,13 @@ impl Interp<'_> {
                 rate_per_s,
                 keys,
                 ops,
-            } => self.clients(*count, *rate_per_s, *keys, ops.as_deref()),
+                reads,
+            } => {
+                if let Some(path) = reads {
+                    self.stepper.world.set_read_path(*path);
+                }
+                self.clients(*count, *rate_per_s, *keys, ops.as_deref())
+            }
             StepKind::Crash(set, kept) => self.crash(set, *kept, line),
             StepKind::Restart(set) => self.each(set, line, Action::Restart),
             StepKind::Pause(set) => self.each(set, line, Action::Pause),

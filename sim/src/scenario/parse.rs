@@ -31,7 +31,7 @@ use super::sets::{Arity, SET_KEYWORDS, Scope, node_set};
 use super::text;
 use super::values::{
     any_duration, count, decimal, duration_of, is_digits, next_option, on_off, ops, option_ahead,
-    percent, positive_duration, range, rate, unhandled, whole_opt,
+    percent, positive_duration, range, rate, read_path, unhandled, whole_opt,
 };
 use super::verbs::{verb_named, words};
 
@@ -50,6 +50,8 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "snapshot",
     "snapshot-resp",
     "timeout-now",
+    "read-index",
+    "read-index-resp",
 ];
 
 /// The message types between a client and a node: a client's request, a
@@ -103,6 +105,7 @@ const CLIENTS_OPTIONS: &[(&str, &str)] = &[
     ("rate", "rate=R/s"),
     ("keys", "keys=K"),
     ("ops", "ops=put,get,append"),
+    ("reads", "reads=index|lease|log|local"),
 ];
 
 /// Whether `word` is a keyword no name may be: a set keyword (`all`,
@@ -507,10 +510,10 @@ pub(super) fn disk(cur: &mut Cursor<'_>, scope: &mut Scope) -> Result<StepKind, 
     })
 }
 
-/// `clients N [rate=R/s] [keys=K] [ops=put,get,append]`.
+/// `clients N [rate=R/s] [keys=K] [ops=put,get,append] [reads=PATH]`.
 pub(super) fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
     let count = count(cur, "a number of client sessions", 0..=CLIENTS_MAX)?;
-    let (mut rate_per_s, mut keys, mut kinds) = (None, None, None);
+    let (mut rate_per_s, mut keys, mut kinds, mut reads) = (None, None, None, None);
     let mut seen = Vec::new();
     while let Some(opt) = next_option(cur, "clients", CLIENTS_OPTIONS, &mut seen)? {
         match opt.key {
@@ -520,6 +523,7 @@ pub(super) fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
                 keys = Some(whole_opt(cur, &opt, 1..=KEYS_MAX, why)?);
             }
             "ops" => kinds = Some(ops(cur, &opt)?),
+            "reads" => reads = Some(read_path(cur, &opt)?),
             _ => return Err(unhandled(cur, &opt)),
         }
     }
@@ -528,6 +532,7 @@ pub(super) fn clients(cur: &mut Cursor<'_>) -> Result<StepKind, ParseError> {
         rate_per_s,
         keys,
         ops: kinds,
+        reads,
     })
 }
 

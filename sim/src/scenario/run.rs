@@ -152,6 +152,19 @@ pub fn run_scenario_until<'a>(
         .unwrap_or(0) as usize;
     spec.spares = highest_added.saturating_sub(spec.bootstrap_count());
     spec.rule_breaks = breaks;
+    // Whether leaders may read by lease is the nodes' configuration, set
+    // when they are built (a node that boots under lease reads keeps its
+    // promise to its old leader): on if any `clients` line reads by lease.
+    // Gets before that line go by ReadIndex, as the language says.
+    spec.raft.lease_reads = rest.iter().any(|step| {
+        matches!(
+            step.kind,
+            StepKind::Clients {
+                reads: Some(crate::read_path::ReadPath::Lease),
+                ..
+            }
+        )
+    });
     let mut interp = Interp {
         stepper: Stepper::new(World::new(spec, seed), true, bounds, sink),
         names: BTreeMap::new(),
@@ -231,6 +244,7 @@ fn cluster_spec(nodes: u64, options: &ClusterOptions) -> Result<(ClusterSpec, u6
             max_size_per_msg_bytes: options
                 .max_append_bytes
                 .unwrap_or(defaults.max_size_per_msg_bytes),
+            lease_reads: false,
         },
         tick_ns,
         snapshot_every_entries: options.snapshot_every,

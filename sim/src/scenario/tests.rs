@@ -33,8 +33,9 @@ fn message_types_are_raft_cores_kind_names() {
         },
         MessageBody::Heartbeat {
             commit: EntryId::default(),
+            read_round: 0,
         },
-        MessageBody::HeartbeatResponse,
+        MessageBody::HeartbeatResponse { read_round: 0 },
         MessageBody::StaleTerm,
         MessageBody::InstallSnapshot {
             meta: raft_core::SnapshotMeta::default(),
@@ -47,6 +48,11 @@ fn message_types_are_raft_cores_kind_names() {
             received: 0,
         },
         MessageBody::TimeoutNow,
+        MessageBody::ReadIndex { context: 0 },
+        MessageBody::ReadIndexResponse {
+            context: 0,
+            index: None,
+        },
     ];
     // A new variant breaks this match: add it to `bodies` and MESSAGE_TYPES.
     for body in &bodies {
@@ -58,11 +64,13 @@ fn message_types_are_raft_cores_kind_names() {
             | MessageBody::AppendEntries { .. }
             | MessageBody::AppendResponse { .. }
             | MessageBody::Heartbeat { .. }
-            | MessageBody::HeartbeatResponse
+            | MessageBody::HeartbeatResponse { .. }
             | MessageBody::StaleTerm
             | MessageBody::InstallSnapshot { .. }
             | MessageBody::SnapshotResponse { .. }
-            | MessageBody::TimeoutNow => {}
+            | MessageBody::TimeoutNow
+            | MessageBody::ReadIndex { .. }
+            | MessageBody::ReadIndexResponse { .. } => {}
         }
     }
     let names: Vec<&str> = bodies.iter().map(MessageBody::kind_name).collect();

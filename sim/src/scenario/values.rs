@@ -273,6 +273,20 @@ pub(super) fn whole_opt(
         })
 }
 
+/// `index`, `lease`, `log` or `local`: how a `get` is served.
+pub(super) fn read_path(
+    cur: &Cursor<'_>,
+    opt: &Opt<'_>,
+) -> Result<crate::read_path::ReadPath, ParseError> {
+    opt.value.parse().map_err(|_| {
+        cur.error_at_col(
+            opt.col,
+            &opt.value,
+            "a read path: `index` (ReadIndex), `lease`, `log` or `local`",
+        )
+    })
+}
+
 /// `put,get,append`: one or more of the operations, each once.
 pub(super) fn ops(cur: &Cursor<'_>, opt: &Opt<'_>) -> Result<Vec<OpKind>, ParseError> {
     let mut kinds = Vec::new();

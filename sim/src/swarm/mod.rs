@@ -15,6 +15,7 @@ use crate::cluster::RaftSettings;
 use crate::membership::MembershipOp;
 use crate::membership_plan::MembershipPlan;
 use crate::net::NetNoise;
+use crate::read_path::ReadPath;
 use crate::slot::NodeSlot;
 use crate::streams::{self, Concern};
 
@@ -80,6 +81,11 @@ pub struct FaultMix {
     /// (drawn from their own stream: [`MembershipPlan::for_seed`]).
     #[serde(default)]
     pub membership: Option<MembershipPlan>,
+    /// How clients' gets are served (drawn from their own stream): by
+    /// ReadIndex in half the seeds, by lease in three in ten (a round
+    /// instead where CheckQuorum is off), through the log in the rest.
+    #[serde(default)]
+    pub reads: ReadPath,
 }
 
 impl FaultMix {
@@ -116,6 +122,7 @@ impl FaultMix {
             max_inflight_msgs: [1, 2, 8, 256][rng.random_range(0..4)],
             max_size_per_msg_bytes: [0, 300, 4096, 1 << 20][rng.random_range(0..4)],
             max_snapshot_chunk_bytes: 64 * 1024,
+            lease_reads: false,
         };
         let mut snapshots = streams::stream(seed, Concern::Snapshots);
         let snapshot_every_entries = snapshots
@@ -147,6 +154,7 @@ impl FaultMix {
             nodes: [3, 3, 4, 5, 5][rng.random_range(0..5)],
             snapshot_every_entries,
             membership: membership_on.then_some(plan),
+            reads: reads_for_seed(seed),
         }
     }
 
@@ -171,7 +179,18 @@ impl FaultMix {
             nodes: 3,
             snapshot_every_entries: None,
             membership: None,
+            reads: ReadPath::default(),
         }
+    }
+}
+
+/// The read path seed `seed` picks, from its own stream.
+fn reads_for_seed(seed: u64) -> ReadPath {
+    let mut rng = streams::stream(seed, Concern::Reads);
+    match rng.random_range(0..10) {
+        0..5 => ReadPath::Index,
+        5..8 => ReadPath::Lease,
+        _ => ReadPath::Log,
     }
 }
 

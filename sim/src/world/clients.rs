@@ -11,7 +11,9 @@ use crate::client::{Client, InFlightOp, Reply, WakeReason};
 use crate::history::Outcome;
 use crate::kv::ClientId;
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use crate::read_path::ReadPath;
 use crate::slot::NodeSlot;
+use rand::RngExt;
 
 impl World {
     pub(super) fn wake_client_after(&mut self, client: usize, delay_ns: u64, reason: WakeReason) {
@@ -34,7 +36,10 @@ impl World {
                         None => return, // the script is done
                     }
                 } else if self.workload_on {
-                    self.clients[client].next_command(&self.spec.workload, &mut self.rng_clients)
+                    let command = self.clients[client]
+                        .next_command(&self.spec.workload, &mut self.rng_clients);
+                    self.spread_read(client, &command);
+                    command
                 } else {
                     return;
                 };
@@ -57,6 +62,24 @@ impl World {
             WakeReason::Retry => {}
         }
         self.client_attempt(client);
+    }
+
+    /// A workload `get` on a path followers serve goes, half the time, to
+    /// a node drawn at random (follower reads, thesis §6.4), as a client
+    /// spreads its reads over the replicas.
+    fn spread_read(&mut self, client: usize, command: &crate::kv::Command) {
+        let reads = self.spec.workload.reads;
+        if !matches!(command.op, crate::kv::Op::Get { .. }) || !reads.served_by_followers() {
+            return;
+        }
+        if !self.rng_clients.random_bool(0.5) {
+            return;
+        }
+        let nodes: Vec<NodeSlot> = self.present_nodes().collect();
+        if !nodes.is_empty() {
+            let pick = nodes[self.rng_clients.random_range(0..nodes.len())];
+            self.clients[client].leader_guess = pick;
+        }
     }
 
     /// Sends the in-flight command again, or gives up after the bound.
@@ -171,6 +194,18 @@ impl World {
             token: c.wake_token,
         };
         self.scheduled().any(|(_, e)| e == event).then_some(event)
+    }
+
+    /// From now on every node serves a `get` by `path` (a scenario's
+    /// `clients ... reads=`). Whether raft-core's leaders may use a lease
+    /// was settled when the world was built (see `World::new`).
+    pub fn set_read_path(&mut self, path: ReadPath) {
+        self.spec.workload.reads = path;
+        for host in &mut self.hosts {
+            if host.read_path != path {
+                std::sync::Arc::make_mut(host).read_path = path;
+            }
+        }
     }
 
     /// Adds workload sessions until there are `count` of them, drawing

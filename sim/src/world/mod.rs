@@ -136,6 +136,7 @@ impl World {
                 config.rule_breaks = spec.rule_breaks.raft;
                 let mut host = Host::new(slot, config, spec.tick_ns);
                 host.breaks = spec.rule_breaks;
+                host.read_path = spec.workload.reads;
                 host.snapshot_every_entries = spec.snapshot_every_entries;
                 Arc::new(host)
             })

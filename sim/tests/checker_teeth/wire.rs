@@ -80,14 +80,14 @@ fn persist_before_send_covers_vote_requests_acks_and_terms() {
     // Any message in a term the disk has not seen.
     let violation = check_send(
         &h.durable(),
-        &message(2, 1, 4, MessageBody::HeartbeatResponse),
+        &message(2, 1, 4, MessageBody::HeartbeatResponse { read_round: 0 }),
     )
     .expect("an unsynced term");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
     assert_eq!(
         check_send(
             &h.durable(),
-            &message(2, 1, 3, MessageBody::HeartbeatResponse)
+            &message(2, 1, 3, MessageBody::HeartbeatResponse { read_round: 0 })
         ),
         None
     );
@@ -117,7 +117,7 @@ fn a_second_vote_in_one_term_is_caught() {
     assert_eq!(
         ledger.observe(
             NodeSlot::new(0),
-            &message(1, 3, 3, MessageBody::HeartbeatResponse)
+            &message(1, 3, 3, MessageBody::HeartbeatResponse { read_round: 0 })
         ),
         None
     );
@@ -304,7 +304,15 @@ fn follower_with_old_entries() -> Host {
     let old = vec![entry(1, 1, "a"), entry(2, 1, "b"), entry(3, 1, "c")];
     let sent = deliver_and_sync(&mut h, append(2, 1, id(0, 0), old));
     assert_eq!(acks(&sent).len(), 1, "{sent:?}");
-    let heartbeat = message(3, 1, 2, MessageBody::Heartbeat { commit: id(0, 0) });
+    let heartbeat = message(
+        3,
+        1,
+        2,
+        MessageBody::Heartbeat {
+            commit: id(0, 0),
+            read_round: 0,
+        },
+    );
     deliver_and_sync(&mut h, heartbeat);
     assert_eq!(h.synced_hard_state.term, Term(2));
     assert_eq!(h.synced_log.terms, vec![Term(1); 3]);

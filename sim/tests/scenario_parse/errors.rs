@@ -123,6 +123,7 @@ fn error_unknown_option() {
     fails("cluster 3 pre_vote=", "1:20", "");
     fails("cluster 3 pre_vote=yes", "1:20", "yes");
     fails("cluster 3\nclients 2 ops=put,del", "2:19", "del");
+    fails("cluster 3\nclients 2 reads=fast", "2:17", "fast");
 }
 
 #[test]

@@ -111,12 +111,13 @@ fn disk() {
 #[test]
 fn clients() {
     assert_eq!(
-        kind("clients 2 rate=50/s keys=10 ops=put,get,append"),
+        kind("clients 2 rate=50/s keys=10 ops=put,get,append reads=lease"),
         StepKind::Clients {
             count: 2,
             rate_per_s: Some(50.0),
             keys: Some(10),
             ops: Some(vec![OpKind::Put, OpKind::Get, OpKind::Append]),
+            reads: Some(sim::read_path::ReadPath::Lease),
         }
     );
     assert_eq!(
@@ -126,6 +127,7 @@ fn clients() {
             rate_per_s: None,
             keys: None,
             ops: None,
+            reads: None,
         }
     );
 }
