@@ -97,6 +97,12 @@ pub struct CheckArgs {
     /// redirect.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
     max_client_retries: Option<u32>,
+    /// Of the client operations, gets at most along a path (0 to 8;
+    /// default: no bound beyond --max-client-ops). A get is served by
+    /// ReadIndex and may be asked of any running node: a follower asks
+    /// the leader for the read index (thesis §6.4).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(sim::explore::CLIENT_OPS_MAX)))]
+    max_reads: Option<u32>,
     /// Membership changes, at most, along a path: the leader a majority
     /// follows is asked to add a voter, add a learner or remove a node (one
     /// node each, as raft-core accepts it then).
@@ -228,6 +234,7 @@ impl CheckArgs {
                 max_partitions: self.max_partitions.unwrap_or(preset.max_partitions),
                 max_client_ops: self.max_client_ops.unwrap_or(preset.max_client_ops),
                 max_client_retries: self.max_client_retries.unwrap_or(preset.max_client_retries),
+                max_reads: self.max_reads.unwrap_or(preset.max_reads),
                 max_conf_changes: self.max_conf_changes.unwrap_or(preset.max_conf_changes),
                 max_transfers: self.max_transfers.unwrap_or(preset.max_transfers),
                 spares: self.spares.map_or(preset.spares, |n| n as usize),

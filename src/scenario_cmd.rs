@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
+use sim::checker::Invariant;
 use sim::scenario::limits::FILE_BYTES_MAX;
 use sim::scenario::{INTERRUPTED, MAX_EVENTS, Outcome, parse_bytes, run_scenario_until};
 use sim::stepper::StepBounds;
@@ -202,7 +203,10 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
             errors.push(message);
         }
     }
-    let status = print_outcome(&name, &outcome, wall);
+    let status = match scenario.expected_failure {
+        Some(invariant) => print_hazard(&name, &outcome, wall, invariant),
+        None => print_outcome(&name, &outcome, wall),
+    };
     for message in &errors {
         eprintln!("raftsim scenario: {message}");
     }
@@ -249,6 +253,26 @@ fn trace_end(outcome: &Outcome) -> TraceEnd {
         events: outcome.events,
         trace_hash: format!("{:016x}", outcome.trace_hash),
     }
+}
+
+/// A scenario marked `# expect failure: INVARIANT`: a documented hazard,
+/// shown when the run breaks that invariant (`XFAIL`, exit 0); a run that
+/// passes has lost its teeth (`XPASS`, exit 1); any other ending is
+/// reported as usual.
+fn print_hazard(name: &str, outcome: &Outcome, wall: f64, invariant: Invariant) -> Status {
+    if outcome.broke(invariant) {
+        say!(
+            "XFAIL {name}  (fails as expected: {invariant}; virtual {}, wall {wall:.3}s, {} events)",
+            format_ns(outcome.sim_time_ns),
+            outcome.events
+        );
+        return Status::Ok;
+    }
+    if outcome.failure.is_none() && outcome.inconclusive.is_none() {
+        say!("XPASS {name}: expected to fail with {invariant} (a documented hazard), but passed");
+        return Status::Violation;
+    }
+    print_outcome(name, outcome, wall)
 }
 
 fn print_outcome(name: &str, outcome: &Outcome, wall: f64) -> Status {

@@ -78,7 +78,8 @@ pub struct RunSettings {
     /// compact-before-sync, commit-previous-term, vote-without-log-check,
     /// reset-vote-in-same-term, truncate-on-match, slow-elections,
     /// stall-after-lost-append, prev-index-only, commit-unverified,
-    /// install-stale-snapshot, conf-change-before-commit).
+    /// install-stale-snapshot, conf-change-before-commit,
+    /// read-before-own-term-commit).
     #[arg(long = "break", value_name = "RULE", value_parser = rule_break)]
     pub breaks: Vec<String>,
     #[command(flatten)]

@@ -16,8 +16,11 @@
 //! compaction and InstallSnapshot in acknowledged chunks (§7, Figure 13),
 //! membership changes ([`RawNode::propose_conf_change`]: one voter at once,
 //! more through a joint configuration the leader leaves on its own, learners,
-//! a removed leader stepping down; thesis ch. 4), and leader transfer
-//! ([`RawNode::transfer_leader`], thesis §3.10).
+//! a removed leader stepping down; thesis ch. 4), leader transfer
+//! ([`RawNode::transfer_leader`], thesis §3.10), and linearizable reads
+//! without the log ([`RawNode::read_index`], thesis §6.4: a heartbeat round
+//! a quorum answers, held until the leader has committed an entry of its
+//! term; forwarded by followers; or the leader's lease, [`ReadMode`]).
 //!
 //! # Example
 //!

@@ -177,12 +177,23 @@ impl MessageBody {
         )
     }
 
-    /// Whether a leader may send this before its pending write is durable:
-    /// its replication, and a read's answer (the index it names is
-    /// committed, hence durable on a quorum already; the term was durable
-    /// before the election was won).
+    /// Whether this may be sent before the sender's pending write is
+    /// durable: it promises nothing the disk must back. A leader's
+    /// replication (the leader counts its own copy only once written); a
+    /// leader's answer to a read (the index it names is committed, so
+    /// durable on a quorum already); a follower's heartbeat answer (it
+    /// acknowledges no entry: it says the follower was in the leader's term
+    /// when it answered, which a later crash does not undo; etcd sends it
+    /// at once too) and its read request (whose answer counts only while
+    /// it follows that leader in that term).
     #[must_use]
     pub fn leaves_before_persist(&self) -> bool {
-        self.is_leader_replication() || matches!(self, MessageBody::ReadIndexResponse { .. })
+        self.is_leader_replication()
+            || matches!(
+                self,
+                MessageBody::HeartbeatResponse { .. }
+                    | MessageBody::ReadIndex { .. }
+                    | MessageBody::ReadIndexResponse { .. }
+            )
     }
 }

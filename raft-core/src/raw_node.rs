@@ -371,7 +371,7 @@ impl RawNode {
             || !self.messages.is_empty()
             || !self.messages_after_persist.is_empty()
             || !self.reads.done.is_empty()
-            || (self.reads.round_wanted && self.role == Role::Leader)
+            || self.read_round_due()
     }
 
     /// Hands out the work to do: what to persist, send and apply (see
@@ -439,12 +439,20 @@ impl RawNode {
         std::mem::take(&mut self.messages)
     }
 
-    /// Reads wait for a round: one heartbeat to every follower carries it
-    /// (many reads share it).
+    /// Reads wait for a round and none is in flight: one heartbeat to
+    /// every follower carries it (the reads asked meanwhile share it).
     fn send_read_round(&mut self) {
-        if self.reads.round_wanted && self.role == Role::Leader {
+        if self.read_round_due() {
             self.broadcast_heartbeat();
         }
+    }
+
+    /// Hands out the read outcomes decided since the last `Ready` without
+    /// waiting for the outstanding one to be advanced: a read need not
+    /// wait for a write it has nothing to do with. (They come in the next
+    /// `Ready` otherwise.)
+    pub fn take_read_states(&mut self) -> Vec<crate::read_index::ReadState> {
+        std::mem::take(&mut self.reads.done)
     }
 
     /// Acknowledges that everything `ready` asked for is done: its writes
@@ -494,7 +502,11 @@ impl RawNode {
             // The target's vote requests override the voters' leases.
             self.reads.lease_forfeited = true;
         }
-        if self.role == Role::Leader && message.body.leaves_before_persist() {
+        let early = match message.body {
+            MessageBody::HeartbeatResponse { .. } | MessageBody::ReadIndex { .. } => true,
+            ref body => self.role == Role::Leader && body.leaves_before_persist(),
+        };
+        if early {
             self.messages.push(message);
         } else {
             self.messages_after_persist.push(message);

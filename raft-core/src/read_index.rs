@@ -119,6 +119,8 @@ pub(crate) struct Reads {
     confirming: VecDeque<LeaderRead>,
     /// Leader: the newest round sent in a heartbeat.
     pub(crate) round: u64,
+    /// Leader: the newest round a quorum answered.
+    pub(crate) confirmed_round: u64,
     /// Leader: reads wait for a round not sent yet.
     pub(crate) round_wanted: bool,
     /// Leader: it sent TimeoutNow this term, so voters may elect the
@@ -165,6 +167,10 @@ impl Reads {
         assert!(
             self.waiting() as u64 <= limit,
             "more reads wait than allowed"
+        );
+        assert!(
+            self.confirmed_round <= self.round,
+            "a round confirmed before it was sent"
         );
     }
 }
@@ -290,6 +296,17 @@ impl RawNode {
         }
     }
 
+    /// Whether reads wait for a round the leader should send now: one
+    /// round is in flight at a time (etcd's read loop), so that the reads
+    /// asked while a round is answered share the next one instead of
+    /// costing a round each; the heartbeat timer sends one regardless (a
+    /// lost round is replaced there).
+    pub(crate) fn read_round_due(&self) -> bool {
+        self.role == Role::Leader
+            && self.reads.round_wanted
+            && self.reads.confirmed_round >= self.reads.round
+    }
+
     /// The round the leader's next heartbeat carries: a new one if reads
     /// wait for it (or, for the lease, always), else the last one.
     pub(crate) fn heartbeat_read_round(&mut self) -> u64 {
@@ -340,6 +357,7 @@ impl RawNode {
                 self.progress.get(&id).map_or(0, |p| p.read_round_acked)
             }
         });
+        self.reads.confirmed_round = self.reads.confirmed_round.max(acked);
         let clock = &mut self.read_clock;
         while let Some(&(round, sent_at)) = clock.round_sent_at.front() {
             if round > acked {
@@ -473,9 +491,11 @@ impl RawNode {
         }
     }
 
-    /// A new leader starts with no lease and no rounds answered.
+    /// A new leader starts with no lease and no rounds answered (and none
+    /// in flight).
     pub(crate) fn reset_reads_for_leadership(&mut self) {
         self.reads.lease_forfeited = false;
+        self.reads.confirmed_round = self.reads.round;
         self.read_clock.round_sent_at.clear();
         self.read_clock.lease_from = None;
     }

@@ -80,8 +80,10 @@ pub struct Ready {
     /// log changed; a commit-index change alone needs no sync).
     pub must_sync: bool,
     /// Reads confirmed or failed since the last `Ready` (see
-    /// [`crate::RawNode::read_index`]). A confirmed read is served once the
-    /// state machine has applied its index, whichever `Ready` applies it.
+    /// [`crate::RawNode::read_index`]; a host whose disk is busy takes them
+    /// sooner with [`crate::RawNode::take_read_states`]). A confirmed read
+    /// is served once the state machine has applied its index, whichever
+    /// `Ready` applies it.
     pub read_states: Vec<ReadState>,
     /// Which `Ready` this is, so that `advance` can check it is given the
     /// outstanding one.

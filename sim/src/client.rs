@@ -28,6 +28,11 @@ pub struct Workload {
     /// How long a client keeps retrying one operation before giving up
     /// (its outcome is then unknown, or fail if nothing was ever proposed).
     pub give_up_after_ns: u64,
+    /// The share of operations that are gets (with `gets` on), the rest
+    /// drawn evenly among the other kinds enabled; `None`: every enabled
+    /// kind alike. (A read-heavy workload: 0.9.)
+    #[serde(default)]
+    pub get_share: Option<f64>,
     /// How nodes serve a `get`; with a path followers serve, half the gets
     /// go to a node drawn at random instead of the one believed to lead.
     #[serde(default)]
@@ -44,6 +49,7 @@ impl Default for Workload {
             appends: true,
             request_timeout_ns: 500_000_000,
             give_up_after_ns: 5_000_000_000,
+            get_share: None,
             reads: ReadPath::default(),
         }
     }
@@ -194,13 +200,20 @@ impl Client {
         if workload.puts {
             kinds.push(0);
         }
-        if workload.gets {
+        let share = workload.get_share.filter(|_| workload.gets);
+        if workload.gets && share.is_none() {
             kinds.push(1);
         }
         if workload.appends || kinds.is_empty() {
             kinds.push(2);
         }
-        let op = match kinds[rng.random_range(0..kinds.len())] {
+        let get = share.is_some_and(|share| rng.random_bool(share.clamp(0.0, 1.0)));
+        let kind = if get {
+            1
+        } else {
+            kinds[rng.random_range(0..kinds.len())]
+        };
+        let op = match kind {
             0 => Op::Put { key, value },
             1 => Op::Get { key },
             _ => Op::Append { key, value },

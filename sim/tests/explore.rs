@@ -33,10 +33,10 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
                 max_proposals: 1,
                 ..Bounds::small(3, 2, 10)
             },
-            26_051,
-            54_997,
-            35_835,
-            11_964,
+            26_075,
+            55_171,
+            35_948,
+            11_850,
         ),
         (
             "a crash and a lost message",
@@ -45,10 +45,10 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
                 max_drops: 1,
                 ..Bounds::small(3, 2, 8)
             },
-            21_518,
-            60_559,
-            40_859,
-            13_735,
+            21_530,
+            60_571,
+            40_871,
+            13_747,
         ),
         (
             "PreVote, CheckQuorum and a duplicate",
@@ -82,10 +82,10 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
                 max_log: 4,
                 ..Bounds::small(3, 2, 6)
             },
-            10_400,
-            19_989,
-            18_824,
-            7_883,
+            49_661,
+            112_254,
+            109_291,
+            38_549,
         ),
         (
             "calm, a node cut off, a proposal, a compaction in 16-byte chunks",
@@ -99,10 +99,10 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
                 max_drops: 1,
                 ..Bounds::small(3, 1, 7)
             },
-            21_394,
-            50_598,
-            46_598,
-            14_520,
+            20_896,
+            49_998,
+            46_069,
+            14_094,
         ),
         (
             "calm, a spare node, two membership changes and a transfer",
@@ -114,10 +114,10 @@ fn pinned() -> Vec<(&'static str, Bounds, u64, u64, u64, u64)> {
                 max_log: 4,
                 ..Bounds::small(3, 2, 6)
             },
-            9_746,
+            9_716,
             16_532,
             14_901,
-            7_087,
+            7_057,
         ),
         (
             "1 node, 3 terms",

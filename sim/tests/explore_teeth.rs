@@ -274,6 +274,49 @@ fn a_deposed_leader_serving_reads_from_its_own_state_is_caught() {
 }
 
 #[test]
+fn a_new_leader_reading_before_its_no_op_commits_is_caught() {
+    // etcd issue 7331: a leader that serves a ReadIndex read before an
+    // entry of its term commits reads at a commit index that may lag a
+    // write the old leader acknowledged. Two nodes keep the 18 actions it
+    // takes (a write acknowledged, an election, a read confirmed by a
+    // heartbeat round while the no-op waits) within reach: 1.2 million
+    // states.
+    let bounds = Bounds {
+        nodes: 2,
+        max_term: 2,
+        max_log: 3,
+        max_msgs: 3,
+        max_drops: 0,
+        max_dups: 0,
+        max_crashes: 0,
+        max_proposals: 0,
+        max_client_ops: 2,
+        max_reads: 1,
+        max_client_retries: 0,
+        settle: true,
+        max_depth: 18,
+        rule_breaks: HostRuleBreaks {
+            raft: RuleBreaks {
+                read_before_own_term_commit: true,
+                ..RuleBreaks::default()
+            },
+            ..HostRuleBreaks::default()
+        },
+        ..Bounds::default()
+    };
+    let found = caught(&bounds, 2);
+    assert_eq!(
+        found.invariant,
+        Invariant::Linearizability,
+        "{}",
+        found.text
+    );
+    assert!(found.text.contains("campaign 2"), "{}", found.text);
+    assert!(found.text.contains("get 0 via 2"), "{}", found.text);
+    assert_eq!(found.steps, 18, "{}", found.text);
+}
+
+#[test]
 fn a_retried_append_applied_twice_is_caught() {
     // Without the session table (Raft thesis §6.3) a request that reaches
     // the leader twice — a duplicate on the wire here — is applied twice,

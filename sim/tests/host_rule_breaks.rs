@@ -224,6 +224,46 @@ fn a_deposed_leader_serving_reads_from_its_own_state_is_caught_by_linearizabilit
     assert!(caught.len() >= 3, "only {caught:?} caught local reads");
 }
 
+/// A new leader that serves ReadIndex reads before its no-op commits reads
+/// at a commit index that may lag an acknowledged write (etcd issue 7331).
+/// It takes a leader change while writes are acknowledged and a read
+/// confirmed before the no-op commits: with the default two clients, 1 of
+/// seeds 0..1000; with eight, 11 of seeds 0..500 (the `--clients 8`
+/// swarm). `reads_before_new_leader_commits.scn` shows it every time.
+#[test]
+fn a_new_leader_reading_before_its_no_op_commits_is_caught_by_linearizability() {
+    let breaks = HostRuleBreaks {
+        raft: RuleBreaks {
+            read_before_own_term_commit: true,
+            ..RuleBreaks::default()
+        },
+        ..HostRuleBreaks::default()
+    };
+    let reports = common::swarm(0..200, |seed| {
+        let mut options = options(seed, breaks);
+        options.spec.clients = 8;
+        options
+    });
+    let caught: Vec<u64> = reports
+        .iter()
+        .filter(|r| {
+            r.failure
+                .as_ref()
+                .is_some_and(|f| f.violation.invariant == Invariant::Linearizability)
+        })
+        .map(|r| r.seed)
+        .collect();
+    let others: Vec<String> = reports
+        .iter()
+        .filter_map(|r| r.failure.as_ref().map(|f| (r.seed, f)))
+        .filter(|(_, f)| f.violation.invariant != Invariant::Linearizability)
+        .map(|(seed, f)| format!("{seed}: {}", f.violation))
+        .collect();
+    eprintln!("read_before_own_term_commit: caught in {caught:?} of 0..200");
+    assert!(others.is_empty(), "other failures: {others:?}");
+    assert!(caught.len() >= 2, "only {caught:?} caught");
+}
+
 #[test]
 fn a_retry_applied_twice_is_caught_by_linearizability() {
     let breaks = HostRuleBreaks {

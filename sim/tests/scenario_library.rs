@@ -100,12 +100,20 @@ fn every_library_scenario_has_a_story_and_passes() {
             "{file}'s header is too short to tell a story: {story:?}"
         );
         let scenario = parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
-        match run_scenario(&scenario, None) {
-            Err(error) => failures.push(format!("{error}")),
-            Ok(outcome) if outcome.failure.is_some() => {
+        match (run_scenario(&scenario, None), scenario.expected_failure) {
+            (Err(error), _) => failures.push(format!("{error}")),
+            // A documented hazard: it must show the checker catching it.
+            (Ok(outcome), Some(invariant)) if !outcome.broke(invariant) => {
+                failures.push(format!(
+                    "{file}: expected to fail with {invariant}, but: {}",
+                    describe(&file, &outcome)
+                ));
+            }
+            (Ok(_), Some(_)) => {}
+            (Ok(outcome), None) if outcome.failure.is_some() => {
                 failures.push(describe(&file, &outcome));
             }
-            Ok(_) => {}
+            (Ok(_), None) => {}
         }
     }
     assert!(
@@ -556,6 +564,12 @@ fn the_client_facing_scenarios_catch_the_bugs_they_describe() {
             "stall-after-lost-append",
             Invariant::Liveness,
             Some(Stuck::OpsSlow),
+        ),
+        (
+            "reads/reads_before_new_leader_commits.scn",
+            "read-before-own-term-commit",
+            Invariant::Linearizability,
+            None,
         ),
     ];
     for (file, rule, invariant, stuck) in cases {

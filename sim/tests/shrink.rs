@@ -85,7 +85,7 @@ fn safety_failures_shrink_to_scenarios_that_fail_the_same_way() {
 #[test]
 fn recovery_failures_shrink_to_scenarios_that_fail_the_same_way() {
     let recovery = |s: &Signature| s.invariant == Invariant::Recovery;
-    for seed in failing("trust-commit-on-boot", recovery, 2) {
+    for seed in failing("trust-commit-on-boot", recovery, 1) {
         shrinks_and_reproduces(seed, "trust-commit-on-boot");
     }
 }

@@ -79,6 +79,37 @@ fn reads_asked_together_share_one_round() {
     }
 }
 
+/// One round in flight at a time (etcd's read loop): reads asked while it
+/// is answered wait for the next, which goes out once it is confirmed.
+#[test]
+fn reads_asked_during_a_round_share_the_next_one() {
+    let mut net = Network::new(3);
+    net.elect(1);
+    net.node_mut(1).read_index(1).expect("taken");
+    net.process_ready(1);
+    assert_eq!(heartbeats_from(&net, 1), 2);
+    for context in 2..=4 {
+        net.node_mut(1).read_index(context).expect("taken");
+        net.process_ready(1);
+    }
+    assert_eq!(
+        heartbeats_from(&net, 1),
+        2,
+        "no round while one is in flight"
+    );
+    net.deliver_all();
+    net.process_all();
+    net.deliver_all();
+    net.process_ready(1);
+    assert!(confirmed_at(&net, 1, 1).is_some());
+    assert_eq!(outcome(&net, 1, 2), None, "asked after round 1 was sent");
+    assert_eq!(heartbeats_from(&net, 1), 2, "round 2, for reads 2 to 4");
+    net.stabilize();
+    for context in 2..=4 {
+        assert!(confirmed_at(&net, 1, context).is_some());
+    }
+}
+
 #[test]
 fn a_lone_voter_confirms_its_reads_at_once() {
     let mut net = Network::new(1);

@@ -87,6 +87,36 @@ pub enum Invariant {
     Membership,
 }
 
+impl Invariant {
+    /// Every invariant.
+    pub const ALL: [Invariant; 17] = [
+        Invariant::ElectionSafety,
+        Invariant::LeaderAppendOnly,
+        Invariant::LogMatching,
+        Invariant::LeaderCompleteness,
+        Invariant::CurrentTermCommit,
+        Invariant::StateMachineSafety,
+        Invariant::Durability,
+        Invariant::PersistBeforeSend,
+        Invariant::DurableCommit,
+        Invariant::OneVotePerTerm,
+        Invariant::Monotonicity,
+        Invariant::Recovery,
+        Invariant::Panic,
+        Invariant::Liveness,
+        Invariant::Linearizability,
+        Invariant::RefusedMessage,
+        Invariant::Membership,
+    ];
+
+    /// The invariant named `name` (as printed: `linearizability`,
+    /// `election-safety`, ...).
+    #[must_use]
+    pub fn named(name: &str) -> Option<Invariant> {
+        Invariant::ALL.into_iter().find(|i| i.to_string() == name)
+    }
+}
+
 impl fmt::Display for Invariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {

@@ -34,6 +34,12 @@ pub fn check_send(durable: &DurableState<'_>, message: &Message) -> Option<Viola
         MessageBody::PreVoteRequest { .. } | MessageBody::PreVoteResponse { granted: true } => {
             return None;
         }
+        // A follower's heartbeat answer and read request promise nothing
+        // durable (raft-core sends them before its write: see
+        // `MessageBody::leaves_before_persist`): the one says it was in
+        // the leader's term when it answered, the other's answer counts
+        // only while it follows that leader in that term.
+        MessageBody::HeartbeatResponse { .. } | MessageBody::ReadIndex { .. } => return None,
         MessageBody::VoteResponse { granted: true } => {
             let durable =
                 synced.term > term || (synced.term == term && synced.vote == Some(message.to));

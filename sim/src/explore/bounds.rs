@@ -44,6 +44,11 @@ pub struct Bounds {
     /// Client timers fired, at most, along a path (a timeout, after which
     /// a client asks the next node; the end of a back-off after a redirect).
     pub max_client_retries: u32,
+    /// Of the client operations, gets at most along a path (thesis §6.4:
+    /// served by ReadIndex, by the leader or a follower that asks it, so a
+    /// get may be sent to any node that runs). `CLIENT_OPS_MAX`: no bound
+    /// beyond `max_client_ops`.
+    pub max_reads: u32,
     /// Membership changes, at most, along a path: the leader a majority
     /// follows is asked to add a voter, add a learner or remove a node
     /// (one node each: a single-server change, thesis §4.1).
@@ -192,6 +197,9 @@ impl Bounds {
                 " --max-client-ops {} --max-client-retries {}",
                 self.max_client_ops, self.max_client_retries
             ));
+            if self.max_reads < self.max_client_ops {
+                flags.push_str(&format!(" --max-reads {}", self.max_reads));
+            }
         }
         if self.max_conf_changes > 0 {
             flags.push_str(&format!(" --max-conf-changes {}", self.max_conf_changes));
@@ -230,6 +238,7 @@ impl Default for Bounds {
             max_partitions: 0,
             max_client_ops: 0,
             max_client_retries: 0,
+            max_reads: CLIENT_OPS_MAX,
             max_conf_changes: 0,
             max_transfers: 0,
             spares: 0,
@@ -262,6 +271,7 @@ impl Bounds {
             max_partitions: 0,
             max_client_ops: 0,
             max_client_retries: 0,
+            max_reads: CLIENT_OPS_MAX,
             max_conf_changes: 0,
             max_transfers: 0,
             spares: 0,

@@ -129,10 +129,15 @@ impl Model {
         {
             steps.push(Step::Propose(node));
         }
-        if leader && state.spent.client_ops < bounds.max_client_ops {
+        // A write goes to the leader; a get to any node (a follower asks
+        // the leader for the read index, thesis §6.4).
+        if state.spent.client_ops < bounds.max_client_ops {
             for op in client_ops(&state.world) {
-                let writes = !matches!(op, crate::kv::Op::Get { .. });
-                if !writes || raw.log().last_index().0 < bounds.max_log {
+                let enabled = match op {
+                    crate::kv::Op::Get { .. } => state.spent.reads < bounds.max_reads,
+                    _ => leader && raw.log().last_index().0 < bounds.max_log,
+                };
+                if enabled {
                     steps.push(Step::Submit(node, op));
                 }
             }

@@ -36,6 +36,7 @@ pub(crate) struct Spent {
     pub(crate) crashes: u32,
     pub(crate) proposals: u32,
     pub(crate) client_ops: u32,
+    pub(crate) reads: u32,
     pub(crate) client_retries: u32,
     pub(crate) partitions: u32,
     pub(crate) compactions: u32,
@@ -226,7 +227,10 @@ impl Model {
             Step::Duplicate(_) => state.spent.dups += 1,
             Step::Crash(..) => state.spent.crashes += 1,
             Step::Propose(_) => state.spent.proposals += 1,
-            Step::Submit(..) => state.spent.client_ops += 1,
+            Step::Submit(_, op) => {
+                state.spent.client_ops += 1;
+                state.spent.reads += u32::from(matches!(op, crate::kv::Op::Get { .. }));
+            }
             Step::WakeClient(_) => state.spent.client_retries += 1,
             Step::Isolate(_) => state.spent.partitions += 1,
             Step::Compact(_) => state.spent.compactions += 1,

@@ -168,6 +168,9 @@ pub struct Host {
     ack_claims: Vec<PendingAck>,
     /// How a client's `get` is served.
     pub read_path: ReadPath,
+    /// The last index the state machine applied (or restored a snapshot
+    /// at): where confirmed reads may be served.
+    applied: LogIndex,
     /// Reads waiting to be confirmed or applied.
     reads: HostReads,
 }
@@ -203,6 +206,7 @@ impl Host {
             ack_claims: Vec::new(),
             read_path: ReadPath::default(),
             reads: HostReads::default(),
+            applied: LogIndex(0),
         }
     }
 
@@ -268,6 +272,7 @@ impl Host {
             Ok(raw) => {
                 self.raw = Some(raw);
                 self.kv = kv;
+                self.applied = applied;
                 self.state = HostState::Up;
                 self.boot_error = None;
                 true
@@ -361,6 +366,7 @@ impl Host {
     fn lose_memory(&mut self) {
         self.raw = None;
         self.kv = Kv::default();
+        self.applied = LogIndex(0);
         self.pending = None;
         self.compacting = None;
         self.compact_requested = false;

@@ -137,8 +137,7 @@ impl Host {
 
     /// Serves every confirmed read whose index the state machine applied.
     pub(super) fn serve_reads(&mut self, out: &mut Outbox) {
-        let Some(raw) = self.raw.as_ref() else { return };
-        let applied = raw.log().applied();
+        let applied = self.applied;
         while let Some(entry) = self.reads.confirmed.first_entry() {
             if entry.key().0 > applied {
                 break;

@@ -87,7 +87,9 @@ impl Host {
                 // The disk is busy; the leader's replication need not wait.
                 if let Some(raw) = self.raw.as_mut() {
                     let messages = raw.take_messages();
+                    let read_states = raw.take_read_states();
                     self.send_raft(messages, out);
+                    self.take_read_states(read_states, out);
                 }
                 return;
             }
@@ -123,6 +125,16 @@ impl Host {
                     commit_term: raw.log().term(hard_state.commit).unwrap_or_default(),
                 });
             self.ack_claims = claims;
+            if ready.snapshot.is_none() {
+                // raft-core hands out only entries this node holds durably:
+                // apply them now, while this Ready's writes go to disk (as
+                // raft-rs's hosts do), so that clients and reads waiting on
+                // them do not wait for an unrelated fsync. (A snapshot to
+                // restore comes first, after its own write.)
+                for entry in std::mem::take(&mut ready.committed_entries) {
+                    self.apply(&entry, out);
+                }
+            }
             self.take_read_states(read_states, out);
             self.send_raft(std::mem::take(&mut ready.messages), out);
             store::write(
@@ -188,7 +200,10 @@ impl Host {
     /// retry, and the session table it carries answers them once.
     fn restore(&mut self, snapshot: &raft_core::Snapshot, out: &mut Outbox) {
         match Kv::restore(&snapshot.data) {
-            Ok(kv) => self.kv = kv,
+            Ok(kv) => {
+                self.kv = kv;
+                self.applied = snapshot.meta.last.index;
+            }
             Err(why) => {
                 let me = self.slot;
                 out.refused.push(format!(
@@ -207,6 +222,7 @@ impl Host {
     }
 
     fn apply(&mut self, entry: &Entry, out: &mut Outbox) {
+        self.applied = entry.index;
         let waiter = self.waiting.remove(&entry.index);
         let command = (entry.kind == EntryKind::Normal)
             .then(|| Command::decode(&entry.data))

@@ -73,6 +73,7 @@ impl HostRuleBreaks {
         "commit-unverified",
         "install-stale-snapshot",
         "conf-change-before-commit",
+        "read-before-own-term-commit",
     ];
 
     /// Turns on the rule named `name` (one of [`HostRuleBreaks::NAMES`]); false
@@ -99,6 +100,7 @@ impl HostRuleBreaks {
             "commit-unverified" => &mut self.raft.commit_unverified,
             "install-stale-snapshot" => &mut self.raft.install_stale_snapshot,
             "conf-change-before-commit" => &mut self.raft.conf_change_before_commit,
+            "read-before-own-term-commit" => &mut self.raft.read_before_own_term_commit,
             _ => return false,
         };
         *flag = true;

@@ -15,6 +15,10 @@ pub struct Scenario {
     pub file: String,
     /// The steps, in file order; the first is always `cluster`.
     pub steps: Vec<Step>,
+    /// A comment line `# expect failure: INVARIANT` marks a documented
+    /// hazard: the scenario shows the checker catching it, so it passes
+    /// when it fails with that invariant (and fails if it passes).
+    pub expected_failure: Option<crate::checker::Invariant>,
 }
 
 /// Where something is in the file (1-based).

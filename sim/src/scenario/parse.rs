@@ -140,10 +140,14 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
     let mut state: Option<State> = None;
     let mut steps = Vec::new();
     let mut lines = 0;
+    let mut expected_failure = None;
     for line in text::lines(file, text) {
         let (number, raw) = line?;
         lines = number;
         let code = raw.find('#').map_or(raw, |hash| &raw[..hash]);
+        if let Some(hash) = raw.find('#') {
+            expected_failure = expected_failure.or(expect_failure(file, number, raw, hash)?);
+        }
         let tokens = lex(file, lines, code)?;
         if tokens.is_empty() {
             continue;
@@ -175,7 +179,44 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
     Ok(Scenario {
         file: file.to_string(),
         steps,
+        expected_failure,
     })
+}
+
+/// The words of a comment that mark a documented hazard.
+const EXPECT_FAILURE: &str = "expect failure:";
+
+/// A comment `# expect failure: INVARIANT` (the comment starts at byte
+/// `hash` of line `number`): the invariant, checked by name.
+fn expect_failure(
+    file: &str,
+    number: usize,
+    raw: &str,
+    hash: usize,
+) -> Result<Option<crate::checker::Invariant>, ParseError> {
+    let comment = &raw[hash + 1..];
+    let Some(rest) = comment.trim_start().strip_prefix(EXPECT_FAILURE) else {
+        return Ok(None);
+    };
+    let name = rest.split_whitespace().next().unwrap_or("");
+    if let Some(invariant) = crate::checker::Invariant::named(name) {
+        return Ok(Some(invariant));
+    }
+    let offset = hash + 1 + (comment.len() - comment.trim_start().len()) + EXPECT_FAILURE.len();
+    let col = raw[..offset].chars().count() + (rest.len() - rest.trim_start().len()) + 1;
+    let names: Vec<String> = crate::checker::Invariant::ALL
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Err(ParseError::new(
+        file,
+        Span { line: number, col },
+        name,
+        format!(
+            "an invariant the scenario is expected to fail with: one of {}",
+            names.join(", ")
+        ),
+    ))
 }
 
 /// `cluster N [opt=val ...]`, the first step.

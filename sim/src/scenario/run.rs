@@ -33,6 +33,18 @@ pub struct Outcome {
     pub stats: crate::world::WorldStats,
 }
 
+impl Outcome {
+    /// Whether the run broke `invariant`: what a scenario marked
+    /// `# expect failure: INVARIANT` (a documented hazard) must do.
+    #[must_use]
+    pub fn broke(&self, invariant: Invariant) -> bool {
+        self.failure
+            .as_ref()
+            .and_then(|f| f.violation.as_ref())
+            .is_some_and(|v| v.invariant == invariant)
+    }
+}
+
 /// A failed expectation or a broken invariant.
 #[derive(Clone, Debug)]
 pub struct Failure {

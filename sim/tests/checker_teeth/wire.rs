@@ -77,20 +77,23 @@ fn persist_before_send_covers_vote_requests_acks_and_terms() {
     };
     assert_eq!(check_send(&h.durable(), &message(2, 1, 3, reject)), None);
 
-    // Any message in a term the disk has not seen.
-    let violation = check_send(
-        &h.durable(),
-        &message(2, 1, 4, MessageBody::HeartbeatResponse { read_round: 0 }),
-    )
-    .expect("an unsynced term");
+    // Any message in a term the disk has not seen...
+    let violation = check_send(&h.durable(), &message(2, 1, 4, MessageBody::StaleTerm))
+        .expect("an unsynced term");
     assert_eq!(violation.invariant, Invariant::PersistBeforeSend);
     assert_eq!(
-        check_send(
-            &h.durable(),
-            &message(2, 1, 3, MessageBody::HeartbeatResponse { read_round: 0 })
-        ),
+        check_send(&h.durable(), &message(2, 1, 3, MessageBody::StaleTerm)),
         None
     );
+    // ...but a heartbeat's answer and a read request, which promise
+    // nothing durable and leave before the write (raft-core's
+    // `leaves_before_persist`).
+    for body in [
+        MessageBody::HeartbeatResponse { read_round: 2 },
+        MessageBody::ReadIndex { context: 7 },
+    ] {
+        assert_eq!(check_send(&h.durable(), &message(2, 1, 4, body)), None);
+    }
     // PreVote speaks of a future term and promises nothing.
     let pre = MessageBody::PreVoteRequest { last_log: id(2, 3) };
     assert_eq!(check_send(&h.durable(), &message(2, 1, 4, pre)), None);

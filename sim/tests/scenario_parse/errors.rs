@@ -225,3 +225,27 @@ fn error_bad_conditions() {
     fails("cluster 3\nexpect leader within 2s 3s", "2:25", "3s");
     fails("cluster 3\nexpect converged soon", "2:18", "soon");
 }
+
+/// `# expect failure: INVARIANT` marks a documented hazard; the name must
+/// be an invariant's, and the comment elsewhere in a line works alike.
+#[test]
+fn an_expected_failure_names_an_invariant() {
+    let scenario = parse(
+        "x.scn",
+        "# expect failure: linearizability (stale lease reads)\ncluster 3\n",
+    )
+    .expect("parses");
+    assert_eq!(
+        scenario.expected_failure,
+        Some(sim::checker::Invariant::Linearizability)
+    );
+    let plain = parse("x.scn", "# expect linearizable\ncluster 3\n").expect("parses");
+    assert_eq!(plain.expected_failure, None);
+    let expected = fails(
+        "# expect failure: staleness\ncluster 3",
+        "1:19",
+        "staleness",
+    );
+    assert!(expected.contains("linearizability"), "{expected}");
+    fails("cluster 3  # expect failure:", "1:29", "");
+}

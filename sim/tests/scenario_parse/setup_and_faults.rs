@@ -35,6 +35,7 @@ fn cluster_with_every_option_and_the_step_fields() {
                     },
                 },
             }],
+            expected_failure: None,
         }
     );
     assert_eq!(
