@@ -122,6 +122,16 @@ fn a_lone_voter_confirms_its_reads_at_once() {
     );
 }
 
+/// `rounds` of every node's Ready and every delivery, with the appends'
+/// acknowledgements lost: nothing new commits.
+fn rounds_without_append_acks(net: &mut Network, rounds: usize) {
+    for _ in 0..rounds {
+        net.process_all();
+        net.drop_where(|m| matches!(m.body, MessageBody::AppendResponse { .. }));
+        net.deliver_all();
+    }
+}
+
 /// Node 2 wins term 2's election while 1's last entry, committed and
 /// acknowledged in term 1, is committed on 1 alone; the no-op of term 2
 /// is not yet acknowledged.
@@ -139,11 +149,7 @@ fn new_leader_before_its_no_op_commits(adjust: impl Fn(&mut raft_core::Config)) 
     assert_eq!(net.node(1).log().committed().0, 2, "the no-op and x");
     assert_eq!(net.node(2).log().committed().0, 1, "2 knows only the no-op");
     net.node_mut(2).campaign();
-    for _ in 0..10 {
-        net.process_all();
-        net.drop_where(|m| matches!(m.body, MessageBody::AppendResponse { .. }));
-        net.deliver_all();
-    }
+    rounds_without_append_acks(&mut net, 10);
     assert_eq!(net.node(2).role(), Role::Leader);
     assert_eq!(
         net.node(2).log().committed().0,
@@ -162,11 +168,7 @@ fn a_new_leader_holds_reads_until_it_commits_an_entry_of_its_term() {
     net.node_mut(2)
         .read_index(1)
         .expect("the leader takes reads");
-    for _ in 0..5 {
-        net.process_all();
-        net.drop_where(|m| matches!(m.body, MessageBody::AppendResponse { .. }));
-        net.deliver_all();
-    }
+    rounds_without_append_acks(&mut net, 5);
     assert_eq!(outcome(&net, 2, 1), None, "held while the no-op waits");
     // A heartbeat's answers resume replication, and the no-op commits.
     net.node_mut(2).heartbeat_timeout();
@@ -189,11 +191,7 @@ fn with_the_rule_broken_a_new_leader_reads_below_what_was_committed() {
     net.node_mut(2)
         .read_index(1)
         .expect("the leader takes reads");
-    for _ in 0..5 {
-        net.process_all();
-        net.drop_where(|m| matches!(m.body, MessageBody::AppendResponse { .. }));
-        net.deliver_all();
-    }
+    rounds_without_append_acks(&mut net, 5);
     assert_eq!(confirmed_at(&net, 2, 1).map(|i| i.0), Some(1), "stale");
 }
 
