@@ -178,6 +178,10 @@ pub struct CheckArgs {
     /// counterexample.scn, only if a violation is found).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write a picture of the counterexample to FILE (one
+    /// self-contained HTML page), if a violation is found.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 impl CheckArgs {
@@ -387,6 +391,15 @@ fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options, bounds_line: 
         .iter()
         .map(|b| format!(" --break {b}"))
         .collect();
+    if let (Some(html), Some(Ok(()))) = (&args.html, &written) {
+        let name = path.display().to_string();
+        let text = scenario_text(bounds, found);
+        let breaks = crate::settings::rule_breaks(&args.breaks);
+        match crate::scenario_cmd::picture_of(&name, &text, breaks, html) {
+            Ok(()) => say!("picture: {}", html.display()),
+            Err(message) => eprintln!("raftsim check: the picture: {message}"),
+        }
+    }
     match written {
         Some(Err(err)) => {
             eprintln!("raftsim check: cannot write {}: {err}", path.display());

@@ -8,6 +8,7 @@ mod history_file;
 mod interrupt;
 mod lincheck_cmd;
 mod output;
+mod picture;
 mod run_cmd;
 mod scenario_cmd;
 mod settings;

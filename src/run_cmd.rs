@@ -11,7 +11,7 @@ use sim::units::format_ns;
 
 use crate::settings::RunSettings;
 use crate::status::Status;
-use crate::trace_file::TraceFile;
+use crate::trace_file::TraceFiles;
 use crate::{interrupt, say};
 
 /// The arguments of a single run (the command line without a subcommand).
@@ -26,6 +26,11 @@ pub struct RunArgs {
     /// Write every event to FILE as JSON lines (format in the README).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write a picture of the run to FILE: one self-contained HTML page (a
+    /// lane per node over virtual time, messages, faults, the clients'
+    /// operations, the violation), opened from disk in any browser.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Also write the run as a scenario file that replays the same faults.
     #[arg(long, value_name = "FILE")]
     emit_scenario: Option<PathBuf>,
@@ -53,12 +58,8 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
         say!("{plan}");
     }
     let started = Instant::now();
-    let mut sink = |event: &TraceEvent| {
-        if let Some(trace) = trace.as_mut() {
-            trace.event(event);
-        }
-    };
-    let tracing = args.trace.is_some();
+    let tracing = trace.any();
+    let mut sink = |event: &TraceEvent| trace.event(event);
     let report = run_until(
         &options,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
@@ -90,43 +91,29 @@ pub fn run_one(args: &RunArgs, seed: u64) -> Status {
 
 /// Checks that the output files are distinct and opens the trace, headed by
 /// the plan; a problem is reported here and comes back as the status.
-fn open_trace(args: &RunArgs, plan: &RunPlan) -> Result<Option<TraceFile>, Status> {
-    let outputs = [&args.trace, &args.emit_scenario, &args.history];
+fn open_trace(args: &RunArgs, plan: &RunPlan) -> Result<TraceFiles, Status> {
+    let outputs = [&args.trace, &args.html, &args.emit_scenario, &args.history];
     let named: Vec<&PathBuf> = outputs.iter().filter_map(|p| p.as_ref()).collect();
     if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
-        eprintln!("raftsim: --trace, --emit-scenario and --history must name different files");
+        eprintln!(
+            "raftsim: --trace, --html, --emit-scenario and --history must name different files"
+        );
         return Err(Status::Usage);
     }
-    let mut trace = args
-        .trace
-        .as_deref()
-        .map(TraceFile::create)
-        .transpose()
-        .map_err(|message| {
+    let mut trace =
+        TraceFiles::open(args.trace.as_deref(), args.html.as_deref()).map_err(|message| {
             eprintln!("raftsim: {message}");
             Status::Usage
         })?;
-    if let Some(trace) = trace.as_mut() {
-        trace.header(&TraceHeader::new("run", None, Some(plan)));
-    }
+    trace.header(&TraceHeader::new("run", None, Some(plan)));
     Ok(trace)
 }
 
 /// Closes the trace of a run the user interrupted and says so.
-fn report_interrupted(args: &RunArgs, seed: u64, plan: &RunPlan, trace: Option<TraceFile>) {
-    if let Some(trace) = trace {
-        let end = TraceEnd {
-            kind: "end",
-            result: "interrupted",
-            invariant: None,
-            message: None,
-            time_ns: 0,
-            events: 0,
-            trace_hash: String::new(),
-        };
-        if let Err(message) = trace.finish(&end) {
-            eprintln!("raftsim: {message}");
-        }
+fn report_interrupted(args: &RunArgs, seed: u64, plan: &RunPlan, trace: TraceFiles) {
+    let end = TraceEnd::new("interrupted", None, None, (0, 0, 0));
+    for message in trace.finish(&sim::history::History::default(), &end) {
+        eprintln!("raftsim: {message}");
     }
     if args.json {
         say!(
@@ -144,14 +131,9 @@ fn write_files(
     args: &RunArgs,
     options: &RunOptions,
     report: &RunReport,
-    trace: Option<TraceFile>,
+    trace: TraceFiles,
 ) -> Vec<String> {
-    let mut write_errors = Vec::new();
-    if let Some(trace) = trace {
-        if let Err(message) = trace.finish(&trace_end(report)) {
-            write_errors.push(message);
-        }
-    }
+    let mut write_errors = trace.finish(&report.history, &trace_end(report));
     if let Some(path) = &args.history {
         if let Err(message) = crate::history_file::write(path, &report.history) {
             write_errors.push(message);
@@ -194,17 +176,14 @@ pub fn result_word(report: &RunReport) -> &'static str {
 
 fn trace_end(report: &RunReport) -> TraceEnd {
     let failure = report.failure.as_ref();
-    TraceEnd {
-        kind: "end",
-        result: result_word(report),
-        invariant: failure.map(|f| f.violation.invariant.to_string()),
-        message: failure
+    TraceEnd::new(
+        result_word(report),
+        failure.map(|f| &f.violation),
+        failure
             .map(|f| f.violation.to_string())
             .or_else(|| report.inconclusive.clone()),
-        time_ns: report.sim_time_ns,
-        events: report.events,
-        trace_hash: format!("{:016x}", report.trace_hash),
-    }
+        (report.sim_time_ns, report.events, report.trace_hash),
+    )
 }
 
 /// One JSON object for a run: its outcome, its counters and its plan.

@@ -5,15 +5,18 @@ use std::time::Instant;
 
 use clap::Args;
 use sim::checker::Invariant;
+use sim::host::HostRuleBreaks;
 use sim::scenario::limits::FILE_BYTES_MAX;
-use sim::scenario::{INTERRUPTED, MAX_EVENTS, Outcome, parse_bytes, run_scenario_until};
+use sim::scenario::{
+    INTERRUPTED, MAX_EVENTS, Outcome, Scenario, ScenarioError, parse_bytes, run_scenario_until,
+};
 use sim::stepper::StepBounds;
 use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
 
 use crate::say;
 use crate::status::Status;
-use crate::trace_file::TraceFile;
+use crate::trace_file::TraceFiles;
 
 /// Arguments of `raftsim scenario`.
 #[derive(Debug, Args)]
@@ -25,6 +28,10 @@ pub struct ScenarioArgs {
     /// Write every event to FILE as JSON lines (one file: the last scenario's).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write a picture of the run to FILE: one self-contained HTML page
+    /// (one file: give one scenario).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Break a rule of Raft on purpose, as `raftsim check --break` did when
     /// it wrote the file (repeatable).
     #[arg(long = "break", value_name = "RULE", value_parser = crate::settings::rule_break)]
@@ -100,33 +107,31 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    if let Some(trace) = &args.trace {
-        if files.iter().any(|f| same(f, trace)) {
+    let outputs = [
+        ("--trace", &args.trace),
+        ("--html", &args.html),
+        ("--history", &args.history),
+    ];
+    for (flag, path) in outputs.iter().filter_map(|(f, p)| Some((*f, p.as_ref()?))) {
+        if files.iter().any(|f| same(f, path)) {
             eprintln!(
-                "raftsim scenario: --trace {} would overwrite a scenario file being run",
-                trace.display()
+                "raftsim scenario: {flag} {} would overwrite a scenario file being run",
+                path.display()
+            );
+            return Status::Usage;
+        }
+        if files.len() > 1 {
+            eprintln!(
+                "raftsim scenario: {flag} writes one run; give it one scenario file, not {}",
+                files.len()
             );
             return Status::Usage;
         }
     }
-    if args.trace.is_some() && files.len() > 1 {
-        eprintln!(
-            "raftsim scenario: --trace writes one run; give it one scenario file, not {}",
-            files.len()
-        );
+    let named: Vec<&PathBuf> = outputs.iter().filter_map(|(_, p)| p.as_ref()).collect();
+    if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
+        eprintln!("raftsim scenario: --trace, --html and --history must name different files");
         return Status::Usage;
-    }
-    if let Some(history) = &args.history {
-        if files.len() > 1 || files.iter().any(|f| same(f, history)) {
-            eprintln!(
-                "raftsim scenario: --history writes one run's history; give it one scenario file, and not that file"
-            );
-            return Status::Usage;
-        }
-        if args.trace.as_ref() == Some(history) {
-            eprintln!("raftsim scenario: --trace and --history must name different files");
-            return Status::Usage;
-        }
     }
     let mut status = Status::Ok;
     for path in &files {
@@ -142,7 +147,7 @@ pub fn scenario(args: &ScenarioArgs) -> Status {
 }
 
 fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
-    let (trace, breaks, lincheck) = (args.trace.as_deref(), &args.breaks, &args.lincheck);
+    let (breaks, lincheck) = (&args.breaks, &args.lincheck);
     let name = path.display().to_string();
     let bytes = match read_bounded(path) {
         Ok(bytes) => bytes,
@@ -158,33 +163,20 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
             return Status::Usage;
         }
     };
-    let mut out = match trace.map(TraceFile::create).transpose() {
+    let out = match TraceFiles::open(args.trace.as_deref(), args.html.as_deref()) {
         Ok(out) => out,
         Err(message) => {
             eprintln!("raftsim scenario: {message}");
             return Status::Usage;
         }
     };
-    if let Some(out) = out.as_mut() {
-        out.header(&TraceHeader::<()>::new("scenario", Some(&name), None));
-    }
-    let mut sink = |event: &TraceEvent| {
-        if let Some(out) = out.as_mut() {
-            out.event(event);
-        }
-    };
     let started = Instant::now();
-    let tracing = trace.is_some();
-    let result = run_scenario_until(
-        &scenario,
-        tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
-        crate::settings::rule_breaks(breaks),
-        StepBounds {
-            max_events: MAX_EVENTS,
-            lincheck_budget: lincheck.budget(),
-        },
-        &crate::interrupt::requested,
-    );
+    let bounds = StepBounds {
+        max_events: MAX_EVENTS,
+        lincheck_budget: lincheck.budget(),
+    };
+    let breaks = crate::settings::rule_breaks(breaks);
+    let (result, mut errors) = run_traced(&name, &scenario, breaks, bounds, out);
     let wall = started.elapsed().as_secs_f64();
     let outcome = match result {
         Err(err) => {
@@ -194,10 +186,6 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
         Ok(outcome) => outcome,
     };
     // The files first, then the verdict, then any write error.
-    let mut errors = Vec::new();
-    if let Some(Err(message)) = out.map(|out| out.finish(&trace_end(&outcome))) {
-        errors.push(message);
-    }
     if let Some(path) = &args.history {
         if let Err(message) = crate::history_file::write(path, &outcome.history) {
             errors.push(message);
@@ -215,6 +203,48 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
     } else {
         status.and(Status::Usage)
     }
+}
+
+/// Runs `scenario` (named `name`) with its records going to `out`; the
+/// outcome, and the errors writing `out` met.
+fn run_traced(
+    name: &str,
+    scenario: &Scenario,
+    breaks: HostRuleBreaks,
+    bounds: StepBounds,
+    mut out: TraceFiles,
+) -> (Result<Outcome, ScenarioError>, Vec<String>) {
+    out.header(&TraceHeader::<()>::new("scenario", Some(name), None));
+    let tracing = out.any();
+    let mut sink = |event: &TraceEvent| out.event(event);
+    let result = run_scenario_until(
+        scenario,
+        tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
+        breaks,
+        bounds,
+        &crate::interrupt::requested,
+    );
+    let errors = match &result {
+        Ok(outcome) => out.finish(&outcome.history, &trace_end(outcome)),
+        Err(_) => Vec::new(),
+    };
+    (result, errors)
+}
+
+/// Writes the picture of the scenario `text` (named `name`, run with the
+/// rule breaks `breaks`) to `path`: how `shrink` and `check` draw the run
+/// they found. `Err` says what went wrong.
+pub fn picture_of(
+    name: &str,
+    text: &str,
+    breaks: HostRuleBreaks,
+    path: &Path,
+) -> Result<(), String> {
+    let scenario = parse_bytes(name, text.as_bytes()).map_err(|err| err.to_string())?;
+    let out = TraceFiles::open(None, Some(path))?;
+    let (result, errors) = run_traced(name, &scenario, breaks, StepBounds::new(MAX_EVENTS), out);
+    result.map_err(|err| err.to_string())?;
+    errors.into_iter().next().map_or(Ok(()), Err)
 }
 
 /// The file's bytes, refusing one past [`FILE_BYTES_MAX`] without reading
@@ -242,17 +272,12 @@ fn trace_end(outcome: &Outcome) -> TraceEnd {
         (None, Some(stop)) => ("inconclusive", Some(stop)),
         (None, None) => ("pass", None),
     };
-    TraceEnd {
-        kind: "end",
+    TraceEnd::new(
         result,
-        invariant: stop
-            .and_then(|f| f.violation.as_ref())
-            .map(|v| v.invariant.to_string()),
-        message: stop.map(|f| f.message.clone()),
-        time_ns: outcome.sim_time_ns,
-        events: outcome.events,
-        trace_hash: format!("{:016x}", outcome.trace_hash),
-    }
+        stop.and_then(|f| f.violation.as_ref()),
+        stop.map(|f| f.message.clone()),
+        (outcome.sim_time_ns, outcome.events, outcome.trace_hash),
+    )
 }
 
 /// A scenario marked `# expect failure: INVARIANT`: a documented hazard,

@@ -18,6 +18,10 @@ pub struct ShrinkArgs {
     /// Where to write the minimal scenario (default: shrunk-SEED.scn).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write a picture of the minimal run to FILE: one self-contained
+    /// HTML page.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// The failing seed to shrink.
     #[arg(long)]
     seed: u64,
@@ -76,6 +80,16 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
         return Status::Usage;
     }
     say!("wrote {name}");
+    if let Some(html) = &args.html {
+        let breaks = shrunk.options.spec.rule_breaks;
+        match crate::scenario_cmd::picture_of(&name, &text, breaks, html) {
+            Ok(()) => say!("wrote {}", html.display()),
+            Err(message) => {
+                eprintln!("raftsim shrink: the picture: {message}");
+                return Status::Usage;
+            }
+        }
+    }
     let status = report_replay(args, &shrunk, &name, replayed);
     if shrunk.interrupted {
         Status::Interrupted

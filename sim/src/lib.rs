@@ -34,6 +34,7 @@ pub mod slot;
 pub mod stepper;
 pub mod streams;
 pub mod swarm;
+pub mod timeline;
 pub mod trace;
 pub mod units;
 pub mod world;

@@ -10,6 +10,7 @@ use crate::availability::{Availability, AvailabilityFigures};
 use crate::checker::{Invariant, LincheckResult, Stuck, Violation, check_history};
 use crate::history::History;
 use crate::slot::NodeSlot;
+use crate::timeline::Timeline;
 use crate::trace::{Trace, TraceEvent};
 use crate::world::{Action, World};
 
@@ -74,6 +75,8 @@ pub struct Stepper<'s> {
     pub world: World,
     trace: Trace,
     sink: Option<&'s mut dyn FnMut(&TraceEvent)>,
+    /// With a sink: what each step changed, for the picture of the run.
+    timeline: Option<Timeline>,
     checking: bool,
     bounds: StepBounds,
     /// Scheduled events run (the pace bound counts these, not the actions
@@ -107,10 +110,15 @@ impl<'s> Stepper<'s> {
         if !checking {
             world.switch_off_checkers();
         }
+        let timeline = sink.is_some().then(|| {
+            world.log_sends();
+            Timeline::default()
+        });
         Stepper {
             world,
             trace: Trace::default(),
             sink,
+            timeline,
             checking,
             bounds,
             scheduled_run: 0,
@@ -131,7 +139,9 @@ impl<'s> Stepper<'s> {
         }
         self.record(TraceEvent::of_event(&self.world, time_ns, event));
         let aimed = Action::Event(event).node();
-        self.guarded(aimed, |world| world.step().map(|_| ()))?;
+        let stepped = self.guarded(aimed, |world| world.step().map(|_| ()));
+        self.after_step();
+        stepped?;
         Ok(true)
     }
 
@@ -140,7 +150,17 @@ impl<'s> Stepper<'s> {
         self.bound()?;
         self.record(TraceEvent::of_action(&self.world, &action));
         let aimed = action.node();
-        self.guarded(aimed, |world| world.apply(action))
+        let applied = self.guarded(aimed, |world| world.apply(action));
+        self.after_step();
+        applied
+    }
+
+    /// With a sink: hands it what the step changed (the sends it made, the
+    /// nodes whose state moved), after the step's own event.
+    fn after_step(&mut self) {
+        if let (Some(timeline), Some(sink)) = (self.timeline.as_mut(), self.sink.as_mut()) {
+            timeline.after_step(&mut self.world, *sink);
+        }
     }
 
     /// The checks at the end of a run: durability over every node, then

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::membership::{MembershipOp, describe_change};
 use crate::net::{Endpoint, Payload};
 use crate::slot::NodeSlot;
+use crate::timeline::{InvokeRecord, NodeRecord, OpRecord, SendRecord};
 use crate::world::{Action, Event, World};
 
 /// How many events a violation report shows.
@@ -22,7 +23,7 @@ pub const TRACE_FORMAT: &str = "raftsim-trace";
 /// The trace format's version: raised whenever a record changes shape, so a
 /// consumer can refuse what it does not know. The README documents every
 /// field of this version.
-pub const TRACE_VERSION: u32 = 1;
+pub const TRACE_VERSION: u32 = 2;
 
 /// The first line of a trace file: what it is and what ran.
 #[derive(Clone, Debug, Serialize)]
@@ -78,6 +79,41 @@ pub struct TraceEnd {
     pub events: u64,
     /// The trace hash, 16 hex digits.
     pub trace_hash: String,
+    /// The nodes a broken invariant names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<u64>,
+    /// For a linearizability violation: the history positions of the
+    /// operation no order fits, then of the others of its key it shows
+    /// (the `op` records' `position`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected_ops: Vec<usize>,
+}
+
+impl TraceEnd {
+    /// The end line of a run that ended as `result` at `time_ns`, after
+    /// `events`, with trace hash `hash`; `violation` fills in the
+    /// invariant, its nodes and the operations it rejects, `message` says
+    /// what went wrong.
+    #[must_use]
+    pub fn new(
+        result: &'static str,
+        violation: Option<&crate::checker::Violation>,
+        message: Option<String>,
+        (time_ns, events, hash): (u64, u64, u64),
+    ) -> TraceEnd {
+        TraceEnd {
+            kind: "end",
+            result,
+            invariant: violation.map(|v| v.invariant.to_string()),
+            message,
+            time_ns,
+            events,
+            trace_hash: format!("{hash:016x}"),
+            nodes: violation
+                .map_or_else(Vec::new, |v| v.nodes.iter().map(|n| n.number()).collect()),
+            rejected_ops: crate::timeline::rejected_ops(violation),
+        }
+    }
 }
 
 /// A node or a client, named as every output of raftsim names them: nodes
@@ -125,6 +161,9 @@ fn node_id(node: NodeSlot) -> u64 {
 pub enum What {
     /// A packet reached its recipient (or was refused there by a partition).
     Deliver {
+        /// The packet's id (its `send` record lists it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        packet: Option<u64>,
         /// Sender.
         from: Peer,
         /// Recipient.
@@ -136,6 +175,9 @@ pub enum What {
     },
     /// A driver lost an in-flight packet (manual `drop`, the model checker).
     Drop {
+        /// The packet's id (its `send` record lists it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        packet: Option<u64>,
         /// Sender.
         from: Peer,
         /// Recipient.
@@ -147,6 +189,9 @@ pub enum What {
     },
     /// A driver put a second copy of an in-flight packet on the wire.
     Duplicate {
+        /// The packet's id (its `send` record lists it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        packet: Option<u64>,
         /// Sender.
         from: Peer,
         /// Recipient.
@@ -316,6 +361,17 @@ pub enum What {
     },
     /// The operator tries its pending membership operations again.
     AdminWake,
+    /// A message handed to the network, with its fate (a picture's record:
+    /// not in the trace hash).
+    Send(SendRecord),
+    /// A node's state changed (a picture's record: not in the trace hash).
+    Node(NodeRecord),
+    /// A client operation invoked (a picture's record: not in the trace
+    /// hash).
+    Invoke(InvokeRecord),
+    /// A client operation ended, or is listed at the end of the run
+    /// unended (a picture's record: not in the trace hash).
+    Op(OpRecord),
 }
 
 /// One line of the trace.
@@ -344,18 +400,21 @@ impl fmt::Display for What {
                 to,
                 msg,
                 term,
+                ..
             } => packet(f, "", from, to, msg, term),
             What::Drop {
                 from,
                 to,
                 msg,
                 term,
+                ..
             } => packet(f, "drop ", from, to, msg, term),
             What::Duplicate {
                 from,
                 to,
                 msg,
                 term,
+                ..
             } => packet(f, "duplicate ", from, to, msg, term),
             What::Vanished { packet } => write!(f, "packet {packet} no longer in flight"),
             What::Tick { node } => write!(f, "tick n{node}"),
@@ -408,6 +467,22 @@ impl fmt::Display for What {
             }
             What::Membership { op } => write!(f, "{op}"),
             What::AdminWake => write!(f, "the operator retries"),
+            What::Send(sent) => {
+                let verb = format!("send ({:?}) ", sent.fate).to_lowercase();
+                packet(f, &verb, &sent.from, &sent.to, &sent.msg, &sent.term)
+            }
+            What::Node(n) => write!(
+                f,
+                "n{} {:?} {} term {} commit {} applied {}",
+                n.node,
+                n.process,
+                n.role.as_deref().unwrap_or("-"),
+                n.term,
+                n.commit,
+                n.applied
+            ),
+            What::Invoke(op) => write!(f, "client c{} invokes `{}`", op.client, op.op),
+            What::Op(op) => write!(f, "client c{} `{}`: {}", op.client, op.op, op.outcome),
         }
     }
 }
@@ -575,18 +650,21 @@ fn packet_what(world: &World, id: u64, verb: PacketVerb) -> What {
     };
     match verb {
         PacketVerb::Deliver => What::Deliver {
+            packet: Some(id),
             from,
             to,
             msg,
             term,
         },
         PacketVerb::Drop => What::Drop {
+            packet: Some(id),
             from,
             to,
             msg,
             term,
         },
         PacketVerb::Duplicate => What::Duplicate {
+            packet: Some(id),
             from,
             to,
             msg,
@@ -644,6 +722,7 @@ impl Trace {
                 to,
                 msg,
                 term,
+                ..
             } => packet(1, from, to, msg, term),
             What::Tick { node } => (2, *node, 0, 0),
             What::Synced { node } => (3, *node, 0, 0),

@@ -25,6 +25,7 @@ use crate::kv::ClientId;
 use crate::net::{Endpoint, Net, Packet, Payload};
 use crate::slot::NodeSlot;
 use crate::streams::{self, Concern, SharedRng};
+use crate::timeline::{SendFate, SendRecord};
 
 pub use crate::action::{Action, Event};
 pub use crate::cluster::ClusterSpec;
@@ -119,6 +120,10 @@ pub struct World {
     pub refusal: Option<String>,
     /// The operator's membership operations waiting.
     pub admin: Admin,
+    /// Messages sent since the stepper last took them, when a picture of
+    /// the run is being drawn ([`World::log_sends`]); `None` otherwise.
+    /// Drained after every step, so it holds one step's sends.
+    sends: Option<Vec<SendRecord>>,
 }
 
 impl World {
@@ -166,6 +171,7 @@ impl World {
             found: None,
             refusal: None,
             admin: Admin::default(),
+            sends: None,
             spec,
         };
         // The spares have never run: a membership change that adds one
@@ -329,9 +335,21 @@ impl World {
 
     /// Sends a copy of message `id`, delivered after its own delay.
     fn duplicate_message(&mut self, id: u64) {
+        let original = self
+            .sends
+            .is_some()
+            .then(|| self.net.packet(id).cloned())
+            .flatten();
         if let Some((copy, delay)) = self.net.duplicate(id, &mut self.rng_net) {
             let key = self.schedule(self.now_ns + delay, Event::Deliver(copy));
             self.delivery_keys.insert(copy, key);
+            if let (Some(sends), Some(packet)) = (self.sends.as_mut(), original) {
+                // The copy as a send of its own, so its arrow has a start.
+                let stats = &self.net.stats;
+                let mut sent = SendRecord::new(&packet, stats, stats, vec![copy]);
+                sent.fate = SendFate::Duplicated;
+                sends.push(sent);
+            }
         }
     }
 
@@ -491,10 +509,29 @@ impl World {
     }
 
     fn send(&mut self, packet: Packet) {
-        for (id, delay) in self.net.send(packet, &mut self.rng_net) {
+        let logged = self
+            .sends
+            .is_some()
+            .then(|| (packet.clone(), self.net.stats.clone()));
+        let sent = self.net.send(packet, &mut self.rng_net);
+        for &(id, delay) in &sent {
             let key = self.schedule(self.now_ns + delay, Event::Deliver(id));
             self.delivery_keys.insert(id, key);
         }
+        if let (Some(sends), Some((packet, before))) = (self.sends.as_mut(), logged) {
+            let ids = sent.iter().map(|&(id, _)| id).collect();
+            sends.push(SendRecord::new(&packet, &before, &self.net.stats, ids));
+        }
+    }
+
+    /// Logs every message sent from now on, for [`World::take_sends`].
+    pub fn log_sends(&mut self) {
+        self.sends.get_or_insert_with(Vec::new);
+    }
+
+    /// The messages sent since the last call (none unless logging).
+    pub fn take_sends(&mut self) -> Vec<SendRecord> {
+        self.sends.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     fn boot(&mut self, node: NodeSlot) {
