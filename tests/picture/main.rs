@@ -305,3 +305,24 @@ fn a_violation_picture_has_no_errors_and_shows_the_rejected_read() {
     }
     assert!(browser.errors.is_empty(), "errors: {:?}", browser.errors);
 }
+
+#[test]
+fn bad_picture_arguments_are_usage_errors() {
+    use common::assert_usage_error;
+    assert_usage_error(
+        &["--seed", "1", "--trace", "same.out", "--html", "same.out"],
+        "must name different files",
+    );
+    assert_usage_error(
+        &["--seed", "1", "--html", "/nonexistent-dir/run.html"],
+        "cannot write the picture /nonexistent-dir/run.html",
+    );
+    assert_usage_error(
+        &["scenario", "scenarios", "--html", "all.html"],
+        "--html writes one run; give it one scenario file",
+    );
+    assert_usage_error(
+        &["scenario", STALE_READ, "--html", STALE_READ],
+        "would overwrite a scenario file being run",
+    );
+}
