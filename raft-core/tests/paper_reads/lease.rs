@@ -85,6 +85,23 @@ fn the_lease_runs_out_without_answers() {
     assert_eq!(outcome(&net, 1, 1), None, "it waits for a round");
 }
 
+/// The lease counts from the send of the newest round a quorum answered,
+/// on the leader's clock: renewed late, it lasts its full length from
+/// there, and not a tick more.
+#[test]
+fn the_lease_counts_from_the_newest_round_answered() {
+    let mut net = leader_with_lease();
+    let lease = net.node(1).config().lease_ticks();
+    net.tick(1, lease - 1);
+    net.node_mut(1).heartbeat_timeout();
+    net.stabilize();
+    net.isolate(1);
+    net.tick(1, lease - 1);
+    assert!(net.node(1).lease_read_holds(), "within the renewed lease");
+    net.tick(1, 1);
+    assert!(!net.node(1).lease_read_holds(), "past it");
+}
+
 /// Leader transfer: the target's vote requests override the voters'
 /// leases, so the leader that sent TimeoutNow holds no lease any more
 /// that term, even if the transfer is aborted (the TimeoutNow may still
