@@ -374,6 +374,19 @@ pub enum What {
     Op(OpRecord),
 }
 
+impl What {
+    /// Whether this is a picture's record (what an event changed: `send`,
+    /// `node`, `invoke`, `op`) rather than an event: such records are not
+    /// counted as events, kept in the tail or hashed.
+    #[must_use]
+    pub fn is_picture_record(&self) -> bool {
+        matches!(
+            self,
+            What::Send(_) | What::Node(_) | What::Invoke(_) | What::Op(_)
+        )
+    }
+}
+
 /// One line of the trace.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceEvent {

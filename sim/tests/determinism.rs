@@ -148,10 +148,20 @@ fn the_trace_hash_depends_on_what_happened_not_only_on_the_seed() {
     assert_ne!(base.trace_hash, run(&longer, None).trace_hash);
 }
 
+/// The run, and the events its sink saw (the picture's records, which
+/// follow the events they describe, left out: they are not events).
 fn run_with_sink(options: &RunOptions) -> (RunReport, Vec<TraceEvent>) {
     let mut events = Vec::new();
-    let mut sink = |event: &TraceEvent| events.push(event.clone());
+    let mut records = 0usize;
+    let mut sink = |event: &TraceEvent| {
+        if event.what.is_picture_record() {
+            records += 1;
+        } else {
+            events.push(event.clone());
+        }
+    };
     let report = run(options, Some(&mut sink));
+    assert!(records > 0, "a sink sees the picture's records too");
     (report, events)
 }
 
