@@ -512,3 +512,26 @@ fn age(was_old: bool, old: &mut bool, on_drop: impl FnOnce()) -> bool {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ReadFailure;
+
+    #[test]
+    fn a_failed_read_says_why() {
+        let said = [
+            ReadFailure::LeadershipLost,
+            ReadFailure::Refused,
+            ReadFailure::TimedOut,
+        ]
+        .map(|why| why.to_string());
+        assert_eq!(
+            said,
+            [
+                "leadership lost",
+                "refused by the leader",
+                "not confirmed in time"
+            ]
+        );
+    }
+}

@@ -102,6 +102,45 @@ fn the_lease_counts_from_the_newest_round_answered() {
     assert!(!net.node(1).lease_read_holds(), "past it");
 }
 
+/// An answer to an older round renews the lease from that round's send,
+/// though a newer round is out: the leader remembers when it sent each
+/// round not yet answered.
+#[test]
+fn an_answer_to_an_older_round_renews_the_lease() {
+    let mut net = leader_with_lease();
+    let lease = net.node(1).config().lease_ticks();
+    net.isolate(1);
+    net.tick(1, lease);
+    assert!(!net.node(1).lease_read_holds());
+    net.heal();
+    net.drop_where(|_| true);
+    net.node_mut(1).heartbeat_timeout();
+    net.process_ready(1);
+    net.node_mut(1).heartbeat_timeout();
+    net.process_ready(1);
+    let round = |m: &raft_core::Message| match m.body {
+        MessageBody::Heartbeat { read_round, .. } => read_round,
+        _ => 0,
+    };
+    // Lose the newer round's heartbeats; the older round is answered.
+    let beats = net.drop_where(|m| matches!(m.body, MessageBody::Heartbeat { .. }));
+    let newest = beats.iter().map(round).max().expect("heartbeats");
+    let (older, newer): (Vec<_>, Vec<_>) = beats.into_iter().partition(|m| round(m) < newest);
+    assert_eq!(newer.len(), 2, "the newest round went to both followers");
+    assert!(
+        older.len() >= 2,
+        "the one before it too (and those sent while cut off)"
+    );
+    for message in older {
+        net.deliver(message);
+    }
+    net.stabilize();
+    assert!(
+        net.node(1).lease_read_holds(),
+        "renewed by the older round's answers"
+    );
+}
+
 /// Leader transfer: the target's vote requests override the voters'
 /// leases, so the leader that sent TimeoutNow holds no lease any more
 /// that term, even if the transfer is aborted (the TimeoutNow may still
