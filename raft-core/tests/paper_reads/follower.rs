@@ -87,3 +87,22 @@ fn a_node_that_no_longer_leads_refuses_a_forwarded_read() {
         }
     );
 }
+
+/// Only the leader the read was forwarded to answers it: an answer from
+/// another node of the term (a forged or misrouted message) is ignored.
+#[test]
+fn a_read_index_answer_from_a_node_that_does_not_lead_is_ignored() {
+    let mut net = Network::new(3);
+    net.elect(1);
+    net.node_mut(2).read_index(7).expect("2 follows 1");
+    net.process_ready(2);
+    net.drop_where(|m| matches!(m.body, MessageBody::ReadIndex { .. }));
+    let term = net.node(2).term().0;
+    let body = MessageBody::ReadIndexResponse {
+        context: 7,
+        index: Some(raft_core::LogIndex(1)),
+    };
+    net.deliver(msg(3, 2, term, body));
+    net.process_ready(2);
+    assert_eq!(outcome(&net, 2, 7), None, "still waiting for node 1");
+}
