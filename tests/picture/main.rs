@@ -156,6 +156,31 @@ fn a_violation_names_its_nodes_and_the_operations_it_rejects() {
 }
 
 #[test]
+fn a_failing_seed_picture_marks_its_violation_and_nodes() {
+    let html = TempFile::new("seed.html");
+    let args = ["--seed", "2", "--duration", "2s", "--break", "skip-fsync"];
+    let mut with_html = args.to_vec();
+    with_html.extend(["--html", html.arg()]);
+    assert_exit(&raftsim(&with_html), 1);
+    let data = data_of(&std::fs::read_to_string(&html.0).expect("the picture"));
+    let header = &data[0];
+    assert_eq!(header["source"], "run");
+    assert_eq!(header["plan"]["seed"], 2);
+    let end = data.last().expect("lines");
+    assert_eq!(end["result"], "violation");
+    assert_eq!(end["invariant"], "persist-before-send");
+    // A lane for every node of the plan, and the blamed nodes among them.
+    let lanes: std::collections::BTreeSet<u64> = kinds(&data, "node")
+        .map(|r| r["node"].as_u64().expect("a node id"))
+        .collect();
+    let voters = header["plan"]["cluster"]["nodes"].as_u64().expect("nodes");
+    assert!((1..=voters).all(|n| lanes.contains(&n)), "{lanes:?}");
+    for node in end["nodes"].as_array().expect("nodes") {
+        assert!(lanes.contains(&node.as_u64().expect("an id")), "{node}");
+    }
+}
+
+#[test]
 fn check_and_shrink_draw_what_they_found() {
     let scn = TempFile::new("found.scn");
     let html = TempFile::new("found.html");
