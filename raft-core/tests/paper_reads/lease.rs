@@ -161,6 +161,22 @@ fn a_leader_that_sent_timeout_now_serves_no_lease_reads() {
     assert!(!net.node(1).lease_read_holds());
 }
 
+/// The forfeit lasts one term: a node that hands its leadership over and
+/// is elected again later holds a lease again once a quorum answers.
+#[test]
+fn a_new_term_of_leadership_brings_a_new_lease() {
+    let mut net = leader_with_lease();
+    net.node_mut(1).transfer_leader(id(2)).expect("a voter");
+    net.stabilize();
+    assert_eq!(net.leaders(), vec![2], "handed over");
+    net.node_mut(2).transfer_leader(id(1)).expect("a voter");
+    net.stabilize();
+    assert_eq!(net.leaders(), vec![1], "handed back");
+    net.node_mut(1).heartbeat_timeout();
+    net.stabilize();
+    assert!(net.node(1).lease_read_holds());
+}
+
 /// A node that restarts has forgotten which leader it promised its lease
 /// to: under lease reads it refuses votes for an election timeout.
 #[test]
