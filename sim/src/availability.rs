@@ -556,30 +556,145 @@ fn stable_window(world: &World) -> Option<Stable> {
 /// group but not hear its leader may campaign again and again: without
 /// PreVote that disrupts the group, Raft thesis §4.2.3 — a fault, not a
 /// stable window), if there is one.
+///
+/// There is at most one: every running node that can send to a member
+/// must be a member, so the group is the closure of any of its members
+/// under "can send to" — and two such groups would be disjoint quorums.
+/// So the closure of each running node is the only candidate it has:
+/// `up.count_ones()` closures of at most 64 steps each, where trying every
+/// subset would take 2^64 steps for a scenario's 64 nodes.
 fn connected_quorum(world: &World, up: u64, is_quorum: impl Fn(u64) -> bool) -> Option<u64> {
-    let reaches_all = |group: u64| {
-        world.nodes().all(|n| {
-            let blocked = world.net.blocked_from(n);
-            let bit = 1 << n.index();
-            if group & bit != 0 {
-                blocked & group == 0
-            } else {
-                // Down or paused nodes send nothing; a running outsider
-                // must be cut off from the whole group.
-                up & bit == 0 || blocked & group == group
+    let slots: Vec<NodeSlot> = world
+        .nodes()
+        .filter(|n| up & (1 << n.index()) != 0)
+        .collect();
+    // senders[i]: the running nodes that can send to node i.
+    let mut senders = [0u64; 64];
+    for &from in &slots {
+        let reaches = !world.net.blocked_from(from) & up;
+        for &to in &slots {
+            if reaches & (1 << to.index()) != 0 {
+                senders[to.index()] |= 1 << from.index();
             }
-        })
-    };
-    if reaches_all(up) {
-        return Some(up);
+        }
     }
-    // Partitioned: try the subsets of `up` (at most 2^9 for 9 nodes).
-    let mut subset = up;
-    while subset != 0 {
-        subset = (subset - 1) & up;
-        if is_quorum(subset) && reaches_all(subset) {
-            return Some(subset);
+    for &start in &slots {
+        let mut group = 1u64 << start.index();
+        loop {
+            let mut grown = group;
+            let mut rest = group;
+            while rest != 0 {
+                let i = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                grown |= senders[i];
+            }
+            if grown == group {
+                break;
+            }
+            group = grown;
+        }
+        // Closed: no running outsider sends to a member. Every member must
+        // send to every other.
+        let all_connected = slots
+            .iter()
+            .filter(|n| group & (1 << n.index()) != 0)
+            .all(|&n| world.net.blocked_from(n) & group == 0);
+        if all_connected && is_quorum(group) {
+            return Some(group);
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::connected_quorum;
+    use crate::cluster::ClusterSpec;
+    use crate::slot::NodeSlot;
+    use crate::world::World;
+
+    fn world(nodes: usize) -> World {
+        World::new(
+            ClusterSpec {
+                nodes,
+                ..ClusterSpec::default()
+            },
+            1,
+        )
+    }
+
+    /// The definition, tried on every subset of `up` (fine for a few nodes).
+    fn every_subset(world: &World, up: u64, is_quorum: &dyn Fn(u64) -> bool) -> Option<u64> {
+        let fits = |group: u64| {
+            world.nodes().all(|n| {
+                let blocked = world.net.blocked_from(n);
+                let bit = 1 << n.index();
+                if group & bit != 0 {
+                    blocked & group == 0
+                } else {
+                    up & bit == 0 || blocked & group == group
+                }
+            })
+        };
+        let mut found = Vec::new();
+        let mut subset = up;
+        loop {
+            if subset != 0 && is_quorum(subset) && fits(subset) {
+                found.push(subset);
+            }
+            if subset == 0 {
+                break;
+            }
+            subset = (subset - 1) & up;
+        }
+        assert!(found.len() <= 1, "two groups: {found:?}");
+        found.pop()
+    }
+
+    #[test]
+    fn the_group_found_is_the_one_every_subset_finds() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut groups = 0;
+        for _ in 0..3000 {
+            let nodes = rng.random_range(1..=7usize);
+            let mut world = world(nodes);
+            for from in NodeSlot::all(nodes) {
+                for to in NodeSlot::all(nodes) {
+                    if rng.random_bool(0.3) {
+                        world.net.block(from, to);
+                    }
+                }
+            }
+            let up = rng.random_range(0..1u64 << nodes);
+            let majority = |group: u64| group.count_ones() as usize > nodes / 2;
+            let expected = every_subset(&world, up, &majority);
+            assert_eq!(connected_quorum(&world, up, majority), expected);
+            groups += usize::from(expected.is_some());
+        }
+        assert!(groups > 100, "{groups} cases had a group");
+    }
+
+    /// A scenario may have 64 nodes: trying every subset of a partitioned
+    /// one would never end.
+    #[test]
+    fn a_partitioned_cluster_of_64_nodes_is_judged() {
+        let mut world = world(64);
+        let majority = |group: u64| group.count_ones() > 32;
+        let all = u64::MAX;
+        let minority = |n: NodeSlot| n.index() < 30;
+        for a in NodeSlot::all(64) {
+            for b in NodeSlot::all(64) {
+                if minority(a) != minority(b) {
+                    world.net.block(a, b);
+                }
+            }
+        }
+        let majority_side = all << 30;
+        assert_eq!(connected_quorum(&world, all, majority), Some(majority_side));
+        world.net.heal();
+        assert_eq!(connected_quorum(&world, all, majority), Some(all));
+    }
 }
