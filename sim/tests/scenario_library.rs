@@ -566,7 +566,7 @@ fn the_client_facing_scenarios_catch_the_bugs_they_describe() {
             Some(Stuck::OpsSlow),
         ),
         (
-            "reads/reads_before_new_leader_commits.scn",
+            "reads_before_new_leader_commits.scn",
             "read-before-own-term-commit",
             Invariant::Linearizability,
             None,

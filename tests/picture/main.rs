@@ -30,7 +30,7 @@ run 1s
 
 /// The scenario whose get, with the rule break, reads before the new
 /// leader commits its no-op: a linearizability violation.
-const STALE_READ: &str = "scenarios/reads/reads_before_new_leader_commits.scn";
+const STALE_READ: &str = "scenarios/reads_before_new_leader_commits.scn";
 
 /// The JSON lines inside a picture, checked to be the page's only data.
 fn data_of(page: &str) -> Vec<Value> {
