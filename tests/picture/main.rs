@@ -122,9 +122,10 @@ fn a_scenario_picture_holds_lanes_marks_arrows_and_operations() {
     assert_eq!(kinds(&data, "op").count(), invoked);
 }
 
-#[test]
-fn a_violation_names_its_nodes_and_the_operations_it_rejects() {
-    let html = TempFile::new("stale.html");
+/// The picture of the stale-read scenario run with its rule break (exit 1:
+/// the violation), written to a temp file named `name`.
+fn stale_read_picture(name: &str) -> TempFile {
+    let html = TempFile::new(name);
     let output = raftsim(&[
         "scenario",
         STALE_READ,
@@ -134,6 +135,12 @@ fn a_violation_names_its_nodes_and_the_operations_it_rejects() {
         html.arg(),
     ]);
     assert_exit(&output, 1);
+    html
+}
+
+#[test]
+fn a_violation_names_its_nodes_and_the_operations_it_rejects() {
+    let html = stale_read_picture("stale.html");
     let data = data_of(&std::fs::read_to_string(&html.0).expect("the picture"));
     let end = data.last().expect("lines");
     assert_eq!(end["result"], "violation");
@@ -285,16 +292,7 @@ fn a_violation_picture_has_no_errors_and_shows_the_rejected_read() {
     let Some(mut browser) = browser_or_skip() else {
         return;
     };
-    let html = TempFile::new("browser-stale.html");
-    let output = raftsim(&[
-        "scenario",
-        STALE_READ,
-        "--break",
-        "read-before-own-term-commit",
-        "--html",
-        html.arg(),
-    ]);
-    assert_exit(&output, 1);
+    let html = stale_read_picture("browser-stale.html");
     browser.open(&html.0).expect("the page loads");
     let verdict = browser
         .eval("document.getElementById('verdict').textContent")
