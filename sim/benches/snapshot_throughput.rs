@@ -76,18 +76,18 @@ fn one_mebibyte_install() -> (u64, u64, f64) {
             })
             .expect("no violation");
         let target = world.hosts[leader.index()]
-            .raw()
+            .node()
             .expect("up")
             .log()
             .last_index();
         step_until(&mut world, |w| {
-            w.hosts[leader.index()].raw().expect("up").log().applied() >= target
+            w.hosts[leader.index()].node().expect("up").log().applied() >= target
         });
     }
     world.apply(Action::Compact(leader)).expect("no violation");
     step_until(&mut world, |w| w.stats.snapshots_taken > 0);
     let index = world.hosts[leader.index()]
-        .raw()
+        .node()
         .expect("up")
         .log()
         .snapshot()
@@ -97,7 +97,7 @@ fn one_mebibyte_install() -> (u64, u64, f64) {
     world.apply(Action::Heal).expect("no violation");
     let events = step_until(&mut world, |w| {
         w.hosts[lagging.index()]
-            .raw()
+            .node()
             .is_some_and(|raw| raw.log().applied() >= index)
     });
     let wall_s = started.elapsed().as_secs_f64();

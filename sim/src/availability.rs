@@ -304,11 +304,12 @@ fn follow(
     now_ns: u64,
 ) -> Option<FollowedLeader> {
     let followed = node.and_then(|node| {
-        let raw = world.host(node).raw()?;
+        let raw = world.host(node).node()?;
         let log = raw.log();
         let voters = &raw.conf().voters;
         let mut matched: Vec<u64> = raw
             .matched_indexes()
+            .into_iter()
             .filter(|(id, _)| voters.contains(id))
             .map(|(_, index)| index.0)
             .collect();
@@ -460,7 +461,7 @@ fn highest_term(world: &World) -> u64 {
     world
         .hosts
         .iter()
-        .filter_map(|h| h.raw())
+        .filter_map(|h| h.node())
         .map(|r| r.term().0)
         .max()
         .unwrap_or(0)
@@ -490,7 +491,7 @@ fn stable_window(world: &World) -> Option<Stable> {
     let up: u64 = world
         .hosts
         .iter()
-        .filter(|h| h.state == HostState::Up && h.raw().is_some())
+        .filter(|h| h.state == HostState::Up && h.node().is_some())
         .fold(0, |mask, h| mask | 1 << h.slot.index());
     if !is_quorum(up) {
         return None;

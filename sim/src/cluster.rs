@@ -106,6 +106,10 @@ pub struct ClusterSpec {
     pub retire_removed: bool,
     /// Test-only: rules every host breaks (see [`crate::host::HostRuleBreaks`]).
     pub rule_breaks: crate::host::HostRuleBreaks,
+    /// The Raft implementation every node runs (raft-core unless a driver
+    /// says otherwise; not part of the resolved plan's JSON).
+    #[serde(skip)]
+    pub sut: crate::sut::Sut,
 }
 
 impl Default for ClusterSpec {
@@ -123,6 +127,7 @@ impl Default for ClusterSpec {
             snapshot_every_entries: None,
             retire_removed: false,
             rule_breaks: crate::host::HostRuleBreaks::default(),
+            sut: crate::sut::Sut::default(),
         }
     }
 }

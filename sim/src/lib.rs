@@ -33,6 +33,7 @@ pub mod shrink;
 pub mod slot;
 pub mod stepper;
 pub mod streams;
+pub mod sut;
 pub mod swarm;
 pub mod timeline;
 pub mod trace;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kv::{ClientId, Command, Output};
 use crate::slot::NodeSlot;
+use crate::sut::{ForeignMessage, WireMessage};
 use raft_core::{EntryId, Message, MessageBody};
 
 /// Who sends or receives: a node or a client session.
@@ -59,6 +60,9 @@ pub enum Payload {
         /// The answer.
         outcome: ReplyOutcome,
     },
+    /// Another Raft implementation's message between nodes (last, so that
+    /// the other variants keep their encoding).
+    Foreign(Box<ForeignMessage>),
 }
 
 impl Payload {
@@ -66,9 +70,33 @@ impl Payload {
     #[must_use]
     pub fn kind_name(&self) -> &'static str {
         match self {
-            Payload::Raft(m) => m.body.kind_name(),
             Payload::Request(_) => "request",
             Payload::Reply { .. } => "reply",
+            Payload::Raft(_) | Payload::Foreign(_) => self
+                .raft_message()
+                .expect("a Raft payload")
+                .body
+                .kind_name(),
+        }
+    }
+
+    /// A message between nodes in raft-core's vocabulary: raft-core's
+    /// own, or what another implementation's says.
+    #[must_use]
+    pub fn raft_message(&self) -> Option<&Message> {
+        match self {
+            Payload::Raft(message) => Some(message),
+            Payload::Foreign(foreign) => Some(&foreign.seen),
+            Payload::Request(_) | Payload::Reply { .. } => None,
+        }
+    }
+}
+
+impl From<WireMessage> for Payload {
+    fn from(message: WireMessage) -> Payload {
+        match message {
+            WireMessage::Core(message) => Payload::Raft(message),
+            WireMessage::Foreign(foreign) => Payload::Foreign(foreign),
         }
     }
 }
@@ -228,10 +256,10 @@ impl Net {
     /// on its way (none if lost, two if duplicated).
     pub fn send(&mut self, packet: Packet, rng: &mut impl Rng) -> Vec<(u64, u64)> {
         self.stats.sent += 1;
-        if let Payload::Raft(Message {
+        if let Some(Message {
             body: MessageBody::AppendEntries { entries, .. },
             ..
-        }) = &packet.payload
+        }) = packet.payload.raft_message()
         {
             self.stats.entries_sent += entries.len() as u64;
         }

@@ -52,7 +52,7 @@ impl World {
         keep_first(found, checkers.on_ack_claims(node, &out.ack_claims));
         let durable = host.durable();
         for packet in &out.packets {
-            if let crate::net::Payload::Raft(message) = &packet.payload {
+            if let Some(message) = packet.payload.raft_message() {
                 keep_first(found, checkers.on_send(&durable, message));
             }
         }

@@ -57,7 +57,7 @@ impl World {
             self.hosts
                 .iter()
                 .filter(|h| h.state == HostState::Up)
-                .filter_map(|h| h.raw())
+                .filter_map(|h| h.node())
         };
         // A quorum of the leader's own configuration (thesis §4.1: the
         // latest in its log), counting the leader itself.
@@ -90,7 +90,7 @@ impl World {
         self.hosts
             .iter()
             .filter(|h| h.state == HostState::Up)
-            .filter_map(|h| h.raw())
+            .filter_map(|h| h.node())
             .max_by_key(|r| (r.term(), r.log().last_id().term, r.log().last_index()))
             .map(|r| r.conf().clone())
     }
@@ -103,7 +103,7 @@ impl World {
         self.hosts
             .iter()
             .filter(|h| h.state == HostState::Up)
-            .filter_map(|h| h.raw().filter(|r| r.role() == Role::Leader))
+            .filter_map(|h| h.node().filter(|r| r.role() == Role::Leader))
             .max_by_key(|r| r.term())
             .and_then(|r| NodeSlot::of_id(r.id()))
     }

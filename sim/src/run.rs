@@ -321,7 +321,7 @@ pub fn run_until(
         .world
         .hosts
         .iter()
-        .filter_map(|h| h.raw())
+        .filter_map(|h| h.node())
         .fold(0u64, |acc, raw| {
             acc.rotate_left(7) ^ raw.log().committed().0 ^ (raw.term().0 << 32)
         });
@@ -336,7 +336,7 @@ pub fn run_until(
         world
             .hosts
             .iter()
-            .filter_map(|h| h.raw())
+            .filter_map(|h| h.node())
             .map(|r| r.log().committed().0)
             .max()
             .unwrap_or(0)

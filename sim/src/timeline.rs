@@ -12,7 +12,7 @@ use crate::checker::Violation;
 use crate::history::{History, Outcome};
 use crate::host::HostState;
 use crate::kv::Output;
-use crate::net::{NetStats, Packet, Payload};
+use crate::net::{NetStats, Packet};
 use crate::trace::{Peer, TraceEvent, What};
 use crate::world::World;
 
@@ -66,10 +66,7 @@ impl SendRecord {
             from: Peer::from(packet.from),
             to: Peer::from(packet.to),
             msg: packet.payload.kind_name().to_string(),
-            term: match &packet.payload {
-                Payload::Raft(m) => Some(m.term.0),
-                _ => None,
-            },
+            term: packet.payload.raft_message().map(|m| m.term.0),
             packets,
             fate,
         }
@@ -120,13 +117,13 @@ impl NodeRecord {
             HostState::Paused => Process::Paused,
             HostState::Down => Process::Down,
         };
-        let raw = host.raw().filter(|_| process != Process::Down);
+        let raw = host.node().filter(|_| process != Process::Down);
         NodeRecord {
             node: node.number(),
             process,
             role: raw.map(|r| role_name(r.role()).to_string()),
             term: raw.map_or(0, |r| r.term().0),
-            leader: raw.and_then(raft_core::RawNode::leader).map(|id| id.0),
+            leader: raw.and_then(|node| node.leader()).map(|id| id.0),
             commit: raw.map_or(0, |r| r.log().committed().0),
             applied: raw.map_or(0, |r| r.log().applied().0),
             last_index: raw.map_or(0, |r| r.log().last_index().0),

@@ -19,7 +19,7 @@
 use std::time::Instant;
 
 use raft_core::{Config, EntryKind, Error, Message, NodeId, RawNode, Restored, Role};
-use raft_rs_adapter::{RaftRsNode, Settings};
+use raft_rs_adapter::{ManualNode, Settings};
 
 const NODES: u64 = 3;
 const ENTRY_BYTES: usize = 128;
@@ -84,7 +84,7 @@ impl Node for RawNode {
     }
 }
 
-impl Node for RaftRsNode {
+impl Node for ManualNode {
     type Message = raft::eraftpb::Message;
 
     fn recipient(message: &Self::Message) -> usize {
@@ -92,7 +92,7 @@ impl Node for RaftRsNode {
     }
 
     fn propose(&mut self, data: Vec<u8>) -> bool {
-        match RaftRsNode::propose(self, data) {
+        match ManualNode::propose(self, data) {
             Ok(()) => true,
             Err(raft::Error::ProposalDropped) => false,
             Err(err) => panic!("raft-rs refused a proposal: {err}"),
@@ -106,11 +106,11 @@ impl Node for RaftRsNode {
     }
 
     fn step(&mut self, message: Self::Message) {
-        RaftRsNode::step(self, message).expect("a healthy cluster's message");
+        ManualNode::step(self, message).expect("a healthy cluster's message");
     }
 
     fn campaign(&mut self) {
-        RaftRsNode::campaign(self).expect("a voter may campaign");
+        ManualNode::campaign(self).expect("a voter may campaign");
     }
 
     fn leads(&self) -> bool {
@@ -132,7 +132,7 @@ fn raft_core_cluster() -> Vec<RawNode> {
         .collect()
 }
 
-fn raft_rs_cluster() -> Vec<RaftRsNode> {
+fn raft_rs_cluster() -> Vec<ManualNode> {
     let voters: Vec<u64> = (1..=NODES).collect();
     let settings = Settings {
         pre_vote: true,
@@ -143,7 +143,7 @@ fn raft_rs_cluster() -> Vec<RaftRsNode> {
     };
     voters
         .iter()
-        .map(|&n| RaftRsNode::new(n, &voters, settings).expect("a valid configuration"))
+        .map(|&n| ManualNode::new(n, &voters, settings).expect("a valid configuration"))
         .collect()
 }
 

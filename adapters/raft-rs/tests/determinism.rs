@@ -3,7 +3,7 @@
 //! for a Raft under test), because the adapter pins raft-rs's otherwise
 //! unseeded election timeout draw.
 
-use raft_rs_adapter::{RaftRsNode, Settings};
+use raft_rs_adapter::{ManualNode, Settings};
 
 /// Every message of a run, as (from, to, type, term, index, commit).
 type Transcript = Vec<(u64, u64, i32, u64, u64, u64)>;
@@ -13,9 +13,9 @@ type Transcript = Vec<(u64, u64, i32, u64, u64, u64)>;
 /// known; every message delivered at the end of its tick.
 fn run(ticks: usize) -> (Transcript, u64) {
     let voters = [1, 2, 3];
-    let mut nodes: Vec<RaftRsNode> = voters
+    let mut nodes: Vec<ManualNode> = voters
         .iter()
-        .map(|&n| RaftRsNode::new(n, &voters, Settings::default()).expect("valid"))
+        .map(|&n| ManualNode::new(n, &voters, Settings::default()).expect("valid"))
         .collect();
     let mut transcript = Transcript::new();
     for tick in 0..ticks {
@@ -67,7 +67,7 @@ fn the_same_inputs_give_the_same_run() {
 fn the_election_timeout_is_pinned() {
     let settings = Settings::default();
     let voters = [1, 2, 3];
-    let mut node = RaftRsNode::new(2, &voters, settings).expect("valid");
+    let mut node = ManualNode::new(2, &voters, settings).expect("valid");
     for _ in 0..5 {
         assert_eq!(node.election_timeout(), settings.election_tick);
         // A campaign and a step down both draw a new timeout.

@@ -13,6 +13,7 @@ use crate::disk::FileRecords;
 use crate::host::{Host, HostState};
 use crate::net::Endpoint;
 use crate::slot::NodeSlot;
+use crate::sut::RaftNode;
 
 impl Model {
     /// Whether `state`'s successors are explored: a state with more
@@ -105,7 +106,7 @@ impl Model {
         if state.world.pending_sync(node).is_some() {
             steps.push(Step::Persist(node));
         }
-        let raw = match (host.state, host.raw()) {
+        let raw = match (host.state, host.node()) {
             (HostState::Up, Some(raw)) => raw,
             (HostState::Down, _) if host.is_present() => {
                 steps.push(Step::Restart(node));
@@ -170,7 +171,7 @@ impl Model {
         if !wants_changes && !wants_transfers {
             return;
         }
-        let Some(raw) = world.followed_leader().and_then(|l| world.host(l).raw()) else {
+        let Some(raw) = world.followed_leader().and_then(|l| world.host(l).node()) else {
             return;
         };
         for node in world.nodes() {
@@ -241,7 +242,7 @@ fn node_step_key(step: &Step) -> u128 {
 
 /// Whether `change` changes the leader's configuration (adding a voter
 /// that is one already is accepted by raft-core, and changes nothing).
-fn changes_something(raw: &raft_core::RawNode, change: Reconfigure) -> bool {
+fn changes_something(raw: &dyn RaftNode, change: Reconfigure) -> bool {
     let conf = raw.conf();
     match change {
         Reconfigure::AddVoter(n) => !conf.voters.contains(&n.id()),

@@ -79,7 +79,7 @@ impl Property {
                 .iter()
                 .zip(before)
                 .filter_map(|(host, was)| {
-                    let raw = host.raw().filter(|_| host.state == HostState::Up)?;
+                    let raw = host.node().filter(|_| host.state == HostState::Up)?;
                     Some((host, raw, was))
                 })
         };
@@ -90,7 +90,10 @@ impl Property {
             // Its old last entry is gone from a node that ran throughout
             // (the same boot): replaced by a leader's entry of a later term.
             Property::LogTruncated => running().any(|(host, raw, &(was_up, boots, last))| {
-                was_up && boots == host.boots && last.index.0 > 0 && !raw.log().contains(last)
+                was_up
+                    && boots == host.boots
+                    && last.index.0 > 0
+                    && raw.log().term(last.index) != Some(last.term)
             }),
             Property::ClientAnswered => child
                 .world
@@ -192,7 +195,7 @@ impl Sometimes {
             .iter()
             .map(|host| {
                 let last = host
-                    .raw()
+                    .node()
                     .map_or(EntryId::default(), |raw| raw.log().last_id());
                 (host.state == HostState::Up, host.boots, last)
             })

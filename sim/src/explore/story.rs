@@ -7,7 +7,6 @@ use raft_core::{EntryId, Message, MessageBody, Role};
 use super::state::State;
 use super::step::Step;
 use crate::host::HostState;
-use crate::net::Payload;
 use crate::slot::NodeSlot;
 use crate::world::{Action, Event};
 
@@ -132,7 +131,7 @@ struct Glance {
 
 fn glance(state: &State, node: NodeSlot) -> Glance {
     let host = state.world.host(node);
-    match host.raw().filter(|_| host.state != HostState::Down) {
+    match host.node().filter(|_| host.state != HostState::Down) {
         Some(raw) => Glance {
             up: true,
             role: raw.role(),
@@ -157,10 +156,8 @@ pub(crate) fn moved(before: &State, step: &Step) -> Option<String> {
     else {
         return None;
     };
-    match &before.world.net.packet(id)?.payload {
-        Payload::Raft(message) => Some(describe_message(message)),
-        _ => None,
-    }
+    let payload = &before.world.net.packet(id)?.payload;
+    payload.raft_message().map(describe_message)
 }
 
 /// The line of the story for `step`, taken in `before` and leading to `after`.

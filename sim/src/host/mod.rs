@@ -9,9 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use raft_core::{
-    Config, HardState, LogIndex, NodeId, RawNode, Ready, Restored, Role, Snapshot, Term,
-};
+use raft_core::{Config, HardState, LogIndex, NodeId, Restored, Role, Snapshot, Term};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +31,7 @@ use crate::kv::{ClientId, Command, Kv, Op};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::read_path::ReadPath;
 use crate::slot::NodeSlot;
+use crate::sut::{NodeReady, RaftNode, Sut, WireMessage};
 use store::Recovered;
 
 /// What a host asks the world to do.
@@ -89,7 +88,7 @@ pub struct Waiter {
 /// A `Ready` whose writes wait for an fsync.
 #[derive(Clone, Debug, Hash, Serialize, Deserialize)]
 struct PendingReady {
-    ready: Ready,
+    ready: NodeReady,
     /// What the fsync makes durable.
     point: SyncPoint,
     /// The fsync's token: only its completion finishes this `Ready`.
@@ -117,13 +116,15 @@ struct PendingAck {
 }
 
 /// One simulated server.
-#[derive(Clone, Debug, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash)]
 pub struct Host {
     /// Its slot in the cluster.
     pub slot: NodeSlot,
     config: Config,
+    /// The Raft implementation it runs.
+    sut: Sut,
     /// The node, while the process has memory.
-    raw: Option<RawNode>,
+    node: Option<Box<dyn RaftNode>>,
     /// The disk, which survives crashes.
     pub disk: Disk,
     kv: Kv,
@@ -176,13 +177,14 @@ pub struct Host {
 }
 
 impl Host {
-    /// A host with an empty disk, not yet booted.
+    /// A host of `sut` with an empty disk, not yet booted.
     #[must_use]
-    pub fn new(slot: NodeSlot, config: Config, tick_interval_ns: u64) -> Host {
+    pub fn new(slot: NodeSlot, sut: Sut, config: Config, tick_interval_ns: u64) -> Host {
         Host {
             slot,
             config,
-            raw: None,
+            sut,
+            node: None,
             disk: Disk::default(),
             kv: Kv::default(),
             state: HostState::Down,
@@ -216,10 +218,16 @@ impl Host {
         self.pending.is_some() || self.compacting.is_some()
     }
 
-    /// The raft node, if the process is alive (up or paused).
+    /// The Raft node, if the process is alive (up or paused).
     #[must_use]
-    pub fn raw(&self) -> Option<&RawNode> {
-        self.raw.as_ref()
+    pub fn node(&self) -> Option<&dyn RaftNode> {
+        self.node.as_deref()
+    }
+
+    /// The Raft implementation it runs.
+    #[must_use]
+    pub fn sut(&self) -> Sut {
+        self.sut
     }
 
     /// The state machine.
@@ -268,9 +276,9 @@ impl Host {
             entries,
             applied,
         };
-        match RawNode::new(self.config.clone(), restored) {
-            Ok(raw) => {
-                self.raw = Some(raw);
+        match (self.sut.build)(self.config.clone(), restored) {
+            Ok(node) => {
+                self.node = Some(node);
                 self.kv = kv;
                 self.applied = applied;
                 self.state = HostState::Up;
@@ -306,7 +314,9 @@ impl Host {
         if self.pending.is_some() || self.compacting.is_some() {
             return;
         }
-        let Some(raw) = self.raw.as_ref() else { return };
+        let Some(raw) = self.node.as_ref() else {
+            return;
+        };
         let applied = raw.log().applied();
         // Zero also while an installed snapshot waits to be restored.
         let since = applied.0.saturating_sub(raw.log().snapshot().index.0);
@@ -330,7 +340,7 @@ impl Host {
         if self.breaks.compact_before_sync {
             store::write_snapshot_in_place_unsynced(&mut self.disk, &snapshot);
             let index = snapshot.meta.last.index;
-            let raw = self.raw.as_mut().expect("checked above");
+            let raw = self.node.as_mut().expect("checked above");
             if raw.compact(index, snapshot.data).is_ok() {
                 self.compactions += 1;
                 out.compacted = true;
@@ -364,7 +374,7 @@ impl Host {
 
     /// The process is gone: everything but the disk.
     fn lose_memory(&mut self) {
-        self.raw = None;
+        self.node = None;
         self.kv = Kv::default();
         self.applied = LogIndex(0);
         self.pending = None;
@@ -405,7 +415,7 @@ impl Host {
         if self.state != HostState::Up {
             return;
         }
-        if let Some(raw) = self.raw.as_mut() {
+        if let Some(raw) = self.node.as_mut() {
             raw.tick();
         }
         self.pump(out);
@@ -413,7 +423,7 @@ impl Host {
 
     /// The election timer fires now (a scenario's `campaign`).
     pub fn campaign(&mut self, out: &mut Outbox) {
-        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.node.as_mut()) {
             raw.campaign();
             self.pump(out);
         }
@@ -421,7 +431,7 @@ impl Host {
 
     /// The leader's heartbeat timer fires now (a scenario's `heartbeat`).
     pub fn heartbeat_timeout(&mut self, out: &mut Outbox) {
-        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.node.as_mut()) {
             raw.heartbeat_timeout();
             self.pump(out);
         }
@@ -430,7 +440,7 @@ impl Host {
     /// The CheckQuorum timer fires now (a scenario's `check-quorum`): a
     /// leader checks that a majority is active, a follower's lease ends.
     pub fn check_quorum_timeout(&mut self, out: &mut Outbox) {
-        if let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) {
+        if let (HostState::Up, Some(raw)) = (self.state, self.node.as_mut()) {
             raw.check_quorum_timeout();
             self.pump(out);
         }
@@ -439,7 +449,7 @@ impl Host {
     /// Proposes one entry straight to the node, as if from a local client
     /// (a scenario's manual `propose N on NODE`). Returns the refusal, if any.
     pub fn propose_direct(&mut self, out: &mut Outbox) -> Result<LogIndex, raft_core::Error> {
-        let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) else {
+        let (HostState::Up, Some(raw)) = (self.state, self.node.as_mut()) else {
             return Err(raft_core::Error::NotLeader { leader: None });
         };
         self.direct_proposals += 1;
@@ -463,7 +473,7 @@ impl Host {
         change: &raft_core::ConfChange,
         out: &mut Outbox,
     ) -> Result<LogIndex, raft_core::Error> {
-        let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) else {
+        let (HostState::Up, Some(raw)) = (self.state, self.node.as_mut()) else {
             return Err(raft_core::Error::NotLeader { leader: None });
         };
         let result = raw.propose_conf_change(change);
@@ -478,7 +488,7 @@ impl Host {
         to: NodeId,
         out: &mut Outbox,
     ) -> Result<(), raft_core::Error> {
-        let (HostState::Up, Some(raw)) = (self.state, self.raw.as_mut()) else {
+        let (HostState::Up, Some(raw)) = (self.state, self.node.as_mut()) else {
             return Err(raft_core::Error::NotLeader { leader: None });
         };
         let result = raw.transfer_leader(to);
@@ -514,20 +524,24 @@ impl Host {
             HostState::Up => {}
         }
         match packet.payload {
-            Payload::Raft(message) => {
-                let raw = self.raw.as_mut().expect("an up host has a node");
-                let (from, kind) = (message.from, message.body.kind_name());
-                if let Err(err) = raw.step(message) {
-                    let me = self.slot;
-                    out.refused
-                        .push(format!("{me} refused a {kind} from {from}: {err}"));
-                }
-            }
+            Payload::Raft(message) => self.step_node(WireMessage::Core(message), out),
+            Payload::Foreign(message) => self.step_node(WireMessage::Foreign(message), out),
             Payload::Request(command) => self.on_request(&command, out),
             Payload::Reply { .. } => {}
         }
         self.pump(out);
         true
+    }
+
+    /// A message from another node, to the Raft node.
+    fn step_node(&mut self, message: WireMessage, out: &mut Outbox) {
+        let node = self.node.as_mut().expect("an up host has a node");
+        let (from, kind) = (message.seen().from, message.seen().body.kind_name());
+        if let Err(err) = node.step(message) {
+            let me = self.slot;
+            out.refused
+                .push(format!("{me} refused a {kind} from {from}: {err}"));
+        }
     }
 
     /// A client request: a `get` goes by the read path; anything else the
@@ -543,7 +557,7 @@ impl Host {
                 seq: command.seq,
                 key,
             };
-            let leads = self.raw.as_ref().is_some_and(|r| r.role() == Role::Leader);
+            let leads = self.node.as_ref().is_some_and(|r| r.role() == Role::Leader);
             if self.breaks.local_reads && leads {
                 return self.read_locally(waiter, out);
             }
@@ -553,7 +567,7 @@ impl Host {
                 ReadPath::Log => {}
             }
         }
-        let raw = self.raw.as_mut().expect("an up host has a node");
+        let raw = self.node.as_mut().expect("an up host has a node");
         let reply = |outcome| Packet {
             from: Endpoint::Node(self.slot),
             to: Endpoint::Client(command.client),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use raft_core::{Entry, HardState, LogIndex, RawNode};
+use raft_core::{Entry, HardState, LogIndex};
 use serde::Serialize;
 
 use super::store::{self, CanonicalDisk};
@@ -16,7 +16,7 @@ use crate::kv::Kv;
 #[derive(Debug, Hash, Serialize)]
 pub struct HostProtocolState<'a> {
     state: HostState,
-    raw: Option<raft_core::ProtocolState<'a>>,
+    raw: Option<crate::sut::NodeProtocolState<'a>>,
     disk: CanonicalDisk<'a>,
     kv: &'a Kv,
     pending: Option<PendingWrite<'a>>,
@@ -38,7 +38,7 @@ struct PendingWrite<'a> {
     hard_state: Option<&'a HardState>,
     entries: &'a [Entry],
     committed_entries: &'a [Entry],
-    messages_after_persist: &'a [raft_core::Message],
+    messages_after_persist: &'a [crate::sut::WireMessage],
 }
 
 impl Host {
@@ -57,7 +57,7 @@ impl Host {
     pub fn protocol_state(&self) -> HostProtocolState<'_> {
         HostProtocolState {
             state: self.state,
-            raw: self.raw.as_ref().map(RawNode::protocol_state),
+            raw: self.node.as_ref().map(|node| node.protocol_state()),
             disk: store::canonical(&self.disk),
             kv: &self.kv,
             // The sync point is the end of the files when the write was

@@ -79,7 +79,7 @@ impl Host {
             return;
         }
         let context = reads.next_context;
-        let raw = self.raw.as_mut().expect("an up host has a node");
+        let raw = self.node.as_mut().expect("an up host has a node");
         match raw.read_index(context) {
             Ok(()) => {
                 reads.next_context += 1;
@@ -113,9 +113,9 @@ impl Host {
     pub(super) fn take_read_states(&mut self, states: Vec<ReadState>, out: &mut Outbox) {
         let me = self.slot;
         let leader = self
-            .raw
+            .node
             .as_ref()
-            .and_then(raft_core::RawNode::leader)
+            .and_then(|node| node.leader())
             .and_then(NodeSlot::of_id)
             .filter(|leader| *leader != me);
         for state in states {

@@ -2,7 +2,7 @@
 //! would: send the leader's appends at once, write, wait for the fsync, then
 //! send what waited for durability, apply, advance.
 
-use raft_core::{Entry, EntryKind, Ready, Role};
+use raft_core::{Entry, EntryKind, Role};
 
 use raft_core::LogIndex;
 
@@ -14,6 +14,7 @@ use crate::kv::{Applied, Command, Kv};
 use crate::net::{Endpoint, Packet, Payload, ReplyOutcome};
 use crate::observed::{AckClaim, AppliedEntry, entry_digest};
 use crate::slot::NodeSlot;
+use crate::sut::{NodeReady, WireMessage};
 
 impl Host {
     /// The fsync `token` completed.
@@ -65,7 +66,7 @@ impl Host {
         let PendingCompaction { snapshot, .. } = *self.compacting.take().expect("checked");
         let last = snapshot.meta.last;
         self.synced_log = store::snapshot_synced(&mut self.disk, last);
-        if let Some(raw) = self.raw.as_mut() {
+        if let Some(raw) = self.node.as_mut() {
             // A snapshot the leader sent may have overtaken this one: then
             // the node refuses it as stale, and installs that one next.
             if raw.compact(last.index, snapshot.data).is_ok() {
@@ -85,7 +86,7 @@ impl Host {
             }
             if self.pending.is_some() || self.compacting.is_some() {
                 // The disk is busy; the leader's replication need not wait.
-                if let Some(raw) = self.raw.as_mut() {
+                if let Some(raw) = self.node.as_mut() {
                     let messages = raw.take_messages();
                     let read_states = raw.take_read_states();
                     self.send_raft(messages, out);
@@ -93,7 +94,9 @@ impl Host {
                 }
                 return;
             }
-            let Some(raw) = self.raw.as_mut() else { return };
+            let Some(raw) = self.node.as_mut() else {
+                return;
+            };
             if !raw.has_ready() {
                 self.maybe_start_compaction(out);
                 return;
@@ -105,7 +108,7 @@ impl Host {
             let claims: Vec<PendingAck> = ready
                 .messages_after_persist
                 .iter()
-                .filter_map(|m| match m.body {
+                .filter_map(|m| match m.seen().body {
                     raft_core::MessageBody::AppendResponse {
                         index,
                         reject: None,
@@ -166,7 +169,7 @@ impl Host {
 
     /// The Ready's writes are durable: send what waited for them, apply,
     /// advance.
-    fn finish(&mut self, mut ready: Ready, out: &mut Outbox) {
+    fn finish(&mut self, mut ready: NodeReady, out: &mut Outbox) {
         for PendingAck { index, in_memory } in std::mem::take(&mut self.ack_claims) {
             if index == LogIndex(0) {
                 continue; // index 0 claims nothing
@@ -191,7 +194,7 @@ impl Host {
         for entry in &ready.committed_entries {
             self.apply(entry, out);
         }
-        self.raw.as_mut().expect("node alive").advance(ready);
+        self.node.as_mut().expect("node alive").advance(ready);
         self.serve_reads(out);
     }
 
@@ -266,15 +269,15 @@ impl Host {
         });
     }
 
-    fn send_raft(&self, messages: Vec<raft_core::Message>, out: &mut Outbox) {
+    fn send_raft(&self, messages: Vec<WireMessage>, out: &mut Outbox) {
         for message in messages {
-            let Some(to) = NodeSlot::of_id(message.to) else {
+            let Some(to) = NodeSlot::of_id(message.seen().to) else {
                 continue; // node 0 is nobody
             };
             out.packets.push(Packet {
                 from: Endpoint::Node(self.slot),
                 to: Endpoint::Node(to),
-                payload: Payload::Raft(message),
+                payload: Payload::from(message),
             });
         }
     }

@@ -20,7 +20,7 @@ impl Host {
     #[must_use]
     pub fn view(&self) -> NodeView<'_> {
         let alive = self.state != HostState::Down;
-        let Some(raw) = self.raw().filter(|_| alive) else {
+        let Some(raw) = self.node().filter(|_| alive) else {
             return NodeView {
                 slot: self.slot,
                 boots: self.boots,
@@ -53,7 +53,7 @@ impl Host {
             synced_snapshot: self.synced_log.snapshot.index,
             synced_term: self.synced_hard_state.term,
             synced_vote: self.synced_hard_state.vote,
-            matched: raw.matched_indexes().collect(),
+            matched: raw.matched_indexes(),
             conf: raw.conf(),
         }
     }

@@ -5,6 +5,7 @@ use super::ast::{Compare, Condition, NodeSet};
 use super::interp::{Interp, Stop};
 use crate::host::HostState;
 use crate::slot::NodeSlot;
+use crate::sut::RaftNode;
 use std::collections::BTreeSet;
 
 impl Interp<'_> {
@@ -34,7 +35,7 @@ impl Interp<'_> {
                     .world
                     .hosts
                     .iter()
-                    .filter_map(|h| h.raw())
+                    .filter_map(|h| h.node())
                     .map(|r| r.term().0)
                     .max();
                 term.is_some_and(|t| compare(*op, t, *n))
@@ -69,7 +70,7 @@ impl Interp<'_> {
                 let world = &self.stepper.world;
                 let voters = self
                     .leader_node()
-                    .and_then(|l| world.host(l).raw())
+                    .and_then(|l| world.host(l).node())
                     .map(|r| {
                         let conf = r.conf_at(r.log().committed());
                         let voters: BTreeSet<NodeSlot> = conf
@@ -107,7 +108,7 @@ impl Interp<'_> {
         };
         Ok(nodes.iter().all(|node| {
             let host = self.stepper.world.host(*node);
-            host.raw()
+            host.node()
                 .filter(|_| host.state != HostState::Down)
                 .is_some_and(|raw| {
                     let index = if applied {
@@ -129,7 +130,7 @@ impl Interp<'_> {
             .hosts
             .iter()
             .filter(|h| h.state == HostState::Up)
-            .filter_map(|h| h.raw().map(|raw| (h, raw)))
+            .filter_map(|h| h.node().map(|raw| (h, raw)))
             .collect();
         let Some((first_host, first)) = running.first() else {
             return false;
@@ -137,7 +138,7 @@ impl Interp<'_> {
         let commit = first.log().committed();
         // The term at the commit index is known in memory even where a
         // snapshot ends there; the state machines hold the rest.
-        let last = |raw: &raft_core::RawNode| raw.log().term(commit);
+        let last = |raw: &&dyn RaftNode| raw.log().term(commit);
         running.iter().all(|(host, raw)| {
             raw.log().committed() == commit
                 && raw.log().applied() == commit

@@ -301,7 +301,7 @@ impl Interp<'_> {
             .world
             .hosts
             .iter()
-            .map(|host| match (host.state, host.raw()) {
+            .map(|host| match (host.state, host.node()) {
                 (HostState::Down, _) | (_, None) => format!("{}: down", host.slot),
                 (state, Some(raw)) => format!(
                     "{}: {:?} term {} commit {} applied {} last {}{}",

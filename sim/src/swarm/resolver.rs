@@ -57,7 +57,7 @@ impl Resolver {
     /// leader's voters other than itself (none without a leader).
     pub fn transfer_target(&self, pick: u32, world: &World) -> Option<NodeSlot> {
         let leader = world.believed_leader()?;
-        let raw = world.host(leader).raw()?;
+        let raw = world.host(leader).node()?;
         let others: Vec<NodeSlot> = raw
             .conf()
             .voters

@@ -5,7 +5,6 @@ use std::borrow::Cow;
 
 use super::{Peer, TraceEvent, What, node_id};
 use crate::membership::{MembershipOp, describe_change};
-use crate::net::Payload;
 use crate::slot::NodeSlot;
 use crate::world::{Action, Event, World};
 
@@ -126,10 +125,7 @@ fn packet_what(world: &World, id: u64, verb: PacketVerb) -> What {
     };
     let (from, to) = (Peer::from(packet.from), Peer::from(packet.to));
     let msg = Cow::Borrowed(packet.payload.kind_name());
-    let term = match &packet.payload {
-        Payload::Raft(m) => Some(m.term.0),
-        _ => None,
-    };
+    let term = packet.payload.raft_message().map(|m| m.term.0);
     match verb {
         PacketVerb::Deliver => What::Deliver {
             packet: Some(id),

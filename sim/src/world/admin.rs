@@ -134,7 +134,7 @@ impl World {
     /// committed configuration reflects it, or if no configuration can
     /// make it (counted as refused); else proposed (again) and waited for.
     fn try_change(&mut self, leader: NodeSlot, change: &ConfChange) -> bool {
-        let Some(raw) = self.hosts[leader.index()].raw() else {
+        let Some(raw) = self.hosts[leader.index()].node() else {
             return false;
         };
         let committed = raw.conf_at(raw.log().committed());

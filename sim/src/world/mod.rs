@@ -22,7 +22,7 @@ use crate::disk::FileRecords;
 use crate::history::History;
 use crate::host::{Host, HostState, Outbox};
 use crate::kv::ClientId;
-use crate::net::{Endpoint, Net, Packet, Payload};
+use crate::net::{Endpoint, Net, Packet};
 use crate::slot::NodeSlot;
 use crate::streams::{self, Concern, SharedRng};
 use crate::timeline::{SendFate, SendRecord};
@@ -139,7 +139,7 @@ impl World {
                 spec.raft.configure(&mut config);
                 config.seed = streams::seed_for(seed, Concern::Node(slot.index() as u64));
                 config.rule_breaks = spec.rule_breaks.raft;
-                let mut host = Host::new(slot, config, spec.tick_ns);
+                let mut host = Host::new(slot, spec.sut, config, spec.tick_ns);
                 host.breaks = spec.rule_breaks;
                 host.read_path = spec.workload.reads;
                 host.snapshot_every_entries = spec.snapshot_every_entries;
@@ -490,8 +490,8 @@ impl World {
         self.stats.snapshots_installed += u64::from(out.installed);
         for packet in out.packets {
             if matches!(
-                &packet.payload,
-                Payload::Raft(m) if matches!(m.body, raft_core::MessageBody::InstallSnapshot { .. })
+                packet.payload.raft_message(),
+                Some(m) if matches!(m.body, raft_core::MessageBody::InstallSnapshot { .. })
             ) {
                 self.stats.snapshot_chunks_sent += 1;
             }

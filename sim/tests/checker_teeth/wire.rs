@@ -11,7 +11,12 @@ use sim::net::{Endpoint, Packet, Payload};
 fn host(index: usize) -> Host {
     let voters = [NodeId(1), NodeId(2), NodeId(3)];
     let slot = NodeSlot::new(index);
-    Host::new(slot, Config::new(slot.id(), voters), 10_000_000)
+    Host::new(
+        slot,
+        sim::sut::Sut::RAFT_CORE,
+        Config::new(slot.id(), voters),
+        10_000_000,
+    )
 }
 
 fn message(from: u64, to: u64, term: u64, body: MessageBody) -> Message {
