@@ -182,6 +182,12 @@ pub struct CheckArgs {
     /// self-contained HTML page), if a violation is found.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// The Raft the nodes run: raft-core, or raft-rs (tikv's, through its
+    /// adapter: forked by replaying each node's inputs, fingerprinted
+    /// without symmetry). A preset's bounds on actions it cannot take are
+    /// cut to none, and said so.
+    #[arg(long, value_name = "NAME", default_value = "raft-core", value_parser = crate::sut_arg::parse_sut)]
+    sut: sim::sut::Sut,
 }
 
 impl CheckArgs {
@@ -219,6 +225,45 @@ impl CheckArgs {
         })
     }
 
+    /// Refuses a flag that asks the Raft under test for what it cannot do.
+    fn refuse_pins(&self) -> Result<(), String> {
+        use sim::sut::Feature;
+        let asked = [
+            (
+                self.max_conf_changes.is_some_and(|n| n > 0),
+                Feature::Membership,
+            ),
+            (self.spares.is_some_and(|n| n > 0), Feature::Membership),
+            (
+                self.max_transfers.is_some_and(|n| n > 0),
+                Feature::LeaderTransfer,
+            ),
+            (
+                self.max_compactions.is_some_and(|n| n > 0),
+                Feature::Snapshots,
+            ),
+            (self.max_reads.is_some_and(|n| n > 0), Feature::ReadIndex),
+            (
+                crate::settings::rule_breaks(&self.breaks).raft != raft_core::RuleBreaks::default(),
+                Feature::RaftRuleBreaks,
+            ),
+        ];
+        if let Some(why) = asked
+            .iter()
+            .filter(|(on, _)| *on)
+            .find_map(|(_, feature)| self.sut.lacks(*feature))
+        {
+            return Err(why);
+        }
+        if self.symmetry && !self.sut.capabilities.symmetry {
+            return Err(format!(
+                "{} keeps its state opaque to the checker, which cannot rename its nodes: leave out --symmetry",
+                self.sut.name
+            ));
+        }
+        Ok(())
+    }
+
     /// The preset's bound sets with the flags given laid over each (a set
     /// the flags make equal to an earlier one is searched once).
     fn bound_sets(&self) -> Vec<Bounds> {
@@ -248,7 +293,9 @@ impl CheckArgs {
                 pre_vote: self.pre_vote.unwrap_or(preset.pre_vote),
                 check_quorum: self.check_quorum.unwrap_or(preset.check_quorum),
                 rule_breaks: crate::settings::rule_breaks(&self.breaks),
+                sut: sim::sut::Sut::RAFT_CORE,
             };
+            let (set, _) = set.within(self.sut);
             if !sets.contains(&set) {
                 sets.push(set);
             }
@@ -303,7 +350,16 @@ pub fn check_command(args: &CheckArgs) -> Status {
         eprintln!("raftsim check: {why}");
         return Status::Usage;
     }
+    if let Err(why) = args.refuse_pins() {
+        eprintln!("raftsim check: --sut: {why}");
+        return Status::Usage;
+    }
     let sets = args.bound_sets();
+    for preset in args.preset.bounds() {
+        for cut in preset.within(args.sut).1 {
+            eprintln!("raftsim check: {cut}");
+        }
+    }
     if let Some(why) = sets.iter().find_map(|b| b.check_capacity().err()) {
         eprintln!("raftsim check: {why}");
         return Status::Usage;
@@ -395,7 +451,7 @@ fn check_one(args: &CheckArgs, bounds: &Bounds, options: &Options, bounds_line: 
         let name = path.display().to_string();
         let text = scenario_text(bounds, found);
         let breaks = crate::settings::rule_breaks(&args.breaks);
-        match crate::scenario_cmd::picture_of(&name, &text, breaks, html) {
+        match crate::scenario_cmd::picture_of(args.sut, &name, &text, breaks, html) {
             Ok(()) => say!("picture: {}", html.display()),
             Err(message) => eprintln!("raftsim check: the picture: {message}"),
         }

@@ -14,6 +14,7 @@ mod scenario_cmd;
 mod settings;
 mod shrink_cmd;
 mod status;
+mod sut_arg;
 mod swarm_cmd;
 mod trace_file;
 

@@ -47,6 +47,10 @@ pub struct RunArgs {
 
 /// Runs seed `seed` and reports it.
 pub fn run_one(args: &RunArgs, seed: u64) -> Status {
+    if let Err(why) = args.settings.check_sut() {
+        eprintln!("raftsim: --sut: {why}");
+        return Status::Usage;
+    }
     let mut options = args.settings.options(seed);
     options.checkers = !args.no_checkers;
     let plan = options.plan();

@@ -7,10 +7,12 @@ use clap::Args;
 use sim::checker::Invariant;
 use sim::host::HostRuleBreaks;
 use sim::scenario::limits::FILE_BYTES_MAX;
+use sim::scenario::needs::unsupported_step;
 use sim::scenario::{
     INTERRUPTED, MAX_EVENTS, Outcome, Scenario, ScenarioError, parse_bytes, run_scenario_until,
 };
 use sim::stepper::StepBounds;
+use sim::sut::{Feature, Sut};
 use sim::trace::{TraceEnd, TraceEvent, TraceHeader};
 use sim::units::format_ns;
 
@@ -40,6 +42,11 @@ pub struct ScenarioArgs {
     /// FILE ends in `.edn` (one file: give one scenario).
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
+    /// The Raft the nodes run: raft-core, or raft-rs (tikv's, through its
+    /// adapter). A scenario that needs what it cannot do is skipped
+    /// (`SKIP`, exit 0), naming the step and the feature.
+    #[arg(long, value_name = "NAME", default_value = "raft-core", value_parser = crate::sut_arg::parse_sut)]
+    sut: Sut,
     #[command(flatten)]
     lincheck: crate::settings::LincheckSettings,
 }
@@ -170,13 +177,23 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
             return Status::Usage;
         }
     };
+    let breaks = crate::settings::rule_breaks(breaks);
+    if breaks.raft != raft_core::RuleBreaks::default() {
+        if let Some(why) = args.sut.lacks(Feature::RaftRuleBreaks) {
+            eprintln!("raftsim scenario: --sut: {why}");
+            return Status::Usage;
+        }
+    }
+    if let Some(skip) = unsupported_step(&scenario, &args.sut) {
+        say!("SKIP {name}: {skip}");
+        return Status::Ok;
+    }
     let started = Instant::now();
     let bounds = StepBounds {
         max_events: MAX_EVENTS,
         lincheck_budget: lincheck.budget(),
     };
-    let breaks = crate::settings::rule_breaks(breaks);
-    let (result, mut errors) = run_traced(&name, &scenario, breaks, bounds, out);
+    let (result, mut errors) = run_traced(args.sut, &name, &scenario, breaks, bounds, out);
     let wall = started.elapsed().as_secs_f64();
     let outcome = match result {
         Err(err) => {
@@ -191,7 +208,7 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
             errors.push(message);
         }
     }
-    let status = match scenario.expected_failure {
+    let status = match scenario.expected_failure_for(args.sut.name) {
         Some(invariant) => print_hazard(&name, &outcome, wall, invariant),
         None => print_outcome(&name, &outcome, wall),
     };
@@ -208,6 +225,7 @@ fn run_file(path: &Path, args: &ScenarioArgs) -> Status {
 /// Runs `scenario` (named `name`) with its records going to `out`; the
 /// outcome, and the errors writing `out` met.
 fn run_traced(
+    sut: Sut,
     name: &str,
     scenario: &Scenario,
     breaks: HostRuleBreaks,
@@ -218,6 +236,7 @@ fn run_traced(
     let tracing = out.any();
     let mut sink = |event: &TraceEvent| out.event(event);
     let result = run_scenario_until(
+        sut,
         scenario,
         tracing.then_some(&mut sink as &mut dyn FnMut(&TraceEvent)),
         breaks,
@@ -235,6 +254,7 @@ fn run_traced(
 /// rule breaks `breaks`) to `path`: how `shrink` and `check` draw the run
 /// they found. `Err` says what went wrong.
 pub fn picture_of(
+    sut: Sut,
     name: &str,
     text: &str,
     breaks: HostRuleBreaks,
@@ -242,7 +262,8 @@ pub fn picture_of(
 ) -> Result<(), String> {
     let scenario = parse_bytes(name, text.as_bytes()).map_err(|err| err.to_string())?;
     let out = TraceFiles::open(None, Some(path))?;
-    let (result, errors) = run_traced(name, &scenario, breaks, StepBounds::new(MAX_EVENTS), out);
+    let bounds = StepBounds::new(MAX_EVENTS);
+    let (result, errors) = run_traced(sut, name, &scenario, breaks, bounds, out);
     result.map_err(|err| err.to_string())?;
     errors.into_iter().next().map_or(Ok(()), Err)
 }

@@ -82,6 +82,10 @@ pub struct RunSettings {
     /// read-before-own-term-commit).
     #[arg(long = "break", value_name = "RULE", value_parser = rule_break)]
     pub breaks: Vec<String>,
+    /// The Raft the nodes run: raft-core, or raft-rs (tikv's, through
+    /// its adapter). What it cannot do the seed does not ask of it.
+    #[arg(long, value_name = "NAME", default_value = "raft-core", value_parser = crate::sut_arg::parse_sut)]
+    pub sut: sim::sut::Sut,
     #[command(flatten)]
     pub lincheck: LincheckSettings,
 }
@@ -164,6 +168,18 @@ pub fn rule_breaks(names: &[String]) -> HostRuleBreaks {
 }
 
 impl RunSettings {
+    /// Refuses pins the Raft under test cannot honour (a usage error).
+    pub fn check_sut(&self) -> Result<(), String> {
+        let raft_breaks = rule_breaks(&self.breaks).raft != raft_core::RuleBreaks::default();
+        crate::sut_arg::refuse_pins(
+            &self.sut,
+            self.membership,
+            self.reads,
+            self.snapshot_every.is_some_and(|every| every.0.is_some()),
+            raft_breaks,
+        )
+    }
+
     /// The run options for `seed`.
     pub fn options(&self, seed: u64) -> RunOptions {
         let mut options = RunOptions::new(seed);
@@ -181,6 +197,7 @@ impl RunSettings {
             .max_events
             .unwrap_or_else(|| event_bound(self.duration + self.heal));
         options.spec.rule_breaks = rule_breaks(&self.breaks);
+        options.spec.sut = self.sut;
         options.lincheck_budget = self.lincheck.budget();
         options
     }
@@ -223,6 +240,9 @@ impl RunSettings {
         }
         for rule in &self.breaks {
             flags += &format!(" --break {rule}");
+        }
+        if !self.sut.is_raft_core() {
+            flags += &format!(" --sut {}", self.sut.name);
         }
         flags += &self.lincheck.replay_flags();
         flags

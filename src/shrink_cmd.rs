@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::export::scenario_text;
-use sim::scenario::{parse, run_scenario_with_breaks};
+use sim::scenario::{parse, run_scenario_on};
 use sim::shrink::{MAX_SHRINK_RUNS, NotShrunk, Shrunk, Signature, shrink};
 
 use crate::settings::RunSettings;
@@ -34,6 +34,10 @@ pub struct ShrinkArgs {
 /// written, 3 the seed is inconclusive, 130 interrupted (the smallest
 /// schedule so far is written).
 pub fn shrink_seed(args: &ShrinkArgs) -> Status {
+    if let Err(why) = args.settings.check_sut() {
+        eprintln!("raftsim shrink: --sut: {why}");
+        return Status::Usage;
+    }
     let seed = args.seed;
     let shrunk = match shrink_with_progress(args) {
         Ok(shrunk) => shrunk,
@@ -59,7 +63,7 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
     let replayed = parse(&name, &text)
         .map_err(|e| e.to_string())
         .and_then(|s| {
-            run_scenario_with_breaks(&s, None, shrunk.options.spec.rule_breaks)
+            run_scenario_on(shrunk.options.spec.sut, &s, shrunk.options.spec.rule_breaks)
                 .map_err(|e| e.to_string())
         })
         .map(|outcome| Signature::of_scenario(&outcome));
@@ -82,7 +86,7 @@ pub fn shrink_seed(args: &ShrinkArgs) -> Status {
     say!("wrote {name}");
     if let Some(html) = &args.html {
         let breaks = shrunk.options.spec.rule_breaks;
-        match crate::scenario_cmd::picture_of(&name, &text, breaks, html) {
+        match crate::scenario_cmd::picture_of(shrunk.options.spec.sut, &name, &text, breaks, html) {
             Ok(()) => say!("wrote {}", html.display()),
             Err(message) => {
                 eprintln!("raftsim shrink: the picture: {message}");

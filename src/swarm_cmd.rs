@@ -101,6 +101,10 @@ struct Found {
 
 /// Runs the swarm; returns the exit status.
 pub fn swarm(args: &SwarmArgs) -> Status {
+    if let Err(why) = args.settings.check_sut() {
+        eprintln!("raftsim swarm: --sut: {why}");
+        return Status::Usage;
+    }
     let baseline = match args.baseline.as_deref().map(read_baseline).transpose() {
         Ok(baseline) => baseline,
         Err(message) => {

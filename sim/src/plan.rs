@@ -104,7 +104,12 @@ impl fmt::Display for RunPlan {
         write!(f, "{}", self.faults)?;
         writeln!(
             f,
-            "  raft: pre_vote {}{}, check_quorum {}{}, tick {}, election {} ticks, heartbeat {} ticks, inflight {}, {} bytes per append",
+            "  raft{}: pre_vote {}{}, check_quorum {}{}, tick {}, election {} ticks, heartbeat {} ticks, inflight {}, {} bytes per append",
+            if c.sut.is_raft_core() {
+                String::new()
+            } else {
+                format!(" ({})", c.sut.name)
+            },
             on(c.raft.pre_vote),
             self.pin("pre_vote"),
             on(c.raft.check_quorum),

@@ -47,6 +47,30 @@ impl ReadPath {
         }
     }
 
+    /// The feature of the Raft under test this path needs, if any.
+    #[must_use]
+    pub fn needs(self) -> Option<crate::sut::Feature> {
+        match self {
+            ReadPath::Index => Some(crate::sut::Feature::ReadIndex),
+            ReadPath::Lease => Some(crate::sut::Feature::LeaseReads),
+            ReadPath::Log | ReadPath::Local => None,
+        }
+    }
+
+    /// The path `sut` can serve nearest to this one: a lease read falls
+    /// back to ReadIndex, ReadIndex to the log.
+    #[must_use]
+    pub fn within(self, sut: &crate::sut::Sut) -> ReadPath {
+        let mut path = self;
+        while path.needs().is_some_and(|feature| !sut.supports(feature)) {
+            path = match path {
+                ReadPath::Lease => ReadPath::Index,
+                _ => ReadPath::Log,
+            };
+        }
+        path
+    }
+
     /// Whether a follower serves the read itself (after asking the leader
     /// for the index, or not at all): clients may send gets to any node.
     #[must_use]

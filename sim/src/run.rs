@@ -12,6 +12,7 @@ use crate::membership_plan::MembershipPlan;
 use crate::net::NetStats;
 use crate::read_path::ReadPath;
 use crate::stepper::{Halt, StepBounds, Stepper};
+use crate::sut::Feature;
 use crate::swarm::{Fault, FaultMix, Resolver, Schedule, Who};
 use crate::trace::TraceEvent;
 use crate::world::{Action, ClusterSpec, World, WorldStats};
@@ -130,8 +131,12 @@ impl RunOptions {
             spec.workload.reads = mix.reads;
         }
         spec.workload.reads = self.reads.unwrap_or(spec.workload.reads);
+        spec.workload.reads = spec.workload.reads.within(&spec.sut);
         spec.raft.lease_reads = spec.workload.reads == ReadPath::Lease;
         spec.snapshot_every_entries = self.snapshot_every.unwrap_or(spec.snapshot_every_entries);
+        if !spec.sut.supports(Feature::Snapshots) {
+            spec.snapshot_every_entries = None;
+        }
         spec.nodes = self.nodes.unwrap_or(spec.nodes);
         spec.raft.pre_vote = self.pre_vote.unwrap_or(spec.raft.pre_vote);
         spec.raft.check_quorum = self.check_quorum.unwrap_or(spec.raft.check_quorum);
@@ -160,6 +165,16 @@ impl RunOptions {
         }
         mix.reads = self.reads.unwrap_or(mix.reads);
         mix.clock_drift = self.clock_drift.unwrap_or(mix.clock_drift);
+        // What the Raft under test cannot do, the seed does not ask of it
+        // (a pin it cannot honour is the command line's usage error).
+        let sut = &self.spec.sut;
+        if !sut.supports(Feature::Membership) {
+            mix.membership = None;
+        }
+        if !sut.supports(Feature::Snapshots) {
+            mix.snapshot_every_entries = None;
+        }
+        mix.reads = mix.reads.within(sut);
         mix
     }
 

@@ -17,7 +17,7 @@ use crate::export::scenario_text;
 use crate::host::HostRuleBreaks;
 use crate::run::{RunOptions, RunReport, run_until};
 use crate::scenario::ast::Condition;
-use crate::scenario::{Outcome, parse, run_scenario_with_breaks};
+use crate::scenario::{Outcome, parse, run_scenario_on};
 use crate::swarm::Schedule;
 
 /// A bound on the runs one shrink may try.
@@ -334,6 +334,7 @@ fn replay_with(
 ) -> Result<Option<Signature>, String> {
     let text = scenario_text(options, &options.fault_schedule(), report, "replay");
     let scenario = parse("shrunk.scn", &text).map_err(|e| e.to_string())?;
-    let outcome = run_scenario_with_breaks(&scenario, None, breaks).map_err(|e| e.to_string())?;
+    let outcome =
+        run_scenario_on(options.spec.sut, &scenario, breaks).map_err(|e| e.to_string())?;
     Ok(Signature::of_scenario(&outcome))
 }

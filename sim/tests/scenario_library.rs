@@ -521,6 +521,7 @@ fn a_cancelled_scenario_stops_within_a_few_thousand_events() {
         asked.get() > 3
     };
     let outcome = sim::scenario::run_scenario_until(
+        sim::sut::Sut::RAFT_CORE,
         &scenario,
         None,
         sim::host::HostRuleBreaks::default(),

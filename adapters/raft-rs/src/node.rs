@@ -19,6 +19,8 @@
 //!   forward) without saying so. The adapter fails a read when the term,
 //!   role or leader changes, and after two election timeouts, as raft-core
 //!   does, so that clients are answered.
+//! - **snapshots sent are reported finished** when they leave (see
+//!   `wire`): the network never tells a sender what became of a message.
 //! - **proposals go to the leader**: the adapter refuses a proposal on a
 //!   follower (raft-rs would forward it) and the host redirects the
 //!   client, as with raft-core; so too a leader transfer.
@@ -281,7 +283,17 @@ impl RaftRsNode {
             .extend(unstable.entries.iter().map(convert::entry));
     }
 
-    fn wire(&self, messages: Vec<eraftpb::Message>) -> Vec<WireMessage> {
+    /// Messages on their way to the wire. A snapshot sent is reported
+    /// finished at once: raft-rs waits for its host's transport to say
+    /// how a snapshot went, and the simulated network, like UDP, never
+    /// says; reported, the leader probes the follower next, and sends the
+    /// snapshot again if it was lost.
+    fn wire(&mut self, messages: Vec<eraftpb::Message>) -> Vec<WireMessage> {
+        for m in &messages {
+            if m.get_msg_type() == MessageType::MsgSnapshot {
+                self.raw.report_snapshot(m.to, raft::SnapshotStatus::Finish);
+            }
+        }
         messages
             .into_iter()
             .filter_map(|m| {
@@ -583,14 +595,17 @@ impl RaftNode for RaftRsNode {
         if index > applied {
             return Err(Error::CompactBeyondApplied { index, applied });
         }
-        let store = self.raw.store();
-        let snapshot_index = LogIndex(store.snapshot.get_metadata().index);
-        if index <= snapshot_index {
+        // The log starts after the newest snapshot, the store's or one
+        // installed and not yet handed out (raft-rs's unstable snapshot,
+        // which replaces the store at the next Ready).
+        let start = self.mirror_base.index;
+        if index <= start {
             return Err(Error::StaleCompaction {
                 index,
-                snapshot: snapshot_index,
+                snapshot: start,
             });
         }
+        let store = self.raw.store();
         let term = store.term_at(index.0).expect("an applied entry is held");
         let mut snapshot = eraftpb::Snapshot {
             data: data.into(),
@@ -634,6 +649,8 @@ impl RaftNode for RaftRsNode {
         if !rd.snapshot().is_empty() {
             let snapshot = rd.snapshot().clone();
             self.conf = convert::conf_state(snapshot.get_metadata().get_conf_state());
+            // The host restores its state machine from it: applied.
+            self.handed_to_apply = self.handed_to_apply.max(snapshot.get_metadata().index);
             handed.snapshot = Some(convert::snapshot(&snapshot));
             self.raw.mut_store().install(snapshot);
         }

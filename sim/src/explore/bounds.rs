@@ -4,6 +4,7 @@
 use super::clients::CLIENT_OP_KINDS;
 use super::step::KEPT_CHOICES_MAX;
 use crate::host::HostRuleBreaks;
+use crate::sut::{Feature, Sut};
 
 /// The bounds of a search. Every bound cuts the state space the same way
 /// in every search mode, so a mode changes only the order states are met.
@@ -75,6 +76,8 @@ pub struct Bounds {
     pub check_quorum: bool,
     /// Test-only rule breaking by the hosts or by raft-core.
     pub rule_breaks: HostRuleBreaks,
+    /// The Raft the nodes run (see [`Bounds::within`]).
+    pub sut: Sut,
 }
 
 /// The simulator's bytes per append (what `--max-append` leaves as is).
@@ -105,6 +108,54 @@ const STEPS_PER_MESSAGE: usize = 3;
 pub const ENABLED_ACTIONS_MAX: usize = u16::MAX as usize;
 
 impl Bounds {
+    /// These bounds with the actions the Raft under test cannot take
+    /// bounded to none (membership changes and spares, leader transfers,
+    /// compactions, ReadIndex gets), and what was cut, with why.
+    #[must_use]
+    pub fn within(mut self, sut: Sut) -> (Bounds, Vec<String>) {
+        let mut cut = Vec::new();
+        let mut none = |on: bool, feature: Feature, what: &str, bound: &mut dyn FnMut()| {
+            if on && !sut.supports(feature) {
+                bound();
+                cut.push(format!(
+                    "{what}: none ({})",
+                    sut.lacks(feature).unwrap_or_default()
+                ));
+            }
+        };
+        let membership = self.max_conf_changes > 0 || self.spares > 0;
+        none(
+            membership,
+            Feature::Membership,
+            "membership changes",
+            &mut || {
+                self.max_conf_changes = 0;
+                self.spares = 0;
+            },
+        );
+        none(
+            self.max_transfers > 0,
+            Feature::LeaderTransfer,
+            "leader transfers",
+            &mut || {
+                self.max_transfers = 0;
+            },
+        );
+        none(
+            self.max_compactions > 0,
+            Feature::Snapshots,
+            "compactions",
+            &mut || {
+                self.max_compactions = 0;
+            },
+        );
+        none(self.max_reads > 0, Feature::ReadIndex, "gets", &mut || {
+            self.max_reads = 0;
+        });
+        self.sut = sut;
+        (self, cut)
+    }
+
     /// Whether a search within these bounds fits the explorer's fixed
     /// capacities, checked once before it starts (never a panic deep in
     /// it): a state may have at most `max_msgs` messages in flight when it
@@ -248,6 +299,7 @@ impl Default for Bounds {
             pre_vote: false,
             check_quorum: false,
             rule_breaks: HostRuleBreaks::default(),
+            sut: Sut::RAFT_CORE,
         }
     }
 }
@@ -281,6 +333,7 @@ impl Bounds {
             pre_vote: false,
             check_quorum: false,
             rule_breaks: HostRuleBreaks::default(),
+            sut: Sut::RAFT_CORE,
         }
     }
 }

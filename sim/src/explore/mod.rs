@@ -117,7 +117,7 @@ impl Default for Options {
 pub fn check(bounds: &Bounds, options: &Options, mut progress: impl FnMut(&Progress)) -> Report {
     // Spares are not interchangeable with the bootstrap nodes (they never
     // ran): with spares the search runs without symmetry reduction.
-    let renamings = if options.symmetry && bounds.spares == 0 {
+    let renamings = if options.symmetry && bounds.spares == 0 && bounds.sut.capabilities.symmetry {
         symmetry::permutations(bounds.nodes)
     } else {
         Vec::new()

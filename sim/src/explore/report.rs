@@ -399,6 +399,12 @@ pub fn scenario_text(bounds: &Bounds, counterexample: &Counterexample) -> String
             flags.join(" ")
         ));
     }
+    if !bounds.sut.is_raft_core() {
+        text.push_str(&format!(
+            "# Found on {0}, step by step in its messages: replay with\n# `raftsim scenario --sut {0} FILE`\n# runs on: {0}\n",
+            bounds.sut.name
+        ));
+    }
     let spec = crate::world::ClusterSpec {
         nodes: bounds.nodes,
         raft: bounds.raft_settings(),

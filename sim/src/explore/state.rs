@@ -184,6 +184,7 @@ impl Model {
             clients: 0,
             raft: bounds.raft_settings(),
             rule_breaks: bounds.rule_breaks,
+            sut: bounds.sut,
             fsync_min_ns: fsync_ns,
             fsync_max_ns: fsync_ns,
             ..defaults

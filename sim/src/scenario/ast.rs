@@ -19,6 +19,29 @@ pub struct Scenario {
     /// hazard: the scenario shows the checker catching it, so it passes
     /// when it fails with that invariant (and fails if it passes).
     pub expected_failure: Option<crate::checker::Invariant>,
+    /// Comment lines `# expect failure on NAME: INVARIANT`: a hazard of one
+    /// Raft implementation (`--sut NAME`), by name.
+    #[serde(default)]
+    pub expected_failure_on: Vec<(String, crate::checker::Invariant)>,
+    /// A comment line `# runs on: NAME[, NAME]`: the scenario scripts the
+    /// messages of these implementations only (a step-by-step story of one
+    /// protocol's choreography); on another it is skipped.
+    #[serde(default)]
+    pub runs_on: Option<Vec<String>>,
+}
+
+impl Scenario {
+    /// The invariant the scenario is expected to fail with on the Raft
+    /// implementation named `sut`, if any: its own hazard first, else the
+    /// scenario's.
+    #[must_use]
+    pub fn expected_failure_for(&self, sut: &str) -> Option<crate::checker::Invariant> {
+        self.expected_failure_on
+            .iter()
+            .find(|(name, _)| name == sut)
+            .map(|(_, invariant)| *invariant)
+            .or(self.expected_failure)
+    }
 }
 
 /// Where something is in the file (1-based).

@@ -11,7 +11,6 @@ use super::ast::{
     Condition, FileRecords, MessagePick, NodeSet, OpKind, Step, StepKind, Timing, Which,
 };
 use super::limits::{CLOCK_NS_MAX, TICKS_TOTAL_MAX};
-use super::verbs::Verb;
 use crate::checker::Violation;
 use crate::kv::Op;
 use crate::membership::MembershipOp;
@@ -118,9 +117,6 @@ impl Interp<'_> {
     }
 
     fn execute(&mut self, kind: &StepKind, line: &mut Vec<NodeSlot>) -> Result<(), Stop> {
-        if kind.verb().needs.is_some() {
-            return unsupported(kind.verb());
-        }
         match kind {
             StepKind::Cluster { .. } => {
                 Err(Stop::Invalid("a scenario has one `cluster` line".into()))
@@ -606,14 +602,4 @@ impl Interp<'_> {
             self.step_event()?;
         }
     }
-}
-
-/// A step whose verb needs a feature raft-core lacks (the verb table says
-/// which).
-fn unsupported(verb: &Verb) -> Result<(), Stop> {
-    let feature = verb.needs.unwrap_or("a feature");
-    Err(Stop::Invalid(format!(
-        "`{}` needs {feature}, which raft-core does not implement yet",
-        verb.word
-    )))
 }

@@ -8,6 +8,7 @@ mod expectation;
 pub mod interp;
 mod lex;
 pub mod limits;
+pub mod needs;
 pub mod parse;
 pub mod print;
 mod resolve;
@@ -23,6 +24,6 @@ pub use ast::{ParseError, Scenario};
 pub use parse::parse;
 pub use run::{
     Failure, INTERRUPTED, MAX_EVENTS, Outcome, ScenarioError, run_scenario, run_scenario_bounded,
-    run_scenario_until, run_scenario_with_breaks,
+    run_scenario_on, run_scenario_until, run_scenario_with_breaks,
 };
 pub use text::parse_bytes;

@@ -141,12 +141,23 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
     let mut steps = Vec::new();
     let mut lines = 0;
     let mut expected_failure = None;
+    let mut expected_failure_on = Vec::new();
+    let mut runs_on = None;
     for line in text::lines(file, text) {
         let (number, raw) = line?;
         lines = number;
         let code = raw.find('#').map_or(raw, |hash| &raw[..hash]);
         if let Some(hash) = raw.find('#') {
-            expected_failure = expected_failure.or(expect_failure(file, number, raw, hash)?);
+            match directive(file, number, raw, hash)? {
+                Some(Directive::ExpectFailure(None, invariant)) => {
+                    expected_failure = expected_failure.or(Some(invariant));
+                }
+                Some(Directive::ExpectFailure(Some(sut), invariant)) => {
+                    expected_failure_on.push((sut, invariant));
+                }
+                Some(Directive::RunsOn(names)) => runs_on = runs_on.or(Some(names)),
+                None => {}
+            }
         }
         let tokens = lex(file, lines, code)?;
         if tokens.is_empty() {
@@ -180,30 +191,66 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ParseError> {
         file: file.to_string(),
         steps,
         expected_failure,
+        expected_failure_on,
+        runs_on,
     })
 }
 
 /// The words of a comment that mark a documented hazard.
-const EXPECT_FAILURE: &str = "expect failure:";
+const EXPECT_FAILURE: &str = "expect failure";
+/// The words of a comment that name the implementations a scenario scripts.
+const RUNS_ON: &str = "runs on:";
 
-/// A comment `# expect failure: INVARIANT` (the comment starts at byte
-/// `hash` of line `number`): the invariant, checked by name.
-fn expect_failure(
+/// What a comment tells the runner.
+enum Directive {
+    /// `# expect failure: INVARIANT`, or `# expect failure on NAME:
+    /// INVARIANT` for one implementation.
+    ExpectFailure(Option<String>, crate::checker::Invariant),
+    /// `# runs on: NAME[, NAME]`.
+    RunsOn(Vec<String>),
+}
+
+/// The directive in a comment (which starts at byte `hash` of line
+/// `number`), if it holds one; the invariant is checked by name.
+fn directive(
     file: &str,
     number: usize,
     raw: &str,
     hash: usize,
-) -> Result<Option<crate::checker::Invariant>, ParseError> {
-    let comment = &raw[hash + 1..];
-    let Some(rest) = comment.trim_start().strip_prefix(EXPECT_FAILURE) else {
+) -> Result<Option<Directive>, ParseError> {
+    let comment = raw[hash + 1..].trim_start();
+    if let Some(names) = comment.strip_prefix(RUNS_ON) {
+        let names: Vec<String> = names
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
+        return Ok(Some(Directive::RunsOn(names)));
+    }
+    let Some(rest) = comment.strip_prefix(EXPECT_FAILURE) else {
         return Ok(None);
+    };
+    let (sut, rest) = match rest.strip_prefix(':') {
+        Some(rest) => (None, rest),
+        None => {
+            let Some((sut, rest)) = rest
+                .trim_start()
+                .strip_prefix("on ")
+                .and_then(|r| r.split_once(':'))
+            else {
+                return Ok(None);
+            };
+            (Some(sut.trim().to_string()), rest)
+        }
     };
     let name = rest.split_whitespace().next().unwrap_or("");
     if let Some(invariant) = crate::checker::Invariant::named(name) {
-        return Ok(Some(invariant));
+        return Ok(Some(Directive::ExpectFailure(sut, invariant)));
     }
-    let offset = hash + 1 + (comment.len() - comment.trim_start().len()) + EXPECT_FAILURE.len();
-    let col = raw[..offset].chars().count() + (rest.len() - rest.trim_start().len()) + 1;
+    // `rest` ends the line: the name starts where its trimmed text does.
+    let offset = raw.len() - rest.trim_start().len();
+    let col = raw[..offset].chars().count() + 1;
     let names: Vec<String> = crate::checker::Invariant::ALL
         .iter()
         .map(ToString::to_string)

@@ -10,6 +10,7 @@ use crate::checker::{Invariant, Violation};
 use crate::cluster::RaftSettings;
 use crate::host::{HostRuleBreaks, HostState};
 use crate::stepper::{Halt, StepBounds, Stepper};
+use crate::sut::Sut;
 use crate::trace::TraceEvent;
 use crate::world::{ClusterSpec, World};
 
@@ -109,6 +110,17 @@ pub fn run_scenario_with_breaks(
     run_scenario_bounded(scenario, sink, breaks, StepBounds::new(MAX_EVENTS))
 }
 
+/// Runs a parsed scenario on nodes running `sut`, with hosts told to
+/// break `breaks` (how `shrink` replays what it found).
+pub fn run_scenario_on(
+    sut: Sut,
+    scenario: &Scenario,
+    breaks: HostRuleBreaks,
+) -> Result<Outcome, ScenarioError> {
+    let bounds = StepBounds::new(MAX_EVENTS);
+    run_scenario_until(sut, scenario, None, breaks, bounds, &|| false)
+}
+
 /// Runs a parsed scenario within `bounds`: it stops, inconclusive, after
 /// `bounds.max_events` events and actions (fuzzing uses a bound far below
 /// the default).
@@ -118,7 +130,7 @@ pub fn run_scenario_bounded(
     breaks: HostRuleBreaks,
     bounds: StepBounds,
 ) -> Result<Outcome, ScenarioError> {
-    run_scenario_until(scenario, sink, breaks, bounds, &|| false)
+    run_scenario_until(Sut::RAFT_CORE, scenario, sink, breaks, bounds, &|| false)
 }
 
 /// How often (in events) a scenario asks whether it was cancelled.
@@ -130,6 +142,7 @@ pub const INTERRUPTED: &str = "interrupted";
 /// `cancelled` every few thousand events: a cancelled scenario ends
 /// inconclusive, with the reason [`INTERRUPTED`] (the CLI's Ctrl-C).
 pub fn run_scenario_until<'a>(
+    sut: Sut,
     scenario: &Scenario,
     sink: Option<&'a mut dyn FnMut(&TraceEvent)>,
     breaks: HostRuleBreaks,
@@ -164,6 +177,14 @@ pub fn run_scenario_until<'a>(
         .unwrap_or(0) as usize;
     spec.spares = highest_added.saturating_sub(spec.bootstrap_count());
     spec.rule_breaks = breaks;
+    spec.sut = sut;
+    if let Some(skip) = super::needs::unsupported_step(scenario, &sut) {
+        return Err(ScenarioError {
+            location: skip.location,
+            line: skip.line,
+            message: format!("cannot run here: {}", skip.why),
+        });
+    }
     // Whether leaders may read by lease is the nodes' configuration, set
     // when they are built (a node that boots under lease reads keeps its
     // promise to its old leader): on if any `clients` line reads by lease.

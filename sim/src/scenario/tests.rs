@@ -341,26 +341,80 @@ fn every_verb_row_parses_its_example_to_itself() {
     }
 }
 
-/// A verb whose feature raft-core lacks is refused when run, naming the
-/// feature; every other verb's example runs past that check.
+/// Every verb runs on raft-core; on an implementation that lacks a
+/// verb's feature, the scenario is skipped naming that feature and the
+/// step, and one with every feature skips nothing.
 #[test]
-fn the_interpreter_refuses_exactly_the_verbs_that_need_a_missing_feature() {
+fn a_scenario_is_skipped_exactly_where_the_implementation_lacks_a_verb_feature() {
+    use crate::sut::{Capabilities, Sut};
+    let nothing = Sut {
+        name: "bare",
+        capabilities: Capabilities {
+            membership: false,
+            leader_transfer: false,
+            read_index: false,
+            lease_reads: false,
+            snapshots: false,
+            raft_rule_breaks: false,
+            symmetry: false,
+        },
+        ..Sut::RAFT_CORE
+    };
     for verb in VERBS.iter().filter(|v| v.word != "cluster") {
         let text = format!("cluster 3\nmanual\n{}\n", verb.example);
         let scenario = parse("example.scn", &text).expect("parses (tested above)");
+        assert_eq!(
+            crate::scenario::needs::unsupported_step(&scenario, &Sut::RAFT_CORE),
+            None
+        );
         let outcome = crate::scenario::run_scenario(&scenario, None);
-        let refused = match &outcome {
-            Err(e) => e
-                .to_string()
-                .contains("which raft-core does not implement yet"),
-            Ok(_) => false,
-        };
+        if let Err(e) = &outcome {
+            assert!(
+                !e.to_string().contains("cannot run here"),
+                "{}: {e}",
+                verb.word
+            );
+        }
+        let skip = crate::scenario::needs::unsupported_step(&scenario, &nothing);
         match verb.needs {
             Some(feature) => {
-                let message = outcome.expect_err("refused").to_string();
-                assert!(message.contains(feature), "{}: {message}", verb.word);
+                let skip = skip.unwrap_or_else(|| panic!("`{}` was not skipped", verb.word));
+                assert!(
+                    skip.why.contains(feature.describe()),
+                    "{}: {skip}",
+                    verb.word
+                );
+                assert_eq!(skip.location, "example.scn:3:1", "{}", verb.word);
             }
-            None => assert!(!refused, "`{}` was refused: {outcome:?}", verb.word),
+            // A `clients` line asks for ReadIndex by default.
+            None if verb.word == "clients" => assert!(skip.is_some()),
+            None => assert_eq!(skip, None, "`{}` was skipped", verb.word),
         }
     }
+}
+
+/// `# runs on:` skips the scenario on other implementations, and
+/// `# expect failure on NAME:` applies on NAME only.
+#[test]
+fn directives_name_the_implementations_they_hold_for() {
+    use crate::checker::Invariant;
+    let text = "# runs on: raft-core, mine\n# expect failure on mine: linearizability\ncluster 3\nrun 1s\n";
+    let scenario = parse("d.scn", text).expect("parses");
+    assert_eq!(
+        scenario.expected_failure_for("mine"),
+        Some(Invariant::Linearizability)
+    );
+    assert_eq!(scenario.expected_failure_for("raft-core"), None);
+    let other = crate::sut::Sut {
+        name: "other",
+        ..crate::sut::Sut::RAFT_CORE
+    };
+    let skip = crate::scenario::needs::unsupported_step(&scenario, &other).expect("skipped");
+    assert!(skip.why.contains("raft-core, mine"), "{skip}");
+    assert_eq!(
+        crate::scenario::needs::unsupported_step(&scenario, &crate::sut::Sut::RAFT_CORE),
+        None
+    );
+    let bad = parse("d.scn", "# expect failure on mine: nonsense\ncluster 3\n").unwrap_err();
+    assert!(bad.to_string().contains("nonsense"), "{bad}");
 }

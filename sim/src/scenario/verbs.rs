@@ -15,6 +15,7 @@ use super::parse::{
     read_cut, read_propose, read_skew, read_tick, value, via,
 };
 use super::sets::Arity;
+use crate::sut::Feature;
 
 /// Reads a step's arguments, after its verb, up to the end of the line.
 pub(super) type ReadArgs = fn(&mut Cursor<'_>, &mut State) -> Result<StepKind, ParseError>;
@@ -26,10 +27,10 @@ pub struct Verb {
     pub word: &'static str,
     /// A line that uses it (after the `cluster` line, in a 3-node cluster).
     pub example: &'static str,
-    /// The feature the verb needs that raft-core does not implement yet: the
-    /// parser accepts the step, the interpreter refuses to run it, naming
-    /// this.
-    pub needs: Option<&'static str>,
+    /// The feature of the Raft under test the verb needs (see
+    /// [`crate::sut::Capabilities`]): on an implementation without it, the
+    /// scenario is skipped, naming the step and the feature.
+    pub needs: Option<Feature>,
     /// Reads the arguments.
     pub(super) read: ReadArgs,
 }
@@ -179,7 +180,7 @@ pub const VERBS: &[Verb] = &[
     Verb {
         word: "compact",
         example: "compact all",
-        needs: None,
+        needs: Some(Feature::Snapshots),
         read: |cur, state| {
             Ok(StepKind::Compact(last_set(
                 cur,
@@ -191,13 +192,13 @@ pub const VERBS: &[Verb] = &[
     Verb {
         word: "add",
         example: "add 4 learner",
-        needs: None,
+        needs: Some(Feature::Membership),
         read: read_add,
     },
     Verb {
         word: "remove",
         example: "remove 3",
-        needs: None,
+        needs: Some(Feature::Membership),
         read: |cur, state| {
             Ok(StepKind::Remove(last_set(
                 cur,
@@ -209,7 +210,7 @@ pub const VERBS: &[Verb] = &[
     Verb {
         word: "promote",
         example: "promote 3",
-        needs: None,
+        needs: Some(Feature::Membership),
         read: |cur, state| {
             Ok(StepKind::Promote(last_set(
                 cur,
@@ -221,7 +222,7 @@ pub const VERBS: &[Verb] = &[
     Verb {
         word: "transfer-leader",
         example: "transfer-leader 2",
-        needs: None,
+        needs: Some(Feature::LeaderTransfer),
         read: |cur, state| {
             Ok(StepKind::TransferLeader(last_set(
                 cur,

@@ -379,16 +379,22 @@ impl Sut {
     /// Why `feature` cannot run on this implementation, if it cannot.
     #[must_use]
     pub fn lacks(&self, feature: Feature) -> Option<String> {
+        (!self.supports(feature))
+            .then(|| format!("{} does not support {}", self.name, feature.describe()))
+    }
+
+    /// Whether this implementation can run `feature`.
+    #[must_use]
+    pub fn supports(&self, feature: Feature) -> bool {
         let c = &self.capabilities;
-        let has = match feature {
+        match feature {
             Feature::Membership => c.membership,
             Feature::LeaderTransfer => c.leader_transfer,
             Feature::ReadIndex => c.read_index,
             Feature::LeaseReads => c.lease_reads,
             Feature::Snapshots => c.snapshots,
             Feature::RaftRuleBreaks => c.raft_rule_breaks,
-        };
-        (!has).then(|| format!("{} does not support {}", self.name, feature.describe()))
+        }
     }
 }
 

@@ -36,6 +36,8 @@ fn cluster_with_every_option_and_the_step_fields() {
                 },
             }],
             expected_failure: None,
+            expected_failure_on: Vec::new(),
+            runs_on: None,
         }
     );
     assert_eq!(
