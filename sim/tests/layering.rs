@@ -1,5 +1,6 @@
 //! Architecture invariants that a reading of the sources can check
-//! (ARCHITECTURE.md): the checkers never reach into the world or a host.
+//! (ARCHITECTURE.md): the checkers never reach into the world or a host,
+//! and the simulator drives raft-core only through `sut::RaftNode`.
 
 use std::path::Path;
 
@@ -41,6 +42,32 @@ fn the_checkers_never_import_the_world_or_a_host() {
         })
         .collect();
     assert!(reaching.is_empty(), "checker reaches up: {reaching:#?}");
+}
+
+#[test]
+fn only_the_raft_core_node_names_raw_node() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut naming = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the directory exists") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("sut/raft_core_node.rs")
+            {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                if text.contains("RawNode") {
+                    naming.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        naming.is_empty(),
+        "these drive raft-core around the trait: {naming:#?}"
+    );
 }
 
 #[test]
