@@ -234,6 +234,20 @@ impl RawNode {
                 | MessageBody::TimeoutNow => {
                     self.become_follower(message.term, Some(message.from));
                 }
+                // Figure 2 (Rules for Followers): the election timer
+                // restarts on hearing from the leader or granting a vote
+                // (`on_vote_request`), not on a newer term. A candidate
+                // whose log is behind cannot win; were its request to
+                // restart our timer, a voter that could win would never
+                // time out while it retried (found by the swarm: with
+                // drifting clocks two stale nodes took turns for 27 terms
+                // while the one that could win waited). A leader's timer
+                // counts something else, and restarts.
+                MessageBody::VoteRequest { .. } if self.role != Role::Leader => {
+                    let timer = (self.election_elapsed_ticks, self.randomized_election_ticks);
+                    self.become_follower(message.term, None);
+                    (self.election_elapsed_ticks, self.randomized_election_ticks) = timer;
+                }
                 _ => self.become_follower(message.term, None),
             }
             return true;

@@ -137,6 +137,48 @@ fn granting_a_vote_resets_the_election_timer_refusing_does_not() {
     );
 }
 
+/// Figure 2 again: a vote request of a newer term moves the voter to that
+/// term, but if the voter refuses it (the candidate's log is behind), its
+/// election timer runs on: the voter, who could win, campaigns when its
+/// own timeout says, however often a stale candidate retries.
+#[test]
+fn a_refused_vote_request_of_a_newer_term_leaves_the_timer_running() {
+    // Node 2 holds (1, t1) in term 1 and has heard from no leader.
+    let restored = Restored {
+        hard_state: HardState {
+            term: Term(1),
+            vote: None,
+            commit: LogIndex(0),
+        },
+        entries: vec![entry(1, 1)],
+        ..Restored::default()
+    };
+    let mut n = RawNode::new(config(2, 3), restored).expect("valid");
+    drain(&mut n);
+    let timeout = ticks_to_campaign(&n);
+    n.tick_n(timeout - 2);
+    for term in 2..6 {
+        // A candidate with an empty log, again and again.
+        step_ok(&mut n, msg(3, 2, term, vote_req(0, 0)));
+        assert_eq!(n.term(), Term(term));
+        assert_eq!(
+            drain(&mut n).all(),
+            vec![&msg(2, 3, term, vote_resp(false))]
+        );
+        assert_eq!(
+            ticks_to_campaign(&n),
+            2,
+            "the refusal in term {term} restarted the timer"
+        );
+    }
+    n.tick_n(2);
+    assert_eq!(
+        n.role(),
+        Role::Candidate,
+        "the up-to-date voter campaigns on time"
+    );
+}
+
 /// §5.4.1: "the voter denies its vote if its own log is more up-to-date than
 /// that of the candidate": later last term wins; with equal last terms the
 /// longer log wins. Same rule for PreVote (thesis §9.6).
