@@ -120,6 +120,16 @@ impl fmt::Display for RunPlan {
             c.raft.max_inflight_msgs,
             c.raft.max_size_per_msg_bytes
         )?;
+        let lacking = c.sut.lacking();
+        if !lacking.is_empty() {
+            let features: Vec<&str> = lacking.iter().map(|f| f.describe()).collect();
+            writeln!(
+                f,
+                "  not asked of {}, which lacks them: {}",
+                c.sut.name,
+                features.join("; ")
+            )?;
+        }
         match c.snapshot_every_entries {
             Some(every) => writeln!(
                 f,

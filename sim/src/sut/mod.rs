@@ -383,6 +383,15 @@ impl Sut {
             .then(|| format!("{} does not support {}", self.name, feature.describe()))
     }
 
+    /// Every feature this implementation lacks.
+    #[must_use]
+    pub fn lacking(&self) -> Vec<Feature> {
+        Feature::ALL
+            .into_iter()
+            .filter(|feature| !self.supports(*feature))
+            .collect()
+    }
+
     /// Whether this implementation can run `feature`.
     #[must_use]
     pub fn supports(&self, feature: Feature) -> bool {
@@ -442,6 +451,16 @@ pub enum Feature {
 }
 
 impl Feature {
+    /// Every feature, in the order of [`Capabilities`].
+    pub const ALL: [Feature; 6] = [
+        Feature::Membership,
+        Feature::LeaderTransfer,
+        Feature::ReadIndex,
+        Feature::LeaseReads,
+        Feature::Snapshots,
+        Feature::RaftRuleBreaks,
+    ];
+
     /// In words.
     #[must_use]
     pub fn describe(self) -> &'static str {
