@@ -18,6 +18,22 @@ pub struct File {
 const RECORD_HEADER_BYTES: usize = 8;
 
 impl File {
+    /// A file read back from a real disk: every byte durable.
+    #[must_use]
+    pub fn from_durable(bytes: Vec<u8>) -> File {
+        File {
+            durable_len: bytes.len(),
+            bytes,
+        }
+    }
+
+    /// Its bytes as the page cache sees them (what a production host
+    /// writes to a real file: see the `server` crate's data directory).
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Appends one framed record to the page cache (not durable yet).
     pub fn append_record(&mut self, payload: &[u8]) {
         let len = u32::try_from(payload.len()).expect("record under 4 GiB");
