@@ -150,12 +150,15 @@ fn report_replay(
     replayed: Result<Option<Signature>, String>,
 ) -> Status {
     let seed = args.seed;
-    let breaks: String = args
+    let mut flags: String = args
         .settings
         .breaks
         .iter()
         .map(|b| format!(" --break {b}"))
         .collect();
+    if !args.settings.sut.is_raft_core() {
+        flags += &format!(" --sut {}", args.settings.sut.name);
+    }
     match replayed {
         Ok(Some(got)) if got == shrunk.signature => {
             if let Some(why) = &shrunk.export_mismatch {
@@ -164,7 +167,7 @@ fn report_replay(
                 );
             }
             say!(
-                "replayed: `cargo run --release -- scenario{breaks} {name}` breaks {}",
+                "replayed: `cargo run --release -- scenario{flags} {name}` breaks {}",
                 shrunk.signature
             );
             Status::Ok

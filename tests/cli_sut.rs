@@ -138,3 +138,57 @@ fn the_model_checker_explores_raft_rs_and_finds_a_broken_host() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_failing_raft_rs_seed_shrinks_to_a_scenario_that_replays_on_raft_rs() {
+    let swarm = raftsim(&[
+        "swarm",
+        "--seeds",
+        "0..40",
+        "--sut",
+        "raft-rs",
+        "--break",
+        "forget-vote-on-boot",
+        "--json",
+        "--jobs",
+        "2",
+    ]);
+    let seed = stdout(&swarm)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["ok"] == false)
+        .filter_map(|l| l["seed"].as_u64())
+        .min()
+        .expect("a host that forgets its vote is caught in 40 seeds");
+    let dir = std::env::temp_dir().join(format!("raftsim-sut-shrink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let out = dir.join("shrunk.scn");
+    let seed = seed.to_string();
+    let shrunk = raftsim(&[
+        "shrink",
+        "--seed",
+        &seed,
+        "--sut",
+        "raft-rs",
+        "--break",
+        "forget-vote-on-boot",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_exit(&shrunk, 0);
+    assert!(
+        stdout(&shrunk).contains("--sut raft-rs"),
+        "the replay command names the Raft: {}",
+        stdout(&shrunk)
+    );
+    let replayed = raftsim(&[
+        "scenario",
+        "--sut",
+        "raft-rs",
+        "--break",
+        "forget-vote-on-boot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_exit(&replayed, 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
