@@ -20,11 +20,7 @@ const NOBODY: u64 = 0;
 /// encoding in `data` and its version in the kind.
 #[must_use]
 pub fn entry(e: &eraftpb::Entry) -> Entry {
-    let kind = match e.get_entry_type() {
-        EntryType::EntryNormal if e.data.is_empty() => EntryKind::Noop,
-        EntryType::EntryNormal => EntryKind::Normal,
-        EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => EntryKind::ConfChange,
-    };
+    let kind = kind_of(e);
     let mut data = e.data.to_vec();
     if kind == EntryKind::ConfChange {
         // The version, so that the entry converts back as it was.
@@ -64,15 +60,23 @@ pub fn entry_back(e: &Entry) -> eraftpb::Entry {
     out
 }
 
+/// What an entry carries, in raft-core's kinds.
+fn kind_of(e: &eraftpb::Entry) -> EntryKind {
+    match e.get_entry_type() {
+        EntryType::EntryNormal if e.data.is_empty() => EntryKind::Noop,
+        EntryType::EntryNormal => EntryKind::Normal,
+        EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => EntryKind::ConfChange,
+    }
+}
+
 /// The same entry with its data left out: what a message's description
 /// needs.
 fn entry_id_only(e: &eraftpb::Entry) -> Entry {
     Entry {
+        term: Term(e.term),
+        index: LogIndex(e.index),
+        kind: kind_of(e),
         data: Vec::new(),
-        ..entry(&eraftpb::Entry {
-            data: Vec::new().into(),
-            ..e.clone()
-        })
     }
 }
 
@@ -254,4 +258,164 @@ pub fn context_of(bytes: &[u8]) -> u64 {
     let n = bytes.len().min(8);
     word[..n].copy_from_slice(&bytes[..n]);
     u64::from_le_bytes(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raft_rs_entry(index: u64, kind: EntryType, data: &[u8]) -> eraftpb::Entry {
+        let mut e = eraftpb::Entry {
+            term: 3,
+            index,
+            data: data.to_vec().into(),
+            ..Default::default()
+        };
+        e.set_entry_type(kind);
+        e
+    }
+
+    #[test]
+    fn entries_round_trip_and_keep_their_kind() {
+        for (kind, data, expected) in [
+            (EntryType::EntryNormal, &b"put"[..], EntryKind::Normal),
+            (EntryType::EntryNormal, &b""[..], EntryKind::Noop),
+            (
+                EntryType::EntryConfChange,
+                &b"v1"[..],
+                EntryKind::ConfChange,
+            ),
+            (
+                EntryType::EntryConfChangeV2,
+                &b"v2"[..],
+                EntryKind::ConfChange,
+            ),
+            (
+                EntryType::EntryConfChangeV2,
+                &b""[..],
+                EntryKind::ConfChange,
+            ),
+        ] {
+            let original = raft_rs_entry(7, kind, data);
+            let ours = entry(&original);
+            assert_eq!(
+                (ours.index, ours.term, ours.kind),
+                (LogIndex(7), Term(3), expected)
+            );
+            assert_eq!(entry_back(&ours), original, "{kind:?} {data:?}");
+            // A message's description keeps the kind, not the data.
+            let described = entry_id_only(&original);
+            assert_eq!((described.kind, described.data.len()), (expected, 0));
+        }
+    }
+
+    #[test]
+    fn hard_state_configuration_and_snapshot_round_trip() {
+        let hs = HardState {
+            term: Term(4),
+            vote: Some(NodeId(2)),
+            commit: LogIndex(9),
+        };
+        assert_eq!(hard_state(&hard_state_back(&hs)), hs);
+        let none = HardState::default();
+        assert_eq!(hard_state_back(&none).vote, 0);
+        assert_eq!(hard_state(&hard_state_back(&none)), none);
+        let ids = |ns: &[u64]| ns.iter().map(|n| NodeId(*n)).collect();
+        let joint = ConfState {
+            voters: ids(&[1, 4, 5]),
+            voters_outgoing: ids(&[1, 2, 3]),
+            learners: ids(&[6]),
+        };
+        let back = conf_state_back(&joint);
+        assert!(back.auto_leave, "a joint configuration leaves on its own");
+        assert_eq!(conf_state(&back), joint);
+        let simple = ConfState::with_voters([1, 2, 3].map(NodeId));
+        assert!(!conf_state_back(&simple).auto_leave);
+        let snap = Snapshot {
+            meta: SnapshotMeta {
+                last: EntryId {
+                    index: LogIndex(12),
+                    term: Term(4),
+                },
+                conf: joint,
+            },
+            data: b"state machine".to_vec(),
+        };
+        assert_eq!(snapshot(&snapshot_back(&snap)), snap);
+    }
+
+    fn message(kind: MessageType, reject: bool) -> eraftpb::Message {
+        let mut m = eraftpb::Message {
+            from: 1,
+            to: 2,
+            term: 5,
+            index: 8,
+            log_term: 4,
+            commit: 6,
+            reject,
+            reject_hint: 3,
+            ..Default::default()
+        };
+        m.set_msg_type(kind);
+        m
+    }
+
+    #[test]
+    fn messages_are_described_in_raft_cores_terms() {
+        let body = |kind, reject| described(&message(kind, reject)).expect("on the wire").body;
+        for reject in [false, true] {
+            assert_eq!(
+                body(MessageType::MsgRequestPreVoteResponse, reject),
+                MessageBody::PreVoteResponse { granted: !reject }
+            );
+            assert_eq!(
+                body(MessageType::MsgRequestVoteResponse, reject),
+                MessageBody::VoteResponse { granted: !reject }
+            );
+        }
+        assert_eq!(
+            body(MessageType::MsgAppendResponse, false),
+            MessageBody::AppendResponse {
+                index: LogIndex(8),
+                reject: None
+            }
+        );
+        assert_eq!(
+            body(MessageType::MsgAppendResponse, true),
+            MessageBody::AppendResponse {
+                index: LogIndex(8),
+                reject: Some(RejectHint {
+                    probe: EntryId {
+                        index: LogIndex(3),
+                        term: Term(4)
+                    }
+                })
+            }
+        );
+        assert_eq!(
+            body(MessageType::MsgRequestVote, false),
+            MessageBody::VoteRequest {
+                last_log: EntryId {
+                    index: LogIndex(8),
+                    term: Term(4)
+                },
+                leader_transfer: false
+            }
+        );
+        let mut read = message(MessageType::MsgReadIndex, false);
+        read.entries = vec![raft_rs_entry(0, EntryType::EntryNormal, &context_bytes(42))].into();
+        assert_eq!(
+            described(&read).expect("on the wire").body,
+            MessageBody::ReadIndex { context: 42 }
+        );
+        let m = described(&message(MessageType::MsgHeartbeat, false)).expect("on the wire");
+        assert_eq!((m.from, m.to, m.term), (NodeId(1), NodeId(2), Term(5)));
+        for local in [
+            MessageType::MsgHup,
+            MessageType::MsgBeat,
+            MessageType::MsgPropose,
+        ] {
+            assert_eq!(described(&message(local, false)), None, "{local:?}");
+        }
+    }
 }
