@@ -327,8 +327,9 @@ impl RaftRsNode {
             from: self.raw.raft.id,
             ..Default::default()
         };
-        // raft-rs's own local messages: it refuses none.
-        let _ = self.raw.step(message);
+        // A local message goes to the `Raft` itself: `RawNode::step`
+        // refuses local messages (it would have made these timers no-ops).
+        let _ = self.raw.raft.step(message);
     }
 
     fn replay(&mut self, input: Input) {
