@@ -5,6 +5,19 @@ mod common;
 
 use common::*;
 
+/// The first seed of `0..40` whose raft-rs run the flags make fail.
+fn failing_raft_rs_seed(flags: &[&str]) -> String {
+    let mut args = vec!["swarm", "--seeds", "0..40", "--sut", "raft-rs", "--json"];
+    args.extend_from_slice(flags);
+    json_lines(&stdout(&raftsim(&args)))
+        .into_iter()
+        .filter(|l| l["ok"] == false)
+        .filter_map(|l| l["seed"].as_u64())
+        .min()
+        .unwrap_or_else(|| panic!("{flags:?} is caught in 40 seeds"))
+        .to_string()
+}
+
 #[test]
 fn a_raft_rs_seed_runs_and_replays_bit_for_bit() {
     let first = raftsim(&["--seed", "5", "--sut", "raft-rs"]);
@@ -12,14 +25,10 @@ fn a_raft_rs_seed_runs_and_replays_bit_for_bit() {
     let text = stdout(&first);
     assert!(text.contains("raft (raft-rs):"), "{text}");
     let again = raftsim(&["--seed", "5", "--sut", "raft-rs"]);
-    let hash = |t: &str| {
-        t.lines()
-            .find(|l| l.contains("trace hash"))
-            .map(str::to_string)
-    };
-    assert_eq!(hash(&text), hash(&stdout(&again)));
+    assert_eq!(printed_hash(&text), printed_hash(&stdout(&again)));
     // Another Raft, another run: the hash is not raft-core's.
-    assert_ne!(hash(&text), hash(&stdout(&raftsim(&["--seed", "5"]))));
+    let core = raftsim(&["--seed", "5"]);
+    assert_ne!(printed_hash(&text), printed_hash(&stdout(&core)));
 }
 
 #[test]
@@ -51,57 +60,42 @@ fn pins_raft_rs_cannot_honour_are_usage_errors_with_the_reason() {
         &["check", "--sut", "raft-rs", "--max-conf-changes", "1"],
         &["check", "--sut", "raft-rs", "--symmetry"],
     ] {
-        let output = raftsim(args);
-        assert_exit(&output, 2);
-        assert!(
-            stderr(&output).contains("raft-rs"),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        assert_usage_error(args, "raft-rs");
     }
-    let output = raftsim(&["--seed", "1", "--sut", "etcd"]);
-    assert_exit(&output, 2);
-    assert!(
-        stderr(&output).contains("raft-core, raft-rs"),
-        "{}",
-        stderr(&output)
-    );
+    assert_usage_error(&["--seed", "1", "--sut", "etcd"], "raft-core, raft-rs");
 }
 
 #[test]
 fn scenarios_run_on_raft_rs_or_are_skipped_naming_the_step() {
-    let dir = std::env::temp_dir().join(format!("raftsim-sut-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let plain = dir.join("plain.scn");
+    let plain = TempFile::new("sut-plain.scn");
     std::fs::write(
-        &plain,
+        &plain.0,
         "cluster 3\nclients 2 rate=50/s\nrun 2s\ncrash leader\nrun 2s\nrestart all\nclients 0\nexpect clients done within 10s\nexpect linearizable\n",
     )
     .expect("write");
-    let membership = dir.join("membership.scn");
-    std::fs::write(&membership, "cluster 3\nrun 1s\nadd 4\nrun 1s\n").expect("write");
+    let membership = TempFile::new("sut-membership.scn");
+    std::fs::write(&membership.0, "cluster 3\nrun 1s\nadd 4\nrun 1s\n").expect("write");
     let output = raftsim(&[
         "scenario",
         "--sut",
         "raft-rs",
-        plain.to_str().expect("utf-8"),
-        membership.to_str().expect("utf-8"),
+        plain.arg(),
+        membership.arg(),
     ]);
     assert_exit(&output, 0);
     let text = stdout(&output);
     assert!(text.contains("PASS"), "{text}");
     assert!(
-        text.contains("SKIP") && text.contains("membership") && text.contains("membership.scn:3:1"),
+        text.contains("SKIP")
+            && text.contains("membership")
+            && text.contains("sut-membership.scn:3:1"),
         "{text}"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn the_model_checker_explores_raft_rs_and_finds_a_broken_host() {
-    let dir = std::env::temp_dir().join(format!("raftsim-sut-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let found = dir.join("found.scn");
+    let found = TempFile::new("sut-found.scn");
     let output = raftsim(&[
         "check",
         "--sut",
@@ -117,78 +111,39 @@ fn the_model_checker_explores_raft_rs_and_finds_a_broken_host() {
         "--break",
         "forget-vote-on-boot",
         "-o",
-        found.to_str().expect("utf-8"),
+        found.arg(),
     ]);
     assert_exit(&output, 1);
-    let text = std::fs::read_to_string(&found).expect("the counterexample");
+    let text = std::fs::read_to_string(&found.0).expect("the counterexample");
     assert!(text.contains("# runs on: raft-rs"), "{text}");
-    let replayed = raftsim(&[
+    let replay = [
         "scenario",
         "--sut",
         "raft-rs",
         "--break",
         "forget-vote-on-boot",
-        found.to_str().expect("utf-8"),
-    ]);
+    ];
+    let replayed = raftsim(&[&replay[..], &[found.arg()]].concat());
     assert_exit(&replayed, 1);
     assert!(
         stdout(&replayed).contains("monotonicity"),
         "{}",
         stdout(&replayed)
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn a_failing_raft_rs_seed_shrinks_to_a_scenario_that_replays_on_raft_rs() {
-    let swarm = raftsim(&[
-        "swarm",
-        "--seeds",
-        "0..40",
-        "--sut",
-        "raft-rs",
-        "--break",
-        "forget-vote-on-boot",
-        "--json",
-        "--jobs",
-        "2",
-    ]);
-    let seed = stdout(&swarm)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|l| l["ok"] == false)
-        .filter_map(|l| l["seed"].as_u64())
-        .min()
-        .expect("a host that forgets its vote is caught in 40 seeds");
-    let dir = std::env::temp_dir().join(format!("raftsim-sut-shrink-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let out = dir.join("shrunk.scn");
-    let seed = seed.to_string();
-    let shrunk = raftsim(&[
-        "shrink",
-        "--seed",
-        &seed,
-        "--sut",
-        "raft-rs",
-        "--break",
-        "forget-vote-on-boot",
-        "-o",
-        out.to_str().expect("utf-8"),
-    ]);
+    let seed = failing_raft_rs_seed(&["--break", "forget-vote-on-boot", "--jobs", "2"]);
+    let out = TempFile::new("sut-shrunk.scn");
+    let flags = ["--sut", "raft-rs", "--break", "forget-vote-on-boot"];
+    let shrunk = raftsim(&[&["shrink", "--seed", &seed][..], &flags, &["-o", out.arg()]].concat());
     assert_exit(&shrunk, 0);
     assert!(
         stdout(&shrunk).contains("--sut raft-rs"),
         "the replay command names the Raft: {}",
         stdout(&shrunk)
     );
-    let replayed = raftsim(&[
-        "scenario",
-        "--sut",
-        "raft-rs",
-        "--break",
-        "forget-vote-on-boot",
-        out.to_str().expect("utf-8"),
-    ]);
+    let replayed = raftsim(&[&["scenario"][..], &flags, &[out.arg()]].concat());
     assert_exit(&replayed, 1);
-    std::fs::remove_dir_all(&dir).ok();
 }

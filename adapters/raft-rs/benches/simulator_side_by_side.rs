@@ -49,15 +49,7 @@ struct EchoNode {
 const ECHO: Sut = Sut {
     name: "echo",
     build: build_echo,
-    capabilities: Capabilities {
-        membership: false,
-        leader_transfer: false,
-        read_index: false,
-        lease_reads: false,
-        snapshots: false,
-        raft_rule_breaks: false,
-        symmetry: false,
-    },
+    capabilities: Capabilities::NONE,
 };
 
 #[allow(clippy::needless_pass_by_value)] // the shape of `BuildNode`

@@ -4,6 +4,7 @@
 
 pub mod ast;
 mod conditions;
+mod directives;
 mod expectation;
 pub mod interp;
 mod lex;

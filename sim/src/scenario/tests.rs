@@ -349,15 +349,7 @@ fn a_scenario_is_skipped_exactly_where_the_implementation_lacks_a_verb_feature()
     use crate::sut::{Capabilities, Sut};
     let nothing = Sut {
         name: "bare",
-        capabilities: Capabilities {
-            membership: false,
-            leader_transfer: false,
-            read_index: false,
-            lease_reads: false,
-            snapshots: false,
-            raft_rule_breaks: false,
-            symmetry: false,
-        },
+        capabilities: Capabilities::NONE,
         ..Sut::RAFT_CORE
     };
     for verb in VERBS.iter().filter(|v| v.word != "cluster") {

@@ -336,6 +336,17 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// Nothing beyond elections, replication and restarts.
+    pub const NONE: Capabilities = Capabilities {
+        membership: false,
+        leader_transfer: false,
+        read_index: false,
+        lease_reads: false,
+        snapshots: false,
+        raft_rule_breaks: false,
+        symmetry: false,
+    };
+
     /// Everything (raft-core).
     pub const ALL: Capabilities = Capabilities {
         membership: true,

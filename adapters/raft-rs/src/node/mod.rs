@@ -40,7 +40,11 @@ use sim::sut::{
 };
 
 use crate::convert;
+
+mod fingerprint;
+mod replay;
 use crate::storage::LogStore;
+use replay::Input;
 
 /// tikv's raft-rs, for `--sut raft-rs`.
 pub const SUT: Sut = Sut {
@@ -57,11 +61,6 @@ pub const SUT: Sut = Sut {
     },
 };
 
-/// The most inputs a node records to be forked by replay (see
-/// [`RaftRsNode::clone_node`]); past it the node cannot be forked. The
-/// model checker's paths are far shorter; a long random run never forks.
-const REPLAY_INPUTS_MAX: usize = 200_000;
-
 /// Builds a raft-rs node from raft-core's settings and what the disk held.
 ///
 /// # Errors
@@ -69,24 +68,6 @@ const REPLAY_INPUTS_MAX: usize = 200_000;
 #[allow(clippy::needless_pass_by_value)] // the shape of `sim::sut::BuildNode`
 pub fn build(config: Config, restored: Restored) -> Result<Box<dyn RaftNode>, Error> {
     Ok(Box::new(RaftRsNode::new(&config, &restored)?))
-}
-
-/// What a node was asked to do, kept to fork it by replay.
-#[derive(Clone, Debug)]
-enum Input {
-    Tick,
-    Step(eraftpb::Message),
-    Propose(Vec<u8>),
-    TransferLeader(NodeId),
-    ReadIndex(u64),
-    Campaign,
-    Heartbeat,
-    CheckQuorum,
-    Compact(LogIndex, Vec<u8>),
-    Ready,
-    Advance,
-    TakeMessages,
-    TakeReadStates,
 }
 
 /// One raft-rs node (see the module documentation).
@@ -214,16 +195,6 @@ impl RaftRsNode {
         Ok(node)
     }
 
-    fn record(&mut self, input: Input) {
-        if let Some(inputs) = self.inputs.as_mut() {
-            if inputs.len() < REPLAY_INPUTS_MAX {
-                inputs.push(input);
-            } else {
-                self.inputs = None;
-            }
-        }
-    }
-
     fn redraw_election_timeout(&mut self) {
         let base = self.raw.raft.election_timeout();
         self.election_timeout = self.jitter.random_range(base..2 * base);
@@ -332,40 +303,6 @@ impl RaftRsNode {
         let _ = self.raw.raft.step(message);
     }
 
-    fn replay(&mut self, input: Input) {
-        match input {
-            Input::Tick => self.tick(),
-            Input::Step(message) => {
-                let _ = self.step_decoded(message);
-            }
-            Input::Propose(data) => {
-                let _ = self.propose(data);
-            }
-            Input::TransferLeader(to) => {
-                let _ = self.transfer_leader(to);
-            }
-            Input::ReadIndex(context) => {
-                let _ = self.read_index(context);
-            }
-            Input::Campaign => self.campaign(),
-            Input::Heartbeat => self.heartbeat_timeout(),
-            Input::CheckQuorum => self.check_quorum_timeout(),
-            Input::Compact(index, data) => {
-                let _ = self.compact(index, data);
-            }
-            Input::Ready => {
-                let _ = self.ready();
-            }
-            Input::Advance => self.advance(NodeReady::default()),
-            Input::TakeMessages => {
-                let _ = self.take_messages();
-            }
-            Input::TakeReadStates => {
-                let _ = self.take_read_states();
-            }
-        }
-    }
-
     fn step_decoded(&mut self, message: eraftpb::Message) -> Result<(), Error> {
         self.record(Input::Step(message.clone()));
         if message.to != self.raw.raft.id {
@@ -404,69 +341,6 @@ impl RaftRsNode {
             }
         }
         out
-    }
-
-    /// The entry ids and data digests of a slice of the log, for the
-    /// fingerprints.
-    fn digest_log(&self, bytes: &mut Vec<u8>) {
-        for entry in &self.mirror {
-            bytes.extend_from_slice(&entry.index.0.to_le_bytes());
-            bytes.extend_from_slice(&entry.term.0.to_le_bytes());
-            bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&entry.data).to_le_bytes());
-        }
-    }
-
-    /// What decides the node's future, without its clock.
-    fn protocol_bytes(&self) -> Vec<u8> {
-        let raft = &self.raw.raft;
-        let log = &raft.raft_log;
-        let mut bytes = Vec::with_capacity(256);
-        for word in [
-            raft.term,
-            raft.vote,
-            raft.state as u64,
-            raft.leader_id,
-            raft.lead_transferee.unwrap_or(0),
-            raft.pending_conf_index,
-            log.committed,
-            log.applied,
-            log.persisted,
-            self.mirror_base.index.0,
-            self.mirror_base.term.0,
-            self.outstanding.unwrap_or(0),
-            self.handed_to_apply,
-            raft.read_only.pending_read_count() as u64,
-        ] {
-            bytes.extend_from_slice(&word.to_le_bytes());
-        }
-        self.digest_log(&mut bytes);
-        let mut progress: Vec<_> = raft.prs().iter().collect();
-        progress.sort_by_key(|(id, _)| **id);
-        for (id, pr) in progress {
-            for word in [
-                *id,
-                pr.matched,
-                pr.next_idx,
-                pr.state as u64,
-                u64::from(pr.paused),
-                pr.pending_snapshot,
-                u64::from(pr.recent_active),
-                pr.ins.count() as u64,
-            ] {
-                bytes.extend_from_slice(&word.to_le_bytes());
-            }
-        }
-        let (granted, rejected, _) = raft.prs().tally_votes();
-        bytes.extend_from_slice(&(granted as u64).to_le_bytes());
-        bytes.extend_from_slice(&(rejected as u64).to_le_bytes());
-        for context in self.reads.keys() {
-            bytes.extend_from_slice(&context.to_le_bytes());
-        }
-        bytes.extend_from_slice(&(raft.msgs.len() as u64).to_le_bytes());
-        for m in &raft.msgs {
-            bytes.extend_from_slice(&protobuf::Message::write_to_bytes(m).unwrap_or_default());
-        }
-        bytes
     }
 }
 
@@ -777,17 +651,7 @@ impl RaftNode for RaftRsNode {
     }
 
     fn clone_node(&self) -> Box<dyn RaftNode> {
-        let inputs = self.inputs.as_ref().unwrap_or_else(|| {
-            panic!(
-                "a raft-rs node forks by replaying its inputs, and this one took more than {REPLAY_INPUTS_MAX}"
-            )
-        });
-        let (config, restored) = self.boot.clone();
-        let mut copy = RaftRsNode::new(&config, &restored).expect("it was built from these once");
-        for input in inputs {
-            copy.replay(input.clone());
-        }
-        Box::new(copy)
+        Box::new(self.fork())
     }
 
     fn hash_everything(&self, state: &mut dyn std::hash::Hasher) {
