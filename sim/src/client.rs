@@ -194,7 +194,7 @@ impl Client {
     pub fn next_command(&mut self, workload: &Workload, rng: &mut impl Rng) -> Command {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let key = rng.random_range(0..workload.keys.max(1));
+        let key = crate::kv::Key::from(rng.random_range(0..workload.keys.max(1)));
         let value = (u64::from(self.id) << 32) | seq;
         let mut kinds = Vec::with_capacity(3);
         if workload.puts {

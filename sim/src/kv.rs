@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 /// A client session's id.
 pub type ClientId = u32;
 
+/// A key of the store. Simulated workloads use a few; a real server's
+/// clients, as many as they like (all but [`DIRECT_PROPOSAL_KEY`]).
+pub type Key = u32;
+
 /// The key entries proposed straight to a node (bypassing clients: the
 /// model checker's and a manual scenario's `propose`) append to: no client
 /// reads or writes it, so the history clients judge never sees them.
-pub const DIRECT_PROPOSAL_KEY: u8 = u8::MAX;
+pub const DIRECT_PROPOSAL_KEY: Key = Key::MAX;
 
 /// One operation on the store. Values are unique per (client, seq), which
 /// makes histories checkable.
@@ -21,19 +25,19 @@ pub enum Op {
     /// Replace the key's list with one value.
     Put {
         /// Which key.
-        key: u8,
+        key: Key,
         /// The value.
         value: u64,
     },
     /// Read the key's list.
     Get {
         /// Which key.
-        key: u8,
+        key: Key,
     },
     /// Append a value to the key's list.
     Append {
         /// Which key.
-        key: u8,
+        key: Key,
         /// The value.
         value: u64,
     },
@@ -98,7 +102,7 @@ struct Session {
 /// The store.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Kv {
-    data: BTreeMap<u8, Vec<u64>>,
+    data: BTreeMap<Key, Vec<u64>>,
     sessions: BTreeMap<ClientId, Session>,
     /// Commands applied (not counting duplicates answered from a session).
     pub applied_commands: u64,
@@ -114,7 +118,7 @@ pub struct Kv {
 /// sessions: what [`Kv::digest`] combines.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 struct Digests {
-    lists: BTreeMap<u8, u64>,
+    lists: BTreeMap<Key, u64>,
     keys_sum: u64,
     sessions_sum: u64,
 }
@@ -213,7 +217,7 @@ impl Kv {
     }
 
     /// Key `key`'s list now hashes to `hash` (it was written).
-    fn key_written(&mut self, key: u8, hash: u64) {
+    fn key_written(&mut self, key: Key, hash: u64) {
         let d = &mut self.digests;
         if let Some(old) = d.lists.insert(key, hash) {
             d.keys_sum = d.keys_sum.wrapping_sub(mix([u64::from(key), old, 0]));
@@ -268,7 +272,7 @@ impl Kv {
 
     /// The key's list now.
     #[must_use]
-    pub fn read(&self, key: u8) -> Vec<u64> {
+    pub fn read(&self, key: Key) -> Vec<u64> {
         self.data.get(&key).cloned().unwrap_or_default()
     }
 

@@ -22,7 +22,7 @@ pub struct ReadWaiter {
     /// Its sequence number.
     pub seq: u64,
     /// The key read.
-    pub key: u8,
+    pub key: crate::kv::Key,
 }
 
 /// The reads a host holds: asked of raft-core, then confirmed and waiting

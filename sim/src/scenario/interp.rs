@@ -44,7 +44,7 @@ impl From<Halt> for Stop {
 pub(super) struct Interp<'a> {
     pub(super) stepper: Stepper<'a>,
     pub(super) names: BTreeMap<String, BTreeSet<NodeSlot>>,
-    pub(super) keys: BTreeMap<String, u8>,
+    pub(super) keys: BTreeMap<String, crate::kv::Key>,
     pub(super) values: BTreeMap<String, u64>,
     pub(super) manual: bool,
     /// Ticks fired by `tick` steps so far, per node.

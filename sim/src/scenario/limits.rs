@@ -32,10 +32,9 @@ pub const CLIENTS_MAX: u64 = 64;
 /// session, so a file starts at most one per line.
 pub const CLIENT_NUMBER_MAX: u64 = LINES_MAX as u64;
 
-/// The most distinct keys clients use (`clients ... keys=K`): the simulator
-/// names a key with one byte, and keeps the last for entries proposed
-/// straight to a node (`kv::DIRECT_PROPOSAL_KEY`).
-pub const KEYS_MAX: u64 = crate::kv::DIRECT_PROPOSAL_KEY as u64;
+/// The most distinct keys a scenario uses (`clients ... keys=K`, and keys
+/// named in steps): a simulated workload draws its keys as one byte.
+pub const KEYS_MAX: u64 = u8::MAX as u64;
 
 /// The most entries one `propose N` submits: the interpreter makes each a
 /// client operation with its own value when the step runs, so N is memory.

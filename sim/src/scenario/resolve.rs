@@ -3,24 +3,25 @@
 
 use super::ast::{Atom, NodeSet, Party, SetExpr, SetOp, SetTerm};
 use super::interp::{Interp, Stop};
-use crate::kv::{ClientId, DIRECT_PROPOSAL_KEY};
+use super::limits::KEYS_MAX;
+use crate::kv::{ClientId, Key};
 use crate::net::Endpoint;
 use crate::slot::NodeSlot;
 use std::collections::BTreeSet;
 
 impl Interp<'_> {
     /// The key a scenario's name stands for: 0, 1, ... in the order names
-    /// first appear, below [`DIRECT_PROPOSAL_KEY`].
-    pub(super) fn key(&mut self, name: &str) -> Result<u8, Stop> {
+    /// first appear, at most [`KEYS_MAX`] of them.
+    pub(super) fn key(&mut self, name: &str) -> Result<Key, Stop> {
         if let Some(&key) = self.keys.get(name) {
             return Ok(key);
         }
-        let key = u8::try_from(self.keys.len())
+        let key = Key::try_from(self.keys.len())
             .ok()
-            .filter(|&key| key < DIRECT_PROPOSAL_KEY)
+            .filter(|&key| u64::from(key) < KEYS_MAX)
             .ok_or_else(|| {
                 Stop::Invalid(format!(
-                    "key `{name}`: a scenario names at most {DIRECT_PROPOSAL_KEY} distinct keys"
+                    "key `{name}`: a scenario names at most {KEYS_MAX} distinct keys"
                 ))
             })?;
         self.keys.insert(name.to_string(), key);
