@@ -11,6 +11,7 @@ mod output;
 mod picture;
 mod run_cmd;
 mod scenario_cmd;
+mod serve_cmd;
 mod settings;
 mod shrink_cmd;
 mod status;
@@ -56,18 +57,28 @@ enum Command {
     Check(check_cmd::CheckArgs),
     /// Check a history file (JSON lines or Jepsen EDN) for linearizability.
     Lincheck(lincheck_cmd::LincheckArgs),
+    /// Run one node of a real cluster: the simulator's host over TCP, real
+    /// files and HTTP.
+    Serve(serve_cmd::ServeArgs),
+    /// Start a local cluster of `serve` processes to try; Ctrl-C stops it.
+    Cluster(serve_cmd::ClusterArgs),
 }
 
 fn main() {
     output::install_panic_hook();
-    interrupt::install();
     let cli = Cli::parse();
+    // The servers handle SIGINT and SIGTERM themselves, on their event loop.
+    if !matches!(cli.command, Some(Command::Serve(_) | Command::Cluster(_))) {
+        interrupt::install();
+    }
     let status = match cli.command {
         Some(Command::Swarm(args)) => swarm_cmd::swarm(&args),
         Some(Command::Scenario(args)) => scenario_cmd::scenario(&args),
         Some(Command::Shrink(args)) => shrink_cmd::shrink_seed(&args),
         Some(Command::Check(args)) => check_cmd::check_command(&args),
         Some(Command::Lincheck(args)) => lincheck_cmd::lincheck_command(&args),
+        Some(Command::Serve(args)) => serve_cmd::serve_command(&args),
+        Some(Command::Cluster(args)) => serve_cmd::cluster_command(&args),
         None => match cli.run.seed {
             Some(seed) => run_cmd::run_one(&cli.run, seed),
             None => {

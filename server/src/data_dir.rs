@@ -37,6 +37,9 @@ pub const MANIFEST: &str = "raftsim-node.json";
 /// The data format this build writes and reads.
 pub const FORMAT: u32 = 1;
 
+/// The boot counter's file name (see [`DataDir::count_boot`]).
+const BOOTS: &str = "boots";
+
 /// The host's files, by name in the directory.
 const FILES: [&str; 4] = ["meta", "log", "snapshot", "snapshot.tmp"];
 
@@ -198,18 +201,70 @@ impl DataDir {
     /// # Errors
     /// An fsync failed: nothing may be acknowledged.
     pub fn sync(&mut self) -> Result<(), DataDirError> {
+        self.sync_job().run()
+    }
+
+    /// The fsync of every append so far, to run off the event loop (on a
+    /// blocking thread) while the loop goes on. The host writes nothing
+    /// while it waits for an fsync, so the job covers what it asked for.
+    #[must_use]
+    pub fn sync_job(&mut self) -> SyncJob {
+        let mut files = Vec::new();
         for (i, name) in FILES.iter().enumerate() {
-            if self.unsynced[i] {
-                let path = self.path.join(name);
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(io_error(&path))?;
-                file.sync_data().map_err(io_error(&path))?;
-                self.unsynced[i] = false;
+            if std::mem::take(&mut self.unsynced[i]) {
+                files.push(self.path.join(name));
             }
         }
-        sync_dir(&self.path)
+        SyncJob {
+            dir: self.path.clone(),
+            files,
+        }
+    }
+
+    /// Numbers this start of the directory: 1 the first time, one more at
+    /// each (recorded durably before the node runs). Servers number their
+    /// client sessions' requests from it, so a restarted server never
+    /// reuses a sequence number its sessions used before.
+    ///
+    /// # Errors
+    /// The counter cannot be read or written.
+    pub fn count_boot(&mut self) -> Result<u64, DataDirError> {
+        let path = self.path.join(BOOTS);
+        let before = match fs::read_to_string(&path) {
+            Ok(text) => text.trim().parse::<u64>().map_err(|err| {
+                DataDirError::Mismatch(path.clone(), format!("not a boot count: {err}"))
+            })?,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => 0,
+            Err(err) => return Err(DataDirError::Io(path, err)),
+        };
+        let boot = before + 1;
+        write_atomically(&self.path, BOOTS, boot.to_string().as_bytes())?;
+        Ok(boot)
+    }
+}
+
+/// An fsync of a data directory's appended files and of the directory.
+#[derive(Debug)]
+pub struct SyncJob {
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+impl SyncJob {
+    /// Runs the fsyncs.
+    ///
+    /// # Errors
+    /// An fsync failed: nothing may be acknowledged, and the appends'
+    /// state on disk is unknown (the node must stop, not retry).
+    pub fn run(self) -> Result<(), DataDirError> {
+        for path in &self.files {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(io_error(path))?;
+            file.sync_data().map_err(io_error(path))?;
+        }
+        sync_dir(&self.dir)
     }
 }
 

@@ -1,0 +1,639 @@
+//! The production event loop: one task owns the simulator's [`Host`] and
+//! fulfils what it asks with the real world — ticks from a real interval,
+//! packets over TCP ([`crate::peers`]), fsyncs on a blocking thread
+//! ([`crate::data_dir`]) — exactly as the simulator's world fulfils them
+//! with its virtual clock, network and disk. The host's code (the Ready
+//! loop, persistence, recovery, the state machine, client sessions,
+//! snapshots) is the code the simulator tortures; this file only carries
+//! events in and effects out.
+//!
+//! After every host call the loop runs [`NodeLoop::settle`]: the data
+//! directory follows the host's disk (appends written, not yet synced),
+//! then packets leave, then the fsync asked for starts. The host sends
+//! nothing that waits for durability before that fsync completes (its
+//! Ready loop holds those messages until `on_synced`), so the order here
+//! is the simulator's.
+//!
+//! **Client requests are proxied, not redirected.** Every HTTP request
+//! gets a client session of this server's (id `node << 16 | slot`, sequence
+//! numbers from `boot << 32`, so a restarted server never reuses one) and
+//! goes to the local host as a simulated client's request would. A node
+//! that does not lead answers "not leader, try N", and the loop forwards
+//! the same request (same session, same sequence number) to N over the
+//! peers' connection; the reply comes back the same way. A request whose
+//! answer is slow is re-sent with the same session and number: the state
+//! machine's session table applies it once (Raft thesis §6.3), whoever
+//! leads by then. Redirecting instead would hand the retry to the client
+//! under a new session, and a write whose first attempt did commit would
+//! then be applied twice.
+
+use std::collections::BTreeMap;
+
+use raft_core::{ConfChange, ConfChangeSingle, EntryId, NodeId, Role};
+use serde::Serialize;
+use sim::host::{Host, Outbox};
+use sim::kv::{ClientId, Command, Key, Op, Output};
+use sim::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use sim::slot::NodeSlot;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::data_dir::{DataDir, DataDirError};
+use crate::peers::{Incoming, Peers};
+
+/// Client sessions one server holds at once: the most requests in flight.
+pub const SESSIONS_MAX: usize = 1024;
+/// Ticks after which a request without an answer is sent again.
+const RESEND_TICKS: u64 = 50;
+/// Ticks to wait before retrying a request nobody could take (no leader
+/// known, or the leader refused it under load).
+const RETRY_TICKS: u64 = 5;
+/// Ticks after which a request's outcome is given up on as unknown.
+const DEADLINE_TICKS: u64 = 1000;
+
+/// What an HTTP handler asks of the loop.
+#[derive(Debug)]
+pub enum Call {
+    /// A key-value operation.
+    Kv {
+        /// The operation.
+        op: Op,
+        /// Answer a `get` from this node's state machine as it stands.
+        stale: bool,
+        /// Where the answer goes.
+        answer: oneshot::Sender<KvAnswer>,
+    },
+    /// A membership change, or a leadership transfer, asked of the leader.
+    Admin {
+        /// What to do.
+        action: AdminAction,
+        /// Where the answer goes.
+        answer: oneshot::Sender<AdminAnswer>,
+    },
+    /// The node's state, for `GET /status`.
+    Status {
+        /// Where the answer goes.
+        answer: oneshot::Sender<StatusReport>,
+    },
+}
+
+/// An operator's request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminAction {
+    /// Add a voter, or a learner.
+    AddMember {
+        /// Its raft id.
+        id: u64,
+        /// As a learner (it receives the log without voting).
+        learner: bool,
+    },
+    /// Remove a node from the configuration.
+    RemoveMember {
+        /// Its raft id.
+        id: u64,
+    },
+    /// Hand the leadership to a node.
+    TransferLeader {
+        /// Its raft id.
+        to: u64,
+    },
+}
+
+/// The outcome of a key-value operation.
+#[derive(Debug)]
+pub enum KvAnswer {
+    /// Committed and applied (or read) with this output.
+    Done {
+        /// What the operation returned.
+        output: Output,
+        /// The entry that carried it (none for reads).
+        entry: Option<EntryId>,
+    },
+    /// No answer in time: it may or may not have taken effect.
+    Unknown,
+    /// Every client session is busy.
+    Busy,
+    /// The request was refused outright, with why.
+    Invalid(String),
+}
+
+/// The outcome of an operator's request.
+#[derive(Debug)]
+pub enum AdminAnswer {
+    /// The leader accepted it: a change is proposed at this index (0 for a
+    /// transfer, which is under way).
+    Accepted {
+        /// The change's log index.
+        index: u64,
+    },
+    /// This node does not lead; the leader's HTTP address, if known.
+    NotLeader {
+        /// Where the leader's clients reach it.
+        leader_http: Option<String>,
+    },
+    /// The leader refused, with raft-core's reason.
+    Refused(String),
+}
+
+/// `GET /status`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusReport {
+    /// This node's raft id.
+    pub node: u64,
+    /// Follower, pre-candidate, candidate or leader.
+    pub role: String,
+    /// The current term.
+    pub term: u64,
+    /// The leader it knows of.
+    pub leader: Option<u64>,
+    /// The leader's HTTP address, if known.
+    pub leader_http: Option<String>,
+    /// The commit index.
+    pub commit: u64,
+    /// The last index applied to the state machine.
+    pub applied: u64,
+    /// The last index in the log.
+    pub last_index: u64,
+    /// The index the last snapshot covers.
+    pub snapshot_index: u64,
+    /// The configuration's voters.
+    pub voters: Vec<u64>,
+    /// The configuration's learners.
+    pub learners: Vec<u64>,
+    /// On a leader: each node's match index.
+    pub progress: Vec<PeerProgress>,
+    /// The peers this node knows.
+    pub peers: Vec<PeerAddress>,
+    /// Times this data directory booted.
+    pub boot: u64,
+    /// Snapshots taken since this process started.
+    pub compactions: u64,
+    /// Client requests waiting for an answer here.
+    pub requests_in_flight: usize,
+}
+
+/// One node's replication progress, as the leader sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerProgress {
+    /// Its raft id.
+    pub node: u64,
+    /// The highest index known to match the leader's log.
+    pub matched: u64,
+}
+
+/// Where a peer is reached.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerAddress {
+    /// Its raft id.
+    pub node: u64,
+    /// Its address for peers.
+    pub raft_addr: String,
+    /// Its HTTP address, once it said.
+    pub http_addr: Option<String>,
+}
+
+/// A client request this server waits on.
+#[derive(Debug)]
+struct InFlight {
+    command: Command,
+    answer: oneshot::Sender<KvAnswer>,
+    /// The node it was last sent to.
+    target: NodeSlot,
+    /// The tick to send it again at.
+    resend_at: u64,
+    /// The tick to give up at.
+    deadline: u64,
+}
+
+/// The client sessions of this server: ids `node << 16 | slot`.
+#[derive(Debug)]
+struct Sessions {
+    base: ClientId,
+    free: Vec<u16>,
+    next_seq: Vec<u64>,
+}
+
+impl Sessions {
+    fn new(node: u64, boot: u64) -> Sessions {
+        let node = ClientId::try_from(node).expect("node ids are checked below 2^16");
+        Sessions {
+            base: node << 16,
+            free: (0..SESSIONS_MAX as u16).rev().collect(),
+            next_seq: vec![boot << 32; SESSIONS_MAX],
+        }
+    }
+
+    /// A free session and its next sequence number.
+    fn take(&mut self) -> Option<(ClientId, u64)> {
+        let slot = self.free.pop()?;
+        let seq = &mut self.next_seq[usize::from(slot)];
+        *seq += 1;
+        Some((self.base | ClientId::from(slot), *seq))
+    }
+
+    fn give_back(&mut self, client: ClientId) {
+        self.free.push((client & 0xffff) as u16);
+    }
+
+    fn owner(client: ClientId) -> u64 {
+        u64::from(client >> 16)
+    }
+}
+
+/// The loop's state (see the module documentation).
+#[derive(Debug)]
+pub struct NodeLoop {
+    host: Host,
+    dir: DataDir,
+    peers: Peers,
+    me: NodeSlot,
+    /// Where this node's clients reach it.
+    http_addr: String,
+    boot: u64,
+    ticks: u64,
+    sessions: Sessions,
+    in_flight: BTreeMap<(ClientId, u64), InFlight>,
+    /// The fsync in progress: its token and the blocking task running it.
+    syncing: Option<(u64, JoinHandle<Result<(), DataDirError>>)>,
+}
+
+/// Why the loop stopped when it was not asked to.
+pub type Fatal = String;
+
+impl NodeLoop {
+    /// A loop around `host`, booted from `dir` (the caller boots it), with
+    /// `peers` to talk to; `boot` numbers this start of the directory.
+    #[must_use]
+    pub fn new(host: Host, dir: DataDir, peers: Peers, http_addr: String, boot: u64) -> NodeLoop {
+        let me = host.slot;
+        NodeLoop {
+            http_addr,
+            sessions: Sessions::new(me.id().0, boot),
+            host,
+            dir,
+            peers,
+            me,
+            boot,
+            ticks: 0,
+            in_flight: BTreeMap::new(),
+            syncing: None,
+        }
+    }
+
+    /// Runs until `stop` says so (then finishes the fsync in flight, and
+    /// syncs what the host wrote), or until the disk fails.
+    ///
+    /// # Errors
+    /// Writing or syncing the data directory failed: the node cannot go on
+    /// without risking what it acknowledged, so it stops (as PostgreSQL
+    /// does after a failed fsync).
+    pub async fn run(
+        mut self,
+        tick: std::time::Duration,
+        mut from_peers: mpsc::Receiver<Incoming>,
+        mut calls: mpsc::Receiver<Call>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), Fatal> {
+        let mut ticker = tokio::time::interval(tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let mut out = Outbox::default();
+            tokio::select! {
+                _ = ticker.tick() => {
+                    self.ticks += 1;
+                    self.host.on_tick(&mut out);
+                    self.settle(out)?;
+                    self.resend_due()?;
+                }
+                Some(incoming) = from_peers.recv() => self.on_peer(incoming)?,
+                Some(call) = calls.recv() => self.on_call(call)?,
+                synced = wait_sync(&mut self.syncing) => {
+                    let token = synced?;
+                    self.host.on_synced(token, &mut out);
+                    self.settle(out)?;
+                }
+                _ = stop.changed() => break,
+            }
+        }
+        if let Some((_, job)) = self.syncing.take() {
+            job.await
+                .map_err(|err| err.to_string())?
+                .map_err(|err| err.to_string())?;
+        }
+        self.dir.sync().map_err(|err| err.to_string())
+    }
+
+    /// Carries out what the host asked (see the module documentation).
+    fn settle(&mut self, out: Outbox) -> Result<(), Fatal> {
+        self.dir
+            .follow(&self.host.disk)
+            .map_err(|err| format!("writing the data directory: {err}"))?;
+        for refused in out.refused {
+            eprintln!("node {}: {refused}", self.me.number());
+        }
+        for packet in out.packets {
+            match packet.to {
+                Endpoint::Node(to) => self.peers.send(to.id().0, packet.payload),
+                Endpoint::Client(client) => self.on_reply(client, packet.payload)?,
+            }
+        }
+        if let Some(token) = out.sync {
+            assert!(
+                self.syncing.is_none(),
+                "the host asks for one fsync at a time"
+            );
+            let job = self.dir.sync_job();
+            self.syncing = Some((token, tokio::task::spawn_blocking(move || job.run())));
+        }
+        Ok(())
+    }
+
+    fn on_peer(&mut self, incoming: Incoming) -> Result<(), Fatal> {
+        match incoming {
+            Incoming::Hello {
+                node,
+                raft_addr,
+                http_addr,
+            } => {
+                if node != self.me.id().0 {
+                    self.peers.learn(node, &raft_addr, Some(&http_addr));
+                }
+                Ok(())
+            }
+            Incoming::Packet { from, payload } => match payload {
+                Payload::Reply { client, .. } => self.on_reply(client, payload),
+                Payload::Request(command) => self
+                    .deliver_locally(Endpoint::Client(command.client), Payload::Request(command)),
+                payload @ (Payload::Raft(_) | Payload::Foreign(_)) => {
+                    let Some(from) = NodeSlot::of_id(NodeId(from)) else {
+                        return Ok(());
+                    };
+                    self.deliver_locally(Endpoint::Node(from), payload)
+                }
+            },
+        }
+    }
+
+    /// A packet for the local host.
+    fn deliver_locally(&mut self, from: Endpoint, payload: Payload) -> Result<(), Fatal> {
+        let mut out = Outbox::default();
+        let packet = Packet {
+            from,
+            to: Endpoint::Node(self.me),
+            payload,
+        };
+        self.host.on_packet(packet, &mut out);
+        self.settle(out)
+    }
+
+    fn on_call(&mut self, call: Call) -> Result<(), Fatal> {
+        match call {
+            Call::Kv { op, stale, answer } => self.on_kv(op, stale, answer),
+            Call::Admin { action, answer } => {
+                let _gone = answer.send(self.on_admin(action)?);
+                Ok(())
+            }
+            Call::Status { answer } => {
+                let _gone = answer.send(self.status());
+                Ok(())
+            }
+        }
+    }
+
+    fn on_kv(
+        &mut self,
+        op: Op,
+        stale: bool,
+        answer: oneshot::Sender<KvAnswer>,
+    ) -> Result<(), Fatal> {
+        if let (true, Op::Get { key }) = (stale, op) {
+            let output = Output::Read(self.host.kv().read(key));
+            let _gone = answer.send(KvAnswer::Done {
+                output,
+                entry: None,
+            });
+            return Ok(());
+        }
+        if op_key(op) == sim::kv::DIRECT_PROPOSAL_KEY {
+            let why = format!("key {} is reserved", sim::kv::DIRECT_PROPOSAL_KEY);
+            let _gone = answer.send(KvAnswer::Invalid(why));
+            return Ok(());
+        }
+        let Some((client, seq)) = self.sessions.take() else {
+            let _gone = answer.send(KvAnswer::Busy);
+            return Ok(());
+        };
+        let command = Command { client, seq, op };
+        self.in_flight.insert(
+            (client, seq),
+            InFlight {
+                command: command.clone(),
+                answer,
+                target: self.me,
+                resend_at: self.ticks + RESEND_TICKS,
+                deadline: self.ticks + DEADLINE_TICKS,
+            },
+        );
+        self.deliver_locally(Endpoint::Client(client), Payload::Request(command))
+    }
+
+    /// A reply to client session `client`: ours, or another server's.
+    fn on_reply(&mut self, client: ClientId, payload: Payload) -> Result<(), Fatal> {
+        let owner = Sessions::owner(client);
+        if owner != self.me.id().0 {
+            self.peers.send(owner, payload);
+            return Ok(());
+        }
+        let Payload::Reply { seq, outcome, .. } = payload else {
+            return Ok(());
+        };
+        let Some(request) = self.in_flight.get_mut(&(client, seq)) else {
+            return Ok(()); // answered already, or given up on
+        };
+        match outcome {
+            ReplyOutcome::Done { output, entry } => {
+                let request = self.in_flight.remove(&(client, seq)).expect("found above");
+                self.sessions.give_back(client);
+                let _gone = request.answer.send(KvAnswer::Done { output, entry });
+                Ok(())
+            }
+            ReplyOutcome::NotLeader {
+                leader: Some(leader),
+            } if leader != request.target => {
+                request.target = leader;
+                request.resend_at = self.ticks + RESEND_TICKS;
+                let command = request.command.clone();
+                self.send_request(leader, command)
+            }
+            ReplyOutcome::NotLeader { .. } | ReplyOutcome::Refused => {
+                // Nobody to ask yet (an election), or the leader is busy.
+                request.target = self.me;
+                request.resend_at = self.ticks + RETRY_TICKS;
+                Ok(())
+            }
+        }
+    }
+
+    fn send_request(&mut self, to: NodeSlot, command: Command) -> Result<(), Fatal> {
+        if to == self.me {
+            self.deliver_locally(Endpoint::Client(command.client), Payload::Request(command))
+        } else {
+            self.peers.send(to.id().0, Payload::Request(command));
+            Ok(())
+        }
+    }
+
+    /// Sends again the requests whose time came, and gives up on those past
+    /// their deadline (bounded: at most `SESSIONS_MAX` wait).
+    fn resend_due(&mut self) -> Result<(), Fatal> {
+        let now = self.ticks;
+        let expired: Vec<_> = self
+            .in_flight
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in expired {
+            let request = self.in_flight.remove(&key).expect("listed above");
+            self.sessions.give_back(key.0);
+            let _gone = request.answer.send(KvAnswer::Unknown);
+        }
+        let due: Vec<_> = self
+            .in_flight
+            .iter_mut()
+            .filter(|(_, r)| r.resend_at <= now)
+            .map(|(_, r)| {
+                r.resend_at = now + RESEND_TICKS;
+                (r.target, r.command.clone())
+            })
+            .collect();
+        for (target, command) in due {
+            self.send_request(target, command)?;
+        }
+        Ok(())
+    }
+
+    fn on_admin(&mut self, action: AdminAction) -> Result<AdminAnswer, Fatal> {
+        let leads = self.host.node().is_some_and(|n| n.role() == Role::Leader);
+        if !leads {
+            return Ok(AdminAnswer::NotLeader {
+                leader_http: self.leader_http(),
+            });
+        }
+        let mut out = Outbox::default();
+        let result = match action {
+            AdminAction::AddMember { id, learner } => {
+                let change = if learner {
+                    ConfChangeSingle::AddLearner(NodeId(id))
+                } else {
+                    ConfChangeSingle::AddVoter(NodeId(id))
+                };
+                self.propose_change(change, &mut out)
+            }
+            AdminAction::RemoveMember { id } => {
+                self.propose_change(ConfChangeSingle::Remove(NodeId(id)), &mut out)
+            }
+            AdminAction::TransferLeader { to } => {
+                self.host.transfer_leader(NodeId(to), &mut out).map(|()| 0)
+            }
+        };
+        self.settle(out)?;
+        Ok(match result {
+            Ok(index) => AdminAnswer::Accepted { index },
+            Err(err) => AdminAnswer::Refused(err.to_string()),
+        })
+    }
+
+    fn propose_change(
+        &mut self,
+        change: ConfChangeSingle,
+        out: &mut Outbox,
+    ) -> Result<u64, raft_core::Error> {
+        let change = ConfChange {
+            changes: vec![change],
+        };
+        self.host.propose_conf_change(&change, out).map(|i| i.0)
+    }
+
+    fn leader_http(&self) -> Option<String> {
+        let leader = self.host.node()?.leader()?;
+        if leader == self.me.id() {
+            return Some(self.http_addr.clone());
+        }
+        self.peers.http_addr(leader.0).map(str::to_owned)
+    }
+
+    fn status(&self) -> StatusReport {
+        let node = self.host.node().expect("a running loop's host is up");
+        let log = node.log();
+        let conf = node.conf();
+        StatusReport {
+            node: self.me.id().0,
+            role: role_name(node.role()).to_owned(),
+            term: node.term().0,
+            leader: node.leader().map(|l| l.0),
+            leader_http: self.leader_http(),
+            commit: log.committed().0,
+            applied: log.applied().0,
+            last_index: log.last_index().0,
+            snapshot_index: log.snapshot().index.0,
+            voters: conf.voters.iter().map(|v| v.0).collect(),
+            learners: conf.learners.iter().map(|v| v.0).collect(),
+            progress: if node.role() == Role::Leader {
+                node.matched_indexes()
+                    .into_iter()
+                    .map(|(n, m)| PeerProgress {
+                        node: n.0,
+                        matched: m.0,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            peers: self
+                .peers
+                .known()
+                .map(|(id, raft, http)| PeerAddress {
+                    node: id,
+                    raft_addr: raft.to_owned(),
+                    http_addr: http.map(str::to_owned),
+                })
+                .collect(),
+            boot: self.boot,
+            compactions: self.host.compactions,
+            requests_in_flight: self.in_flight.len(),
+        }
+    }
+}
+
+/// The fsync in progress finishing (never, if there is none).
+async fn wait_sync(
+    syncing: &mut Option<(u64, JoinHandle<Result<(), DataDirError>>)>,
+) -> Result<u64, Fatal> {
+    let Some((token, job)) = syncing.as_mut() else {
+        return std::future::pending().await;
+    };
+    let token = *token;
+    let result = job.await;
+    *syncing = None;
+    match result {
+        Ok(Ok(())) => Ok(token),
+        Ok(Err(err)) => Err(format!("fsync failed, stopping: {err}")),
+        Err(err) => Err(format!("the fsync task failed: {err}")),
+    }
+}
+
+fn op_key(op: Op) -> Key {
+    match op {
+        Op::Put { key, .. } | Op::Get { key } | Op::Append { key, .. } => key,
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "follower",
+        Role::PreCandidate => "pre-candidate",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    }
+}

@@ -1,0 +1,566 @@
+//! The host in production, end to end: three real `raftsim serve`
+//! processes on loopback, eight concurrent HTTP clients writing 1,000 keys,
+//! the leader killed with SIGKILL mid-run and restarted; then every
+//! acknowledged write must be readable, the nodes' state machines must
+//! converge, the client history must be linearizable (`raftsim lincheck`),
+//! and each node's data directory must boot in the simulator to the same
+//! state. And the other way round: a simulated node's disk, written to a
+//! directory, serves its data through a real server.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{assert_exit, raftsim, stdout};
+use raft_core::NodeId;
+use serde_json::{Value, json};
+use server::DataDir;
+use sim::host::{Host, Outbox};
+use sim::kv::Kv;
+
+const NODES: usize = 3;
+const KEYS: u64 = 1000;
+const CLIENTS: u64 = 8;
+/// Give up on the whole test after this long (it takes a few seconds).
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Free loopback ports (bound, read, released).
+fn free_ports(count: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("bound").port())
+        .collect()
+}
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("raftsim-e2e-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One `raftsim serve` process and how to start it again.
+struct Server {
+    id: u64,
+    args: Vec<String>,
+    http: String,
+    data: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("a log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_raftsim"))
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("raftsim serve starts");
+        self.child = Some(child);
+    }
+
+    fn kill_9(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+    }
+
+    /// SIGTERM, and the exit status.
+    fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = child.try_wait().expect("waits") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {} ignored SIGTERM",
+                self.id
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// The servers; killed if the test fails.
+struct Servers(Vec<Server>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for server in &mut self.0 {
+            if let Some(mut child) = server.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+fn servers(dir: &Path, count: usize) -> Servers {
+    let ports = free_ports(2 * count);
+    let peers = (0..count)
+        .map(|i| format!("{}=127.0.0.1:{}", i + 1, ports[i]))
+        .collect::<Vec<_>>()
+        .join(",");
+    Servers(
+        (0..count)
+            .map(|i| {
+                let id = i as u64 + 1;
+                let http = format!("127.0.0.1:{}", ports[count + i]);
+                let data = dir.join(format!("node-{id}"));
+                let args = [
+                    "serve",
+                    "--id",
+                    &id.to_string(),
+                    "--peers",
+                    &peers,
+                    "--data",
+                    data.to_str().expect("UTF-8"),
+                    "--http",
+                    &http,
+                    // Snapshots during the run, so restarts and laggards
+                    // go through compaction and InstallSnapshot.
+                    "--snapshot-every",
+                    "300",
+                ]
+                .map(str::to_owned)
+                .to_vec();
+                Server {
+                    id,
+                    args,
+                    http,
+                    data,
+                    log: dir.join(format!("node-{id}.log")),
+                    child: None,
+                }
+            })
+            .collect(),
+    )
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(20))
+        .redirects(0)
+        .build()
+}
+
+fn status(agent: &ureq::Agent, http: &str) -> Option<Value> {
+    agent
+        .get(&format!("http://{http}/status"))
+        .timeout(Duration::from_secs(2))
+        .call()
+        .ok()
+        .and_then(|r| r.into_string().ok())
+        .and_then(|text| serde_json::from_str(&text).ok())
+}
+
+/// Waits until every node in `https` names the same leader; returns its index.
+fn wait_for_leader(agent: &ureq::Agent, servers: &Servers, up: &[usize]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let leaders: Vec<Option<u64>> = up
+            .iter()
+            .map(|&i| status(agent, &servers.0[i].http).and_then(|s| s["leader"].as_u64()))
+            .collect();
+        if let Some(Some(leader)) = leaders.first().copied() {
+            if leaders.iter().all(|l| *l == Some(leader)) {
+                return usize::try_from(leader - 1).expect("an index");
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no leader agreed on: {leaders:?}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The history, as `raftsim lincheck` reads it (JSON lines).
+#[derive(Default)]
+struct History {
+    lines: Mutex<Vec<String>>,
+}
+
+impl History {
+    fn record(&self, kind: &str, process: u64, f: &str, key: u64, value: &Value, started: Instant) {
+        let time = u64::try_from(started.elapsed().as_nanos()).expect("fits");
+        let line = json!({"type": kind, "process": process, "f": f, "key": key, "value": value, "time": time});
+        self.lines
+            .lock()
+            .expect("not poisoned")
+            .push(line.to_string());
+    }
+}
+
+/// What happened to a request.
+enum Answer {
+    Ok(Value),
+    /// It definitely did not take effect (refused before it was sent).
+    Failed,
+    /// It may or may not have taken effect.
+    Unknown,
+}
+
+fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<u64>) -> Answer {
+    let request = agent.request(method, url);
+    let sent = match body {
+        Some(value) => request.send_string(&value.to_string()),
+        None => request.call(),
+    };
+    match sent {
+        Ok(response) => {
+            let text = response.into_string().expect("an answer");
+            Answer::Ok(serde_json::from_str(&text).expect("JSON answers"))
+        }
+        Err(ureq::Error::Status(code, response)) => {
+            let text = response.into_string().unwrap_or_default();
+            assert!(code != 400 && code != 404, "{method} {url}: {code} {text}");
+            Answer::Unknown
+        }
+        Err(ureq::Error::Transport(transport)) => {
+            if transport.kind() == ureq::ErrorKind::ConnectionFailed {
+                Answer::Failed
+            } else {
+                Answer::Unknown
+            }
+        }
+    }
+}
+
+/// One client: its share of the keys, each put, some appended to, some
+/// read back, each request to the next node that is up (any node takes
+/// any request). Returns what it knows each key holds, for keys whose
+/// every write was acknowledged.
+fn client(
+    t: u64,
+    servers: &[String],
+    down: &[AtomicBool],
+    done: &AtomicUsize,
+    history: &History,
+    started: Instant,
+) -> BTreeMap<u64, Vec<u64>> {
+    let agent = agent();
+    let mut process = t;
+    let mut known = BTreeMap::new();
+    let mut node = usize::try_from(t).expect("small") % servers.len();
+    let mut next_node = || loop {
+        node = (node + 1) % servers.len();
+        if !down[node].load(Ordering::SeqCst) {
+            return node;
+        }
+    };
+    for key in (t..KEYS).step_by(CLIENTS as usize) {
+        let mut expected = Some(Vec::new());
+        let mut ops = vec![("put", Some(key * 10 + 1))];
+        if key % 4 == 0 {
+            ops.push(("append", Some(key * 10 + 2)));
+        }
+        if key % 3 == 0 {
+            ops.push(("get", None));
+        }
+        for (f, value) in ops {
+            let http = &servers[next_node()];
+            let (method, url) = match f {
+                "put" => ("PUT", format!("http://{http}/kv/{key}")),
+                "append" => ("POST", format!("http://{http}/kv/{key}/append")),
+                _ => ("GET", format!("http://{http}/kv/{key}")),
+            };
+            let written = value.map_or(Value::Null, |v| json!(v));
+            history.record("invoke", process, f, key, &written, started);
+            match request(&agent, method, &url, value) {
+                Answer::Ok(body) => {
+                    let value = if f == "get" {
+                        body["values"].clone()
+                    } else {
+                        written
+                    };
+                    history.record("ok", process, f, key, &value, started);
+                    match (f, expected.as_mut(), value) {
+                        ("put", Some(list), Value::Number(v)) => {
+                            *list = vec![v.as_u64().expect("u64")];
+                        }
+                        ("append", Some(list), Value::Number(v)) => {
+                            list.push(v.as_u64().expect("u64"));
+                        }
+                        _ => {}
+                    }
+                }
+                Answer::Failed => history.record("fail", process, f, key, &Value::Null, started),
+                Answer::Unknown if f == "get" => {
+                    history.record("fail", process, f, key, &Value::Null, started);
+                }
+                Answer::Unknown => {
+                    history.record("info", process, f, key, &Value::Null, started);
+                    // Jepsen's rule: a process whose request may be in
+                    // flight forever is gone; a new one takes its place.
+                    process += CLIENTS;
+                    expected = None;
+                }
+            }
+            done.fetch_add(1, Ordering::SeqCst);
+        }
+        if let Some(list) = expected {
+            known.insert(key, list);
+        }
+    }
+    known
+}
+
+fn wait_until(done: &AtomicUsize, count: usize, started: Instant) {
+    while done.load(Ordering::SeqCst) < count {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the clients stalled at {} operations",
+            done.load(Ordering::SeqCst)
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged() {
+    let dir = TempDir::new("kill9");
+    let mut servers = servers(&dir.0, NODES);
+    for server in &mut servers.0 {
+        server.start();
+    }
+    let agent = agent();
+    let all: Vec<usize> = (0..NODES).collect();
+    wait_for_leader(&agent, &servers, &all);
+
+    let https: Vec<String> = servers.0.iter().map(|s| s.http.clone()).collect();
+    let down: Arc<Vec<AtomicBool>> = Arc::new((0..NODES).map(|_| AtomicBool::new(false)).collect());
+    let done = Arc::new(AtomicUsize::new(0));
+    let history = Arc::new(History::default());
+    let started = Instant::now();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|t| {
+            let (https, down, done, history) =
+                (https.clone(), down.clone(), done.clone(), history.clone());
+            thread::spawn(move || client(t, &https, &down, &done, &history, started))
+        })
+        .collect();
+
+    // A third of the way in, kill -9 the leader; keep writing; restart it.
+    wait_until(&done, 500, started);
+    let leader = wait_for_leader(&agent, &servers, &all);
+    down[leader].store(true, Ordering::SeqCst);
+    servers.0[leader].kill_9();
+    let killed_at = done.load(Ordering::SeqCst);
+    wait_until(&done, killed_at + 300, started);
+    let survivors: Vec<usize> = all.iter().copied().filter(|&i| i != leader).collect();
+    let new_leader = wait_for_leader(&agent, &servers, &survivors);
+    assert_ne!(new_leader, leader, "a killed node cannot lead");
+    servers.0[leader].start();
+    down[leader].store(false, Ordering::SeqCst);
+
+    let mut known = BTreeMap::new();
+    for client in clients {
+        known.extend(client.join().expect("a client thread"));
+    }
+    let operations = done.load(Ordering::SeqCst);
+    assert!(operations >= 1500, "{operations} operations");
+
+    // Every node catches up to the same applied index.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let applied = loop {
+        let statuses: Vec<Option<Value>> = https.iter().map(|h| status(&agent, h)).collect();
+        let indexes: Vec<Option<u64>> = statuses
+            .iter()
+            .map(|s| s.as_ref().and_then(|s| s["applied"].as_u64()))
+            .collect();
+        if indexes.iter().all(|i| i.is_some() && *i == indexes[0]) {
+            break indexes[0].expect("checked");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the nodes did not converge: {indexes:?}\n{}",
+            servers.0[leader].log_text()
+        );
+        thread::sleep(Duration::from_millis(50));
+    };
+    assert!(applied as usize >= known.len(), "applied {applied}");
+
+    // Every acknowledged write is readable, linearizably through any node,
+    // and every node's state machine holds the same lists.
+    let final_process = 10_000;
+    for key in 0..KEYS {
+        let http = &https[usize::try_from(key).expect("small") % NODES];
+        history.record("invoke", final_process, "get", key, &Value::Null, started);
+        let Answer::Ok(body) = request(&agent, "GET", &format!("http://{http}/kv/{key}"), None)
+        else {
+            panic!("the final read of key {key} failed");
+        };
+        history.record("ok", final_process, "get", key, &body["values"], started);
+        let read: Vec<u64> = serde_json::from_value(body["values"].clone()).expect("a list");
+        if let Some(expected) = known.get(&key) {
+            assert_eq!(&read, expected, "key {key}: its acknowledged writes");
+        }
+        for other in &https {
+            let Answer::Ok(local) = request(
+                &agent,
+                "GET",
+                &format!("http://{other}/kv/{key}?stale=1"),
+                None,
+            ) else {
+                panic!("a stale read of key {key} at {other} failed");
+            };
+            assert_eq!(local["values"], body["values"], "key {key} at {other}");
+        }
+    }
+    assert!(
+        known.len() as u64 > KEYS * 9 / 10,
+        "only {} keys had every write acknowledged",
+        known.len()
+    );
+
+    // The history goes through the linearizability checker.
+    let history_file = dir.0.join("history.jsonl");
+    let lines = history.lines.lock().expect("not poisoned").join("\n");
+    std::fs::write(&history_file, lines).expect("writes");
+    let verdict = raftsim(&["lincheck", history_file.to_str().expect("UTF-8")]);
+    assert_exit(&verdict, 0);
+    assert!(
+        stdout(&verdict).contains("linearizable"),
+        "{}",
+        stdout(&verdict)
+    );
+
+    // Clean shutdown, then each directory boots in the simulator to the
+    // same state machine: one format.
+    for server in &mut servers.0 {
+        let status = server.terminate();
+        assert!(
+            status.success(),
+            "node {} exited {status}:\n{}",
+            server.id,
+            server.log_text()
+        );
+    }
+    let states: Vec<Kv> = servers
+        .0
+        .iter()
+        .map(|s| boot_in_the_simulator(&s.data, s.id))
+        .collect();
+    for (server, kv) in servers.0.iter().zip(&states) {
+        assert_eq!(
+            kv.digest(),
+            states[0].digest(),
+            "node {}'s directory boots to another state",
+            server.id
+        );
+        for (key, expected) in &known {
+            assert_eq!(
+                &kv.read(u32::try_from(*key).expect("small")),
+                expected,
+                "node {} key {key}",
+                server.id
+            );
+        }
+    }
+}
+
+/// The state machine a simulated host rebuilds from a real directory.
+fn boot_in_the_simulator(data: &Path, id: u64) -> Kv {
+    let dir = DataDir::open(data, NodeId(id)).expect("the server's directory opens");
+    let config = raft_core::Config::new(NodeId(id), (1..=NODES as u64).map(NodeId));
+    let slot = sim::slot::NodeSlot::of_id(NodeId(id)).expect("a slot");
+    let mut host = Host::new(slot, sim::sut::Sut::RAFT_CORE, config, 10_000_000);
+    host.disk = dir.disk();
+    let mut out = Outbox::default();
+    assert!(host.boot(&mut out), "{:?}", host.boot_error);
+    host.pump(&mut out);
+    while let Some(token) = out.sync.take() {
+        host.on_synced(token, &mut out);
+    }
+    host.kv().clone()
+}
+
+#[test]
+fn a_simulated_nodes_disk_serves_its_data_through_a_real_server() {
+    let dir = TempDir::new("from-sim");
+    let data = dir.0.join("node-1");
+    // A one-node simulated cluster under load, stopped at a moment when
+    // everything in its log is applied.
+    let spec = sim::world::ClusterSpec {
+        nodes: 1,
+        clients: 4,
+        snapshot_every_entries: Some(20),
+        ..sim::world::ClusterSpec::default()
+    };
+    let mut world = sim::world::World::new(spec, 5);
+    loop {
+        world.step().expect("a healthy cluster");
+        let host = &world.hosts[0];
+        let settled = host.node().is_some_and(|n| {
+            n.log().applied() == n.log().last_index() && n.log().applied().0 > 100
+        });
+        if world.now_ns > 2_000_000_000 && settled && !host.is_mid_write() {
+            break;
+        }
+        assert!(
+            world.now_ns < 60_000_000_000,
+            "the simulated node never settled"
+        );
+    }
+    let host = &world.hosts[0];
+    assert!(host.compactions > 0, "the disk holds a snapshot too");
+    let mut written = DataDir::open(&data, NodeId(1)).expect("a fresh directory");
+    written.follow(&host.disk).expect("written");
+    written.sync().expect("synced");
+    drop(written);
+
+    let mut servers = servers(&dir.0, 1);
+    servers.0[0].start();
+    let agent = agent();
+    wait_for_leader(&agent, &servers, &[0]);
+    let http = servers.0[0].http.clone();
+    let mut nonempty = 0;
+    for key in 0..4u32 {
+        let Answer::Ok(body) = request(&agent, "GET", &format!("http://{http}/kv/{key}"), None)
+        else {
+            panic!("reading key {key} failed:\n{}", servers.0[0].log_text());
+        };
+        let read: Vec<u64> = serde_json::from_value(body["values"].clone()).expect("a list");
+        assert_eq!(read, host.kv().read(key), "key {key}");
+        nonempty += usize::from(!read.is_empty());
+    }
+    assert!(nonempty > 0, "the simulated clients wrote something");
+    assert!(servers.0[0].terminate().success());
+}
