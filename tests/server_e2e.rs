@@ -8,11 +8,11 @@
 //! directory, serves its data through a real server.
 
 mod common;
+#[path = "common/servers.rs"]
+mod servers;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -22,6 +22,7 @@ use common::{assert_exit, raftsim, stdout};
 use raft_core::NodeId;
 use serde_json::{Value, json};
 use server::DataDir;
+use servers::{Answer, TempDir, request, servers, status, wait_for_leader};
 use sim::host::{Host, Outbox};
 use sim::kv::Kv;
 
@@ -30,186 +31,6 @@ const KEYS: u64 = 1000;
 const CLIENTS: u64 = 8;
 /// Give up on the whole test after this long (it takes a few seconds).
 const PATIENCE: Duration = Duration::from_secs(120);
-
-/// Free loopback ports (bound, read, released).
-fn free_ports(count: usize) -> Vec<u16> {
-    let listeners: Vec<TcpListener> = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
-        .collect();
-    listeners
-        .iter()
-        .map(|l| l.local_addr().expect("bound").port())
-        .collect()
-}
-
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("raftsim-e2e-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("a temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// One `raftsim serve` process and how to start it again.
-struct Server {
-    id: u64,
-    args: Vec<String>,
-    http: String,
-    data: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
-}
-
-impl Server {
-    fn start(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("a log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_raftsim"))
-            .args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("raftsim serve starts");
-        self.child = Some(child);
-    }
-
-    fn kill_9(&mut self) {
-        let mut child = self.child.take().expect("running");
-        child.kill().expect("SIGKILL");
-        let _ = child.wait();
-    }
-
-    /// SIGTERM, and the exit status.
-    fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = child.try_wait().expect("waits") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "node {} ignored SIGTERM",
-                self.id
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-/// The servers; killed if the test fails.
-struct Servers(Vec<Server>);
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for server in &mut self.0 {
-            if let Some(mut child) = server.child.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-}
-
-fn servers(dir: &Path, count: usize) -> Servers {
-    let ports = free_ports(2 * count);
-    let peers = (0..count)
-        .map(|i| format!("{}=127.0.0.1:{}", i + 1, ports[i]))
-        .collect::<Vec<_>>()
-        .join(",");
-    Servers(
-        (0..count)
-            .map(|i| {
-                let id = i as u64 + 1;
-                let http = format!("127.0.0.1:{}", ports[count + i]);
-                let data = dir.join(format!("node-{id}"));
-                let args = [
-                    "serve",
-                    "--id",
-                    &id.to_string(),
-                    "--peers",
-                    &peers,
-                    "--data",
-                    data.to_str().expect("UTF-8"),
-                    "--http",
-                    &http,
-                    // Snapshots during the run, so restarts and laggards
-                    // go through compaction and InstallSnapshot.
-                    "--snapshot-every",
-                    "300",
-                ]
-                .map(str::to_owned)
-                .to_vec();
-                Server {
-                    id,
-                    args,
-                    http,
-                    data,
-                    log: dir.join(format!("node-{id}.log")),
-                    child: None,
-                }
-            })
-            .collect(),
-    )
-}
-
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(20))
-        .redirects(0)
-        .build()
-}
-
-fn status(agent: &ureq::Agent, http: &str) -> Option<Value> {
-    agent
-        .get(&format!("http://{http}/status"))
-        .timeout(Duration::from_secs(2))
-        .call()
-        .ok()
-        .and_then(|r| r.into_string().ok())
-        .and_then(|text| serde_json::from_str(&text).ok())
-}
-
-/// Waits until every node in `https` names the same leader; returns its index.
-fn wait_for_leader(agent: &ureq::Agent, servers: &Servers, up: &[usize]) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let leaders: Vec<Option<u64>> = up
-            .iter()
-            .map(|&i| status(agent, &servers.0[i].http).and_then(|s| s["leader"].as_u64()))
-            .collect();
-        if let Some(Some(leader)) = leaders.first().copied() {
-            if leaders.iter().all(|l| *l == Some(leader)) {
-                return usize::try_from(leader - 1).expect("an index");
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no leader agreed on: {leaders:?}"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The history, as `raftsim lincheck` reads it (JSON lines).
 #[derive(Default)]
@@ -228,41 +49,6 @@ impl History {
     }
 }
 
-/// What happened to a request.
-enum Answer {
-    Ok(Value),
-    /// It definitely did not take effect (refused before it was sent).
-    Failed,
-    /// It may or may not have taken effect.
-    Unknown,
-}
-
-fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<u64>) -> Answer {
-    let request = agent.request(method, url);
-    let sent = match body {
-        Some(value) => request.send_string(&value.to_string()),
-        None => request.call(),
-    };
-    match sent {
-        Ok(response) => {
-            let text = response.into_string().expect("an answer");
-            Answer::Ok(serde_json::from_str(&text).expect("JSON answers"))
-        }
-        Err(ureq::Error::Status(code, response)) => {
-            let text = response.into_string().unwrap_or_default();
-            assert!(code != 400 && code != 404, "{method} {url}: {code} {text}");
-            Answer::Unknown
-        }
-        Err(ureq::Error::Transport(transport)) => {
-            if transport.kind() == ureq::ErrorKind::ConnectionFailed {
-                Answer::Failed
-            } else {
-                Answer::Unknown
-            }
-        }
-    }
-}
-
 /// One client: its share of the keys, each put, some appended to, some
 /// read back, each request to the next node that is up (any node takes
 /// any request). Returns what it knows each key holds, for keys whose
@@ -275,7 +61,6 @@ fn client(
     history: &History,
     started: Instant,
 ) -> BTreeMap<u64, Vec<u64>> {
-    let agent = agent();
     let mut process = t;
     let mut known = BTreeMap::new();
     let mut node = usize::try_from(t).expect("small") % servers.len();
@@ -303,7 +88,7 @@ fn client(
             };
             let written = value.map_or(Value::Null, |v| json!(v));
             history.record("invoke", process, f, key, &written, started);
-            match request(&agent, method, &url, value) {
+            match request(method, &url, value) {
                 Answer::Ok(body) => {
                     let value = if f == "get" {
                         body["values"].clone()
@@ -356,13 +141,14 @@ fn wait_until(done: &AtomicUsize, count: usize, started: Instant) {
 #[test]
 fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged() {
     let dir = TempDir::new("kill9");
-    let mut servers = servers(&dir.0, NODES);
+    // Snapshots during the run, so restarts and laggards go through
+    // compaction and InstallSnapshot.
+    let mut servers = servers(&dir.0, NODES, &["--snapshot-every", "300"]);
     for server in &mut servers.0 {
         server.start();
     }
-    let agent = agent();
     let all: Vec<usize> = (0..NODES).collect();
-    wait_for_leader(&agent, &servers, &all);
+    wait_for_leader(&servers, &all);
 
     let https: Vec<String> = servers.0.iter().map(|s| s.http.clone()).collect();
     let down: Arc<Vec<AtomicBool>> = Arc::new((0..NODES).map(|_| AtomicBool::new(false)).collect());
@@ -379,13 +165,13 @@ fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged(
 
     // A third of the way in, kill -9 the leader; keep writing; restart it.
     wait_until(&done, 500, started);
-    let leader = wait_for_leader(&agent, &servers, &all);
+    let leader = wait_for_leader(&servers, &all);
     down[leader].store(true, Ordering::SeqCst);
     servers.0[leader].kill_9();
     let killed_at = done.load(Ordering::SeqCst);
     wait_until(&done, killed_at + 300, started);
     let survivors: Vec<usize> = all.iter().copied().filter(|&i| i != leader).collect();
-    let new_leader = wait_for_leader(&agent, &servers, &survivors);
+    let new_leader = wait_for_leader(&servers, &survivors);
     assert_ne!(new_leader, leader, "a killed node cannot lead");
     servers.0[leader].start();
     down[leader].store(false, Ordering::SeqCst);
@@ -396,11 +182,26 @@ fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged(
     }
     let operations = done.load(Ordering::SeqCst);
     assert!(operations >= 1500, "{operations} operations");
+    let count = |kind: &str| {
+        let lines = history.lines.lock().expect("not poisoned");
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("\"type\":\"{kind}\"")))
+            .count()
+    };
+    eprintln!(
+        "{operations} operations in {:.1} s: {} ok, {} failed, {} unknown; node {} killed after {killed_at}",
+        started.elapsed().as_secs_f64(),
+        count("ok"),
+        count("fail"),
+        count("info"),
+        leader + 1
+    );
 
     // Every node catches up to the same applied index.
     let deadline = Instant::now() + Duration::from_secs(30);
     let applied = loop {
-        let statuses: Vec<Option<Value>> = https.iter().map(|h| status(&agent, h)).collect();
+        let statuses: Vec<Option<Value>> = https.iter().map(|h| status(h)).collect();
         let indexes: Vec<Option<u64>> = statuses
             .iter()
             .map(|s| s.as_ref().and_then(|s| s["applied"].as_u64()))
@@ -423,8 +224,7 @@ fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged(
     for key in 0..KEYS {
         let http = &https[usize::try_from(key).expect("small") % NODES];
         history.record("invoke", final_process, "get", key, &Value::Null, started);
-        let Answer::Ok(body) = request(&agent, "GET", &format!("http://{http}/kv/{key}"), None)
-        else {
+        let Answer::Ok(body) = request("GET", &format!("http://{http}/kv/{key}"), None) else {
             panic!("the final read of key {key} failed");
         };
         history.record("ok", final_process, "get", key, &body["values"], started);
@@ -433,12 +233,9 @@ fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged(
             assert_eq!(&read, expected, "key {key}: its acknowledged writes");
         }
         for other in &https {
-            let Answer::Ok(local) = request(
-                &agent,
-                "GET",
-                &format!("http://{other}/kv/{key}?stale=1"),
-                None,
-            ) else {
+            let Answer::Ok(local) =
+                request("GET", &format!("http://{other}/kv/{key}?stale=1"), None)
+            else {
                 panic!("a stale read of key {key} at {other} failed");
             };
             assert_eq!(local["values"], body["values"], "key {key} at {other}");
@@ -546,15 +343,13 @@ fn a_simulated_nodes_disk_serves_its_data_through_a_real_server() {
     written.sync().expect("synced");
     drop(written);
 
-    let mut servers = servers(&dir.0, 1);
+    let mut servers = servers(&dir.0, 1, &[]);
     servers.0[0].start();
-    let agent = agent();
-    wait_for_leader(&agent, &servers, &[0]);
+    wait_for_leader(&servers, &[0]);
     let http = servers.0[0].http.clone();
     let mut nonempty = 0;
     for key in 0..4u32 {
-        let Answer::Ok(body) = request(&agent, "GET", &format!("http://{http}/kv/{key}"), None)
-        else {
+        let Answer::Ok(body) = request("GET", &format!("http://{http}/kv/{key}"), None) else {
             panic!("reading key {key} failed:\n{}", servers.0[0].log_text());
         };
         let read: Vec<u64> = serde_json::from_value(body["values"].clone()).expect("a list");
@@ -562,5 +357,73 @@ fn a_simulated_nodes_disk_serves_its_data_through_a_real_server() {
         nonempty += usize::from(!read.is_empty());
     }
     assert!(nonempty > 0, "the simulated clients wrote something");
+
+    // Bad requests are refused with why, and change nothing.
+    use minreq::Method::{Delete, Get, Post, Put};
+    let reserved = sim::kv::DIRECT_PROPOSAL_KEY;
+    for (method, path, body, says) in [
+        (
+            Put,
+            "/kv/1",
+            "forty-two",
+            "values are unsigned 64-bit integers",
+        ),
+        (Put, "/kv/x", "1", "keys are integers"),
+        (Put, &format!("/kv/{reserved}"), "1", "reserved"),
+        (Get, "/kv/1?stale=maybe", "", "stale=1"),
+        (Post, "/members", "{\"node\": 4}", "expected {\"id\": 4"),
+        (Post, "/members", "{\"id\": 0}", "node ids run from 1"),
+        (Delete, "/members/abc", "", "node ids run from 1"),
+        (Post, "/transfer-leader/70000", "", "node ids run from 1"),
+    ] {
+        let (code, text) = servers::raw(method, &format!("http://{http}{path}"), body);
+        assert_eq!(code, 400, "{path}: {text}");
+        assert!(text.contains(says), "{path}: {text}");
+    }
+    let Answer::Ok(body) = request("GET", &format!("http://{http}/kv/1"), None) else {
+        panic!("reading key 1 failed");
+    };
+    assert_eq!(body["values"], serde_json::json!(host.kv().read(1)));
     assert!(servers.0[0].terminate().success());
+}
+
+#[test]
+fn serve_refuses_a_foreign_or_another_nodes_directory_and_leaves_it_untouched() {
+    let dir = TempDir::new("refuse");
+    let foreign = dir.0.join("foreign");
+    std::fs::create_dir_all(&foreign).expect("made");
+    std::fs::write(foreign.join("precious.db"), "not ours").expect("written");
+    let node_1 = dir.0.join("node-1");
+    DataDir::open(&node_1, NodeId(1)).expect("node 1's directory");
+    let before = std::fs::read_dir(&node_1).expect("listed").count();
+    for (data, id, says) in [
+        (
+            &foreign,
+            "1",
+            "not a raftsim data directory; refusing to touch it",
+        ),
+        (&node_1, "2", "for node 1; this is format 1, node 2"),
+    ] {
+        let peers = format!("{id}=127.0.0.1:1");
+        let output = raftsim(&[
+            "serve",
+            "--id",
+            id,
+            "--peers",
+            &peers,
+            "--data",
+            data.to_str().expect("UTF-8"),
+            "--http",
+            "127.0.0.1:0",
+        ]);
+        assert_exit(&output, 2);
+        let err = common::stderr(&output);
+        assert!(err.contains(says), "{err}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("precious.db")).expect("kept"),
+        "not ours"
+    );
+    assert_eq!(std::fs::read_dir(&foreign).expect("listed").count(), 1);
+    assert_eq!(std::fs::read_dir(&node_1).expect("listed").count(), before);
 }
