@@ -16,7 +16,8 @@
 //!
 //! **Client requests are proxied, not redirected.** Every HTTP request
 //! gets a client session of this server's (id `node << 16 | slot`, sequence
-//! numbers from `boot << 32`, so a restarted server never reuses one) and
+//! numbers from [`first_sequence_number`], so a restarted server never
+//! reuses one) and
 //! goes to the local host as a simulated client's request would. A node
 //! that does not lead answers "not leader, try N", and the loop forwards
 //! the same request (same session, same sequence number) to N over the
@@ -213,13 +214,25 @@ struct Sessions {
     next_seq: Vec<u64>,
 }
 
+/// Where this start's sequence numbers begin: above every number an
+/// earlier start of this node used, or its sessions' requests would be
+/// stale to the state machine's session table (never applied, never
+/// answered). The boot count covers a restart from the same directory; the
+/// wall clock in nanoseconds (one request per session per nanosecond at
+/// most) covers a node that lost its directory and starts empty, whose
+/// sessions the cluster still remembers.
+#[must_use]
+pub fn first_sequence_number(boot: u64, wall_clock_ns: u64) -> u64 {
+    (boot << 32).max(wall_clock_ns)
+}
+
 impl Sessions {
-    fn new(node: u64, boot: u64) -> Sessions {
+    fn new(node: u64, first_seq: u64) -> Sessions {
         let node = ClientId::try_from(node).expect("node ids are checked below 2^16");
         Sessions {
             base: node << 16,
             free: (0..SESSIONS_MAX as u16).rev().collect(),
-            next_seq: vec![boot << 32; SESSIONS_MAX],
+            next_seq: vec![first_seq; SESSIONS_MAX],
         }
     }
 
@@ -266,9 +279,12 @@ impl NodeLoop {
     #[must_use]
     pub fn new(host: Host, dir: DataDir, peers: Peers, http_addr: String, boot: u64) -> NodeLoop {
         let me = host.slot;
+        let wall_clock_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX >> 1));
         NodeLoop {
             http_addr,
-            sessions: Sessions::new(me.id().0, boot),
+            sessions: Sessions::new(me.id().0, first_sequence_number(boot, wall_clock_ns)),
             host,
             dir,
             peers,
@@ -635,5 +651,37 @@ fn role_name(role: Role) -> &'static str {
         Role::PreCandidate => "pre-candidate",
         Role::Candidate => "candidate",
         Role::Leader => "leader",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_start_above_every_earlier_start() {
+        // A restart from the same directory, even with the clock set back.
+        let before = first_sequence_number(7, 1_000) + u64::from(u32::MAX) - 1;
+        assert!(first_sequence_number(8, 10) > before);
+        // A node that lost its directory (boot 1 again) a second later.
+        let earlier_start_ns = 1_700_000_000_000_000_000;
+        let used = first_sequence_number(5, earlier_start_ns) + 1_000_000;
+        assert!(first_sequence_number(1, earlier_start_ns + 1_000_000_000) > used);
+    }
+
+    #[test]
+    fn sessions_are_numbered_by_node_and_given_back() {
+        let mut sessions = Sessions::new(3, 100);
+        let (client, seq) = sessions.take().expect("free");
+        assert_eq!((Sessions::owner(client), seq), (3, 101));
+        sessions.give_back(client);
+        let (again, seq) = sessions.take().expect("free");
+        assert_eq!(
+            (again, seq),
+            (client, 102),
+            "the same session, a new number"
+        );
+        let taken: Vec<_> = std::iter::from_fn(|| sessions.take()).collect();
+        assert_eq!(taken.len(), SESSIONS_MAX - 1, "bounded");
     }
 }

@@ -224,13 +224,22 @@ pub fn request(method: &str, url: &str, body: Option<u64>) -> Answer {
     }
 }
 
-/// The status code and body of a request with a body as given.
-pub fn raw(method: minreq::Method, url: &str, body: &str) -> (i32, String) {
+/// The status code and body of a request with a body as given (redirects
+/// not followed), and where a redirect points.
+pub fn raw_answer(method: minreq::Method, url: &str, body: &str) -> (i32, String, Option<String>) {
     let response = minreq::Request::new(method, url)
         .with_body(body)
         .with_timeout(REQUEST_TIMEOUT_S)
+        .with_follow_redirects(false)
         .send()
         .expect("an answer");
     let text = response.as_str().unwrap_or("").to_owned();
-    (response.status_code, text)
+    let location = response.headers.get("location").cloned();
+    (response.status_code, text, location)
+}
+
+/// The status code and body of a request with a body as given.
+pub fn raw(method: minreq::Method, url: &str, body: &str) -> (i32, String) {
+    let (code, text, _) = raw_answer(method, url, body);
+    (code, text)
 }
