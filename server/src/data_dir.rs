@@ -61,6 +61,9 @@ pub enum DataDirError {
     Foreign(PathBuf),
     /// The manifest cannot be read, or names another format or node.
     Mismatch(PathBuf, String),
+    /// A file holds a whole record whose CRC does not match, at this byte:
+    /// damage no crash leaves (see `sim::disk::File::check_torn_tail`).
+    Corrupt(PathBuf, usize),
 }
 
 impl std::fmt::Display for DataDirError {
@@ -73,6 +76,12 @@ impl std::fmt::Display for DataDirError {
                 path.display()
             ),
             DataDirError::Mismatch(path, why) => write!(f, "{}: {why}", path.display()),
+            DataDirError::Corrupt(path, at) => write!(
+                f,
+                "{}: the record at byte {at} is whole but fails its CRC: the file is damaged \
+                 (a crash only cuts a write short); refusing to start rather than drop what follows it",
+                path.display()
+            ),
         }
     }
 }
@@ -145,6 +154,12 @@ impl DataDir {
                 Err(err) if err.kind() == io::ErrorKind::NotFound => Vec::new(),
                 Err(err) => return Err(DataDirError::Io(file, err)),
             };
+            // A temporary snapshot is deleted at boot whatever it holds.
+            if *name != "snapshot.tmp" {
+                File::from_durable(dir.written[i].clone())
+                    .check_torn_tail()
+                    .map_err(|at| DataDirError::Corrupt(file, at))?;
+            }
         }
         Ok(dir)
     }

@@ -177,3 +177,41 @@ fn appends_are_appended_and_other_changes_replace_the_file() {
         .recover_records();
     assert_eq!(records, vec![b"two".to_vec(), b"three".to_vec()]);
 }
+
+#[test]
+fn a_damaged_record_is_refused_untouched_and_a_torn_tail_is_not() {
+    let dir = TempDir::new("damaged");
+    let mut data = DataDir::open(&dir.0, NodeId(1)).expect("fresh");
+    let mut disk = Disk::default();
+    for record in [b"one", b"two", b"six"] {
+        disk.log.append_record(record);
+    }
+    data.follow(&disk).expect("appended");
+    data.sync().expect("synced");
+    drop(data);
+    let log = dir.0.join("log");
+    let whole = std::fs::read(&log).expect("the log");
+
+    // A write cut short by a crash: recovery cuts it, as in the simulator.
+    std::fs::write(&log, &whole[..whole.len() - 2]).expect("torn");
+    let disk = DataDir::open(&dir.0, NodeId(1))
+        .expect("a torn tail is a crash's")
+        .disk();
+    assert_eq!(
+        disk.log.clone().recover_records(),
+        vec![b"one".to_vec(), b"two".to_vec()]
+    );
+
+    // A bit flipped in the middle record: refused, the file left as it is.
+    let mut damaged = whole.clone();
+    damaged[11 + 8 + 1] ^= 0x40;
+    std::fs::write(&log, &damaged).expect("damaged");
+    let err = DataDir::open(&dir.0, NodeId(1)).expect_err("damage is refused");
+    assert!(matches!(err, DataDirError::Corrupt(_, 11)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("byte 11 is whole but fails its CRC"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&log).expect("the log"), damaged);
+}

@@ -77,6 +77,30 @@ impl File {
         })
     }
 
+    /// Whether the bytes after the last intact record can be a torn write
+    /// (what recovery cuts) rather than corruption: a crash keeps a prefix
+    /// of what was written, so a torn tail is one record cut short — its
+    /// header, or its payload, running past the end of the file. A whole
+    /// record whose CRC does not match is damage no crash makes (etcd's WAL
+    /// repairs only an unexpected end of file, for the same reason): the
+    /// error says where. A real server refuses such a file instead of
+    /// letting recovery cut everything after the damage.
+    ///
+    /// # Errors
+    /// The offset of the first whole record whose CRC does not match.
+    pub fn check_torn_tail(&self) -> Result<(), usize> {
+        let end = self.records().last().map_or(0, |(_, end)| end);
+        let Some(header) = self.bytes.get(end..end + RECORD_HEADER_BYTES) else {
+            return Ok(()); // nothing after the last record, or a header cut short
+        };
+        let len = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) as usize;
+        if end + RECORD_HEADER_BYTES + len > self.bytes.len() {
+            Ok(()) // a payload cut short
+        } else {
+            Err(end)
+        }
+    }
+
     /// Bytes written and not yet durable.
     #[must_use]
     pub fn unsynced_len(&self) -> usize {
@@ -316,6 +340,37 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn every_torn_crash_leaves_a_torn_tail_and_a_flipped_bit_is_corruption() {
+        let mut file = File::default();
+        file.append_record(b"durable");
+        file.synced_to(file.len());
+        file.append_record(b"two");
+        file.append_record(b"three");
+        assert_eq!(file.check_torn_tail(), Ok(()));
+        // Every prefix a torn crash can keep.
+        for kept in file.durable_len()..=file.len() {
+            let torn = File::from_durable(file.bytes()[..kept].to_vec());
+            assert_eq!(torn.check_torn_tail(), Ok(()), "a prefix of {kept} bytes");
+        }
+        // A bit flipped in a whole record, first or last.
+        for at in [RECORD_HEADER_BYTES + 1, file.len() - 1] {
+            let mut bytes = file.bytes().to_vec();
+            bytes[at] ^= 1;
+            let corrupt = File::from_durable(bytes);
+            let record = if at < 15 {
+                0
+            } else {
+                file.len() - 5 - RECORD_HEADER_BYTES
+            };
+            assert_eq!(
+                corrupt.check_torn_tail(),
+                Err(record),
+                "a flip at byte {at}"
+            );
+        }
+    }
 
     #[test]
     fn a_crash_keeping_k_records_keeps_the_first_k_unsynced_ones() {
