@@ -14,6 +14,18 @@
 //! Ready loop holds those messages until `on_synced`), so the order here
 //! is the simulator's.
 //!
+//! The directory follows the disk when the host asks for an fsync, after
+//! an fsync completed, and at shutdown, not after every call: following
+//! compares whole files, and most calls (a message, a tick) write nothing.
+//! That is safe because every write the host needs durable is followed by
+//! an fsync request (so it reaches the directory before the fsync runs),
+//! and every change the disk model makes atomic and durable at once — a
+//! snapshot renamed into place, old log records dropped, the meta file
+//! kept short — happens when an fsync completes or starts. What waits for
+//! the next follow is a write the host did not ask to be durable (a commit
+//! index recorded in passing), which a crash may lose in the simulator
+//! too.
+//!
 //! **Client requests are proxied, not redirected.** Every HTTP request
 //! gets a client session of this server's (id `node << 16 | slot`, sequence
 //! numbers from [`first_sequence_number`], so a restarted server never
@@ -318,7 +330,7 @@ impl NodeLoop {
                 _ = ticker.tick() => {
                     self.ticks += 1;
                     self.host.on_tick(&mut out);
-                    self.settle(out)?;
+                    self.settle(out, false)?;
                     self.resend_due()?;
                 }
                 Some(incoming) = from_peers.recv() => self.on_peer(incoming)?,
@@ -326,7 +338,7 @@ impl NodeLoop {
                 synced = wait_sync(&mut self.syncing) => {
                     let token = synced?;
                     self.host.on_synced(token, &mut out);
-                    self.settle(out)?;
+                    self.settle(out, true)?;
                 }
                 _ = stop.changed() => break,
             }
@@ -336,14 +348,22 @@ impl NodeLoop {
                 .map_err(|err| err.to_string())?
                 .map_err(|err| err.to_string())?;
         }
+        // What the host wrote without asking for an fsync (a commit index
+        // recorded in passing) goes to disk too.
+        self.dir
+            .follow(&self.host.disk)
+            .map_err(|err| err.to_string())?;
         self.dir.sync().map_err(|err| err.to_string())
     }
 
-    /// Carries out what the host asked (see the module documentation).
-    fn settle(&mut self, out: Outbox) -> Result<(), Fatal> {
-        self.dir
-            .follow(&self.host.disk)
-            .map_err(|err| format!("writing the data directory: {err}"))?;
+    /// Carries out what the host asked (see the module documentation);
+    /// `synced` says the call was an fsync's completion.
+    fn settle(&mut self, out: Outbox, synced: bool) -> Result<(), Fatal> {
+        if synced || out.sync.is_some() {
+            self.dir
+                .follow(&self.host.disk)
+                .map_err(|err| format!("writing the data directory: {err}"))?;
+        }
         for refused in out.refused {
             eprintln!("node {}: {refused}", self.me.number());
         }
@@ -399,7 +419,7 @@ impl NodeLoop {
             payload,
         };
         self.host.on_packet(packet, &mut out);
-        self.settle(out)
+        self.settle(out, false)
     }
 
     fn on_call(&mut self, call: Call) -> Result<(), Fatal> {
@@ -553,7 +573,7 @@ impl NodeLoop {
                 self.host.transfer_leader(NodeId(to), &mut out).map(|()| 0)
             }
         };
-        self.settle(out)?;
+        self.settle(out, false)?;
         Ok(match result {
             Ok(index) => AdminAnswer::Accepted { index },
             Err(err) => AdminAnswer::Refused(err.to_string()),

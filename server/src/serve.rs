@@ -102,6 +102,8 @@ pub fn serve(options: &ServeOptions) -> Result<(), String> {
     let mut dir =
         DataDir::open(&options.data, NodeId(options.id)).map_err(|err| err.to_string())?;
     let host = boot(options, &dir)?;
+    // Recovery may have cut a torn tail or deleted a temporary snapshot.
+    dir.follow(&host.disk).map_err(|err| err.to_string())?;
     let boot = dir.count_boot().map_err(|err| err.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
