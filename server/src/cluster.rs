@@ -149,17 +149,17 @@ async fn run(options: &ClusterOptions) -> Result<(), String> {
             if let Ok(Some(status)) = child.try_wait() {
                 if !*exited {
                     *exited = true;
-                    println!(
+                    say(format_args!(
                         "node {} exited ({status}); the others carry on. Start it again with:\n  {} {}",
                         node.id,
                         options.exe.display(),
                         node.args.join(" ")
-                    );
+                    ));
                 }
             }
         }
     }
-    println!("stopping {} nodes", nodes.len());
+    say(format_args!("stopping {} nodes", nodes.len()));
     stop(&mut nodes).await;
     Ok(())
 }
@@ -199,28 +199,39 @@ async fn wait_for_http(options: &ClusterOptions, nodes: &mut [Node]) -> Result<(
 }
 
 fn print_welcome(options: &ClusterOptions, nodes: &[Node]) {
-    println!(
+    say(format_args!(
         "raftsim cluster: {} nodes, data in {}",
         nodes.len(),
         options.dir.display()
-    );
+    ));
     for node in nodes {
         let pid = node.child.as_ref().and_then(Child::id).unwrap_or(0);
-        println!(
+        say(format_args!(
             "  node {}: http://{}  (pid {pid}, log {})",
             node.id,
             options.http(node.id),
             node.log.display()
-        );
+        ));
     }
     let first = options.http(1);
     let last = options.http(options.nodes);
-    println!("Try (any node takes any request):");
-    println!("  curl -X PUT http://{first}/kv/1 -d 42");
-    println!("  curl -X POST http://{last}/kv/1/append -d 43");
-    println!("  curl http://{last}/kv/1");
-    println!("  curl http://{first}/status");
-    println!("Kill a node (kill -9 PID) and the others carry on. Ctrl-C stops them all.");
+    say(format_args!("Try (any node takes any request):"));
+    say(format_args!("  curl -X PUT http://{first}/kv/1 -d 42"));
+    say(format_args!(
+        "  curl -X POST http://{last}/kv/1/append -d 43"
+    ));
+    say(format_args!("  curl http://{last}/kv/1"));
+    say(format_args!("  curl http://{first}/status"));
+    say(format_args!(
+        "Kill a node (kill -9 PID) and the others carry on. Ctrl-C stops them all."
+    ));
+}
+
+/// Prints one line for the user. A closed terminal or pipe is no reason to
+/// stop: the nodes would be left running without anyone to stop them.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _closed = writeln!(std::io::stdout(), "{line}");
 }
 
 /// Asks every node to stop (SIGTERM), waits, then kills what is left.

@@ -34,7 +34,8 @@
 //! that does not lead answers "not leader, try N", and the loop forwards
 //! the same request (same session, same sequence number) to N over the
 //! peers' connection; the reply comes back the same way. A request whose
-//! answer is slow is re-sent with the same session and number: the state
+//! answer is slow is re-sent with the same session and number, starting
+//! from the local host again (the node last asked may be dead): the state
 //! machine's session table applies it once (Raft thesis §6.3), whoever
 //! leads by then. Redirecting instead would hand the retry to the client
 //! under a new session, and a write whose first attempt did commit would
@@ -534,17 +535,22 @@ impl NodeLoop {
             self.sessions.give_back(key.0);
             let _gone = request.answer.send(KvAnswer::Unknown);
         }
+        // A resend asks the local host again, not the node last asked: that
+        // node may be dead, and only the local host's "not leader, try N"
+        // names whoever leads now.
+        let me = self.me;
         let due: Vec<_> = self
             .in_flight
             .iter_mut()
             .filter(|(_, r)| r.resend_at <= now)
             .map(|(_, r)| {
                 r.resend_at = now + RESEND_TICKS;
-                (r.target, r.command.clone())
+                r.target = me;
+                r.command.clone()
             })
             .collect();
-        for (target, command) in due {
-            self.send_request(target, command)?;
+        for command in due {
+            self.send_request(me, command)?;
         }
         Ok(())
     }

@@ -36,8 +36,13 @@ impl TempDir {
 }
 
 impl Drop for TempDir {
+    /// Kept when a test fails, with the nodes' logs in it, for the post-mortem.
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if thread::panicking() {
+            eprintln!("kept for inspection: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
