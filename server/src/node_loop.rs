@@ -26,44 +26,22 @@
 //! index recorded in passing), which a crash may lose in the simulator
 //! too.
 //!
-//! **Client requests are proxied, not redirected.** Every HTTP request
-//! gets a client session of this server's (id `node << 16 | slot`, sequence
-//! numbers from [`first_sequence_number`], so a restarted server never
-//! reuses one) and
-//! goes to the local host as a simulated client's request would. A node
-//! that does not lead answers "not leader, try N", and the loop forwards
-//! the same request (same session, same sequence number) to N over the
-//! peers' connection; the reply comes back the same way. A request whose
-//! answer is slow is re-sent with the same session and number, starting
-//! from the local host again (the node last asked may be dead): the state
-//! machine's session table applies it once (Raft thesis §6.3), whoever
-//! leads by then. Redirecting instead would hand the retry to the client
-//! under a new session, and a write whose first attempt did commit would
-//! then be applied twice.
-
-use std::collections::BTreeMap;
+//! **Client requests are proxied, not redirected**: [`crate::proxy`]
+//! decides where each goes and when it is sent again; this loop carries
+//! its decisions out, to the local host or over the peers' connections.
 
 use raft_core::{ConfChange, ConfChangeSingle, EntryId, NodeId, Role};
 use serde::Serialize;
 use sim::host::{Host, Outbox};
 use sim::kv::{ClientId, Command, Key, Op, Output};
-use sim::net::{Endpoint, Packet, Payload, ReplyOutcome};
+use sim::net::{Endpoint, Packet, Payload};
 use sim::slot::NodeSlot;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::data_dir::{DataDir, DataDirError};
 use crate::peers::{Incoming, Peers};
-
-/// Client sessions one server holds at once: the most requests in flight.
-pub const SESSIONS_MAX: usize = 1024;
-/// Ticks after which a request without an answer is sent again.
-const RESEND_TICKS: u64 = 50;
-/// Ticks to wait before retrying a request nobody could take (no leader
-/// known, or the leader refused it under load).
-const RETRY_TICKS: u64 = 5;
-/// Ticks after which a request's outcome is given up on as unknown.
-const DEADLINE_TICKS: u64 = 1000;
+use crate::proxy::{self, OnReply, Proxy, first_sequence_number};
 
 /// What an HTTP handler asks of the loop.
 #[derive(Debug)]
@@ -206,66 +184,6 @@ pub struct PeerAddress {
     pub http_addr: Option<String>,
 }
 
-/// A client request this server waits on.
-#[derive(Debug)]
-struct InFlight {
-    command: Command,
-    answer: oneshot::Sender<KvAnswer>,
-    /// The node it was last sent to.
-    target: NodeSlot,
-    /// The tick to send it again at.
-    resend_at: u64,
-    /// The tick to give up at.
-    deadline: u64,
-}
-
-/// The client sessions of this server: ids `node << 16 | slot`.
-#[derive(Debug)]
-struct Sessions {
-    base: ClientId,
-    free: Vec<u16>,
-    next_seq: Vec<u64>,
-}
-
-/// Where this start's sequence numbers begin: above every number an
-/// earlier start of this node used, or its sessions' requests would be
-/// stale to the state machine's session table (never applied, never
-/// answered). The boot count covers a restart from the same directory; the
-/// wall clock in nanoseconds (one request per session per nanosecond at
-/// most) covers a node that lost its directory and starts empty, whose
-/// sessions the cluster still remembers.
-#[must_use]
-pub fn first_sequence_number(boot: u64, wall_clock_ns: u64) -> u64 {
-    (boot << 32).max(wall_clock_ns)
-}
-
-impl Sessions {
-    fn new(node: u64, first_seq: u64) -> Sessions {
-        let node = ClientId::try_from(node).expect("node ids are checked below 2^16");
-        Sessions {
-            base: node << 16,
-            free: (0..SESSIONS_MAX as u16).rev().collect(),
-            next_seq: vec![first_seq; SESSIONS_MAX],
-        }
-    }
-
-    /// A free session and its next sequence number.
-    fn take(&mut self) -> Option<(ClientId, u64)> {
-        let slot = self.free.pop()?;
-        let seq = &mut self.next_seq[usize::from(slot)];
-        *seq += 1;
-        Some((self.base | ClientId::from(slot), *seq))
-    }
-
-    fn give_back(&mut self, client: ClientId) {
-        self.free.push((client & 0xffff) as u16);
-    }
-
-    fn owner(client: ClientId) -> u64 {
-        u64::from(client >> 16)
-    }
-}
-
 /// The loop's state (see the module documentation).
 #[derive(Debug)]
 pub struct NodeLoop {
@@ -277,8 +195,7 @@ pub struct NodeLoop {
     http_addr: String,
     boot: u64,
     ticks: u64,
-    sessions: Sessions,
-    in_flight: BTreeMap<(ClientId, u64), InFlight>,
+    proxy: Proxy<oneshot::Sender<KvAnswer>>,
     /// The fsync in progress: its token and the blocking task running it.
     syncing: Option<(u64, JoinHandle<Result<(), DataDirError>>)>,
 }
@@ -297,14 +214,13 @@ impl NodeLoop {
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX >> 1));
         NodeLoop {
             http_addr,
-            sessions: Sessions::new(me.id().0, first_sequence_number(boot, wall_clock_ns)),
+            proxy: Proxy::new(me, first_sequence_number(boot, wall_clock_ns)),
             host,
             dir,
             peers,
             me,
             boot,
             ticks: 0,
-            in_flight: BTreeMap::new(),
             syncing: None,
         }
     }
@@ -456,27 +372,18 @@ impl NodeLoop {
             let _gone = answer.send(KvAnswer::Invalid(why));
             return Ok(());
         }
-        let Some((client, seq)) = self.sessions.take() else {
-            let _gone = answer.send(KvAnswer::Busy);
-            return Ok(());
-        };
-        let command = Command { client, seq, op };
-        self.in_flight.insert(
-            (client, seq),
-            InFlight {
-                command: command.clone(),
-                answer,
-                target: self.me,
-                resend_at: self.ticks + RESEND_TICKS,
-                deadline: self.ticks + DEADLINE_TICKS,
-            },
-        );
-        self.deliver_locally(Endpoint::Client(client), Payload::Request(command))
+        match self.proxy.start(op, answer, self.ticks) {
+            Ok(command) => self.send_request(self.me, command),
+            Err(answer) => {
+                let _gone = answer.send(KvAnswer::Busy);
+                Ok(())
+            }
+        }
     }
 
     /// A reply to client session `client`: ours, or another server's.
     fn on_reply(&mut self, client: ClientId, payload: Payload) -> Result<(), Fatal> {
-        let owner = Sessions::owner(client);
+        let owner = proxy::owner(client);
         if owner != self.me.id().0 {
             self.peers.send(owner, payload);
             return Ok(());
@@ -484,30 +391,17 @@ impl NodeLoop {
         let Payload::Reply { seq, outcome, .. } = payload else {
             return Ok(());
         };
-        let Some(request) = self.in_flight.get_mut(&(client, seq)) else {
-            return Ok(()); // answered already, or given up on
-        };
-        match outcome {
-            ReplyOutcome::Done { output, entry } => {
-                let request = self.in_flight.remove(&(client, seq)).expect("found above");
-                self.sessions.give_back(client);
-                let _gone = request.answer.send(KvAnswer::Done { output, entry });
+        match self.proxy.on_reply(client, seq, outcome, self.ticks) {
+            OnReply::Answer {
+                answer,
+                output,
+                entry,
+            } => {
+                let _gone = answer.send(KvAnswer::Done { output, entry });
                 Ok(())
             }
-            ReplyOutcome::NotLeader {
-                leader: Some(leader),
-            } if leader != request.target => {
-                request.target = leader;
-                request.resend_at = self.ticks + RESEND_TICKS;
-                let command = request.command.clone();
-                self.send_request(leader, command)
-            }
-            ReplyOutcome::NotLeader { .. } | ReplyOutcome::Refused => {
-                // Nobody to ask yet (an election), or the leader is busy.
-                request.target = self.me;
-                request.resend_at = self.ticks + RETRY_TICKS;
-                Ok(())
-            }
+            OnReply::Send(to, command) => self.send_request(to, command),
+            OnReply::Wait => Ok(()),
         }
     }
 
@@ -520,37 +414,15 @@ impl NodeLoop {
         }
     }
 
-    /// Sends again the requests whose time came, and gives up on those past
-    /// their deadline (bounded: at most `SESSIONS_MAX` wait).
+    /// Gives up on the requests past their deadline, and sends again those
+    /// whose time came (see [`Proxy::due`]).
     fn resend_due(&mut self) -> Result<(), Fatal> {
-        let now = self.ticks;
-        let expired: Vec<_> = self
-            .in_flight
-            .iter()
-            .filter(|(_, r)| r.deadline <= now)
-            .map(|(k, _)| *k)
-            .collect();
-        for key in expired {
-            let request = self.in_flight.remove(&key).expect("listed above");
-            self.sessions.give_back(key.0);
-            let _gone = request.answer.send(KvAnswer::Unknown);
+        let due = self.proxy.due(self.ticks);
+        for answer in due.expired {
+            let _gone = answer.send(KvAnswer::Unknown);
         }
-        // A resend asks the local host again, not the node last asked: that
-        // node may be dead, and only the local host's "not leader, try N"
-        // names whoever leads now.
-        let me = self.me;
-        let due: Vec<_> = self
-            .in_flight
-            .iter_mut()
-            .filter(|(_, r)| r.resend_at <= now)
-            .map(|(_, r)| {
-                r.resend_at = now + RESEND_TICKS;
-                r.target = me;
-                r.command.clone()
-            })
-            .collect();
-        for command in due {
-            self.send_request(me, command)?;
+        for command in due.resend {
+            self.send_request(self.me, command)?;
         }
         Ok(())
     }
@@ -643,7 +515,7 @@ impl NodeLoop {
                 .collect(),
             boot: self.boot,
             compactions: self.host.compactions,
-            requests_in_flight: self.in_flight.len(),
+            requests_in_flight: self.proxy.in_flight(),
         }
     }
 }
@@ -677,37 +549,5 @@ fn role_name(role: Role) -> &'static str {
         Role::PreCandidate => "pre-candidate",
         Role::Candidate => "candidate",
         Role::Leader => "leader",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sequence_numbers_start_above_every_earlier_start() {
-        // A restart from the same directory, even with the clock set back.
-        let before = first_sequence_number(7, 1_000) + u64::from(u32::MAX) - 1;
-        assert!(first_sequence_number(8, 10) > before);
-        // A node that lost its directory (boot 1 again) a second later.
-        let earlier_start_ns = 1_700_000_000_000_000_000;
-        let used = first_sequence_number(5, earlier_start_ns) + 1_000_000;
-        assert!(first_sequence_number(1, earlier_start_ns + 1_000_000_000) > used);
-    }
-
-    #[test]
-    fn sessions_are_numbered_by_node_and_given_back() {
-        let mut sessions = Sessions::new(3, 100);
-        let (client, seq) = sessions.take().expect("free");
-        assert_eq!((Sessions::owner(client), seq), (3, 101));
-        sessions.give_back(client);
-        let (again, seq) = sessions.take().expect("free");
-        assert_eq!(
-            (again, seq),
-            (client, 102),
-            "the same session, a new number"
-        );
-        let taken: Vec<_> = std::iter::from_fn(|| sessions.take()).collect();
-        assert_eq!(taken.len(), SESSIONS_MAX - 1, "bounded");
     }
 }
