@@ -523,6 +523,35 @@ fn a_node_joins_takes_the_lead_and_another_leaves_over_http() {
     assert_eq!(read["values"], json!([6]));
 }
 
+/// A lone node holds the only copy: what it acknowledged must be on its
+/// disk, not only in its memory, when it is killed.
+#[test]
+fn a_lone_node_killed_9_keeps_every_write_it_acknowledged() {
+    let dir = TempDir::new("lone");
+    let mut servers = servers(&dir.0, 1, &[]);
+    servers.0[0].start();
+    wait_for_leader(&servers, &[0]);
+    let http = servers.0[0].http.clone();
+    let keys = 0..60u64;
+    for key in keys.clone() {
+        for value in [key, key + 1000] {
+            let verb = if value == key { "PUT" } else { "POST" };
+            let path = if value == key { "" } else { "/append" };
+            let answer = request(verb, &format!("http://{http}/kv/{key}{path}"), Some(value));
+            assert!(matches!(answer, Answer::Ok(_)), "key {key} acknowledged");
+        }
+    }
+    servers.0[0].kill_9();
+    servers.0[0].start();
+    wait_for_leader(&servers, &[0]);
+    for key in keys {
+        let Answer::Ok(read) = request("GET", &format!("http://{http}/kv/{key}"), None) else {
+            panic!("key {key} unreadable");
+        };
+        assert_eq!(read["values"], json!([key, key + 1000]), "key {key}");
+    }
+}
+
 /// A base port whose next `count` ports are free on loopback.
 fn free_port_run(count: u16, avoid: u16) -> u16 {
     let start = 20_000 + u16::try_from(std::process::id() % 20_000).expect("fits");
