@@ -169,7 +169,8 @@ pub fn status(http: &str) -> Option<Value> {
     serde_json::from_str(response.as_str().ok()?).ok()
 }
 
-/// Waits until every node in `https` names the same leader; returns its index.
+/// Waits until every node in `up` names the same leader, one of them;
+/// returns its index.
 pub fn wait_for_leader(servers: &Servers, up: &[usize]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -178,8 +179,9 @@ pub fn wait_for_leader(servers: &Servers, up: &[usize]) -> usize {
             .map(|&i| status(&servers.0[i].http).and_then(|s| s["leader"].as_u64()))
             .collect();
         if let Some(Some(leader)) = leaders.first().copied() {
-            if leaders.iter().all(|l| *l == Some(leader)) {
-                return usize::try_from(leader - 1).expect("an index");
+            let index = usize::try_from(leader - 1).expect("an index");
+            if leaders.iter().all(|l| *l == Some(leader)) && up.contains(&index) {
+                return index;
             }
         }
         assert!(
