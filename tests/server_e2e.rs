@@ -226,6 +226,33 @@ fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged(
         thread::sleep(Duration::from_millis(50));
     };
     assert!(applied as usize >= known.len(), "applied {applied}");
+    // Their status: one leader, which sees every node caught up; followers
+    // that name it and report no progress of others.
+    let statuses: Vec<Value> = https.iter().map(|h| status(h).expect("a status")).collect();
+    let leading: Vec<&Value> = statuses.iter().filter(|s| s["role"] == "leader").collect();
+    assert_eq!(leading.len(), 1, "{statuses:?}");
+    let leader_id = leading[0]["node"].clone();
+    let matched: Vec<(u64, u64)> = leading[0]["progress"]
+        .as_array()
+        .expect("the leader's progress")
+        .iter()
+        .map(|p| {
+            (
+                p["node"].as_u64().expect("id"),
+                p["matched"].as_u64().expect("index"),
+            )
+        })
+        .collect();
+    let last_index = leading[0]["last_index"].as_u64().expect("an index");
+    assert_eq!(
+        matched,
+        vec![(1, last_index), (2, last_index), (3, last_index)]
+    );
+    for follower in statuses.iter().filter(|s| s["node"] != leader_id) {
+        assert_eq!(follower["role"], "follower", "{follower}");
+        assert_eq!(follower["leader"], leader_id, "{follower}");
+        assert_eq!(follower["progress"], json!([]), "{follower}");
+    }
 
     // Every acknowledged write is readable, linearizably through any node,
     // and every node's state machine holds the same lists.
