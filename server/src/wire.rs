@@ -104,4 +104,18 @@ mod tests {
         assert!(Frame::decode(&[0xff; 3]).is_err());
         assert!(Frame::decode(&[]).is_err());
     }
+
+    #[test]
+    fn the_codec_carries_frames_up_to_its_bound_and_no_larger() {
+        use tokio_util::codec::{Decoder, Encoder};
+        // Larger than the codec's default bound (8 MiB): a snapshot chunk
+        // may be.
+        let big = Bytes::from(vec![7u8; 9 << 20]);
+        let mut buffer = bytes::BytesMut::new();
+        codec().encode(big.clone(), &mut buffer).expect("encodes");
+        let decoded = codec().decode(&mut buffer).expect("decodes");
+        assert_eq!(decoded.map(bytes::BytesMut::freeze), Some(big));
+        let too_big = Bytes::from(vec![0u8; FRAME_BYTES_MAX + 1]);
+        assert!(codec().encode(too_big, &mut buffer).is_err());
+    }
 }

@@ -215,3 +215,39 @@ fn a_damaged_record_is_refused_untouched_and_a_torn_tail_is_not() {
     );
     assert_eq!(std::fs::read(&log).expect("the log"), damaged);
 }
+
+#[test]
+fn boots_are_counted_durably_and_a_garbled_count_is_refused() {
+    let dir = TempDir::new("boots");
+    for expected in 1..=3 {
+        let mut data = DataDir::open(&dir.0, NodeId(1)).expect("opens");
+        assert_eq!(data.count_boot().expect("counted"), expected);
+    }
+    std::fs::write(dir.0.join("boots"), b"three\n").expect("written");
+    let mut data = DataDir::open(&dir.0, NodeId(1)).expect("opens");
+    let err = data.count_boot().expect_err("not a number");
+    assert!(err.to_string().contains("not a boot count"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.0.join("boots")).expect("still there"),
+        b"three\n",
+        "left as found"
+    );
+}
+
+/// A file that exists but cannot be read is an error to report, never a
+/// file to start afresh (only a missing file is new).
+#[test]
+fn an_unreadable_file_is_an_error_not_an_empty_one() {
+    for name in [server::data_dir::MANIFEST, "log", "boots"] {
+        let dir = TempDir::new(&format!("unreadable-{name}"));
+        DataDir::open(&dir.0, NodeId(1)).expect("created");
+        let path = dir.0.join(name);
+        let _ = std::fs::remove_file(&path);
+        std::fs::create_dir(&path).expect("a directory where a file belongs");
+        let err = DataDir::open(&dir.0, NodeId(1)).and_then(|mut d| d.count_boot().map(|_| d));
+        let err = err.expect_err("refused");
+        assert!(matches!(err, DataDirError::Io(..)), "{name}: {err}");
+        assert!(err.to_string().contains(name), "{name}: {err}");
+        assert!(path.is_dir(), "{name}: left as found");
+    }
+}
