@@ -248,6 +248,26 @@ fn three_processes_survive_a_kill_9_of_the_leader_and_lose_nothing_acknowledged(
         matched,
         vec![(1, last_index), (2, last_index), (3, last_index)]
     );
+    // Every node knows the others' peer and HTTP addresses (from the
+    // command line and their hellos), and where the leader serves clients.
+    let raft_addrs: Vec<&str> = servers.0[0].args[4]
+        .split(',')
+        .map(|p| p.split_once('=').expect("id=address").1)
+        .collect();
+    let leader_index = usize::try_from(leader_id.as_u64().expect("an id") - 1).expect("small");
+    for (i, status) in statuses.iter().enumerate() {
+        let others: Vec<Value> = (0..NODES)
+            .filter(|&j| j != i)
+            .map(|j| json!({"node": j + 1, "raft_addr": raft_addrs[j], "http_addr": https[j]}))
+            .collect();
+        assert_eq!(status["peers"], json!(others), "node {}", i + 1);
+        assert_eq!(
+            status["leader_http"],
+            json!(https[leader_index]),
+            "node {}",
+            i + 1
+        );
+    }
     for follower in statuses.iter().filter(|s| s["node"] != leader_id) {
         assert_eq!(follower["role"], "follower", "{follower}");
         assert_eq!(follower["leader"], leader_id, "{follower}");
@@ -476,6 +496,35 @@ fn wait_for_status(servers: &Servers, nodes: &[usize], what: &str, holds: impl F
         assert!(Instant::now() < deadline, "never {what}: {statuses:?}");
         thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Followers never send each other anything, yet a restarted follower
+/// learns where every peer serves clients: peers notice the closed
+/// connection and dial it again with their hello.
+#[test]
+fn a_restarted_follower_hears_from_every_peer() {
+    let dir = TempDir::new("restarted-follower");
+    let mut servers = servers(&dir.0, NODES, &[]);
+    for server in &mut servers.0 {
+        server.start();
+    }
+    let all: Vec<usize> = (0..NODES).collect();
+    let leader = wait_for_leader(&servers, &all);
+    let follower = (leader + 1) % NODES;
+    servers.0[follower].kill_9();
+    servers.0[follower].start();
+    let https: Vec<String> = servers.0.iter().map(|s| s.http.clone()).collect();
+    let others: Vec<Value> = (0..NODES)
+        .filter(|&j| j != follower)
+        .map(|j| json!(https[j]))
+        .collect();
+    wait_for_status(&servers, &[follower], "every peer's address", |s| {
+        let known: Vec<Value> = s["peers"]
+            .as_array()
+            .map(|peers| peers.iter().map(|p| p["http_addr"].clone()).collect())
+            .unwrap_or_default();
+        known == others
+    });
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! packets (see [`crate::wire`]).
 //!
 //! Each peer has a bounded queue drained by a task that dials, sends and
-//! redials after a failure. A full queue drops the packet, as the
+//! redials after a failure or when the peer closes the connection. A full queue drops the packet, as the
 //! simulator's lossy network does: Raft retransmits, and a peer that is
 //! down must not grow a sender's memory. Received frames go to the node
 //! loop's bounded channel; a full channel slows the connection's reader
@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use sim::net::Payload;
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -149,13 +150,23 @@ async fn dial(addr: String, hello: Bytes, mut queue: mpsc::Receiver<Bytes>) {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let mut framed = FramedWrite::new(stream, codec());
+        let (mut from_peer, to_peer) = stream.into_split();
+        let mut framed = FramedWrite::new(to_peer, codec());
         if framed.send(hello.clone()).await.is_err() {
             tokio::time::sleep(REDIAL_PAUSE).await;
             continue;
         }
         loop {
-            let Some(frame) = queue.recv().await else {
+            // The peer never writes on this connection: a read that ends
+            // means it closed (it stopped, or restarted). Redial at once,
+            // even with nothing to send, so a restarted peer hears our
+            // hello (and learns our addresses) without waiting for traffic.
+            let mut probe = [0u8; 1];
+            let frame = tokio::select! {
+                frame = queue.recv() => frame,
+                _closed = from_peer.read(&mut probe) => break,
+            };
+            let Some(frame) = frame else {
                 return;
             };
             // Send what else is queued in the same write.
