@@ -11,6 +11,16 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
+/// Prints one line for the user, like `println!`. A closed terminal or
+/// pipe is no reason to stop: the nodes would be left running without
+/// anyone to stop them.
+macro_rules! say {
+    ($($line:tt)*) => {{
+        use std::io::Write as _;
+        let _closed = writeln!(std::io::stdout(), $($line)*);
+    }};
+}
+
 /// The most nodes `cluster` starts.
 pub const NODES_MAX: u16 = 9;
 /// How long a node may take to answer on HTTP after it starts.
@@ -149,17 +159,17 @@ async fn run(options: &ClusterOptions) -> Result<(), String> {
             if let Ok(Some(status)) = child.try_wait() {
                 if !*exited {
                     *exited = true;
-                    say(format_args!(
+                    say!(
                         "node {} exited ({status}); the others carry on. Start it again with:\n  {} {}",
                         node.id,
                         options.exe.display(),
                         node.args.join(" ")
-                    ));
+                    );
                 }
             }
         }
     }
-    say(format_args!("stopping {} nodes", nodes.len()));
+    say!("stopping {} nodes", nodes.len());
     stop(&mut nodes).await;
     Ok(())
 }
@@ -199,39 +209,28 @@ async fn wait_for_http(options: &ClusterOptions, nodes: &mut [Node]) -> Result<(
 }
 
 fn print_welcome(options: &ClusterOptions, nodes: &[Node]) {
-    say(format_args!(
+    say!(
         "raftsim cluster: {} nodes, data in {}",
         nodes.len(),
         options.dir.display()
-    ));
+    );
     for node in nodes {
         let pid = node.child.as_ref().and_then(Child::id).unwrap_or(0);
-        say(format_args!(
+        say!(
             "  node {}: http://{}  (pid {pid}, log {})",
             node.id,
             options.http(node.id),
             node.log.display()
-        ));
+        );
     }
     let first = options.http(1);
     let last = options.http(options.nodes);
-    say(format_args!("Try (any node takes any request):"));
-    say(format_args!("  curl -X PUT http://{first}/kv/1 -d 42"));
-    say(format_args!(
-        "  curl -X POST http://{last}/kv/1/append -d 43"
-    ));
-    say(format_args!("  curl http://{last}/kv/1"));
-    say(format_args!("  curl http://{first}/status"));
-    say(format_args!(
-        "Kill a node (kill -9 PID) and the others carry on. Ctrl-C stops them all."
-    ));
-}
-
-/// Prints one line for the user. A closed terminal or pipe is no reason to
-/// stop: the nodes would be left running without anyone to stop them.
-fn say(line: std::fmt::Arguments<'_>) {
-    use std::io::Write as _;
-    let _closed = writeln!(std::io::stdout(), "{line}");
+    say!("Try (any node takes any request):");
+    say!("  curl -X PUT http://{first}/kv/1 -d 42");
+    say!("  curl -X POST http://{last}/kv/1/append -d 43");
+    say!("  curl http://{last}/kv/1");
+    say!("  curl http://{first}/status");
+    say!("Kill a node (kill -9 PID) and the others carry on. Ctrl-C stops them all.");
 }
 
 /// Asks every node to stop (SIGTERM), waits, then kills what is left.

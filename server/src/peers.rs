@@ -3,9 +3,9 @@
 //! packets (see [`crate::wire`]).
 //!
 //! Each peer has a bounded queue drained by a task that dials, sends and
-//! redials after a failure or when the peer closes the connection. A full queue drops the packet, as the
-//! simulator's lossy network does: Raft retransmits, and a peer that is
-//! down must not grow a sender's memory. Received frames go to the node
+//! redials after a failure or when the peer closes the connection. A full
+//! queue drops the packet, as the simulator's lossy network does: Raft
+//! retransmits, and a peer that is down must not grow a sender's memory. Received frames go to the node
 //! loop's bounded channel; a full channel slows the connection's reader
 //! (TCP's own back-pressure), never the loop.
 

@@ -259,6 +259,16 @@ mod tests {
         }
     }
 
+    /// The proxy's reaction to `outcome` for `command` at tick `now`.
+    fn reply(
+        proxy: &mut Proxy<char>,
+        command: &Command,
+        outcome: ReplyOutcome,
+        now: u64,
+    ) -> OnReply<char> {
+        proxy.on_reply(command.client, command.seq, outcome, now)
+    }
+
     fn done() -> ReplyOutcome {
         ReplyOutcome::Done {
             output: Output::Written,
@@ -282,7 +292,7 @@ mod tests {
         let mut proxy = Proxy::new(slot(3), 100);
         let first = proxy.start(put(1), 'a', 0).expect("free");
         assert_eq!((owner(first.client), first.seq), (3, 101));
-        let answered = proxy.on_reply(first.client, first.seq, done(), 1);
+        let answered = reply(&mut proxy, &first, done(), 1);
         assert!(matches!(answered, OnReply::Answer { answer: 'a', .. }));
         let again = proxy.start(put(1), 'b', 2).expect("free");
         assert_eq!(
@@ -304,31 +314,28 @@ mod tests {
         let mut proxy = Proxy::new(slot(1), 0);
         let command = proxy.start(put(7), 'a', 0).expect("free");
         assert_eq!(
-            proxy.on_reply(command.client, command.seq, not_leader(Some(3)), 0),
+            reply(&mut proxy, &command, not_leader(Some(3)), 0),
             OnReply::Send(slot(3), command.clone())
         );
         // Node 3 names node 2, which answers.
         assert_eq!(
-            proxy.on_reply(command.client, command.seq, not_leader(Some(2)), 1),
+            reply(&mut proxy, &command, not_leader(Some(2)), 1),
             OnReply::Send(slot(2), command.clone())
         );
         assert!(matches!(
-            proxy.on_reply(command.client, command.seq, done(), 2),
+            reply(&mut proxy, &command, done(), 2),
             OnReply::Answer { answer: 'a', .. }
         ));
         assert_eq!(proxy.in_flight(), 0);
         // A duplicate of the answer finds nothing to answer.
-        assert_eq!(
-            proxy.on_reply(command.client, command.seq, done(), 3),
-            OnReply::Wait
-        );
+        assert_eq!(reply(&mut proxy, &command, done(), 3), OnReply::Wait);
     }
 
     #[test]
     fn an_unanswered_request_goes_to_the_local_host_again_and_on_to_its_hint() {
         let mut proxy = Proxy::new(slot(1), 0);
         let command = proxy.start(put(7), 'a', 0).expect("free");
-        let sent = proxy.on_reply(command.client, command.seq, not_leader(Some(3)), 0);
+        let sent = reply(&mut proxy, &command, not_leader(Some(3)), 0);
         assert_eq!(sent, OnReply::Send(slot(3), command.clone()));
         // No answer from node 3. Nothing is due before RESEND_TICKS.
         assert_eq!(proxy.due(RESEND_TICKS - 1).resend, Vec::new());
@@ -337,7 +344,7 @@ mod tests {
         // The local host still names node 3 (alive, the packet was lost):
         // the request goes there again.
         assert_eq!(
-            proxy.on_reply(command.client, command.seq, not_leader(Some(3)), 51),
+            reply(&mut proxy, &command, not_leader(Some(3)), 51),
             OnReply::Send(slot(3), command.clone())
         );
         // Node 3 died; by the next resend the local host names node 2.
@@ -347,12 +354,12 @@ mod tests {
             vec![command.clone()]
         );
         assert_eq!(
-            proxy.on_reply(command.client, command.seq, not_leader(Some(2)), 102),
+            reply(&mut proxy, &command, not_leader(Some(2)), 102),
             OnReply::Send(slot(2), command.clone())
         );
         // The same number all along: the session table applies it once.
         assert!(matches!(
-            proxy.on_reply(command.client, command.seq, done(), 103),
+            reply(&mut proxy, &command, done(), 103),
             OnReply::Answer { answer: 'a', .. }
         ));
     }
@@ -361,11 +368,11 @@ mod tests {
     fn a_late_reply_naming_the_node_already_asked_changes_nothing() {
         let mut proxy = Proxy::new(slot(1), 0);
         let command = proxy.start(put(7), 'a', 10).expect("free");
-        let sent = proxy.on_reply(command.client, command.seq, not_leader(Some(3)), 10);
+        let sent = reply(&mut proxy, &command, not_leader(Some(3)), 10);
         assert_eq!(sent, OnReply::Send(slot(3), command.clone()));
         // An earlier copy's reply, from a node that also names node 3.
         assert_eq!(
-            proxy.on_reply(command.client, command.seq, not_leader(Some(3)), 12),
+            reply(&mut proxy, &command, not_leader(Some(3)), 12),
             OnReply::Wait
         );
         assert!(proxy.due(10 + RESEND_TICKS - 1).resend.is_empty());
@@ -400,10 +407,7 @@ mod tests {
         let mut proxy = Proxy::new(slot(2), 0);
         let command = proxy.start(put(7), 'a', 0).expect("free");
         for outcome in [not_leader(None), ReplyOutcome::Refused] {
-            assert_eq!(
-                proxy.on_reply(command.client, command.seq, outcome, 10),
-                OnReply::Wait
-            );
+            assert_eq!(reply(&mut proxy, &command, outcome, 10), OnReply::Wait);
             assert!(proxy.due(10 + RETRY_TICKS - 1).resend.is_empty());
             assert_eq!(proxy.due(10 + RETRY_TICKS).resend, vec![command.clone()]);
         }
@@ -419,7 +423,7 @@ mod tests {
         assert_eq!(proxy.in_flight(), 1);
         // A late answer to the given-up request answers nobody.
         assert_eq!(
-            proxy.on_reply(late.client, late.seq, done(), DEADLINE_TICKS + 1),
+            reply(&mut proxy, &late, done(), DEADLINE_TICKS + 1),
             OnReply::Wait
         );
         // Its session is free again, with a new number.
